@@ -1,0 +1,221 @@
+/**
+ * The `skiff` command line: multi-call dispatch over the commands built so far. `mod.ts` only
+ * calls {@linkcode main}; everything it touches comes in through {@linkcode CliDeps}, so it runs
+ * in tests without spawning a process.
+ *
+ * Exit codes: 0 success, 1 a command failed while running, 2 a usage error (unknown command,
+ * bad flag, bad config value).
+ *
+ * @module
+ */
+import {
+  type ConfigDeps,
+  ConfigError,
+  loadServerConfig,
+  serverFlagsHelp,
+  systemConfigDeps,
+} from "./config.ts";
+import { runServer } from "./server.ts";
+import { type Clock, JsonLogger, type SyncWriter, systemClock, writeTextSync } from "./util/mod.ts";
+import { versionInfo } from "./version.ts";
+
+/** A shutdown request: `signal` aborts on SIGINT or SIGTERM until disposed. */
+export interface ShutdownSignal extends Disposable {
+  readonly signal: AbortSignal;
+}
+
+/** What {@linkcode main} needs from the outside world. */
+export interface CliDeps {
+  readonly stdout: SyncWriter;
+  /** Receives error messages and the server's JSON log lines. */
+  readonly stderr: SyncWriter;
+  readonly config: ConfigDeps;
+  readonly clock: Clock;
+  /** Starts listening for the signals that stop a long-running command. */
+  onShutdown(): ShutdownSignal;
+}
+
+/** The commands {@linkcode main} dispatches; DESIGN.md's others arrive with their issues. */
+export const COMMANDS = ["server", "version", "help"] as const;
+
+const EXIT_OK = 0;
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
+
+function usage(): string {
+  return [
+    "Usage: skiff <command> [flags]",
+    "",
+    "skiff is a Kubernetes distribution for edge devices.",
+    "",
+    "Commands:",
+    "  server    run the control plane (for now: its storage only)",
+    "  version   print the versions of skiff, the Kubernetes API it serves and Deno",
+    "  help      print this help, or a command's: skiff help server",
+    "",
+  ].join("\n");
+}
+
+function serverUsage(): string {
+  return [
+    "Usage: skiff server [flags]",
+    "",
+    "Runs the control plane until SIGINT or SIGTERM. For now that is its storage only: the API",
+    "server, scheduler, controllers and node agent arrive in later releases.",
+    "",
+    "Every flag can also be set as an environment variable (--https-port → SKIFF_HTTPS_PORT) or as",
+    "a key of the --config YAML file (https-port: 6443). Flags win over the environment, which",
+    "wins over the file.",
+    "",
+    "Flags:",
+    serverFlagsHelp(),
+    "",
+  ].join("\n");
+}
+
+/** Lowercases a message's first letter to follow a `skiff <command>:` prefix. */
+function asClause(message: string): string {
+  return /^[A-Z][a-z]/.test(message) ? message[0]!.toLowerCase() + message.slice(1) : message;
+}
+
+function print(writer: SyncWriter, text: string): void {
+  writeTextSync(writer, text.endsWith("\n") ? text : `${text}\n`);
+}
+
+function runVersion(args: readonly string[], deps: CliDeps): number {
+  if (args.length > 0) {
+    print(deps.stderr, `skiff version: unexpected argument ${JSON.stringify(args[0])}`);
+    return EXIT_USAGE;
+  }
+  const info = versionInfo();
+  print(
+    deps.stdout,
+    `skiff v${info.skiff}\nkubernetes ${info.kubernetes.gitVersion}\ndeno ${info.deno}`,
+  );
+  return EXIT_OK;
+}
+
+function runHelp(args: readonly string[], deps: CliDeps): number {
+  const [topic, ...rest] = args;
+  if (topic === undefined) {
+    print(deps.stdout, usage());
+    return EXIT_OK;
+  }
+  if (rest.length > 0) {
+    print(deps.stderr, `skiff help: unexpected argument ${JSON.stringify(rest[0])}`);
+    return EXIT_USAGE;
+  }
+  if (topic === "server") {
+    print(deps.stdout, serverUsage());
+    return EXIT_OK;
+  }
+  if (topic === "version" || topic === "help") {
+    print(deps.stdout, usage());
+    return EXIT_OK;
+  }
+  return unknownCommand(topic, deps);
+}
+
+function unknownCommand(command: string, deps: CliDeps): number {
+  print(
+    deps.stderr,
+    `skiff: unknown command ${JSON.stringify(command)}: expected one of ${
+      COMMANDS.join(", ")
+    }\n\n` +
+      usage(),
+  );
+  return EXIT_USAGE;
+}
+
+async function runServerCommand(args: readonly string[], deps: CliDeps): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    print(deps.stdout, serverUsage());
+    return EXIT_OK;
+  }
+  let config;
+  try {
+    config = await loadServerConfig(args, deps.config);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    print(deps.stderr, `skiff server: ${asClause(err.message)}`);
+    print(deps.stderr, `Run "skiff help server" for the flags and their values.`);
+    return EXIT_USAGE;
+  }
+  const logger = new JsonLogger({ level: config.logLevel, writer: deps.stderr, clock: deps.clock });
+  using shutdown = deps.onShutdown();
+  const server = runServer(config, { logger, clock: deps.clock, signal: shutdown.signal });
+  try {
+    await server.finished;
+  } catch (err) {
+    logger.error("Cannot run skiff server", { err });
+    return EXIT_FAILURE;
+  }
+  return EXIT_OK;
+}
+
+/**
+ * Runs the `skiff` command line with `args` (without the program name) and returns the exit
+ * code.
+ *
+ * @example Print the versions into a buffer
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { main, systemCliDeps } from "./cli.ts";
+ * import { BufferWriter } from "./util/mod.ts";
+ *
+ * const stdout = new BufferWriter();
+ * const code = await main(["version"], { ...systemCliDeps(), stdout });
+ * assert.equal(code, 0);
+ * assert.match(stdout.text(), /^skiff v/);
+ * ```
+ */
+export async function main(args: readonly string[], deps: CliDeps): Promise<number> {
+  const [command, ...rest] = args;
+  switch (command) {
+    case "server":
+      return await runServerCommand(rest, deps);
+    case "version":
+    case "--version":
+      return runVersion(rest, deps);
+    case "help":
+      return runHelp(rest, deps);
+    case "--help":
+    case "-h":
+      return runHelp([], deps);
+    case undefined:
+      print(deps.stderr, usage());
+      return EXIT_USAGE;
+    default:
+      return unknownCommand(command, deps);
+  }
+}
+
+/**
+ * Listens for SIGINT and SIGTERM: the first one aborts the returned signal. Disposing it removes
+ * the listeners.
+ */
+export function listenForShutdown(): ShutdownSignal {
+  const controller = new AbortController();
+  const listeners = (["SIGINT", "SIGTERM"] as const).map((name) => {
+    const listener = () => controller.abort(new Error(`Received ${name}`));
+    Deno.addSignalListener(name, listener);
+    return { name, listener };
+  });
+  return {
+    signal: controller.signal,
+    [Symbol.dispose]() {
+      for (const { name, listener } of listeners) Deno.removeSignalListener(name, listener);
+    },
+  };
+}
+
+/** The real outside world: `Deno.stdout`, `Deno.stderr`, the environment and process signals. */
+export function systemCliDeps(): CliDeps {
+  return {
+    stdout: Deno.stdout,
+    stderr: Deno.stderr,
+    config: systemConfigDeps(),
+    clock: systemClock,
+    onShutdown: listenForShutdown,
+  };
+}

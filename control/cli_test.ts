@@ -1,0 +1,199 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type CliDeps, main, type ShutdownSignal } from "./cli.ts";
+import { BufferWriter, FakeClock } from "./util/mod.ts";
+import { KUBERNETES_VERSION, SKIFF_VERSION } from "./version.ts";
+
+interface FakeCli {
+  deps: CliDeps;
+  stdout: BufferWriter;
+  stderr: BufferWriter;
+  shutdowns: { disposed: boolean }[];
+}
+
+/** CLI deps that touch nothing real; the shutdown signal is already aborted. */
+function fakeCli(env: Record<string, string> = {}): FakeCli {
+  const stdout = new BufferWriter();
+  const stderr = new BufferWriter();
+  const shutdowns: { disposed: boolean }[] = [];
+  const deps: CliDeps = {
+    stdout,
+    stderr,
+    clock: new FakeClock(0),
+    config: {
+      env,
+      hostname: () => "cli-test",
+      uid: () => 1000,
+      cwd: () => "/",
+      readTextFile: () => Promise.reject(new Deno.errors.NotFound("No such file")),
+    },
+    onShutdown(): ShutdownSignal {
+      const record = { disposed: false };
+      shutdowns.push(record);
+      return {
+        signal: AbortSignal.abort(new Error("Received SIGTERM")),
+        [Symbol.dispose]() {
+          record.disposed = true;
+        },
+      };
+    },
+  };
+  return { deps, stdout, stderr, shutdowns };
+}
+
+Deno.test("main() version prints skiff, Kubernetes and Deno versions one per line", async () => {
+  const cli = fakeCli();
+  assert.equal(await main(["version"], cli.deps), 0);
+  assert.deepEqual(cli.stdout.lines(), [
+    `skiff v${SKIFF_VERSION}`,
+    `kubernetes ${KUBERNETES_VERSION.gitVersion}`,
+    `deno ${Deno.version.deno}`,
+  ]);
+  assert.equal(cli.stderr.text(), "");
+});
+
+Deno.test("main() --version is version", async () => {
+  const cli = fakeCli();
+  assert.equal(await main(["--version"], cli.deps), 0);
+  assert.match(cli.stdout.text(), /^skiff v/);
+});
+
+Deno.test("main() version refuses extra arguments", async () => {
+  const cli = fakeCli();
+  assert.equal(await main(["version", "--json"], cli.deps), 2);
+  assert.equal(cli.stderr.text(), 'skiff version: unexpected argument "--json"\n');
+});
+
+Deno.test("main() help, --help and -h print usage naming the commands", async (t) => {
+  for (const args of [["help"], ["--help"], ["-h"]]) {
+    await t.step(args.join(" "), async () => {
+      const cli = fakeCli();
+      assert.equal(await main(args, cli.deps), 0);
+      assert.match(cli.stdout.text(), /^Usage: skiff <command> \[flags\]/);
+      assert.match(cli.stdout.text(), /\n {2}server /);
+      assert.match(cli.stdout.text(), /\n {2}version /);
+    });
+  }
+});
+
+Deno.test("main() help server and server --help print the server's flags", async (t) => {
+  for (const args of [["help", "server"], ["server", "--help"], ["server", "-h"]]) {
+    await t.step(args.join(" "), async () => {
+      const cli = fakeCli();
+      assert.equal(await main(args, cli.deps), 0);
+      assert.match(cli.stdout.text(), /^Usage: skiff server \[flags\]/);
+      assert.match(cli.stdout.text(), /--storage kv\|etcd/);
+      assert.equal(cli.shutdowns.length, 0);
+    });
+  }
+});
+
+Deno.test("main() without a command prints usage and exits 2", async () => {
+  const cli = fakeCli();
+  assert.equal(await main([], cli.deps), 2);
+  assert.match(cli.stderr.text(), /^Usage: skiff/);
+});
+
+Deno.test("main() refuses commands that are not built yet as unknown", async (t) => {
+  for (const command of ["agent", "kubeconfig", "token", "snapshot", "serve"]) {
+    await t.step(command, async () => {
+      const cli = fakeCli();
+      assert.equal(await main([command, "list"], cli.deps), 2);
+      const [first] = cli.stderr.lines();
+      assert.equal(
+        first,
+        `skiff: unknown command "${command}": expected one of server, version, help`,
+      );
+      assert.match(cli.stderr.text(), /Usage: skiff <command>/);
+      assert.equal(cli.stdout.text(), "");
+    });
+  }
+});
+
+Deno.test("main() help with an unknown topic exits 2", async () => {
+  const cli = fakeCli();
+  assert.equal(await main(["help", "agent"], cli.deps), 2);
+  assert.match(cli.stderr.text(), /^skiff: unknown command "agent"/);
+});
+
+Deno.test("main() server with a bad flag exits 2 naming the flag and accepted values", async (t) => {
+  const cases = [
+    {
+      args: ["--storage", "sqlite"],
+      message: 'skiff server: invalid --storage "sqlite": expected one of kv, etcd',
+    },
+    {
+      args: ["--https-port", "99999"],
+      message: 'skiff server: invalid --https-port "99999": expected an integer from 1 to 65535',
+    },
+    {
+      args: ["--bogus"],
+      message: 'skiff server: unknown flag "--bogus": expected one of --config',
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.args.join(" "), async () => {
+      const cli = fakeCli({ HOME: "/home/test" });
+      assert.equal(await main(["server", ...c.args], cli.deps), 2);
+      const [first, second] = cli.stderr.lines();
+      assert.ok(first?.startsWith(c.message), String(first));
+      assert.equal(second, 'Run "skiff help server" for the flags and their values.');
+      assert.equal(cli.shutdowns.length, 0, "no server was started");
+    });
+  }
+});
+
+Deno.test("main() server runs until the shutdown signal and exits 0", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "skiff_cli_test_" });
+  try {
+    const cli = fakeCli();
+    const code = await main(["server", "--data-dir", dir, "--disable-agent"], cli.deps);
+    assert.equal(code, 0, cli.stderr.text());
+    assert.ok((await Deno.stat(join(dir, "db", "state.kv"))).isFile);
+    const records = cli.stderr.lines().map((line) => JSON.parse(line));
+    assert.deepEqual(records.map((r) => r.msg), [
+      "Starting skiff server",
+      "Opened storage",
+      "Shutting down skiff server",
+      "Stopped skiff server",
+    ]);
+    assert.equal(records[0].level, "info");
+    assert.equal(records[0].time, "1970-01-01T00:00:00.000Z");
+    assert.equal(records[2].reason, "Received SIGTERM");
+    assert.deepEqual(cli.shutdowns, [{ disposed: true }]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("main() server honours --log-level", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "skiff_cli_test_" });
+  try {
+    const cli = fakeCli();
+    const code = await main(
+      ["server", "--data-dir", dir, "--disable-agent", "--log-level", "warn"],
+      cli.deps,
+    );
+    assert.equal(code, 0);
+    assert.equal(cli.stderr.text(), "");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("main() server exits 1 and logs the error when it cannot start", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "skiff_cli_test_" });
+  try {
+    const file = join(dir, "not-a-dir");
+    await Deno.writeTextFile(file, "");
+    const cli = fakeCli();
+    assert.equal(await main(["server", "--data-dir", file], cli.deps), 1);
+    const last = JSON.parse(cli.stderr.lines().at(-1)!);
+    assert.equal(last.level, "error");
+    assert.equal(last.msg, "Cannot run skiff server");
+    assert.equal(last.err.message, `Cannot create data directory "${file}"`);
+    assert.deepEqual(cli.shutdowns, [{ disposed: true }]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

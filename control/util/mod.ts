@@ -1,0 +1,17 @@
+/**
+ * Shared utilities every part of skiff may use: an injectable {@linkcode Clock}, a structured
+ * {@linkcode Logger} and output writers. This folder imports nothing else of skiff's.
+ *
+ * @example Log with a fake clock
+ * ```ts
+ * import { BufferWriter, FakeClock, JsonLogger } from "./mod.ts";
+ *
+ * const log = new JsonLogger({ writer: new BufferWriter(), clock: new FakeClock() });
+ * log.info("Starting", { component: "example" });
+ * ```
+ *
+ * @module
+ */
+export * from "./clock.ts";
+export * from "./logger.ts";
+export * from "./writer.ts";

@@ -1,0 +1,9 @@
+/**
+ * The node side of skiff (not built yet): the agent that registers the node, drives containerd
+ * over CRI, runs pod workers and reports their status, plus the nftables service proxy
+ * (`proxy/`) and cluster DNS (`dns/`). It may import only `control/api/types`, `control/client`
+ * and `control/util`.
+ *
+ * @module
+ */
+export {};

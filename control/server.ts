@@ -1,0 +1,170 @@
+/**
+ * `skiff server`: the control plane's startup script, in the order k3s wires its parts.
+ *
+ * For now it prepares the data directory and opens storage; the API server, scheduler and
+ * controllers join it in later issues, each with its own readiness promise.
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+import type { ServerConfig } from "./config.ts";
+import { runCompactor } from "./storage/compactor.ts";
+import { openStorage } from "./storage/registry.ts";
+import type { Storage } from "./storage/types.ts";
+import type { Clock, Logger } from "./util/mod.ts";
+import { SKIFF_VERSION } from "./version.ts";
+
+/** What {@linkcode runServer} needs from its caller. */
+export interface ServerDeps {
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Aborting it shuts the server down. */
+  readonly signal: AbortSignal;
+}
+
+/** A server {@linkcode runServer} started. */
+export interface RunningServer {
+  /** Resolves once storage is open; rejects when startup fails. */
+  readonly ready: Promise<void>;
+  /** Resolves after a clean shutdown; rejects when startup or shutdown fails. */
+  readonly finished: Promise<void>;
+}
+
+const DIR_MODE = 0o700;
+
+/** Creates `path` (and its parents) with mode 0700; returns whether it already existed. */
+async function ensurePrivateDir(path: string): Promise<{ existed: boolean; mode: number | null }> {
+  try {
+    const info = await Deno.stat(path);
+    if (!info.isDirectory) {
+      throw new Error(`Cannot create directory "${path}": a file is in the way`);
+    }
+    return { existed: true, mode: info.mode === null ? null : info.mode & 0o777 };
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  await Deno.mkdir(path, { recursive: true, mode: DIR_MODE });
+  await Deno.chmod(path, DIR_MODE);
+  return { existed: false, mode: DIR_MODE };
+}
+
+/** The directory a `kv://` storage URL keeps its file in, or `null` for other backends. */
+function kvDirectory(storageUrl: string): string | null {
+  const match = /^kv:\/\/(\/.*)$/.exec(storageUrl);
+  return match?.[1] ? dirname(match[1]) : null;
+}
+
+function abortPromise(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) =>
+    signal.addEventListener("abort", () => resolve(), { once: true })
+  );
+}
+
+async function serve(
+  config: ServerConfig,
+  deps: ServerDeps,
+  onReady: () => void,
+): Promise<void> {
+  const { logger, clock, signal } = deps;
+  const startMs = clock.now();
+  logger.info("Starting skiff server", {
+    version: SKIFF_VERSION,
+    nodeName: config.nodeName,
+    dataDir: config.dataDir,
+    storage: config.storage,
+    httpsPort: config.httpsPort,
+    disableAgent: config.disableAgent,
+    configFile: config.configFile,
+  });
+
+  const dataDir = await ensurePrivateDir(config.dataDir).catch((err) => {
+    throw new Error(`Cannot create data directory "${config.dataDir}"`, { cause: err });
+  });
+  if (dataDir.existed && dataDir.mode !== null && (dataDir.mode & 0o077) !== 0) {
+    logger.warn("Data directory is readable by other users", {
+      dataDir: config.dataDir,
+      mode: `0${dataDir.mode.toString(8)}`,
+    });
+  }
+  const kvDir = kvDirectory(config.storageUrl);
+  if (kvDir !== null) {
+    await ensurePrivateDir(kvDir).catch((err) => {
+      throw new Error(`Cannot create storage directory "${kvDir}"`, { cause: err });
+    });
+  }
+
+  let storage: Storage;
+  try {
+    storage = await openStorage(config.storageUrl);
+  } catch (err) {
+    throw new Error(`Cannot open storage "${config.storageUrl}"`, { cause: err });
+  }
+
+  try {
+    const revision = await storage.currentRevision();
+    logger.info("Opened storage", {
+      storage: config.storage,
+      url: config.storageUrl,
+      revision,
+      durationMs: clock.now() - startMs,
+    });
+    if (!config.disableAgent) {
+      logger.info("Node agent is not built yet: running the control plane alone");
+    }
+    // Keeps about one interval of history watchable; arms no timer while nothing is written.
+    const compactor = runCompactor({
+      storage,
+      clock,
+      logger: logger.with({ component: "compactor" }),
+    }, {
+      signal,
+    }).catch((err) => logger.error("Compactor stopped", { error: String(err) }));
+    onReady();
+    await abortPromise(signal);
+    const reason: unknown = signal.reason;
+    logger.info("Shutting down skiff server", {
+      reason: reason instanceof Error ? reason.message : String(reason),
+    });
+    await compactor;
+  } finally {
+    await storage.close();
+  }
+  logger.info("Stopped skiff server", { durationMs: clock.now() - startMs });
+}
+
+/**
+ * Starts the control plane with `config` and runs it until `deps.signal` aborts: creates the data
+ * directory (mode 0700), opens storage at `config.storageUrl`, then waits; on abort it logs
+ * "Shutting down skiff server" and closes storage.
+ *
+ * @example Run a server until aborted
+ * ```ts ignore
+ * import { JsonLogger, systemClock } from "./util/mod.ts";
+ * import { runServer } from "./server.ts";
+ *
+ * const controller = new AbortController();
+ * const server = runServer(config, {
+ *   logger: new JsonLogger(),
+ *   clock: systemClock,
+ *   signal: controller.signal,
+ * });
+ * await server.ready;
+ * controller.abort();
+ * await server.finished;
+ * ```
+ */
+export function runServer(config: ServerConfig, deps: ServerDeps): RunningServer {
+  let resolveReady!: () => void;
+  let rejectReady!: (err: unknown) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+  const finished = serve(config, deps, resolveReady);
+  finished.catch(rejectReady);
+  // Callers may await only one of the two: neither must surface as an unhandled rejection.
+  ready.catch(() => {});
+  finished.catch(() => {});
+  return { ready, finished };
+}

@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadServerConfig, type ServerConfig } from "./config.ts";
+import { runServer } from "./server.ts";
+import { FakeClock, RecordingLogger } from "./util/mod.ts";
+
+function configFor(dataDir: string, extra: string[] = []): Promise<ServerConfig> {
+  return loadServerConfig(["--data-dir", dataDir, ...extra], {
+    env: {},
+    hostname: () => "test-node",
+    uid: () => 1000,
+    cwd: () => "/",
+    readTextFile: () => Promise.reject(new Error("no config file in this test")),
+  });
+}
+
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "skiff_server_test_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("runServer() with kv storage opens, creates the KV file and closes cleanly", async () => {
+  await withTempDir(async (dir) => {
+    const dataDir = join(dir, "data");
+    const config = await configFor(dataDir, ["--disable-agent"]);
+    const logger = new RecordingLogger();
+    const controller = new AbortController();
+    const server = runServer(config, { logger, clock: new FakeClock(), signal: controller.signal });
+    await server.ready;
+
+    const kvFile = await Deno.stat(join(dataDir, "db", "state.kv"));
+    assert.ok(kvFile.isFile);
+    assert.equal((await Deno.stat(dataDir)).mode! & 0o777, 0o700);
+    assert.equal((await Deno.stat(join(dataDir, "db"))).mode! & 0o777, 0o700);
+    assert.deepEqual(logger.messages(), ["Starting skiff server", "Opened storage"]);
+    const starting = logger.records[0]!;
+    assert.equal(starting.fields.dataDir, dataDir);
+    assert.equal(starting.fields.storage, "kv");
+    assert.equal(starting.fields.nodeName, "test-node");
+
+    controller.abort();
+    await server.finished;
+    assert.deepEqual(logger.messages(), [
+      "Starting skiff server",
+      "Opened storage",
+      "Shutting down skiff server",
+      "Stopped skiff server",
+    ]);
+  });
+});
+
+Deno.test("runServer() reopens the same KV file on a second start", async () => {
+  await withTempDir(async (dir) => {
+    const config = await configFor(dir, ["--disable-agent"]);
+    for (let i = 0; i < 2; i++) {
+      const controller = new AbortController();
+      const server = runServer(config, {
+        logger: new RecordingLogger(),
+        clock: new FakeClock(),
+        signal: controller.signal,
+      });
+      await server.ready;
+      controller.abort();
+      await server.finished;
+    }
+  });
+});
+
+Deno.test("runServer() says the node agent is not built yet unless disabled", async () => {
+  await withTempDir(async (dir) => {
+    const config = await configFor(dir);
+    const logger = new RecordingLogger();
+    const server = runServer(config, {
+      logger,
+      clock: new FakeClock(),
+      signal: AbortSignal.abort(),
+    });
+    await server.finished;
+    assert.ok(
+      logger.messages().includes("Node agent is not built yet: running the control plane alone"),
+    );
+  });
+});
+
+Deno.test("runServer() warns when an existing data dir is open to other users", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.chmod(dir, 0o755);
+    const logger = new RecordingLogger();
+    const server = runServer(await configFor(dir, ["--disable-agent"]), {
+      logger,
+      clock: new FakeClock(),
+      signal: AbortSignal.abort(),
+    });
+    await server.finished;
+    const warning = logger.records.find((r) => r.level === "warn");
+    assert.equal(warning?.msg, "Data directory is readable by other users");
+    assert.equal(warning?.fields.mode, "0755");
+    assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o755, "an existing dir keeps its mode");
+  });
+});
+
+Deno.test("runServer() rejects ready and finished when the data dir cannot be created", async () => {
+  await withTempDir(async (dir) => {
+    const file = join(dir, "file");
+    await Deno.writeTextFile(file, "");
+    const server = runServer(await configFor(file), {
+      logger: new RecordingLogger(),
+      clock: new FakeClock(),
+      signal: new AbortController().signal,
+    });
+    await assert.rejects(server.ready, { message: `Cannot create data directory "${file}"` });
+    await assert.rejects(server.finished, { message: `Cannot create data directory "${file}"` });
+  });
+});

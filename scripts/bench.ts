@@ -1,0 +1,21 @@
+// deno-lint-ignore-file no-console
+/**
+ * `deno task bench <name>`: runs a benchmark and its same-run baseline, printing the ratio.
+ *
+ * @module
+ */
+import { runStorageBench } from "./bench/storage.ts";
+
+const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
+  storage: runStorageBench,
+};
+
+if (import.meta.main) {
+  const [name, ...rest] = Deno.args;
+  const bench = name ? BENCHES[name] : undefined;
+  if (!bench) {
+    console.error(`usage: deno task bench <${Object.keys(BENCHES).join("|")}> [options]`);
+    Deno.exit(2);
+  }
+  await bench(rest);
+}

@@ -301,12 +301,22 @@ async function watchLatency(s: Subject, o: Options, report: (row: Row) => void):
   let seen = 0;
   let allSeen!: () => void;
   const seenAll = new Promise<void>((r) => allSeen = r);
+  let established!: () => void;
+  const isEstablished = new Promise<void>((r) => established = r);
   const watching = (async () => {
     for await (const e of s.storage.watch("/registry/benchwatch/", from, ac.signal)) {
+      // The first event is a sentinel: it proves the watch is running before timing starts,
+      // as the raw watch's create() does.
+      if (e.kv.key.endsWith("/sentinel")) {
+        established();
+        continue;
+      }
       skiffSamples.push(performance.now() - sentAt(e.kv.value));
       if (++seen === total) allSeen();
     }
   })();
+  await s.storage.create("/registry/benchwatch/ns/sentinel", stamp(-1));
+  await isEstablished;
   const t0 = performance.now();
   await paced((i) => s.storage.create(`/registry/benchwatch/ns/k${i}`, stamp(i)));
   await Promise.race([seenAll, new Promise((r) => setTimeout(r, 10_000))]);

@@ -127,3 +127,61 @@ Deno.test("DenoKvStorage stores a 1.5 MiB value over several commits and reads i
       await s.close();
     }
   }));
+
+Deno.test("DenoKvStorage watches replay history from the file after reopening and past the in-memory tail", () =>
+  withFile(async (path) => {
+    let s = await openDenoKvStorage({ path });
+    const start = await s.currentRevision();
+    const k = "/registry/leases/default/l";
+    let kv = await s.create(k, big(4, 0));
+    for (let i = 1; i < 2100; i++) kv = await s.update(k, big(4, i & 0xff), kv.modRevision);
+    await s.delete(k);
+    await s.close();
+    s = await openDenoKvStorage({ path });
+    try {
+      const after = await s.create("/registry/leases/default/after", big(1, 1));
+      const ac = new AbortController();
+      const events = [];
+      for await (const e of s.watch("/registry/leases/", start, ac.signal)) {
+        events.push(e);
+        if (events.length === 2102) break;
+      }
+      ac.abort();
+      assert.equal(events[0]!.type, "created");
+      assert.equal(events[1]!.type, "updated");
+      assert.deepEqual(events[1]!.prevKv?.value, big(4, 0));
+      assert.deepEqual(events[2099]!.kv.value, big(4, 2099 & 0xff));
+      assert.equal(events[2100]!.type, "deleted");
+      assert.deepEqual(events[2100]!.kv.value, big(4, 2099 & 0xff));
+      assert.equal(events[2101]!.kv.modRevision, after.modRevision);
+      for (let i = 1; i < events.length; i++) {
+        assert.ok(events[i]!.kv.modRevision > events[i - 1]!.kv.modRevision);
+      }
+    } finally {
+      await s.close();
+    }
+  }));
+
+Deno.test("DenoKvStorage watches read rows the in-memory tail has dropped from the file", () =>
+  withFile(async (path) => {
+    const s = await openDenoKvStorage({ path });
+    try {
+      const start = await s.currentRevision();
+      const revisions: number[] = [];
+      for (let i = 0; i < 2300; i++) {
+        revisions.push(
+          (await s.create(`/registry/events/default/e${i}`, big(2, i & 0xff))).modRevision,
+        );
+      }
+      const ac = new AbortController();
+      const seen: number[] = [];
+      for await (const e of s.watch("/registry/events/", start, ac.signal)) {
+        seen.push(e.kv.modRevision);
+        if (seen.length === revisions.length) break;
+      }
+      ac.abort();
+      assert.deepEqual(seen, revisions);
+    } finally {
+      await s.close();
+    }
+  }));

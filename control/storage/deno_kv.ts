@@ -95,6 +95,17 @@ function rowRevisionOf(entry: Deno.KvEntry<unknown>): number {
   return versionstampToRevision(String(entry.key[1]));
 }
 
+const utf8 = new TextEncoder();
+
+/** Orders keys as Deno KV and etcd do: by their UTF-8 bytes. */
+function compareUtf8(a: string, b: string): number {
+  const x = utf8.encode(a);
+  const y = utf8.encode(b);
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
+}
+
 /** The index of the first entry (sorted by revision) above `revision`. */
 function firstAbove(entries: readonly { readonly revision: number }[], revision: number): number {
   let lo = 0;
@@ -441,7 +452,7 @@ export class DenoKvStorage implements Storage {
       const before = await this.#stateBefore(row);
       if (before) items.push(before);
     }
-    if (changed.size > 0) items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    if (changed.size > 0) items.sort((a, b) => compareUtf8(a.key, b.key));
 
     if (limit > 0 && items.length > limit) {
       items.length = limit;

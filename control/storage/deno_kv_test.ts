@@ -185,3 +185,22 @@ Deno.test("DenoKvStorage watches read rows the in-memory tail has dropped from t
       await s.close();
     }
   }));
+
+Deno.test("DenoKvStorage lists in UTF-8 byte order also when writes raced the list", () =>
+  withFile(async (path) => {
+    const s = await openDenoKvStorage({ path });
+    try {
+      const p = "/registry/configmaps/order/";
+      const emoji = await s.create(`${p}a\u{1F600}`, big(1, 1));
+      const replacement = await s.create(`${p}a\uFFFD`, big(1, 2));
+      const rev = await s.currentRevision();
+      await s.update(emoji.key, big(1, 3), emoji.modRevision);
+      await s.update(replacement.key, big(1, 4), replacement.modRevision);
+      const now = (await s.list(p)).items.map((kv) => kv.key);
+      const then = (await s.list(p, { revision: rev })).items.map((kv) => kv.key);
+      assert.deepEqual(now, [replacement.key, emoji.key]); // U+FFFD is EF BF BD, U+1F600 F0 9F …
+      assert.deepEqual(then, now);
+    } finally {
+      await s.close();
+    }
+  }));

@@ -8,7 +8,9 @@
  *
  * @module
  */
-import { decodeContinue, encodeContinue } from "./continue_token.ts";
+import { encodeContinue } from "./continue_token.ts";
+import { firstAbove } from "./_first_above.ts";
+import { parseListOptions } from "./_list_options.ts";
 import {
   CompactedError,
   ConflictError,
@@ -104,18 +106,6 @@ function compareUtf8(a: string, b: string): number {
   const n = Math.min(x.length, y.length);
   for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
   return x.length - y.length;
-}
-
-/** The index of the first entry (sorted by revision) above `revision`. */
-function firstAbove(entries: readonly { readonly revision: number }[], revision: number): number {
-  let lo = 0;
-  let hi = entries.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (entries[mid]!.revision <= revision) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**
@@ -404,13 +394,8 @@ export class DenoKvStorage implements Storage {
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     this.#checkOpen();
-    validatePrefix(prefix);
-    const limit = options.limit ?? 0;
-    validateRevision("limit", limit);
-    let revision = options.revision ?? 0;
-    validateRevision("revision", revision);
-    let startKey = prefix;
-    if (options.continue) ({ revision, startKey } = decodeContinue(options.continue, prefix));
+    const { limit, startKey, ...position } = parseListOptions(prefix, options);
+    let revision = position.revision;
     if (revision > 0) await this.#checkReadRevision(revision);
     else revision = this.#revision;
 

@@ -23,7 +23,8 @@ import {
   Range,
   type Watcher,
 } from "etcd3";
-import { decodeContinue, encodeContinue } from "./continue_token.ts";
+import { encodeContinue } from "./continue_token.ts";
+import { parseListOptions } from "./_list_options.ts";
 import {
   CompactedError,
   ConflictError,
@@ -578,15 +579,7 @@ export class EtcdStorage implements Storage {
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     this.#checkOpen();
-    validatePrefix(prefix);
-    const limit = options.limit ?? 0;
-    validateRevision("limit", limit);
-    let revision = options.revision ?? 0;
-    validateRevision("revision", revision);
-    let startKey = prefix;
-    if (options.continue) {
-      ({ revision, startKey } = decodeContinue(options.continue, prefix));
-    }
+    const { limit, revision, startKey } = parseListOptions(prefix, options);
     const request: IRangeRequest = {
       key: this.#codec.key(startKey),
       "range_end": this.#codec.key(prefixEnd(prefix)),

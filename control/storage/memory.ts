@@ -6,7 +6,9 @@
  *
  * @module
  */
-import { decodeContinue, encodeContinue } from "./continue_token.ts";
+import { encodeContinue } from "./continue_token.ts";
+import { firstAbove } from "./_first_above.ts";
+import { parseListOptions } from "./_list_options.ts";
 import {
   CompactedError,
   ConflictError,
@@ -40,18 +42,6 @@ function copyEvent(event: WatchEvent): WatchEvent {
   return event.prevKv
     ? { type: event.type, kv: copy(event.kv), prevKv: copy(event.prevKv) }
     : { type: event.type, kv: copy(event.kv) };
-}
-
-/** The index of the first element of `items` (sorted by `revision`) above `revision`. */
-function firstAbove(items: readonly { readonly revision: number }[], revision: number): number {
-  let lo = 0;
-  let hi = items.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (items[mid]!.revision <= revision) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**
@@ -112,15 +102,8 @@ export class MemoryStorage implements Storage {
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     this.#checkOpen();
-    validatePrefix(prefix);
-    const limit = options.limit ?? 0;
-    validateRevision("limit", limit);
-    let revision = options.revision ?? 0;
-    validateRevision("revision", revision);
-    let startKey = prefix;
-    if (options.continue) {
-      ({ revision, startKey } = decodeContinue(options.continue, prefix));
-    }
+    const { limit, startKey, ...position } = parseListOptions(prefix, options);
+    let revision = position.revision;
     if (revision > 0) this.#checkReadRevision(revision);
     else revision = this.#revision;
     const keys = [...this.#history.keys()].filter((k) => k.startsWith(prefix) && k >= startKey)

@@ -68,6 +68,11 @@ interface KeyMeta {
   readonly chunks?: ChunkRef;
 }
 
+/** What to remember of a version: its revisions and, when chunked, its chunks. */
+function keyMeta(revision: number, createRevision: number, chunks: ChunkRef | undefined): KeyMeta {
+  return chunks ? { revision, createRevision, chunks } : { revision, createRevision };
+}
+
 /** A committed write as watchers see it, kept in memory (see `#tail`). */
 interface TailEntry {
   readonly revision: number;
@@ -319,17 +324,8 @@ export class DenoKvStorage implements Storage {
   async #entryToKv(key: string, entry: Deno.KvEntry<IndexEntry>): Promise<KeyValue> {
     const modRevision = versionstampToRevision(entry.versionstamp);
     const createRevision = entry.value.c || modRevision;
-    this.#remember(key, {
-      revision: modRevision,
-      createRevision,
-      ...(entry.value.x ? { chunks: entry.value.x } : {}),
-    });
-    return {
-      key,
-      value: await this.#read(entry.value),
-      createRevision: entry.value.c || modRevision,
-      modRevision,
-    };
+    this.#remember(key, keyMeta(modRevision, createRevision, entry.value.x));
+    return { key, value: await this.#read(entry.value), createRevision, modRevision };
   }
 
   async #rowToKv(revision: number, row: LogRow): Promise<KeyValue> {
@@ -453,30 +449,50 @@ export class DenoKvStorage implements Storage {
     this.#checkOpen();
     validateKey(key);
     validateValue(key, value);
+    const kv = await this.#put(key, value, null);
+    if (kv === null) throw new KeyExistsError(key);
+    return kv;
+  }
+
+  /**
+   * Writes `value` as the version after `prev` (or as a new key when `prev` is null) in one
+   * commit guarded by the index entry's versionstamp. Returns null, having removed any chunks
+   * written ahead, when the guard fails.
+   */
+  async #put(key: string, value: Uint8Array, prev: KeyMeta | null): Promise<KeyValue | null> {
     const prepared = await this.#prepare(value);
-    const row: LogRow = { k: key, t: ROW_CREATED, c: 0, p: 0, ...prepared.ref };
+    const row: LogRow = prev
+      ? {
+        k: key,
+        t: ROW_UPDATED,
+        c: prev.createRevision,
+        p: prev.revision,
+        ...prepared.ref,
+        ...(prev.chunks ? { px: prev.chunks } : {}),
+      }
+      : { k: key, t: ROW_CREATED, c: 0, p: 0, ...prepared.ref };
     const op = this.#kv.atomic()
-      .check({ key: ["o", key], versionstamp: null })
-      .set(["o", key], { c: 0, ...prepared.ref } satisfies IndexEntry)
+      .check({ key: ["o", key], versionstamp: prev ? revisionToVersionstamp(prev.revision) : null })
+      .set(["o", key], { c: row.c, ...prepared.ref } satisfies IndexEntry)
       .set(["l", this.#kv.commitVersionstamp()], row);
     this.#finish(op, prepared);
     const stored = value.slice();
     const res = await this.#commit(op, (revision) => ({
       revision,
       row,
-      kv: { key, value: stored, createRevision: revision, modRevision: revision },
+      kv: { key, value: stored, createRevision: row.c || revision, modRevision: revision },
     }));
     if (!res.ok) {
       await this.#abandon(prepared);
-      throw new KeyExistsError(key);
+      return null;
     }
-    const revision = versionstampToRevision(res.versionstamp);
-    this.#remember(key, {
-      revision,
-      createRevision: revision,
-      ...("x" in prepared.ref ? { chunks: prepared.ref.x } : {}),
-    });
-    return { key, value: value.slice(), createRevision: revision, modRevision: revision };
+    const modRevision = versionstampToRevision(res.versionstamp);
+    const createRevision = row.c || modRevision;
+    this.#remember(
+      key,
+      keyMeta(modRevision, createRevision, "x" in prepared.ref ? prepared.ref.x : undefined),
+    );
+    return { key, value: value.slice(), createRevision, modRevision };
   }
 
   #finish(op: Deno.AtomicOperation, prepared: PreparedValue): void {
@@ -503,45 +519,12 @@ export class DenoKvStorage implements Storage {
       if (entry.value === null) throw new KeyNotFoundError(key);
       const current = versionstampToRevision(entry.versionstamp);
       if (current !== expectedRevision) throw new ConflictError(key, expectedRevision, current);
-      meta = {
-        revision: current,
-        createRevision: entry.value.c || current,
-        ...(entry.value.x ? { chunks: entry.value.x } : {}),
-      };
+      meta = keyMeta(current, entry.value.c || current, entry.value.x);
     }
-    const createRevision = meta.createRevision;
-    const prepared = await this.#prepare(value);
-    const row: LogRow = {
-      k: key,
-      t: ROW_UPDATED,
-      c: createRevision,
-      p: expectedRevision,
-      ...prepared.ref,
-      ...(meta.chunks ? { px: meta.chunks } : {}),
-    };
-    const op = this.#kv.atomic()
-      .check({ key: ["o", key], versionstamp: revisionToVersionstamp(expectedRevision) })
-      .set(["o", key], { c: createRevision, ...prepared.ref } satisfies IndexEntry)
-      .set(["l", this.#kv.commitVersionstamp()], row);
-    this.#finish(op, prepared);
-    const stored = value.slice();
-    const res = await this.#commit(op, (revision) => ({
-      revision,
-      row,
-      kv: { key, value: stored, createRevision, modRevision: revision },
-    }));
-    if (!res.ok) {
-      this.#meta.delete(key);
-      await this.#abandon(prepared);
-      return await this.#conflict(key, expectedRevision);
-    }
-    const revision = versionstampToRevision(res.versionstamp);
-    this.#remember(key, {
-      revision,
-      createRevision,
-      ...("x" in prepared.ref ? { chunks: prepared.ref.x } : {}),
-    });
-    return { key, value: value.slice(), createRevision, modRevision: revision };
+    const kv = await this.#put(key, value, meta);
+    if (kv !== null) return kv;
+    this.#meta.delete(key);
+    return await this.#conflict(key, expectedRevision);
   }
 
   async delete(key: string, expectedRevision?: number): Promise<KeyValue> {

@@ -12,6 +12,7 @@ import {
   CompareResult,
   CompareTarget,
   Etcd3,
+  type ICompare,
   type IDeleteRangeResponse,
   type IKeyValue,
   type IOptions,
@@ -87,6 +88,11 @@ const UNSENT_MESSAGE = "No connection established";
 type FaultHandling = NonNullable<IOptions["faultHandling"]>;
 type GlobalPolicy = NonNullable<FaultHandling["global"]>;
 type WatchBackoffFactory = NonNullable<FaultHandling["watchBackoff"]>;
+
+/** The transaction guard kube-apiserver uses: the key's mod_revision is `revision` (0: absent). */
+function modRevisionIs(key: Buffer, revision: number): ICompare {
+  return { key, target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: revision };
+}
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -605,12 +611,7 @@ export class EtcdStorage implements Storage {
     validateValue(key, value);
     const etcdKey = this.#codec.key(key);
     const res = await this.#txn(`Cannot create key "${key}"`, {
-      compare: [{
-        key: etcdKey,
-        target: CompareTarget.Mod,
-        result: CompareResult.Equal,
-        mod_revision: 0,
-      }],
+      compare: [modRevisionIs(etcdKey, 0)],
       success: [{ request_put: { key: etcdKey, value: Buffer.from(value) } }],
       failure: [],
     });
@@ -639,12 +640,7 @@ export class EtcdStorage implements Storage {
     }
     const readBack = { "request_range": { key: etcdKey, keys_only: true } };
     const res = await this.#txn(what, {
-      compare: [{
-        key: etcdKey,
-        target: CompareTarget.Mod,
-        result: CompareResult.Equal,
-        mod_revision: expectedRevision,
-      }],
+      compare: [modRevisionIs(etcdKey, expectedRevision)],
       success: [{ request_put: { key: etcdKey, value: Buffer.from(value) } }, readBack],
       failure: [readBack],
     });
@@ -682,12 +678,7 @@ export class EtcdStorage implements Storage {
       throw this.#guardError(key, expectedRevision, res.kvs[0]);
     } else {
       const res = await this.#txn(what, {
-        compare: [{
-          key: etcdKey,
-          target: CompareTarget.Mod,
-          result: CompareResult.Equal,
-          mod_revision: expectedRevision,
-        }],
+        compare: [modRevisionIs(etcdKey, expectedRevision)],
         success: [{ request_delete_range: { key: etcdKey, prev_kv: true } }],
         failure: [{ request_range: { key: etcdKey, keys_only: true } }],
       });

@@ -24,4 +24,5 @@ export * from "./config.ts";
 export * from "./server.ts";
 export * from "./version.ts";
 export * from "./storage/mod.ts";
+export * from "./api/mod.ts";
 export * from "./util/mod.ts";

@@ -15,3 +15,4 @@
 export * from "./clock.ts";
 export * from "./logger.ts";
 export * from "./writer.ts";
+export * from "./atomic_file.ts";

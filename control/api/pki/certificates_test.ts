@@ -1,0 +1,165 @@
+import assert from "node:assert/strict";
+import {
+  createCa,
+  issueCertificate,
+  loadKeyPairCertificate,
+  pemCertificates,
+  verifyClientCertificate,
+} from "./certificates.ts";
+
+const now = new Date("2026-12-01T00:00:00Z");
+const ca = await createCa({ commonName: "skiff-ca@1", now });
+
+async function openssl(args: string[], stdin?: string): Promise<{ code: number; out: string }> {
+  const cmd = new Deno.Command("openssl", {
+    args,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const child = cmd.spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+  }
+  const res = await child.output();
+  return {
+    code: res.code,
+    out: new TextDecoder().decode(res.stdout) + new TextDecoder().decode(res.stderr),
+  };
+}
+
+Deno.test("createCa() makes a self-signed CA that openssl accepts", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/ca.crt`, ca.certPem);
+    const text = await openssl(["x509", "-in", `${dir}/ca.crt`, "-noout", "-text"]);
+    assert.equal(text.code, 0, text.out);
+    assert.match(text.out, /CA:TRUE/);
+    assert.match(text.out, /Certificate Sign/);
+    assert.match(text.out, /Subject: CN ?= ?skiff-ca@1/);
+    const verify = await openssl([
+      "verify",
+      "-attime",
+      String(now.getTime() / 1000),
+      "-CAfile",
+      `${dir}/ca.crt`,
+      `${dir}/ca.crt`,
+    ]);
+    assert.equal(verify.code, 0, verify.out);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("issueCertificate() puts SANs and usages where Go's TLS stack looks", async () => {
+  const serving = await issueCertificate(ca, {
+    commonName: "skiff",
+    usage: "server",
+    dnsNames: ["kubernetes", "kubernetes.default.svc.cluster.local", "localhost"],
+    ipAddresses: ["127.0.0.1", "10.43.0.1", "::1"],
+    now,
+  });
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/ca.crt`, ca.certPem);
+    await Deno.writeTextFile(`${dir}/s.crt`, serving.certPem);
+    const text = await openssl(["x509", "-in", `${dir}/s.crt`, "-noout", "-text"]);
+    assert.match(
+      text.out,
+      /DNS:kubernetes, DNS:kubernetes.default.svc.cluster.local, DNS:localhost/,
+    );
+    assert.match(
+      text.out,
+      /IP Address:127.0.0.1, IP Address:10.43.0.1, IP Address:0:0:0:0:0:0:0:1/,
+    );
+    assert.match(text.out, /TLS Web Server Authentication/);
+    assert.match(text.out, /CA:FALSE/);
+    const verify = await openssl([
+      "verify",
+      "-attime",
+      String(now.getTime() / 1000),
+      "-purpose",
+      "sslserver",
+      "-CAfile",
+      `${dir}/ca.crt`,
+      `${dir}/s.crt`,
+    ]);
+    assert.equal(verify.code, 0, verify.out);
+    // The key matches the certificate.
+    await Deno.writeTextFile(`${dir}/s.key`, serving.keyPem);
+    const pub1 = await openssl(["x509", "-in", `${dir}/s.crt`, "-noout", "-pubkey"]);
+    const pub2 = await openssl(["pkey", "-in", `${dir}/s.key`, "-pubout"]);
+    assert.equal(pub1.out, pub2.out);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("verifyClientCertificate() accepts the CA's client certificates", async () => {
+  const admin = await issueCertificate(ca, {
+    commonName: "system:admin",
+    organizations: ["system:masters"],
+    usage: "client",
+    now,
+  });
+  assert.deepEqual(await verifyClientCertificate(admin.der, { cas: [ca.certificate], now }), {
+    ok: true,
+    commonName: "system:admin",
+    organizations: ["system:masters"],
+  });
+  // After a round trip through PEM.
+  const loaded = await loadKeyPairCertificate(admin.certPem, admin.keyPem);
+  assert.deepEqual(loaded.der, admin.der);
+  assert.equal(pemCertificates(admin.certPem + ca.certPem).length, 2);
+});
+
+Deno.test("verifyClientCertificate() refuses what an attacker would present", async (t) => {
+  const otherCa = await createCa({ commonName: "evil-ca", now });
+  const cases: [string, Uint8Array, Date][] = [
+    [
+      "self-signed claiming system:masters",
+      (await createCa({ commonName: "system:admin", now })).der,
+      now,
+    ],
+    [
+      "signed by another CA",
+      (await issueCertificate(otherCa, {
+        commonName: "admin",
+        organizations: ["system:masters"],
+        usage: "client",
+        now,
+      })).der,
+      now,
+    ],
+    [
+      "expired",
+      (await issueCertificate(ca, {
+        commonName: "old",
+        usage: "client",
+        now,
+        lifetimeMs: 1000,
+      })).der,
+      new Date(now.getTime() + 3600_000),
+    ],
+    [
+      "not yet valid",
+      (await issueCertificate(ca, { commonName: "future", usage: "client", now })).der,
+      new Date(now.getTime() - 24 * 3600_000),
+    ],
+    [
+      "server-only usage",
+      (await issueCertificate(ca, { commonName: "srv", usage: "server", now })).der,
+      now,
+    ],
+    ["garbage", new Uint8Array([0x30, 0x03, 0x01, 0x02]), now],
+    ["empty", new Uint8Array(), now],
+  ];
+  for (const [name, der, at] of cases) {
+    await t.step(name, async () => {
+      const res = await verifyClientCertificate(der, { cas: [ca.certificate], now: at });
+      assert.equal(res.ok, false);
+    });
+  }
+});

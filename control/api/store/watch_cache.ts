@@ -1,0 +1,290 @@
+/**
+ * The watch cache: one storage watch per resource, fanned out to every client watching it, as
+ * kube-apiserver's cacher does — a thousand `kubectl get -w` or informers cost one storage
+ * watch and one decode per change, not a thousand.
+ *
+ * The cache keeps a window of recent events (bounded by count and bytes). A client watching
+ * from a resourceVersion inside the window gets the events after it from memory, then live
+ * ones; older revisions are not in the window and the caller falls back to a direct storage
+ * watch (exact replay) or answers 410. Each event is decoded once: its JSON text (with the
+ * resourceVersion spliced in) is what every JSON watcher sends, and its attributes (namespace,
+ * name, labels, selectable fields) are what selectors filter on.
+ *
+ * A watcher that falls too far behind is ended (its client re-watches), so one slow client
+ * cannot make the server hold unbounded memory.
+ *
+ * @module
+ */
+import type { Storage, WatchEvent } from "../../storage/types.ts";
+import type { Logger } from "../../util/logger.ts";
+import type { KubeObject } from "../types/meta_v1.ts";
+import { decodeStored, storedToJson } from "./object_codec.ts";
+
+/** What selectors see of an object. */
+export interface ObjectAttrs {
+  readonly namespace: string;
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Selectable field values (`metadata.name`, `spec.nodeName`, …). */
+  readonly fields: Readonly<Record<string, string | undefined>>;
+}
+
+/** Computes {@linkcode ObjectAttrs} of a decoded object. */
+export type AttrsOf = (obj: KubeObject) => ObjectAttrs;
+
+/** A watch event type on the wire. */
+export type WatchType = "ADDED" | "MODIFIED" | "DELETED";
+
+/** One change, decoded once and shared by every watcher. */
+export interface CachedEvent {
+  readonly type: WatchType;
+  readonly revision: number;
+  /** The object's JSON text, `metadata.resourceVersion` set to {@linkcode CachedEvent.revision}. */
+  readonly json: string;
+  readonly attrs: ObjectAttrs;
+  /** The attributes before the change (MODIFIED), for selector transitions. */
+  prevAttrs(): ObjectAttrs | undefined;
+  /** A fresh parse of {@linkcode CachedEvent.json}. */
+  object(): KubeObject;
+}
+
+/** Options of {@linkcode WatchCache}. */
+export interface WatchCacheOptions {
+  readonly storage: Storage;
+  /** The storage prefix of the resource (`/registry/pods/`). */
+  readonly prefix: string;
+  readonly attrs: AttrsOf;
+  readonly logger: Logger;
+  /**
+   * Events kept for watchers resuming from a recent resourceVersion.
+   *
+   * @default {1000}
+   */
+  readonly windowEvents?: number;
+  /** @default {16 MiB} */
+  readonly windowBytes?: number;
+  /**
+   * Events a watcher may lag behind before it is ended.
+   *
+   * @default {10000}
+   */
+  readonly maxLag?: number;
+}
+
+/** A live subscription. */
+export interface CacheSubscription extends AsyncIterable<CachedEvent> {
+  /** Why the subscription ended, when the cache ended it (overflow, restart). */
+  readonly endReason: string | undefined;
+}
+
+class Subscriber {
+  queue: CachedEvent[] = [];
+  wake: (() => void) | null = null;
+  ended: string | undefined;
+  closed = false;
+
+  push(e: CachedEvent, maxLag: number): void {
+    if (this.closed) return;
+    if (this.queue.length >= maxLag) {
+      this.end("watcher fell too far behind");
+      return;
+    }
+    this.queue.push(e);
+    this.notify();
+  }
+
+  end(reason: string): void {
+    if (this.closed) return;
+    this.ended = reason;
+    this.closed = true;
+    this.notify();
+  }
+
+  notify(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+}
+
+function makeEvent(
+  type: WatchType,
+  ev: WatchEvent,
+  attrs: AttrsOf,
+): CachedEvent {
+  const revision = ev.kv.modRevision;
+  const source = ev.kv.value;
+  const json = storedToJson(source, revision);
+  const a = attrs(decodeStored(source, revision));
+  let prev: ObjectAttrs | undefined | null = null;
+  const prevKv = ev.prevKv;
+  return {
+    type,
+    revision,
+    json,
+    attrs: a,
+    prevAttrs() {
+      if (prev === null) {
+        prev = prevKv && type === "MODIFIED"
+          ? attrs(decodeStored(prevKv.value, prevKv.modRevision))
+          : undefined;
+      }
+      return prev;
+    },
+    object() {
+      // Parsed on demand (Table watchers): the window holds only text.
+      return JSON.parse(json) as KubeObject;
+    },
+  };
+}
+
+/** One resource's watch cache. Start it with {@linkcode WatchCache.start}. */
+export class WatchCache {
+  readonly #o: Required<Omit<WatchCacheOptions, "logger">> & { logger: Logger };
+  readonly #subscribers = new Set<Subscriber>();
+  /** Recent events, oldest first. */
+  #window: CachedEvent[] = [];
+  #windowBytes = 0;
+  /** The window holds every event after this revision. */
+  #windowStart = 0;
+  /** The latest revision this cache has seen (its progress). */
+  #revision = 0;
+  #started: Promise<void> | null = null;
+  #stop = new AbortController();
+
+  constructor(options: WatchCacheOptions) {
+    this.#o = {
+      windowEvents: 1000,
+      windowBytes: 16 * 1024 * 1024,
+      maxLag: 10_000,
+      ...options,
+    };
+  }
+
+  /** The latest revision the cache has seen; bookmarks carry it. */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  /** Starts following storage (idempotent). Resolves once the storage watch is set up. */
+  start(signal: AbortSignal): Promise<void> {
+    if (this.#started) return this.#started;
+    signal.addEventListener("abort", () => this.#stop.abort(), { once: true });
+    this.#started = (async () => {
+      const from = await this.#o.storage.currentRevision();
+      this.#windowStart = from;
+      this.#revision = from;
+      this.#run(from);
+    })();
+    return this.#started;
+  }
+
+  #run(from: number): void {
+    const stop = this.#stop.signal;
+    (async () => {
+      let last = from;
+      while (!stop.aborted) {
+        try {
+          for await (const ev of this.#o.storage.watch(this.#o.prefix, last, stop)) {
+            last = ev.kv.modRevision;
+            this.#dispatch(ev);
+          }
+        } catch (err) {
+          if (stop.aborted) break;
+          // History we needed is gone, or storage failed: start over from now. Watchers end
+          // and re-watch; those whose revision is gone get 410 and re-list.
+          this.#o.logger.warn("Restarting watch cache", {
+            prefix: this.#o.prefix,
+            revision: last,
+            error: err,
+          });
+          for (const s of this.#subscribers) s.end("watch cache restarted");
+          this.#subscribers.clear();
+          this.#window = [];
+          this.#windowBytes = 0;
+          try {
+            last = await this.#o.storage.currentRevision();
+          } catch {
+            await new Promise((r) => setTimeout(r, 1000));
+            continue;
+          }
+          this.#windowStart = last;
+          this.#revision = last;
+        }
+      }
+      for (const s of this.#subscribers) s.end("server is shutting down");
+    })();
+  }
+
+  #dispatch(ev: WatchEvent): void {
+    const type: WatchType = ev.type === "created"
+      ? "ADDED"
+      : ev.type === "updated"
+      ? "MODIFIED"
+      : "DELETED";
+    let event: CachedEvent;
+    try {
+      event = makeEvent(type, ev, this.#o.attrs);
+    } catch (err) {
+      this.#o.logger.error("Cannot decode stored object", { key: ev.kv.key, error: err });
+      return;
+    }
+    this.#revision = event.revision;
+    this.#window.push(event);
+    this.#windowBytes += event.json.length;
+    while (
+      this.#window.length > this.#o.windowEvents || this.#windowBytes > this.#o.windowBytes
+    ) {
+      const old = this.#window.shift()!;
+      this.#windowBytes -= old.json.length;
+      this.#windowStart = old.revision;
+    }
+    for (const s of this.#subscribers) s.push(event, this.#o.maxLag);
+  }
+
+  /**
+   * Subscribes to every event after `fromRevision`, or returns null when that revision is
+   * older than the window (the caller then watches storage directly).
+   */
+  subscribe(fromRevision: number, signal: AbortSignal): CacheSubscription | null {
+    if (fromRevision < this.#windowStart) return null;
+    const sub = new Subscriber();
+    for (const e of this.#window) if (e.revision > fromRevision) sub.queue.push(e);
+    this.#subscribers.add(sub);
+    const onAbort = () => sub.end("client went away");
+    signal.addEventListener("abort", onAbort, { once: true });
+    const subscribers = this.#subscribers;
+    return {
+      get endReason() {
+        return sub.ended;
+      },
+      async *[Symbol.asyncIterator]() {
+        try {
+          for (;;) {
+            while (sub.queue.length > 0) {
+              const e = sub.queue.shift()!;
+              yield e;
+            }
+            if (sub.closed) return;
+            await new Promise<void>((r) => sub.wake = r);
+          }
+        } finally {
+          sub.closed = true;
+          subscribers.delete(sub);
+          signal.removeEventListener("abort", onAbort);
+        }
+      },
+    };
+  }
+
+  /** How many clients are subscribed. */
+  get subscriberCount(): number {
+    return this.#subscribers.size;
+  }
+
+  /** Stops following storage and ends every subscription. */
+  stop(): void {
+    this.#stop.abort();
+    for (const s of this.#subscribers) s.end("watch cache stopped");
+  }
+}

@@ -1,8 +1,8 @@
 /**
- * `skiff server`: the control plane's startup script, in the order k3s wires its parts.
- *
- * For now it prepares the data directory and opens storage; the API server, scheduler and
- * controllers join it in later issues, each with its own readiness promise.
+ * `skiff server`: the control plane's startup script, in the order k3s wires its parts:
+ * data directory → storage (+ compactor) → cluster certificates and kubeconfig → API server
+ * (HTTPS, bootstrap objects). The scheduler, controllers and node agent join it in later
+ * issues, each with its own readiness promise.
  *
  * @module
  */
@@ -12,7 +12,12 @@ import { runCompactor } from "./storage/compactor.ts";
 import { openStorage } from "./storage/registry.ts";
 import type { Storage } from "./storage/types.ts";
 import type { Clock, Logger } from "./util/mod.ts";
-import { SKIFF_VERSION } from "./version.ts";
+import { type ApiServer, startApiServer } from "./api/api_server.ts";
+import { firstServiceIp } from "./api/admission/service_allocator.ts";
+import { ensureClusterPki } from "./api/pki/cluster_pki.ts";
+import { BUILTIN_RESOURCES } from "./api/registry/builtin_resources.ts";
+import { ResourceRegistry } from "./api/registry/resource_registry.ts";
+import { KUBERNETES_VERSION, SKIFF_VERSION } from "./version.ts";
 
 /** What {@linkcode runServer} needs from its caller. */
 export interface ServerDeps {
@@ -20,6 +25,41 @@ export interface ServerDeps {
   readonly clock: Clock;
   /** Aborting it shuts the server down. */
   readonly signal: AbortSignal;
+  /** The machine's non-loopback IPv4 addresses, first one advertised. @default {localAddresses} */
+  readonly addresses?: () => string[];
+  /** The machine's hostname. @default {Deno.hostname} */
+  readonly hostname?: () => string;
+}
+
+/** The machine's non-loopback IPv4 addresses (the advertised address first). */
+export function localAddresses(): string[] {
+  try {
+    return Deno.networkInterfaces()
+      .filter((i) => i.family === "IPv4" && !i.address.startsWith("127."))
+      .map((i) => i.address);
+  } catch {
+    return [];
+  }
+}
+
+/** The `/version` document for the served Kubernetes API. */
+function versionDocument(): {
+  major: string;
+  minor: string;
+  gitVersion: string;
+  [k: string]: string;
+} {
+  return {
+    major: KUBERNETES_VERSION.major,
+    minor: KUBERNETES_VERSION.minor,
+    gitVersion: `${KUBERNETES_VERSION.gitVersion}+skiff${SKIFF_VERSION}`,
+    gitCommit: "0000000000000000000000000000000000000000",
+    gitTreeState: "clean",
+    buildDate: "2026-12-01T00:00:00Z",
+    goVersion: `deno${Deno.version.deno}`,
+    compiler: "deno",
+    platform: `linux/${Deno.build.arch === "aarch64" ? "arm64" : "amd64"}`,
+  };
 }
 
 /** A server {@linkcode runServer} started. */
@@ -95,6 +135,7 @@ async function serve(
   }
 
   let storage: Storage;
+  let api: ApiServer | undefined;
   try {
     storage = await openStorage(config.storageUrl);
   } catch (err) {
@@ -109,6 +150,44 @@ async function serve(
       revision,
       durationMs: clock.now() - startMs,
     });
+    const addresses = (deps.addresses ?? localAddresses)();
+    const hostname = (deps.hostname ?? (() => Deno.hostname()))();
+    const serviceIp = firstServiceIp(config.serviceCidr);
+    const advertiseAddress = addresses[0] ?? "127.0.0.1";
+    const pki = await ensureClusterPki({
+      dataDir: config.dataDir,
+      dnsNames: [
+        ...new Set([
+          "localhost",
+          hostname,
+          config.nodeName,
+          "kubernetes",
+          "kubernetes.default",
+          "kubernetes.default.svc",
+          `kubernetes.default.svc.${config.clusterDomain}`,
+        ]),
+      ],
+      ipAddresses: [...new Set(["127.0.0.1", serviceIp, ...addresses])],
+      serverUrl: `https://127.0.0.1:${config.httpsPort}`,
+      now: new Date(clock.now()),
+    }).catch((err) => {
+      throw new Error(`Cannot prepare the cluster's certificates in "${config.dataDir}/tls"`, {
+        cause: err,
+      });
+    });
+    api = await startApiServer({
+      storage,
+      registry: new ResourceRegistry(BUILTIN_RESOURCES),
+      pki,
+      clock,
+      logger,
+      signal,
+      version: versionDocument(),
+      serviceCidr: config.serviceCidr,
+      advertiseAddress,
+      port: config.httpsPort,
+    });
+    logger.info("Wrote admin kubeconfig", { path: pki.kubeconfigPath });
     if (!config.disableAgent) {
       logger.info("Node agent is not built yet: running the control plane alone");
     }
@@ -126,8 +205,10 @@ async function serve(
     logger.info("Shutting down skiff server", {
       reason: reason instanceof Error ? reason.message : String(reason),
     });
+    await api.close();
     await compactor;
   } finally {
+    await api?.close();
     await storage.close();
   }
   logger.info("Stopped skiff server", { durationMs: clock.now() - startMs });

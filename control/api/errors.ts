@@ -28,6 +28,7 @@ import {
   StorageError,
   StorageUnavailableError,
 } from "../storage/errors.ts";
+import type { StatusDetails } from "./types/meta_v1.ts";
 import type { FieldError } from "./validation/field_errors.ts";
 import { invalidMessage } from "./validation/field_errors.ts";
 
@@ -52,23 +53,6 @@ export type StatusReason =
   | "Timeout"
   | "ServerTimeout"
   | "ServiceUnavailable";
-
-/** One entry of `details.causes`. */
-export interface StatusCause {
-  readonly reason?: string;
-  readonly message?: string;
-  readonly field?: string;
-}
-
-/** `details` of a Status. */
-export interface StatusDetails {
-  readonly name?: string;
-  readonly group?: string;
-  readonly kind?: string;
-  readonly uid?: string;
-  readonly causes?: readonly StatusCause[];
-  readonly retryAfterSeconds?: number;
-}
 
 /** The `Status` object an error renders as. */
 export interface StatusObject {

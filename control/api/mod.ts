@@ -1,8 +1,30 @@
 /**
- * The Kubernetes API server: types and schemas, validation, strategies.
+ * The Kubernetes API server: types and schemas, validation, strategies, codecs, patches,
+ * printing, the resource registry, storage layout and watch cache, handlers, admission,
+ * authentication, PKI, and the HTTPS server that puts them together.
  *
  * @module
  */
 export * from "./types/mod.ts";
 export * from "./validation/mod.ts";
 export * from "./strategies/mod.ts";
+export * from "./codec/mod.ts";
+export * from "./openapi/mod.ts";
+export * from "./patch/mod.ts";
+export * from "./printers/mod.ts";
+export * from "./registry/mod.ts";
+export * from "./store/mod.ts";
+export * from "./selectors/mod.ts";
+export * from "./handlers/mod.ts";
+export * from "./admission/mod.ts";
+export * from "./auth/mod.ts";
+export * from "./pki/mod.ts";
+export * from "./util/mod.ts";
+export * from "./api_server.ts";
+export * from "./app.ts";
+export * from "./bootstrap.ts";
+export * from "./errors.ts";
+export * from "./https_server.ts";
+export * from "./in_process_client.ts";
+export * from "./media_type.ts";
+export * from "./request_info.ts";

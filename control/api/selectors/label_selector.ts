@@ -36,7 +36,7 @@ export interface LabelRequirement {
 }
 
 /** A compiled selector: every requirement must hold. */
-export class LabelSelector {
+export class LabelMatcher {
   readonly requirements: readonly LabelRequirement[];
 
   constructor(requirements: readonly LabelRequirement[]) {
@@ -106,7 +106,7 @@ export class LabelSelector {
 }
 
 /** A selector that matches everything. */
-export const EVERYTHING: LabelSelector = new LabelSelector([]);
+export const EVERYTHING: LabelMatcher = new LabelMatcher([]);
 
 /** A selector string that cannot be parsed. */
 export class SelectorParseError extends SyntaxError {
@@ -182,7 +182,7 @@ function describe(t: Token): string {
  * Parses the string form of a label selector, as `?labelSelector=` carries it. Throws
  * {@linkcode SelectorParseError} with a message naming what was expected.
  */
-export function parseLabelSelector(input: string): LabelSelector {
+export function parseLabelSelector(input: string): LabelMatcher {
   if (input.trim() === "") return EVERYTHING;
   const tokens = tokenize(input);
   let pos = 0;
@@ -275,7 +275,7 @@ export function parseLabelSelector(input: string): LabelSelector {
       throw new SelectorParseError(`found ${describe(sep)}, expected: ',' or 'end of string'`);
     }
   }
-  return new LabelSelector(reqs);
+  return new LabelMatcher(reqs);
 }
 
 /** The `metav1.LabelSelector` form. */
@@ -294,7 +294,7 @@ export interface LabelSelectorObject {
  */
 export function fromLabelSelectorObject(
   selector: LabelSelectorObject | null | undefined,
-): LabelSelector | null {
+): LabelMatcher | null {
   if (selector === null || selector === undefined) return null;
   const reqs: LabelRequirement[] = [];
   for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
@@ -319,5 +319,5 @@ export function fromLabelSelectorObject(
         throw new SelectorParseError(`"${expr.operator}" is not a valid label selector operator`);
     }
   }
-  return new LabelSelector(reqs);
+  return new LabelMatcher(reqs);
 }

@@ -55,7 +55,7 @@ Deno.test("parseLabelSelector() refuses malformed selectors", async (t) => {
   }
 });
 
-Deno.test("LabelSelector.toString() renders the canonical form", () => {
+Deno.test("LabelMatcher.toString() renders the canonical form", () => {
   assert.equal(parseLabelSelector("a=1,b in (y,x),!c,d").toString(), "a=1,b in (x,y),!c,d");
 });
 

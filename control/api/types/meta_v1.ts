@@ -331,6 +331,8 @@ export type ManagedFieldsEntry = Infer<typeof ManagedFieldsEntry>;
 export type Condition = Infer<typeof Condition>;
 /** TypeScript type of {@linkcode Status}. */
 export type Status = Infer<typeof Status>;
+/** TypeScript type of {@linkcode StatusDetails}. */
+export type StatusDetails = Infer<typeof StatusDetails>;
 /** TypeScript type of {@linkcode StatusCause}. */
 export type StatusCause = Infer<typeof StatusCause>;
 /** TypeScript type of {@linkcode DeleteOptions}. */

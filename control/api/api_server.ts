@@ -1,0 +1,137 @@
+/**
+ * The API server as one component: builds the app (registry, handlers, admission, watch
+ * caches, authentication) over a storage, listens on HTTPS with the cluster's serving
+ * certificate, bootstraps the objects a cluster starts with, and reports readiness — the piece
+ * `skiff server` starts after storage and before the scheduler and controllers.
+ *
+ * @module
+ */
+import type { Storage } from "../storage/types.ts";
+import type { Clock } from "../util/clock.ts";
+import type { Logger } from "../util/logger.ts";
+import { AdmissionChain } from "./admission/admission.ts";
+import { NamespaceLifecycle } from "./admission/namespace_lifecycle.ts";
+import { ServiceAllocator } from "./admission/service_allocator.ts";
+import { type ApiEnv, createApiApp, type VersionDocument } from "./app.ts";
+import { InternalAuthenticator, UnionAuthenticator } from "./auth/authenticator.ts";
+import { X509Authenticator } from "./auth/x509_authenticator.ts";
+import { bootstrapCluster } from "./bootstrap.ts";
+import type { ProtobufDecoder } from "./handlers/decode_body.ts";
+import { OpenApiHandler } from "./handlers/openapi_handler.ts";
+import { type HttpsServer, startHttpsServer } from "./https_server.ts";
+import { InProcessClient } from "./in_process_client.ts";
+import type { ClusterPki } from "./pki/cluster_pki.ts";
+import type { ResourceRegistry } from "./registry/resource_registry.ts";
+import { WatchCaches } from "./store/watch_caches.ts";
+import type { Hono } from "hono";
+
+/** Options of {@linkcode startApiServer}. */
+export interface ApiServerOptions {
+  readonly storage: Storage;
+  readonly registry: ResourceRegistry;
+  readonly pki: ClusterPki;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly signal: AbortSignal;
+  readonly version: VersionDocument;
+  readonly serviceCidr: string;
+  /** The address other nodes and pods reach this server at. */
+  readonly advertiseAddress: string;
+  /** 0 picks a free port (tests). */
+  readonly port: number;
+  /** @default {"0.0.0.0"} */
+  readonly hostname?: string;
+  readonly protobuf?: ProtobufDecoder;
+}
+
+/** A running API server. */
+export interface ApiServer {
+  readonly app: Hono<ApiEnv>;
+  readonly port: number;
+  /** A client acting as the server itself (`system:apiserver`, in `system:masters`). */
+  readonly client: InProcessClient;
+  /** Stops listening, ends watches and stops the caches. */
+  close(): Promise<void>;
+}
+
+/** Builds and starts the API server; resolves once it serves and the cluster is bootstrapped. */
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const { storage, clock, logger, signal } = options;
+  const stop = new AbortController();
+  const stopSignal = AbortSignal.any([signal, stop.signal]);
+  const caches = new WatchCaches({ storage, logger, signal: stopSignal });
+  const admission = new AdmissionChain([
+    new NamespaceLifecycle({ storage, logger, signal: stopSignal }),
+    new ServiceAllocator({ storage, serviceCidr: options.serviceCidr }),
+  ]);
+  let ready = false;
+  let port = options.port;
+  const registry = () => options.registry;
+  const app = createApiApp({
+    storage,
+    registry,
+    caches,
+    admission,
+    clock,
+    logger: logger.with({ component: "apiserver" }),
+    signal: stopSignal,
+    authenticator: new UnionAuthenticator([
+      new InternalAuthenticator(),
+      new X509Authenticator({ cas: () => [options.pki.ca.certificate], clock }),
+    ]),
+    version: options.version,
+    serverAddress: () => `${options.advertiseAddress}:${port}`,
+    openapi: new OpenApiHandler({ registry, gitVersion: options.version.gitVersion }),
+    ready: () => ready,
+    ...(options.protobuf ? { rest: { protobuf: options.protobuf } } : {}),
+  });
+  const client = new InProcessClient(app, {
+    username: "system:apiserver",
+    groups: ["system:masters", "system:authenticated"],
+  });
+  let https: HttpsServer;
+  try {
+    https = await startHttpsServer({
+      app,
+      port: options.port,
+      ...(options.hostname ? { hostname: options.hostname } : {}),
+      certPem: options.pki.serving.certPem,
+      keyPem: options.pki.serving.keyPem,
+      logger,
+    });
+  } catch (err) {
+    stop.abort();
+    throw new Error(`Cannot listen on port ${options.port}`, { cause: err });
+  }
+  port = https.port;
+  try {
+    await bootstrapCluster({
+      client,
+      logger,
+      serviceCidr: options.serviceCidr,
+      advertiseAddress: options.advertiseAddress,
+      port,
+    });
+  } catch (err) {
+    await https.close();
+    stop.abort();
+    throw new Error("Cannot bootstrap the cluster's objects", { cause: err });
+  }
+  ready = true;
+  logger.info("API server is serving", { port, advertiseAddress: options.advertiseAddress });
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    port,
+    client,
+    close() {
+      closing ??= (async () => {
+        ready = false;
+        stop.abort();
+        caches.stop();
+        await https.close();
+      })();
+      return closing;
+    },
+  };
+}

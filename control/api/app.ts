@@ -1,0 +1,232 @@
+/**
+ * The API server's HTTP application: routes every request — health and version, discovery,
+ * OpenAPI, and resources — to its handler, authenticates it, and turns every failure into a
+ * Kubernetes `Status`. Built on Hono; tests call `app.request()` without a socket, and the
+ * HTTPS listener (`https_server.ts`) passes the TLS peer certificate in through the env.
+ *
+ * @example Ask for the version without a socket
+ * ```ts ignore
+ * const app = createApiApp(deps);
+ * const res = await app.request("/version");
+ * ```
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { Logger } from "../util/logger.ts";
+import { ApiError } from "./errors.ts";
+import type { AuthenticatedRequest, Authenticator, ConnectionInfo } from "./auth/authenticator.ts";
+import type { RequestUser, ResourceRequest, ServerParts } from "./handlers/context.ts";
+import { MAX_BODY_BYTES } from "./handlers/context.ts";
+import { DiscoveryHandler } from "./handlers/discovery.ts";
+import type { OpenApiHandler } from "./handlers/openapi_handler.ts";
+import { RestHandler, type RestHandlerOptions } from "./handlers/rest_handler.ts";
+import { SubresourceHandlers } from "./handlers/subresource_handlers.ts";
+import { WatchHandler } from "./handlers/watch_handler.ts";
+import { negotiateOutput, parseAccept } from "./media_type.ts";
+import { verbsOf } from "./registry/resource_def.ts";
+import { requestInfo, type ResourceRequestInfo } from "./request_info.ts";
+
+/** What the Hono app's env carries per request. */
+export interface ApiEnv {
+  Bindings: { connection?: ConnectionInfo };
+}
+
+/** The version document `GET /version` answers. */
+export interface VersionDocument {
+  readonly major: string;
+  readonly minor: string;
+  readonly gitVersion: string;
+  readonly [extra: string]: string;
+}
+
+/** What {@linkcode createApiApp} needs. */
+export interface ApiAppDeps extends ServerParts {
+  readonly authenticator: Authenticator;
+  readonly version: VersionDocument;
+  /** `host:port` clients reach the server at (discovery's serverAddressByClientCIDRs). */
+  readonly serverAddress: () => string;
+  readonly openapi: OpenApiHandler;
+  /** Whether the server is ready (`/readyz`). */
+  readonly ready: () => boolean;
+  readonly rest?: RestHandlerOptions;
+}
+
+/** Paths anonymous clients may read, as kube-apiserver's `system:public-info-viewer`. */
+const PUBLIC_PATHS = new Set(["/healthz", "/livez", "/readyz", "/version", "/version/"]);
+
+function isPublic(path: string): boolean {
+  return PUBLIC_PATHS.has(path) || path.startsWith("/healthz/") || path.startsWith("/livez/") ||
+    path.startsWith("/readyz/");
+}
+
+/** Reads a request body, refusing more than `maxBytes` with 413. */
+export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > maxBytes) throw ApiError.tooLarge(maxBytes);
+  if (!request.body) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw ApiError.tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
+}
+
+function logFailure(logger: Logger, err: unknown, request: Request): void {
+  logger.error("Request failed", {
+    method: request.method,
+    path: new URL(request.url).pathname,
+    error: err,
+  });
+}
+
+/** Builds the API server's Hono app. */
+export function createApiApp(deps: ApiAppDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const rest = new RestHandler(deps, deps.rest ?? {});
+  const watch = new WatchHandler({ parts: deps, rest });
+  const subresources = new SubresourceHandlers({ parts: deps, rest });
+  const discovery = new DiscoveryHandler({
+    registry: deps.registry,
+    serverAddress: deps.serverAddress,
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return err.toResponse();
+    logFailure(deps.logger, err, c.req.raw);
+    return ApiError.internal(err).toResponse();
+  });
+  app.notFound(() => ApiError.pathNotFound().toResponse());
+
+  // Authentication: every request resolves to a user, or 401 outside the public paths.
+  app.use("*", async (c, next) => {
+    const path = new URL(c.req.url).pathname;
+    const user = await deps.authenticator.authenticate(c.req.raw, c.env?.connection ?? {});
+    if (user === null && !isPublic(path)) throw ApiError.unauthorized();
+    (c.req.raw as AuthenticatedRequest).skiffUser = user ?? {
+      username: "system:anonymous",
+      groups: ["system:unauthenticated"],
+    };
+    await next();
+  });
+
+  const text = (body: string, status = 200) =>
+    new Response(body, {
+      status,
+      headers: {
+        "content-type": "text/plain; charset=utf-8",
+        "cache-control": "no-cache, private",
+      },
+    });
+  for (const probe of ["/healthz", "/livez", "/readyz"]) {
+    app.get(probe, (c) => {
+      const ok = probe !== "/readyz" || deps.ready();
+      if (c.req.query("verbose") !== undefined) {
+        return text(
+          ok ? `[+]ping ok\n[+]storage ok\n${probe.slice(1)} check passed\n` : "[-]ready failed\n",
+          ok ? 200 : 500,
+        );
+      }
+      return ok ? text("ok") : text("[-]ready failed: reason withheld\n", 500);
+    });
+    app.get(`${probe}/*`, () => text("ok"));
+  }
+  app.get("/version", () =>
+    new Response(JSON.stringify(deps.version, null, 2), {
+      headers: { "content-type": "application/json" },
+    }));
+
+  app.get("/openapi/v2", (c) => deps.openapi.v2(c.req.raw));
+  app.get("/openapi/v3", (c) => deps.openapi.v3Index(c.req.raw));
+  app.get("/openapi/v3/*", (c) => deps.openapi.v3(c.req.raw));
+
+  const resources = async (request: Request): Promise<Response> => {
+    const url = new URL(request.url);
+    const info = requestInfo(request.method, url);
+    if (!info.isResourceRequest) {
+      if (request.method !== "GET" && request.method !== "HEAD") {
+        throw new ApiError(`the server does not allow this method on the requested resource`, {
+          code: 405,
+          reason: "MethodNotAllowed",
+        });
+      }
+      const res = await discovery.handle(info.path, request.headers);
+      if (res === null) throw ApiError.pathNotFound();
+      return res;
+    }
+    return await serveResource(request, url, info);
+  };
+
+  const serveResource = async (
+    request: Request,
+    url: URL,
+    info: ResourceRequestInfo,
+  ): Promise<Response> => {
+    const def = deps.registry().get(info.apiGroup, info.apiVersion, info.resource);
+    if (!def) throw ApiError.pathNotFound();
+    if (def.namespaced && info.namespace === "" && info.name !== "") throw ApiError.pathNotFound();
+    if (!def.namespaced && info.namespace !== "" && def.resource !== "namespaces") {
+      throw ApiError.pathNotFound();
+    }
+    let body: Uint8Array | null = null;
+    const req: ResourceRequest = {
+      info,
+      def,
+      url,
+      query: url.searchParams,
+      headers: request.headers,
+      method: request.method,
+      output: negotiateOutput(parseAccept(request.headers.get("accept"))),
+      user: (request as AuthenticatedRequest).skiffUser as RequestUser,
+      body: async () => body ??= await readBody(request, MAX_BODY_BYTES),
+      signal: request.signal,
+    };
+    if (info.subresource !== "") return await subresources.handle(req);
+    const verbs = verbsOf(def);
+    const verb = info.verb;
+    if (!verbs.includes(verb)) throw ApiError.methodNotSupported(def, verb);
+    switch (verb) {
+      case "get":
+        return await rest.get(req);
+      case "list":
+        return await rest.list(req);
+      case "watch":
+        return await watch.watch(req);
+      case "create":
+        if (info.name !== "") throw ApiError.methodNotSupported(def, "create");
+        return await rest.create(req);
+      case "update":
+        return await rest.update(req);
+      case "patch":
+        return await rest.patch(req);
+      case "delete":
+        return await rest.delete(req);
+      case "deletecollection":
+        return await rest.deleteCollection(req);
+      default:
+        throw ApiError.methodNotSupported(def, verb);
+    }
+  };
+
+  app.all("/api", (c) => resources(c.req.raw));
+  app.all("/api/*", (c) => resources(c.req.raw));
+  app.all("/apis", (c) => resources(c.req.raw));
+  app.all("/apis/*", (c) => resources(c.req.raw));
+  return app;
+}

@@ -1,0 +1,7 @@
+/**
+ * Authentication: authenticators that resolve a request to a user.
+ *
+ * @module
+ */
+export * from "./authenticator.ts";
+export * from "./x509_authenticator.ts";

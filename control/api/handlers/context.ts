@@ -1,0 +1,56 @@
+/**
+ * What every resource handler works with: the request as the API server read it (request
+ * info, resource, query, negotiated output format, the user) and the server's shared parts
+ * (storage, registry, watch caches, admission, clock, logger).
+ *
+ * @module
+ */
+import type { Storage } from "../../storage/types.ts";
+import type { Clock } from "../../util/clock.ts";
+import type { Logger } from "../../util/logger.ts";
+import type { AdmissionChain } from "../admission/admission.ts";
+import type { OutputFormat } from "../media_type.ts";
+import type { ResourceDef } from "../registry/resource_def.ts";
+import type { ResourceRegistry } from "../registry/resource_registry.ts";
+import type { ResourceRequestInfo } from "../request_info.ts";
+import type { WatchCaches } from "../store/watch_caches.ts";
+
+/** The authenticated user of a request (`user.Info`). */
+export interface RequestUser {
+  readonly username: string;
+  readonly uid?: string;
+  readonly groups: readonly string[];
+  readonly extra?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The parts of the server handlers share. */
+export interface ServerParts {
+  readonly storage: Storage;
+  readonly registry: () => ResourceRegistry;
+  readonly caches: WatchCaches;
+  readonly admission: AdmissionChain;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Ends long-running requests (watches) at shutdown. */
+  readonly signal: AbortSignal;
+}
+
+/** One resource request. */
+export interface ResourceRequest {
+  readonly info: ResourceRequestInfo;
+  readonly def: ResourceDef;
+  readonly url: URL;
+  readonly query: URLSearchParams;
+  readonly headers: Headers;
+  readonly method: string;
+  /** The response format the client accepts best (null: nothing acceptable, 406). */
+  readonly output: OutputFormat | null;
+  readonly user: RequestUser;
+  /** Reads the body, at most the server's limit (413 beyond it). */
+  readonly body: () => Promise<Uint8Array>;
+  /** Aborts when the client goes away or the server stops. */
+  readonly signal: AbortSignal;
+}
+
+/** The largest request body the server reads: 3 MiB, as kube-apiserver's limit. */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;

@@ -1,0 +1,177 @@
+/**
+ * Renders objects and lists in the format the client negotiated: JSON (the default), YAML,
+ * a `meta.k8s.io` Table (server-side printing, as kubectl asks for), or
+ * PartialObjectMetadata. Lists of plain JSON are assembled from the stored JSON text without
+ * re-serializing each item.
+ *
+ * @module
+ */
+import { stringify as toYaml } from "yaml";
+import { ApiError } from "../errors.ts";
+import type { OutputFormat } from "../media_type.ts";
+import { buildTable, parseIncludeObject } from "../printers/table.ts";
+import { printerFor } from "../printers/printers.ts";
+import { groupVersion, type ResourceDef } from "../registry/resource_def.ts";
+import type { KubeObject, ListMeta } from "../types/meta_v1.ts";
+
+/** Headers every API response carries, as kube-apiserver's. */
+export const API_HEADERS: Readonly<Record<string, string>> = {
+  "cache-control": "no-cache, private",
+};
+
+/** One list item: its JSON text, and the object when it was decoded anyway. */
+export interface ListItem {
+  readonly json: string;
+  readonly obj?: KubeObject;
+}
+
+/** Options of {@linkcode renderObject} and {@linkcode renderList}. */
+export interface RenderOptions {
+  readonly def: ResourceDef;
+  readonly output: OutputFormat | null;
+  readonly query: URLSearchParams;
+  readonly nowMs: number;
+  readonly status?: number;
+  readonly warnings?: readonly string[];
+}
+
+function headersFor(contentType: string, warnings: readonly string[] | undefined): Headers {
+  const h = new Headers({ ...API_HEADERS, "content-type": contentType });
+  for (const w of warnings ?? []) h.append("warning", `299 - ${JSON.stringify(w)}`);
+  return h;
+}
+
+function partialMetadata(obj: KubeObject, version: string): KubeObject {
+  return {
+    kind: "PartialObjectMetadata",
+    apiVersion: `meta.k8s.io/${version}`,
+    metadata: obj.metadata ?? {},
+  };
+}
+
+function includeObject(query: URLSearchParams) {
+  try {
+    return parseIncludeObject(query.get("includeObject"));
+  } catch (err) {
+    throw ApiError.badRequest((err as Error).message);
+  }
+}
+
+/** A response carrying one object. */
+export function renderObject(obj: KubeObject, options: RenderOptions): Response {
+  const { output, def } = options;
+  const status = options.status ?? 200;
+  if (output === null) throw ApiError.notAcceptable(["application/json", "application/yaml"]);
+  switch (output.format) {
+    case "yaml":
+      return new Response(toYaml(obj), {
+        status,
+        headers: headersFor("application/yaml", options.warnings),
+      });
+    case "table": {
+      // Only objects of the resource print as its Table; a Status or another kind stays JSON.
+      if (obj.kind !== def.kind) break;
+      const table = buildTable(printerFor(def.group, def.kind), {
+        objects: [obj as Record<string, unknown>],
+        nowMs: options.nowMs,
+        includeObject: includeObject(options.query),
+        resourceVersion: obj.metadata?.resourceVersion ?? "",
+        tableVersion: output.version,
+        objectType: { apiVersion: groupVersion(def), kind: def.kind },
+      });
+      return new Response(JSON.stringify(table), {
+        status,
+        headers: headersFor("application/json", options.warnings),
+      });
+    }
+    case "partial":
+      if (obj.kind !== def.kind) break;
+      return new Response(JSON.stringify(partialMetadata(obj, output.version)), {
+        status,
+        headers: headersFor("application/json", options.warnings),
+      });
+  }
+  return new Response(JSON.stringify(obj), {
+    status,
+    headers: headersFor("application/json", options.warnings),
+  });
+}
+
+/** Options of {@linkcode renderList}. */
+export interface RenderListOptions extends RenderOptions {
+  /** The list's metadata (resourceVersion, continue). */
+  readonly meta: ListMeta;
+}
+
+/** A response carrying a list of `def`'s objects. */
+export function renderList(items: readonly ListItem[], options: RenderListOptions): Response {
+  const { meta } = options;
+  const { output, def } = options;
+  if (output === null) throw ApiError.notAcceptable(["application/json", "application/yaml"]);
+  const apiVersion = groupVersion(def);
+  const listKind = `${def.kind}List`;
+  const objects = () => items.map((i) => i.obj ?? (JSON.parse(i.json) as KubeObject));
+  switch (output.format) {
+    case "json": {
+      const body = `{"kind":${JSON.stringify(listKind)},"apiVersion":${
+        JSON.stringify(apiVersion)
+      },"metadata":${JSON.stringify(meta)},"items":[${items.map((i) => i.json).join(",")}]}`;
+      return new Response(body, {
+        status: 200,
+        headers: headersFor("application/json", options.warnings),
+      });
+    }
+    case "yaml":
+      return new Response(
+        toYaml({ kind: listKind, apiVersion, metadata: meta, items: objects() }),
+        { status: 200, headers: headersFor("application/yaml", options.warnings) },
+      );
+    case "table": {
+      const table = buildTable(printerFor(def.group, def.kind), {
+        objects: objects() as Record<string, unknown>[],
+        nowMs: options.nowMs,
+        includeObject: includeObject(options.query),
+        resourceVersion: meta.resourceVersion ?? "",
+        ...(meta.continue ? { continue: meta.continue } : {}),
+        ...(meta.remainingItemCount !== undefined
+          ? { remainingItemCount: meta.remainingItemCount }
+          : {}),
+        tableVersion: output.version,
+        objectType: { apiVersion, kind: def.kind },
+      });
+      return new Response(JSON.stringify(table), {
+        status: 200,
+        headers: headersFor("application/json", options.warnings),
+      });
+    }
+    case "partial": {
+      const list = {
+        kind: "PartialObjectMetadataList",
+        apiVersion: `meta.k8s.io/${output.version}`,
+        metadata: meta,
+        items: objects().map((o) => partialMetadata(o, output.version)),
+      };
+      return new Response(JSON.stringify(list), {
+        status: 200,
+        headers: headersFor("application/json", options.warnings),
+      });
+    }
+  }
+}
+
+/** A `Status` response for a successful operation without an object (some deletes). */
+export function renderSuccess(
+  details: Record<string, unknown>,
+  options: { readonly status?: number; readonly warnings?: readonly string[] },
+): Response {
+  return new Response(
+    JSON.stringify({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Success",
+      details,
+    }),
+    { status: options.status ?? 200, headers: headersFor("application/json", options.warnings) },
+  );
+}

@@ -1,0 +1,7 @@
+/**
+ * The cluster's X.509: CA, serving and client certificates, verification, kubeconfig.
+ *
+ * @module
+ */
+export * from "./certificates.ts";
+export * from "./cluster_pki.ts";

@@ -1,0 +1,189 @@
+/**
+ * The DaemonSet strategy (`apps/v1`): `SetDefaults_DaemonSet`, `ValidateDaemonSet`, the apps/v1
+ * selector immutability, `ValidateDaemonSetStatusUpdate`, and the template generation that
+ * apps/v1 carries in the `deprecated.daemonset.template.generation` annotation: 1 on create,
+ * +1 on every template change, never set by clients.
+ *
+ * @module
+ */
+import type {
+  DaemonSet,
+  DaemonSetSpec,
+  DaemonSetUpdateStrategy,
+  RollingUpdateDaemonSet,
+} from "../types/apps_v1.ts";
+import type { KubeObject } from "../types/meta_v1.ts";
+import { type FieldError, FieldPath, required } from "../validation/field_errors.ts";
+import { goIntOrString, goLabelSelector, invalidGo } from "./_workload_go.ts";
+import { parseLabelSelector, Selector, validateLabelSelector } from "./_workload_selector.ts";
+import {
+  collisionCountErrors,
+  isEmptySelector,
+  specForValidation,
+  templateForValidation,
+} from "./_workload_replicas.ts";
+import {
+  dnsLabelNameWarning,
+  immutable,
+  intOrPercentValue,
+  isNotMoreThan100Percent,
+  nonNegative,
+  semanticEqual,
+  SPEC,
+  validatePositiveIntOrPercent,
+  validateReplicaTemplate,
+} from "./_workload.ts";
+import { defaultPodTemplateSpec } from "./pod_spec.ts";
+import type { Strategy } from "./strategy.ts";
+
+/** The annotation holding a DaemonSet's template generation in apps/v1. */
+export const TEMPLATE_GENERATION_ANNOTATION = "deprecated.daemonset.template.generation";
+
+function defaultDaemonSetSpec(spec: DaemonSetSpec): void {
+  const strategy = spec.updateStrategy ??= {};
+  strategy.type ??= "RollingUpdate";
+  if (strategy.type === "RollingUpdate") {
+    const ru = strategy.rollingUpdate ??= {};
+    ru.maxUnavailable ??= 1;
+    ru.maxSurge ??= 0;
+  }
+  spec.revisionHistoryLimit ??= 10;
+  if (spec.template !== undefined) defaultPodTemplateSpec(spec.template);
+}
+
+/** Applies the apps/v1 DaemonSet defaults (`SetDefaults_DaemonSet`) and the pod template's. */
+export function defaultDaemonSet(daemonSet: Pick<DaemonSet, "spec">): void {
+  if (daemonSet.spec !== undefined) defaultDaemonSetSpec(daemonSet.spec);
+}
+
+function validateRollingUpdate(ru: RollingUpdateDaemonSet, path: FieldPath): FieldError[] {
+  const maxUnavailable = ru.maxUnavailable ?? 0;
+  const maxSurge = ru.maxSurge ?? 0;
+  const unavailablePath = path.child("maxUnavailable");
+  const surgePath = path.child("maxSurge");
+  const errs = [
+    ...validatePositiveIntOrPercent(maxUnavailable, unavailablePath),
+    ...validatePositiveIntOrPercent(maxSurge, surgePath),
+    ...isNotMoreThan100Percent(maxUnavailable, unavailablePath),
+    ...isNotMoreThan100Percent(maxSurge, surgePath),
+  ];
+  const hasUnavailable = intOrPercentValue(maxUnavailable) !== 0;
+  const hasSurge = intOrPercentValue(maxSurge) !== 0;
+  if (hasUnavailable && hasSurge) {
+    errs.push(invalidGo(surgePath, {
+      value: maxSurge,
+      text: goIntOrString(maxSurge),
+      detail: "may not be set when maxUnavailable is non-zero",
+    }));
+  } else if (!hasUnavailable && !hasSurge) {
+    errs.push(required(unavailablePath, "cannot be 0 when maxSurge is 0"));
+  }
+  return errs;
+}
+
+function validateUpdateStrategy(strategy: DaemonSetUpdateStrategy | undefined): FieldError[] {
+  const path = SPEC.child("updateStrategy");
+  if (strategy?.type !== "RollingUpdate") return [];
+  if (strategy.rollingUpdate === undefined) return [required(path.child("rollingUpdate"))];
+  return validateRollingUpdate(strategy.rollingUpdate, path.child("rollingUpdate"));
+}
+
+/** Errors in a DaemonSet's spec (`ValidateDaemonSetSpec`), beyond what the schema checks. */
+export function validateDaemonSetSpec(daemonSet: Pick<DaemonSet, "spec">): FieldError[] {
+  const { spec, absent } = specForValidation(daemonSet.spec, defaultDaemonSetSpec);
+  const selectorPath = SPEC.child("selector");
+  const errs = validateLabelSelector(spec.selector, { path: selectorPath });
+  if (spec.selector === undefined && absent) errs.unshift(required(selectorPath));
+  const template = templateForValidation(spec.template, absent);
+  const parsed = parseLabelSelector(spec.selector);
+  const emptyErrs = spec.selector !== undefined && isEmptySelector(spec.selector)
+    ? [invalidGo(selectorPath, {
+      value: spec.selector,
+      text: goLabelSelector(spec.selector),
+      detail: "empty selector is invalid for daemonset",
+    })]
+    : [];
+  if (template === undefined) {
+    errs.push(...emptyErrs);
+  } else {
+    // A selector that cannot be parsed skips the label match but not the template checks.
+    errs.push(...validateReplicaTemplate(template, {
+      selector: parsed.selector ?? new Selector([]),
+      path: SPEC.child("template"),
+      kind: "DaemonSet",
+      afterLabelMatch: emptyErrs,
+    }));
+  }
+  errs.push(...nonNegative(spec.minReadySeconds, SPEC.child("minReadySeconds")));
+  errs.push(...validateUpdateStrategy(spec.updateStrategy));
+  errs.push(...nonNegative(spec.revisionHistoryLimit, SPEC.child("revisionHistoryLimit")));
+  return errs;
+}
+
+function templateGeneration(obj: KubeObject): number {
+  const raw = obj.metadata?.annotations?.[TEMPLATE_GENERATION_ANNOTATION];
+  return raw !== undefined && /^[0-9]+$/.test(raw) ? Number(raw) : 0;
+}
+
+function setTemplateGeneration(obj: KubeObject, generation: number): void {
+  const metadata = obj.metadata ??= {};
+  const annotations = metadata.annotations ??= {};
+  annotations[TEMPLATE_GENERATION_ANNOTATION] = String(generation);
+}
+
+const STATUS = new FieldPath("status");
+
+const STATUS_COUNTERS = [
+  "currentNumberScheduled",
+  "numberMisscheduled",
+  "desiredNumberScheduled",
+  "numberReady",
+  "observedGeneration",
+  "updatedNumberScheduled",
+  "numberAvailable",
+  "numberUnavailable",
+  "collisionCount",
+] as const;
+
+/** The DaemonSet strategy. */
+export const daemonSetStrategy: Strategy = {
+  default(obj: KubeObject): void {
+    defaultDaemonSet(obj as Pick<DaemonSet, "spec">);
+  },
+  prepareForCreate(obj: KubeObject): void {
+    setTemplateGeneration(obj, Math.max(1, templateGeneration(obj)));
+  },
+  prepareForUpdate(obj: KubeObject, old: KubeObject): void {
+    let generation = templateGeneration(old);
+    const changed = !semanticEqual(
+      (obj as DaemonSet).spec?.template,
+      (old as DaemonSet).spec?.template,
+    );
+    if (changed) generation++;
+    setTemplateGeneration(obj, generation);
+  },
+  validate(obj: KubeObject): FieldError[] {
+    return validateDaemonSetSpec(obj as Pick<DaemonSet, "spec">);
+  },
+  validateUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
+    const selector = (obj as DaemonSet).spec?.selector;
+    return immutable(selector, {
+      old: (old as DaemonSet).spec?.selector,
+      path: SPEC.child("selector"),
+      text: goLabelSelector(selector),
+    });
+  },
+  validateStatusUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
+    const status: Record<string, unknown> = (obj as DaemonSet).status ?? {};
+    const errs: FieldError[] = [];
+    for (const name of STATUS_COUNTERS) {
+      const v = status[name];
+      if (typeof v === "number") errs.push(...nonNegative(v, STATUS.child(name)));
+    }
+    errs.push(...collisionCountErrors(status, (old as DaemonSet).status ?? {}));
+    return errs;
+  },
+  warnings(obj: KubeObject, old?: KubeObject): string[] {
+    return old === undefined ? dnsLabelNameWarning(obj.metadata?.name) : [];
+  },
+};

@@ -1,0 +1,96 @@
+/**
+ * Conversion between core/v1 Event and events.k8s.io/v1 Event, as upstream's
+ * `Convert_v1_Event_To_core_Event` and `Convert_core_Event_To_v1_Event` do: both versions are
+ * views of the same stored object. Renamed fields: `note`↔`message`, `regarding`↔
+ * `involvedObject`, `reportingController`↔`reportingComponent`, `deprecatedSource`↔`source`,
+ * `deprecatedFirstTimestamp`↔`firstTimestamp`, `deprecatedLastTimestamp`↔`lastTimestamp`,
+ * `deprecatedCount`↔`count`; the others (metadata, eventTime, series, reportingInstance, action,
+ * reason, related, type) keep their names.
+ *
+ * The results are new objects (values are copied, not shared). An absent reference becomes `{}`,
+ * as upstream's non-pointer struct always serializes; other absent fields stay absent — including
+ * `eventTime` of a legacy core/v1 event, which upstream serializes as `null`.
+ *
+ * @example Convert an events.k8s.io/v1 Event to core/v1
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { eventsV1ToCoreEvent } from "./event_conversion.ts";
+ *
+ * const core = eventsV1ToCoreEvent({
+ *   metadata: { name: "e", namespace: "default" },
+ *   eventTime: "2024-01-01T00:00:00.000000Z",
+ *   note: "Pulled image",
+ *   regarding: { kind: "Pod", name: "web" },
+ * });
+ * assert.equal(core.message, "Pulled image");
+ * assert.equal(core.involvedObject.name, "web");
+ * ```
+ *
+ * @module
+ */
+import type { Event as CoreEvent } from "../types/core_v1_event.ts";
+import type { Event } from "../types/events_v1.ts";
+
+function copy<T>(value: T): T {
+  return structuredClone(value);
+}
+
+/** Copies `from[src]` to `to[dst]` when it is present. */
+function move(
+  from: Record<string, unknown>,
+  to: Record<string, unknown>,
+  pairs: readonly (readonly [string, string])[],
+): void {
+  for (const [src, dst] of pairs) {
+    if (from[src] !== undefined) to[dst] = copy(from[src]);
+  }
+}
+
+const SHARED = [
+  "eventTime",
+  "series",
+  "reportingInstance",
+  "action",
+  "reason",
+  "related",
+  "type",
+] as const;
+
+const V1_TO_CORE = [
+  ["reportingController", "reportingComponent"],
+  ["note", "message"],
+  ["deprecatedSource", "source"],
+  ["deprecatedFirstTimestamp", "firstTimestamp"],
+  ["deprecatedLastTimestamp", "lastTimestamp"],
+  ["deprecatedCount", "count"],
+] as const;
+
+/** An events.k8s.io/v1 Event as the core/v1 Event it stands for. */
+export function eventsV1ToCoreEvent(event: Event): CoreEvent {
+  const out: CoreEvent = {
+    apiVersion: "v1",
+    kind: "Event",
+    metadata: copy(event.metadata ?? {}),
+    involvedObject: copy(event.regarding ?? {}),
+  };
+  const from = event as Record<string, unknown>;
+  const to = out as Record<string, unknown>;
+  move(from, to, SHARED.map((k) => [k, k] as const));
+  move(from, to, V1_TO_CORE);
+  return out;
+}
+
+/** A core/v1 Event as the events.k8s.io/v1 Event it stands for. */
+export function coreEventToEventsV1(event: CoreEvent): Event {
+  const out = {
+    apiVersion: "events.k8s.io/v1",
+    kind: "Event",
+    metadata: copy(event.metadata ?? {}),
+    regarding: copy(event.involvedObject ?? {}),
+  } as Event;
+  const from = event as Record<string, unknown>;
+  const to = out as Record<string, unknown>;
+  move(from, to, SHARED.map((k) => [k, k] as const));
+  move(from, to, V1_TO_CORE.map(([v1, core]) => [core, v1] as const));
+  return out;
+}

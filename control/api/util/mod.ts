@@ -1,0 +1,6 @@
+/**
+ * Small helpers over JSON values.
+ *
+ * @module
+ */
+export * from "./json_value.ts";

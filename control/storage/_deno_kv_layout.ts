@@ -1,21 +1,31 @@
 /**
- * The on-disk layout of the Deno KV backend (format 1). Kept apart so the layout is read in one
+ * The on-disk layout of the Deno KV backend (format 2). Kept apart so the layout is read in one
  * place:
  *
- * | key                  | value                | what                                         |
- * | -------------------- | -------------------- | -------------------------------------------- |
- * | `["o", key]`         | {@linkcode IndexEntry} | current value; its versionstamp is the modRevision |
- * | `["l", versionstamp]`| {@linkcode LogRow}   | one row per write, in commit order (the watch log) |
- * | `["x", id, i]`       | `Uint8Array`         | chunk `i` of a value too large to inline      |
- * | `["p", id]`          | `true`               | chunks written ahead of a commit not yet made |
- * | `["m", "compacted"]` | `number`             | history before this revision is discarded     |
- * | `["m", "swept"]`     | `number`             | log rows below this revision are removed       |
+ * | key                   | value                 | what                                          |
+ * | --------------------- | --------------------- | --------------------------------------------- |
+ * | `["l", versionstamp]` | {@linkcode LogRow}    | one row per write, in commit order: the only key a write sets |
+ * | `["x", id, i]`        | `Uint8Array`          | chunk `i` of a value too large to inline       |
+ * | `["p", id]`           | `true`                | chunks written ahead of a commit not yet made  |
+ * | `["m", "format"]`     | `number`              | {@linkcode FORMAT}; absent on a format 1 file  |
+ * | `["m", "compacted"]`  | `number`              | history before this revision is discarded      |
+ * | `["m", "swept"]`      | `number`              | log rows below this revision are removed        |
  *
- * A value is stored once: inline in both the index entry and its log row when small (both pages
- * are written by the commit anyway), or as chunks both refer to when large.
+ * Bitcask-style: the log is the store. A write commits one log row, which carries the value (or
+ * its chunks) and the key's metadata; the index of current versions (key → revision) is rebuilt
+ * in memory at open by replaying the log. Compaction keeps the log small: it removes every row
+ * superseded below the compacted revision and every deletion row below it, so the log holds one
+ * row per live key plus the recent history.
+ *
+ * Format 1 (never released) also kept an index entry `["o", key]` per key, set in the same commit
+ * as the row; its rows are the same as format 2's, so opening a format 1 file drops the index
+ * entries and records format 2.
  *
  * @module
  */
+
+/** The layout version this code reads and writes. */
+export const FORMAT = 2;
 
 /** Values up to this many bytes are stored inline (Deno KV values are at most 64 KiB). */
 export const INLINE_MAX_BYTES = 60 * 1024;
@@ -32,16 +42,6 @@ export interface ChunkRef {
   readonly n: number;
   /** Total size in bytes. */
   readonly s: number;
-}
-
-/** The value of `["o", key]`. */
-export interface IndexEntry {
-  /** createRevision; 0 means the entry's own revision (a create). */
-  readonly c: number;
-  /** The value, when inline. */
-  readonly v?: Uint8Array;
-  /** The value's chunks, when not inline. */
-  readonly x?: ChunkRef;
 }
 
 /** Row types. */
@@ -67,6 +67,11 @@ export interface LogRow {
   readonly px?: ChunkRef;
 }
 
+/** The key of the format marker. */
+export const FORMAT_KEY: Deno.KvKey = ["m", "format"];
+/** The prefix of format 1's index entries. */
+export const FORMAT_1_INDEX: Deno.KvKey = ["o"];
+
 /** The revision a Deno KV versionstamp stands for (its 8-byte commit counter). */
 export function versionstampToRevision(versionstamp: string): number {
   return parseInt(versionstamp.slice(0, 16), 16);
@@ -81,3 +86,6 @@ export function revisionToVersionstamp(revision: number): string {
 export function logKey(revision: number): Deno.KvKey {
   return ["l", revisionToVersionstamp(revision)];
 }
+
+/** The end (exclusive) of every log key. */
+export const LOG_END: Deno.KvKey = ["l", "\uffff"];

@@ -3,7 +3,11 @@
  * `deno task bench storage`: each backend's create, get, guarded update, list of 10k keys and
  * watch event latency, next to the raw store measured in the same run (raw `Deno.Kv` on the same
  * file; raw etcd3 against the same etcd), with the ratio; plus bytes written to disk per 1 KiB
- * write. Prints a table and one JSON line per measurement.
+ * write, open time of a 10k-key file, and the disk's fdatasync latency (the floor of every
+ * durable commit). Skiff and its baseline run alternately, so both see the same disk and noise.
+ * The store is pinned to CPU 1 and the load to CPU 0 with `taskset` (`--pin off` to disable):
+ * for Deno KV the "store" is its SQLite worker threads inside this process, for etcd the etcd
+ * process. Prints a table and one JSON line per measurement.
  *
  * @module
  */
@@ -36,10 +40,13 @@ interface Subject {
   readonly storage: Storage;
   readonly raw: Raw;
   readonly rawName: string;
+  /** The store's own process, when it is not this one (pinned whole to the store CPU). */
+  readonly serverPid?: number;
   close(): Promise<void>;
 }
 
 interface Options {
+  readonly pin: boolean;
   readonly n: number;
   readonly runs: number;
   readonly listKeys: number;
@@ -146,6 +153,7 @@ async function etcdSubject(): Promise<Subject> {
     storage,
     raw,
     rawName: "raw etcd3",
+    serverPid: etcd.pid,
     close: async () => {
       await storage.close();
       client.close();
@@ -164,13 +172,22 @@ interface Row {
   readonly rawName: string;
 }
 
-async function runs(
+/**
+ * Runs `skiff(run)` and `raw(run)` alternately `count` times each and keeps each side's median
+ * run, so slow phases of the disk (WAL checkpoints) fall on both sides alike.
+ */
+async function paired(
   count: number,
-  fn: (run: number) => Promise<LatencyStats>,
-): Promise<LatencyStats> {
-  const out: LatencyStats[] = [];
-  for (let r = 0; r < count; r++) out.push(await fn(r));
-  return medianRun(out);
+  skiff: (run: number) => Promise<LatencyStats>,
+  raw: (run: number) => Promise<LatencyStats>,
+): Promise<{ skiff: LatencyStats; raw: LatencyStats }> {
+  const s: LatencyStats[] = [];
+  const r: LatencyStats[] = [];
+  for (let run = 0; run < count; run++) {
+    s.push(await skiff(run));
+    r.push(await raw(run));
+  }
+  return { skiff: medianRun(s), raw: medianRun(r) };
 }
 
 async function writeLatencies(
@@ -187,86 +204,124 @@ async function writeLatencies(
     await s.storage.create(`/registry/bench/warm/k${i}`, value);
     await s.raw.put(`/warm/k${i}`, value);
   }
-  const create = await runs(o.runs, async (run) => {
+  const create = await paired(o.runs, async (run) => {
     const before = await s.raw.writeBytes();
     const stats = await timeSequential(o.n, async (i) => {
       const kv = await s.storage.create(`/registry/bench/r${run}/k${i}`, value);
       revisions.set(kv.key, kv.modRevision);
     });
-    skiffBytes = (await s.raw.writeBytes() - before) / o.n;
+    skiffBytes += (await s.raw.writeBytes() - before) / (o.n * o.runs);
     return stats;
-  });
-  const rawCreate = await runs(o.runs, async (run) => {
+  }, async (run) => {
     const before = await s.raw.writeBytes();
     const stats = await timeSequential(o.n, (i) => s.raw.put(`/r${run}/k${i}`, value));
-    rawBytes = (await s.raw.writeBytes() - before) / o.n;
+    rawBytes += (await s.raw.writeBytes() - before) / (o.n * o.runs);
     return stats;
   });
-  report({
-    backend: s.name,
-    op: "create 1 KiB",
-    skiff: create,
-    raw: rawCreate,
-    rawName: `${s.rawName} put`,
-  });
+  report({ backend: s.name, op: "create 1 KiB", ...create, rawName: `${s.rawName} put` });
 
-  const get = await runs(
+  const get = await paired(
     o.runs,
     (run) =>
       timeSequential(o.n, (i) => s.storage.get(`/registry/bench/r${run}/k${(i * 7919) % o.n}`)),
-  );
-  const rawGet = await runs(
-    o.runs,
     (run) => timeSequential(o.n, (i) => s.raw.get(`/r${run}/k${(i * 7919) % o.n}`)),
   );
-  report({ backend: s.name, op: "get", skiff: get, raw: rawGet, rawName: `${s.rawName} get` });
+  report({ backend: s.name, op: "get", ...get, rawName: `${s.rawName} get` });
 
-  const update = await runs(o.runs, (run) =>
-    timeSequential(o.n, async (i) => {
-      const key = `/registry/bench/r${run}/k${i}`;
-      const kv = await s.storage.update(key, kib(i & 0xff), revisions.get(key)!);
-      revisions.set(key, kv.modRevision);
-    }));
-  const rawUpdate = await runs(
+  const update = await paired(
     o.runs,
+    (run) =>
+      timeSequential(o.n, async (i) => {
+        const key = `/registry/bench/r${run}/k${i}`;
+        const kv = await s.storage.update(key, kib(i & 0xff), revisions.get(key)!);
+        revisions.set(key, kv.modRevision);
+      }),
     (run) => timeSequential(o.n, (i) => s.raw.put(`/r${run}/k${i}`, kib(i & 0xff))),
   );
   report({
     backend: s.name,
     op: "guarded update 1 KiB",
-    skiff: update,
-    raw: rawUpdate,
+    ...update,
     rawName: `${s.rawName} put (unguarded)`,
   });
   return { skiffBytes, rawBytes };
 }
 
+const LIST_PREFIX = "/registry/benchlist/ns/";
+
+/** A list of the `listKeys` keys under {@linkcode LIST_PREFIX}, paired with the raw list. */
+function measureList(s: Subject, o: Options): Promise<{ skiff: LatencyStats; raw: LatencyStats }> {
+  return paired(
+    Math.max(3, o.runs),
+    () =>
+      timeSequential(3, async () => {
+        const r = await s.storage.list(LIST_PREFIX);
+        if (r.items.length !== o.listKeys) {
+          throw new Error(`listed ${r.items.length} of ${o.listKeys}`);
+        }
+      }),
+    () =>
+      timeSequential(3, async () => {
+        const n = await s.raw.list("/benchlist/");
+        if (n !== o.listKeys) throw new Error(`raw listed ${n} of ${o.listKeys}`);
+      }),
+  );
+}
+
+/** List of `listKeys` keys written together. */
 async function listLatency(s: Subject, o: Options, report: (row: Row) => void): Promise<void> {
   const value = kib(3);
   for (let i = 0; i < o.listKeys; i += 200) {
     await Promise.all(
       Array.from(
         { length: Math.min(200, o.listKeys - i) },
-        (_, j) =>
-          s.storage.create(`/registry/benchlist/ns/k${String(i + j).padStart(6, "0")}`, value),
+        (_, j) => s.storage.create(`${LIST_PREFIX}k${String(i + j).padStart(6, "0")}`, value),
       ),
     );
   }
   await s.raw.fill("/benchlist/", o.listKeys, value);
-  const reps = Math.max(3, o.runs);
-  const list = await timeSequential(reps, async () => {
-    const r = await s.storage.list("/registry/benchlist/ns/");
-    if (r.items.length !== o.listKeys) throw new Error(`listed ${r.items.length} of ${o.listKeys}`);
-  });
-  const rawList = await timeSequential(reps, async () => {
-    const n = await s.raw.list("/benchlist/");
-    if (n !== o.listKeys) throw new Error(`raw listed ${n} of ${o.listKeys}`);
-  });
   report({
     backend: s.name,
     op: `list ${o.listKeys} keys`,
-    skiff: list,
-    raw: rawList,
+    ...(await measureList(s, o)),
+    rawName: `${s.rawName} list`,
+  });
+}
+
+/**
+ * The same list after every key was rewritten in shuffled order, each rewrite followed by two
+ * writes elsewhere: the rows the list reads then lie apart in the log (the worst case of a
+ * log-structured store whose list reads rows by revision). Run after the watch measurement,
+ * whose disk conditions it would change (30k more writes).
+ */
+async function spreadListLatency(
+  s: Subject,
+  o: Options,
+  report: (row: Row) => void,
+): Promise<void> {
+  const value = kib(3);
+  const listed = (await s.storage.list(LIST_PREFIX)).items;
+  let x = 2463534242;
+  const shuffled = listed.map((kv) => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return [x >>> 0, kv] as const;
+  }).sort((a, b) => a[0] - b[0]).map(([, kv]) => kv);
+  for (let i = 0; i < shuffled.length; i += 100) {
+    // Submitted in this order, committed in this order.
+    await Promise.all(
+      shuffled.slice(i, i + 100).flatMap((kv, j) => [
+        s.storage.update(kv.key, value, kv.modRevision),
+        s.storage.create(`/registry/benchspread/ns/a${i + j}`, value),
+        s.storage.create(`/registry/benchspread/ns/b${i + j}`, value),
+      ]),
+    );
+  }
+  report({
+    backend: s.name,
+    op: `list ${o.listKeys} keys, rows spread`,
+    ...(await measureList(s, o)),
     rawName: `${s.rawName} list`,
   });
 }
@@ -282,16 +337,18 @@ async function watchLatency(s: Subject, o: Options, report: (row: Row) => void):
   };
   const sentAt = (v: Uint8Array) => new DataView(v.buffer, v.byteOffset).getFloat64(0);
 
-  async function paced(write: (i: number) => Promise<unknown>): Promise<void> {
+  /** Writes at the rate; returns each write's own latency (until acknowledged). */
+  async function paced(write: (i: number) => Promise<unknown>): Promise<number[]> {
     const start = performance.now();
-    const inflight: Promise<unknown>[] = [];
+    const inflight: Promise<number>[] = [];
     for (let i = 0; i < total; i++) {
       const due = start + (i * 1000) / o.watchRate;
       const wait = due - performance.now();
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-      inflight.push(write(i));
+      const t = performance.now();
+      inflight.push(write(i).then(() => performance.now() - t));
     }
-    await Promise.all(inflight);
+    return await Promise.all(inflight);
   }
 
   // skiff: one watch on the prefix, a new key per write.
@@ -318,7 +375,9 @@ async function watchLatency(s: Subject, o: Options, report: (row: Row) => void):
   await s.storage.create("/registry/benchwatch/ns/sentinel", stamp(-1));
   await isEstablished;
   const t0 = performance.now();
-  await paced((i) => s.storage.create(`/registry/benchwatch/ns/k${i}`, stamp(i)));
+  const skiffWrites = await paced((i) =>
+    s.storage.create(`/registry/benchwatch/ns/k${i}`, stamp(i))
+  );
   await Promise.race([seenAll, new Promise((r) => setTimeout(r, 10_000))]);
   const skiffWall = performance.now() - t0;
   ac.abort();
@@ -331,7 +390,7 @@ async function watchLatency(s: Subject, o: Options, report: (row: Row) => void):
     (v) => rawSamples.push(performance.now() - sentAt(v)),
   );
   const t1 = performance.now();
-  await paced((i) => s.raw.put("/benchwatch/key", stamp(i)));
+  const rawWrites = await paced((i) => s.raw.put("/benchwatch/key", stamp(i)));
   await new Promise((r) => setTimeout(r, 200));
   const rawWall = performance.now() - t1;
   await stop();
@@ -342,7 +401,137 @@ async function watchLatency(s: Subject, o: Options, report: (row: Row) => void):
     raw: summarize(rawSamples, rawWall),
     rawName: `${s.rawName} watch`,
   });
+  // The writes' own latency in the same runs: an event cannot arrive before its write commits,
+  // so a stall here (the disk, or CPU taken by other processes) shows in the event p99 too.
+  report({
+    backend: s.name,
+    op: `write latency during the watch run @${o.watchRate}/s`,
+    skiff: summarize(skiffWrites, skiffWall),
+    raw: summarize(rawWrites, rawWall),
+    rawName: `${s.rawName} put`,
+  });
   if (seen !== total) throw new Error(`skiff watch saw ${seen} of ${total} events`);
+}
+
+/**
+ * Deno KV open time: a file of `keys` 1 KiB objects (written through skiff, closed), opened and
+ * closed again, against a raw `Deno.openKv` of the same file reading every row once (the floor
+ * of rebuilding anything from it). With `--v8-flags=--expose-gc`, also the heap an open storage
+ * keeps per key (its key directory and log index).
+ */
+async function openLatency(
+  dir: string,
+  o: Options,
+  report: (row: Row) => void,
+): Promise<number | undefined> {
+  const path = `${dir}/open.kv`;
+  const fill = await openDenoKvStorage({ path });
+  const value = kib(5);
+  for (let i = 0; i < o.listKeys; i += 200) {
+    await Promise.all(
+      Array.from(
+        { length: Math.min(200, o.listKeys - i) },
+        (_, j) => fill.create(`/registry/configmaps/ns${(i + j) % 50}/cm${i + j}`, value),
+      ),
+    );
+  }
+  await fill.close();
+  const open = await paired(
+    Math.max(3, o.runs),
+    () =>
+      timeSequential(1, async () => {
+        const storage = await openDenoKvStorage({ path });
+        await storage.close();
+      }),
+    () =>
+      timeSequential(1, async () => {
+        const kv = await Deno.openKv(path);
+        let n = 0;
+        for await (const _ of kv.list({ prefix: [] }, { batchSize: 1000 })) n++;
+        kv.close();
+        if (n < o.listKeys) throw new Error(`raw read ${n} of ${o.listKeys} rows`);
+      }),
+  );
+  report({
+    backend: "kv",
+    op: `open ${o.listKeys} keys`,
+    ...open,
+    rawName: "raw Deno.openKv + read every row",
+  });
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return undefined;
+  gc();
+  const before = Deno.memoryUsage().heapUsed;
+  const storage = await openDenoKvStorage({ path });
+  gc();
+  const perKey = (Deno.memoryUsage().heapUsed - before) / o.listKeys;
+  await storage.close();
+  return perKey;
+}
+
+/** The latency of a durable 4 KiB write on the bench's disk: overwrite at offset 0, fdatasync. */
+async function fsyncLatency(dir: string): Promise<LatencyStats> {
+  using file = await Deno.open(`${dir}/fsync-probe`, { write: true, create: true });
+  const block = new Uint8Array(4096).fill(1);
+  return await timeSequential(500, async (i) => {
+    await file.seek(0, Deno.SeekMode.Start);
+    block[0] = i & 0xff;
+    await file.write(block);
+    await file.syncData();
+  });
+}
+
+/** How busy the CPUs are over `ms` while this process sleeps: the share other processes take. */
+async function otherCpuBusy(ms: number): Promise<number> {
+  const sample = async () => {
+    const cpu = (await Deno.readTextFile("/proc/stat")).split("\n")[0]!.split(/\s+/).slice(1)
+      .map(Number);
+    const idle = cpu[3]! + cpu[4]!; // idle + iowait
+    return { idle, total: cpu.reduce((a, b) => a + b, 0) };
+  };
+  const a = await sample();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const b = await sample();
+  return 1 - (b.idle - a.idle) / Math.max(1, b.total - a.total);
+}
+
+async function taskset(args: string[]): Promise<boolean> {
+  try {
+    const out = await new Deno.Command("taskset", { args, stdout: "null", stderr: "null" })
+      .output();
+    return out.success;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Pins the store to CPU 1 and the load to CPU 0: this process's threads all to CPU 0 except
+ * Deno KV's SQLite workers (threads named `sw-…`, one per open handle, so call this after
+ * opening), and the store's own process, when it has one, to CPU 1. Returns what was done.
+ */
+async function pin(subject: Subject): Promise<string> {
+  if (navigator.hardwareConcurrency < 2) return "off: fewer than 2 CPUs";
+  let sqlite = 0;
+  for await (const task of Deno.readDir("/proc/self/task")) {
+    const comm = (await Deno.readTextFile(`/proc/self/task/${task.name}/comm`)).trim();
+    const store = comm.startsWith("sw-");
+    if (store) sqlite++;
+    if (!await taskset(["-p", "-c", store ? "1" : "0", task.name])) {
+      await unpin();
+      return "off: taskset is not available";
+    }
+  }
+  if (subject.serverPid !== undefined) {
+    await taskset(["-a", "-p", "-c", "1", String(subject.serverPid)]);
+    return `etcd (pid ${subject.serverPid}) on CPU 1, this process on CPU 0`;
+  }
+  return `Deno KV SQLite worker threads (${sqlite}) on CPU 1, the rest of this process on CPU 0`;
+}
+
+async function unpin(): Promise<void> {
+  const all = `0-${navigator.hardwareConcurrency - 1}`;
+  await taskset(["-a", "-p", "-c", all, String(Deno.pid)]);
 }
 
 // --- output ------------------------------------------------------------------------------------
@@ -351,15 +540,21 @@ function fmt(x: number): string {
   return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(3);
 }
 
-function machine(): Record<string, unknown> {
+function machine(fsync: LatencyStats, busy: number): Record<string, unknown> {
   return {
+    cpu_busy_before: Number(busy.toFixed(2)),
     nproc: navigator.hardwareConcurrency,
     kernel: Deno.osRelease(),
     deno: Deno.version.deno,
+    fsync_ms: fsync.p50,
+    fsync_p99_ms: fsync.p99,
   };
 }
 
-/** Runs the storage benchmark. Options: --backends kv,etcd --n 2000 --runs 3 --list 10000. */
+/**
+ * Runs the storage benchmark. Options: --backends kv,etcd --n 2000 --runs 3 --list 10000
+ * --pin split|off.
+ */
 export async function runStorageBench(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -370,17 +565,39 @@ export async function runStorageBench(args: string[]): Promise<void> {
       list: { type: "string", default: "10000" },
       "watch-seconds": { type: "string", default: "3" },
       "watch-rate": { type: "string", default: "1000" },
+      pin: { type: "string", default: "split" },
     },
   });
+  if (values.pin !== "split" && values.pin !== "off") {
+    throw new Error(`Cannot use --pin "${values.pin}": expected split or off`);
+  }
   const o: Options = {
+    pin: values.pin === "split",
     n: Number(values.n),
     runs: Number(values.runs),
     listKeys: Number(values.list),
     watchSeconds: Number(values["watch-seconds"]),
     watchRate: Number(values["watch-rate"]),
   };
-  const info = machine();
+  const busy = await otherCpuBusy(1000);
+  const probeDir = await Deno.makeTempDir({ prefix: "skiff-bench-" });
+  const fsync = await fsyncLatency(probeDir).finally(() =>
+    Deno.remove(probeDir, { recursive: true })
+  );
+  const info = machine(fsync, busy);
   console.log(`# storage benchmark: ${JSON.stringify({ ...info, ...o })}`);
+  console.log(
+    `# disk: a 4 KiB write + fdatasync takes p50 ${fmt(fsync.p50)} / p99 ${
+      fmt(fsync.p99)
+    } ms; every durable commit pays about this (compare the raw set p50 below)`,
+  );
+  if (busy > 0.15) {
+    console.log(
+      `# warning: other processes kept the CPUs ${
+        (busy * 100).toFixed(0)
+      }% busy just before this run; pinned threads cannot move away from them, so expect p99 stalls (--pin off lets the scheduler move them)`,
+    );
+  }
   console.log(
     "backend | operation | skiff p50 / p99 ms | skiff ops/s | baseline | baseline p50 / p99 ms | baseline ops/s | p50 ratio | p99 ratio",
   );
@@ -421,6 +638,7 @@ export async function runStorageBench(args: string[]): Promise<void> {
       : null;
     if (!subject) throw new Error(`Cannot benchmark backend "${backend}": expected kv or etcd`);
     try {
+      console.log(`# ${backend} pinning: ${o.pin ? await pin(subject) : "off (--pin off)"}`);
       const bytes = await writeLatencies(subject, o, report);
       console.log(
         `${backend} | disk bytes written per 1 KiB write | skiff ${
@@ -438,8 +656,20 @@ export async function runStorageBench(args: string[]): Promise<void> {
       }));
       await listLatency(subject, o, report);
       await watchLatency(subject, o, report);
+      if (backend === "kv") {
+        await spreadListLatency(subject, o, report);
+        const perKey = await openLatency(dir, o, report);
+        console.log(
+          `kv | heap per key of an open storage | ${
+            perKey === undefined
+              ? "not measured: run with --v8-flags=--expose-gc"
+              : `${fmt(perKey)} bytes (key directory + log index, ${o.listKeys} keys)`
+          }`,
+        );
+      }
     } finally {
       await subject.close();
+      if (o.pin) await unpin();
       await Deno.remove(dir, { recursive: true });
     }
   }

@@ -5,5 +5,6 @@
  */
 export * from "./decode.ts";
 export * from "./json_body.ts";
+export * from "./protobuf_body.ts";
 export * from "./validate_schema.ts";
 export * from "./yaml_body.ts";

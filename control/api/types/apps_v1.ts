@@ -73,6 +73,7 @@ export const RollingUpdateStatefulSetStrategy = object(
         description:
           "Only pods with an ordinal at or above the partition are updated; lower ones keep their revision (canaries). Defaults to 0.",
         proto: 1,
+        keepZero: true,
       }),
       maxUnavailable: field(intOrString(), {
         description:
@@ -128,6 +129,7 @@ export const StatefulSetOrdinals = object(`${APPS}.StatefulSetOrdinals`, {
       description:
         "The index of the first replica; replicas are numbered start to start+replicas-1. Defaults to 0.",
       proto: 1,
+      keepZero: true,
     }),
   },
 });
@@ -139,6 +141,7 @@ export const StatefulSetSpec = object(`${APPS}.StatefulSetSpec`, {
     replicas: field(int32(), {
       description: "Desired number of pods. Defaults to 1.",
       proto: 1,
+      keepZero: true,
     }),
     selector: requiredField(LabelSelector, {
       description: "Selects the pods counted as replicas; must match the template's labels.",
@@ -159,6 +162,7 @@ export const StatefulSetSpec = object(`${APPS}.StatefulSetSpec`, {
       description:
         "The headless Service that gives the pods their network identity (<pod>.<serviceName>.<namespace>.svc).",
       proto: 5,
+      keepZero: true,
     }),
     podManagementPolicy: field(enumOf(["OrderedReady", "Parallel"]), {
       description:
@@ -172,6 +176,7 @@ export const StatefulSetSpec = object(`${APPS}.StatefulSetSpec`, {
     revisionHistoryLimit: field(int32(), {
       description: "How many old ControllerRevisions to keep. Defaults to 10.",
       proto: 8,
+      keepZero: true,
     }),
     minReadySeconds: field(int32(), {
       description: "Seconds a new pod must be ready, without crashing, to count as available.",
@@ -233,11 +238,13 @@ export const StatefulSetStatus = object(`${APPS}.StatefulSetStatus`, {
     collisionCount: field(int32(), {
       description: "Hash collisions seen when naming ControllerRevisions.",
       proto: 9,
+      keepZero: true,
     }),
     conditions: conditionsField(StatefulSetCondition, 10),
     availableReplicas: field(int32(), {
       description: "Number of pods ready for at least minReadySeconds.",
       proto: 11,
+      keepZero: true,
     }),
   },
 });
@@ -296,7 +303,11 @@ export const DeploymentStrategy = object(`${APPS}.DeploymentStrategy`, {
 export const DeploymentSpec = object(`${APPS}.DeploymentSpec`, {
   description: "The desired pods of a Deployment and how to roll out changes to them.",
   fields: {
-    replicas: field(int32(), { description: "Desired number of pods. Defaults to 1.", proto: 1 }),
+    replicas: field(int32(), {
+      description: "Desired number of pods. Defaults to 1.",
+      proto: 1,
+      keepZero: true,
+    }),
     selector: requiredField(LabelSelector, {
       description:
         "Selects the pods (and ReplicaSets) this Deployment manages; must match the template's labels.",
@@ -318,6 +329,7 @@ export const DeploymentSpec = object(`${APPS}.DeploymentSpec`, {
     revisionHistoryLimit: field(int32(), {
       description: "How many old ReplicaSets to keep for rollback. Defaults to 10.",
       proto: 6,
+      keepZero: true,
     }),
     paused: field(boolean(), {
       description: "While true, template changes are not rolled out.",
@@ -327,6 +339,7 @@ export const DeploymentSpec = object(`${APPS}.DeploymentSpec`, {
       description:
         "Seconds a rollout may go without progress before it is reported as failed (ProgressDeadlineExceeded). Defaults to 600.",
       proto: 9,
+      keepZero: true,
     }),
   },
 });
@@ -391,11 +404,13 @@ export const DeploymentStatus = object(`${APPS}.DeploymentStatus`, {
       description:
         "Pods being deleted and not yet Failed or Succeeded (alpha: DeploymentPodReplacementPolicy).",
       proto: 9,
+      keepZero: true,
     }),
     conditions: conditionsField(DeploymentCondition, 6),
     collisionCount: field(int32(), {
       description: "Hash collisions seen when naming ReplicaSets.",
       proto: 8,
+      keepZero: true,
     }),
   },
 });
@@ -473,6 +488,7 @@ export const DaemonSetSpec = object(`${APPS}.DaemonSetSpec`, {
     revisionHistoryLimit: field(int32(), {
       description: "How many old ControllerRevisions to keep for rollback. Defaults to 10.",
       proto: 6,
+      keepZero: true,
     }),
   },
 });
@@ -522,6 +538,7 @@ export const DaemonSetStatus = object(`${APPS}.DaemonSetStatus`, {
     collisionCount: field(int32(), {
       description: "Hash collisions seen when naming ControllerRevisions.",
       proto: 9,
+      keepZero: true,
     }),
     conditions: conditionsField(DaemonSetCondition, 10),
   },
@@ -547,7 +564,11 @@ export const DaemonSet = object(`${APPS}.DaemonSet`, {
 export const ReplicaSetSpec = object(`${APPS}.ReplicaSetSpec`, {
   description: "How many copies of a pod template a ReplicaSet keeps running.",
   fields: {
-    replicas: field(int32(), { description: "Desired number of pods. Defaults to 1.", proto: 1 }),
+    replicas: field(int32(), {
+      description: "Desired number of pods. Defaults to 1.",
+      proto: 1,
+      keepZero: true,
+    }),
     minReadySeconds: field(int32(), {
       description: "Seconds a new pod must be ready, without crashing, to count as available.",
       proto: 4,
@@ -593,6 +614,7 @@ export const ReplicaSetStatus = object(`${APPS}.ReplicaSetStatus`, {
       description:
         "Pods being deleted and not yet Failed or Succeeded (alpha: DeploymentPodReplacementPolicy).",
       proto: 7,
+      keepZero: true,
     }),
     observedGeneration: field(int64(), {
       description: "The generation of the ReplicaSet this status was computed for.",

@@ -6,7 +6,7 @@
  * `k8s.io/api/authentication/v1/generated.proto`.
  *
  * `UserInfo.extra` values are upstream's `ExtraValue`: a list of strings in JSON, a message
- * with `repeated string items = 1` in protobuf.
+ * with `repeated string items = 1` in protobuf (`protoItems: 1`).
  *
  * @module
  */
@@ -50,7 +50,7 @@ export const UserInfo = object(`${AUTHN}.UserInfo`, {
       description: "The groups the user belongs to.",
       proto: 3,
     }),
-    extra: field(map(array(string())), {
+    extra: field(map(array(string(), { protoItems: 1 })), {
       description: "Further attributes the authenticator provides.",
       proto: 4,
     }),
@@ -83,6 +83,7 @@ export const TokenRequestSpec = object(`${AUTHN}.TokenRequestSpec`, {
       description:
         "Requested validity, at least 600 seconds (default 3600); the issuer may choose another (see status).",
       proto: 4,
+      keepZero: true,
       default: DEFAULT_TOKEN_EXPIRATION_SECONDS,
     }),
     boundObjectRef: field(BoundObjectReference, {
@@ -96,7 +97,7 @@ export const TokenRequestSpec = object(`${AUTHN}.TokenRequestSpec`, {
 export const TokenRequestStatus = object(`${AUTHN}.TokenRequestStatus`, {
   description: "The issued token and when it expires.",
   fields: {
-    token: field(string(), { description: "The bearer token.", proto: 1 }),
+    token: field(string(), { description: "The bearer token.", proto: 1, keepZero: true }),
     expirationTimestamp: field(time(), {
       description: "When the token expires.",
       proto: 2,

@@ -47,7 +47,7 @@ Deno.test("authentication types follow upstream", () => {
   assert.equal(TokenReviewStatus.fields.error.proto, 3);
   assert.deepEqual(UserInfo.fields.extra.schema, {
     type: "map",
-    values: { type: "array", items: { type: "string" } },
+    values: { type: "array", items: { type: "string" }, protoItems: 1 },
   });
   assert.deepEqual(Object.keys(BoundObjectReference.fields), ["kind", "apiVersion", "name", "uid"]);
   assert.equal(SelfSubjectReview.fields.status.proto, 2);

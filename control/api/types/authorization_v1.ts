@@ -139,7 +139,7 @@ export const SubjectAccessReviewSpec = object(`${AUTHZ}.SubjectAccessReviewSpec`
       description: "The groups to check.",
       proto: 4,
     }),
-    extra: field(map(array(string())), {
+    extra: field(map(array(string(), { protoItems: 1 })), {
       description: "Extra attributes of the user, as an authenticator would provide them.",
       proto: 5,
     }),
@@ -170,6 +170,7 @@ export const SubjectAccessReviewStatus = object(`${AUTHZ}.SubjectAccessReviewSta
     allowed: field(boolean(), {
       description: "The request would be allowed.",
       proto: 1,
+      keepZero: true,
     }),
     denied: field(boolean(), {
       description:
@@ -302,6 +303,7 @@ export const SubjectRulesReviewStatus = object(`${AUTHZ}.SubjectRulesReviewStatu
     incomplete: field(boolean(), {
       description: "The lists are incomplete, e.g. an authorizer cannot enumerate its rules.",
       proto: 3,
+      keepZero: true,
     }),
     evaluationError: field(string(), {
       description: "An error met while listing rules; the lists may then be incomplete.",

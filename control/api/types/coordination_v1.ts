@@ -19,11 +19,13 @@ export const LeaseSpec = object(`${COORDINATION}.LeaseSpec`, {
     holderIdentity: field(string(), {
       description: "Identity of the current holder of the lease.",
       proto: 1,
+      keepZero: true,
     }),
     leaseDurationSeconds: field(int32(), {
       description:
         "How long candidates must wait, after the last renewTime, before they may take the lease.",
       proto: 2,
+      keepZero: true,
     }),
     acquireTime: field(microTime(), {
       description: "When the current holder acquired the lease.",
@@ -36,16 +38,19 @@ export const LeaseSpec = object(`${COORDINATION}.LeaseSpec`, {
     leaseTransitions: field(int32(), {
       description: "How many times the lease has changed holders.",
       proto: 5,
+      keepZero: true,
     }),
     // Not an enum: besides the Kubernetes-defined names, domain-prefixed names are allowed.
     strategy: field(string(), {
       description:
         'How the leader is picked under coordinated leader election: "OldestEmulationVersion" or a domain-prefixed name.',
       proto: 6,
+      keepZero: true,
     }),
     preferredHolder: field(string(), {
       description: "A better holder the current one should hand the lease to; needs strategy.",
       proto: 7,
+      keepZero: true,
     }),
   },
 });

@@ -5,8 +5,8 @@
  *
  * Several upstream structs embed `LocalObjectReference` (`json:",inline"`): in JSON its `name`
  * sits directly in the outer object, while in protobuf it is the nested message of field 1
- * (`localObjectReference`). Those `name` fields carry no `proto` number here; see
- * {@linkcode EMBEDDED_LOCAL_OBJECT_REFERENCE_PROTO}.
+ * (`localObjectReference`); those structs declare it with
+ * {@linkcode EMBEDDED_LOCAL_OBJECT_REFERENCE}.
  *
  * @module
  */
@@ -27,12 +27,6 @@ import {
 } from "./schema.ts";
 
 const CORE = "io.k8s.api.core.v1";
-
-/**
- * The protobuf field number under which types that inline `LocalObjectReference` (ConfigMap and
- * Secret key selectors, env sources, projections, ConfigMap volumes) carry it as a nested message.
- */
-export const EMBEDDED_LOCAL_OBJECT_REFERENCE_PROTO = 1;
 
 /** A full reference to an object, of any kind, in any namespace. */
 export const ObjectReference = object(`${CORE}.ObjectReference`, {
@@ -65,6 +59,15 @@ export const LocalObjectReference = object(`${CORE}.LocalObjectReference`, {
   },
 });
 
+/**
+ * The `protoInline` entry of the structs that embed `LocalObjectReference` (ConfigMap and Secret
+ * key selectors, env sources, projections, ConfigMap volumes): `name` in JSON, protobuf field 1.
+ */
+export const EMBEDDED_LOCAL_OBJECT_REFERENCE = [{
+  proto: 1,
+  schema: LocalObjectReference,
+}] as const;
+
 /** A reference to an object of a given kind and group, in the same namespace. */
 export const TypedLocalObjectReference = object(`${CORE}.TypedLocalObjectReference`, {
   description: "A reference to an object of a given type, in the same namespace.",
@@ -73,6 +76,7 @@ export const TypedLocalObjectReference = object(`${CORE}.TypedLocalObjectReferen
     apiGroup: field(string(), {
       description: "API group of the referent; empty for the core group.",
       proto: 1,
+      keepZero: true,
     }),
     kind: requiredField(string(), { description: "Kind of the referent.", proto: 2 }),
     name: requiredField(string(), { description: "Name of the referent.", proto: 3 }),
@@ -86,12 +90,14 @@ export const TypedObjectReference = object(`${CORE}.TypedObjectReference`, {
     apiGroup: field(string(), {
       description: "API group of the referent; empty for the core group.",
       proto: 1,
+      keepZero: true,
     }),
     kind: requiredField(string(), { description: "Kind of the referent.", proto: 2 }),
     name: requiredField(string(), { description: "Name of the referent.", proto: 3 }),
     namespace: field(string(), {
       description: "Namespace of the referent; the referrer's namespace when empty.",
       proto: 4,
+      keepZero: true,
     }),
   },
 });
@@ -228,6 +234,7 @@ export const Toleration = object(`${CORE}.Toleration`, {
       description:
         "With effect NoExecute: how long the pod stays bound after the taint appears; unset means forever.",
       proto: 5,
+      keepZero: true,
     }),
   },
 });
@@ -244,6 +251,7 @@ export const KeyToPath = object(`${CORE}.KeyToPath`, {
     mode: field(int32(), {
       description: "Permission bits of the file (0 to 0777); the volume's defaultMode if unset.",
       proto: 3,
+      keepZero: true,
     }),
   },
 });
@@ -337,12 +345,13 @@ export const ResourceFieldSelector = object(`${CORE}.ResourceFieldSelector`, {
 export const ConfigMapKeySelector = object(`${CORE}.ConfigMapKeySelector`, {
   description: "Selects a key of a ConfigMap.",
   mapType: "atomic",
+  protoInline: EMBEDDED_LOCAL_OBJECT_REFERENCE,
   fields: {
-    name: field(string(), { description: "Name of the ConfigMap." }),
     key: requiredField(string(), { description: "The key to select.", proto: 2 }),
     optional: field(boolean(), {
       description: "Whether the ConfigMap or its key may be missing.",
       proto: 3,
+      keepZero: true,
     }),
   },
 });
@@ -351,12 +360,13 @@ export const ConfigMapKeySelector = object(`${CORE}.ConfigMapKeySelector`, {
 export const SecretKeySelector = object(`${CORE}.SecretKeySelector`, {
   description: "Selects a key of a Secret in the pod's namespace.",
   mapType: "atomic",
+  protoInline: EMBEDDED_LOCAL_OBJECT_REFERENCE,
   fields: {
-    name: field(string(), { description: "Name of the Secret." }),
     key: requiredField(string(), { description: "The key to select.", proto: 2 }),
     optional: field(boolean(), {
       description: "Whether the Secret or its key may be missing.",
       proto: 3,
+      keepZero: true,
     }),
   },
 });

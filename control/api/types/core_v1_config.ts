@@ -34,6 +34,7 @@ export const ConfigMap = object(`${CORE}.ConfigMap`, {
     immutable: field(boolean(), {
       description: "When true, data and binaryData cannot change (only metadata can).",
       proto: 4,
+      keepZero: true,
     }),
     data: field(map(string()), {
       description:
@@ -56,6 +57,7 @@ export const Secret = object(`${CORE}.Secret`, {
     immutable: field(boolean(), {
       description: "When true, data cannot change (only metadata can).",
       proto: 5,
+      keepZero: true,
     }),
     data: field(map(bytes()), {
       description:
@@ -97,6 +99,7 @@ export const ServiceAccount = object(`${CORE}.ServiceAccount`, {
     automountServiceAccountToken: field(boolean(), {
       description: "Whether pods using this account get an API token mounted; pods may override.",
       proto: 4,
+      keepZero: true,
     }),
   },
 });

@@ -109,10 +109,12 @@ export const Event = object(`${CORE}.Event`, {
     reportingComponent: field(string(), {
       description: "The controller that emitted the event, e.g. kubernetes.io/kubelet.",
       proto: 14,
+      keepZero: true,
     }),
     reportingInstance: field(string(), {
       description: "The ID of the controller instance, e.g. kubelet-xyzf.",
       proto: 15,
+      keepZero: true,
     }),
   },
 });

@@ -133,10 +133,12 @@ export const NodeRuntimeHandlerFeatures = object(`${CORE}.NodeRuntimeHandlerFeat
     recursiveReadOnlyMounts: field(boolean(), {
       description: "Whether recursive read-only mounts are supported.",
       proto: 1,
+      keepZero: true,
     }),
     userNamespaces: field(boolean(), {
       description: "Whether user namespaces are supported, including for volumes.",
       proto: 2,
+      keepZero: true,
     }),
   },
 });
@@ -148,6 +150,7 @@ export const NodeRuntimeHandler = object(`${CORE}.NodeRuntimeHandler`, {
     name: field(string(), {
       description: "Name of the handler; empty for the default one.",
       proto: 1,
+      keepZero: true,
     }),
     features: field(NodeRuntimeHandlerFeatures, {
       description: "Features the handler supports.",
@@ -163,6 +166,7 @@ export const NodeFeatures = object(`${CORE}.NodeFeatures`, {
     supplementalGroupsPolicy: field(boolean(), {
       description: "Whether SupplementalGroupsPolicy and ContainerUser are supported.",
       proto: 1,
+      keepZero: true,
     }),
   },
 });
@@ -171,7 +175,11 @@ export const NodeFeatures = object(`${CORE}.NodeFeatures`, {
 export const NodeSwapStatus = object(`${CORE}.NodeSwapStatus`, {
   description: "Swap memory information of the node.",
   fields: {
-    capacity: field(int64(), { description: "Total swap memory in bytes.", proto: 1 }),
+    capacity: field(int64(), {
+      description: "Total swap memory in bytes.",
+      proto: 1,
+      keepZero: true,
+    }),
   },
 });
 

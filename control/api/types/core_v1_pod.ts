@@ -6,8 +6,7 @@
  *
  * Upstream inlines some structs (`json:",inline"`): a Volume's source, a Probe's handler, an
  * EphemeralContainer's common fields and the LocalObjectReference of selectors. In JSON their
- * fields sit in the outer object; in protobuf they are one nested message. Those fields carry no
- * `proto` number here; {@linkcode CORE_V1_PROTO_INLINES} says where each inlined message goes.
+ * fields sit in the outer object; in protobuf they are one nested message: `protoInline`.
  *
  * @module
  */
@@ -15,7 +14,6 @@ import {
   array,
   boolean,
   enumOf,
-  type Field,
   field,
   type Infer,
   int32,
@@ -23,7 +21,6 @@ import {
   intOrString,
   map,
   object,
-  type ObjectSchema,
   quantity,
   requiredField,
   string,
@@ -32,6 +29,7 @@ import {
 import { LabelSelector, objectFields, ObjectMeta } from "./meta_v1.ts";
 import {
   ConfigMapKeySelector,
+  EMBEDDED_LOCAL_OBJECT_REFERENCE,
   KeyToPath,
   LocalObjectReference,
   NodeSelector,
@@ -69,13 +67,9 @@ function secretRefField(proto: number) {
   });
 }
 
+/** File permission bits: a `*int32` upstream, so an explicit 0 is kept. */
 function modeField(proto: number, description: string) {
-  return field(int32(), { description, proto });
-}
-
-/** The `name` of an inlined LocalObjectReference (protobuf: nested in field 1). */
-function inlinedNameField(what: string) {
-  return field(string(), { description: `Name of the ${what}.` });
+  return field(int32(), { description, proto, keepZero: true });
 }
 
 // --- volume sources -----------------------------------------------------------------------------
@@ -89,6 +83,7 @@ export const HostPathVolumeSource = object(`${CORE}.HostPathVolumeSource`, {
       description:
         'What must exist at path: "", DirectoryOrCreate, Directory, FileOrCreate, File, Socket, CharDevice or BlockDevice.',
       proto: 2,
+      keepZero: true,
     }),
   },
 });
@@ -168,6 +163,7 @@ export const SecretVolumeSource = object(`${CORE}.SecretVolumeSource`, {
     optional: field(boolean(), {
       description: "Whether the Secret or its keys may be missing.",
       proto: 4,
+      keepZero: true,
     }),
   },
 });
@@ -215,7 +211,11 @@ export const ISCSIVolumeSource = object(`${CORE}.ISCSIVolumeSource`, {
       proto: 11,
     }),
     secretRef: field(LocalObjectReference, { description: "The CHAP secret.", proto: 10 }),
-    initiatorName: field(string(), { description: "Custom initiator name.", proto: 12 }),
+    initiatorName: field(string(), {
+      description: "Custom initiator name.",
+      proto: 12,
+      keepZero: true,
+    }),
   },
 });
 
@@ -365,7 +365,7 @@ export const FCVolumeSource = object(`${CORE}.FCVolumeSource`, {
       description: "Target worldwide names.",
       proto: 1,
     }),
-    lun: field(int32(), { description: "Target LUN number.", proto: 2 }),
+    lun: field(int32(), { description: "Target LUN number.", proto: 2, keepZero: true }),
     fsType: fsTypeField(3),
     readOnly: readOnlyField(4),
     wwids: field(array(string(), { listType: "atomic" }), {
@@ -391,8 +391,8 @@ export const AzureFileVolumeSource = object(`${CORE}.AzureFileVolumeSource`, {
 /** A ConfigMap's keys as files. */
 export const ConfigMapVolumeSource = object(`${CORE}.ConfigMapVolumeSource`, {
   description: "Presents the keys of a ConfigMap as files.",
+  protoInline: EMBEDDED_LOCAL_OBJECT_REFERENCE,
   fields: {
-    name: inlinedNameField("ConfigMap"),
     items: field(array(KeyToPath, { listType: "atomic" }), {
       description: "Keys to project and their paths; all keys when empty.",
       proto: 2,
@@ -401,6 +401,7 @@ export const ConfigMapVolumeSource = object(`${CORE}.ConfigMapVolumeSource`, {
     optional: field(boolean(), {
       description: "Whether the ConfigMap or its keys may be missing.",
       proto: 4,
+      keepZero: true,
     }),
   },
 });
@@ -441,21 +442,25 @@ export const AzureDiskVolumeSource = object(`${CORE}.AzureDiskVolumeSource`, {
     cachingMode: field(enumOf(["None", "ReadOnly", "ReadWrite"]), {
       description: "Host caching: None, ReadOnly or ReadWrite.",
       proto: 3,
+      keepZero: true,
       default: "ReadWrite",
     }),
     fsType: field(string(), {
       description: 'Filesystem type; defaults to "ext4".',
       proto: 4,
+      keepZero: true,
       default: "ext4",
     }),
     readOnly: field(boolean(), {
       description: "Mount read-only when true.",
       proto: 5,
+      keepZero: true,
       default: false,
     }),
     kind: field(enumOf(["Dedicated", "Managed", "Shared"]), {
       description: "Shared, Dedicated or Managed; defaults to Shared.",
       proto: 6,
+      keepZero: true,
       default: "Shared",
     }),
   },
@@ -476,8 +481,8 @@ export const PhotonPersistentDiskVolumeSource = object(
 /** A Secret projected into a projected volume. */
 export const SecretProjection = object(`${CORE}.SecretProjection`, {
   description: "Projects the keys of a Secret into a projected volume.",
+  protoInline: EMBEDDED_LOCAL_OBJECT_REFERENCE,
   fields: {
-    name: inlinedNameField("Secret"),
     items: field(array(KeyToPath, { listType: "atomic" }), {
       description: "Keys to project and their paths; all keys when empty.",
       proto: 2,
@@ -485,6 +490,7 @@ export const SecretProjection = object(`${CORE}.SecretProjection`, {
     optional: field(boolean(), {
       description: "Whether the Secret or its keys may be missing.",
       proto: 4,
+      keepZero: true,
     }),
   },
 });
@@ -492,8 +498,8 @@ export const SecretProjection = object(`${CORE}.SecretProjection`, {
 /** A ConfigMap projected into a projected volume. */
 export const ConfigMapProjection = object(`${CORE}.ConfigMapProjection`, {
   description: "Projects the keys of a ConfigMap into a projected volume.",
+  protoInline: EMBEDDED_LOCAL_OBJECT_REFERENCE,
   fields: {
-    name: inlinedNameField("ConfigMap"),
     items: field(array(KeyToPath, { listType: "atomic" }), {
       description: "Keys to project and their paths; all keys when empty.",
       proto: 2,
@@ -501,6 +507,7 @@ export const ConfigMapProjection = object(`${CORE}.ConfigMapProjection`, {
     optional: field(boolean(), {
       description: "Whether the ConfigMap or its keys may be missing.",
       proto: 4,
+      keepZero: true,
     }),
   },
 });
@@ -527,6 +534,7 @@ export const ServiceAccountTokenProjection = object(`${CORE}.ServiceAccountToken
     expirationSeconds: field(int64(), {
       description: "Requested validity; defaults to 3600, at least 600.",
       proto: 2,
+      keepZero: true,
     }),
     path: requiredField(string(), {
       description: "Path of the token file relative to the mount point.",
@@ -539,8 +547,12 @@ export const ServiceAccountTokenProjection = object(`${CORE}.ServiceAccountToken
 export const ClusterTrustBundleProjection = object(`${CORE}.ClusterTrustBundleProjection`, {
   description: "Projects the certificates of ClusterTrustBundles into a file.",
   fields: {
-    name: field(string(), { description: "A single bundle by name.", proto: 1 }),
-    signerName: field(string(), { description: "All bundles of this signer.", proto: 2 }),
+    name: field(string(), { description: "A single bundle by name.", proto: 1, keepZero: true }),
+    signerName: field(string(), {
+      description: "All bundles of this signer.",
+      proto: 2,
+      keepZero: true,
+    }),
     labelSelector: field(LabelSelector, {
       description: "With signerName: the bundles matching this selector.",
       proto: 3,
@@ -548,6 +560,7 @@ export const ClusterTrustBundleProjection = object(`${CORE}.ClusterTrustBundlePr
     optional: field(boolean(), {
       description: "Do not block pod startup when no bundle matches.",
       proto: 5,
+      keepZero: true,
     }),
     path: requiredField(string(), {
       description: "Relative path of the bundle file.",
@@ -647,8 +660,16 @@ export const CSIVolumeSource = object(`${CORE}.CSIVolumeSource`, {
   description: "An inline volume provided by a CSI driver.",
   fields: {
     driver: requiredField(string(), { description: "Name of the CSI driver.", proto: 1 }),
-    readOnly: readOnlyField(2),
-    fsType: fsTypeField(3),
+    readOnly: field(boolean(), {
+      description: "Mount read-only when true.",
+      proto: 2,
+      keepZero: true,
+    }),
+    fsType: field(string(), {
+      description: 'Filesystem type to mount, e.g. "ext4" or "xfs".',
+      proto: 3,
+      keepZero: true,
+    }),
     volumeAttributes: field(map(string()), {
       description: "Driver-specific properties.",
       proto: 4,
@@ -683,10 +704,12 @@ export const PersistentVolumeClaimSpec = object(`${CORE}.PersistentVolumeClaimSp
     storageClassName: field(string(), {
       description: "Name of the StorageClass required.",
       proto: 5,
+      keepZero: true,
     }),
     volumeMode: field(enumOf(["Block", "Filesystem"]), {
       description: "Filesystem (the default) or Block.",
       proto: 6,
+      keepZero: true,
     }),
     dataSource: field(TypedLocalObjectReference, {
       description: "A VolumeSnapshot or PVC to populate the volume from.",
@@ -699,6 +722,7 @@ export const PersistentVolumeClaimSpec = object(`${CORE}.PersistentVolumeClaimSp
     volumeAttributesClassName: field(string(), {
       description: "The VolumeAttributesClass of the claim.",
       proto: 9,
+      keepZero: true,
     }),
   },
 });
@@ -858,17 +882,6 @@ export const VolumeSource = object(`${CORE}.VolumeSource`, {
   fields: volumeSourceFields,
 });
 
-type Unnumbered<F> = { [K in keyof F]: F[K] extends Field<infer S, infer R> ? Field<S, R> : never };
-
-function withoutProto<F extends Record<string, Field>>(fields: F): Unnumbered<F> {
-  const out: Record<string, Field> = {};
-  for (const [name, f] of Object.entries(fields)) {
-    const { proto: _proto, ...rest } = f;
-    out[name] = rest;
-  }
-  return out as Unnumbered<F>;
-}
-
 /** A named volume that containers of the pod may mount. */
 export const Volume = object(`${CORE}.Volume`, {
   description: "A named volume that the pod's containers may mount.",
@@ -877,8 +890,8 @@ export const Volume = object(`${CORE}.Volume`, {
       description: "Name of the volume, a DNS label unique within the pod.",
       proto: 1,
     }),
-    ...withoutProto(volumeSourceFields),
   },
+  protoInline: [{ proto: 2, schema: VolumeSource }],
 });
 
 // --- containers ---------------------------------------------------------------------------------
@@ -950,18 +963,26 @@ export const EnvVar = object(`${CORE}.EnvVar`, {
 /** A ConfigMap whose keys become environment variables. */
 export const ConfigMapEnvSource = object(`${CORE}.ConfigMapEnvSource`, {
   description: "A ConfigMap whose keys become environment variables.",
+  protoInline: EMBEDDED_LOCAL_OBJECT_REFERENCE,
   fields: {
-    name: inlinedNameField("ConfigMap"),
-    optional: field(boolean(), { description: "Whether the ConfigMap may be missing.", proto: 2 }),
+    optional: field(boolean(), {
+      description: "Whether the ConfigMap may be missing.",
+      proto: 2,
+      keepZero: true,
+    }),
   },
 });
 
 /** A Secret whose keys become environment variables. */
 export const SecretEnvSource = object(`${CORE}.SecretEnvSource`, {
   description: "A Secret whose keys become environment variables.",
+  protoInline: EMBEDDED_LOCAL_OBJECT_REFERENCE,
   fields: {
-    name: inlinedNameField("Secret"),
-    optional: field(boolean(), { description: "Whether the Secret may be missing.", proto: 2 }),
+    optional: field(boolean(), {
+      description: "Whether the Secret may be missing.",
+      proto: 2,
+      keepZero: true,
+    }),
   },
 });
 
@@ -984,6 +1005,7 @@ export const VolumeMount = object(`${CORE}.VolumeMount`, {
     recursiveReadOnly: field(enumOf(["Disabled", "IfPossible", "Enabled"]), {
       description: "With readOnly: Disabled, IfPossible or Enabled recursive read-only mounting.",
       proto: 7,
+      keepZero: true,
     }),
     mountPath: requiredField(string(), {
       description: "Path inside the container; may not contain ':'.",
@@ -996,6 +1018,7 @@ export const VolumeMount = object(`${CORE}.VolumeMount`, {
     mountPropagation: field(enumOf(["Bidirectional", "HostToContainer", "None"]), {
       description: "None (the default), HostToContainer or Bidirectional.",
       proto: 5,
+      keepZero: true,
     }),
     subPathExpr: field(string(), {
       description: "Like subPath, with $(VAR) expansion; exclusive with subPath.",
@@ -1080,6 +1103,7 @@ export const GRPCAction = object(`${CORE}.GRPCAction`, {
     service: field(string(), {
       description: "Service name put in the HealthCheckRequest.",
       proto: 2,
+      keepZero: true,
       default: "",
     }),
   },
@@ -1109,8 +1133,8 @@ export const ProbeHandler = object(`${CORE}.ProbeHandler`, {
 /** A health check of a container. */
 export const Probe = object(`${CORE}.Probe`, {
   description: "A periodic health check of a container.",
+  protoInline: [{ proto: 1, schema: ProbeHandler }],
   fields: {
-    ...withoutProto(probeHandlerFields),
     initialDelaySeconds: field(int32(), {
       description: "Seconds after container start before the first probe.",
       proto: 2,
@@ -1134,6 +1158,7 @@ export const Probe = object(`${CORE}.Probe`, {
     terminationGracePeriodSeconds: field(int64(), {
       description: "Grace period when the probe fails; overrides the pod's.",
       proto: 7,
+      keepZero: true,
     }),
   },
 });
@@ -1167,6 +1192,7 @@ export const Lifecycle = object(`${CORE}.Lifecycle`, {
     stopSignal: field(string(), {
       description: "Signal sent to stop the container (alpha ContainerStopSignals; off in 1.33).",
       proto: 3,
+      keepZero: true,
     }),
   },
 });
@@ -1204,18 +1230,22 @@ export const WindowsSecurityContextOptions = object(`${CORE}.WindowsSecurityCont
     gmsaCredentialSpecName: field(string(), {
       description: "Name of the GMSA credential spec.",
       proto: 1,
+      keepZero: true,
     }),
     gmsaCredentialSpec: field(string(), {
       description: "Contents of the GMSA credential spec.",
       proto: 2,
+      keepZero: true,
     }),
     runAsUserName: field(string(), {
       description: "Windows user name to run the entrypoint as.",
       proto: 3,
+      keepZero: true,
     }),
     hostProcess: field(boolean(), {
       description: "Run as a host process container.",
       proto: 4,
+      keepZero: true,
     }),
   },
 });
@@ -1233,6 +1263,7 @@ export const SeccompProfile = object(`${CORE}.SeccompProfile`, {
     localhostProfile: field(string(), {
       description: "With Localhost: path of the profile relative to the kubelet's seccomp root.",
       proto: 2,
+      keepZero: true,
     }),
   },
 });
@@ -1248,6 +1279,7 @@ export const AppArmorProfile = object(`${CORE}.AppArmorProfile`, {
     localhostProfile: field(string(), {
       description: "With Localhost: name of a profile loaded on the node.",
       proto: 2,
+      keepZero: true,
     }),
   },
 });
@@ -1260,29 +1292,34 @@ export const SecurityContext = object(`${CORE}.SecurityContext`, {
     privileged: field(boolean(), {
       description: "Run privileged, essentially root on the node.",
       proto: 2,
+      keepZero: true,
     }),
     seLinuxOptions: field(SELinuxOptions, { description: "SELinux labels.", proto: 3 }),
     windowsOptions: field(WindowsSecurityContextOptions, {
       description: "Windows-specific settings.",
       proto: 10,
     }),
-    runAsUser: field(int64(), { description: "UID of the entrypoint.", proto: 4 }),
-    runAsGroup: field(int64(), { description: "GID of the entrypoint.", proto: 8 }),
+    runAsUser: field(int64(), { description: "UID of the entrypoint.", proto: 4, keepZero: true }),
+    runAsGroup: field(int64(), { description: "GID of the entrypoint.", proto: 8, keepZero: true }),
     runAsNonRoot: field(boolean(), {
       description: "Refuse to start when the image runs as UID 0.",
       proto: 5,
+      keepZero: true,
     }),
     readOnlyRootFilesystem: field(boolean(), {
       description: "Mount the root filesystem read-only.",
       proto: 6,
+      keepZero: true,
     }),
     allowPrivilegeEscalation: field(boolean(), {
       description: "Whether processes may gain more privileges than their parent (no_new_privs).",
       proto: 7,
+      keepZero: true,
     }),
     procMount: field(enumOf(["Default", "Unmasked"]), {
       description: "Default or Unmasked /proc.",
       proto: 9,
+      keepZero: true,
     }),
     seccompProfile: field(SeccompProfile, { description: "Seccomp profile.", proto: 11 }),
     appArmorProfile: field(AppArmorProfile, { description: "AppArmor profile.", proto: 12 }),
@@ -1346,6 +1383,7 @@ const containerFields = {
   restartPolicy: field(string(), {
     description: "Always, for an init container that runs alongside the pod (a sidecar).",
     proto: 24,
+    keepZero: true,
   }),
   volumeMounts: field(array(VolumeMount, { listType: "map", listMapKeys: ["mountPath"] }), {
     description: "Pod volumes mounted into the container.",
@@ -1409,8 +1447,8 @@ export const EphemeralContainerCommon = object(`${CORE}.EphemeralContainerCommon
 export const EphemeralContainer = object(`${CORE}.EphemeralContainer`, {
   description:
     "A temporary container added to a running pod for debugging, through the ephemeralcontainers subresource.",
+  protoInline: [{ proto: 1, schema: EphemeralContainerCommon }],
   fields: {
-    ...withoutProto(containerFields),
     targetContainerName: field(string(), {
       description: "Container whose namespaces (PID, IPC…) this one joins.",
       proto: 2,
@@ -1548,14 +1586,17 @@ export const TopologySpreadConstraint = object(`${CORE}.TopologySpreadConstraint
     minDomains: field(int32(), {
       description: "Minimum number of eligible domains (with DoNotSchedule).",
       proto: 5,
+      keepZero: true,
     }),
     nodeAffinityPolicy: field(enumOf(["Honor", "Ignore"]), {
       description: "Whether node affinity limits the domains: Honor (default) or Ignore.",
       proto: 6,
+      keepZero: true,
     }),
     nodeTaintsPolicy: field(enumOf(["Honor", "Ignore"]), {
       description: "Whether taints limit the domains: Honor or Ignore (default).",
       proto: 7,
+      keepZero: true,
     }),
     matchLabelKeys: field(array(string(), { listType: "atomic" }), {
       description: "Label keys whose values on this pod are ANDed with labelSelector.",
@@ -1581,7 +1622,7 @@ export const PodDNSConfigOption = object(`${CORE}.PodDNSConfigOption`, {
   description: "A resolver option (resolv.conf options).",
   fields: {
     name: field(string(), { description: "Option name; required.", proto: 1 }),
-    value: field(string(), { description: "Option value.", proto: 2 }),
+    value: field(string(), { description: "Option value.", proto: 2, keepZero: true }),
   },
 });
 
@@ -1645,10 +1686,12 @@ export const PodResourceClaim = object(`${CORE}.PodResourceClaim`, {
     resourceClaimName: field(string(), {
       description: "An existing ResourceClaim in the pod's namespace.",
       proto: 3,
+      keepZero: true,
     }),
     resourceClaimTemplateName: field(string(), {
       description: "A ResourceClaimTemplate to create a claim from.",
       proto: 4,
+      keepZero: true,
     }),
   },
 });
@@ -1671,11 +1714,16 @@ export const PodSecurityContext = object(`${CORE}.PodSecurityContext`, {
       description: "Windows-specific settings.",
       proto: 8,
     }),
-    runAsUser: field(int64(), { description: "UID of the entrypoints.", proto: 2 }),
-    runAsGroup: field(int64(), { description: "GID of the entrypoints.", proto: 6 }),
+    runAsUser: field(int64(), { description: "UID of the entrypoints.", proto: 2, keepZero: true }),
+    runAsGroup: field(int64(), {
+      description: "GID of the entrypoints.",
+      proto: 6,
+      keepZero: true,
+    }),
     runAsNonRoot: field(boolean(), {
       description: "Refuse to start containers whose image runs as UID 0.",
       proto: 3,
+      keepZero: true,
     }),
     supplementalGroups: field(array(int64(), { listType: "atomic" }), {
       description: "Extra groups of the first process of each container.",
@@ -1684,10 +1732,12 @@ export const PodSecurityContext = object(`${CORE}.PodSecurityContext`, {
     supplementalGroupsPolicy: field(enumOf(["Merge", "Strict"]), {
       description: "Merge (the default) or Strict.",
       proto: 12,
+      keepZero: true,
     }),
     fsGroup: field(int64(), {
       description: "Group owning the pod's volumes, where the volume type supports it.",
       proto: 5,
+      keepZero: true,
     }),
     sysctls: field(array(Sysctl, { listType: "atomic" }), {
       description: "Namespaced sysctls.",
@@ -1696,12 +1746,14 @@ export const PodSecurityContext = object(`${CORE}.PodSecurityContext`, {
     fsGroupChangePolicy: field(enumOf(["Always", "OnRootMismatch"]), {
       description: "When volume ownership is changed: Always (default) or OnRootMismatch.",
       proto: 9,
+      keepZero: true,
     }),
     seccompProfile: field(SeccompProfile, { description: "Seccomp profile.", proto: 10 }),
     appArmorProfile: field(AppArmorProfile, { description: "AppArmor profile.", proto: 11 }),
     seLinuxChangePolicy: field(string(), {
       description: "How SELinux labels are applied to volumes: Recursive or MountOption.",
       proto: 13,
+      keepZero: true,
     }),
   },
 });
@@ -1744,10 +1796,12 @@ export const PodSpec = object(`${CORE}.PodSpec`, {
     terminationGracePeriodSeconds: field(int64(), {
       description: "Seconds between the termination signal and the kill; defaults to 30.",
       proto: 4,
+      keepZero: true,
     }),
     activeDeadlineSeconds: field(int64(), {
       description: "Seconds the pod may run before it is failed.",
       proto: 5,
+      keepZero: true,
     }),
     dnsPolicy: field(enumOf(["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"]), {
       description: "ClusterFirst (the default), ClusterFirstWithHostNet, Default or None.",
@@ -1768,6 +1822,7 @@ export const PodSpec = object(`${CORE}.PodSpec`, {
     automountServiceAccountToken: field(boolean(), {
       description: "Whether a service account token is mounted.",
       proto: 21,
+      keepZero: true,
     }),
     nodeName: field(string(), {
       description: "The node the pod is bound to; set by the scheduler.",
@@ -1779,6 +1834,7 @@ export const PodSpec = object(`${CORE}.PodSpec`, {
     shareProcessNamespace: field(boolean(), {
       description: "Share one PID namespace between the pod's containers.",
       proto: 27,
+      keepZero: true,
     }),
     securityContext: field(PodSecurityContext, {
       description: "Pod-level security settings.",
@@ -1820,6 +1876,7 @@ export const PodSpec = object(`${CORE}.PodSpec`, {
     priority: field(int32(), {
       description: "Priority value, set from priorityClassName by admission.",
       proto: 25,
+      keepZero: true,
     }),
     dnsConfig: field(PodDNSConfig, { description: "Extra DNS settings.", proto: 26 }),
     readinessGates: field(array(PodReadinessGate, { listType: "atomic" }), {
@@ -1829,14 +1886,17 @@ export const PodSpec = object(`${CORE}.PodSpec`, {
     runtimeClassName: field(string(), {
       description: "RuntimeClass to run the pod with.",
       proto: 29,
+      keepZero: true,
     }),
     enableServiceLinks: field(boolean(), {
       description: "Inject Service environment variables; defaults to true.",
       proto: 30,
+      keepZero: true,
     }),
     preemptionPolicy: field(enumOf(["PreemptLowerPriority", "Never"]), {
       description: "PreemptLowerPriority (the default) or Never.",
       proto: 31,
+      keepZero: true,
     }),
     overhead: field(map(quantity()), {
       description: "Resource overhead of the RuntimeClass, set by admission.",
@@ -1857,11 +1917,13 @@ export const PodSpec = object(`${CORE}.PodSpec`, {
     setHostnameAsFQDN: field(boolean(), {
       description: "Set the pod's hostname to its FQDN.",
       proto: 35,
+      keepZero: true,
     }),
     os: field(PodOS, { description: "Operating system of the pod.", proto: 36 }),
     hostUsers: field(boolean(), {
       description: "Use the node's user namespace; false creates a new one.",
       proto: 37,
+      keepZero: true,
     }),
     schedulingGates: field(
       array(PodSchedulingGate, { listType: "map", listMapKeys: ["name"] }),
@@ -1973,6 +2035,7 @@ export const VolumeMountStatus = object(`${CORE}.VolumeMountStatus`, {
     recursiveReadOnly: field(string(), {
       description: "Disabled or Enabled, as resolved from the VolumeMount.",
       proto: 4,
+      keepZero: true,
     }),
   },
 });
@@ -2046,6 +2109,7 @@ export const ContainerStatus = object(`${CORE}.ContainerStatus`, {
     started: field(boolean(), {
       description: "Whether it passed postStart and its startup probe.",
       proto: 9,
+      keepZero: true,
     }),
     allocatedResources: field(map(quantity()), {
       description: "Resources the node allocated to it.",
@@ -2077,6 +2141,7 @@ export const ContainerStatus = object(`${CORE}.ContainerStatus`, {
     stopSignal: field(string(), {
       description: "Effective stop signal (alpha ContainerStopSignals).",
       proto: 15,
+      keepZero: true,
     }),
   },
 });
@@ -2092,6 +2157,7 @@ export const PodResourceClaimStatus = object(`${CORE}.PodResourceClaimStatus`, {
     resourceClaimName: field(string(), {
       description: "Name of the generated ResourceClaim.",
       proto: 2,
+      keepZero: true,
     }),
   },
 });
@@ -2217,29 +2283,6 @@ export const Binding = object(`${CORE}.Binding`, {
     }),
   },
 });
-
-/**
- * Where upstream inlines a struct: the outer definition, the protobuf field number of the nested
- * message, and the schema carrying the inlined fields' own numbers. For protobuf decoding.
- */
-export const CORE_V1_PROTO_INLINES: readonly {
-  readonly outer: string;
-  readonly proto: number;
-  readonly inner: ObjectSchema;
-}[] = [
-  { outer: Volume.name, proto: 2, inner: VolumeSource },
-  { outer: Probe.name, proto: 1, inner: ProbeHandler },
-  { outer: EphemeralContainer.name, proto: 1, inner: EphemeralContainerCommon },
-  ...[
-    ConfigMapVolumeSource,
-    ConfigMapProjection,
-    SecretProjection,
-    ConfigMapEnvSource,
-    SecretEnvSource,
-    ConfigMapKeySelector,
-    SecretKeySelector,
-  ].map((s) => ({ outer: s.name, proto: 1, inner: LocalObjectReference as ObjectSchema })),
-];
 
 /** TypeScript type of {@linkcode Pod}. */
 export type Pod = Infer<typeof Pod>;

@@ -1,18 +1,21 @@
 import assert from "node:assert/strict";
 import {
   Binding,
+  ConfigMapVolumeSource,
   Container,
-  CORE_V1_PROTO_INLINES,
   EphemeralContainer,
+  EphemeralContainerCommon,
   Pod,
   PodSpec,
   PodStatus,
   PodTemplate,
   Probe,
+  ProbeHandler,
   Volume,
   VOLUME_SOURCE_FIELDS,
   VolumeSource,
 } from "./core_v1_pod.ts";
+import { ConfigMapKeySelector, EMBEDDED_LOCAL_OBJECT_REFERENCE } from "./core_v1_common.ts";
 import type { Field } from "./schema.ts";
 
 type Fields = Readonly<Record<string, Field>>;
@@ -192,18 +195,30 @@ Deno.test("Volume inlines every 1.33 volume source without field numbers", () =>
   assert.equal(VolumeSource.fields.projected.proto, 26);
 });
 
-Deno.test("CORE_V1_PROTO_INLINES says where inlined structs go in protobuf", () => {
-  const byOuter = new Map(CORE_V1_PROTO_INLINES.map((i) => [i.outer, i]));
-  assert.equal(byOuter.get(Volume.name)?.proto, 2);
-  assert.equal(byOuter.get(Probe.name)?.inner.name, "io.k8s.api.core.v1.ProbeHandler");
-  assert.equal(byOuter.get(EphemeralContainer.name)?.proto, 1);
-  assert.equal(
-    byOuter.get("io.k8s.api.core.v1.ConfigMapKeySelector")?.inner.name,
-    "io.k8s.api.core.v1.LocalObjectReference",
-  );
+Deno.test("protoInline says where inlined structs go in protobuf", () => {
+  assert.deepEqual(Volume.protoInline, [{ proto: 2, schema: VolumeSource }]);
+  assert.deepEqual(Probe.protoInline, [{ proto: 1, schema: ProbeHandler }]);
+  assert.deepEqual(EphemeralContainer.protoInline, [{
+    proto: 1,
+    schema: EphemeralContainerCommon,
+  }]);
+  assert.deepEqual(ConfigMapVolumeSource.protoInline, EMBEDDED_LOCAL_OBJECT_REFERENCE);
+  assert.deepEqual(ConfigMapKeySelector.protoInline, EMBEDDED_LOCAL_OBJECT_REFERENCE);
   assert.equal(Probe.fields.exec.proto, undefined);
   assert.equal(Probe.fields.initialDelaySeconds.proto, 2);
   assert.equal(EphemeralContainer.fields.targetContainerName.proto, 2);
+  assert.equal(EphemeralContainer.fields.image.proto, undefined);
+  // The inlined fields sit where Go embeds the struct: a Probe's handler first, a Volume's
+  // source after its name.
+  assert.deepEqual(Object.keys(Probe.fields).slice(0, 5), [
+    "exec",
+    "httpGet",
+    "tcpSocket",
+    "grpc",
+    "initialDelaySeconds",
+  ]);
+  assert.deepEqual(Object.keys(Volume.fields).slice(0, 2), ["name", "hostPath"]);
+  assert.deepEqual(Object.keys(ConfigMapKeySelector.fields), ["name", "key", "optional"]);
 });
 
 Deno.test("Enums list values in the order upstream prints them", () => {

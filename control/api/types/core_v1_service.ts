@@ -54,6 +54,7 @@ export const ClientIPConfig = object(`${CORE}.ClientIPConfig`, {
       description:
         "How long a client sticks to one endpoint, in seconds: more than 0 and at most 86400. Defaults to 10800 (3 hours).",
       proto: 1,
+      keepZero: true,
     }),
   },
 });
@@ -82,6 +83,7 @@ export const PortStatus = object(`${CORE}.PortStatus`, {
       description:
         "The problem with the port: a CamelCase built-in value, or a provider-specific foo.example.com/CamelCase one.",
       proto: 3,
+      keepZero: true,
     }),
   },
 });
@@ -99,6 +101,7 @@ export const LoadBalancerIngress = object(`${CORE}.LoadBalancerIngress`, {
       description:
         "How the IP behaves (only with ip): VIP delivers traffic to the node with the load-balancer IP as destination, Proxy with the node's or pod's IP.",
       proto: 3,
+      keepZero: true,
     }),
     ports: field(array(PortStatus, { listType: "atomic" }), {
       description: "The state of each service port on this ingress point.",
@@ -153,6 +156,7 @@ export const ServicePort = object(`${CORE}.ServicePort`, {
       description:
         "The application protocol: an IANA service name, a kubernetes.io/ name (h2c, ws, wss) or a domain-prefixed one.",
       proto: 6,
+      keepZero: true,
     }),
     port: requiredField(int32(), { description: "The port the service exposes.", proto: 3 }),
     targetPort: field(intOrString(), {
@@ -247,26 +251,31 @@ export const ServiceSpec = object(`${CORE}.ServiceSpec`, {
     ipFamilyPolicy: field(enumOf(IP_FAMILY_POLICIES), {
       description: "SingleStack (the default), PreferDualStack or RequireDualStack.",
       proto: 17,
+      keepZero: true,
     }),
     allocateLoadBalancerNodePorts: field(boolean(), {
       description:
         "Whether node ports are allocated for a LoadBalancer service (default true); only for type LoadBalancer.",
       proto: 20,
+      keepZero: true,
     }),
     loadBalancerClass: field(string(), {
       description:
         "The load-balancer implementation this service belongs to, as a label-style name; only for type LoadBalancer, then immutable.",
       proto: 21,
+      keepZero: true,
     }),
     internalTrafficPolicy: field(enumOf(TRAFFIC_POLICIES), {
       description:
         "For the cluster IP: Cluster (the default) spreads traffic to all endpoints, Local only to endpoints on the client's node.",
       proto: 22,
+      keepZero: true,
     }),
     trafficDistribution: field(string(), {
       description:
         'A hint on how traffic is spread over endpoints: "PreferClose" prefers endpoints in the same zone.',
       proto: 23,
+      keepZero: true,
     }),
   },
 });
@@ -301,6 +310,7 @@ export const EndpointAddress = object(`${CORE}.EndpointAddress`, {
     nodeName: field(string(), {
       description: "The node hosting the endpoint.",
       proto: 4,
+      keepZero: true,
     }),
     targetRef: field(ObjectReference, {
       description: "The object providing the endpoint.",
@@ -327,6 +337,7 @@ export const EndpointPort = object(`${CORE}.EndpointPort`, {
     appProtocol: field(string(), {
       description: "The application protocol, as ServicePort.appProtocol.",
       proto: 4,
+      keepZero: true,
     }),
   },
 });

@@ -5,9 +5,8 @@
  * `k8s.io/api/core/v1` (`types.go` protobuf tags).
  *
  * `PersistentVolumeSpec` inlines `PersistentVolumeSource` (`json:",inline"`): in JSON the
- * source fields sit directly in the spec, in protobuf they are the nested message of field 2.
- * Those fields carry no `proto` number in the spec; {@linkcode CORE_V1_STORAGE_PROTO_INLINES}
- * says where the inlined message goes.
+ * source fields sit directly in the spec, in protobuf they are the nested message of field 2
+ * (`protoInline`).
  *
  * @module
  */
@@ -31,13 +30,11 @@ import {
   array,
   boolean,
   enumOf,
-  type Field,
   field,
   type Infer,
   int32,
   map,
   object,
-  type ObjectSchema,
   quantity,
   requiredField,
   string,
@@ -101,6 +98,7 @@ export const GlusterfsPersistentVolumeSource = object(`${CORE}.GlusterfsPersiste
     endpointsNamespace: field(string(), {
       description: "The namespace of the endpoints; the bound claim's namespace if empty.",
       proto: 4,
+      keepZero: true,
     }),
   },
 });
@@ -164,6 +162,7 @@ export const ISCSIPersistentVolumeSource = object(`${CORE}.ISCSIPersistentVolume
     initiatorName: field(string(), {
       description: "A custom iSCSI initiator name.",
       proto: 12,
+      keepZero: true,
     }),
   },
 });
@@ -232,6 +231,7 @@ export const AzureFilePersistentVolumeSource = object(`${CORE}.AzureFilePersiste
     secretNamespace: field(string(), {
       description: "Namespace of the secret; the pod's by default.",
       proto: 4,
+      keepZero: true,
     }),
   },
 });
@@ -285,6 +285,7 @@ export const LocalVolumeSource = object(`${CORE}.LocalVolumeSource`, {
     fsType: field(string(), {
       description: "Filesystem type, for block devices only; auto-selected if unspecified.",
       proto: 2,
+      keepZero: true,
     }),
   },
 });
@@ -450,17 +451,6 @@ export const PersistentVolumeSource = object(`${CORE}.PersistentVolumeSource`, {
   fields: persistentVolumeSourceFields,
 });
 
-type Unnumbered<F> = { [K in keyof F]: F[K] extends Field<infer S, infer R> ? Field<S, R> : never };
-
-function withoutProto<F extends Record<string, Field>>(fields: F): Unnumbered<F> {
-  const out: Record<string, Field> = {};
-  for (const [name, f] of Object.entries(fields)) {
-    const { proto: _proto, ...rest } = f;
-    out[name] = rest;
-  }
-  return out as Unnumbered<F>;
-}
-
 /** Nodes a volume can be reached from. */
 export const VolumeNodeAffinity = object(`${CORE}.VolumeNodeAffinity`, {
   description: "Constraints on the nodes a volume can be accessed from.",
@@ -475,12 +465,12 @@ export const VolumeNodeAffinity = object(`${CORE}.VolumeNodeAffinity`, {
 /** The desired state of a persistent volume. */
 export const PersistentVolumeSpec = object(`${CORE}.PersistentVolumeSpec`, {
   description: "The storage a persistent volume provides, and how it may be used.",
+  protoInline: [{ proto: 2, schema: PersistentVolumeSource }],
   fields: {
     capacity: field(map(quantity()), {
       description: "The volume's capacity; only storage.",
       proto: 1,
     }),
-    ...withoutProto(persistentVolumeSourceFields),
     accessModes: field(array(enumOf(ACCESS_MODES), { listType: "atomic" }), {
       description:
         "How the volume can be mounted: ReadWriteOnce, ReadOnlyMany, ReadWriteMany, ReadWriteOncePod.",
@@ -508,6 +498,7 @@ export const PersistentVolumeSpec = object(`${CORE}.PersistentVolumeSpec`, {
     volumeMode: field(enumOf(VOLUME_MODES), {
       description: "Filesystem (the default) or Block (a raw device).",
       proto: 8,
+      keepZero: true,
       default: "Filesystem",
     }),
     nodeAffinity: field(VolumeNodeAffinity, {
@@ -517,6 +508,7 @@ export const PersistentVolumeSpec = object(`${CORE}.PersistentVolumeSpec`, {
     volumeAttributesClassName: field(string(), {
       description: "The VolumeAttributesClass of the volume; not empty when set.",
       proto: 10,
+      keepZero: true,
     }),
   },
 });
@@ -647,6 +639,7 @@ export const PersistentVolumeClaimStatus = object(`${CORE}.PersistentVolumeClaim
     currentVolumeAttributesClassName: field(string(), {
       description: "The VolumeAttributesClass the claim uses.",
       proto: 8,
+      keepZero: true,
     }),
     modifyVolumeStatus: field(ModifyVolumeStatus, {
       description: "The ControllerModifyVolume operation in progress, if any.",
@@ -671,13 +664,6 @@ export const PersistentVolumeClaim = object(`${CORE}.PersistentVolumeClaim`, {
     }),
   },
 });
-
-/** Where the inlined PersistentVolumeSource goes in protobuf: field 2 of PersistentVolumeSpec. */
-export const CORE_V1_STORAGE_PROTO_INLINES: readonly {
-  readonly outer: string;
-  readonly proto: number;
-  readonly inner: ObjectSchema;
-}[] = [{ outer: PersistentVolumeSpec.name, proto: 2, inner: PersistentVolumeSource }];
 
 /** TypeScript type of {@linkcode PersistentVolume}. */
 export type PersistentVolume = Infer<typeof PersistentVolume>;

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import {
-  CORE_V1_STORAGE_PROTO_INLINES,
   CSIPersistentVolumeSource,
   ISCSIPersistentVolumeSource,
   LocalVolumeSource,
@@ -29,11 +28,16 @@ Deno.test("PersistentVolumeSpec inlines its source without field numbers", () =>
     [6, 7, 8, 9],
   );
   assert.equal(spec.volumeAttributesClassName, 10);
-  assert.deepEqual(CORE_V1_STORAGE_PROTO_INLINES, [{
-    outer: "io.k8s.api.core.v1.PersistentVolumeSpec",
+  assert.deepEqual(PersistentVolumeSpec.protoInline, [{
     proto: 2,
-    inner: PersistentVolumeSource,
+    schema: PersistentVolumeSource,
   }]);
+  // In JSON the source members follow capacity, where Go embeds the struct.
+  assert.deepEqual(Object.keys(PersistentVolumeSpec.fields).slice(0, 3), [
+    "capacity",
+    "gcePersistentDisk",
+    "awsElasticBlockStore",
+  ]);
 });
 
 Deno.test("PersistentVolumeSource numbers its members as upstream's message", () => {

@@ -42,15 +42,18 @@ export const EndpointConditions = object(`${DISCOVERY}.EndpointConditions`, {
       description:
         "The endpoint should receive traffic; unset means true. Usually serving and not terminating.",
       proto: 1,
+      keepZero: true,
     }),
     serving: field(boolean(), {
       description:
         "The endpoint can receive traffic (a pod's Ready condition), even while terminating; unset means true.",
       proto: 2,
+      keepZero: true,
     }),
     terminating: field(boolean(), {
       description: "The endpoint is terminating; unset means false.",
       proto: 3,
+      keepZero: true,
     }),
   },
 });
@@ -102,6 +105,7 @@ export const Endpoint = object(`${DISCOVERY}.Endpoint`, {
     hostname: field(string(), {
       description: "A DNS label naming this endpoint, e.g. for DNS records.",
       proto: 3,
+      keepZero: true,
     }),
     targetRef: field(ObjectReference, {
       description: "The object (usually a Pod) this endpoint stands for.",
@@ -112,8 +116,16 @@ export const Endpoint = object(`${DISCOVERY}.Endpoint`, {
         "Topology labels of the v1beta1 API; not writable through v1 (writes are ignored).",
       proto: 5,
     }),
-    nodeName: field(string(), { description: "The node hosting this endpoint.", proto: 6 }),
-    zone: field(string(), { description: "The zone this endpoint is in.", proto: 7 }),
+    nodeName: field(string(), {
+      description: "The node hosting this endpoint.",
+      proto: 6,
+      keepZero: true,
+    }),
+    zone: field(string(), {
+      description: "The zone this endpoint is in.",
+      proto: 7,
+      keepZero: true,
+    }),
     hints: field(EndpointHints, {
       description: "How this endpoint should be consumed under topology-aware routing.",
       proto: 8,
@@ -130,21 +142,25 @@ export const EndpointPort = object(`${DISCOVERY}.EndpointPort`, {
       description:
         "Name of the port (a DNS label or empty), unique in the slice; the Service port's name.",
       proto: 1,
+      keepZero: true,
       default: "",
     }),
     protocol: field(enumOf(ENDPOINT_PORT_PROTOCOLS), {
       description: "TCP (the default), UDP or SCTP.",
       proto: 2,
+      keepZero: true,
       default: "TCP",
     }),
     port: field(int32(), {
       description: "The port number on the endpoints; unset means all ports.",
       proto: 3,
+      keepZero: true,
     }),
     appProtocol: field(string(), {
       description:
         "The application protocol, as an IANA service name or a domain-prefixed name (kubernetes.io/h2c).",
       proto: 4,
+      keepZero: true,
     }),
   },
 });

@@ -36,11 +36,13 @@ export const OwnerReference = object(`${META}.OwnerReference`, {
     controller: field(boolean(), {
       description: "True when the owner is the managing controller (at most one owner is).",
       proto: 6,
+      keepZero: true,
     }),
     blockOwnerDeletion: field(boolean(), {
       description:
         "With foreground deletion, the owner is not removed from storage until this dependent is gone.",
       proto: 7,
+      keepZero: true,
     }),
   },
 });
@@ -119,6 +121,7 @@ export const ObjectMeta = object(`${META}.ObjectMeta`, {
     deletionGracePeriodSeconds: field(int64(), {
       description: "Seconds allowed for graceful termination once deletion was requested.",
       proto: 10,
+      keepZero: true,
       readOnly: true,
     }),
     labels: field(map(string()), {
@@ -166,6 +169,7 @@ export const ListMeta = object(`${META}.ListMeta`, {
     remainingItemCount: field(int64(), {
       description: "How many items follow this page, when known.",
       proto: 4,
+      keepZero: true,
     }),
   },
 });
@@ -280,8 +284,12 @@ export const Status = object(`${META}.Status`, {
 export const Preconditions = object(`${META}.Preconditions`, {
   description: "Must hold for a delete to go ahead.",
   fields: {
-    uid: field(string(), { description: "The object's UID.", proto: 1 }),
-    resourceVersion: field(string(), { description: "The object's resourceVersion.", proto: 2 }),
+    uid: field(string(), { description: "The object's UID.", proto: 1, keepZero: true }),
+    resourceVersion: field(string(), {
+      description: "The object's resourceVersion.",
+      proto: 2,
+      keepZero: true,
+    }),
   },
 });
 
@@ -295,6 +303,7 @@ export const DeleteOptions = object(`${META}.DeleteOptions`, {
     gracePeriodSeconds: field(int64(), {
       description: "Seconds before the object is removed; 0 means at once.",
       proto: 1,
+      keepZero: true,
     }),
     preconditions: field(Preconditions, {
       description: "Must hold, or the delete fails with a conflict.",
@@ -303,14 +312,22 @@ export const DeleteOptions = object(`${META}.DeleteOptions`, {
     orphanDependents: field(boolean(), {
       description: "Deprecated: use propagationPolicy.",
       proto: 3,
+      keepZero: true,
     }),
     propagationPolicy: field(enumOf(["Orphan", "Background", "Foreground"]), {
       description: "Whether and how dependents are deleted: Orphan, Background or Foreground.",
       proto: 4,
+      keepZero: true,
     }),
     dryRun: field(array(string(), { listType: "atomic" }), {
       description: 'When ["All"], nothing is persisted.',
       proto: 5,
+    }),
+    ignoreStoreReadErrorWithClusterBreakingPotential: field(boolean(), {
+      description:
+        "Deletes an object that cannot be read back from storage (corrupt); may break the cluster.",
+      proto: 6,
+      keepZero: true,
     }),
   },
 });

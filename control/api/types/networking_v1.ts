@@ -3,9 +3,8 @@
  * `k8s.io/api/networking/v1/generated.proto`.
  *
  * `IngressRule` inlines `IngressRuleValue` (`json:",inline"`): in JSON `http` sits directly in
- * the rule, while in protobuf it is field 1 of the nested message at field
- * {@linkcode INGRESS_RULE_VALUE_PROTO} (`ingressRuleValue`). That `http` field carries no
- * `proto` number here.
+ * the rule, while in protobuf it is field 1 of the nested message at field 2
+ * (`ingressRuleValue`), declared with `protoInline`.
  *
  * @module
  */
@@ -24,12 +23,6 @@ import {
 } from "./schema.ts";
 
 const NETWORKING = "io.k8s.api.networking.v1";
-
-/**
- * The protobuf field number of `IngressRule.ingressRuleValue`, the message that holds `http`
- * (as its field 1) in protobuf while JSON inlines it.
- */
-export const INGRESS_RULE_VALUE_PROTO = 2;
 
 /** Network policy port protocols, in the order upstream lists them in its messages. */
 export const NETWORK_POLICY_PROTOCOLS = ["TCP", "UDP", "SCTP"] as const;
@@ -55,6 +48,7 @@ export const NetworkPolicyPort = object(`${NETWORKING}.NetworkPolicyPort`, {
     protocol: field(enumOf(NETWORK_POLICY_PROTOCOLS), {
       description: "TCP (the default), UDP or SCTP.",
       proto: 1,
+      keepZero: true,
       default: "TCP",
     }),
     port: field(intOrString(), {
@@ -66,6 +60,7 @@ export const NetworkPolicyPort = object(`${NETWORKING}.NetworkPolicyPort`, {
       description:
         "With a numeric port: the last port of the allowed range (inclusive), at least port.",
       proto: 3,
+      keepZero: true,
     }),
   },
 });
@@ -257,17 +252,27 @@ export const HTTPIngressRuleValue = object(`${NETWORKING}.HTTPIngressRuleValue`,
   },
 });
 
+/**
+ * How a rule routes (inlined into IngressRule). Not an OpenAPI definition upstream; kept as a
+ * schema for the protobuf nesting.
+ */
+export const IngressRuleValue = object(`${NETWORKING}.IngressRuleValue`, {
+  description: "The routing of an Ingress rule; only HTTP exists.",
+  fields: {
+    http: field(HTTPIngressRuleValue, { description: "HTTP routing of the host.", proto: 1 }),
+  },
+});
+
 /** A host and the routing of its requests. */
 export const IngressRule = object(`${NETWORKING}.IngressRule`, {
   description: "Routes requests for a host (or every host) to backends.",
+  protoInline: [{ proto: 2, schema: IngressRuleValue }],
   fields: {
     host: field(string(), {
       description:
         'A DNS name ("foo.bar.com") or a wildcard one label deep ("*.foo.com"); empty matches all hosts.',
       proto: 1,
     }),
-    // Inlined IngressRuleValue: protobuf field 1 of field INGRESS_RULE_VALUE_PROTO.
-    http: field(HTTPIngressRuleValue, { description: "HTTP routing of the host." }),
   },
 });
 
@@ -278,6 +283,7 @@ export const IngressSpec = object(`${NETWORKING}.IngressSpec`, {
     ingressClassName: field(string(), {
       description: "The IngressClass whose controller implements this Ingress.",
       proto: 4,
+      keepZero: true,
     }),
     defaultBackend: field(IngressBackend, {
       description: "Where requests matching no rule go; required without rules.",
@@ -306,6 +312,7 @@ export const IngressPortStatus = object(`${NETWORKING}.IngressPortStatus`, {
     error: field(string(), {
       description: "The problem with the port, as a CamelCase or domain-prefixed reason.",
       proto: 3,
+      keepZero: true,
     }),
   },
 });
@@ -371,17 +378,20 @@ export const IngressClassParametersReference = object(
       apiGroup: field(string(), {
         description: "API group of the object; the core group when unset.",
         proto: 1,
+        keepZero: true,
       }),
       kind: requiredField(string(), { description: "Kind of the object.", proto: 2 }),
       name: requiredField(string(), { description: "Name of the object.", proto: 3 }),
       scope: field(string(), {
         description: "Cluster (the default) or Namespace: the scope of the object.",
         proto: 4,
+        keepZero: true,
         default: "Cluster",
       }),
       namespace: field(string(), {
         description: "Namespace of the object: required with scope Namespace, unset otherwise.",
         proto: 5,
+        keepZero: true,
       }),
     },
   },

@@ -50,6 +50,7 @@ export const PodDisruptionBudgetSpec = object(`${POLICY}.PodDisruptionBudgetSpec
       description:
         "When running but not ready pods may be evicted: IfHealthyBudget (default) only while the application is not disrupted; AlwaysAllow always.",
       proto: 4,
+      keepZero: true,
     }),
   },
 });

@@ -79,6 +79,7 @@ export const RoleRef = object(`${RBAC}.RoleRef`, {
     apiGroup: field(string(), {
       description: "API group of the role: rbac.authorization.k8s.io (the default).",
       proto: 1,
+      keepZero: true,
     }),
     kind: requiredField(string(), { description: "Role or ClusterRole.", proto: 2 }),
     name: requiredField(string(), { description: "Name of the role.", proto: 3 }),

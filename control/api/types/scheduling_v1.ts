@@ -46,6 +46,7 @@ export const PriorityClass = object(`${SCHEDULING}.PriorityClass`, {
       description:
         "Whether pods of this class preempt lower-priority pods: PreemptLowerPriority (the default) or Never. Immutable.",
       proto: 5,
+      keepZero: true,
       default: "PreemptLowerPriority",
     }),
   },

@@ -14,7 +14,14 @@
  * - patch strategies and merge keys sit on the field (`x-kubernetes-patch-*`), list types on the
  *   array (`x-kubernetes-list-type`, `x-kubernetes-list-map-keys`);
  * - `proto` is the field number in the type's upstream `generated.proto` message, used to decode
- *   `application/vnd.kubernetes.protobuf` bodies.
+ *   `application/vnd.kubernetes.protobuf` bodies. Where protobuf and JSON disagree on shape, the
+ *   schema says so: `protoInline` for a struct inlined in JSON but nested in protobuf,
+ *   `protoItems` for a list that protobuf wraps in a message (a map value), `keepZero` for a field
+ *   whose zero value is a value (a Go pointer, or no `omitempty`). The special types have fixed
+ *   messages: Quantity `{1: string}`, IntOrString `{1: type, 2: intVal, 3: strVal}`, Time and
+ *   MicroTime `{1: seconds, 2: nanos}`, and `any` (RawExtension, FieldsV1) `{1: raw JSON bytes}`;
+ *   maps are repeated `{1: key, 2: value}` entries; a kind's `apiVersion` and `kind` come from
+ *   the protobuf envelope, not from its message.
  *
  * @example Define a small type and infer its TypeScript type
  * ```ts
@@ -106,7 +113,8 @@ export interface BytesSchema {
 
 /**
  * Anything: a `runtime.RawExtension` or a field whose unknown content is preserved
- * (`x-kubernetes-preserve-unknown-fields`). `shape: "object"` requires a JSON object.
+ * (`x-kubernetes-preserve-unknown-fields`). `shape: "object"` requires a JSON object. In
+ * protobuf it is a message holding the value's JSON text as bytes in field 1 (`raw`).
  */
 export interface AnySchema {
   readonly type: "any";
@@ -122,6 +130,11 @@ export interface ArraySchema<S extends Schema = Schema> {
   readonly listType?: ListType;
   /** With `listType: "map"`: the item fields that identify an item. */
   readonly listMapKeys?: readonly string[];
+  /**
+   * For a list protobuf cannot repeat in place (a map value, Go's named slice types such as
+   * `ExtraValue`): the list is a message of its own, with the items repeated at this field number.
+   */
+  readonly protoItems?: number;
 }
 
 /** A JSON object used as a map from string keys to `values` (Go `map[string]T`). */
@@ -145,6 +158,13 @@ export interface Field<S extends Schema = Schema, R extends boolean = boolean> {
   readonly patchMergeKey?: string;
   /** Set by the server, ignored when a client sends it (shown in `kubectl explain`). */
   readonly readOnly?: boolean;
+  /**
+   * The scalar's zero value (`0`, `false`, `""`) is a value, not "unset": the Go field is a
+   * pointer (`*int32`) or has no `omitempty`. Protobuf always carries the non-pointer fields of a
+   * Go struct; decoding keeps a zero only where this is set (or the field is required), as Go's
+   * JSON encoding of the same struct would.
+   */
+  readonly keepZero?: boolean;
 }
 
 /** The fields of an object, by JSON name. */
@@ -162,6 +182,18 @@ export interface ObjectSchema<F extends Fields = Fields> {
   readonly mapType?: MapType;
   /** Keep fields not declared here instead of reporting and dropping them. */
   readonly preserveUnknownFields?: boolean;
+  /** Structs whose fields this object inlines in JSON and nests in protobuf (see {@linkcode object}). */
+  readonly protoInline?: readonly ProtoInline[];
+}
+
+/**
+ * A struct embedded with `json:",inline"` that protobuf keeps as a nested message: its fields
+ * appear directly in the outer object's JSON, and in protobuf inside the message of field `proto`
+ * (a Volume's VolumeSource at 2, a Probe's ProbeHandler at 1).
+ */
+export interface ProtoInline<S extends ObjectSchema = ObjectSchema> {
+  readonly proto: number;
+  readonly schema: S;
 }
 
 /** A schema resolved only when first used, for recursive types (JSONSchemaProps). */
@@ -272,6 +304,7 @@ export function any(options: AnyOptions = {}): AnySchema {
 export interface ArrayOptions {
   readonly listType?: ListType;
   readonly listMapKeys?: readonly string[];
+  readonly protoItems?: number;
 }
 
 /** An array of `items`. */
@@ -300,6 +333,7 @@ export interface FieldOptions {
   readonly patchStrategy?: PatchStrategy;
   readonly patchMergeKey?: string;
   readonly readOnly?: boolean;
+  readonly keepZero?: boolean;
 }
 
 function makeField<S extends Schema, R extends boolean>(
@@ -330,20 +364,110 @@ export function requiredField<S extends Schema>(schema: S, options: FieldOptions
 }
 
 /** Options of {@linkcode object}. */
-export interface ObjectOptions<F extends Fields> {
+export interface ObjectOptions<
+  F extends Fields,
+  I extends readonly ProtoInline[] = readonly ProtoInline[],
+> {
   readonly description: string;
   readonly fields: F;
   readonly gvk?: readonly GroupVersionKind[];
   readonly mapType?: MapType;
   readonly preserveUnknownFields?: boolean;
+  /**
+   * Inlined structs: their fields join `fields` (without their `proto` numbers, which belong to
+   * the nested message), placed where Go declares the embedded struct, that is before the first
+   * own field with a higher `proto` number.
+   */
+  readonly protoInline?: I;
 }
 
-/** A struct named `name` (its OpenAPI definition name). */
-export function object<const F extends Fields>(
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends
+  (i: infer I) => void ? I : never;
+
+/** The fields that the inlined structs `I` bring. */
+type InlinedFields<I extends readonly ProtoInline[]> = UnionToIntersection<
+  I[number] extends infer P ? P extends ProtoInline<ObjectSchema<infer G>> ? G : never : never
+>;
+
+/** `F` with the fields of the inlined structs `I`. */
+export type WithInlined<F extends Fields, I extends readonly ProtoInline[]> = [
+  InlinedFields<I>,
+] extends [Fields] ? Simplify<F & InlinedFields<I>>
+  : F;
+
+function inlineFields(name: string, own: Fields, inlines: readonly ProtoInline[]): Fields {
+  const sorted = [...inlines].sort((a, b) => a.proto - b.proto);
+  const out: Record<string, Field> = {};
+  const add = (key: string, f: Field, from: string) => {
+    if (Object.hasOwn(out, key)) {
+      throw new TypeError(
+        `Cannot inline ${JSON.stringify(from)} into ${JSON.stringify(name)}: field ${
+          JSON.stringify(key)
+        } is defined twice`,
+      );
+    }
+    out[key] = f;
+  };
+  let next = 0;
+  const flushUpTo = (proto: number) => {
+    while (next < sorted.length && sorted[next]!.proto < proto) {
+      const inline = sorted[next++]!;
+      for (const [key, { proto: _proto, ...f }] of Object.entries(inline.schema.fields)) {
+        add(key, f, inline.schema.name);
+      }
+    }
+  };
+  for (const inline of sorted) {
+    if (Object.values(own).some((f) => f.proto === inline.proto)) {
+      throw new TypeError(
+        `Cannot inline ${JSON.stringify(inline.schema.name)} into ${
+          JSON.stringify(name)
+        }: protobuf field ${inline.proto} is taken`,
+      );
+    }
+  }
+  for (const [key, f] of Object.entries(own)) {
+    if (f.proto !== undefined) flushUpTo(f.proto);
+    add(key, f, name);
+  }
+  flushUpTo(Infinity);
+  return out;
+}
+
+/**
+ * A struct named `name` (its OpenAPI definition name).
+ *
+ * @example Inline a struct that protobuf nests
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { field, object, string } from "./schema.ts";
+ *
+ * const Ref = object("io.k8s.api.core.v1.LocalObjectReference", {
+ *   description: "A name.",
+ *   fields: { name: field(string(), { description: "Name.", proto: 1 }) },
+ * });
+ * const Selector = object("io.k8s.api.core.v1.ConfigMapKeySelector", {
+ *   description: "A key of a ConfigMap.",
+ *   fields: { key: field(string(), { description: "The key.", proto: 2 }) },
+ *   protoInline: [{ proto: 1, schema: Ref }],
+ * });
+ * assert.deepEqual(Object.keys(Selector.fields), ["name", "key"]);
+ * assert.equal(Selector.fields.name.proto, undefined);
+ * ```
+ */
+export function object<
+  const F extends Fields,
+  const I extends readonly ProtoInline[] = readonly [],
+>(
   name: string,
-  options: ObjectOptions<F>,
-): ObjectSchema<F> {
-  return { type: "object", name, ...options };
+  options: ObjectOptions<F, I>,
+): ObjectSchema<WithInlined<F, I>> {
+  const fields = options.protoInline?.length
+    ? inlineFields(name, options.fields, options.protoInline)
+    : options.fields;
+  const schema: ObjectSchema = { type: "object", name, ...options, fields };
+  // The merged fields are what WithInlined computes; TypeScript cannot follow the merge.
+  return schema as unknown as ObjectSchema<WithInlined<F, I>>;
 }
 
 /** A schema resolved on first use: for types that contain themselves. */

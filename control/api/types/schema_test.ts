@@ -65,3 +65,64 @@ Deno.test("lazy() resolves once, for self-referencing types", () => {
   resolve((child as { values: Schema }).values);
   assert.equal(calls, 1);
 });
+
+Deno.test("object() merges protoInline fields where Go embeds the struct", async (t) => {
+  const Handler = object("x.Handler", {
+    description: "",
+    fields: {
+      exec: field(string(), { description: "Run.", proto: 1 }),
+      http: field(string(), { description: "Get.", proto: 2 }),
+    },
+  });
+  await t.step("before the first own field with a higher number, without numbers", () => {
+    const Probe = object("x.Probe", {
+      description: "",
+      protoInline: [{ proto: 2, schema: Handler }],
+      fields: {
+        first: field(int32(), { description: "", proto: 1 }),
+        delay: requiredField(int32(), { description: "", proto: 3 }),
+      },
+    });
+    assert.deepEqual(Object.keys(Probe.fields), ["first", "exec", "http", "delay"]);
+    assert.equal(Probe.fields.exec.proto, undefined);
+    assert.equal(Probe.fields.exec.description, "Run.");
+    assert.deepEqual(Probe.protoInline, [{ proto: 2, schema: Handler }]);
+    const p: Infer<typeof Probe> = { delay: 1, exec: "true" };
+    assert.equal(p.exec, "true");
+  });
+  await t.step("a field defined twice is refused", () => {
+    assert.throws(
+      () =>
+        object("x.Bad", {
+          description: "",
+          protoInline: [{ proto: 3, schema: Handler }],
+          fields: { exec: field(string(), { description: "", proto: 1 }) },
+        }),
+      {
+        name: "TypeError",
+        message: 'Cannot inline "x.Handler" into "x.Bad": field "exec" is defined twice',
+      },
+    );
+  });
+  await t.step("a taken field number is refused", () => {
+    assert.throws(
+      () =>
+        object("x.Bad", {
+          description: "",
+          protoInline: [{ proto: 1, schema: Handler }],
+          fields: { other: field(string(), { description: "", proto: 1 }) },
+        }),
+      {
+        name: "TypeError",
+        message: 'Cannot inline "x.Handler" into "x.Bad": protobuf field 1 is taken',
+      },
+    );
+  });
+});
+
+Deno.test("array() and field() keep the protobuf options protoItems and keepZero", () => {
+  const extra = map(array(string(), { protoItems: 1 }));
+  assert.equal(extra.values.protoItems, 1);
+  const replicas = field(int32(), { description: "", proto: 1, keepZero: true });
+  assert.equal(replicas.keepZero, true);
+});

@@ -48,6 +48,7 @@ export const StorageClass = object(`${STORAGE}.StorageClass`, {
       description:
         "What happens to provisioned volumes when released: Delete (the default) or Retain. Immutable.",
       proto: 4,
+      keepZero: true,
       default: "Delete",
     }),
     mountOptions: field(array(string(), { listType: "atomic" }), {
@@ -57,11 +58,13 @@ export const StorageClass = object(`${STORAGE}.StorageClass`, {
     allowVolumeExpansion: field(boolean(), {
       description: "Whether claims of this class may be resized.",
       proto: 6,
+      keepZero: true,
     }),
     volumeBindingMode: field(enumOf(VOLUME_BINDING_MODES), {
       description:
         "When claims are bound and provisioned: Immediate (the default) or WaitForFirstConsumer (at pod scheduling). Immutable.",
       proto: 7,
+      keepZero: true,
       default: "Immediate",
     }),
     allowedTopologies: field(array(TopologySelectorTerm, { listType: "atomic" }), {

@@ -2,7 +2,8 @@
  * The generic parts of create and update that every kind shares, as kube-apiserver's
  * `BeforeCreate`/`BeforeUpdate` do: server-set metadata (uid, creationTimestamp, name from
  * generateName), the spec/status split of kinds with a status subresource, generation
- * tracking, and the validation every object goes through (schema, metadata, strategy).
+ * tracking, the validation every object goes through (schema, metadata, strategy) and the
+ * strategy's warnings.
  *
  * @module
  */
@@ -35,12 +36,18 @@ export interface PrepareCreateOptions {
   readonly namespace: string;
   readonly nowMs: number;
   readonly uid?: string;
+  /** The randomness of generated names. @default {Math.random} */
+  readonly random?: () => number;
 }
 
 /**
- * Sets what the server owns on a new object: namespace, uid, creationTimestamp, generation;
- * clears deletion fields and, for kinds with a status subresource, the status. Then runs the
- * kind's defaults and prepareForCreate.
+ * Sets what the server owns on a new object: namespace, uid, the name from `generateName` when
+ * no name is given, creationTimestamp, generation; clears deletion fields and, for kinds with a
+ * status subresource, the status. Then runs the kind's defaults and prepareForCreate, which so
+ * see the final uid and name (a Job's generated selector and labels use both).
+ *
+ * To retry a create under another generated name, {@linkcode resetObject} the object to a copy
+ * taken before and call this again: what the kind derived from the old name goes with it.
  */
 export function prepareCreate(obj: KubeObject, options: PrepareCreateOptions): void {
   const { def } = options;
@@ -48,6 +55,7 @@ export function prepareCreate(obj: KubeObject, options: PrepareCreateOptions): v
   if (def.namespaced) meta.namespace = options.namespace;
   else delete meta.namespace;
   meta.uid = options.uid ?? crypto.randomUUID();
+  if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName, options.random);
   meta.creationTimestamp = rfc3339(options.nowMs);
   delete meta.deletionTimestamp;
   delete meta.deletionGracePeriodSeconds;
@@ -58,6 +66,19 @@ export function prepareCreate(obj: KubeObject, options: PrepareCreateOptions): v
   if (def.statusSubresource) delete obj.status;
   def.strategy.default?.(obj);
   def.strategy.prepareForCreate?.(obj);
+}
+
+/**
+ * Makes `obj` a deep copy of `source` in place, keeping `obj`'s own metadata object (so
+ * references to `obj.metadata` stay valid).
+ */
+export function resetObject(obj: KubeObject, source: KubeObject): void {
+  const copy = structuredClone(source);
+  const meta: ObjectMeta = obj.metadata ?? {};
+  for (const k of Object.keys(meta)) delete (meta as Record<string, unknown>)[k];
+  Object.assign(meta, copy.metadata ?? {});
+  for (const k of Object.keys(obj)) delete obj[k];
+  Object.assign(obj, copy, { metadata: meta });
 }
 
 /** The parts of an object that count for its generation: all but metadata and status. */
@@ -74,9 +95,17 @@ export interface PrepareUpdateOptions {
 }
 
 /**
- * Carries over what the client may not change (uid, creationTimestamp, deletion fields,
- * generation, managedFields when not sent), splits spec and status by subresource, runs the
- * kind's defaults and prepareForUpdate, and bumps the generation when the spec changed.
+ * Carries over what the client may not change (uid when not sent, creationTimestamp, deletion
+ * fields, managedFields when not sent), as upstream's `BeforeUpdate` does, then:
+ *
+ * - on a write through the status subresource: keeps the stored spec (every field but
+ *   `metadata` and `status`) and generation, takes the status and the rest of the metadata from
+ *   the request (as upstream's status strategies do; a kind that keeps more, like a
+ *   Deployment's labels, does so in its `prepareForStatusUpdate`), and runs the kind's defaults
+ *   and `prepareForStatusUpdate`;
+ * - on a write of the main resource: keeps the stored status of kinds with a status
+ *   subresource, runs the kind's defaults and `prepareForUpdate`, and bumps the generation when
+ *   the spec changed.
  */
 export function prepareUpdate(
   obj: KubeObject,
@@ -85,23 +114,21 @@ export function prepareUpdate(
   const { def, old, subresource } = options;
   const meta: ObjectMeta = obj.metadata ??= {};
   const oldMeta = old.metadata ?? {};
-  const keep = [
-    "uid",
-    "creationTimestamp",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-  ] as const;
-  for (const f of keep) {
-    if (meta[f] === undefined && oldMeta[f] !== undefined) {
-      (meta as Record<string, unknown>)[f] = oldMeta[f];
-    }
+  if (meta.uid === undefined && oldMeta.uid !== undefined) meta.uid = oldMeta.uid;
+  // Changes to these are ignored, not refused; a deletion timestamp can never be removed.
+  if (oldMeta.creationTimestamp !== undefined) meta.creationTimestamp = oldMeta.creationTimestamp;
+  if (oldMeta.deletionTimestamp !== undefined) meta.deletionTimestamp = oldMeta.deletionTimestamp;
+  if (
+    meta.deletionGracePeriodSeconds === undefined &&
+    oldMeta.deletionGracePeriodSeconds !== undefined
+  ) {
+    meta.deletionGracePeriodSeconds = oldMeta.deletionGracePeriodSeconds;
   }
   if (meta.managedFields === undefined && oldMeta.managedFields !== undefined) {
     meta.managedFields = oldMeta.managedFields;
   }
   delete meta.selfLink;
   if (subresource === "status") {
-    // A status write changes the status (and labels and annotations), nothing else.
     const { status } = obj;
     for (const k of Object.keys(obj)) {
       if (k !== "apiVersion" && k !== "kind" && k !== "metadata") delete obj[k];
@@ -112,15 +139,10 @@ export function prepareUpdate(
       }
     }
     if (status !== undefined) obj.status = status;
-    const labels = meta.labels;
-    const annotations = meta.annotations;
-    obj.metadata = { ...structuredClone(oldMeta) };
-    if (labels !== undefined) obj.metadata.labels = labels;
-    else delete obj.metadata.labels;
-    if (annotations !== undefined) obj.metadata.annotations = annotations;
-    else delete obj.metadata.annotations;
-    obj.metadata.resourceVersion = meta.resourceVersion ?? "";
-    if (meta.resourceVersion === undefined) delete obj.metadata.resourceVersion;
+    if (oldMeta.generation !== undefined) meta.generation = oldMeta.generation;
+    else delete meta.generation;
+    def.strategy.default?.(obj);
+    def.strategy.prepareForStatusUpdate?.(obj, old);
     return;
   }
   if (def.statusSubresource) {
@@ -152,7 +174,25 @@ export function validateCreate(obj: KubeObject, def: ResourceDef): FieldError[] 
     }),
     ...validateSchema(def.schema, obj),
     ...(def.strategy.validate?.(obj) ?? []),
+    ...(def.strategy.validateCreate?.(obj) ?? []),
   ];
+}
+
+/** The kind's warnings for a new object (upstream's `WarningsOnCreate`). */
+export function createWarnings(obj: KubeObject, def: ResourceDef): string[] {
+  return def.strategy.warnings?.(obj) ?? [];
+}
+
+/**
+ * The kind's warnings for an update (upstream's `WarningsOnUpdate`); writes through the status
+ * subresource have none (upstream's status strategies return none for the kinds skiff serves).
+ */
+export function updateWarnings(
+  obj: KubeObject,
+  options: { readonly def: ResourceDef; readonly old: KubeObject; readonly subresource: string },
+): string[] {
+  if (options.subresource === "status") return [];
+  return options.def.strategy.warnings?.(obj, options.old) ?? [];
 }
 
 /** Every validation error of an update. */

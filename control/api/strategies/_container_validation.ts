@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { ResourceRequirements } from "../types/core_v1_common.ts";
 import type {
   Container,
   EnvFromSource,
@@ -18,42 +19,34 @@ import type {
   VolumeDevice,
   VolumeMount,
 } from "../types/core_v1_pod.ts";
-import type { ResourceRequirements } from "../types/core_v1_common.ts";
 import {
   duplicate,
   FieldError,
   type FieldPath,
   forbidden,
   invalid,
+  invalidEach,
   notFound,
   notSupported,
   required,
 } from "../validation/field_errors.ts";
-import { isDns1123Subdomain } from "../validation/names.ts";
+import { validateLocalDescendingPath, validatePathNoBacksteps } from "../validation/local_paths.ts";
+import { isConfigMapKey, isDns1123Subdomain, validateDns1123Label } from "../validation/names.ts";
+import { validateNonnegativeField } from "../validation/numbers.ts";
+import { isValidPortName, isValidPortNum, validatePortNumOrName } from "../validation/ports.ts";
 import {
-  invalidEach,
-  isConfigMapKey,
-  isHttpHeaderName,
-  isHugePageResource,
+  isHugePageResourceName,
   isOvercommitAllowed,
-  isRelaxedEnvVarName,
-  isValidPortName,
-  isValidPortNum,
   parseQuantity,
   validateContainerResourceName,
-  validateDns1123Label,
-  validateId,
-  validateLocalDescendingPath,
-  validateNonnegative,
-  validatePathNoBacksteps,
-  validatePortNumOrName,
   validateResourceQuantityValue,
-} from "./_validation_util.ts";
+} from "../validation/resource_names.ts";
 import {
   ENV_DOWNWARD_API_FIELDS,
   validateObjectFieldSelector,
   validateResourceFieldSelector,
 } from "./_downward_api.ts";
+import { isHttpHeaderName, isRelaxedEnvVarName, validateId } from "./_validation_util.ts";
 
 /** What the container checks need from the pod spec around them. */
 export interface ContainerContext {
@@ -76,8 +69,9 @@ function validatePorts(ports: Container["ports"], path: FieldPath): FieldError[]
     const p = path.index(i);
     if (port.name) {
       const msgs = isValidPortName(port.name);
-      if (msgs.length > 0) errs.push(...invalidEach(p.child("name"), { value: port.name, msgs }));
-      else if (names.has(port.name)) errs.push(duplicate(p.child("name"), port.name));
+      if (msgs.length > 0) {
+        errs.push(...invalidEach(p.child("name"), { value: port.name, messages: msgs }));
+      } else if (names.has(port.name)) errs.push(duplicate(p.child("name"), port.name));
       else names.add(port.name);
     }
     if (port.containerPort === 0) {
@@ -85,13 +79,13 @@ function validatePorts(ports: Container["ports"], path: FieldPath): FieldError[]
     } else if (port.containerPort !== undefined) {
       errs.push(...invalidEach(p.child("containerPort"), {
         value: port.containerPort,
-        msgs: isValidPortNum(port.containerPort),
+        messages: isValidPortNum(port.containerPort),
       }));
     }
     if (port.hostPort) {
       errs.push(...invalidEach(p.child("hostPort"), {
         value: port.hostPort,
-        msgs: isValidPortNum(port.hostPort),
+        messages: isValidPortNum(port.hostPort),
       }));
     }
   });
@@ -104,10 +98,10 @@ function validateKeySelector(
 ): FieldError[] {
   const errs = invalidEach(path.child("name"), {
     value: s.name ?? "",
-    msgs: isDns1123Subdomain(s.name ?? ""),
+    messages: isDns1123Subdomain(s.name ?? ""),
   });
   if (s.key) {
-    errs.push(...invalidEach(path.child("key"), { value: s.key, msgs: isConfigMapKey(s.key) }));
+    errs.push(...invalidEach(path.child("key"), { value: s.key, messages: isConfigMapKey(s.key) }));
   }
   return errs;
 }
@@ -118,7 +112,7 @@ function validateEnv(env: readonly EnvVar[] | undefined, path: FieldPath): Field
     const p = path.index(i);
     if (ev.name) {
       errs.push(
-        ...invalidEach(p.child("name"), { value: ev.name, msgs: isRelaxedEnvVarName(ev.name) }),
+        ...invalidEach(p.child("name"), { value: ev.name, messages: isRelaxedEnvVarName(ev.name) }),
       );
     }
     const from = ev.valueFrom;
@@ -177,7 +171,7 @@ function validateEnvFrom(
       errs.push(
         ...invalidEach(p.child("prefix"), {
           value: ev.prefix,
-          msgs: isRelaxedEnvVarName(ev.prefix),
+          messages: isRelaxedEnvVarName(ev.prefix),
         }),
       );
     }
@@ -191,7 +185,7 @@ function validateEnvFrom(
       else {
         // Names are checked as prefixes: a trailing dash is allowed.
         const masked = ref.name.endsWith("-") ? ref.name.slice(0, -1) + "a" : ref.name;
-        errs.push(...invalidEach(rp, { value: ref.name, msgs: isDns1123Subdomain(masked) }));
+        errs.push(...invalidEach(rp, { value: ref.name, messages: isDns1123Subdomain(masked) }));
       }
     }
     if (sources === 0) {
@@ -345,7 +339,7 @@ export function validateResourceRequirements(
     errs.push(...validateContainerResourceName(name, p));
     const q = parseQuantity(raw);
     if (q !== null) errs.push(...validateResourceQuantityValue(q, { name, path: p }));
-    if (isHugePageResource(name)) limHuge = true;
+    if (isHugePageResourceName(name)) limHuge = true;
     if (name === "cpu" || name === "memory") limCpuMem = true;
   }
   for (const [name, raw] of Object.entries(r?.requests ?? {})) {
@@ -370,7 +364,7 @@ export function validateResourceRequirements(
     } else if (limRaw === undefined && !isOvercommitAllowed(name)) {
       errs.push(required(limPath, "Limit must be set for non overcommitable resources"));
     }
-    if (isHugePageResource(name)) reqHuge = true;
+    if (isHugePageResourceName(name)) reqHuge = true;
     if (name === "cpu" || name === "memory") reqCpuMem = true;
   }
   if (!limCpuMem && !reqCpuMem && (reqHuge || limHuge)) {
@@ -577,7 +571,7 @@ function validateHandler(
         for (const header of g.httpHeaders ?? []) {
           errs.push(...invalidEach(p.child("httpHeaders"), {
             value: header.name,
-            msgs: isHttpHeaderName(header.name),
+            messages: isHttpHeaderName(header.name),
           }));
         }
         break;
@@ -614,12 +608,16 @@ function validateProbe(
   const { path } = options;
   const errs = validateHandler(probe, path, gracePeriod);
   errs.push(
-    ...validateNonnegative(probe.initialDelaySeconds ?? 0, path.child("initialDelaySeconds")),
+    ...validateNonnegativeField(probe.initialDelaySeconds ?? 0, path.child("initialDelaySeconds")),
   );
-  errs.push(...validateNonnegative(probe.timeoutSeconds ?? 0, path.child("timeoutSeconds")));
-  errs.push(...validateNonnegative(probe.periodSeconds ?? 0, path.child("periodSeconds")));
-  errs.push(...validateNonnegative(probe.successThreshold ?? 0, path.child("successThreshold")));
-  errs.push(...validateNonnegative(probe.failureThreshold ?? 0, path.child("failureThreshold")));
+  errs.push(...validateNonnegativeField(probe.timeoutSeconds ?? 0, path.child("timeoutSeconds")));
+  errs.push(...validateNonnegativeField(probe.periodSeconds ?? 0, path.child("periodSeconds")));
+  errs.push(
+    ...validateNonnegativeField(probe.successThreshold ?? 0, path.child("successThreshold")),
+  );
+  errs.push(
+    ...validateNonnegativeField(probe.failureThreshold ?? 0, path.child("failureThreshold")),
+  );
   const tgps = probe.terminationGracePeriodSeconds;
   if (tgps !== undefined && tgps <= 0) {
     errs.push(invalid(path.child("terminationGracePeriodSeconds"), {

@@ -11,7 +11,8 @@ import {
   notSupported,
   required,
 } from "../validation/field_errors.ts";
-import { parseQuantity, validateQualifiedName } from "./_validation_util.ts";
+import { validateQualifiedName } from "../validation/names.ts";
+import { parseQuantity } from "../validation/resource_names.ts";
 
 /** Pod fields the v1 downward API converts (`ConvertDownwardAPIFieldLabel`). */
 const CONVERTIBLE_FIELDS = new Set([

@@ -24,9 +24,9 @@ import {
   tooLong,
   tooMany,
 } from "../validation/field_errors.ts";
+import { goPointer, goQuote, goStruct, invalidGo } from "../validation/go_format.ts";
 import { isDns1123Subdomain, isQualifiedName } from "../validation/names.ts";
-import { goPointer, goQuote, goStruct, invalidGo } from "./_workload_go.ts";
-import { nonNegative } from "./_workload.ts";
+import { validateNonnegativeField } from "../validation/numbers.ts";
 import { validatePodTemplateSpec } from "./pod_spec.ts";
 
 const MAX_PARALLELISM_FOR_INDEXED_JOB = 100000;
@@ -339,7 +339,7 @@ function validateSuccessPolicy(spec: JobSpec, path: FieldPath): FieldError[] {
     if (rule.succeededCount !== undefined) {
       const cp = p.child("succeededCount");
       const count = rule.succeededCount;
-      errs.push(...nonNegative(count, cp));
+      errs.push(...validateNonnegativeField(count, cp));
       if (count > completions) {
         errs.push(invalid(cp, {
           value: count,
@@ -458,15 +458,18 @@ export interface JobSpecOptions {
 export function validateJobSpecFields(spec: JobSpec, options: JobSpecOptions): FieldError[] {
   const { path, template } = options;
   const errs: FieldError[] = [
-    ...nonNegative(spec.parallelism, path.child("parallelism")),
-    ...nonNegative(spec.completions, path.child("completions")),
-    ...nonNegative(spec.activeDeadlineSeconds, path.child("activeDeadlineSeconds")),
-    ...nonNegative(spec.backoffLimit, path.child("backoffLimit")),
-    ...nonNegative(spec.ttlSecondsAfterFinished, path.child("ttlSecondsAfterFinished")),
-    ...nonNegative(spec.backoffLimitPerIndex, path.child("backoffLimitPerIndex")),
+    ...validateNonnegativeField(spec.parallelism, path.child("parallelism")),
+    ...validateNonnegativeField(spec.completions, path.child("completions")),
+    ...validateNonnegativeField(spec.activeDeadlineSeconds, path.child("activeDeadlineSeconds")),
+    ...validateNonnegativeField(spec.backoffLimit, path.child("backoffLimit")),
+    ...validateNonnegativeField(
+      spec.ttlSecondsAfterFinished,
+      path.child("ttlSecondsAfterFinished"),
+    ),
+    ...validateNonnegativeField(spec.backoffLimitPerIndex, path.child("backoffLimitPerIndex")),
   ];
   if (spec.maxFailedIndexes !== undefined) {
-    errs.push(...nonNegative(spec.maxFailedIndexes, path.child("maxFailedIndexes")));
+    errs.push(...validateNonnegativeField(spec.maxFailedIndexes, path.child("maxFailedIndexes")));
     if (spec.backoffLimitPerIndex === undefined) {
       errs.push(required(path.child("backoffLimitPerIndex"), "when maxFailedIndexes is specified"));
     }

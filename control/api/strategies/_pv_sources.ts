@@ -11,17 +11,18 @@ import {
   type FieldPath,
   forbidden,
   invalid,
+  invalidEach,
   required,
   tooLong,
 } from "../validation/field_errors.ts";
-import { isDns1123Label, isDns1123Subdomain } from "../validation/names.ts";
+import { validatePathNoBacksteps } from "../validation/local_paths.ts";
 import {
-  inclusiveRangeError,
-  invalidEach,
+  isDns1123Label,
+  isDns1123Subdomain,
   validateDns1123Label,
   validateDns1123Subdomain,
-  validatePathNoBacksteps,
-} from "./_rules.ts";
+} from "../validation/names.ts";
+import { inclusiveRangeError } from "../validation/numbers.ts";
 
 type Spec = PersistentVolumeSpec;
 type Source<K extends keyof Spec> = NonNullable<Spec[K]>;

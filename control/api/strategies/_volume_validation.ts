@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { KeyToPath, ResourceFieldSelector } from "../types/core_v1_common.ts";
 import type {
   DownwardAPIVolumeFile,
   PersistentVolumeClaimSpec,
@@ -12,32 +13,31 @@ import type {
   VolumeSource,
 } from "../types/core_v1_pod.ts";
 import { VOLUME_SOURCE_FIELDS } from "../types/core_v1_pod.ts";
-import type { KeyToPath, ResourceFieldSelector } from "../types/core_v1_common.ts";
 import {
   duplicate,
   type FieldError,
   FieldPath,
   forbidden,
   invalid,
+  invalidEach,
   notSupported,
   required,
 } from "../validation/field_errors.ts";
-import { isDns1123Subdomain } from "../validation/names.ts";
+import { validateAnnotations, validateLabels } from "../validation/label_validation.ts";
 import {
-  FILE_MODE_ERROR,
-  invalidEach,
-  NOT_POSITIVE_ERROR,
-  parseQuantity,
-  validateAnnotations,
-  validateDns1123Label,
-  validateDns1123Subdomain,
-  validateLabels,
-  validateLabelSelector,
   validateLocalNonReservedPath,
   validatePathNoBacksteps,
-  validateResourceQuantityValue,
-} from "./_validation_util.ts";
+} from "../validation/local_paths.ts";
+import {
+  isDns1123Subdomain,
+  validateDns1123Label,
+  validateDns1123Subdomain,
+} from "../validation/names.ts";
+import { IS_NOT_POSITIVE_ERROR } from "../validation/numbers.ts";
+import { parseQuantity, validateResourceQuantityValue } from "../validation/resource_names.ts";
+import { validateLabelSelector } from "../validation/selector_validation.ts";
 import { validateObjectFieldSelector, validateResourceFieldSelector } from "./_downward_api.ts";
+import { FILE_MODE_ERROR } from "./_validation_util.ts";
 
 /** What the volume checks need to know about the object. */
 export interface VolumeValidationContext {
@@ -269,7 +269,7 @@ export function validatePersistentVolumeClaimSpec(
   if (modes.length === 0) {
     errs.push(required(path.child("accessModes"), "at least 1 access mode is required"));
   }
-  errs.push(...validateLabelSelector(spec.selector, path.child("selector")));
+  errs.push(...validateLabelSelector(spec.selector, { path: path.child("selector") }));
   let rwop = false, other = false;
   for (const mode of modes) {
     if (!ACCESS_MODES.includes(mode)) {
@@ -288,7 +288,7 @@ export function validatePersistentVolumeClaimSpec(
   if (raw === undefined) {
     errs.push(required(storagePath));
   } else if (storage !== null && storage.sign() <= 0) {
-    errs.push(invalid(storagePath, { value: storage.toString(), detail: NOT_POSITIVE_ERROR }));
+    errs.push(invalid(storagePath, { value: storage.toString(), detail: IS_NOT_POSITIVE_ERROR }));
   } else if (storage !== null) {
     errs.push(...validateResourceQuantityValue(storage, { name: "storage", path: storagePath }));
   }
@@ -312,7 +312,7 @@ export function validatePersistentVolumeClaimSpec(
     }
     if (group !== "") {
       errs.push(
-        ...invalidEach(rp.child("apiGroup"), { value: group, msgs: isDns1123Subdomain(group) }),
+        ...invalidEach(rp.child("apiGroup"), { value: group, messages: isDns1123Subdomain(group) }),
       );
     }
   }
@@ -443,7 +443,7 @@ function validateOneSource(
         errs.push(
           ...invalidEach(p.child("driver"), {
             value: driver,
-            msgs: isDns1123Subdomain(driver.toLowerCase()),
+            messages: isDns1123Subdomain(driver.toLowerCase()),
           }),
         );
       }

@@ -1,79 +1,17 @@
 /**
- * Validation pieces the workload kinds share (apps and batch `validation.go`): non-negative
- * fields, int-or-percent values, immutable fields, a semantic deep equality, the pod template
- * checks of replicated workloads and the DNS-label name warning.
+ * Validation pieces the workload kinds share (apps and batch `validation.go`): int-or-percent
+ * values, the pod template checks of replicated workloads and the DNS-label name warning.
  *
  * @module
  */
 import type { PodTemplateSpec } from "../types/core_v1_pod.ts";
-import {
-  type FieldError,
-  FieldPath,
-  forbidden,
-  invalid,
-  notSupported,
-} from "../validation/field_errors.ts";
+import { type FieldError, FieldPath, forbidden, notSupported } from "../validation/field_errors.ts";
+import { goIntOrString, goStringMap, invalidGo } from "../validation/go_format.ts";
+import { validateAnnotations, validateLabels } from "../validation/label_validation.ts";
 import { isDns1123Label, isDns1123Subdomain } from "../validation/names.ts";
-import { goIntOrString, goStringMap, invalidGo } from "./_workload_go.ts";
-import { type Selector, validateAnnotations, validateLabels } from "./_workload_selector.ts";
+import { validateNonnegativeField } from "../validation/numbers.ts";
+import type { Selector } from "./_workload_selector.ts";
 import { validatePodTemplateSpec } from "./pod_spec.ts";
-
-/** The detail of a negative count. */
-export const NON_NEGATIVE = "must be greater than or equal to 0";
-
-/** The detail of a changed immutable field. */
-export const IMMUTABLE = "field is immutable";
-
-/** `path: Invalid value: -1: must be greater than or equal to 0` for a negative number. */
-export function nonNegative(value: number | undefined, path: FieldPath | string): FieldError[] {
-  return value !== undefined && value < 0 ? [invalid(path, { value, detail: NON_NEGATIVE })] : [];
-}
-
-function isZero(v: unknown): boolean {
-  if (v === undefined || v === null || v === false || v === 0 || v === "") return true;
-  if (Array.isArray(v)) return v.length === 0;
-  if (typeof v === "object") return Object.values(v).every(isZero);
-  return false;
-}
-
-/**
- * Deep equality of decoded JSON as Kubernetes' `Semantic.DeepEqual` sees the Go values: a
- * missing field equals its zero value (`false`, `0`, `""`, `[]`, `{}`), since Go cannot tell
- * them apart once decoded.
- */
-export function semanticEqual(a: unknown, b: unknown): boolean {
-  if (isZero(a) && isZero(b)) return true;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((x, i) => semanticEqual(x, b[i]));
-  }
-  if (typeof a === "object" && a !== null && typeof b === "object" && b !== null) {
-    const ra = a as Record<string, unknown>;
-    const rb = b as Record<string, unknown>;
-    const keys = new Set([...Object.keys(ra), ...Object.keys(rb)]);
-    for (const k of keys) if (!semanticEqual(ra[k], rb[k])) return false;
-    return true;
-  }
-  return a === b;
-}
-
-/** Options of {@linkcode immutable}. */
-export interface ImmutableOptions {
-  readonly path: FieldPath | string;
-  /** The old value. */
-  readonly old: unknown;
-  /** The new value as Kubernetes prints it, when it is not a plain scalar. */
-  readonly text?: string;
-}
-
-/** `path: Invalid value: <new>: field is immutable` when the value changed. */
-export function immutable(value: unknown, options: ImmutableOptions): FieldError[] {
-  if (semanticEqual(value, options.old)) return [];
-  if (options.text !== undefined) {
-    return [invalidGo(options.path, { value, text: options.text, detail: IMMUTABLE })];
-  }
-  return [invalid(options.path, { value, detail: IMMUTABLE })];
-}
 
 const PERCENT = /^[0-9]+%$/;
 
@@ -91,7 +29,7 @@ export function validatePositiveIntOrPercent(
       ? []
       : [invalidGo(path, { value, text: goIntOrString(value), detail: PERCENT_ERROR })];
   }
-  return nonNegative(value, path);
+  return validateNonnegativeField(value, path);
 }
 
 /** The number an int-or-percent stands for: `"25%"` is 25, `"7"` is 7, `"x"` is 0 (`getIntOrPercentValue`). */

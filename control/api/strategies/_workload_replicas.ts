@@ -1,14 +1,17 @@
 /**
  * Helpers of the replicated workloads (Deployment, ReplicaSet, StatefulSet, DaemonSet): the spec
  * and template to validate when a client sent none (Kubernetes validates the zero value, after
- * defaulting), the empty-selector test, and the status counter checks.
+ * defaulting), the selector checks they share, and the status counter checks.
  *
  * @module
  */
 import type { PodTemplateSpec } from "../types/core_v1_pod.ts";
-import type { LabelSelector } from "../types/meta_v1.ts";
-import { type FieldError, FieldPath, invalid } from "../validation/field_errors.ts";
-import { nonNegative } from "./_workload.ts";
+import type { KubeObject, LabelSelector } from "../types/meta_v1.ts";
+import { type FieldError, FieldPath, invalid, required } from "../validation/field_errors.ts";
+import { goLabelSelector, invalidGo } from "../validation/go_format.ts";
+import { validateImmutableField } from "../validation/immutable.ts";
+import { validateNonnegativeField } from "../validation/numbers.ts";
+import { validateLabelSelector } from "../validation/selector_validation.ts";
 import { defaultPodTemplateSpec } from "./pod_spec.ts";
 
 /**
@@ -51,6 +54,47 @@ export function isEmptySelector(selector: LabelSelector): boolean {
       (selector.matchExpressions ?? []).length === 0;
 }
 
+const SELECTOR = new FieldPath("spec").child("selector");
+
+/** Options of {@linkcode validateWorkloadSelector}. */
+export interface WorkloadSelectorOptions {
+  /** The whole spec was missing (the selector is then required). */
+  readonly absent: boolean;
+  /** The word in `empty selector is invalid for <kind>` (ReplicaSets say `deployment`, as upstream). */
+  readonly kind: string;
+}
+
+/**
+ * The `spec.selector` checks of `ValidateDeploymentSpec`, `ValidateReplicaSetSpec` and
+ * `ValidateStatefulSetSpec`: required when the spec is missing, a valid label selector, and
+ * not empty.
+ */
+export function validateWorkloadSelector(
+  selector: LabelSelector | undefined,
+  options: WorkloadSelectorOptions,
+): FieldError[] {
+  if (selector === undefined) return options.absent ? [required(SELECTOR)] : [];
+  const errs = validateLabelSelector(selector, { path: SELECTOR });
+  if (isEmptySelector(selector)) {
+    errs.push(invalidGo(SELECTOR, {
+      value: selector,
+      text: goLabelSelector(selector),
+      detail: `empty selector is invalid for ${options.kind}`,
+    }));
+  }
+  return errs;
+}
+
+/** `spec.selector: Invalid value: v1.LabelSelector{…}: field is immutable` on a changed selector. */
+export function validateSelectorUnchanged(obj: KubeObject, old: KubeObject): FieldError[] {
+  const selector = (obj.spec as { selector?: LabelSelector } | undefined)?.selector;
+  return validateImmutableField(selector, {
+    old: (old.spec as { selector?: LabelSelector } | undefined)?.selector,
+    path: SELECTOR,
+    text: goLabelSelector(selector),
+  });
+}
+
 /** Options of {@linkcode replicaStatusErrors}. */
 export interface ReplicaStatusOptions {
   /** The stored status. */
@@ -84,7 +128,7 @@ export function replicaStatusErrors(
   const errs: FieldError[] = [];
   for (const name of options.nonNegative) {
     const v = status[name];
-    if (typeof v === "number") errs.push(...nonNegative(v, STATUS.child(name)));
+    if (typeof v === "number") errs.push(...validateNonnegativeField(v, STATUS.child(name)));
   }
   const replicas = num(status.replicas);
   for (const name of options.notAboveReplicas) {

@@ -1,25 +1,12 @@
 /**
- * Label selectors and metadata maps as the workload kinds validate them: apimachinery's
- * `ValidateLabelSelector`, `LabelSelectorAsSelector` (matching and the string form used in a
- * Scale's `status.selector`), `ValidateLabels` and `ValidateAnnotations`, with upstream's
- * messages.
+ * Label selectors as the workload kinds use them: apimachinery's `LabelSelectorAsSelector`
+ * (matching, the errors of a selector that cannot be built, and the string form used in a
+ * Scale's `status.selector`). Validation of selectors is in `validation/selector_validation.ts`.
  *
  * @module
  */
-import type { LabelSelector, LabelSelectorRequirement } from "../types/meta_v1.ts";
-import {
-  type FieldError,
-  type FieldPath,
-  forbidden,
-  invalid,
-  required,
-  tooLong,
-} from "../validation/field_errors.ts";
-import {
-  isQualifiedName,
-  isValidLabelValue,
-  TOTAL_ANNOTATION_SIZE_LIMIT_BYTES,
-} from "../validation/names.ts";
+import type { LabelSelector } from "../types/meta_v1.ts";
+import { isQualifiedName, isValidLabelValue } from "../validation/names.ts";
 
 /** One requirement of a parsed selector. */
 interface Requirement {
@@ -146,120 +133,4 @@ export function parseLabelSelector(selector: LabelSelector | undefined): ParsedS
 /** The query-parameter form of a selector, `""` when it cannot be parsed (`selector.String()`). */
 export function formatLabelSelector(selector: LabelSelector | undefined): string {
   return parseLabelSelector(selector).selector?.toString() ?? "";
-}
-
-/** Errors in a label key (`ValidateLabelName`). */
-export function validateLabelName(key: string, path: FieldPath | string): FieldError[] {
-  return isQualifiedName(key).map((detail) => invalid(path, { value: key, detail }));
-}
-
-/** Errors in a label map (`ValidateLabels`); keys are checked in sorted order. */
-export function validateLabels(
-  labels: Readonly<Record<string, string>> | undefined,
-  path: FieldPath,
-): FieldError[] {
-  const errs: FieldError[] = [];
-  for (const key of Object.keys(labels ?? {}).sort()) {
-    errs.push(...validateLabelName(key, path));
-    for (const detail of isValidLabelValue(labels![key]!)) {
-      errs.push(invalid(path, { value: labels![key], detail }));
-    }
-  }
-  return errs;
-}
-
-/** Errors in an annotation map (`ValidateAnnotations`): keys and the total size. */
-export function validateAnnotations(
-  annotations: Readonly<Record<string, string>> | undefined,
-  path: FieldPath,
-): FieldError[] {
-  const errs: FieldError[] = [];
-  let size = 0;
-  const encoder = new TextEncoder();
-  for (const key of Object.keys(annotations ?? {}).sort()) {
-    for (const detail of isQualifiedName(key.toLowerCase())) {
-      errs.push(invalid(path, { value: key, detail }));
-    }
-    size += encoder.encode(key).length + encoder.encode(annotations![key]!).length;
-  }
-  if (size > TOTAL_ANNOTATION_SIZE_LIMIT_BYTES) {
-    errs.push(tooLong(path, TOTAL_ANNOTATION_SIZE_LIMIT_BYTES));
-  }
-  return errs;
-}
-
-function validateRequirement(
-  r: LabelSelectorRequirement,
-  options: { path: FieldPath; allowInvalidLabelValue: boolean },
-): FieldError[] {
-  const { path } = options;
-  const errs: FieldError[] = [];
-  const values = r.values ?? [];
-  switch (r.operator) {
-    case "In":
-    case "NotIn":
-      if (values.length === 0) {
-        errs.push(
-          required(path.child("values"), "must be specified when `operator` is 'In' or 'NotIn'"),
-        );
-      }
-      break;
-    case "Exists":
-    case "DoesNotExist":
-      if (values.length > 0) {
-        errs.push(
-          forbidden(
-            path.child("values"),
-            "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
-          ),
-        );
-      }
-      break;
-    default:
-      errs.push(
-        invalid(path.child("operator"), {
-          value: r.operator,
-          detail: "not a valid selector operator",
-        }),
-      );
-  }
-  errs.push(...validateLabelName(r.key, path.child("key")));
-  if (!options.allowInvalidLabelValue) {
-    values.forEach((v, i) => {
-      for (const detail of isValidLabelValue(v)) {
-        errs.push(invalid(path.child("values").index(i), { value: v, detail }));
-      }
-    });
-  }
-  return errs;
-}
-
-/** Options of {@linkcode validateLabelSelector}. */
-export interface ValidateLabelSelectorOptions {
-  /** Where the selector sits (`spec.selector`). */
-  readonly path: FieldPath;
-  /**
-   * Accept invalid label values in matchExpressions (allowed on update when the old object had
-   * them).
-   *
-   * @default {false}
-   */
-  readonly allowInvalidLabelValue?: boolean;
-}
-
-/** Errors in a label selector (`ValidateLabelSelector`); nothing for a missing one. */
-export function validateLabelSelector(
-  selector: LabelSelector | undefined,
-  options: ValidateLabelSelectorOptions,
-): FieldError[] {
-  if (selector === undefined) return [];
-  const { path } = options;
-  const errs = validateLabels(selector.matchLabels, path.child("matchLabels"));
-  (selector.matchExpressions ?? []).forEach((r, i) => {
-    errs.push(...validateRequirement(r, {
-      path: path.child("matchExpressions").index(i),
-      allowInvalidLabelValue: options.allowInvalidLabelValue ?? false,
-    }));
-  });
-  return errs;
 }

@@ -12,10 +12,12 @@ import {
   FieldPath,
   forbidden,
   invalid,
+  invalidEach,
   tooLong,
 } from "../validation/field_errors.ts";
+import { isConfigMapKey } from "../validation/names.ts";
+import { semanticEqual } from "../validation/semantic_equal.ts";
 import type { Strategy } from "./strategy.ts";
-import { invalidEach, isConfigMapKey, semanticEqual } from "./_rules.ts";
 
 const IMMUTABLE = "field is immutable when `immutable` is set";
 

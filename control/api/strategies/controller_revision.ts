@@ -7,8 +7,9 @@
 import type { ControllerRevision } from "../types/apps_v1.ts";
 import type { KubeObject } from "../types/meta_v1.ts";
 import { type FieldError, FieldPath, required } from "../validation/field_errors.ts";
-import { goStruct } from "./_workload_go.ts";
-import { immutable, nonNegative } from "./_workload.ts";
+import { goStruct } from "../validation/go_format.ts";
+import { validateImmutableField } from "../validation/immutable.ts";
+import { validateNonnegativeField } from "../validation/numbers.ts";
 import type { Strategy } from "./strategy.ts";
 
 const DATA = new FieldPath("data");
@@ -34,7 +35,7 @@ export function validateControllerRevision(revision: ControllerRevision): FieldE
   if (revision.data === undefined || revision.data === null) {
     errs.push(required(DATA, "data is mandatory"));
   }
-  errs.push(...nonNegative(revision.revision, new FieldPath("revision")));
+  errs.push(...validateNonnegativeField(revision.revision, new FieldPath("revision")));
   return errs;
 }
 
@@ -45,7 +46,7 @@ export const controllerRevisionStrategy: Strategy = {
   },
   validateUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
     const data = (obj as ControllerRevision).data;
-    return immutable(data, {
+    return validateImmutableField(data, {
       old: (old as ControllerRevision).data,
       path: DATA,
       text: data === undefined || data === null ? "null" : goUnknown(data),

@@ -18,11 +18,12 @@ import {
   notSupported,
   required,
 } from "../validation/field_errors.ts";
+import { goLabelSelector, invalidGo } from "../validation/go_format.ts";
+import { validateNonnegativeField } from "../validation/numbers.ts";
 import { cronScheduleError, isKnownTimeZone } from "./_cron.ts";
-import { goLabelSelector, invalidGo } from "./_workload_go.ts";
 import { defaultPodFailurePolicy, validateJobSpecFields } from "./_job_spec.ts";
+import { dnsLabelNameWarning, SPEC } from "./_workload.ts";
 import { emptyTemplate, specForValidation } from "./_workload_replicas.ts";
-import { dnsLabelNameWarning, nonNegative, SPEC } from "./_workload.ts";
 import { defaultPodTemplateSpec } from "./pod_spec.ts";
 import type { Strategy } from "./strategy.ts";
 
@@ -150,7 +151,12 @@ export function validateCronJobSpec(
       allowTimeZoneInSchedule: old?.schedule?.includes("TZ") ?? false,
     }));
   }
-  errs.push(...nonNegative(spec.startingDeadlineSeconds, SPEC.child("startingDeadlineSeconds")));
+  errs.push(
+    ...validateNonnegativeField(
+      spec.startingDeadlineSeconds,
+      SPEC.child("startingDeadlineSeconds"),
+    ),
+  );
   if (old === undefined || old.timeZone !== spec.timeZone) {
     errs.push(...validateTimeZone(spec.timeZone, SPEC.child("timeZone")));
   }
@@ -158,9 +164,14 @@ export function validateCronJobSpec(
   const jobTemplate = spec.jobTemplate ?? (absent ? {} : undefined);
   errs.push(...validateJobTemplate(jobTemplate, SPEC.child("jobTemplate")));
   errs.push(
-    ...nonNegative(spec.successfulJobsHistoryLimit, SPEC.child("successfulJobsHistoryLimit")),
+    ...validateNonnegativeField(
+      spec.successfulJobsHistoryLimit,
+      SPEC.child("successfulJobsHistoryLimit"),
+    ),
   );
-  errs.push(...nonNegative(spec.failedJobsHistoryLimit, SPEC.child("failedJobsHistoryLimit")));
+  errs.push(
+    ...validateNonnegativeField(spec.failedJobsHistoryLimit, SPEC.child("failedJobsHistoryLimit")),
+  );
   return errs;
 }
 

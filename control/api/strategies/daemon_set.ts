@@ -14,25 +14,26 @@ import type {
 } from "../types/apps_v1.ts";
 import type { KubeObject } from "../types/meta_v1.ts";
 import { type FieldError, FieldPath, required } from "../validation/field_errors.ts";
-import { goIntOrString, goLabelSelector, invalidGo } from "./_workload_go.ts";
-import { parseLabelSelector, Selector, validateLabelSelector } from "./_workload_selector.ts";
+import { goIntOrString, goLabelSelector, invalidGo } from "../validation/go_format.ts";
+import { validateNonnegativeField } from "../validation/numbers.ts";
+import { validateLabelSelector } from "../validation/selector_validation.ts";
+import { zeroValueEqual } from "../validation/semantic_equal.ts";
+import {
+  dnsLabelNameWarning,
+  intOrPercentValue,
+  isNotMoreThan100Percent,
+  SPEC,
+  validatePositiveIntOrPercent,
+  validateReplicaTemplate,
+} from "./_workload.ts";
 import {
   collisionCountErrors,
   isEmptySelector,
   specForValidation,
   templateForValidation,
+  validateSelectorUnchanged,
 } from "./_workload_replicas.ts";
-import {
-  dnsLabelNameWarning,
-  immutable,
-  intOrPercentValue,
-  isNotMoreThan100Percent,
-  nonNegative,
-  semanticEqual,
-  SPEC,
-  validatePositiveIntOrPercent,
-  validateReplicaTemplate,
-} from "./_workload.ts";
+import { parseLabelSelector, Selector } from "./_workload_selector.ts";
 import { defaultPodTemplateSpec } from "./pod_spec.ts";
 import type { Strategy } from "./strategy.ts";
 
@@ -114,9 +115,11 @@ export function validateDaemonSetSpec(daemonSet: Pick<DaemonSet, "spec">): Field
       afterLabelMatch: emptyErrs,
     }));
   }
-  errs.push(...nonNegative(spec.minReadySeconds, SPEC.child("minReadySeconds")));
+  errs.push(...validateNonnegativeField(spec.minReadySeconds, SPEC.child("minReadySeconds")));
   errs.push(...validateUpdateStrategy(spec.updateStrategy));
-  errs.push(...nonNegative(spec.revisionHistoryLimit, SPEC.child("revisionHistoryLimit")));
+  errs.push(
+    ...validateNonnegativeField(spec.revisionHistoryLimit, SPEC.child("revisionHistoryLimit")),
+  );
   return errs;
 }
 
@@ -155,7 +158,7 @@ export const daemonSetStrategy: Strategy = {
   },
   prepareForUpdate(obj: KubeObject, old: KubeObject): void {
     let generation = templateGeneration(old);
-    const changed = !semanticEqual(
+    const changed = !zeroValueEqual(
       (obj as DaemonSet).spec?.template,
       (old as DaemonSet).spec?.template,
     );
@@ -166,19 +169,14 @@ export const daemonSetStrategy: Strategy = {
     return validateDaemonSetSpec(obj as Pick<DaemonSet, "spec">);
   },
   validateUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
-    const selector = (obj as DaemonSet).spec?.selector;
-    return immutable(selector, {
-      old: (old as DaemonSet).spec?.selector,
-      path: SPEC.child("selector"),
-      text: goLabelSelector(selector),
-    });
+    return validateSelectorUnchanged(obj, old);
   },
   validateStatusUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
     const status: Record<string, unknown> = (obj as DaemonSet).status ?? {};
     const errs: FieldError[] = [];
     for (const name of STATUS_COUNTERS) {
       const v = status[name];
-      if (typeof v === "number") errs.push(...nonNegative(v, STATUS.child(name)));
+      if (typeof v === "number") errs.push(...validateNonnegativeField(v, STATUS.child(name)));
     }
     errs.push(...collisionCountErrors(status, (old as DaemonSet).status ?? {}));
     return errs;

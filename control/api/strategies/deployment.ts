@@ -32,24 +32,24 @@ import {
   invalid,
   required,
 } from "../validation/field_errors.ts";
-import { goIntOrString, goLabelSelector, invalidGo } from "./_workload_go.ts";
-import { parseLabelSelector, validateLabelSelector } from "./_workload_selector.ts";
+import { goIntOrString, goLabelSelector, invalidGo } from "../validation/go_format.ts";
+import { validateNonnegativeField } from "../validation/numbers.ts";
 import {
   dnsLabelNameWarning,
-  immutable,
   intOrPercentValue,
   isNotMoreThan100Percent,
-  nonNegative,
   SPEC,
   validatePositiveIntOrPercent,
   validateReplicaTemplate,
 } from "./_workload.ts";
 import {
-  isEmptySelector,
   replicaStatusErrors,
   specForValidation,
   templateForValidation,
+  validateSelectorUnchanged,
+  validateWorkloadSelector,
 } from "./_workload_replicas.ts";
+import { parseLabelSelector } from "./_workload_selector.ts";
 import { defaultPodTemplateSpec } from "./pod_spec.ts";
 import type { Strategy } from "./strategy.ts";
 
@@ -110,20 +110,9 @@ function validateStrategy(strategy: DeploymentStrategy | undefined, path: FieldP
 /** Errors in a Deployment's spec (`ValidateDeploymentSpec`), beyond what the schema checks. */
 export function validateDeploymentSpec(deployment: Pick<Deployment, "spec">): FieldError[] {
   const { spec, absent } = specForValidation(deployment.spec, defaultDeploymentSpec);
-  const errs = nonNegative(spec.replicas, SPEC.child("replicas"));
+  const errs = validateNonnegativeField(spec.replicas, SPEC.child("replicas"));
   const selectorPath = SPEC.child("selector");
-  if (spec.selector === undefined) {
-    if (absent) errs.push(required(selectorPath));
-  } else {
-    errs.push(...validateLabelSelector(spec.selector, { path: selectorPath }));
-    if (isEmptySelector(spec.selector)) {
-      errs.push(invalidGo(selectorPath, {
-        value: spec.selector,
-        text: goLabelSelector(spec.selector),
-        detail: "empty selector is invalid for deployment",
-      }));
-    }
-  }
+  errs.push(...validateWorkloadSelector(spec.selector, { absent, kind: "deployment" }));
   const parsed = parseLabelSelector(spec.selector);
   if (parsed.selector === undefined) {
     errs.push(invalidGo(selectorPath, {
@@ -142,11 +131,13 @@ export function validateDeploymentSpec(deployment: Pick<Deployment, "spec">): Fi
     }
   }
   errs.push(...validateStrategy(spec.strategy, SPEC.child("strategy")));
-  errs.push(...nonNegative(spec.minReadySeconds, SPEC.child("minReadySeconds")));
-  errs.push(...nonNegative(spec.revisionHistoryLimit, SPEC.child("revisionHistoryLimit")));
+  errs.push(...validateNonnegativeField(spec.minReadySeconds, SPEC.child("minReadySeconds")));
+  errs.push(
+    ...validateNonnegativeField(spec.revisionHistoryLimit, SPEC.child("revisionHistoryLimit")),
+  );
   if (spec.progressDeadlineSeconds !== undefined) {
     const path = SPEC.child("progressDeadlineSeconds");
-    errs.push(...nonNegative(spec.progressDeadlineSeconds, path));
+    errs.push(...validateNonnegativeField(spec.progressDeadlineSeconds, path));
     if (spec.progressDeadlineSeconds <= (spec.minReadySeconds ?? 0)) {
       errs.push(invalid(path, {
         value: spec.progressDeadlineSeconds,
@@ -167,12 +158,14 @@ export const deploymentStrategy: Strategy = {
     return validateDeploymentSpec(obj as Pick<Deployment, "spec">);
   },
   validateUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
-    const selector = (obj as Deployment).spec?.selector;
-    return immutable(selector, {
-      old: (old as Deployment).spec?.selector,
-      path: SPEC.child("selector"),
-      text: goLabelSelector(selector),
-    });
+    return validateSelectorUnchanged(obj, old);
+  },
+  prepareForStatusUpdate(obj: KubeObject, old: KubeObject): void {
+    // Upstream's deploymentStatusStrategy keeps the stored labels on status writes.
+    const labels = old.metadata?.labels;
+    const meta = obj.metadata ??= {};
+    if (labels === undefined) delete meta.labels;
+    else meta.labels = structuredClone(labels);
   },
   validateStatusUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
     const status = (obj as Deployment).status ?? {};

@@ -254,3 +254,19 @@ Deno.test("deploymentStrategy bumps generation on annotations and warns about do
   const update = deploymentStrategy.warnings as (o: KubeObject, old?: KubeObject) => string[];
   assert.deepEqual(update(dotted, dotted), []);
 });
+
+Deno.test("deploymentStrategy.prepareForStatusUpdate() keeps the stored labels", () => {
+  const old = deployment();
+  old.metadata!.labels = { app: "web" };
+  const next = structuredClone(old);
+  next.metadata!.labels = { app: "changed" };
+  next.metadata!.annotations = { note: "kept from the request" };
+  deploymentStrategy.prepareForStatusUpdate!(next, old);
+  assert.deepEqual(next.metadata?.labels, { app: "web" });
+  assert.deepEqual(next.metadata?.annotations, { note: "kept from the request" });
+  const unlabeled = deployment();
+  const write = structuredClone(unlabeled);
+  write.metadata!.labels = { added: "x" };
+  deploymentStrategy.prepareForStatusUpdate!(write, unlabeled);
+  assert.equal(write.metadata?.labels, undefined);
+});

@@ -18,24 +18,17 @@ import {
   required,
   tooMany,
 } from "../validation/field_errors.ts";
-import { isDns1123Subdomain, isValidLabelValue } from "../validation/names.ts";
+import { validateImmutableField } from "../validation/immutable.ts";
+import { ipWarnings, parseIPSloppy, to4, validateNonSpecialIP } from "../validation/ip.ts";
+import { validateLabels } from "../validation/label_validation.ts";
 import {
+  isDns1123Subdomain,
   isFullyQualifiedDomainName,
-  jsonEqual,
+  isValidLabelValue,
   validateDns1123Label,
-  validateImmutable,
-  validateLabels,
   validateQualifiedName,
-} from "./_groups_checks.ts";
-import {
-  ipWarnings,
-  isLinkLocalMulticast,
-  isLinkLocalUnicast,
-  isLoopback,
-  isUnspecified,
-  parseIPSloppy,
-  to4,
-} from "./_groups_ip.ts";
+} from "../validation/names.ts";
+import { semanticEqual } from "../validation/semantic_equal.ts";
 import type { Strategy } from "./strategy.ts";
 
 /** The most endpoints one slice may hold. */
@@ -60,35 +53,6 @@ export interface EndpointSliceStrategyOptions {
   readonly preferSameTrafficDistribution?: boolean;
 }
 
-/** `ValidateEndpointIP`: errors for addresses that make no sense as endpoints. */
-function validateEndpointIP(value: string, path: FieldPath): FieldError[] {
-  const ip = parseIPSloppy(value);
-  if (ip === null) return [invalid(path, { value, detail: "must be a valid IP address" })];
-  const errs: FieldError[] = [];
-  if (isUnspecified(ip)) {
-    errs.push(invalid(path, { value, detail: `may not be unspecified (${value})` }));
-  }
-  if (isLoopback(ip)) {
-    errs.push(invalid(path, {
-      value,
-      detail: "may not be in the loopback range (127.0.0.0/8, ::1/128)",
-    }));
-  }
-  if (isLinkLocalUnicast(ip)) {
-    errs.push(invalid(path, {
-      value,
-      detail: "may not be in the link-local range (169.254.0.0/16, fe80::/10)",
-    }));
-  }
-  if (isLinkLocalMulticast(ip)) {
-    errs.push(invalid(path, {
-      value,
-      detail: "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)",
-    }));
-  }
-  return errs;
-}
-
 function validateAddress(addressType: string, value: string, path: FieldPath): FieldError[] {
   switch (addressType) {
     case "IPv4": {
@@ -96,14 +60,14 @@ function validateAddress(addressType: string, value: string, path: FieldPath): F
       const errs = ip === null || to4(ip) === null
         ? [invalid(path, { value, detail: "must be a valid IPv4 address" })]
         : [];
-      return [...errs, ...validateEndpointIP(value, path)];
+      return [...errs, ...validateNonSpecialIP(value, path)];
     }
     case "IPv6": {
       const ip = parseIPSloppy(value);
       const errs = ip === null || to4(ip) !== null
         ? [invalid(path, { value, detail: "must be a valid IPv6 address" })]
         : [];
-      return [...errs, ...validateEndpointIP(value, path)];
+      return [...errs, ...validateNonSpecialIP(value, path)];
     }
     case "FQDN":
       return isFullyQualifiedDomainName(path, value);
@@ -227,20 +191,20 @@ export function createEndpointSliceStrategy(
       const oldSlice = old as EndpointSlice;
       // Upstream bumps the generation on label changes too (the generic handler covers the
       // rest); set, not incremented, so the handler's own bump lands on the same value.
-      if (!jsonEqual(slice.metadata?.labels, oldSlice.metadata?.labels)) {
+      if (!semanticEqual(slice.metadata?.labels, oldSlice.metadata?.labels)) {
         slice.metadata ??= {};
         slice.metadata.generation = (oldSlice.metadata?.generation ?? 0) + 1;
       }
       if (!forNodes && !usesForNodes(oldSlice)) dropForNodes(slice);
-      if (!jsonEqual(slice.endpoints, oldSlice.endpoints)) dropDeprecatedTopology(slice);
+      if (!semanticEqual(slice.endpoints, oldSlice.endpoints)) dropDeprecatedTopology(slice);
     },
     validate(obj: KubeObject): FieldError[] {
       return validateEndpointSlice(obj as EndpointSlice);
     },
     validateUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
-      return validateImmutable(new FieldPath("addressType"), {
-        value: (obj as EndpointSlice).addressType,
+      return validateImmutableField((obj as EndpointSlice).addressType, {
         old: (old as EndpointSlice).addressType,
+        path: new FieldPath("addressType"),
       });
     },
     warnings(obj: KubeObject): string[] {

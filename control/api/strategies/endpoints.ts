@@ -7,55 +7,21 @@
  */
 import type { EndpointAddress, EndpointPort, Endpoints } from "../types/core_v1_service.ts";
 import type { KubeObject } from "../types/meta_v1.ts";
-import { type FieldError, FieldPath, invalid, required } from "../validation/field_errors.ts";
-import { isDns1123Subdomain } from "../validation/names.ts";
-import type { Strategy } from "./strategy.ts";
 import {
-  isLinkLocalMulticast,
-  isLinkLocalUnicast,
-  isLoopback,
-  isUnspecified,
-  parseIP,
-} from "./_net.ts";
-import {
+  type FieldError,
+  FieldPath,
+  invalid,
   invalidEach,
-  isValidPortNum,
+  required,
+} from "../validation/field_errors.ts";
+import { validateIP, validateNonSpecialIP } from "../validation/ip.ts";
+import {
+  isDns1123Subdomain,
   validateDns1123Label,
-  validateIP,
   validateQualifiedName,
-} from "./_rules.ts";
-
-/**
- * `ValidateNonSpecialIP`: endpoints and external IPs may not be unspecified, loopback or
- * link-local addresses.
- */
-export function validateNonSpecialIP(value: string, path: FieldPath): FieldError[] {
-  const ip = parseIP(value);
-  if (ip === null) return [invalid(path, { value, detail: "must be a valid IP address" })];
-  const errs: FieldError[] = [];
-  if (isUnspecified(ip)) {
-    errs.push(invalid(path, { value, detail: `may not be unspecified (${value})` }));
-  }
-  if (isLoopback(ip)) {
-    errs.push(invalid(path, {
-      value,
-      detail: "may not be in the loopback range (127.0.0.0/8, ::1/128)",
-    }));
-  }
-  if (isLinkLocalUnicast(ip)) {
-    errs.push(invalid(path, {
-      value,
-      detail: "may not be in the link-local range (169.254.0.0/16, fe80::/10)",
-    }));
-  }
-  if (isLinkLocalMulticast(ip)) {
-    errs.push(invalid(path, {
-      value,
-      detail: "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)",
-    }));
-  }
-  return errs;
-}
+} from "../validation/names.ts";
+import { isValidPortNum } from "../validation/ports.ts";
+import type { Strategy } from "./strategy.ts";
 
 function validateAddress(address: EndpointAddress, path: FieldPath): FieldError[] {
   const ipPath = path.child("ip");

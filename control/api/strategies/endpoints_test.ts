@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import type { Endpoints } from "../types/core_v1_service.ts";
-import { endpointsStrategy, validateNonSpecialIP } from "./endpoints.ts";
-import { FieldPath } from "../validation/field_errors.ts";
+import { endpointsStrategy } from "./endpoints.ts";
 
 function ep(subsets: NonNullable<Endpoints["subsets"]>): Endpoints {
   return { metadata: { name: "web", namespace: "default" }, subsets };
@@ -41,17 +40,4 @@ Deno.test("endpointsStrategy.validate() reports upstream's messages", async (t) 
       () => assert.deepEqual(endpointsStrategy.validate!(ep(subsets)).map(String), want),
     );
   }
-});
-
-Deno.test("validateNonSpecialIP() rejects unspecified and link-local addresses", () => {
-  const p = new FieldPath("spec").child("externalIPs").index(0);
-  assert.deepEqual(validateNonSpecialIP("0.0.0.0", p).map(String), [
-    'spec.externalIPs[0]: Invalid value: "0.0.0.0": may not be unspecified (0.0.0.0)',
-  ]);
-  assert.deepEqual(validateNonSpecialIP("fe80::1", p).map(String), [
-    'spec.externalIPs[0]: Invalid value: "fe80::1": may not be in the link-local range (169.254.0.0/16, fe80::/10)',
-  ]);
-  assert.deepEqual(validateNonSpecialIP("224.0.0.1", p).map(String), [
-    'spec.externalIPs[0]: Invalid value: "224.0.0.1": may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)',
-  ]);
 });

@@ -8,10 +8,15 @@
  */
 import type { Event } from "../types/core_v1_event.ts";
 import type { KubeObject } from "../types/meta_v1.ts";
-import { type FieldError, FieldPath, invalid, required } from "../validation/field_errors.ts";
+import {
+  type FieldError,
+  FieldPath,
+  invalid,
+  invalidEach,
+  required,
+} from "../validation/field_errors.ts";
 import { isDns1123Subdomain, isQualifiedName } from "../validation/names.ts";
 import type { Strategy } from "./strategy.ts";
-import { invalidEach } from "./_rules.ts";
 
 /** The longest `reportingInstance`, in bytes. */
 const REPORTING_INSTANCE_LENGTH_LIMIT = 128;

@@ -10,14 +10,15 @@
  *
  * @module
  */
+import type { ObjectReference } from "../types/core_v1_common.ts";
 import type { Event as CoreEvent } from "../types/core_v1_event.ts";
 import type { Event } from "../types/events_v1.ts";
 import type { KubeObject } from "../types/meta_v1.ts";
-import type { ObjectReference } from "../types/core_v1_common.ts";
 import { FieldError, FieldPath, invalid, required } from "../validation/field_errors.ts";
+import { goQuote, goStruct, goTime, invalidGo } from "../validation/go_format.ts";
+import { FIELD_IMMUTABLE } from "../validation/immutable.ts";
 import { isDns1123Subdomain, isQualifiedName } from "../validation/names.ts";
-import { FIELD_IMMUTABLE, jsonEqual } from "./_groups_checks.ts";
-import { goQuote, goStruct, goTime, invalidGo } from "./_groups_go_printed.ts";
+import { semanticEqual } from "../validation/semantic_equal.ts";
 import { eventsV1ToCoreEvent } from "./event_conversion.ts";
 import type { Strategy } from "./strategy.ts";
 
@@ -146,16 +147,16 @@ export function validateCoreEventUpdate(
   if (!options.strict) return [];
   const old = options.old;
   const errs: FieldError[] = [];
-  if (!jsonEqual(event.series, old.series)) errs.push(...validateSeries(event));
+  if (!semanticEqual(event.series, old.series)) errs.push(...validateSeries(event));
   const str = (v: string | undefined) => v ?? "";
   const strField = (name: string, a: string | undefined, b: string | undefined) =>
     immutable(name, { text: goQuote(str(a)), same: str(a) === str(b) });
   const timeField = (name: string, a: string | undefined, b: string | undefined) =>
-    immutable(name, { text: goTime(a), same: jsonEqual(a ?? null, b ?? null) });
+    immutable(name, { text: goTime(a), same: semanticEqual(a ?? null, b ?? null) });
   errs.push(
     ...immutable("involvedObject", {
       text: goRef(event.involvedObject ?? {}),
-      same: jsonEqual(event.involvedObject, old.involvedObject),
+      same: semanticEqual(event.involvedObject, old.involvedObject),
     }),
     ...strField("reason", event.reason, old.reason),
     ...strField("message", event.message, old.message),
@@ -164,7 +165,7 @@ export function validateCoreEventUpdate(
         ["Component", goQuote(event.source?.component ?? "")],
         ["Host", goQuote(event.source?.host ?? "")],
       ]),
-      same: jsonEqual(event.source, old.source),
+      same: semanticEqual(event.source, old.source),
     }),
     ...timeField("firstTimestamp", event.firstTimestamp, old.firstTimestamp),
     ...timeField("lastTimestamp", event.lastTimestamp, old.lastTimestamp),
@@ -179,7 +180,7 @@ export function validateCoreEventUpdate(
     ...strField("action", event.action, old.action),
     ...immutable("related", {
       text: event.related ? goRef(event.related) : '"null"',
-      same: jsonEqual(event.related, old.related),
+      same: semanticEqual(event.related, old.related),
     }),
     ...strField("reportingController", event.reportingComponent, old.reportingComponent),
     ...strField("reportingInstance", event.reportingInstance, old.reportingInstance),

@@ -17,10 +17,15 @@ import {
   type IngressBackend,
 } from "../types/networking_v1.ts";
 import { FieldError, FieldPath, invalid, required } from "../validation/field_errors.ts";
-import { isDns1035Label, isDns1123Subdomain, isValidPathSegmentName } from "../validation/names.ts";
-import { isValidPortName, isValidPortNum, isWildcardDns1123Subdomain } from "./_groups_checks.ts";
-import { goStructSlice, invalidGo } from "./_groups_go_printed.ts";
-import { parseIPSloppy, validateLegacyIP } from "./_groups_ip.ts";
+import { goStructSlice, invalidGo } from "../validation/go_format.ts";
+import { parseIPSloppy, validateIP } from "../validation/ip.ts";
+import {
+  isDns1035Label,
+  isDns1123Subdomain,
+  isValidPathSegmentName,
+  isWildcardDns1123Subdomain,
+} from "../validation/names.ts";
+import { isValidPortName, isValidPortNum } from "../validation/ports.ts";
 import type { Strategy } from "./strategy.ts";
 
 const INVALID_PATH_SEQUENCES = ["//", "/./", "/../", "%2f", "%2F"];
@@ -187,7 +192,7 @@ export function validateIngressStatus(ingress: Ingress): FieldError[] {
   const path = new FieldPath("status").child("loadBalancer").child("ingress");
   (ingress.status?.loadBalancer?.ingress ?? []).forEach((lb, i) => {
     const p = path.index(i);
-    if (lb.ip) errs.push(...validateLegacyIP(p.child("ip"), lb.ip));
+    if (lb.ip) errs.push(...validateIP(lb.ip, p.child("ip")));
     if (lb.hostname) {
       errs.push(...invalidEach(p.child("hostname"), lb.hostname, isDns1123Subdomain(lb.hostname)));
       if (parseIPSloppy(lb.hostname) !== null) {
@@ -210,7 +215,9 @@ export const ingressStrategy: Strategy = {
   validateStatusUpdate(obj: KubeObject): FieldError[] {
     return validateIngressStatus(obj as Ingress);
   },
-  warnings(obj: KubeObject): string[] {
+  warnings(obj: KubeObject, old?: KubeObject): string[] {
+    // Upstream warns about the deprecated class annotation on create only.
+    if (old !== undefined) return [];
     return obj.metadata?.annotations?.[ANNOTATION_INGRESS_CLASS] === undefined ? [] : [
       `annotation ${
         JSON.stringify(ANNOTATION_INGRESS_CLASS)

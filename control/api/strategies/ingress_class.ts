@@ -15,8 +15,13 @@ import {
   required,
   tooLong,
 } from "../validation/field_errors.ts";
-import { isDns1123Label, isDns1123Subdomain, isValidPathSegmentName } from "../validation/names.ts";
-import { isDomainPrefixedPath, validateImmutable } from "./_groups_checks.ts";
+import { validateImmutableField } from "../validation/immutable.ts";
+import {
+  isDns1123Label,
+  isDns1123Subdomain,
+  isDomainPrefixedPath,
+  isValidPathSegmentName,
+} from "../validation/names.ts";
 import type { Strategy } from "./strategy.ts";
 
 /** The longest `spec.controller`. */
@@ -74,9 +79,9 @@ export const ingressClassStrategy: Strategy = {
     return validateIngressClass(obj as IngressClass);
   },
   validateUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
-    return validateImmutable(new FieldPath("spec").child("controller"), {
-      value: (obj as IngressClass).spec?.controller ?? "",
+    return validateImmutableField((obj as IngressClass).spec?.controller ?? "", {
       old: (old as IngressClass).spec?.controller ?? "",
+      path: new FieldPath("spec").child("controller"),
     });
   },
 };

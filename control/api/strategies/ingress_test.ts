@@ -133,3 +133,8 @@ Deno.test("ingressStrategy warns about the deprecated class annotation", () => {
   ]);
   assert.deepEqual(ingressStrategy.warnings!(ingress({ defaultBackend: svc }) as KubeObject), []);
 });
+
+Deno.test("ingressStrategy warns about the class annotation on create only", () => {
+  const obj = ingress({ defaultBackend: svc }, { "kubernetes.io/ingress.class": "nginx" });
+  assert.deepEqual(ingressStrategy.warnings!(obj as KubeObject, obj as KubeObject), []);
+});

@@ -48,8 +48,18 @@ import {
   invalid,
   required,
 } from "../validation/field_errors.ts";
+import {
+  goLabelSelector,
+  goQuote,
+  goStringMap,
+  goStruct,
+  invalidGo,
+} from "../validation/go_format.ts";
+import { FIELD_IMMUTABLE, validateImmutableField } from "../validation/immutable.ts";
 import { isDns1123Label } from "../validation/names.ts";
-import { goLabelSelector, goQuote, goStringMap, goStruct, invalidGo } from "./_workload_go.ts";
+import { validateNonnegativeField } from "../validation/numbers.ts";
+import { validateLabelSelector } from "../validation/selector_validation.ts";
+import { zeroValueEqual } from "../validation/semantic_equal.ts";
 import {
   defaultPodFailurePolicy,
   goSuccessPolicy,
@@ -58,17 +68,9 @@ import {
   invalidOmitValue,
   validateJobSpecFields,
 } from "./_job_spec.ts";
-import { parseLabelSelector, validateLabelSelector } from "./_workload_selector.ts";
+import { clone, dnsLabelNameWarning, SPEC } from "./_workload.ts";
 import { emptyTemplate, specForValidation } from "./_workload_replicas.ts";
-import {
-  clone,
-  dnsLabelNameWarning,
-  IMMUTABLE,
-  immutable,
-  nonNegative,
-  semanticEqual,
-  SPEC,
-} from "./_workload.ts";
+import { parseLabelSelector } from "./_workload_selector.ts";
 import { defaultPodTemplateSpec } from "./pod_spec.ts";
 import type { Strategy } from "./strategy.ts";
 
@@ -218,7 +220,7 @@ export function validateJob(job: JobLike): FieldError[] {
 function validateCompletions(spec: JobSpec, oldSpec: JobSpec): FieldError[] {
   const path = SPEC.child("completions");
   if (spec.completionMode !== "Indexed") {
-    return immutable(spec.completions, { old: oldSpec.completions, path });
+    return validateImmutableField(spec.completions, { old: oldSpec.completions, path });
   }
   if (spec.completions === oldSpec.completions || spec.completions === undefined) return [];
   if (spec.completions !== spec.parallelism) {
@@ -280,7 +282,7 @@ export function validateJobUpdate(job: Job, old: Job): FieldError[] {
   const spec = job.spec ?? ({} as JobSpec);
   const oldSpec = old.spec ?? ({} as JobSpec);
   const errs = validateCompletions(spec, oldSpec);
-  errs.push(...immutable(spec.selector, {
+  errs.push(...validateImmutableField(spec.selector, {
     old: oldSpec.selector,
     path: SPEC.child("selector"),
     text: goLabelSelector(spec.selector),
@@ -289,27 +291,27 @@ export function validateJobUpdate(job: Job, old: Job): FieldError[] {
   const oldTemplate = mutable
     ? withMutableDirectives(spec.template, oldSpec.template)
     : oldSpec.template;
-  if (!semanticEqual(spec.template, oldTemplate)) {
+  if (!zeroValueEqual(spec.template, oldTemplate)) {
     // Kubernetes prints the whole internal PodTemplateSpec struct here; JSON is kinder.
-    errs.push(invalid(SPEC.child("template"), { value: spec.template, detail: IMMUTABLE }));
+    errs.push(invalid(SPEC.child("template"), { value: spec.template, detail: FIELD_IMMUTABLE }));
   }
-  errs.push(...immutable(spec.completionMode, {
+  errs.push(...validateImmutableField(spec.completionMode, {
     old: oldSpec.completionMode,
     path: SPEC.child("completionMode"),
   }));
-  errs.push(...immutable(spec.podFailurePolicy, {
+  errs.push(...validateImmutableField(spec.podFailurePolicy, {
     old: oldSpec.podFailurePolicy,
     path: SPEC.child("podFailurePolicy"),
   }));
-  errs.push(...immutable(spec.backoffLimitPerIndex, {
+  errs.push(...validateImmutableField(spec.backoffLimitPerIndex, {
     old: oldSpec.backoffLimitPerIndex,
     path: SPEC.child("backoffLimitPerIndex"),
   }));
-  errs.push(...immutable(spec.managedBy, {
+  errs.push(...validateImmutableField(spec.managedBy, {
     old: oldSpec.managedBy,
     path: SPEC.child("managedBy"),
   }));
-  errs.push(...immutable(spec.successPolicy, {
+  errs.push(...validateImmutableField(spec.successPolicy, {
     old: oldSpec.successPolicy,
     path: SPEC.child("successPolicy"),
     text: spec.successPolicy === undefined ? "null" : goSuccessPolicy(spec.successPolicy),
@@ -378,14 +380,14 @@ export function validateJobStatusUpdate(job: Job, old: Job): FieldError[] {
     active: (before.active ?? 0) !== (status.active ?? 0),
     startTime: before.startTime !== status.startTime,
     completionTime: before.completionTime !== status.completionTime,
-    uncounted: !semanticEqual(before.uncountedTerminatedPods, status.uncountedTerminatedPods),
+    uncounted: !zeroValueEqual(before.uncountedTerminatedPods, status.uncountedTerminatedPods),
   };
   const errs: FieldError[] = [
-    ...nonNegative(status.active, STATUS.child("active")),
-    ...nonNegative(status.succeeded, STATUS.child("succeeded")),
-    ...nonNegative(status.failed, STATUS.child("failed")),
-    ...nonNegative(status.ready, STATUS.child("ready")),
-    ...nonNegative(status.terminating, STATUS.child("terminating")),
+    ...validateNonnegativeField(status.active, STATUS.child("active")),
+    ...validateNonnegativeField(status.succeeded, STATUS.child("succeeded")),
+    ...validateNonnegativeField(status.failed, STATUS.child("failed")),
+    ...validateNonnegativeField(status.ready, STATUS.child("ready")),
+    ...validateNonnegativeField(status.terminating, STATUS.child("terminating")),
     ...uncountedErrors(status),
   ];
   const conditionsPath = STATUS.child("conditions");

@@ -18,19 +18,19 @@ import {
   invalid,
   required,
 } from "../validation/field_errors.ts";
-import type { Strategy } from "./strategy.ts";
+import { validateQualifiedName } from "../validation/names.ts";
 import {
   isOvercommitAllowed,
-  quantityOf,
+  parseQuantity,
   validateContainerResourceName,
   validateResourceName,
-} from "./_resources.ts";
-import { validateQualifiedName } from "./_rules.ts";
+} from "../validation/resource_names.ts";
+import type { Strategy } from "./strategy.ts";
 
 const STANDARD_LIMIT_TYPES = new Set(["Pod", "Container", "PersistentVolumeClaim"]);
 /** `resource.MaxMilliValue`: the largest value whose milli-value fits an int64. */
 const MAX_MILLI_VALUE = 9223372036854775807n / 1000n;
-const ONE = quantityOf("1")!;
+const ONE = parseQuantity("1")!;
 
 type ResourceList = Record<string, string>;
 
@@ -72,7 +72,7 @@ function validateItemResourceName(type: string, name: string, path: FieldPath): 
 function parsed(list: ResourceList | undefined): Map<string, Quantity> {
   const m = new Map<string, Quantity>();
   for (const [k, v] of Object.entries(list ?? {})) {
-    const q = quantityOf(v);
+    const q = parseQuantity(v);
     if (q !== null) m.set(k, q);
   }
   return m;

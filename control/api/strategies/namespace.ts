@@ -6,11 +6,11 @@
  *
  * @module
  */
-import type { KubeObject } from "../types/meta_v1.ts";
 import { FINALIZER_KUBERNETES, type Namespace } from "../types/core_v1_namespace.ts";
+import type { KubeObject } from "../types/meta_v1.ts";
 import { type FieldError, FieldPath, invalid } from "../validation/field_errors.ts";
+import { validateQualifiedName } from "../validation/names.ts";
 import type { Strategy } from "./strategy.ts";
-import { validateQualifiedName } from "./_rules.ts";
 
 /** The label every namespace carries with its own name. */
 export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";

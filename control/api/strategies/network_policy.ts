@@ -12,10 +12,10 @@ import type {
   NetworkPolicyPort,
 } from "../types/networking_v1.ts";
 import { FieldError, FieldPath, forbidden, invalid, required } from "../validation/field_errors.ts";
-import { isValidPortName, isValidPortNum } from "./_groups_checks.ts";
-import { goStringSlice, invalidGo } from "./_groups_go_printed.ts";
-import { cidrContains, cidrWarnings, parseCIDRSloppy, validateLegacyCIDR } from "./_groups_ip.ts";
-import { validateLabelSelector } from "./_groups_selector.ts";
+import { goStringSlice, invalidGo } from "../validation/go_format.ts";
+import { cidrContains, cidrWarnings, parseCIDRSloppy, validateCIDR } from "../validation/ip.ts";
+import { isValidPortName, isValidPortNum } from "../validation/ports.ts";
+import { validateLabelSelector } from "../validation/selector_validation.ts";
 import type { Strategy } from "./strategy.ts";
 
 /** Errors in one port of a rule (`ValidateNetworkPolicyPort`, beyond the schema). */
@@ -61,15 +61,15 @@ export function validateNetworkPolicyPort(port: NetworkPolicyPort, path: FieldPa
 /** Errors in an IP block (`ValidateIPBlock`, as 1.33 runs it). */
 export function validateIPBlock(block: IPBlock, path: FieldPath): FieldError[] {
   if (!block.cidr) return [required(path.child("cidr"))];
-  const errs = validateLegacyCIDR(path.child("cidr"), block.cidr);
+  const errs = validateCIDR(block.cidr, path.child("cidr"));
   const cidr = parseCIDRSloppy(block.cidr);
   if (cidr === null) return errs;
   (block.except ?? []).forEach((text, i) => {
     const p = path.child("except").index(i);
-    errs.push(...validateLegacyCIDR(p, text));
+    errs.push(...validateCIDR(text, p));
     const except = parseCIDRSloppy(text);
     if (except === null) return;
-    if (!cidrContains(cidr, except.network) || cidr.bits >= except.bits) {
+    if (!cidrContains(cidr, except.network) || cidr.ones >= except.ones) {
       errs.push(invalid(p, { value: text, detail: "must be a strict subset of `cidr`" }));
     }
   });

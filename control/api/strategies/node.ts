@@ -16,12 +16,11 @@ import {
   forbidden,
   invalid,
 } from "../validation/field_errors.ts";
-import { isValidLabelValue } from "../validation/names.ts";
+import { goQuote, goStringSlice, printedError } from "../validation/go_format.ts";
+import { isIPv4, parseCIDRSloppy, validateCIDR } from "../validation/ip.ts";
+import { isValidLabelValue, validateQualifiedName } from "../validation/names.ts";
+import { validateResourceQuantityValue } from "../validation/resource_names.ts";
 import type { Strategy } from "./strategy.ts";
-import { goQuote, goStringSlice, printedError } from "./_go_values.ts";
-import { isIPv4, parseCIDR } from "./_net.ts";
-import { validateResourceQuantity } from "./_resources.ts";
-import { validateCIDR, validateQualifiedName } from "./_rules.ts";
 
 const NOT_CHANGE_CIDR = 'node updates may not change podCIDR except from "" to valid';
 const NOT_CHANGE_PROVIDER = 'node updates may not change providerID except from "" to valid';
@@ -66,7 +65,7 @@ function validateResources(node: Node): FieldError[] {
     for (const [name, value] of Object.entries(node.status?.[list] ?? {})) {
       // Upstream builds the path from names (status.capacity.cpu), not a map key.
       const p = new FieldPath("status").child(list).child(name);
-      errs.push(...validateResourceQuantity({ name, value }, p));
+      errs.push(...validateResourceQuantityValue(value, { name, path: p }));
     }
   }
   return errs;
@@ -76,7 +75,7 @@ function validatePodCIDRs(cidrs: readonly string[]): FieldError[] {
   const p = new FieldPath("spec").child("podCIDRs");
   const errs = cidrs.flatMap((c, i) => validateCIDR(c, p.index(i)));
   if (cidrs.length > 1) {
-    const parsed = cidrs.map(parseCIDR);
+    const parsed = cidrs.map(parseCIDRSloppy);
     if (parsed.every((c) => c !== null)) {
       const v4 = parsed.filter((c) => isIPv4(c!.ip)).length;
       const dual = v4 > 0 && v4 < parsed.length;

@@ -8,29 +8,27 @@
  * @module
  */
 import { type Clock, systemClock } from "../../util/clock.ts";
-import type { KubeObject } from "../types/meta_v1.ts";
 import type { PersistentVolume, PersistentVolumeSpec } from "../types/core_v1_storage.ts";
 import { PERSISTENT_VOLUME_SOURCE_NAMES } from "../types/core_v1_storage.ts";
+import type { KubeObject } from "../types/meta_v1.ts";
 import {
   type FieldError,
   FieldPath,
   forbidden,
   invalid,
+  invalidEach,
   notSupported,
   required,
 } from "../validation/field_errors.ts";
+import { printedError } from "../validation/go_format.ts";
+import { FIELD_IMMUTABLE, validateImmutableField } from "../validation/immutable.ts";
 import { isDns1123Subdomain } from "../validation/names.ts";
-import type { Strategy } from "./strategy.ts";
-import { printedError } from "./_go_values.ts";
+import { parseQuantity, validatePositiveQuantityValue } from "../validation/resource_names.ts";
+import { validateNodeSelector } from "../validation/selector_validation.ts";
+import { semanticEqual } from "../validation/semantic_equal.ts";
+import { describeChange } from "./_describe_change.ts";
 import { validatePersistentVolumeSource } from "./_pv_sources.ts";
-import { quantityOf, validatePositiveQuantity } from "./_resources.ts";
-import {
-  FIELD_IMMUTABLE,
-  invalidEach,
-  semanticEqual,
-  validateImmutable,
-  validateNodeSelector,
-} from "./_rules.ts";
+import type { Strategy } from "./strategy.ts";
 
 /** The annotation older clients set mount options with. */
 export const MOUNT_OPTIONS_ANNOTATION = "volume.beta.kubernetes.io/mount-options";
@@ -78,14 +76,14 @@ function validateCapacity(spec: PersistentVolumeSpec, p: FieldPath): FieldError[
     errs.push(notSupported(capPath, { value: capacity, supported: ["storage"] }));
   }
   for (const [name, value] of Object.entries(capacity)) {
-    const q = quantityOf(value);
+    const q = parseQuantity(value);
     if (q !== null && q.value() < 0n) {
       errs.push(invalid(capPath.index(name), {
         value: Number(q.value()),
         detail: "must be a valid resource quantity",
       }));
     }
-    errs.push(...validatePositiveQuantity(value, capPath.index(name)));
+    errs.push(...validatePositiveQuantityValue(value, capPath.index(name)));
   }
   return errs;
 }
@@ -110,7 +108,9 @@ export function validatePersistentVolumeSpec(
     hasNodeAffinity = true;
     const ap = p.child("nodeAffinity");
     if (spec.nodeAffinity.required !== undefined) {
-      errs.push(...validateNodeSelector(spec.nodeAffinity.required, ap.child("required")));
+      errs.push(
+        ...validateNodeSelector(spec.nodeAffinity.required, { path: ap.child("required") }),
+      );
     } else {
       errs.push(required(ap.child("required"), "must specify required node constraints"));
     }
@@ -151,17 +151,6 @@ function sourceOf(spec: PersistentVolumeSpec | undefined): Record<string, unknow
     if (spec?.[name] !== undefined) out[name] = spec[name];
   }
   return out;
-}
-
-/** A short account of what changed, where upstream prints a `cmp.Diff`. */
-function describeChange(before: Record<string, unknown>, after: Record<string, unknown>): string {
-  const lines: string[] = [];
-  for (const k of new Set([...Object.keys(before), ...Object.keys(after)])) {
-    if (semanticEqual(before[k], after[k])) continue;
-    if (before[k] !== undefined) lines.push(`- ${k}: ${JSON.stringify(before[k])}`);
-    if (after[k] !== undefined) lines.push(`+ ${k}: ${JSON.stringify(after[k])}`);
-  }
-  return lines.join("\n");
 }
 
 type AffinityTerms = { matchExpressions?: { key: string }[] }[];
@@ -206,7 +195,10 @@ export function validatePersistentVolumeUpdate(
     ));
   }
   errs.push(
-    ...validateImmutable({ value: pv.spec?.volumeMode, old: old.spec?.volumeMode }, "volumeMode"),
+    ...validateImmutableField(pv.spec?.volumeMode, {
+      old: old.spec?.volumeMode,
+      path: "volumeMode",
+    }),
   );
   if (old.spec?.nodeAffinity !== undefined) {
     const masked = maskBetaLabels(pv.spec?.nodeAffinity, old.spec.nodeAffinity);
@@ -222,8 +214,9 @@ export function validatePersistentVolumeUpdate(
 }
 
 /**
- * Prepares a write through `persistentvolumes/status`: the stored spec is kept (by the handler)
- * and a phase change stamps `status.lastPhaseTransitionTime`.
+ * Prepares a write through `persistentvolumes/status` (the strategy's `prepareForStatusUpdate`):
+ * the stored spec is kept (by the handler) and a phase change stamps
+ * `status.lastPhaseTransitionTime`.
  */
 export function preparePersistentVolumeStatusUpdate(
   pv: PersistentVolume,
@@ -277,6 +270,12 @@ export function createPersistentVolumeStrategy(
     },
     validateUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
       return validatePersistentVolumeUpdate(obj as PersistentVolume, old as PersistentVolume);
+    },
+    prepareForStatusUpdate(obj: KubeObject, old: KubeObject): void {
+      preparePersistentVolumeStatusUpdate(obj as PersistentVolume, {
+        old: old as PersistentVolume,
+        now: clock.now(),
+      });
     },
     validateStatusUpdate(obj: KubeObject): FieldError[] {
       return (obj as PersistentVolume).metadata?.resourceVersion

@@ -16,15 +16,22 @@ import {
   FieldPath,
   forbidden,
   invalid,
+  invalidEach,
   notSupported,
   required,
 } from "../validation/field_errors.ts";
-import { isDns1123Label } from "../validation/names.ts";
-import type { Strategy } from "./strategy.ts";
-import { printedError } from "./_go_values.ts";
-import { isNativeResource, quantityOf, validateResourceQuantity } from "./_resources.ts";
-import { invalidEach, semanticEqual, validateImmutable, validateQualifiedName } from "./_rules.ts";
+import { printedError } from "../validation/go_format.ts";
+import { validateImmutableField } from "../validation/immutable.ts";
+import { isDns1123Label, validateQualifiedName } from "../validation/names.ts";
+import {
+  isNativeResource,
+  parseQuantity,
+  validateResourceQuantityValue,
+} from "../validation/resource_names.ts";
+import { semanticEqual } from "../validation/semantic_equal.ts";
+import { describeChange } from "./_describe_change.ts";
 import { validatePersistentVolumeClaimSpec } from "./_volume_validation.ts";
+import type { Strategy } from "./strategy.ts";
 
 /** The annotation older clients name a claim's storage class with. */
 export const BETA_STORAGE_CLASS_ANNOTATION = "volume.beta.kubernetes.io/storage-class";
@@ -92,18 +99,7 @@ function storageClassUpgrade(pvc: PersistentVolumeClaim, old: PersistentVolumeCl
 }
 
 function storageOf(list: Readonly<Record<string, string>> | undefined): Quantity {
-  return quantityOf(list?.["storage"]) ?? new Quantity(0n);
-}
-
-/** A short account of what changed, where upstream prints a `cmp.Diff`. */
-function describeChange(before: Record<string, unknown>, after: Record<string, unknown>): string {
-  const lines: string[] = [];
-  for (const k of new Set([...Object.keys(before), ...Object.keys(after)])) {
-    if (semanticEqual(before[k], after[k])) continue;
-    if (before[k] !== undefined) lines.push(`- ${k}: ${JSON.stringify(before[k])}`);
-    if (after[k] !== undefined) lines.push(`+ ${k}: ${JSON.stringify(after[k])}`);
-  }
-  return lines.join("\n");
+  return parseQuantity(list?.["storage"]) ?? new Quantity(0n);
 }
 
 /** `ValidatePersistentVolumeClaimUpdate`, beyond the checks of a new claim. */
@@ -152,7 +148,10 @@ export function validatePersistentVolumeClaimUpdate(
     ));
   }
   errs.push(
-    ...validateImmutable({ value: pvc.spec?.volumeMode, old: old.spec?.volumeMode }, "volumeMode"),
+    ...validateImmutableField(pvc.spec?.volumeMode, {
+      old: old.spec?.volumeMode,
+      path: "volumeMode",
+    }),
   );
   return errs;
 }
@@ -174,7 +173,7 @@ export function validatePersistentVolumeClaimStatus(pvc: PersistentVolumeClaim):
   if ((pvc.spec?.accessModes ?? []).length === 0) errs.push(required("Spec.accessModes"));
   const status = new FieldPath("status");
   for (const [name, value] of Object.entries(pvc.status?.capacity ?? {})) {
-    const q = quantityOf(value);
+    const q = parseQuantity(value);
     if (q !== null && q.value() < 0n) {
       errs.push(invalid(status.child("capacity").index(name), {
         value: Number(q.value()),
@@ -193,14 +192,17 @@ export function validatePersistentVolumeClaimStatus(pvc: PersistentVolumeClaim):
       errs.push(...keyErrs);
       continue;
     }
-    const q = quantityOf(value);
+    const q = parseQuantity(value);
     if (q !== null && q.value() < 0n) {
       errs.push(invalid(allocPath.index(name), {
         value: Number(q.value()),
         detail: "must be a valid resource quantity",
       }));
     } else {
-      errs.push(...validateResourceQuantity({ name: "storage", value }, allocPath.index(name)));
+      errs.push(...validateResourceQuantityValue(value, {
+        name: "storage",
+        path: allocPath.index(name),
+      }));
     }
   }
   return errs;

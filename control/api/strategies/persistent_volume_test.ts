@@ -184,3 +184,12 @@ Deno.test("preparePersistentVolumeStatusUpdate() stamps phase transitions", () =
     "resourceVersion: Required value",
   ]);
 });
+
+Deno.test("createPersistentVolumeStrategy().prepareForStatusUpdate() stamps phase changes", () => {
+  const clock = new FakeClock(Date.UTC(2025, 5, 1, 1, 2, 3));
+  const strategy = createPersistentVolumeStrategy({ clock });
+  const old = pv(undefined, { status: { phase: "Available" } });
+  const obj = pv(undefined, { status: { phase: "Released" } });
+  strategy.prepareForStatusUpdate!(obj, old);
+  assert.equal(obj.status?.lastPhaseTransitionTime, "2025-06-01T01:02:03Z");
+});

@@ -14,7 +14,6 @@
  *
  * @module
  */
-import type { KubeObject } from "../types/meta_v1.ts";
 import type {
   Binding,
   Container,
@@ -24,7 +23,9 @@ import type {
   PodSpec,
   PodStatus,
 } from "../types/core_v1_pod.ts";
+import type { KubeObject } from "../types/meta_v1.ts";
 import { qosClassOf } from "../types/pod_qos.ts";
+import { jsonEqual } from "../util/json_value.ts";
 import {
   duplicate,
   type FieldError,
@@ -34,18 +35,17 @@ import {
   notSupported,
   required,
 } from "../validation/field_errors.ts";
-import { isDns1123Label } from "../validation/names.ts";
-import type { Strategy } from "./strategy.ts";
-import { defaultPodSpec, validatePodSpec } from "./pod_spec.ts";
-import { dropDisabledPodSpecFields, dropDisabledPodStatusFields } from "./_pod_fields.ts";
+import { isIPv4, parseIPSloppy, validateIP } from "../validation/ip.ts";
 import {
-  inclusiveRangeError,
-  isIpAddress,
+  isDns1123Label,
   validateDns1123Subdomain,
-  validateIp,
   validateQualifiedName,
-} from "./_validation_util.ts";
+} from "../validation/names.ts";
+import { inclusiveRangeError } from "../validation/numbers.ts";
+import { dropDisabledPodSpecFields, dropDisabledPodStatusFields } from "./_pod_fields.ts";
 import { podSpecDiff, validateTolerationsForUpdate } from "./_pod_update.ts";
+import { defaultPodSpec, validatePodSpec } from "./pod_spec.ts";
+import type { Strategy } from "./strategy.ts";
 
 /** The fields a pod update may change, as upstream lists them in its error (1.33). */
 export const UPDATABLE_POD_SPEC_FIELDS = [
@@ -64,23 +64,6 @@ export interface PodStrategyOptions {
 
 function rfc3339Seconds(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
-}
-
-function jsonEqual(a: unknown, b: unknown): boolean {
-  return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
-}
-
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v !== null && typeof v === "object") {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) {
-      const x = (v as Record<string, unknown>)[k];
-      if (x !== undefined) out[k] = sortKeys(x);
-    }
-    return out;
-  }
-  return v;
 }
 
 function specOf(obj: KubeObject): PodSpec {
@@ -116,9 +99,6 @@ function mutatePodAffinity(pod: Pod): void {
   }
 }
 
-/** Pods whose create is being prepared: `validate` adds the create-only checks for them. */
-const creating = new WeakSet<object>();
-
 function validatePodMetadataAndSpec(pod: Pod): FieldError[] {
   const spec = pod.spec ?? ({ containers: [] } as PodSpec);
   const specPath = new FieldPath("spec");
@@ -152,9 +132,9 @@ function validatePodMetadataAndSpec(pod: Pod): FieldError[] {
   return errs;
 }
 
-/** Upstream's `ValidatePodCreate` beyond object metadata. */
-export function validatePodCreate(pod: Pod): FieldError[] {
-  const errs = validatePodMetadataAndSpec(pod);
+/** The rules of upstream's `ValidatePodCreate` that only a new pod is held to. */
+export function validatePodCreateOnly(pod: Pod): FieldError[] {
+  const errs: FieldError[] = [];
   const spec = pod.spec;
   if ((spec?.ephemeralContainers ?? []).length > 0) {
     errs.push(forbidden("spec.ephemeralContainers", "cannot be set on create"));
@@ -165,6 +145,11 @@ export function validatePodCreate(pod: Pod): FieldError[] {
     );
   }
   return errs;
+}
+
+/** Upstream's `ValidatePodCreate` beyond object metadata. */
+export function validatePodCreate(pod: Pod): FieldError[] {
+  return [...validatePodMetadataAndSpec(pod), ...validatePodCreateOnly(pod)];
 }
 
 function validateContainerUpdates(
@@ -312,7 +297,7 @@ function setOrDelete<K extends keyof PodSpec>(
  * The status-write preparation of upstream's `podStatusStrategy.PrepareForUpdate` and of the
  * v1 conversion: keep the QoS class and observedGeneration values the write omits, keep podIP
  * and podIPs (hostIP and hostIPs) consistent, and drop fields of features off in 1.33.
- * Idempotent; {@linkcode podStrategy}'s `validateStatusUpdate` runs it.
+ * Idempotent; {@linkcode podStrategy}'s `prepareForStatusUpdate` runs it.
  */
 export function preparePodStatusUpdate(obj: KubeObject, old: KubeObject): void {
   const pod = obj as Pod;
@@ -385,11 +370,13 @@ function validateIpList(
 ): FieldError[] {
   const errs: FieldError[] = [];
   const ips = list ?? [];
-  ips.forEach((p, i) => errs.push(...validateIp(p.ip, path.index(i))));
+  ips.forEach((p, i) => errs.push(...validateIP(p.ip, path.index(i))));
   if (ips.length > 1) {
-    const v4 = ips.filter((p) => /^\d+\.\d+\.\d+\.\d+$/.test(p.ip)).length;
-    const v6 = ips.filter((p) => isIpAddress(p.ip) && p.ip.includes(":")).length;
-    const dual = v4 === 1 && v6 === 1 && ips.length === 2;
+    // `netutils.IsDualStackIPStrings`: all parse, and both families are present.
+    const parsed = ips.map((p) => parseIPSloppy(p.ip));
+    const v4 = parsed.some((ip) => ip !== null && isIPv4(ip));
+    const v6 = parsed.some((ip) => ip !== null && !isIPv4(ip));
+    const dual = v4 && v6 && ips.length === 2 && !parsed.includes(null);
     if (!dual) {
       errs.push(
         invalid(path, { value: ips, detail: "may specify no more than one IP for each IP family" }),
@@ -519,24 +506,33 @@ export function newPodStrategy(options: PodStrategyOptions = {}): Strategy {
         }];
       }
       mutatePodAffinity(pod);
-      creating.add(obj);
     },
     prepareForUpdate(obj, old) {
-      creating.delete(obj);
       dropDisabledPodSpecFields(specOf(obj), (old as Pod).spec);
     },
+    prepareForStatusUpdate(obj, old) {
+      // Old kubelets corrupt owner references: status writes keep the stored ones (upstream).
+      const ownerReferences = old.metadata?.ownerReferences;
+      const meta = obj.metadata ??= {};
+      if (ownerReferences === undefined) delete meta.ownerReferences;
+      else meta.ownerReferences = structuredClone(ownerReferences);
+      preparePodStatusUpdate(obj, old);
+    },
     validate(obj) {
-      const pod = obj as Pod;
-      return creating.has(obj) ? validatePodCreate(pod) : validatePodMetadataAndSpec(pod);
+      return validatePodMetadataAndSpec(obj as Pod);
+    },
+    validateCreate(obj) {
+      return validatePodCreateOnly(obj as Pod);
     },
     validateUpdate(obj, old) {
       return validatePodUpdate(obj as Pod, old as Pod);
     },
     validateStatusUpdate(obj, old) {
-      preparePodStatusUpdate(obj, old);
       return validatePodStatusUpdate(obj as Pod, old as Pod);
     },
-    warnings(obj) {
+    warnings(obj, old) {
+      // The hostname warning is upstream's WarningsOnCreate only: names do not change.
+      if (old !== undefined) return [];
       const name = obj.metadata?.name ?? "";
       const msgs = name ? isDns1123Label(name) : [];
       return msgs.length === 0 ? [] : [

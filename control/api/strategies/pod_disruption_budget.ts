@@ -15,14 +15,11 @@ import {
   required,
   tooLong,
 } from "../validation/field_errors.ts";
-import { goPointer, goStruct, invalidGo } from "./_workload_go.ts";
-import { validateLabelName, validateLabelSelector } from "./_workload_selector.ts";
-import {
-  isNotMoreThan100Percent,
-  nonNegative,
-  SPEC,
-  validatePositiveIntOrPercent,
-} from "./_workload.ts";
+import { goPointer, goStruct, invalidGo } from "../validation/go_format.ts";
+import { validateLabelName } from "../validation/label_validation.ts";
+import { validateNonnegativeField } from "../validation/numbers.ts";
+import { validateLabelSelector } from "../validation/selector_validation.ts";
+import { isNotMoreThan100Percent, SPEC, validatePositiveIntOrPercent } from "./_workload.ts";
 import type { Strategy } from "./strategy.ts";
 
 /** The spec struct as Go prints it (pointers as stand-in addresses). */
@@ -123,7 +120,7 @@ export function validatePodDisruptionBudgetStatus(pdb: PodDisruptionBudget): Fie
   for (
     const key of ["disruptionsAllowed", "currentHealthy", "desiredHealthy", "expectedPods"] as const
   ) {
-    errs.push(...nonNegative(status?.[key], STATUS.child(key)));
+    errs.push(...validateNonnegativeField(status?.[key], STATUS.child(key)));
   }
   return errs;
 }

@@ -24,6 +24,8 @@
  *
  * @module
  */
+import { TAINT_EFFECTS } from "../types/core_v1_common.ts";
+import type { ObjectFieldSelector, Toleration } from "../types/core_v1_common.ts";
 import type {
   Container,
   EphemeralContainer,
@@ -35,8 +37,6 @@ import type {
   Volume,
 } from "../types/core_v1_pod.ts";
 import { VOLUME_SOURCE_FIELDS } from "../types/core_v1_pod.ts";
-import { TAINT_EFFECTS } from "../types/core_v1_common.ts";
-import type { NodeSelectorTerm, ObjectFieldSelector, Toleration } from "../types/core_v1_common.ts";
 import { Quantity } from "../types/quantity.ts";
 import {
   duplicate,
@@ -47,25 +47,26 @@ import {
   notSupported,
   required,
 } from "../validation/field_errors.ts";
-import { isValidLabelValue } from "../validation/names.ts";
+import { goPointer, goQuote, goStruct, invalidGo } from "../validation/go_format.ts";
+import { validateIP } from "../validation/ip.ts";
+import { validateAnnotations, validateLabels } from "../validation/label_validation.ts";
 import {
-  inclusiveRangeError,
-  NOT_POSITIVE_ERROR,
-  parseQuantity,
-  type PathLike,
-  toPath,
-  validateAnnotations,
+  isValidLabelValue,
   validateDns1123Label,
   validateDns1123Subdomain,
-  validateId,
-  validateIp,
-  validateLabels,
-  validateLabelSelector,
   validateQualifiedName,
+} from "../validation/names.ts";
+import { inclusiveRangeError, IS_NOT_POSITIVE_ERROR } from "../validation/numbers.ts";
+import {
+  parseQuantity,
   validateResourceName,
   validateResourceQuantityValue,
-} from "./_validation_util.ts";
-import { validateVolumes } from "./_volume_validation.ts";
+} from "../validation/resource_names.ts";
+import {
+  validateLabelSelector,
+  validateNodeSelector,
+  validateNodeSelectorTerm,
+} from "../validation/selector_validation.ts";
 import {
   validateAppArmorProfile,
   validateContainers,
@@ -73,6 +74,8 @@ import {
   validateInitContainers,
   validateSeccompProfile,
 } from "./_container_validation.ts";
+import { type PathLike, toPath, validateId } from "./_validation_util.ts";
+import { validateVolumes } from "./_volume_validation.ts";
 
 // --- defaults -----------------------------------------------------------------------------------
 
@@ -293,6 +296,17 @@ export interface PodSpecValidationOptions {
   readonly podName?: string;
 }
 
+/** A toleration as upstream prints a `core.Toleration` in field errors (Go's `%#v`). */
+export function goToleration(t: Toleration): string {
+  return goStruct("core.Toleration", [
+    ["Key", goQuote(t.key ?? "")],
+    ["Operator", goQuote(t.operator ?? "")],
+    ["Value", goQuote(t.value ?? "")],
+    ["Effect", goQuote(t.effect ?? "")],
+    ["TolerationSeconds", goPointer("int64", t.tolerationSeconds !== undefined)],
+  ]);
+}
+
 /** Upstream's `ValidateTolerations`. */
 export function validateTolerations(
   tolerations: readonly Toleration[] | undefined,
@@ -317,8 +331,9 @@ export function validateTolerations(
     }
     if (t.operator === "Exists") {
       if (t.value) {
-        errs.push(invalid(p.child("operator"), {
+        errs.push(invalidGo(p.child("operator"), {
           value: t,
+          text: goToleration(t),
           detail: "value must be empty when `operator` is 'Exists'",
         }));
       }
@@ -339,77 +354,6 @@ export function validateTolerations(
   return errs;
 }
 
-function validateNodeSelectorTerm(
-  term: NodeSelectorTerm,
-  path: FieldPath,
-): FieldError[] {
-  const errs: FieldError[] = [];
-  (term.matchExpressions ?? []).forEach((req, j) => {
-    const p = path.child("matchExpressions").index(j);
-    const values = req.values ?? [];
-    switch (req.operator) {
-      case "In":
-      case "NotIn":
-        if (values.length === 0) {
-          errs.push(
-            required(p.child("values"), "must be specified when `operator` is 'In' or 'NotIn'"),
-          );
-        }
-        break;
-      case "Exists":
-      case "DoesNotExist":
-        if (values.length > 0) {
-          errs.push(forbidden(
-            p.child("values"),
-            "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
-          ));
-        }
-        break;
-      case "Gt":
-      case "Lt":
-        if (values.length !== 1) {
-          errs.push(required(
-            p.child("values"),
-            "must be specified single value when `operator` is 'Lt' or 'Gt'",
-          ));
-        }
-        break;
-      default:
-        errs.push(invalid(p.child("operator"), {
-          value: req.operator,
-          detail: "not a valid selector operator",
-        }));
-    }
-    errs.push(...validateQualifiedName(req.key, p.child("key")));
-  });
-  (term.matchFields ?? []).forEach((req, j) => {
-    const p = path.child("matchFields").index(j);
-    if (req.operator === "In" || req.operator === "NotIn") {
-      if ((req.values ?? []).length !== 1) {
-        errs.push(required(
-          p.child("values"),
-          "must be only one value when `operator` is 'In' or 'NotIn' for node field selector",
-        ));
-      }
-    } else {
-      errs.push(invalid(p.child("operator"), {
-        value: req.operator,
-        detail: "not a valid selector operator",
-      }));
-    }
-    if (req.key !== "metadata.name") {
-      errs.push(
-        invalid(p.child("key"), { value: req.key, detail: "not a valid field selector key" }),
-      );
-    } else {
-      (req.values ?? []).forEach((v, k) => {
-        errs.push(...validateDns1123Subdomain(v, p.child("values").index(k)));
-      });
-    }
-  });
-  return errs;
-}
-
 type PodAffinityTerm = NonNullable<
   NonNullable<
     NonNullable<PodSpec["affinity"]>["podAffinity"]
@@ -417,8 +361,10 @@ type PodAffinityTerm = NonNullable<
 >[number];
 
 function validatePodAffinityTerm(term: PodAffinityTerm, path: FieldPath): FieldError[] {
-  const errs = validateLabelSelector(term.labelSelector, path.child("labelSelector"));
-  errs.push(...validateLabelSelector(term.namespaceSelector, path.child("namespaceSelector")));
+  const errs = validateLabelSelector(term.labelSelector, { path: path.child("labelSelector") });
+  errs.push(...validateLabelSelector(term.namespaceSelector, {
+    path: path.child("namespaceSelector"),
+  }));
   for (const ns of term.namespaces ?? []) {
     errs.push(...validateDns1123Label(ns, path.child("namespace")));
   }
@@ -477,17 +423,18 @@ function validateAffinity(affinity: PodSpec["affinity"], path: FieldPath): Field
     const np = path.child("nodeAffinity");
     const req = na.requiredDuringSchedulingIgnoredDuringExecution;
     if (req) {
-      const tp = np.child("requiredDuringSchedulingIgnoredDuringExecution").child(
-        "nodeSelectorTerms",
-      );
-      (req.nodeSelectorTerms ?? []).forEach((t, i) =>
-        errs.push(...validateNodeSelectorTerm(t, tp.index(i)))
-      );
+      errs.push(...validateNodeSelector(req, {
+        path: np.child("requiredDuringSchedulingIgnoredDuringExecution"),
+      }));
     }
     (na.preferredDuringSchedulingIgnoredDuringExecution ?? []).forEach((t, i) => {
       const p = np.child("preferredDuringSchedulingIgnoredDuringExecution").index(i);
       errs.push(...validateWeight(t.weight, p.child("weight")));
-      errs.push(...validateNodeSelectorTerm(t.preference, p.child("preference")));
+      errs.push(...validateNodeSelectorTerm(t.preference, {
+        path: p.child("preference"),
+        // Upstream accepts any label value in preferred terms.
+        allowInvalidLabelValue: true,
+      }));
     });
   }
   for (const kind of ["podAffinity", "podAntiAffinity"] as const) {
@@ -520,7 +467,7 @@ function validateTopologySpreadConstraints(
   list.forEach((c, i) => {
     const p = path.index(i);
     if (c.maxSkew <= 0) {
-      errs.push(invalid(p.child("maxSkew"), { value: c.maxSkew, detail: NOT_POSITIVE_ERROR }));
+      errs.push(invalid(p.child("maxSkew"), { value: c.maxSkew, detail: IS_NOT_POSITIVE_ERROR }));
     }
     if (
       list.slice(i + 1).some((o) =>
@@ -535,7 +482,7 @@ function validateTopologySpreadConstraints(
     if (c.minDomains !== undefined) {
       if (c.minDomains <= 0) {
         errs.push(
-          invalid(p.child("minDomains"), { value: c.minDomains, detail: NOT_POSITIVE_ERROR }),
+          invalid(p.child("minDomains"), { value: c.minDomains, detail: IS_NOT_POSITIVE_ERROR }),
         );
       }
       if (c.whenUnsatisfiable !== "DoNotSchedule") {
@@ -568,7 +515,7 @@ function validateTopologySpreadConstraints(
         }
       });
     }
-    errs.push(...validateLabelSelector(c.labelSelector, p.child("labelSelector")));
+    errs.push(...validateLabelSelector(c.labelSelector, { path: p.child("labelSelector") }));
   });
   return errs;
 }
@@ -597,7 +544,7 @@ function validateDnsConfig(spec: PodSpec, path: FieldPath): FieldError[] {
       }),
     );
   }
-  ns.forEach((n, i) => errs.push(...validateIp(n, path.child("nameservers").index(i))));
+  ns.forEach((n, i) => errs.push(...validateIP(n, path.child("nameservers").index(i))));
   const searches = config.searches ?? [];
   if (searches.length > 32) {
     errs.push(
@@ -929,7 +876,7 @@ export function validatePodSpec(
   errs.push(...validateTolerations(spec.tolerations, path.child("tolerations")));
   (spec.hostAliases ?? []).forEach((a, i) => {
     const p = path.child("hostAliases").index(i);
-    errs.push(...validateIp(a.ip, p.child("ip")));
+    errs.push(...validateIP(a.ip, p.child("ip")));
     (a.hostnames ?? []).forEach((h, j) =>
       errs.push(...validateDns1123Subdomain(h, p.child("hostnames").index(j)))
     );

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { KubeObject } from "../types/meta_v1.ts";
 import type { Binding, Pod } from "../types/core_v1_pod.ts";
+import type { KubeObject } from "../types/meta_v1.ts";
 import {
   bindPod,
   newPodStrategy,
@@ -111,13 +111,13 @@ Deno.test("podStrategy.prepareForCreate() merges matchLabelKeys into affinity se
   ]);
 });
 
-Deno.test("podStrategy.validate() adds create-only checks only on create", () => {
+Deno.test("podStrategy.validateCreate() adds the create-only checks", () => {
   const p = created({
     ephemeralContainers: [{ name: "dbg", image: "busybox" }],
     nodeName: "n1",
     schedulingGates: [{ name: "gate" }],
   });
-  assert.deepEqual(messages(strategy.validate!(p)), [
+  assert.deepEqual(messages([...strategy.validate!(p), ...strategy.validateCreate!(p)]), [
     "spec.ephemeralContainers: Forbidden: cannot be set on create",
     "spec.nodeName: Forbidden: cannot be set until all schedulingGates have been cleared",
   ]);
@@ -229,10 +229,11 @@ Deno.test("podStrategy.validateUpdate() allows only removing scheduling gates", 
   ]);
 });
 
-Deno.test("podStrategy.validateStatusUpdate() keeps QoS and syncs pod IPs", () => {
+Deno.test("podStrategy.prepareForStatusUpdate() keeps QoS and syncs pod IPs", () => {
   const old = created();
   const next = structuredClone(old);
   next.status = { phase: "Running", podIP: "10.42.0.5", observedGeneration: 3 };
+  strategy.prepareForStatusUpdate!(next, old);
   assert.deepEqual(messages(strategy.validateStatusUpdate!(next, old)), []);
   assert.deepEqual(next.status, {
     phase: "Running",
@@ -256,6 +257,7 @@ Deno.test("podStrategy.validateStatusUpdate() rejects bad IPs and terminated con
   (next as Pod).status!.containerStatuses![0]!.state = { running: {} };
   (next as Pod).status!.podIPs = [{ ip: "bad" }];
   (next as Pod).status!.podIP = "bad";
+  strategy.prepareForStatusUpdate!(next, old);
   assert.deepEqual(messages(strategy.validateStatusUpdate!(next, old)), [
     "status.containerStatuses[0].state: Forbidden: may not be transitioned to non-terminated state",
     'status.podIPs[0]: Invalid value: "bad": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)',
@@ -305,3 +307,29 @@ Deno.test("podStrategy.warnings() warns about pod names that are not DNS labels"
   assert.deepEqual(podStrategy.warnings!(pod({}, { name: "web" })), []);
   assert.equal(podStrategy.warnings!(pod({}, { name: "web.v1" })).length, 1);
 });
+
+Deno.test("podStrategy.prepareForStatusUpdate() keeps the stored owner references", () => {
+  const old = created();
+  old.metadata = { ...old.metadata, ownerReferences: [ownerRef("rs-1")] };
+  const next = structuredClone(old);
+  next.metadata!.ownerReferences = [ownerRef("other")];
+  next.metadata!.labels = { changed: "yes" };
+  strategy.prepareForStatusUpdate!(next, old);
+  assert.deepEqual(next.metadata?.ownerReferences, [ownerRef("rs-1")]);
+  assert.deepEqual(next.metadata?.labels, { changed: "yes" });
+  const orphan = created();
+  const write = structuredClone(orphan);
+  write.metadata!.ownerReferences = [ownerRef("x")];
+  strategy.prepareForStatusUpdate!(write, orphan);
+  assert.equal(write.metadata?.ownerReferences, undefined);
+});
+
+Deno.test("podStrategy.warnings() warns about the name on create only", () => {
+  const p = pod({}, { name: "web.v1" });
+  assert.equal(strategy.warnings!(p).length, 1);
+  assert.deepEqual(strategy.warnings!(p, p), []);
+});
+
+function ownerRef(name: string) {
+  return { apiVersion: "apps/v1", kind: "ReplicaSet", name, uid: `uid-${name}`, controller: true };
+}

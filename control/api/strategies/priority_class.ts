@@ -9,7 +9,7 @@
 import type { KubeObject } from "../types/meta_v1.ts";
 import type { PriorityClass } from "../types/scheduling_v1.ts";
 import { FieldError, FieldPath, forbidden } from "../validation/field_errors.ts";
-import { validateImmutable } from "./_groups_checks.ts";
+import { validateImmutableField } from "../validation/immutable.ts";
 import type { Strategy } from "./strategy.ts";
 
 /** The prefix reserved for system priority classes. */
@@ -81,9 +81,9 @@ export function validatePriorityClass(pc: PriorityClass): FieldError[] {
 export function validatePriorityClassUpdate(pc: PriorityClass, old: PriorityClass): FieldError[] {
   const errs: FieldError[] = [];
   if (pc.value !== old.value) errs.push(forbidden("value", "may not be changed in an update."));
-  errs.push(...validateImmutable(new FieldPath("preemptionPolicy"), {
-    value: pc.preemptionPolicy,
+  errs.push(...validateImmutableField(pc.preemptionPolicy, {
     old: old.preemptionPolicy,
+    path: new FieldPath("preemptionPolicy"),
   }));
   return errs;
 }

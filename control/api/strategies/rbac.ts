@@ -30,9 +30,9 @@ import {
   notSupported,
   required,
 } from "../validation/field_errors.ts";
+import { goQuote, goStruct, invalidGo } from "../validation/go_format.ts";
 import { isDns1123Subdomain, isValidPathSegmentName } from "../validation/names.ts";
-import { goQuote, goStruct, invalidGo } from "./_groups_go_printed.ts";
-import { validateLabelSelector } from "./_groups_selector.ts";
+import { validateLabelSelector } from "../validation/selector_validation.ts";
 import type { Strategy } from "./strategy.ts";
 
 /** Errors in one rule (`ValidatePolicyRule`); `namespaced` for rules of a Role. */

@@ -6,22 +6,18 @@
  */
 import type { ReplicaSet, ReplicaSetSpec } from "../types/apps_v1.ts";
 import type { KubeObject } from "../types/meta_v1.ts";
-import { type FieldError, required } from "../validation/field_errors.ts";
-import { goLabelSelector, invalidGo } from "./_workload_go.ts";
-import { parseLabelSelector, validateLabelSelector } from "./_workload_selector.ts";
+import { type FieldError } from "../validation/field_errors.ts";
+import { goLabelSelector, invalidGo } from "../validation/go_format.ts";
+import { validateNonnegativeField } from "../validation/numbers.ts";
+import { dnsLabelNameWarning, SPEC, validateReplicaTemplate } from "./_workload.ts";
 import {
   emptyTemplate,
-  isEmptySelector,
   replicaStatusErrors,
   specForValidation,
+  validateSelectorUnchanged,
+  validateWorkloadSelector,
 } from "./_workload_replicas.ts";
-import {
-  dnsLabelNameWarning,
-  immutable,
-  nonNegative,
-  SPEC,
-  validateReplicaTemplate,
-} from "./_workload.ts";
+import { parseLabelSelector } from "./_workload_selector.ts";
 import { defaultPodTemplateSpec } from "./pod_spec.ts";
 import type { Strategy } from "./strategy.ts";
 
@@ -38,22 +34,10 @@ export function defaultReplicaSet(replicaSet: Pick<ReplicaSet, "spec">): void {
 /** Errors in a ReplicaSet's spec (`ValidateReplicaSetSpec`), beyond what the schema checks. */
 export function validateReplicaSetSpec(replicaSet: Pick<ReplicaSet, "spec">): FieldError[] {
   const { spec, absent } = specForValidation(replicaSet.spec, defaultReplicaSetSpec);
-  const errs = nonNegative(spec.replicas, SPEC.child("replicas"));
-  errs.push(...nonNegative(spec.minReadySeconds, SPEC.child("minReadySeconds")));
+  const errs = validateNonnegativeField(spec.replicas, SPEC.child("replicas"));
+  errs.push(...validateNonnegativeField(spec.minReadySeconds, SPEC.child("minReadySeconds")));
   const selectorPath = SPEC.child("selector");
-  if (spec.selector === undefined) {
-    if (absent) errs.push(required(selectorPath));
-  } else {
-    errs.push(...validateLabelSelector(spec.selector, { path: selectorPath }));
-    if (isEmptySelector(spec.selector)) {
-      errs.push(invalidGo(selectorPath, {
-        value: spec.selector,
-        text: goLabelSelector(spec.selector),
-        // Upstream's wording, copied from Deployments.
-        detail: "empty selector is invalid for deployment",
-      }));
-    }
-  }
+  errs.push(...validateWorkloadSelector(spec.selector, { absent, kind: "deployment" }));
   const parsed = parseLabelSelector(spec.selector);
   if (parsed.selector === undefined) {
     errs.push(invalidGo(selectorPath, {
@@ -81,12 +65,7 @@ export const replicaSetStrategy: Strategy = {
     return validateReplicaSetSpec(obj as Pick<ReplicaSet, "spec">);
   },
   validateUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
-    const selector = (obj as ReplicaSet).spec?.selector;
-    return immutable(selector, {
-      old: (old as ReplicaSet).spec?.selector,
-      path: SPEC.child("selector"),
-      text: goLabelSelector(selector),
-    });
+    return validateSelectorUnchanged(obj, old);
   },
   validateStatusUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
     return replicaStatusErrors((obj as ReplicaSet).status ?? {}, {

@@ -8,14 +8,15 @@
 import type { ResourceQuota, ResourceQuotaSpec, ScopeSelector } from "../types/core_v1_policy.ts";
 import type { KubeObject } from "../types/meta_v1.ts";
 import { type FieldError, FieldPath, invalid, required } from "../validation/field_errors.ts";
-import type { Strategy } from "./strategy.ts";
-import { goQuote, goStringSlice, printedError } from "./_go_values.ts";
+import { goQuote, goStringSlice, printedError } from "../validation/go_format.ts";
+import { FIELD_IMMUTABLE } from "../validation/immutable.ts";
 import {
   isStandardQuotaResourceName,
-  validateQuotaResourceName,
-  validateResourceQuantity,
-} from "./_resources.ts";
-import { FIELD_IMMUTABLE, semanticEqual } from "./_rules.ts";
+  validateResourceQuantityValue,
+  validateResourceQuotaResourceName,
+} from "../validation/resource_names.ts";
+import { semanticEqual } from "../validation/semantic_equal.ts";
+import type { Strategy } from "./strategy.ts";
 
 /** Scopes supported with the default feature gates of v1.33. */
 const STANDARD_SCOPES = new Set([
@@ -90,8 +91,8 @@ function validateResourceList(
   path: FieldPath,
 ): FieldError[] {
   return Object.entries(list ?? {}).flatMap(([name, value]) => [
-    ...validateQuotaResourceName(name, path.index(name)),
-    ...validateResourceQuantity({ name, value }, path.index(name)),
+    ...validateResourceQuotaResourceName(name, path.index(name)),
+    ...validateResourceQuantityValue(value, { name, path: path.index(name) }),
   ]);
 }
 

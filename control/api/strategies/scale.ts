@@ -27,15 +27,18 @@
 import type { Scale } from "../types/autoscaling_v1.ts";
 import type { KubeObject, LabelSelector, ObjectMeta } from "../types/meta_v1.ts";
 import { type FieldError, FieldPath, invalid } from "../validation/field_errors.ts";
+import { IS_NEGATIVE_ERROR } from "../validation/numbers.ts";
 import { formatLabelSelector } from "./_workload_selector.ts";
-import { NON_NEGATIVE } from "./_workload.ts";
 
 /** Errors in a Scale written to `/scale` (`ValidateScale`), beyond metadata. */
 export function validateScale(scale: Pick<Scale, "spec">): FieldError[] {
   const replicas = scale.spec?.replicas ?? 0;
   if (replicas >= 0) return [];
   return [
-    invalid(new FieldPath("spec").child("replicas"), { value: replicas, detail: NON_NEGATIVE }),
+    invalid(new FieldPath("spec").child("replicas"), {
+      value: replicas,
+      detail: IS_NEGATIVE_ERROR,
+    }),
   ];
 }
 

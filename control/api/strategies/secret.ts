@@ -13,12 +13,15 @@ import {
   FieldPath,
   forbidden,
   invalid,
+  invalidEach,
   required,
   tooLong,
 } from "../validation/field_errors.ts";
-import type { Strategy } from "./strategy.ts";
+import { validateImmutableField } from "../validation/immutable.ts";
+import { isConfigMapKey } from "../validation/names.ts";
+import { semanticEqual } from "../validation/semantic_equal.ts";
 import { base64DecodedLength } from "./config_map.ts";
-import { invalidEach, isConfigMapKey, semanticEqual, validateImmutable } from "./_rules.ts";
+import type { Strategy } from "./strategy.ts";
 
 const IMMUTABLE = "field is immutable when `immutable` is set";
 const REDACTED = "<secret contents redacted>";
@@ -145,7 +148,7 @@ export const secretStrategy: Strategy = {
   validateUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
     const secret = obj as Secret;
     const before = old as Secret;
-    const errs = validateImmutable({ value: secret.type, old: before.type }, "type");
+    const errs = validateImmutableField(secret.type, { old: before.type, path: "type" });
     if (before.immutable === true) {
       if (secret.immutable !== true) errs.push(forbidden("immutable", IMMUTABLE));
       if (!semanticEqual(secret.data, before.data)) errs.push(forbidden("data", IMMUTABLE));

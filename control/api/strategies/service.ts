@@ -13,7 +13,6 @@
  *
  * @module
  */
-import type { KubeObject } from "../types/meta_v1.ts";
 import {
   DEFAULT_CLIENT_IP_AFFINITY_SECONDS,
   IP_FAMILIES,
@@ -21,6 +20,7 @@ import {
   type Service,
   type ServicePort,
 } from "../types/core_v1_service.ts";
+import type { KubeObject } from "../types/meta_v1.ts";
 import {
   duplicate,
   type FieldError,
@@ -30,22 +30,26 @@ import {
   notSupported,
   required,
 } from "../validation/field_errors.ts";
-import type { Strategy } from "./strategy.ts";
-import { validateNonSpecialIP } from "./endpoints.ts";
-import { goQuote, goStringSlice, printedError } from "./_go_values.ts";
-import { cidrWarnings, ipWarnings, isIPv6String, parseIP } from "./_net.ts";
+import { goQuote, goStringSlice, printedError } from "../validation/go_format.ts";
+import { FIELD_IMMUTABLE } from "../validation/immutable.ts";
 import {
-  FIELD_IMMUTABLE,
-  isValidPortName,
-  isValidPortNum,
-  semanticEqual,
+  cidrWarnings,
+  ipWarnings,
+  isIPv6String,
+  parseIPSloppy,
   validateCIDR,
+  validateIP,
+  validateNonSpecialIP,
+} from "../validation/ip.ts";
+import { validateLabels } from "../validation/label_validation.ts";
+import {
   validateDns1123Label,
   validateDns1123Subdomain,
-  validateIP,
-  validateLabels,
   validateQualifiedName,
-} from "./_rules.ts";
+} from "../validation/names.ts";
+import { isValidPortName, isValidPortNum } from "../validation/ports.ts";
+import { semanticEqual } from "../validation/semantic_equal.ts";
+import type { Strategy } from "./strategy.ts";
 
 /** An IP family. */
 export type IpFamily = typeof IP_FAMILIES[number];
@@ -255,7 +259,7 @@ function initIPFamilies(svc: Service, options: { old?: Service; families: readon
   }
   const families = [...(spec.ipFamilies ?? [])];
   for (const [i, ip] of (spec.clusterIPs ?? []).entries()) {
-    if (ip === CLUSTER_IP_NONE || parseIP(ip) === null) break;
+    if (ip === CLUSTER_IP_NONE || parseIPSloppy(ip) === null) break;
     if (i < families.length) continue;
     const fam = familyOf(ip);
     // An IP of a family the cluster lacks: leave the families for validation to report.
@@ -670,7 +674,7 @@ function validateClusterFamilies(svc: Service, clusterFamilies: readonly IpFamil
     }
   }
   ips.some((ip, i) => {
-    if (ip === CLUSTER_IP_NONE || parseIP(ip) === null) return true;
+    if (ip === CLUSTER_IP_NONE || parseIPSloppy(ip) === null) return true;
     const fam = familyOf(ip);
     if (!clusterFamilies.includes(fam) && families[i] === undefined) {
       errs.push(invalid(p.child("clusterIPs").index(i), {
@@ -1028,7 +1032,7 @@ export function validateServiceStatus(svc: Service): FieldError[] {
     }
     if (ing.hostname) {
       errs.push(...validateDns1123Subdomain(ing.hostname, ip.child("hostname")));
-      if (parseIP(ing.hostname) !== null) {
+      if (parseIPSloppy(ing.hostname) !== null) {
         errs.push(invalid(ip.child("hostname"), {
           value: ing.hostname,
           detail: "must be a DNS name, not an IP address",

@@ -136,6 +136,8 @@ Deno.test("serviceStrategy.validate() reports upstream's messages", async (t) =>
     ["bad port numbers", { ports: [{ port: 70000, targetPort: "HTTP" }] }, [
       "spec.ports[0].port: Invalid value: 70000: must be between 1 and 65535, inclusive",
       'spec.ports[0].targetPort: Invalid value: "HTTP": must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)',
+      // Upstream checks each port-name rule on its own: "HTTP" has no lowercase letter either.
+      'spec.ports[0].targetPort: Invalid value: "HTTP": must contain at least one letter (a-z)',
     ]],
     ["node port on ClusterIP", { ports: [{ port: 80, nodePort: 30001 }] }, [
       "spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'",

@@ -18,24 +18,30 @@ import type {
 } from "../types/apps_v1.ts";
 import type { KubeObject } from "../types/meta_v1.ts";
 import { type FieldError, forbidden, notSupported, required } from "../validation/field_errors.ts";
-import { goIntOrString, goLabelSelector, goPointer, goStruct, invalidGo } from "./_workload_go.ts";
-import { parseLabelSelector, validateLabelSelector } from "./_workload_selector.ts";
 import {
-  isEmptySelector,
-  replicaStatusErrors,
-  specForValidation,
-  templateForValidation,
-} from "./_workload_replicas.ts";
+  goIntOrString,
+  goLabelSelector,
+  goPointer,
+  goStruct,
+  invalidGo,
+} from "../validation/go_format.ts";
+import { validateNonnegativeField } from "../validation/numbers.ts";
+import { zeroValueEqual } from "../validation/semantic_equal.ts";
 import {
   clone,
   intOrPercentValue,
   isNotMoreThan100Percent,
-  nonNegative,
-  semanticEqual,
   SPEC,
   validatePositiveIntOrPercent,
   validateReplicaTemplate,
 } from "./_workload.ts";
+import {
+  replicaStatusErrors,
+  specForValidation,
+  templateForValidation,
+  validateWorkloadSelector,
+} from "./_workload_replicas.ts";
+import { parseLabelSelector } from "./_workload_selector.ts";
 import { defaultPodTemplateSpec } from "./pod_spec.ts";
 import type { Strategy } from "./strategy.ts";
 
@@ -100,7 +106,7 @@ function validateUpdateStrategy(spec: StatefulSetSpec): FieldError[] {
       }));
     }
   } else if (ru !== undefined) {
-    errs.push(...nonNegative(ru.partition, ruPath.child("partition")));
+    errs.push(...validateNonnegativeField(ru.partition, ruPath.child("partition")));
     if (ru.maxUnavailable !== undefined) {
       const maxPath = ruPath.child("maxUnavailable");
       errs.push(...validatePositiveIntOrPercent(ru.maxUnavailable, maxPath));
@@ -133,24 +139,15 @@ export function validateStatefulSetSpec(statefulSet: Pick<StatefulSet, "spec">):
       }
     }
   }
-  errs.push(...nonNegative(spec.replicas, SPEC.child("replicas")));
-  errs.push(...nonNegative(spec.minReadySeconds, SPEC.child("minReadySeconds")));
+  errs.push(...validateNonnegativeField(spec.replicas, SPEC.child("replicas")));
+  errs.push(...validateNonnegativeField(spec.minReadySeconds, SPEC.child("minReadySeconds")));
   if (spec.ordinals !== undefined) {
-    errs.push(...nonNegative(spec.ordinals.start, SPEC.child("ordinals").child("start")));
+    errs.push(
+      ...validateNonnegativeField(spec.ordinals.start, SPEC.child("ordinals").child("start")),
+    );
   }
   const selectorPath = SPEC.child("selector");
-  if (spec.selector === undefined) {
-    if (absent) errs.push(required(selectorPath));
-  } else {
-    errs.push(...validateLabelSelector(spec.selector, { path: selectorPath }));
-    if (isEmptySelector(spec.selector)) {
-      errs.push(invalidGo(selectorPath, {
-        value: spec.selector,
-        text: goLabelSelector(spec.selector),
-        detail: "empty selector is invalid for statefulset",
-      }));
-    }
-  }
+  errs.push(...validateWorkloadSelector(spec.selector, { absent, kind: "statefulset" }));
   const parsed = parseLabelSelector(spec.selector);
   const template = templateForValidation(spec.template, absent);
   if (parsed.selector === undefined) {
@@ -190,7 +187,7 @@ export function validateStatefulSetUpdate(
     if (oldSpec[key] === undefined) delete spec[key];
     else spec[key] = oldSpec[key];
   }
-  if (semanticEqual(spec, oldSpec)) return [];
+  if (zeroValueEqual(spec, oldSpec)) return [];
   return [
     forbidden(
       SPEC,

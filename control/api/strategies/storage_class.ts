@@ -18,12 +18,10 @@ import {
   required,
   tooLong,
 } from "../validation/field_errors.ts";
-import {
-  jsonEqual,
-  validateImmutable,
-  validateLabelName,
-  validateQualifiedName,
-} from "./_groups_checks.ts";
+import { validateImmutableField } from "../validation/immutable.ts";
+import { validateLabelName } from "../validation/label_validation.ts";
+import { validateQualifiedName } from "../validation/names.ts";
+import { semanticEqual } from "../validation/semantic_equal.ts";
 import type { Strategy } from "./strategy.ts";
 
 /** The most provisioner parameters a class may have. */
@@ -124,7 +122,7 @@ export function validateStorageClass(sc: StorageClass): FieldError[] {
 /** Errors in an update of a StorageClass (`ValidateStorageClassUpdate`). */
 export function validateStorageClassUpdate(sc: StorageClass, old: StorageClass): FieldError[] {
   const errs: FieldError[] = [];
-  if (!jsonEqual(sc.parameters, old.parameters)) {
+  if (!semanticEqual(sc.parameters, old.parameters)) {
     errs.push(forbidden("parameters", "updates to parameters are forbidden."));
   }
   if ((sc.provisioner ?? "") !== (old.provisioner ?? "")) {
@@ -133,9 +131,9 @@ export function validateStorageClassUpdate(sc: StorageClass, old: StorageClass):
   if ((sc.reclaimPolicy ?? "") !== (old.reclaimPolicy ?? "")) {
     errs.push(forbidden("reclaimPolicy", "updates to reclaimPolicy are forbidden."));
   }
-  errs.push(...validateImmutable(new FieldPath("volumeBindingMode"), {
-    value: sc.volumeBindingMode,
+  errs.push(...validateImmutableField(sc.volumeBindingMode, {
     old: old.volumeBindingMode,
+    path: new FieldPath("volumeBindingMode"),
   }));
   return errs;
 }

@@ -143,6 +143,17 @@ export function invalid(
   });
 }
 
+/**
+ * One Invalid error at `path` per message, all with the same bad value: how upstream reports
+ * the problems an `Is…` check returns (`for _, msg := range IsX(v) { field.Invalid(…) }`).
+ */
+export function invalidEach(
+  path: FieldPath | string,
+  options: { readonly value: unknown; readonly messages: readonly string[] },
+): FieldError[] {
+  return options.messages.map((detail) => invalid(path, { value: options.value, detail }));
+}
+
 /** `field: Unsupported value: <value>: supported values: "a", "b"`. */
 export function notSupported(
   path: FieldPath | string,

@@ -4,6 +4,7 @@ import {
   FieldPath,
   forbidden,
   invalid,
+  invalidEach,
   invalidMessage,
   notSupported,
   required,
@@ -91,4 +92,12 @@ Deno.test("invalidMessage() lists one error plainly and several in brackets", ()
     invalidMessage("Pod", { name: "p", errors: [a, b] }),
     'Pod "p" is invalid: [spec.selector: Required value, spec.template.metadata.labels: Required value]',
   );
+});
+
+Deno.test("invalidEach() reports one Invalid error per message", () => {
+  assert.deepEqual(invalidEach("x", { value: "v", messages: [] }), []);
+  assert.deepEqual(invalidEach(spec.child("x"), { value: "v", messages: ["a", "b"] }).map(String), [
+    'spec.x: Invalid value: "v": a',
+    'spec.x: Invalid value: "v": b',
+  ]);
 });

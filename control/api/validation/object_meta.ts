@@ -21,15 +21,15 @@
 import type { NameRule } from "../strategies/strategy.ts";
 import type { ObjectMeta } from "../types/meta_v1.ts";
 import { jsonEqual } from "../util/json_value.ts";
-import { FieldError, FieldPath, forbidden, invalid, required } from "./field_errors.ts";
+import { type FieldError, FieldPath, forbidden, invalid, required } from "./field_errors.ts";
+import { FIELD_IMMUTABLE } from "./immutable.ts";
+import { validateAnnotations, validateLabels } from "./label_validation.ts";
 import {
   isDns1035Label,
   isDns1123Label,
   isDns1123Subdomain,
   isQualifiedName,
-  isValidLabelValue,
   isValidPathSegmentName,
-  TOTAL_ANNOTATION_SIZE_LIMIT_BYTES,
 } from "./names.ts";
 
 const META = new FieldPath("metadata");
@@ -52,45 +52,6 @@ export function validateName(name: string, rule: NameRule): string[] {
     default:
       return isDns1123Subdomain(name);
   }
-}
-
-/** Label keys and values, as `ValidateLabels`. */
-export function validateLabels(
-  labels: Readonly<Record<string, unknown>> | undefined,
-  path: FieldPath,
-): FieldError[] {
-  const errs: FieldError[] = [];
-  for (const [k, v] of Object.entries(labels ?? {})) {
-    for (const msg of isQualifiedName(k)) errs.push(invalid(path, { value: k, detail: msg }));
-    if (typeof v !== "string") continue;
-    for (const msg of isValidLabelValue(v)) {
-      errs.push(invalid(path.index(k), { value: v, detail: msg }));
-    }
-  }
-  return errs;
-}
-
-function validateAnnotations(
-  annotations: Readonly<Record<string, unknown>> | undefined,
-  path: FieldPath,
-): FieldError[] {
-  const errs: FieldError[] = [];
-  let size = 0;
-  for (const [k, v] of Object.entries(annotations ?? {})) {
-    for (const msg of isQualifiedName(k.toLowerCase())) {
-      errs.push(invalid(path, { value: k, detail: msg }));
-    }
-    size += k.length + (typeof v === "string" ? new TextEncoder().encode(v).length : 0);
-  }
-  if (size > TOTAL_ANNOTATION_SIZE_LIMIT_BYTES) {
-    errs.push(
-      new FieldError("tooLong", {
-        field: path,
-        detail: `must have at most ${TOTAL_ANNOTATION_SIZE_LIMIT_BYTES} bytes`,
-      }),
-    );
-  }
-  return errs;
 }
 
 function validateOwnerReferences(
@@ -210,20 +171,20 @@ export function validateObjectMeta(meta: ObjectMeta, rules: ObjectMetaRules): Fi
   return errs;
 }
 
-const IMMUTABLE = "field is immutable";
-
 /** Errors in an update of `meta` from `old`, beyond {@linkcode validateObjectMeta}. */
 export function validateObjectMetaUpdate(meta: ObjectMeta, old: ObjectMeta): FieldError[] {
   const errs: FieldError[] = [];
   const same = (f: keyof ObjectMeta) => jsonEqual(meta[f] ?? "", old[f] ?? "");
   for (const f of ["name", "namespace", "uid", "creationTimestamp"] as const) {
-    if (!same(f)) errs.push(invalid(META.child(f), { value: meta[f] ?? "", detail: IMMUTABLE }));
+    if (!same(f)) {
+      errs.push(invalid(META.child(f), { value: meta[f] ?? "", detail: FIELD_IMMUTABLE }));
+    }
   }
   if (old.deletionTimestamp && !same("deletionTimestamp")) {
     errs.push(
       invalid(META.child("deletionTimestamp"), {
         value: meta.deletionTimestamp ?? "",
-        detail: IMMUTABLE,
+        detail: FIELD_IMMUTABLE,
       }),
     );
   }
@@ -234,7 +195,7 @@ export function validateObjectMetaUpdate(meta: ObjectMeta, old: ObjectMeta): Fie
     errs.push(
       invalid(META.child("deletionGracePeriodSeconds"), {
         value: meta.deletionGracePeriodSeconds ?? null,
-        detail: IMMUTABLE,
+        detail: FIELD_IMMUTABLE,
       }),
     );
   }

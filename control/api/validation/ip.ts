@@ -1,11 +1,23 @@
 /**
- * IP and CIDR parsing as upstream's legacy fields do it (`netutils.ParseIPSloppy`,
- * `ParseCIDRSloppy`: Go 1.16's parsers, which allow leading zeros in IPv4 octets), Go's
- * `net.IP` predicates and printing, and the warnings upstream returns for non-standard values.
+ * IP addresses and CIDRs as Kubernetes validates them. Fields that predate strict parsing use
+ * `netutils.ParseIPSloppy` / `ParseCIDRSloppy` (Go 1.16's parsers, which accept leading zeros
+ * in IPv4 octets); this module implements those, Go's `net.IP` predicates and printing
+ * (`String()`, RFC 5952 for IPv6), `IPNet.Contains`, the legacy-field validators and the
+ * warnings upstream returns for values in a non-standard form (`GetWarningsForIP`,
+ * `GetWarningsForCIDR`).
+ *
+ * @example Parse and print an address
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ipString, parseIPSloppy } from "./ip.ts";
+ *
+ * assert.equal(ipString(parseIPSloppy("2001:DB8:0:0:0:0:0:1")!), "2001:db8::1");
+ * assert.equal(parseIPSloppy("10.0.0.256"), null);
+ * ```
  *
  * @module
  */
-import { FieldError, type FieldPath, invalid } from "../validation/field_errors.ts";
+import { type FieldError, type FieldPath, invalid } from "./field_errors.ts";
 
 /** An IP address as 16 bytes (IPv4 addresses in their IPv4-mapped form), like Go's `net.IP`. */
 export type Ip = Uint8Array;
@@ -171,6 +183,17 @@ function is4In6(text: string, ip: Ip): boolean {
   return text.includes(":") && to4(ip) !== null;
 }
 
+/** Whether `ip` is an IPv4 address, also in its IPv4-mapped IPv6 form (Go's `To4() != nil`). */
+export function isIPv4(ip: Ip): boolean {
+  return to4(ip) !== null;
+}
+
+/** Whether `text` parses as an IPv6 (not IPv4) address (`netutils.IsIPv6String`). */
+export function isIPv6String(text: string): boolean {
+  const ip = parseIPSloppy(text);
+  return ip !== null && !isIPv4(ip);
+}
+
 /** Go's `IsUnspecified`. */
 export function isUnspecified(ip: Ip): boolean {
   const p4 = to4(ip);
@@ -199,14 +222,16 @@ export function isLinkLocalMulticast(ip: Ip): boolean {
 
 /** A parsed CIDR: the address as written and the network, like Go's `ParseCIDR` results. */
 export interface Cidr {
-  /** The address part, as parsed. */
+  /** The address part, as parsed (16 bytes). */
   readonly ip: Ip;
   /** The network number (4 bytes for IPv4 CIDRs, else 16). */
   readonly network: Uint8Array;
   /** The mask (4 or 16 bytes). */
   readonly mask: Uint8Array;
-  /** The prefix length. */
-  readonly bits: number;
+  /** The prefix length (the "ones" of Go's `Mask.Size()`). */
+  readonly ones: number;
+  /** The address length in bits: 32 for an IPv4 CIDR, 128 for IPv6 (also IPv4-mapped). */
+  readonly bits: 32 | 128;
 }
 
 function cidrMask(ones: number, bits: number): Uint8Array {
@@ -235,7 +260,7 @@ export function parseCIDRSloppy(text: string): Cidr | null {
   const mask = cidrMask(r[0], 8 * iplen);
   const base = iplen === 4 ? ip.subarray(12) : ip;
   const network = base.map((b, i) => b & mask[i]!);
-  return { ip, network, mask, bits: r[0] };
+  return { ip, network, mask, ones: r[0], bits: iplen === 4 ? 32 : 128 };
 }
 
 /** Go's `networkNumberAndMask`: the network and mask, normalized to IPv4 where they are. */
@@ -262,30 +287,59 @@ export function cidrString(c: Cidr): string {
   return `${ipString(ip)}/${ones}`;
 }
 
-/** `IsValidIPForLegacyField` as 1.33 runs it (non-strict): only unparsable values fail. */
-export function validateLegacyIP(path: FieldPath, value: string): FieldError[] {
-  return parseIPSloppy(value) === null
-    ? [
-      invalid(path, {
-        value,
-        detail: "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)",
-      }),
-    ]
-    : [];
+const INVALID_IP = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)";
+const INVALID_CIDR = "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)";
+
+/**
+ * `IsValidIPForLegacyField` as 1.33 runs it (StrictIPCIDRValidation off): only values
+ * {@linkcode parseIPSloppy} rejects fail.
+ */
+export function validateIP(value: string, path: FieldPath | string): FieldError[] {
+  return parseIPSloppy(value) === null ? [invalid(path, { value, detail: INVALID_IP })] : [];
 }
 
-/** `IsValidCIDRForLegacyField` as 1.33 runs it (non-strict): only unparsable values fail. */
-export function validateLegacyCIDR(path: FieldPath, value: string): FieldError[] {
-  return parseCIDRSloppy(value) === null
-    ? [invalid(path, {
+/**
+ * `IsValidCIDRForLegacyField` as 1.33 runs it (StrictIPCIDRValidation off): only values
+ * {@linkcode parseCIDRSloppy} rejects fail.
+ */
+export function validateCIDR(value: string, path: FieldPath | string): FieldError[] {
+  return parseCIDRSloppy(value) === null ? [invalid(path, { value, detail: INVALID_CIDR })] : [];
+}
+
+/**
+ * `ValidateNonSpecialIP`: an address of an endpoint or an external IP may not be unspecified,
+ * loopback, link-local or link-local multicast.
+ */
+export function validateNonSpecialIP(value: string, path: FieldPath | string): FieldError[] {
+  const ip = parseIPSloppy(value);
+  if (ip === null) return [invalid(path, { value, detail: "must be a valid IP address" })];
+  const errs: FieldError[] = [];
+  if (isUnspecified(ip)) {
+    errs.push(invalid(path, { value, detail: `may not be unspecified (${value})` }));
+  }
+  if (isLoopback(ip)) {
+    errs.push(invalid(path, {
       value,
-      detail: "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)",
-    })]
-    : [];
+      detail: "may not be in the loopback range (127.0.0.0/8, ::1/128)",
+    }));
+  }
+  if (isLinkLocalUnicast(ip)) {
+    errs.push(invalid(path, {
+      value,
+      detail: "may not be in the link-local range (169.254.0.0/16, fe80::/10)",
+    }));
+  }
+  if (isLinkLocalMulticast(ip)) {
+    errs.push(invalid(path, {
+      value,
+      detail: "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)",
+    }));
+  }
+  return errs;
 }
 
 /** `GetWarningsForIP`: warnings for an address in a non-standard form. */
-export function ipWarnings(path: FieldPath, value: string): string[] {
+export function ipWarnings(path: FieldPath | string, value: string): string[] {
   const ip = parseIPSloppy(value);
   if (ip === null) return [];
   if (!isStrictIP(value) || is4In6(value, ip)) {
@@ -308,7 +362,7 @@ export function ipWarnings(path: FieldPath, value: string): string[] {
 }
 
 /** `GetWarningsForCIDR`: warnings for a CIDR in a non-standard or ambiguous form. */
-export function cidrWarnings(path: FieldPath, value: string): string[] {
+export function cidrWarnings(path: FieldPath | string, value: string): string[] {
   const c = parseCIDRSloppy(value);
   if (c === null) return [];
   const warnings: string[] = [];

@@ -36,7 +36,7 @@ export interface CliDeps {
 }
 
 /** The commands {@linkcode main} dispatches; DESIGN.md's others arrive with their issues. */
-export const COMMANDS = ["server", "version", "help"] as const;
+export const COMMANDS = ["server", "kubeconfig", "version", "help"] as const;
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
@@ -49,9 +49,10 @@ function usage(): string {
     "skiff is a Kubernetes distribution for edge devices.",
     "",
     "Commands:",
-    "  server    run the control plane (for now: its storage only)",
-    "  version   print the versions of skiff, the Kubernetes API it serves and Deno",
-    "  help      print this help, or a command's: skiff help server",
+    "  server      run the control plane: storage and the Kubernetes API server",
+    "  kubeconfig  print the admin kubeconfig of the server using --data-dir",
+    "  version     print the versions of skiff, the Kubernetes API it serves and Deno",
+    "  help        print this help, or a command's: skiff help server",
     "",
   ].join("\n");
 }
@@ -60,8 +61,9 @@ function serverUsage(): string {
   return [
     "Usage: skiff server [flags]",
     "",
-    "Runs the control plane until SIGINT or SIGTERM. For now that is its storage only: the API",
-    "server, scheduler, controllers and node agent arrive in later releases.",
+    "Runs the control plane until SIGINT or SIGTERM: storage and the Kubernetes API server on",
+    "HTTPS (the admin kubeconfig is written to <data-dir>/kubeconfig.yaml). The scheduler,",
+    "controllers and node agent arrive in later releases.",
     "",
     "Every flag can also be set as an environment variable (--https-port → SKIFF_HTTPS_PORT) or as",
     "a key of the --config YAML file (https-port: 6443). Flags win over the environment, which",
@@ -127,6 +129,30 @@ function unknownCommand(command: string, deps: CliDeps): number {
   return EXIT_USAGE;
 }
 
+async function runKubeconfig(args: readonly string[], deps: CliDeps): Promise<number> {
+  let config;
+  try {
+    config = await loadServerConfig(args, deps.config);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    print(deps.stderr, `skiff kubeconfig: ${asClause(err.message)}`);
+    return EXIT_USAGE;
+  }
+  const path = `${config.dataDir}/kubeconfig.yaml`;
+  let text: string;
+  try {
+    text = await deps.config.readTextFile(path);
+  } catch {
+    print(
+      deps.stderr,
+      `skiff kubeconfig: cannot read "${path}": start "skiff server --data-dir ${config.dataDir}" first`,
+    );
+    return EXIT_FAILURE;
+  }
+  writeTextSync(deps.stdout, text);
+  return EXIT_OK;
+}
+
 async function runServerCommand(args: readonly string[], deps: CliDeps): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) {
     print(deps.stdout, serverUsage());
@@ -174,6 +200,8 @@ export async function main(args: readonly string[], deps: CliDeps): Promise<numb
   switch (command) {
     case "server":
       return await runServerCommand(rest, deps);
+    case "kubeconfig":
+      return await runKubeconfig(rest, deps);
     case "version":
     case "--version":
       return runVersion(rest, deps);

@@ -11,6 +11,14 @@ interface FakeCli {
   shutdowns: { disposed: boolean }[];
 }
 
+/** A port nothing listens on, for servers started by these tests. */
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
 /** CLI deps that touch nothing real; the shutdown signal is already aborted. */
 function fakeCli(env: Record<string, string> = {}): FakeCli {
   const stdout = new BufferWriter();
@@ -95,14 +103,14 @@ Deno.test("main() without a command prints usage and exits 2", async () => {
 });
 
 Deno.test("main() refuses commands that are not built yet as unknown", async (t) => {
-  for (const command of ["agent", "kubeconfig", "token", "snapshot", "serve"]) {
+  for (const command of ["agent", "token", "snapshot", "serve"]) {
     await t.step(command, async () => {
       const cli = fakeCli();
       assert.equal(await main([command, "list"], cli.deps), 2);
       const [first] = cli.stderr.lines();
       assert.equal(
         first,
-        `skiff: unknown command "${command}": expected one of server, version, help`,
+        `skiff: unknown command "${command}": expected one of server, kubeconfig, version, help`,
       );
       assert.match(cli.stderr.text(), /Usage: skiff <command>/);
       assert.equal(cli.stdout.text(), "");
@@ -147,19 +155,30 @@ Deno.test("main() server runs until the shutdown signal and exits 0", async () =
   const dir = await Deno.makeTempDir({ prefix: "skiff_cli_test_" });
   try {
     const cli = fakeCli();
-    const code = await main(["server", "--data-dir", dir, "--disable-agent"], cli.deps);
+    const code = await main(
+      ["server", "--data-dir", dir, "--disable-agent", "--https-port", String(freePort())],
+      cli.deps,
+    );
     assert.equal(code, 0, cli.stderr.text());
     assert.ok((await Deno.stat(join(dir, "db", "state.kv"))).isFile);
+    assert.ok((await Deno.stat(join(dir, "kubeconfig.yaml"))).isFile);
     const records = cli.stderr.lines().map((line) => JSON.parse(line));
-    assert.deepEqual(records.map((r) => r.msg), [
+    const messages = records.map((r) => r.msg).filter((m) => !m.startsWith("Not publishing"));
+    assert.deepEqual(messages, [
       "Starting skiff server",
       "Opened storage",
+      "Bootstrapped cluster objects",
+      "API server is serving",
+      "Wrote admin kubeconfig",
       "Shutting down skiff server",
       "Stopped skiff server",
     ]);
     assert.equal(records[0].level, "info");
     assert.equal(records[0].time, "1970-01-01T00:00:00.000Z");
-    assert.equal(records[2].reason, "Received SIGTERM");
+    assert.equal(
+      records.find((r) => r.msg === "Shutting down skiff server").reason,
+      "Received SIGTERM",
+    );
     assert.deepEqual(cli.shutdowns, [{ disposed: true }]);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -171,7 +190,16 @@ Deno.test("main() server honours --log-level", async () => {
   try {
     const cli = fakeCli();
     const code = await main(
-      ["server", "--data-dir", dir, "--disable-agent", "--log-level", "warn"],
+      [
+        "server",
+        "--data-dir",
+        dir,
+        "--disable-agent",
+        "--log-level",
+        "warn",
+        "--https-port",
+        String(freePort()),
+      ],
       cli.deps,
     );
     assert.equal(code, 0);
@@ -196,4 +224,33 @@ Deno.test("main() server exits 1 and logs the error when it cannot start", async
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("main() kubeconfig prints <data-dir>/kubeconfig.yaml", async () => {
+  const cli = fakeCli();
+  const files: Record<string, string> = {
+    "/srv/skiff/kubeconfig.yaml": "apiVersion: v1\nkind: Config\n",
+  };
+  const deps: CliDeps = {
+    ...cli.deps,
+    config: {
+      ...cli.deps.config,
+      readTextFile: (path) =>
+        files[path] !== undefined
+          ? Promise.resolve(files[path]!)
+          : Promise.reject(new Deno.errors.NotFound(path)),
+    },
+  };
+  assert.equal(await main(["kubeconfig", "--data-dir", "/srv/skiff"], deps), 0);
+  assert.equal(cli.stdout.text(), "apiVersion: v1\nkind: Config\n");
+});
+
+Deno.test("main() kubeconfig says how to get one when the server never ran", async () => {
+  const cli = fakeCli();
+  assert.equal(await main(["kubeconfig", "--data-dir", "/srv/none"], cli.deps), 1);
+  assert.match(
+    cli.stderr.text(),
+    /cannot read "\/srv\/none\/kubeconfig.yaml": start "skiff server/,
+  );
+  assert.equal(await main(["kubeconfig", "--https-port", "x"], cli.deps), 2);
 });

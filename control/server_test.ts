@@ -4,8 +4,16 @@ import { loadServerConfig, type ServerConfig } from "./config.ts";
 import { runServer } from "./server.ts";
 import { FakeClock, RecordingLogger } from "./util/mod.ts";
 
+/** A port nothing listens on. */
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
 function configFor(dataDir: string, extra: string[] = []): Promise<ServerConfig> {
-  return loadServerConfig(["--data-dir", dataDir, ...extra], {
+  return loadServerConfig(["--data-dir", dataDir, "--https-port", String(freePort()), ...extra], {
     env: {},
     hostname: () => "test-node",
     uid: () => 1000,
@@ -29,14 +37,30 @@ Deno.test("runServer() with kv storage opens, creates the KV file and closes cle
     const config = await configFor(dataDir, ["--disable-agent"]);
     const logger = new RecordingLogger();
     const controller = new AbortController();
-    const server = runServer(config, { logger, clock: new FakeClock(), signal: controller.signal });
+    const server = runServer(config, {
+      logger,
+      clock: new FakeClock(),
+      signal: controller.signal,
+      addresses: () => ["192.0.2.10"],
+      hostname: () => "test-host",
+    });
     await server.ready;
 
     const kvFile = await Deno.stat(join(dataDir, "db", "state.kv"));
     assert.ok(kvFile.isFile);
     assert.equal((await Deno.stat(dataDir)).mode! & 0o777, 0o700);
     assert.equal((await Deno.stat(join(dataDir, "db"))).mode! & 0o777, 0o700);
-    assert.deepEqual(logger.messages(), ["Starting skiff server", "Opened storage"]);
+    assert.deepEqual(logger.messages(), [
+      "Starting skiff server",
+      "Opened storage",
+      "Bootstrapped cluster objects",
+      "API server is serving",
+      "Wrote admin kubeconfig",
+    ]);
+    const serving = logger.records.find((r) => r.msg === "API server is serving")!;
+    assert.equal(serving.fields.port, config.httpsPort);
+    assert.equal(serving.fields.advertiseAddress, "192.0.2.10");
+    assert.equal((await Deno.stat(join(dataDir, "kubeconfig.yaml"))).mode! & 0o777, 0o600);
     const starting = logger.records[0]!;
     assert.equal(starting.fields.dataDir, dataDir);
     assert.equal(starting.fields.storage, "kv");
@@ -44,9 +68,7 @@ Deno.test("runServer() with kv storage opens, creates the KV file and closes cle
 
     controller.abort();
     await server.finished;
-    assert.deepEqual(logger.messages(), [
-      "Starting skiff server",
-      "Opened storage",
+    assert.deepEqual(logger.messages().slice(-2), [
       "Shutting down skiff server",
       "Stopped skiff server",
     ]);

@@ -4,10 +4,12 @@
  *
  * @module
  */
+import { runApiBench } from "./bench/api.ts";
 import { runStorageBench } from "./bench/storage.ts";
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   storage: runStorageBench,
+  api: runApiBench,
 };
 
 if (import.meta.main) {

@@ -16,12 +16,15 @@ import { type ApiEnv, createApiApp, type VersionDocument } from "./app.ts";
 import { InternalAuthenticator, UnionAuthenticator } from "./auth/authenticator.ts";
 import { X509Authenticator } from "./auth/x509_authenticator.ts";
 import { bootstrapCluster } from "./bootstrap.ts";
+import { decodeProtobufBody } from "./codec/protobuf_body.ts";
 import type { ProtobufDecoder } from "./handlers/decode_body.ts";
 import { OpenApiHandler } from "./handlers/openapi_handler.ts";
 import { type HttpsServer, startHttpsServer } from "./https_server.ts";
 import { InProcessClient } from "./in_process_client.ts";
 import type { ClusterPki } from "./pki/cluster_pki.ts";
 import type { ResourceRegistry } from "./registry/resource_registry.ts";
+import { storagePrefixOf } from "./store/storage_keys.ts";
+import { TtlSweeper } from "./store/ttl_sweeper.ts";
 import { WatchCaches } from "./store/watch_caches.ts";
 import type { Hono } from "hono";
 
@@ -41,6 +44,7 @@ export interface ApiServerOptions {
   readonly port: number;
   /** @default {"0.0.0.0"} */
   readonly hostname?: string;
+  /** @default {decodeProtobufBody} */
   readonly protobuf?: ProtobufDecoder;
 }
 
@@ -83,7 +87,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     serverAddress: () => `${options.advertiseAddress}:${port}`,
     openapi: new OpenApiHandler({ registry, gitVersion: options.version.gitVersion }),
     ready: () => ready,
-    ...(options.protobuf ? { rest: { protobuf: options.protobuf } } : {}),
+    rest: { protobuf: options.protobuf ?? decodeProtobufBody },
   });
   const client = new InProcessClient(app, {
     username: "system:apiserver",
@@ -117,6 +121,24 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     stop.abort();
     throw new Error("Cannot bootstrap the cluster's objects", { cause: err });
   }
+  // Kinds with a TTL (Events) expire on every backend; one sweeper per storage prefix.
+  const ttls = new Map<string, number>();
+  for (const def of options.registry.all()) {
+    if (def.ttlMs) ttls.set(storagePrefixOf(def), def.ttlMs);
+  }
+  const sweepers = [...ttls].map(([prefix, ttlMs]) =>
+    new TtlSweeper({
+      storage,
+      prefix,
+      ttlMs,
+      clock,
+      logger: logger.with({ component: "ttl", prefix }),
+    })
+      .run(stopSignal)
+      .catch((err) => {
+        if (!stopSignal.aborted) logger.error("Object expiry stopped", { prefix, error: err });
+      })
+  );
   ready = true;
   logger.info("API server is serving", { port, advertiseAddress: options.advertiseAddress });
   let closing: Promise<void> | null = null;
@@ -130,6 +152,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         stop.abort();
         caches.stop();
         await https.close();
+        await Promise.all(sweepers);
       })();
       return closing;
     },

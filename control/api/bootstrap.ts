@@ -28,6 +28,8 @@ async function ensure(
   client: InProcessClient,
   options: { collection: string; name: string; body: Record<string, unknown> },
 ): Promise<void> {
+  const existing = await client.json("GET", `${options.collection}/${options.name}`);
+  if (existing.status === 200) return;
   const res = await client.json("POST", options.collection, { body: options.body });
   if (res.status === 201 || res.status === 409) return;
   throw new Error(
@@ -113,8 +115,20 @@ export async function bootstrapCluster(options: BootstrapOptions): Promise<void>
     endpoints: [{ addresses: [options.advertiseAddress], conditions: { ready: true } }],
     ports: [{ name: "https", port: options.port, protocol: "TCP" }],
   };
+  // Endpoints may not point at loopback (upstream validation): a machine with no other
+  // address gets a Service without endpoints, as kube-apiserver with such an address would.
+  const loopback = options.advertiseAddress.startsWith("127.") ||
+    options.advertiseAddress === "::1";
+  if (loopback) {
+    options.logger.warn(
+      "Not publishing the kubernetes Service's endpoints: no non-loopback address",
+      {
+        advertiseAddress: options.advertiseAddress,
+      },
+    );
+  }
   for (
-    const [path, body] of [
+    const [path, body] of loopback ? [] : [
       ["/api/v1/namespaces/default/endpoints/kubernetes", endpoints],
       ["/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes", slice],
     ] as const

@@ -13,6 +13,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import type { Logger } from "../util/logger.ts";
 import type { ConnectionInfo } from "./auth/authenticator.ts";
+import { isStreamedResponse } from "./handlers/render.ts";
 
 /** Anything with a `fetch` like a Hono app's. */
 export interface FetchApp {
@@ -46,7 +47,19 @@ interface PeerCertificate {
   fingerprint256?: string;
 }
 
+const connections = new WeakMap<TLSSocket, ConnectionInfo>();
+
+/** What the TLS layer knows of a connection, read once per connection. */
 function connectionInfo(socket: TLSSocket): ConnectionInfo {
+  let info = connections.get(socket);
+  if (!info) {
+    info = readConnectionInfo(socket);
+    connections.set(socket, info);
+  }
+  return info;
+}
+
+function readConnectionInfo(socket: TLSSocket): ConnectionInfo {
   let peer: PeerCertificate | undefined;
   try {
     peer = socket.getPeerCertificate?.(true) as PeerCertificate | undefined;
@@ -123,6 +136,8 @@ async function writeResponse(res: ServerResponse, response: Response): Promise<v
   const warnings = response.headers.get("warning");
   if (warnings) headers["warning"] = warnings.split(/,\s*(?=299 )/);
   res.writeHead(response.status, headers);
+  // node holds the status line and headers back until the first body write.
+  if (isStreamedResponse(response)) res.flushHeaders();
   if (!response.body) {
     res.end();
     return;
@@ -151,6 +166,11 @@ async function writeResponse(res: ServerResponse, response: Response): Promise<v
   }
 }
 
+/** The abort reason of requests whose client disconnected (made once, not per request). */
+const CLIENT_GONE = new Error("Client closed the connection");
+/** The abort reason of requests still open when the server stops. */
+const SERVER_STOPPING = new Error("Server is shutting down");
+
 /** Starts listening; resolves once the port is bound. */
 export function startHttpsServer(options: HttpsServerOptions): Promise<HttpsServer> {
   const open = new Set<AbortController>();
@@ -163,17 +183,19 @@ export function startHttpsServer(options: HttpsServerOptions): Promise<HttpsServ
   }, (req: IncomingMessage, res: ServerResponse) => {
     const abort = new AbortController();
     open.add(abort);
-    const finish = () => {
-      abort.abort();
+    let answered = false;
+    res.on("close", () => {
       open.delete(abort);
-    };
-    res.on("close", finish);
+      // The client went away before the response was complete: end its watch or request.
+      if (!answered) abort.abort(CLIENT_GONE);
+    });
     (async () => {
       const request = toRequest(req, abort.signal);
       const response = await options.app.fetch(request, {
         connection: connectionInfo(req.socket as TLSSocket),
       });
       await writeResponse(res, response);
+      answered = true;
     })().catch((err) => {
       options.logger.error("Cannot serve request", {
         method: req.method,
@@ -212,7 +234,7 @@ export function startHttpsServer(options: HttpsServerOptions): Promise<HttpsServ
           server.setSecureContext({ cert: certPem, key: keyPem });
         },
         close() {
-          for (const a of open) a.abort();
+          for (const a of open) a.abort(SERVER_STOPPING);
           return new Promise<void>((done) => {
             server.close(() => done());
             // Idle keep-alive connections would hold close() open.

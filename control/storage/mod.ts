@@ -25,6 +25,5 @@ export * from "./continue_token.ts";
 export * from "./guaranteed_update.ts";
 export * from "./memory.ts";
 export * from "./deno_kv.ts";
-export * from "./etcd.ts";
 export * from "./registry.ts";
 export * from "./compactor.ts";

@@ -12,12 +12,54 @@ import { buildOpenApiV2 } from "../openapi/v2.ts";
 import { encodeOpenApiV2Protobuf } from "../openapi/v2_protobuf.ts";
 import { buildOpenApiV3, openApiDocumentHash } from "../openapi/v3.ts";
 import type { OpenApiResource } from "../openapi/types.ts";
-import { parseAccept } from "../media_type.ts";
 import { verbsOf } from "../registry/resource_def.ts";
 import type { ResourceDef } from "../registry/resource_def.ts";
 import type { ResourceRegistry } from "../registry/resource_registry.ts";
 
 const V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+/** The two names of the v2 protobuf subtype: kubectl 1.27/1.28 still ask for the `@` one. */
+const V2_PROTOBUF_SUBTYPES = new Set([
+  "com.github.proto-openapi.spec.v2.v1.0+protobuf",
+  "com.github.proto-openapi.spec.v2@v1.0+protobuf",
+]);
+
+/** What `/openapi/v2` answers in. */
+export type OpenApiV2Format = "json" | "protobuf";
+
+/**
+ * Picks the `/openapi/v2` format from an `Accept` header as kube-openapi does: media ranges in
+ * q order (then the client's order), `type/subtype` compared whole, `*` matching anything. The
+ * deprecated `…spec.v2@v1.0+protobuf` name has an `@`, which is not a token character, so the
+ * strict media-type parser would drop it: ranges are split here on `;` and `/` only. Null when
+ * nothing offered is served (406).
+ */
+export function openApiV2Format(accept: string | null): OpenApiV2Format | null {
+  const ranges: { type: string; subtype: string; q: number; i: number }[] = [];
+  (accept === null || accept.trim() === "" ? "*/*" : accept).split(",").forEach((part, i) => {
+    const [range = "", ...params] = part.split(";");
+    const slash = range.indexOf("/");
+    if (slash < 0) return;
+    let q = 1;
+    for (const p of params) {
+      const [name = "", value = ""] = p.split("=").map((s) => s.trim());
+      if (name.toLowerCase() === "q") q = Number(value);
+    }
+    if (!(q > 0)) return;
+    ranges.push({
+      type: range.slice(0, slash).trim().toLowerCase(),
+      subtype: range.slice(slash + 1).trim().toLowerCase(),
+      q,
+      i,
+    });
+  });
+  ranges.sort((a, b) => b.q - a.q || a.i - b.i);
+  for (const r of ranges) {
+    if (r.type !== "application" && r.type !== "*") continue;
+    if (r.subtype === "json" || r.subtype === "*") return "json";
+    if (V2_PROTOBUF_SUBTYPES.has(r.subtype)) return "protobuf";
+  }
+  return null;
+}
 const encoder = new TextEncoder();
 
 /** Converts served resources to the generators' input. */
@@ -100,9 +142,10 @@ export class OpenApiHandler {
   /** `GET /openapi/v2`. */
   async v2(request: Request): Promise<Response> {
     const built = this.#build();
-    const wantsProto = parseAccept(request.headers.get("accept")).some((r) =>
-      r.type === "application" && r.subtype.startsWith("com.github.proto-openapi.spec.v2")
-    );
+    const format = openApiV2Format(request.headers.get("accept"));
+    if (format === null) {
+      return new Response(null, { status: 406, headers: { vary: "Accept" } });
+    }
     if (!built.v2Json) {
       const doc = buildOpenApiV2(openApiResources(built.registry.all()), {
         gitVersion: this.#o.gitVersion,
@@ -116,7 +159,7 @@ export class OpenApiHandler {
     if (request.headers.get("if-none-match") === etag) {
       return new Response(null, { status: 304, headers });
     }
-    return wantsProto
+    return format === "protobuf"
       ? new Response(built.v2Proto!, { headers: { ...headers, "content-type": V2_PROTOBUF } })
       : new Response(built.v2Json, { headers: { ...headers, "content-type": "application/json" } });
   }

@@ -19,6 +19,26 @@ export const API_HEADERS: Readonly<Record<string, string>> = {
   "cache-control": "no-cache, private",
 };
 
+const STREAMED = new WeakSet<Response>();
+
+/**
+ * A response whose body is produced over time (watches, followed logs). The HTTPS listener sends
+ * its status and headers at once instead of with the first chunk, as kube-apiserver flushes a
+ * watch's headers before any event: a watch from an exact resourceVersion may have nothing to
+ * send for minutes, and clients wait for the headers (kubectl 1.27–1.29 `wait --timeout` cannot
+ * even give up before they arrive).
+ */
+export function streamedResponse(body: ReadableStream<Uint8Array>, init: ResponseInit): Response {
+  const res = new Response(body, init);
+  STREAMED.add(res);
+  return res;
+}
+
+/** Whether `res` came from {@linkcode streamedResponse}. */
+export function isStreamedResponse(res: Response): boolean {
+  return STREAMED.has(res);
+}
+
 /** One list item: its JSON text, and the object when it was decoded anyway. */
 export interface ListItem {
   readonly json: string;

@@ -35,11 +35,13 @@ import { type FieldError, notSupported } from "../validation/field_errors.ts";
 import type { ResourceRequest, ServerParts } from "./context.ts";
 import { decodeBody, dryRunOf, fieldValidationOf, type ProtobufDecoder } from "./decode_body.ts";
 import {
-  generateName,
+  createWarnings,
   prepareCreate,
   prepareUpdate,
+  resetObject,
   rfc3339,
   sameObject,
+  updateWarnings,
   validateCreate,
   validateUpdate,
 } from "./object_lifecycle.ts";
@@ -407,9 +409,10 @@ export class RestHandler {
       }
       if (!req.info.namespace) throw ApiError.pathNotFound();
     }
-    prepareCreate(obj, { def, namespace: req.info.namespace, nowMs: this.#now() });
     const wantsGenerated = !meta.name && !!meta.generateName;
-    if (wantsGenerated) meta.name = generateName(meta.generateName!);
+    // A retry under a new generated name starts again from the object as sent.
+    const sent = wantsGenerated ? structuredClone(obj) : obj;
+    prepareCreate(obj, { def, namespace: req.info.namespace, nowMs: this.#now() });
     for (let attempt = 0;; attempt++) {
       const attrs = this.#admissionAttrs(req, "CREATE", {
         object: obj,
@@ -422,22 +425,24 @@ export class RestHandler {
         this.#parts.admission.committed(attrs, false);
         throw this.#invalid(req, meta.name ?? meta.generateName ?? "", errs);
       }
+      const warnings = [...options.warnings, ...createWarnings(obj, def)];
       await this.#admitted(attrs, () => this.#parts.admission.validate(attrs));
       if (options.dryRun) {
         this.#parts.admission.committed(attrs, false);
-        return this.#render(req, obj, 201, options.warnings);
+        return this.#render(req, obj, 201, warnings);
       }
       const key = this.key(def, { namespace: req.info.namespace, name: meta.name! });
       try {
         const kv = await this.#parts.storage.create(key, this.toStored(def, obj));
         this.#parts.admission.committed(attrs, true);
         obj.metadata!.resourceVersion = String(kv.modRevision);
-        return this.#render(req, obj, 201, options.warnings);
+        return this.#render(req, obj, 201, warnings);
       } catch (err) {
         this.#parts.admission.committed(attrs, false);
         if (err instanceof KeyExistsError) {
           if (wantsGenerated && attempt + 1 < GENERATE_NAME_ATTEMPTS) {
-            meta.name = generateName(meta.generateName!);
+            resetObject(obj, sent);
+            prepareCreate(obj, { def, namespace: req.info.namespace, nowMs: this.#now() });
             continue;
           }
           const e = ApiError.alreadyExists(def, meta.name!);
@@ -634,10 +639,11 @@ export class RestHandler {
         this.#parts.admission.committed(attrs, false);
         throw this.#invalid(req, info.name, errs);
       }
+      const warnings = [...options.warnings, ...updateWarnings(obj, { def, old, subresource })];
       await this.#admitted(attrs, () => this.#parts.admission.validate(attrs));
       if (sameObject(obj, old)) {
         this.#parts.admission.committed(attrs, false);
-        return this.#render(req, old, 200, options.warnings);
+        return this.#render(req, old, 200, warnings);
       }
       // Removing the last finalizer of an object being deleted deletes it.
       const finalized = !!obj.metadata?.deletionTimestamp &&
@@ -645,7 +651,7 @@ export class RestHandler {
         !this.#hasPendingNamespaceFinalizers(def, obj);
       if (options.dryRun) {
         this.#parts.admission.committed(attrs, false);
-        return this.#render(req, obj, 200, options.warnings);
+        return this.#render(req, obj, 200, warnings);
       }
       const key = this.key(def, { namespace: info.namespace, name: info.name });
       try {
@@ -653,7 +659,7 @@ export class RestHandler {
           const deleted = await this.#parts.storage.delete(key, kv.modRevision);
           this.#parts.admission.committed(attrs, true);
           obj.metadata!.resourceVersion = String(deleted.modRevision);
-          return this.#render(req, obj, 200, options.warnings);
+          return this.#render(req, obj, 200, warnings);
         }
         const written = await this.#parts.storage.update(
           key,
@@ -662,7 +668,7 @@ export class RestHandler {
         );
         this.#parts.admission.committed(attrs, true);
         obj.metadata!.resourceVersion = String(written.modRevision);
-        return this.#render(req, obj, 200, options.warnings);
+        return this.#render(req, obj, 200, warnings);
       } catch (err) {
         this.#parts.admission.committed(attrs, false);
         if (err instanceof ConflictError && options.expected === null) continue;

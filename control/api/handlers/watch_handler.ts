@@ -27,7 +27,7 @@ import { forbidden } from "../validation/field_errors.ts";
 import type { ResourceRequest, ServerParts } from "./context.ts";
 import { attrsOf, parseSelectors, selects } from "./rest_handler.ts";
 import type { RestHandler } from "./rest_handler.ts";
-import { API_HEADERS } from "./render.ts";
+import { API_HEADERS, streamedResponse } from "./render.ts";
 
 /** How often a watch that allows bookmarks gets one. */
 const BOOKMARK_INTERVAL_MS = 60_000;
@@ -310,7 +310,7 @@ export class WatchHandler {
         stop.abort();
       },
     });
-    return new Response(body, {
+    return streamedResponse(body, {
       status: 200,
       headers: { ...API_HEADERS, "content-type": "application/json" },
     });

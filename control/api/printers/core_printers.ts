@@ -531,10 +531,12 @@ const SECRET_PRINTER: Printer = Object.freeze({
   },
 });
 
+// kube-apiserver 1.33 still prints the count of `secrets` references (removed only in 1.35).
 const SERVICE_ACCOUNT_PRINTER: Printer = Object.freeze({
-  columns: columns(NAME, AGE),
+  columns: columns(NAME, text("Secrets", "Number of secrets the account refers to."), AGE),
   row(o: JsonObject, nowMs: number): unknown[] {
-    return [nameOf(o), age(o, nowMs)];
+    const secrets = Array.isArray(o.secrets) ? o.secrets.length : 0;
+    return [nameOf(o), secrets, age(o, nowMs)];
   },
 });
 

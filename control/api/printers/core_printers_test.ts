@@ -57,7 +57,7 @@ Deno.test("CORE_PRINTERS have upstream's columns", async (t) => {
     ["Namespace", "NAME STATUS AGE", "NAME STATUS AGE"],
     ["ConfigMap", "NAME DATA AGE", "NAME DATA AGE"],
     ["Secret", "NAME TYPE DATA AGE", "NAME TYPE DATA AGE"],
-    ["ServiceAccount", "NAME AGE", "NAME AGE"],
+    ["ServiceAccount", "NAME SECRETS AGE", "NAME SECRETS AGE"],
     [
       "Event",
       "LAST SEEN TYPE REASON OBJECT MESSAGE",
@@ -899,7 +899,11 @@ Deno.test("Namespace, ConfigMap, Secret and ServiceAccount printers", () => {
     }),
     ["tls", "kubernetes.io/tls", 2, "5m"],
   );
-  assert.deepEqual(row("ServiceAccount", { metadata: meta("default") }), ["default", "5m"]);
+  assert.deepEqual(row("ServiceAccount", { metadata: meta("default") }), ["default", 0, "5m"]);
+  assert.deepEqual(
+    row("ServiceAccount", { metadata: meta("builder"), secrets: [{ name: "a" }, { name: "b" }] }),
+    ["builder", 2, "5m"],
+  );
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -7,3 +7,4 @@ export * from "./object_codec.ts";
 export * from "./storage_keys.ts";
 export * from "./watch_cache.ts";
 export * from "./watch_caches.ts";
+export * from "./ttl_sweeper.ts";

@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { FakeClock } from "../../util/mod.ts";
+import { createCa, issueCertificate } from "../pki/certificates.ts";
+import { X509Authenticator } from "./x509_authenticator.ts";
+
+const now = new Date("2026-12-01T00:00:00Z");
+const ca = await createCa({ commonName: "skiff-ca", now });
+const request = new Request("https://h/api");
+
+Deno.test("X509Authenticator resolves CN and O of a certificate the CA signed", async () => {
+  const clock = new FakeClock(now.getTime());
+  const auth = new X509Authenticator({ cas: () => [ca.certificate], clock });
+  const cert = await issueCertificate(ca, {
+    commonName: "alice",
+    organizations: ["dev", "ops"],
+    usage: "client",
+    now,
+  });
+  assert.deepEqual(await auth.authenticate(request, { peerCertificate: cert.der }), {
+    username: "alice",
+    groups: ["dev", "ops", "system:authenticated"],
+  });
+});
+
+Deno.test("X509Authenticator ignores requests without a certificate", async () => {
+  const auth = new X509Authenticator({ cas: () => [ca.certificate], clock: new FakeClock(0) });
+  assert.equal(await auth.authenticate(request, {}), null);
+  assert.equal(await auth.authenticate(request, { peerCertificate: new Uint8Array() }), null);
+});
+
+Deno.test("X509Authenticator refuses foreign, self-signed and expired certificates", async () => {
+  const clock = new FakeClock(now.getTime());
+  const auth = new X509Authenticator({ cas: () => [ca.certificate], clock });
+  const other = await createCa({ commonName: "other", now });
+  const foreign = await issueCertificate(other, {
+    commonName: "admin",
+    organizations: ["system:masters"],
+    usage: "client",
+    now,
+  });
+  const selfSigned = await createCa({ commonName: "admin", now });
+  for (const der of [foreign.der, selfSigned.der, new Uint8Array([1, 2, 3])]) {
+    assert.equal(await auth.authenticate(request, { peerCertificate: der }), null);
+  }
+});
+
+Deno.test("X509Authenticator verifies once per connection but checks expiry every request", async () => {
+  const clock = new FakeClock(now.getTime());
+  let reads = 0;
+  const auth = new X509Authenticator({
+    cas: () => {
+      reads++;
+      return [ca.certificate];
+    },
+    clock,
+  });
+  const cert = await issueCertificate(ca, {
+    commonName: "bob",
+    usage: "client",
+    now,
+    lifetimeMs: 60_000,
+  });
+  const connectionKey = {};
+  for (let i = 0; i < 3; i++) {
+    const user = await auth.authenticate(request, { peerCertificate: cert.der, connectionKey });
+    assert.equal(user?.username, "bob");
+  }
+  assert.equal(reads, 1, "the chain is verified once for the connection");
+  clock.advance(120_000);
+  assert.equal(
+    await auth.authenticate(request, { peerCertificate: cert.der, connectionKey }),
+    null,
+    "an expired certificate stops working on a long-lived connection",
+  );
+});

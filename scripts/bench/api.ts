@@ -1,0 +1,468 @@
+// deno-lint-ignore-file no-console
+/**
+ * `deno task bench api`: the API server measured through HTTPS, as kubectl and controllers
+ * reach it — create, get (open-loop at a fixed rate), list of 1k and 10k pods, watch delivery
+ * to 1, 100 and 1000 watchers — each next to the raw storage operation (skiff's Deno KV
+ * storage engine on the same disk) measured in the same run, with the ratio; and the server's
+ * resident memory holding the objects.
+ *
+ * The server runs as its own process (`skiff server --disable-agent`) so its RSS is its own;
+ * the load generator is this process.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { parse as parseYaml } from "yaml";
+import { openDenoKvStorage } from "../../control/storage/deno_kv.ts";
+import { type LatencyStats, summarize, timeSequential } from "./stats.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+interface Options {
+  readonly n: number;
+  readonly getRate: number;
+  readonly getSeconds: number;
+  readonly listSizes: readonly number[];
+  readonly watchers: readonly number[];
+  readonly watchEvents: number;
+}
+
+interface Server {
+  readonly pid: number;
+  readonly base: string;
+  readonly client: Deno.HttpClient;
+  stop(): Promise<void>;
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function startServer(dataDir: string): Promise<Server> {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "mod.ts",
+      "server",
+      "--data-dir",
+      dataDir,
+      "--https-port",
+      String(port),
+      "--disable-agent",
+      "--log-level",
+      "warn",
+    ],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  const deadline = Date.now() + 60_000;
+  let kubeconfig: Record<string, unknown> | null = null;
+  while (Date.now() < deadline) {
+    try {
+      kubeconfig = parseYaml(await Deno.readTextFile(`${dataDir}/kubeconfig.yaml`)) as Record<
+        string,
+        unknown
+      >;
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  if (!kubeconfig) throw new Error("Cannot start the server: no kubeconfig after 60 s");
+  const kc = kubeconfig as {
+    clusters: { cluster: Record<string, string> }[];
+    users: { user: Record<string, string> }[];
+  };
+  const client = Deno.createHttpClient({
+    caCerts: [atob(kc.clusters[0]!.cluster["certificate-authority-data"]!)],
+    cert: atob(kc.users[0]!.user["client-certificate-data"]!),
+    key: atob(kc.users[0]!.user["client-key-data"]!),
+    http2: false,
+    poolMaxIdlePerHost: 256,
+  });
+  const base = `https://127.0.0.1:${port}`;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${base}/readyz`, { client });
+      await res.body?.cancel();
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    pid: child.pid,
+    base,
+    client,
+    async stop() {
+      client.close();
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // gone
+      }
+      await child.status;
+    },
+  };
+}
+
+function podBody(name: string, namespace: string): Record<string, unknown> {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name,
+      namespace,
+      labels: { app: "bench", "app.kubernetes.io/name": "bench", tier: "backend" },
+      annotations: { "bench.skiff.dev/note": "x".repeat(200) },
+    },
+    spec: {
+      containers: [{
+        name: "app",
+        image: "registry.local/bench/app:1.2.3",
+        ports: [{ containerPort: 8080, name: "http" }],
+        env: [{ name: "MODE", value: "bench" }, { name: "LEVEL", value: "3" }],
+        resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { memory: "128Mi" } },
+      }],
+    },
+  };
+}
+
+async function api(
+  s: Server,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${s.base}${path}`, {
+    method,
+    client: s.client,
+    headers: { "content-type": "application/json", accept: "application/json" },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+async function createNamespace(s: Server, name: string): Promise<void> {
+  const r = await api(s, "POST", "/api/v1/namespaces", { metadata: { name } });
+  if (r.status !== 201) throw new Error(`Cannot create namespace ${name}: ${r.status} ${r.text}`);
+}
+
+async function fill(s: Server, namespace: string, n: number): Promise<void> {
+  const parallel = 16;
+  let next = 0;
+  await Promise.all(Array.from({ length: parallel }, async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= n) return;
+      const r = await api(
+        s,
+        "POST",
+        `/api/v1/namespaces/${namespace}/pods`,
+        podBody(`p${i}`, namespace),
+      );
+      if (r.status !== 201) throw new Error(`Cannot create pod: ${r.status} ${r.text}`);
+    }
+  }));
+}
+
+async function rssMiB(pid: number): Promise<number> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  return Number(/VmRSS:\s*(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
+}
+
+/** Issues `op` at `rate`/s for `seconds`, open loop, recording each latency. */
+async function paced(
+  rate: number,
+  seconds: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<LatencyStats> {
+  const total = Math.round(rate * seconds);
+  const samples: number[] = [];
+  const inflight: Promise<void>[] = [];
+  const start = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    inflight.push((async () => {
+      const t0 = performance.now();
+      await op(i);
+      // Latency from when the request was due: queueing in the client counts against us.
+      samples.push(performance.now() - Math.min(t0, due));
+    })());
+  }
+  await Promise.all(inflight);
+  return summarize(samples, performance.now() - start);
+}
+
+function fmt(x: number): string {
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(3);
+}
+
+interface Row {
+  readonly op: string;
+  readonly skiff: LatencyStats;
+  readonly raw?: LatencyStats;
+  readonly rawName?: string;
+  readonly goal?: string;
+}
+
+/** Runs the API benchmark. Options: --n 1000 --get-rate 2000 --list 1000,10000 --watchers 1,100,1000. */
+export async function runApiBench(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      n: { type: "string", default: "1000" },
+      "get-rate": { type: "string", default: "2000" },
+      "get-seconds": { type: "string", default: "5" },
+      list: { type: "string", default: "1000,10000" },
+      watchers: { type: "string", default: "1,100,1000" },
+      "watch-events": { type: "string", default: "50" },
+    },
+  });
+  const o: Options = {
+    n: Number(values.n),
+    getRate: Number(values["get-rate"]),
+    getSeconds: Number(values["get-seconds"]),
+    listSizes: values.list.split(",").map(Number),
+    watchers: values.watchers.split(",").map(Number),
+    watchEvents: Number(values["watch-events"]),
+  };
+  const machine = {
+    nproc: navigator.hardwareConcurrency,
+    kernel: Deno.osRelease(),
+    deno: Deno.version.deno,
+  };
+  console.log(`# api benchmark: ${JSON.stringify({ ...machine, ...o })}`);
+  console.log(
+    "operation | skiff p50 / p99 ms | skiff ops/s | baseline | baseline p50 / p99 ms | p50 ratio | goal",
+  );
+  const report = (row: Row) => {
+    const ratio = row.raw ? row.skiff.p50 / row.raw.p50 : NaN;
+    console.log(
+      `${row.op} | ${fmt(row.skiff.p50)} / ${fmt(row.skiff.p99)} | ${fmt(row.skiff.opsPerSec)} | ${
+        row.rawName ?? "-"
+      } | ${row.raw ? `${fmt(row.raw.p50)} / ${fmt(row.raw.p99)}` : "-"} | ${
+        Number.isNaN(ratio) ? "-" : `${ratio.toFixed(2)}x`
+      } | ${row.goal ?? ""}`,
+    );
+    console.log(JSON.stringify({
+      name: `api/${row.op}`,
+      value: row.skiff.p50,
+      p50: row.skiff.p50,
+      p99: row.skiff.p99,
+      ops_per_sec: row.skiff.opsPerSec,
+      ...(row.raw
+        ? { baseline_value: row.raw.p50, ratio, baseline: { name: row.rawName, ...row.raw } }
+        : {}),
+      machine,
+    }));
+  };
+
+  const dataDir = await Deno.makeTempDir({ prefix: "skiff-bench-api-" });
+  const rawDir = await Deno.makeTempDir({ prefix: "skiff-bench-raw-" });
+  const raw = await openDenoKvStorage({ path: `${rawDir}/raw.kv` });
+  const server = await startServer(dataDir);
+  try {
+    const podBytes = new TextEncoder().encode(JSON.stringify(podBody("raw", "raw")));
+    // Warm both paths.
+    await createNamespace(server, "bench");
+    for (let i = 0; i < 50; i++) {
+      await api(server, "POST", "/api/v1/namespaces/bench/pods", podBody(`warm${i}`, "bench"));
+      await raw.create(`/registry/pods/warm/p${i}`, podBytes);
+    }
+
+    // create
+    const create = await timeSequential(o.n, async (i) => {
+      const r = await api(
+        server,
+        "POST",
+        "/api/v1/namespaces/bench/pods",
+        podBody(`c${i}`, "bench"),
+      );
+      if (r.status !== 201) throw new Error(`create: ${r.status} ${r.text}`);
+    });
+    const rawCreate = await timeSequential(
+      o.n,
+      (i) => raw.create(`/registry/pods/bench/c${i}`, podBytes),
+    );
+    report({
+      op: "create pod",
+      skiff: create,
+      raw: rawCreate,
+      rawName: "storage create",
+      goal: "p50 within 3x",
+    });
+
+    // get, open loop at a fixed rate
+    const get = await paced(o.getRate, o.getSeconds, async (i) => {
+      const r = await api(server, "GET", `/api/v1/namespaces/bench/pods/c${i % o.n}`);
+      if (r.status !== 200) throw new Error(`get: ${r.status}`);
+    });
+    const rawGet = await timeSequential(o.n, (i) => raw.get(`/registry/pods/bench/c${i % o.n}`));
+    report({
+      op: `get pod @${o.getRate}/s`,
+      skiff: get,
+      raw: rawGet,
+      rawName: "storage get",
+      goal: "p99 under 5 ms",
+    });
+
+    // list
+    for (const size of o.listSizes) {
+      const ns = `list${size}`;
+      await createNamespace(server, ns);
+      await fill(server, ns, size);
+      for (let i = 0; i < size; i += 500) {
+        await Promise.all(
+          Array.from(
+            { length: Math.min(500, size - i) },
+            (_, j) => raw.create(`/registry/pods/${ns}/p${i + j}`, podBytes),
+          ),
+        );
+      }
+      const list = await timeSequential(5, async () => {
+        const r = await api(server, "GET", `/api/v1/namespaces/${ns}/pods`);
+        if (r.status !== 200) throw new Error(`list: ${r.status}`);
+        const n = (JSON.parse(r.text) as { items: unknown[] }).items.length;
+        if (n !== size) throw new Error(`list returned ${n} of ${size}`);
+      });
+      const rawList = await timeSequential(5, async () => {
+        const page = await raw.list(`/registry/pods/${ns}/`);
+        if (page.items.length !== size) throw new Error(`raw list returned ${page.items.length}`);
+      });
+      report({
+        op: `list ${size} pods`,
+        skiff: list,
+        raw: rawList,
+        rawName: "storage list",
+        goal: size >= 10_000 ? "under 1 s" : "",
+      });
+    }
+    const rss = await rssMiB(server.pid);
+    const objects = o.n + o.listSizes.reduce((a, b) => a + b, 0) + 50;
+    console.log(
+      `server RSS holding ${objects} objects | ${rss.toFixed(1)} MiB | goal under 150 MiB`,
+    );
+    console.log(JSON.stringify({ name: "api/server-rss-mib", value: rss, objects, machine }));
+
+    // watch fan-out
+    await createNamespace(server, "watch");
+    for (const count of o.watchers) {
+      const ac = new AbortController();
+      const samples: number[] = [];
+      const sentAt = new Map<string, number>();
+      let established = 0;
+      let sentinelSeen!: () => void;
+      const allEstablished = new Promise<void>((r) => sentinelSeen = r);
+      let delivered = 0;
+      let allDone!: () => void;
+      const done = new Promise<void>((r) => allDone = r);
+      const list = JSON.parse((await api(server, "GET", "/api/v1/namespaces/watch/pods")).text) as {
+        metadata: { resourceVersion: string };
+      };
+      const rv = list.metadata.resourceVersion;
+      const watchers = Array.from({ length: count }, async () => {
+        const res = await fetch(
+          `${server.base}/api/v1/namespaces/watch/pods?watch=true&resourceVersion=${rv}`,
+          { client: server.client, signal: ac.signal },
+        );
+        const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+        let buf = "";
+        try {
+          for (;;) {
+            const { value, done: end } = await reader.read();
+            if (end) return;
+            buf += value;
+            let nl;
+            while ((nl = buf.indexOf("\n")) >= 0) {
+              const line = buf.slice(0, nl);
+              buf = buf.slice(nl + 1);
+              const ev = JSON.parse(line) as {
+                type: string;
+                object: { metadata: { name: string } };
+              };
+              const name = ev.object.metadata.name;
+              if (name.startsWith("sentinel")) {
+                if (++established === count) sentinelSeen();
+                continue;
+              }
+              const t = sentAt.get(name);
+              if (t !== undefined && ev.type === "ADDED") {
+                samples.push(performance.now() - t);
+                if (++delivered === count * o.watchEvents) allDone();
+              }
+            }
+          }
+        } catch {
+          // aborted
+        }
+      });
+      // Each watcher is established once it sees the sentinel created after it connected.
+      await new Promise((r) => setTimeout(r, Math.min(5000, 200 + count * 5)));
+      await api(
+        server,
+        "POST",
+        "/api/v1/namespaces/watch/pods",
+        podBody(`sentinel${count}`, "watch"),
+      );
+      await Promise.race([allEstablished, new Promise((r) => setTimeout(r, 30_000))]);
+      const t0 = performance.now();
+      for (let i = 0; i < o.watchEvents; i++) {
+        const name = `w${count}-${i}`;
+        sentAt.set(name, performance.now());
+        await api(server, "POST", "/api/v1/namespaces/watch/pods", podBody(name, "watch"));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await Promise.race([done, new Promise((r) => setTimeout(r, 30_000))]);
+      const wall = performance.now() - t0;
+      ac.abort();
+      await Promise.allSettled(watchers);
+      // Baseline: one storage watch on the raw store, same write pattern.
+      const rawSamples: number[] = [];
+      const rawAc = new AbortController();
+      const rawFrom = await raw.currentRevision();
+      const rawSent = new Map<string, number>();
+      const rawWatch = (async () => {
+        for await (const e of raw.watch("/registry/pods/watch/", rawFrom, rawAc.signal)) {
+          const t = rawSent.get(e.kv.key);
+          if (t !== undefined) rawSamples.push(performance.now() - t);
+          if (rawSamples.length === o.watchEvents) return;
+        }
+      })();
+      for (let i = 0; i < o.watchEvents; i++) {
+        const key = `/registry/pods/watch/w${count}-${i}`;
+        rawSent.set(key, performance.now());
+        await raw.create(key, podBytes);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await Promise.race([rawWatch, new Promise((r) => setTimeout(r, 10_000))]);
+      rawAc.abort();
+      await rawWatch.catch(() => {});
+      report({
+        op: `watch delivery to ${count} watcher(s)`,
+        skiff: summarize(samples, wall),
+        raw: summarize(rawSamples, wall),
+        rawName: "storage watch (1 watcher)",
+        goal: count >= 1000 ? "p99 under 50 ms" : "",
+      });
+      if (delivered !== count * o.watchEvents) {
+        console.log(`# watch: ${delivered} of ${count * o.watchEvents} deliveries arrived`);
+      }
+    }
+  } finally {
+    await server.stop();
+    await raw.close();
+    await Deno.remove(dataDir, { recursive: true });
+    await Deno.remove(rawDir, { recursive: true });
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * Runs the real `skiff server --disable-agent` command line for end-to-end tests, as a user
+ * would start it (`deno run -A mod.ts server …` from the repository root): a fresh temp data
+ * directory, a free 127.0.0.1 port, and a wait for `GET /readyz` to answer `ok` over HTTPS
+ * with the cluster CA from the admin kubeconfig. The server's JSON log (stderr) is kept for
+ * failure messages.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse } from "yaml";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const STOP_GRACE_MS = 10_000;
+const POLL_MS = 100;
+const LOG_LINES_KEPT = 400;
+
+/** A running server started by {@linkcode startTestServer}. */
+export interface TestServer extends AsyncDisposable {
+  /** `https://127.0.0.1:<port>`. */
+  readonly url: string;
+  readonly port: number;
+  /** The server's `--data-dir` (inside a temp dir that {@linkcode TestServer.stop} removes). */
+  readonly dataDir: string;
+  /** `<data-dir>/kubeconfig.yaml`, the admin kubeconfig. */
+  readonly kubeconfig: string;
+  /** A scratch directory for the test's own files, removed with the server. */
+  readonly scratchDir: string;
+  /** The last lines the server logged (stderr), for failure messages. */
+  logTail(lines?: number): string;
+  /** Stops the server (SIGTERM, then SIGKILL), waits for it and removes the temp dir. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@linkcode startTestServer}. */
+export interface StartTestServerOptions {
+  /**
+   * How long to wait for `/readyz`.
+   * @default {60000}
+   */
+  readonly readyTimeoutMs?: number;
+  /** More `skiff server` flags. */
+  readonly args?: readonly string[];
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    return (listener.addr as Deno.NetAddr).port;
+  } finally {
+    listener.close();
+  }
+}
+
+/** The cluster CA (PEM) from an admin kubeconfig, or null while the file is not written yet. */
+async function clusterCa(kubeconfig: string): Promise<string | null> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(kubeconfig);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return null;
+    throw err;
+  }
+  const doc = parse(text) as {
+    clusters?: { cluster?: { "certificate-authority-data"?: string } }[];
+  } | null;
+  const data = doc?.clusters?.[0]?.cluster?.["certificate-authority-data"];
+  if (typeof data !== "string") return null;
+  return new TextDecoder().decode(Uint8Array.from(atob(data), (c) => c.charCodeAt(0)));
+}
+
+class SkiffServerProcess implements TestServer {
+  readonly url: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly kubeconfig: string;
+  readonly scratchDir: string;
+  readonly #tempDir: string;
+  readonly #lines: string[] = [];
+  #child: Deno.ChildProcess | null = null;
+  #logPump: Promise<void> | null = null;
+  #exited = false;
+  #removed = false;
+
+  constructor(tempDir: string, port: number) {
+    this.#tempDir = tempDir;
+    this.port = port;
+    this.url = `https://127.0.0.1:${port}`;
+    this.dataDir = join(tempDir, "data");
+    this.kubeconfig = join(this.dataDir, "kubeconfig.yaml");
+    this.scratchDir = join(tempDir, "scratch");
+  }
+
+  async #pumpLog(stream: ReadableStream<Uint8Array>): Promise<void> {
+    let buffered = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      buffered += chunk;
+      let newline: number;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        this.#lines.push(buffered.slice(0, newline));
+        buffered = buffered.slice(newline + 1);
+        if (this.#lines.length > LOG_LINES_KEPT) this.#lines.shift();
+      }
+    }
+    if (buffered !== "") this.#lines.push(buffered);
+  }
+
+  /** Starts the process and waits for `/readyz`; false when it exited before serving. */
+  async start(args: readonly string[], readyTimeoutMs: number): Promise<boolean> {
+    await Deno.mkdir(this.scratchDir, { recursive: true });
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "mod.ts",
+        "server",
+        "--data-dir",
+        this.dataDir,
+        "--https-port",
+        String(this.port),
+        "--disable-agent",
+        ...args,
+      ],
+      cwd: ROOT,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    this.#child = child;
+    this.#logPump = this.#pumpLog(child.stderr).catch(() => {});
+    child.status.then(() => {
+      this.#exited = true;
+    });
+    const deadline = performance.now() + readyTimeoutMs;
+    let client: Deno.HttpClient | null = null;
+    try {
+      while (performance.now() < deadline) {
+        if (this.#exited) {
+          await this.#reap();
+          return false;
+        }
+        if (client === null) {
+          const ca = await clusterCa(this.kubeconfig);
+          if (ca !== null) client = Deno.createHttpClient({ caCerts: [ca] });
+        }
+        if (client !== null && await this.#isReady(client)) return true;
+        await delay(POLL_MS);
+      }
+    } finally {
+      client?.close();
+    }
+    await this.#kill("SIGKILL");
+    throw new Error(
+      `Cannot start skiff server on port ${this.port}: /readyz not ok after ${readyTimeoutMs} ms; ` +
+        `log tail:\n${this.logTail()}`,
+    );
+  }
+
+  async #isReady(client: Deno.HttpClient): Promise<boolean> {
+    try {
+      const res = await fetch(`${this.url}/readyz`, {
+        client,
+        signal: AbortSignal.timeout(2000),
+      });
+      return res.status === 200 && await res.text() === "ok";
+    } catch {
+      return false;
+    }
+  }
+
+  async #reap(): Promise<void> {
+    const child = this.#child;
+    if (!child) return;
+    await child.status;
+    await this.#logPump;
+    this.#child = null;
+  }
+
+  async #kill(signal: Deno.Signal): Promise<void> {
+    try {
+      this.#child?.kill(signal);
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err; // already exited
+    }
+    await this.#reap();
+  }
+
+  logTail(lines = 60): string {
+    return this.#lines.slice(-lines).join("\n");
+  }
+
+  async stop(): Promise<void> {
+    const child = this.#child;
+    if (child) {
+      try {
+        child.kill("SIGTERM");
+      } catch (err) {
+        if (!(err instanceof TypeError)) throw err;
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const graceful = await Promise.race([
+        child.status.then(() => true),
+        new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), STOP_GRACE_MS)),
+      ]);
+      clearTimeout(timer);
+      if (!graceful) await this.#kill("SIGKILL");
+      await this.#reap();
+    }
+    if (!this.#removed) {
+      this.#removed = true;
+      await Deno.remove(this.#tempDir, { recursive: true });
+    }
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+}
+
+/**
+ * Starts `skiff server --disable-agent` on a free port with a fresh data directory and waits
+ * until `/readyz` answers `ok`. Throws, with the tail of the server's log, when it does not
+ * come up.
+ *
+ * @example Run kubectl against a fresh server
+ * ```ts ignore
+ * import { startTestServer } from "./skiff_server.ts";
+ * await using server = await startTestServer();
+ * // kubectl --kubeconfig server.kubeconfig …
+ * ```
+ */
+export async function startTestServer(options: StartTestServerOptions = {}): Promise<TestServer> {
+  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  // A free port can be taken before the server binds it: try again with a new one.
+  for (let attempt = 1;; attempt++) {
+    const tempDir = await Deno.makeTempDir({ prefix: "skiff-e2e-" });
+    const server = new SkiffServerProcess(tempDir, freePort());
+    let started: boolean;
+    try {
+      started = await server.start(options.args ?? [], readyTimeoutMs);
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
+    if (started) return server;
+    const tail = server.logTail();
+    await server.stop();
+    if (attempt >= 3) {
+      throw new Error(
+        `Cannot start skiff server on port ${server.port}: it exited; log tail:\n${tail}`,
+      );
+    }
+  }
+}

@@ -21,6 +21,7 @@ import { NamespaceLifecycle } from "./admission/namespace_lifecycle.ts";
 import { ServiceAllocator } from "./admission/service_allocator.ts";
 import { type ApiEnv, createApiApp } from "./app.ts";
 import type { Authenticator } from "./auth/authenticator.ts";
+import { decodeProtobufBody } from "./codec/protobuf_body.ts";
 import { bootstrapCluster } from "./bootstrap.ts";
 import type { RequestUser } from "./handlers/context.ts";
 import { OpenApiHandler } from "./handlers/openapi_handler.ts";
@@ -79,6 +80,7 @@ export async function createTestApp(): Promise<TestApp> {
     serverAddress: () => "192.0.2.10:6443",
     openapi: new OpenApiHandler({ registry: () => registry, gitVersion: "v1.33.0" }),
     ready: () => true,
+    rest: { protobuf: decodeProtobufBody },
   });
   const client = new InProcessClient(app, ADMIN);
   await bootstrapCluster({

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { FakeClock } from "../../util/mod.ts";
-import { createCa, issueCertificate } from "../pki/certificates.ts";
+import { createCa, issueCertificate, verifyClientCertificate } from "../pki/certificates.ts";
 import { X509Authenticator } from "./x509_authenticator.ts";
 
 const now = new Date("2026-12-01T00:00:00Z");
@@ -72,4 +72,32 @@ Deno.test("X509Authenticator verifies once per connection but checks expiry ever
     null,
     "an expired certificate stops working on a long-lived connection",
   );
+});
+
+Deno.test("X509Authenticator remembers a verified certificate across connections, per CA list", async () => {
+  const clock = new FakeClock(now.getTime());
+  let cas = [ca.certificate];
+  let verifications = 0;
+  const auth = new X509Authenticator({
+    // A new array each call, as the server builds it: the cache keys on the certificates.
+    cas: () => [...cas],
+    clock,
+    verify: (der, options) => {
+      verifications++;
+      return verifyClientCertificate(der, options);
+    },
+  });
+  const cert = await issueCertificate(ca, { commonName: "carol", usage: "client", now });
+  for (let i = 0; i < 3; i++) {
+    const user = await auth.authenticate(request, { peerCertificate: cert.der, connectionKey: {} });
+    assert.equal(user?.username, "carol");
+  }
+  assert.equal(verifications, 1, "three connections, one verification");
+  // A rotated CA list is verified against again: here it no longer trusts the issuer.
+  cas = [(await createCa({ commonName: "new-ca", now })).certificate];
+  assert.equal(
+    await auth.authenticate(request, { peerCertificate: cert.der, connectionKey: {} }),
+    null,
+  );
+  assert.equal(verifications, 2);
 });

@@ -15,26 +15,34 @@ import { bodyFormat } from "../media_type.ts";
 import type { KubeObject } from "../types/meta_v1.ts";
 import type { ObjectSchema } from "../types/schema.ts";
 import { isJsonObject } from "../util/json_value.ts";
+import { type FieldError, notSupported } from "../validation/field_errors.ts";
 
-/** Reads `?fieldValidation=`: Warn when absent, as the server default. */
-export function fieldValidationOf(query: URLSearchParams): FieldValidation {
+/** The options kind a verb's query parameters belong to, as upstream's errors name it. */
+export type OptionsKind = "CreateOptions" | "UpdateOptions" | "PatchOptions" | "DeleteOptions";
+
+function invalidOptions(kind: OptionsKind, error: FieldError): ApiError {
+  return ApiError.invalid({ group: "meta.k8s.io", kind }, { name: "", errors: [error] });
+}
+
+/** Reads `?fieldValidation=`: Warn when absent, as the server default; 422 otherwise. */
+export function fieldValidationOf(
+  query: URLSearchParams,
+  kind: OptionsKind = "CreateOptions",
+): FieldValidation {
   const v = query.get("fieldValidation");
   if (v === null || v === "") return "Warn";
   if (v === "Strict" || v === "Warn" || v === "Ignore") return v;
-  throw ApiError.badRequest(
-    `fieldValidation must be one of "Ignore", "Warn", or "Strict", got: ${JSON.stringify(v)}`,
+  throw invalidOptions(
+    kind,
+    notSupported("fieldValidation", { value: v, supported: ["", "Ignore", "Strict", "Warn"] }),
   );
 }
 
-/** Reads `?dryRun=`: only `All` exists. */
-export function dryRunOf(query: URLSearchParams): boolean {
+/** Reads `?dryRun=`: only `All` exists (422 otherwise, as upstream's ValidateDryRun). */
+export function dryRunOf(query: URLSearchParams, kind: OptionsKind = "CreateOptions"): boolean {
   const values = query.getAll("dryRun").filter((v) => v !== "");
-  for (const v of values) {
-    if (v !== "All") {
-      throw ApiError.badRequest(
-        `Invalid dryRun value ${JSON.stringify(v)}: only "All" is supported`,
-      );
-    }
+  if (values.some((v) => v !== "All")) {
+    throw invalidOptions(kind, notSupported("dryRun", { value: values, supported: ["All"] }));
   }
   return values.length > 0;
 }
@@ -58,6 +66,11 @@ export interface DecodeBodyOptions {
   readonly kind: string;
   readonly fieldValidation: FieldValidation;
   readonly protobuf?: ProtobufDecoder;
+  /**
+   * Accept the kind under any group version (DeleteOptions is sent as `v1`, `meta.k8s.io/v1`
+   * or the resource's own group version).
+   */
+  readonly anyGroupVersion?: boolean;
 }
 
 const SUPPORTED = ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"];
@@ -116,7 +129,7 @@ export function decodeBody(bytes: Uint8Array, options: DecodeBodyOptions): Decod
   if (typeof apiVersion !== "string" || typeof kind !== "string") {
     throw unrecognized(options.kind, "apiVersion and kind must be strings");
   }
-  if (apiVersion !== gv) {
+  if (apiVersion !== gv && !options.anyGroupVersion) {
     throw ApiError.badRequest(
       `the API version in the data (${apiVersion}) does not match the expected API version (${gv})`,
     );

@@ -30,6 +30,11 @@ export function generateName(prefix: string, random: () => number = Math.random)
   return out;
 }
 
+/** Kinds whose create keeps the status sent (upstream's nodeStrategy "allows all fields"). */
+function keepsStatusOnCreate(def: ResourceDef): boolean {
+  return def.group === "" && def.resource === "nodes";
+}
+
 /** Options of {@linkcode prepareCreate}. */
 export interface PrepareCreateOptions {
   readonly def: ResourceDef;
@@ -43,7 +48,8 @@ export interface PrepareCreateOptions {
 /**
  * Sets what the server owns on a new object: namespace, uid, the name from `generateName` when
  * no name is given, creationTimestamp, generation; clears deletion fields and, for kinds with a
- * status subresource, the status. Then runs the kind's defaults and prepareForCreate, which so
+ * status subresource but Node, resets the status to `{}` (the kind's prepareForCreate adds
+ * the zero fields Go would print). Then runs the kind's defaults and prepareForCreate, which so
  * see the final uid and name (a Job's generated selector and labels use both).
  *
  * To retry a create under another generated name, {@linkcode resetObject} the object to a copy
@@ -63,7 +69,10 @@ export function prepareCreate(obj: KubeObject, options: PrepareCreateOptions): v
   delete meta.resourceVersion;
   if (def.tracksGeneration) meta.generation = 1;
   else delete meta.generation;
-  if (def.statusSubresource) delete obj.status;
+  // Upstream's strategies reset the status to its zero value, which Go serializes as `{}` plus
+  // any field without omitempty; strategies add those (a ReplicaSet's `replicas: 0`). Nodes
+  // keep theirs: a kubelet registers its node with its status.
+  if (def.statusSubresource && !keepsStatusOnCreate(def)) obj.status = {};
   def.strategy.default?.(obj);
   def.strategy.prepareForCreate?.(obj);
 }

@@ -211,3 +211,23 @@ Deno.test("prepareUpdate() ignores changes to server-set timestamps and bumps th
   assert.deepEqual(obj.status, { replicas: 2 });
   assert.equal(obj.metadata?.generation, 5);
 });
+
+Deno.test("prepareCreate() resets the status of kinds with a status subresource, but a Node's", () => {
+  const deployment: KubeObject = { metadata: { name: "d" }, status: { replicas: 3 } };
+  prepareCreate(deployment, {
+    def: builtin("apps", "deployments"),
+    namespace: "default",
+    nowMs: NOW,
+  });
+  assert.deepEqual(deployment.status, {});
+  const rs: KubeObject = { metadata: { name: "r" }, status: { replicas: 3, readyReplicas: 3 } };
+  prepareCreate(rs, { def: builtin("apps", "replicasets"), namespace: "default", nowMs: NOW });
+  assert.deepEqual(rs.status, { replicas: 0 });
+  const node: KubeObject = { metadata: { name: "n1" }, status: { capacity: { cpu: "4" } } };
+  prepareCreate(node, { def: builtin("", "nodes"), namespace: "", nowMs: NOW });
+  // Kept (and defaulted: allocatable from capacity, as SetDefaults_NodeStatus).
+  assert.deepEqual(node.status, { capacity: { cpu: "4" }, allocatable: { cpu: "4" } });
+  const cm: KubeObject = { metadata: { name: "c" }, data: {} };
+  prepareCreate(cm, { def: builtin("", "configmaps"), namespace: "default", nowMs: NOW });
+  assert.equal(cm.status, undefined, "kinds without status get none");
+});

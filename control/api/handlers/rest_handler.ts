@@ -11,7 +11,7 @@
 import { guaranteedUpdate } from "../../storage/guaranteed_update.ts";
 import { encodeContinue } from "../../storage/continue_token.ts";
 import { ConflictError, KeyExistsError, KeyNotFoundError } from "../../storage/errors.ts";
-import type { KeyValue } from "../../storage/types.ts";
+import type { KeyValue, ListResult } from "../../storage/types.ts";
 import type { AdmissionAttributes, AdmissionOperation } from "../admission/admission.ts";
 import { decodeObject, formatStrictErrors } from "../codec/decode.ts";
 import { parseJsonBody } from "../codec/json_body.ts";
@@ -29,9 +29,10 @@ import type { LabelMatcher } from "../selectors/label_selector.ts";
 import { decodeStored, encodeForStorage, storedToJson } from "../store/object_codec.ts";
 import { type KeyLayout, listPrefix, objectKey, storagePrefixOf } from "../store/storage_keys.ts";
 import type { ObjectAttrs } from "../store/watch_cache.ts";
+import { DeleteOptions as DeleteOptionsSchema } from "../types/meta_v1.ts";
 import type { DeleteOptions, KubeObject } from "../types/meta_v1.ts";
 import { isJsonObject } from "../util/json_value.ts";
-import { type FieldError, notSupported } from "../validation/field_errors.ts";
+import { type FieldError, forbidden, notSupported } from "../validation/field_errors.ts";
 import type { ResourceRequest, ServerParts } from "./context.ts";
 import { decodeBody, dryRunOf, fieldValidationOf, type ProtobufDecoder } from "./decode_body.ts";
 import {
@@ -45,8 +46,22 @@ import {
   validateCreate,
   validateUpdate,
 } from "./object_lifecycle.ts";
-import { type ListItem, renderList, renderObject, renderSuccess } from "./render.ts";
+import {
+  type ListItem,
+  renderJsonText,
+  renderList,
+  renderObject,
+  renderSuccess,
+  streamedResponse,
+} from "./render.ts";
 
+/** Storage pages a streamed list reads at a time. */
+const STREAM_PAGE = 500;
+/** The headers of a streamed JSON list. */
+const JSON_LIST_HEADERS: Readonly<Record<string, string>> = {
+  "cache-control": "no-cache, private",
+  "content-type": "application/json",
+};
 /** Storage pages read per round when a list filters by selectors. */
 const LIST_PAGE = 500;
 /** generateName collisions retried before giving up (1.30+ retries). */
@@ -126,6 +141,23 @@ function parseIntParam(value: string | null, what: string): number | null {
   return Number(value);
 }
 
+/** The 410 of a continue token whose revision was compacted (kube-apiserver's text). */
+const CONTINUE_EXPIRED =
+  "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.";
+
+/** A storage error of a list, with the texts upstream uses for expired history. */
+function listError(
+  err: unknown,
+  o: { ctx: { group: string; resource: string; name: string }; cont: string; readAt: number },
+): ApiError {
+  const mapped = mapStorageError(err, o.ctx);
+  if (mapped.code === 410 && o.cont !== "") return ApiError.expired(CONTINUE_EXPIRED);
+  if (mapped.code === 410 && o.readAt > 0) {
+    return ApiError.expired("The resourceVersion for the provided list is too old.");
+  }
+  return mapped;
+}
+
 /** Options of {@linkcode RestHandler}. */
 export interface RestHandlerOptions {
   /** Decodes protobuf request bodies; without it they are refused with 415. */
@@ -185,6 +217,23 @@ export class RestHandler {
     });
   }
 
+  /**
+   * The answer to a write: for JSON clients, the stored text with its new resourceVersion
+   * (no second serialization of the object); otherwise rendered from `obj`.
+   */
+  #renderWritten(
+    req: ResourceRequest,
+    w: { obj: KubeObject; kv: KeyValue; status: number; warnings: string[] },
+  ): Response {
+    if (req.output?.format === "json" && !req.def.conversion) {
+      return renderJsonText(storedToJson(w.kv.value, w.kv.modRevision), {
+        status: w.status,
+        warnings: w.warnings,
+      });
+    }
+    return this.#render(req, w.obj, w.status, w.warnings);
+  }
+
   async #read(req: ResourceRequest, name: string): Promise<KeyValue | null> {
     const key = this.key(req.def, { namespace: req.info.namespace, name });
     try {
@@ -238,6 +287,13 @@ export class RestHandler {
 
   /** GET of one object. */
   async get(req: ResourceRequest): Promise<Response> {
+    if (req.output?.format === "json" && !req.def.conversion) {
+      // The common case (controllers, kubectl -o json): the stored text with its
+      // resourceVersion spliced in, without a parse and a re-serialization.
+      const kv = await this.#read(req, req.info.name);
+      if (kv === null) throw ApiError.notFound(req.def, req.info.name);
+      return renderJsonText(storedToJson(kv.value, kv.modRevision));
+    }
     const { obj } = await this.getExisting(req);
     return this.#render(req, obj);
   }
@@ -253,22 +309,42 @@ export class RestHandler {
     const rvText = query.get("resourceVersion");
     const rv = parseRevision(rvText, "resourceVersion");
     const match = query.get("resourceVersionMatch") ?? "";
-    if (match !== "" && match !== "Exact" && match !== "NotOlderThan") {
-      throw ApiError.badRequest(
-        `resourceVersionMatch: Unsupported value: ${
-          JSON.stringify(match)
-        }: supported values: "Exact", "NotOlderThan"`,
-      );
+    // ValidateListOptions: 422 on ListOptions, as upstream.
+    const listErrors: FieldError[] = [];
+    if (match !== "") {
+      if (rv === null) {
+        listErrors.push(forbidden(
+          "resourceVersionMatch",
+          "resourceVersionMatch is forbidden unless resourceVersion is provided",
+        ));
+      }
+      if (cont !== "") {
+        listErrors.push(forbidden(
+          "resourceVersionMatch",
+          "resourceVersionMatch is forbidden when continue is provided",
+        ));
+      }
+      if (match !== "Exact" && match !== "NotOlderThan") {
+        listErrors.push(notSupported("resourceVersionMatch", {
+          value: match,
+          supported: ["Exact", "NotOlderThan", ""],
+        }));
+      }
+      if (match === "Exact" && rvText === "0") {
+        listErrors.push(forbidden(
+          "resourceVersionMatch",
+          'resourceVersionMatch "exact" is forbidden for resourceVersion "0"',
+        ));
+      }
     }
-    if (match !== "" && rv === null) {
-      throw ApiError.badRequest(
-        "resourceVersionMatch is forbidden unless resourceVersion is provided",
-      );
+    if (query.get("sendInitialEvents") !== null) {
+      listErrors.push(forbidden("sendInitialEvents", "sendInitialEvents is forbidden for list"));
     }
-    if (match === "Exact" && rv === 0) {
-      throw ApiError.badRequest(
-        'resourceVersionMatch "exact" is forbidden for resourceVersion "0"',
-      );
+    if (listErrors.length > 0) {
+      throw ApiError.invalid({ group: "meta.k8s.io", kind: "ListOptions" }, {
+        name: "",
+        errors: listErrors,
+      });
     }
     if (cont !== "" && rv !== null && rv !== 0) {
       throw ApiError.badRequest("specifying resource version is not allowed when using continue");
@@ -322,6 +398,10 @@ export class RestHandler {
       });
     }
 
+    if (limit === 0 && req.output?.format === "json") {
+      return await this.#streamList(req, { prefix, selectors, readAt, filtering, cont });
+    }
+
     try {
       for (;;) {
         const want = limit > 0 ? limit - items.length : 0;
@@ -355,13 +435,7 @@ export class RestHandler {
         token = page.continue;
       }
     } catch (err) {
-      const mapped = mapStorageError(err, ctx);
-      if (mapped.code === 410 && cont !== "") {
-        throw ApiError.expired(
-          "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
-        );
-      }
-      throw mapped;
+      throw listError(err, { ctx, cont, readAt });
     }
     return renderList(items, {
       meta: { resourceVersion: String(revision), ...(more ? { continue: more } : {}) },
@@ -372,19 +446,100 @@ export class RestHandler {
     });
   }
 
+  /**
+   * An unpaged JSON list, streamed page by page from one storage revision, so a list of
+   * thousands of objects never sits in memory whole (a 10k-pod list would otherwise build a
+   * 10 MB string, and the server's RSS keeps the high-water mark).
+   */
+  async #streamList(
+    req: ResourceRequest,
+    options: {
+      prefix: string;
+      selectors: Selectors;
+      readAt: number;
+      filtering: boolean;
+      /** The continue token the client sent, if any: the stream starts there. */
+      cont: string;
+    },
+  ): Promise<Response> {
+    const { def } = req;
+    const storage = this.#parts.storage;
+    const attrs = attrsOf(def);
+    const ctx = { group: def.group, resource: def.resource, name: "" };
+    const pageOf = async (token: string | undefined) => {
+      try {
+        return await storage.list(options.prefix, {
+          limit: STREAM_PAGE,
+          ...(token ? { continue: token } : {}),
+          ...(options.readAt > 0 && !token ? { revision: options.readAt } : {}),
+        });
+      } catch (err) {
+        throw listError(err, { ctx, cont: token ?? "", readAt: options.readAt });
+      }
+    };
+    const itemsOf = (page: ListResult): string[] => {
+      const out: string[] = [];
+      for (const kv of page.items) {
+        if (options.filtering) {
+          const obj = this.fromStored(def, kv);
+          if (!selects(options.selectors, attrs(obj))) continue;
+          out.push(this.storedJson(def, kv));
+        } else {
+          out.push(storedToJson(kv.value, kv.modRevision));
+        }
+      }
+      return out;
+    };
+    let page = await pageOf(options.cont || undefined);
+    const head = `{"kind":${JSON.stringify(`${def.kind}List`)},"apiVersion":${
+      JSON.stringify(groupVersion(def))
+    },"metadata":${JSON.stringify({ resourceVersion: String(page.revision) })},"items":[`;
+    const encoder = new TextEncoder();
+    let first = true;
+    let done = false;
+    const chunk = (items: string[]) => {
+      if (items.length === 0) return "";
+      const text = (first ? "" : ",") + items.join(",");
+      first = false;
+      return text;
+    };
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(encoder.encode(head + chunk(itemsOf(page))));
+        if (page.continue === undefined) {
+          controller.enqueue(encoder.encode("]}"));
+          controller.close();
+          done = true;
+        }
+      },
+      async pull(controller) {
+        if (done) return;
+        page = await pageOf(page.continue);
+        const text = chunk(itemsOf(page));
+        if (text) controller.enqueue(encoder.encode(text));
+        if (page.continue === undefined) {
+          controller.enqueue(encoder.encode("]}"));
+          controller.close();
+          done = true;
+        }
+      },
+    });
+    return streamedResponse(body, { status: 200, headers: JSON_LIST_HEADERS });
+  }
+
   // --- create --------------------------------------------------------------------------------
 
   /** POST of a new object. */
   async create(req: ResourceRequest): Promise<Response> {
     const { def, query } = req;
-    const dryRun = dryRunOf(query);
+    const dryRun = dryRunOf(query, "CreateOptions");
     const { object: obj, warnings } = decodeBody(await req.body(), {
       contentType: req.headers.get("content-type"),
       schema: def.schema,
       group: def.group,
       version: def.version,
       kind: def.kind,
-      fieldValidation: fieldValidationOf(query),
+      fieldValidation: fieldValidationOf(query, "CreateOptions"),
       ...(this.#protobuf ? { protobuf: this.#protobuf } : {}),
     });
     return await this.createObject(req, obj, { dryRun, warnings });
@@ -436,7 +591,7 @@ export class RestHandler {
         const kv = await this.#parts.storage.create(key, this.toStored(def, obj));
         this.#parts.admission.committed(attrs, true);
         obj.metadata!.resourceVersion = String(kv.modRevision);
-        return this.#render(req, obj, 201, warnings);
+        return this.#renderWritten(req, { obj, kv, status: 201, warnings });
       } catch (err) {
         this.#parts.admission.committed(attrs, false);
         if (err instanceof KeyExistsError) {
@@ -449,7 +604,12 @@ export class RestHandler {
           if (wantsGenerated) {
             throw new ApiError(
               `${e.message}, the server was not able to generate a unique name for the object`,
-              { code: 409, reason: "AlreadyExists", details: e.details ?? {} },
+              {
+                code: 409,
+                reason: "AlreadyExists",
+                details: { ...e.details, retryAfterSeconds: 1 },
+                headers: { "retry-after": "1" },
+              },
             );
           }
           throw e;
@@ -464,14 +624,14 @@ export class RestHandler {
   /** PUT of an object (main resource or status). */
   async update(req: ResourceRequest): Promise<Response> {
     const { def, query, info } = req;
-    const dryRun = dryRunOf(query);
+    const dryRun = dryRunOf(query, "UpdateOptions");
     const { object: obj, warnings } = decodeBody(await req.body(), {
       contentType: req.headers.get("content-type"),
       schema: def.schema,
       group: def.group,
       version: def.version,
       kind: def.kind,
-      fieldValidation: fieldValidationOf(query),
+      fieldValidation: fieldValidationOf(query, "UpdateOptions"),
       ...(this.#protobuf ? { protobuf: this.#protobuf } : {}),
     });
     const meta = obj.metadata ??= {};
@@ -487,6 +647,8 @@ export class RestHandler {
         "the namespace of the provided object does not match the namespace sent on the request",
       );
     }
+    // A body without a namespace takes the URL's, as upstream's update does.
+    if (def.namespaced && !meta.namespace) meta.namespace = info.namespace;
     const expected = meta.resourceVersion
       ? parseRevision(meta.resourceVersion, "metadata.resourceVersion")
       : null;
@@ -507,8 +669,8 @@ export class RestHandler {
   /** PATCH of an object (main resource or status). */
   async patch(req: ResourceRequest): Promise<Response> {
     const { def, query } = req;
-    const dryRun = dryRunOf(query);
-    const fieldValidation = fieldValidationOf(query);
+    const dryRun = dryRunOf(query, "PatchOptions");
+    const fieldValidation = fieldValidationOf(query, "PatchOptions");
     const contentType = req.headers.get("content-type") ?? "";
     const type = parsePatchType(contentType);
     if (type === null || type === "apply") {
@@ -646,8 +808,11 @@ export class RestHandler {
         return this.#render(req, old, 200, warnings);
       }
       // Removing the last finalizer of an object being deleted deletes it.
+      // Only without a grace period still running (a terminating pod is removed by its
+      // node's final delete, not by losing its last finalizer).
       const finalized = !!obj.metadata?.deletionTimestamp &&
         (obj.metadata.finalizers ?? []).length === 0 &&
+        (obj.metadata.deletionGracePeriodSeconds ?? 0) === 0 &&
         !this.#hasPendingNamespaceFinalizers(def, obj);
       if (options.dryRun) {
         this.#parts.admission.committed(attrs, false);
@@ -668,7 +833,7 @@ export class RestHandler {
         );
         this.#parts.admission.committed(attrs, true);
         obj.metadata!.resourceVersion = String(written.modRevision);
-        return this.#render(req, obj, 200, warnings);
+        return this.#renderWritten(req, { obj, kv: written, status: 200, warnings });
       } catch (err) {
         this.#parts.admission.committed(attrs, false);
         if (err instanceof ConflictError && options.expected === null) continue;
@@ -692,18 +857,20 @@ export class RestHandler {
   async deleteOptions(req: ResourceRequest): Promise<DeleteOptions> {
     let opts: DeleteOptions = {};
     const bytes = await req.body();
-    if (bytes.length > 0) {
-      const text = new TextDecoder().decode(bytes).trim();
-      if (text !== "") {
-        let value: unknown;
-        try {
-          value = parseJsonBody(text).value;
-        } catch (err) {
-          throw ApiError.badRequest(`error decoding DeleteOptions: ${(err as Error).message}`);
-        }
-        if (!isJsonObject(value)) throw ApiError.badRequest("DeleteOptions must be a JSON object");
-        opts = value as DeleteOptions;
-      }
+    if (bytes.length > 0 && new TextDecoder().decode(bytes.subarray(0, 64)).trim() !== "") {
+      // Typed clients (kubectl 1.32+ drain --disable-eviction, helm 3.17+) send protobuf.
+      const { object } = decodeBody(bytes, {
+        contentType: req.headers.get("content-type"),
+        schema: DeleteOptionsSchema,
+        group: "",
+        version: "v1",
+        kind: "DeleteOptions",
+        fieldValidation: "Ignore",
+        anyGroupVersion: true,
+        ...(this.#protobuf ? { protobuf: this.#protobuf } : {}),
+      });
+      const { apiVersion: _a, kind: _k, ...rest } = object;
+      opts = rest as DeleteOptions;
     }
     const q = req.query;
     const grace = parseIntParam(q.get("gracePeriodSeconds"), "gracePeriodSeconds");
@@ -714,10 +881,10 @@ export class RestHandler {
     }
     const orphan = q.get("orphanDependents");
     if (orphan !== null) opts = { ...opts, orphanDependents: orphan === "true" };
-    if (dryRunOf(q)) opts = { ...opts, dryRun: ["All"] };
+    if (dryRunOf(q, "DeleteOptions")) opts = { ...opts, dryRun: ["All"] };
     const p = opts.propagationPolicy;
     if (p !== undefined && p !== "Orphan" && p !== "Background" && p !== "Foreground") {
-      throw ApiError.invalid({ group: "", kind: "DeleteOptions" }, {
+      throw ApiError.invalid({ group: "meta.k8s.io", kind: "DeleteOptions" }, {
         name: "",
         errors: [
           notSupported("propagationPolicy", {
@@ -728,7 +895,15 @@ export class RestHandler {
       });
     }
     if (opts.orphanDependents !== undefined && p !== undefined) {
-      throw ApiError.badRequest("orphanDependents and propagationPolicy cannot both be set");
+      throw ApiError.invalid({ group: "meta.k8s.io", kind: "DeleteOptions" }, {
+        name: "",
+        errors: [
+          forbidden(
+            "propagationPolicy",
+            "orphanDependents and deletionPropagation cannot be both set",
+          ),
+        ],
+      });
     }
     if (opts.gracePeriodSeconds !== undefined && opts.gracePeriodSeconds < 0) {
       opts = { ...opts, gracePeriodSeconds: 1 };
@@ -759,7 +934,8 @@ export class RestHandler {
   }
 
   #returnsDeletedObject(def: ResourceDef): boolean {
-    return def.group === "" && (def.resource === "pods" || def.resource === "namespaces");
+    return def.group === "" &&
+      (def.resource === "pods" || def.resource === "namespaces" || def.resource === "services");
   }
 
   /**
@@ -821,6 +997,10 @@ export class RestHandler {
       } else if (policy === "Orphan") {
         finalizers.delete("foregroundDeletion");
         finalizers.add("orphan");
+      } else if (policy === "Background") {
+        // An explicit Background overrides an earlier Foreground or Orphan delete.
+        finalizers.delete("foregroundDeletion");
+        finalizers.delete("orphan");
       }
       const grace = this.#gracePeriod(def, old, opts);
       const namespaceFinalizing = def.group === "" && def.resource === "namespaces" &&
@@ -831,6 +1011,8 @@ export class RestHandler {
         if (!nm.deletionTimestamp) {
           nm.deletionTimestamp = rfc3339(nowMs + grace * 1000);
           nm.deletionGracePeriodSeconds = grace;
+          // Setting deletionTimestamp is a change of the desired state (upstream BeforeDelete).
+          if (def.tracksGeneration) nm.generation = (nm.generation ?? 0) + 1;
         } else if (grace < (nm.deletionGracePeriodSeconds ?? Infinity)) {
           // A shorter grace period moves the deadline closer; a longer one never extends it.
           nm.deletionTimestamp = rfc3339(nowMs + grace * 1000);

@@ -5,6 +5,8 @@
  *
  * @module
  */
+import { ConflictError, KeyNotFoundError } from "../../storage/errors.ts";
+import { guaranteedUpdate } from "../../storage/guaranteed_update.ts";
 import { applyJsonPatch } from "../patch/json_patch.ts";
 import { applyMergePatch } from "../patch/merge_patch.ts";
 import { PatchError } from "../patch/patch_error.ts";
@@ -18,7 +20,7 @@ import { isJsonObject } from "../util/json_value.ts";
 import { invalid } from "../validation/field_errors.ts";
 import type { ResourceRequest, ServerParts } from "./context.ts";
 import { dryRunOf } from "./decode_body.ts";
-import { renderObject, renderSuccess } from "./render.ts";
+import { API_HEADERS, renderObject } from "./render.ts";
 import type { RestHandler } from "./rest_handler.ts";
 
 const SUB_VERBS: Record<string, string> = { GET: "get", PUT: "update", PATCH: "patch" };
@@ -72,6 +74,119 @@ export function scaleOf(obj: KubeObject, scale: ScaleSubresource): KubeObject {
     },
   };
 }
+
+/**
+ * The answer of a binding or an eviction: a Success `Status` with code 201, as kube-apiserver
+ * fills in the code of a `Status` a create returns.
+ */
+function createdStatus(): Response {
+  return new Response(
+    JSON.stringify({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Success",
+      code: 201,
+    }),
+    { status: 201, headers: { ...API_HEADERS, "content-type": "application/json" } },
+  );
+}
+
+function isPodReady(pod: KubeObject): boolean {
+  const conditions = (pod.status as { conditions?: { type?: string; status?: string }[] })
+    ?.conditions ?? [];
+  return conditions.some((c) => c.type === "Ready" && c.status === "True");
+}
+
+interface BudgetStatus {
+  observedGeneration?: number;
+  disruptionsAllowed?: number;
+  currentHealthy?: number;
+  desiredHealthy?: number;
+  disruptedPods?: Record<string, string>;
+  conditions?: Record<string, unknown>[];
+}
+
+/** 429 naming the budget, as upstream's eviction errors carry a `DisruptionBudget` cause. */
+function budgetRefusal(message: string, retryAfterSeconds: number): ApiError {
+  return new ApiError("Cannot evict pod as it would violate the pod's disruption budget.", {
+    code: 429,
+    reason: "TooManyRequests",
+    details: {
+      ...(retryAfterSeconds > 0 ? { retryAfterSeconds } : {}),
+      causes: [{ reason: "DisruptionBudget", message }],
+    },
+    ...(retryAfterSeconds > 0 ? { headers: { "retry-after": String(retryAfterSeconds) } } : {}),
+  });
+}
+
+/**
+ * The budget after one more disruption, or the error refusing it (upstream's
+ * `checkAndDecrement`): a budget its controller has not caught up with, a negative or zero
+ * allowance, or too many evictions not yet confirmed.
+ */
+export function takeDisruption(
+  pdb: KubeObject,
+  options: { readonly pod: string; readonly nowMs: number },
+): KubeObject {
+  const name = pdb.metadata?.name ?? "";
+  const status = (pdb.status ?? {}) as BudgetStatus;
+  if ((status.observedGeneration ?? 0) < (pdb.metadata?.generation ?? 0)) {
+    throw budgetRefusal(
+      `The disruption budget ${name} is still being processed by the server.`,
+      10,
+    );
+  }
+  const allowed = status.disruptionsAllowed ?? 0;
+  if (allowed < 0) {
+    throw ApiError.forbidden({ group: "policy", resource: "poddisruptionbudget" }, {
+      name,
+      detail: "pdb disruptions allowed is negative",
+    });
+  }
+  if (Object.keys(status.disruptedPods ?? {}).length > MAX_DISRUPTED_PODS) {
+    throw ApiError.forbidden({ group: "policy", resource: "poddisruptionbudget" }, {
+      name,
+      detail: "DisruptedPods map too big - too many evictions not confirmed by PDB controller",
+    });
+  }
+  if (allowed === 0) {
+    throw budgetRefusal(
+      `The disruption budget ${name} needs ${status.desiredHealthy ?? 0} healthy pods and has ${
+        status.currentHealthy ?? 0
+      } currently`,
+      0,
+    );
+  }
+  const next = structuredClone(pdb);
+  const s = (next.status ??= {}) as BudgetStatus;
+  s.disruptionsAllowed = allowed - 1;
+  const now = new Date(Math.floor(options.nowMs / 1000) * 1000).toISOString().replace(
+    ".000Z",
+    "Z",
+  );
+  s.disruptedPods = { ...(s.disruptedPods ?? {}), [options.pod]: now };
+  if (s.disruptionsAllowed === 0) {
+    const conditions = s.conditions ?? [];
+    const old = conditions.find((c) => c.type === "DisruptionAllowed");
+    const condition = {
+      type: "DisruptionAllowed",
+      status: "False",
+      observedGeneration: s.observedGeneration ?? 0,
+      lastTransitionTime: old?.status === "False" ? old.lastTransitionTime : now,
+      reason: "InsufficientPods",
+      message: "",
+    };
+    // Replaced in place, as apimachinery's SetStatusCondition does.
+    s.conditions = old
+      ? conditions.map((c) => (c === old ? condition : c))
+      : [...conditions, condition];
+  }
+  return next;
+}
+
+/** Evictions a budget may have pending before its controller confirms them (upstream's). */
+const MAX_DISRUPTED_PODS = 2000;
 
 /** Options of {@linkcode SubresourceHandlers}. */
 export interface SubresourceHandlersOptions {
@@ -139,7 +254,7 @@ export class SubresourceHandlers {
       });
     if (verb === "get") return renderScale((await this.#rest.getExisting(req)).obj);
     if (verb !== "update" && verb !== "patch") throw ApiError.methodNotSupported(def, verb);
-    const dryRun = dryRunOf(req.query);
+    const dryRun = dryRunOf(req.query, verb === "patch" ? "PatchOptions" : "UpdateOptions");
     const text = new TextDecoder().decode(await req.body());
     let input: unknown;
     try {
@@ -268,7 +383,7 @@ export class SubresourceHandlers {
       status.conditions = conditions;
       return next;
     });
-    return renderSuccess({}, { status: 201 });
+    return createdStatus();
   }
 
   async #evict(req: ResourceRequest): Promise<Response> {
@@ -282,31 +397,47 @@ export class SubresourceHandlers {
         throw ApiError.badRequest(`error decoding Eviction: ${(err as Error).message}`);
       }
     }
+    const body =
+      (isJsonObject(eviction.deleteOptions) ? eviction.deleteOptions : {}) as DeleteOptions;
+    // `?dryRun=All` on the eviction applies to its delete, as upstream's propagateDryRun.
+    const opts: DeleteOptions = dryRunOf(req.query) && (body.dryRun ?? []).length === 0
+      ? { ...body, dryRun: ["All"] }
+      : body;
+    const dryRun = (opts.dryRun ?? []).includes("All");
     const { obj: pod } = await this.#rest.getExisting(req);
     const phase = (pod.status as { phase?: string } | undefined)?.phase;
-    // Terminal or not-yet-running pods are not protected by budgets.
-    if (phase !== "Succeeded" && phase !== "Failed" && phase !== "Pending") {
-      await this.#checkBudgets(req, pod);
-    }
-    const opts =
-      (isJsonObject(eviction.deleteOptions) ? eviction.deleteOptions : {}) as DeleteOptions;
+    // Terminal, not-yet-running or already deleting pods are not protected by budgets.
+    const ignoreBudgets = phase === "Succeeded" || phase === "Failed" || phase === "Pending" ||
+      !!pod.metadata?.deletionTimestamp;
+    if (!ignoreBudgets) await this.#checkBudgets(req, { pod, dryRun });
     await this.#rest.deleteOne(req, req.info.name, opts);
-    return renderSuccess({}, { status: 201 });
+    return createdStatus();
   }
 
-  /** Refuses an eviction that a PodDisruptionBudget forbids (429, as kube-apiserver). */
-  async #checkBudgets(req: ResourceRequest, pod: KubeObject): Promise<void> {
+  /**
+   * Refuses an eviction that a PodDisruptionBudget forbids, or takes one disruption from the
+   * budget (recording the pod in `status.disruptedPods`), as kube-apiserver's eviction REST
+   * `checkAndDecrement` does, with its codes, messages and causes.
+   */
+  async #checkBudgets(
+    req: ResourceRequest,
+    options: { readonly pod: KubeObject; readonly dryRun: boolean },
+  ): Promise<void> {
     const pdbDef = this.#parts.registry().get("policy", "v1", "poddisruptionbudgets");
     if (!pdbDef) return;
+    const { pod } = options;
     const prefix = `${this.#rest.layout(pdbDef).prefix}${req.info.namespace}/`;
     const page = await this.#parts.storage.list(prefix);
     const labels = pod.metadata?.labels ?? {};
     const matching = page.items
       .map((kv) => this.#rest.fromStored(pdbDef, kv))
       .filter((pdb) => {
-        const sel = fromLabelSelectorObject(
-          (pdb.spec as { selector?: never } | undefined)?.selector,
-        );
+        let sel;
+        try {
+          sel = fromLabelSelectorObject((pdb.spec as { selector?: never } | undefined)?.selector);
+        } catch {
+          return false; // an invalid selector matches nothing
+        }
         return sel !== null && !sel.empty && sel.matches(labels);
       });
     if (matching.length > 1) {
@@ -318,17 +449,34 @@ export class SubresourceHandlers {
         },
       );
     }
-    const pdb = matching[0];
-    if (!pdb) return;
-    const status = (pdb.status ?? {}) as {
-      disruptionsAllowed?: number;
-      observedGeneration?: number;
-    };
-    if ((status.disruptionsAllowed ?? 0) <= 0) {
-      throw ApiError.tooManyRequests(
-        "Cannot evict pod as it would violate the pod's disruption budget.",
-        10,
-      );
+    const found = matching[0];
+    if (!found) return;
+    const name = found.metadata?.name ?? "";
+    const spec = (found.spec ?? {}) as { unhealthyPodEvictionPolicy?: string };
+    if (spec.unhealthyPodEvictionPolicy === "AlwaysAllow" && !isPodReady(pod)) return;
+    const key = this.#rest.key(pdbDef, { namespace: req.info.namespace, name });
+    const nowMs = this.#parts.clock.now();
+    try {
+      await guaranteedUpdate(this.#parts.storage, {
+        key,
+        maxAttempts: 5,
+        tryUpdate: (current) => {
+          if (current === null) throw new KeyNotFoundError(key);
+          const pdb = this.#rest.fromStored(pdbDef, current);
+          const next = takeDisruption(pdb, { pod: req.info.name, nowMs });
+          return options.dryRun ? null : this.#rest.toStored(pdbDef, next);
+        },
+      });
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      if (err instanceof KeyNotFoundError) return; // the budget went away meanwhile
+      if (err instanceof ConflictError) {
+        throw ApiError.timeout(
+          `couldn't update PodDisruptionBudget ${JSON.stringify(name)} due to conflicts`,
+          10,
+        );
+      }
+      throw err;
     }
   }
 
@@ -344,7 +492,9 @@ export class SubresourceHandlers {
       isJsonObject(body) && isJsonObject(body.spec) && Array.isArray(body.spec.finalizers)
         ? body.spec.finalizers.filter((f): f is string => typeof f === "string")
         : [];
+    const dryRun = dryRunOf(req.query, "UpdateOptions");
     let removed = false;
+    let dryRunResult: KubeObject | undefined;
     const out = await this.#rest.mutateStored(req, (ns) => {
       const next = structuredClone(ns);
       next.spec = { ...(next.spec as Record<string, unknown> ?? {}), finalizers };
@@ -355,8 +505,13 @@ export class SubresourceHandlers {
       ) {
         removed = true;
       }
+      if (dryRun) {
+        dryRunResult = next;
+        return null;
+      }
       return next;
     });
+    if (dryRunResult) return this.#render(req, dryRunResult);
     if (removed) {
       await this.#rest.deleteOne(req, req.info.name, {});
     }

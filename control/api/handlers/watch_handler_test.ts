@@ -1,5 +1,15 @@
 import assert from "node:assert/strict";
+import { MemoryStorage } from "../../storage/memory.ts";
+import { FakeClock } from "../../util/clock.ts";
+import { RecordingLogger } from "../../util/logger.ts";
 import { createTestApp } from "../_test_app.ts";
+import { describeEvents, WatchReader } from "../_test_watch.ts";
+import { AdmissionChain } from "../admission/admission.ts";
+import { createApiApp } from "../app.ts";
+import { BUILTIN_RESOURCES } from "../registry/builtin_resources.ts";
+import { ResourceRegistry } from "../registry/resource_registry.ts";
+import { WatchCaches } from "../store/watch_caches.ts";
+import { OpenApiHandler } from "./openapi_handler.ts";
 import { isStreamedResponse } from "./render.ts";
 
 const CONFIGMAPS = "/api/v1/namespaces/default/configmaps";
@@ -44,4 +54,311 @@ Deno.test("RestHandler.get() answers a plain, not streamed, response", async () 
   assert.equal(res.status, 200);
   assert.ok(!isStreamedResponse(res));
   assert.equal((await res.json()).metadata.name, "default");
+});
+
+// --- resourceVersion, selectors, formats -------------------------------------------------------
+
+const MERGE = "application/merge-patch+json";
+
+function labeled(name: string, labels: Record<string, string>) {
+  return { apiVersion: "v1", kind: "ConfigMap", metadata: { name, labels }, data: { k: "v" } };
+}
+
+Deno.test("WatchHandler.watch() without a resourceVersion sends the current state, then changes", async (t) => {
+  for (const rv of ["", "&resourceVersion=0"]) {
+    await t.step(rv || "unset", async () => {
+      await using app = await createTestApp();
+      await app.json("POST", CONFIGMAPS, { body: configMap("a") });
+      await app.json("POST", CONFIGMAPS, { body: configMap("b") });
+      const res = await app.request(`${CONFIGMAPS}?watch=true${rv}`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get("cache-control"), "no-cache, private");
+      await using events = new WatchReader(res);
+      const initial = await events.take(2);
+      assert.deepEqual(initial.map((e) => [e.type, e.object.metadata.name]), [["ADDED", "a"], [
+        "ADDED",
+        "b",
+      ]]);
+      // Every event names its kind, and each is exactly one line of JSON.
+      assert.equal(initial[0]!.object.kind, "ConfigMap");
+      assert.equal(initial[0]!.object.apiVersion, "v1");
+      await app.json("DELETE", `${CONFIGMAPS}/a`);
+      const deleted = await events.next();
+      assert.equal(deleted?.type, "DELETED");
+      assert.equal(deleted?.object.metadata.name, "a");
+      assert.equal(
+        deleted?.object.metadata.resourceVersion,
+        String(await app.storage.currentRevision()),
+      );
+      assert.ok(events.lines.every((l) => !l.includes("\n") && JSON.parse(l).type));
+    });
+  }
+});
+
+Deno.test("WatchHandler.watch() from an exact resourceVersion sends only later changes", async () => {
+  await using t = await createTestApp();
+  await t.json("POST", CONFIGMAPS, { body: configMap("a") });
+  const rv = await t.storage.currentRevision();
+  await t.json("POST", CONFIGMAPS, { body: configMap("b") });
+  await t.json("PATCH", `${CONFIGMAPS}/a`, { body: { data: { k: "2" } }, contentType: MERGE });
+  // The first watch of the kind: history before the cache started comes from storage.
+  await using events = new WatchReader(
+    await t.request(`${CONFIGMAPS}?watch=1&resourceVersion=${rv}`),
+  );
+  assert.deepEqual(describeEvents(await events.take(2)), [
+    `ADDED b@${rv + 1}`,
+    `MODIFIED a@${rv + 2}`,
+  ]);
+  await t.json("DELETE", `${CONFIGMAPS}/b`);
+  assert.deepEqual(describeEvents([(await events.next())!]), [`DELETED b@${rv + 3}`]);
+  // A second watch from the same revision is served by the watch cache the same way.
+  await using cached = new WatchReader(
+    await t.request(`${CONFIGMAPS}?watch=1&resourceVersion=${rv + 1}`),
+  );
+  assert.deepEqual(describeEvents(await cached.take(2)), [
+    `MODIFIED a@${rv + 2}`,
+    `DELETED b@${rv + 3}`,
+  ]);
+});
+
+Deno.test("WatchHandler.watch() from a compacted resourceVersion sends a 410 ERROR event", async () => {
+  await using t = await createTestApp();
+  await t.json("POST", CONFIGMAPS, { body: configMap("a") });
+  await t.json("POST", CONFIGMAPS, { body: configMap("b") });
+  const current = await t.storage.currentRevision();
+  await t.storage.compact(current);
+  const res = await t.request(`${CONFIGMAPS}?watch=true&resourceVersion=2`);
+  assert.equal(res.status, 200, "the error comes as an event, as kube-apiserver sends it");
+  await using events = new WatchReader(res);
+  const error = await events.next();
+  assert.deepEqual(error, {
+    type: "ERROR",
+    object: {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: `too old resource version: 2 (${current})`,
+      reason: "Expired",
+      code: 410,
+    },
+  });
+  assert.equal(await events.next(), null, "then the stream ends");
+});
+
+Deno.test("WatchHandler.watch() answers 400 for a malformed resourceVersion or selector", async () => {
+  await using t = await createTestApp();
+  const rv = await t.json("GET", `${CONFIGMAPS}?watch=true&resourceVersion=x`);
+  assert.equal(rv.status, 400);
+  assert.equal(rv.body.message, 'resourceVersion: Invalid value: "x": must be an integer');
+  const sel = await t.json("GET", `${CONFIGMAPS}?watch=true&labelSelector=a%3Db,`);
+  assert.equal(sel.status, 400);
+  assert.equal(sel.body.message, "found '', expected: identifier after ','");
+});
+
+Deno.test("WatchHandler.watch() filters with selector transitions, as kube-apiserver's cacher", async () => {
+  await using t = await createTestApp();
+  await t.json("POST", CONFIGMAPS, { body: labeled("a", { app: "web" }) });
+  await using events = new WatchReader(
+    await t.request(`${CONFIGMAPS}?watch=true&labelSelector=app%3Dweb`),
+  );
+  assert.deepEqual((await events.take(1)).map((e) => e.type), ["ADDED"]);
+  // Leaving the selection: DELETED, with the object as it was and the change's resourceVersion.
+  await t.json("PATCH", `${CONFIGMAPS}/a`, {
+    body: { metadata: { labels: { app: "db" } } },
+    contentType: MERGE,
+  });
+  const left = await events.next();
+  assert.equal(left?.type, "DELETED");
+  assert.deepEqual(left?.object.metadata.labels, { app: "web" });
+  assert.equal(left?.object.metadata.resourceVersion, String(await t.storage.currentRevision()));
+  // Changes outside the selection are not sent.
+  await t.json("POST", CONFIGMAPS, { body: labeled("other", { app: "db" }) });
+  // Entering it again: ADDED.
+  await t.json("PATCH", `${CONFIGMAPS}/a`, {
+    body: { metadata: { labels: { app: "web" } } },
+    contentType: MERGE,
+  });
+  const entered = await events.next();
+  assert.equal(entered?.type, "ADDED");
+  assert.deepEqual(entered?.object.metadata.labels, { app: "web" });
+  await t.json("PATCH", `${CONFIGMAPS}/a`, { body: { data: { k: "2" } }, contentType: MERGE });
+  assert.equal((await events.next())?.type, "MODIFIED");
+});
+
+Deno.test("WatchHandler.watch() of a storage-replayed history also sends transitions", async () => {
+  await using t = await createTestApp();
+  await t.json("POST", CONFIGMAPS, { body: labeled("a", { app: "web" }) });
+  const rv = await t.storage.currentRevision();
+  await t.json("PATCH", `${CONFIGMAPS}/a`, {
+    body: { metadata: { labels: { app: "db" } } },
+    contentType: MERGE,
+  });
+  await using events = new WatchReader(
+    await t.request(`${CONFIGMAPS}?watch=true&labelSelector=app%3Dweb&resourceVersion=${rv}`),
+  );
+  const left = await events.next();
+  assert.equal(left?.type, "DELETED");
+  assert.deepEqual(left?.object.metadata.labels, { app: "web" });
+  assert.equal(left?.object.metadata.resourceVersion, String(rv + 1));
+});
+
+Deno.test("WatchHandler.watch() by metadata.name follows one object (kubectl get NAME -w)", async () => {
+  await using t = await createTestApp();
+  await t.json("POST", CONFIGMAPS, { body: configMap("a") });
+  await t.json("POST", CONFIGMAPS, { body: configMap("b") });
+  await using events = new WatchReader(
+    await t.request(`${CONFIGMAPS}?fieldSelector=metadata.name%3Da&resourceVersion=0&watch=true`),
+  );
+  assert.deepEqual((await events.take(1)).map((e) => [e.type, e.object.metadata.name]), [[
+    "ADDED",
+    "a",
+  ]]);
+  await t.json("DELETE", `${CONFIGMAPS}/b`);
+  await t.json("DELETE", `${CONFIGMAPS}/a`);
+  assert.deepEqual((await events.take(1)).map((e) => [e.type, e.object.metadata.name]), [[
+    "DELETED",
+    "a",
+  ]]);
+});
+
+Deno.test("WatchHandler.watch() of one namespace ignores the others; all namespaces see every one", async () => {
+  await using t = await createTestApp();
+  await using one = new WatchReader(
+    await t.request(
+      `${CONFIGMAPS}?watch=true&resourceVersion=${await t.storage.currentRevision()}`,
+    ),
+  );
+  await using all = new WatchReader(
+    await t.request(
+      `/api/v1/configmaps?watch=true&resourceVersion=${await t.storage.currentRevision()}`,
+    ),
+  );
+  await t.json("POST", "/api/v1/namespaces/kube-public/configmaps", {
+    body: configMap("elsewhere"),
+  });
+  await t.json("POST", CONFIGMAPS, { body: configMap("here") });
+  assert.deepEqual((await one.take(1)).map((e) => e.object.metadata.name), ["here"]);
+  assert.deepEqual((await all.take(2)).map((e) => e.object.metadata.name), ["elsewhere", "here"]);
+});
+
+Deno.test("WatchHandler.watch() with kubectl's Table Accept sends column headers once", async () => {
+  await using t = await createTestApp();
+  await t.json("POST", CONFIGMAPS, { body: configMap("a") });
+  const res = await t.request(`${CONFIGMAPS}?watch=true`, {
+    headers: {
+      accept:
+        "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json",
+    },
+  });
+  await using events = new WatchReader(res);
+  const first = (await events.next())!;
+  assert.equal(first.type, "ADDED");
+  assert.equal(first.object.kind, "Table");
+  assert.equal(first.object.apiVersion, "meta.k8s.io/v1");
+  assert.deepEqual(first.object.columnDefinitions.map((c: { name: string }) => c.name), [
+    "Name",
+    "Data",
+    "Age",
+  ]);
+  assert.equal(first.object.rows.length, 1);
+  assert.equal(first.object.rows[0].object.kind, "PartialObjectMetadata");
+  await t.json("POST", CONFIGMAPS, { body: configMap("b") });
+  const second = (await events.next())!;
+  assert.equal(second.object.kind, "Table");
+  assert.equal(second.object.columnDefinitions, null, "later events carry no headers");
+  assert.equal(second.object.rows[0].cells[0], "b");
+});
+
+Deno.test("WatchHandler.watch() with sendInitialEvents ends the initial state with a bookmark", async () => {
+  await using t = await createTestApp();
+  await t.json("POST", CONFIGMAPS, { body: configMap("a") });
+  const res = await t.request(
+    `${CONFIGMAPS}?watch=1&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersion=&resourceVersionMatch=NotOlderThan`,
+  );
+  await using events = new WatchReader(res);
+  const [added, bookmark] = await events.take(2);
+  assert.equal(added!.type, "ADDED");
+  assert.deepEqual(bookmark, {
+    type: "BOOKMARK",
+    object: {
+      kind: "ConfigMap",
+      apiVersion: "v1",
+      metadata: {
+        resourceVersion: String(await t.storage.currentRevision()),
+        annotations: { "k8s.io/initial-events-end": "true" },
+      },
+    },
+  });
+  const refused = await t.json(
+    "GET",
+    `${CONFIGMAPS}?watch=1&sendInitialEvents=true&allowWatchBookmarks=true`,
+  );
+  assert.equal(refused.status, 422);
+  assert.equal(
+    refused.body.message,
+    'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan',
+  );
+});
+
+/** The real app over memory storage on a fake clock (watch timeouts), without bootstrap. */
+function appOnFakeClock(clock: FakeClock) {
+  const storage = new MemoryStorage();
+  const logger = new RecordingLogger();
+  const stop = new AbortController();
+  const caches = new WatchCaches({ storage, logger, signal: stop.signal });
+  const registry = new ResourceRegistry(BUILTIN_RESOURCES);
+  const app = createApiApp({
+    storage,
+    registry: () => registry,
+    caches,
+    admission: new AdmissionChain([]),
+    clock,
+    logger,
+    signal: stop.signal,
+    authenticator: {
+      authenticate: () => Promise.resolve({ username: "admin", groups: ["system:masters"] }),
+    },
+    version: { major: "1", minor: "33", gitVersion: "v1.33.0" },
+    serverAddress: () => "192.0.2.10:6443",
+    openapi: new OpenApiHandler({ registry: () => registry, gitVersion: "v1.33.0" }),
+    ready: () => true,
+  });
+  return {
+    app,
+    async [Symbol.asyncDispose]() {
+      stop.abort();
+      caches.stop();
+      await storage.close();
+    },
+  };
+}
+
+Deno.test("WatchHandler.watch() ends at timeoutSeconds; 0 or none lets the server pick 30-60 min", async (t) => {
+  const nodes = "/api/v1/nodes?watch=true";
+  for (
+    const [query, endsAfterMs, stillOpenAtMs] of [
+      ["&timeoutSeconds=5", 5_000, 4_999],
+      ["&timeoutSeconds=0", 3_600_000, 1_799_999],
+      ["", 3_600_000, 1_799_999],
+    ] as const
+  ) {
+    await t.step(query || "none", async () => {
+      const clock = new FakeClock(Date.parse("2025-01-01T00:00:00Z"));
+      await using s = await appOnFakeClock(clock);
+      await using events = new WatchReader(await s.app.request(`${nodes}${query}`));
+      clock.advance(stillOpenAtMs);
+      // Still open: a change arrives.
+      const node = { apiVersion: "v1", kind: "Node", metadata: { name: "n1" } };
+      const created = await s.app.request("/api/v1/nodes", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(node),
+      });
+      assert.equal(created.status, 201);
+      assert.equal((await events.next())?.type, "ADDED");
+      clock.advance(endsAfterMs - stillOpenAtMs);
+      assert.equal(await events.next(), null);
+    });
+  }
 });

@@ -109,6 +109,9 @@ Deno.test("verifyClientCertificate() accepts the CA's client certificates", asyn
     commonName: "system:admin",
     organizations: ["system:masters"],
   });
+  // One attribute per RDN, as Go and OpenSSL write subjects (not one multi-valued RDN).
+  const { X509Certificate } = await import("node:crypto");
+  assert.equal(new X509Certificate(admin.der).subject, "O=system:masters\nCN=system:admin");
   // After a round trip through PEM.
   const loaded = await loadKeyPairCertificate(admin.certPem, admin.keyPem);
   assert.deepEqual(loaded.der, admin.der);

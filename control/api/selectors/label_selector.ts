@@ -116,166 +116,234 @@ export class SelectorParseError extends SyntaxError {
   }
 }
 
-function checkKey(key: string): void {
-  const errs = isQualifiedName(key);
-  if (errs.length > 0) {
-    throw new SelectorParseError(
-      `unable to parse requirement: key: Invalid value: "${key}": ${errs.join("; ")}`,
-    );
-  }
+/** Requirements in key order, as upstream's parser and `LabelSelectorAsSelector` sort them. */
+function byKey(reqs: LabelRequirement[]): LabelRequirement[] {
+  return reqs.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-function checkValue(key: string, value: string): void {
-  const errs = isValidLabelValue(value);
-  if (errs.length > 0) {
-    throw new SelectorParseError(
-      `unable to parse requirement: values[0][${key}]: Invalid value: "${value}": ${
-        errs.join("; ")
-      }`,
-    );
-  }
+type TokenKind =
+  | "end"
+  | "id"
+  | "in"
+  | "notin"
+  | "!"
+  | "="
+  | "=="
+  | "!="
+  | ">"
+  | "<"
+  | "("
+  | ")"
+  | ",";
+
+interface Token {
+  readonly kind: TokenKind;
+  /** The text as written (`""` at the end), which error messages quote. */
+  readonly text: string;
 }
 
-type Token =
-  | { kind: "id"; text: string }
-  | { kind: "op"; text: string }
-  | { kind: "("; text: string }
-  | { kind: ")"; text: string }
-  | { kind: ","; text: string }
-  | { kind: "end"; text: string };
-
+/** Characters that end an identifier and start an operator. */
 const SPECIAL = new Set(["=", "!", "(", ")", ",", ">", "<"]);
+const SYMBOLS = new Set<string>(["=", "==", "!", "!=", ">", "<", "(", ")", ","]);
 
+function isSpace(c: string): boolean {
+  return c === " " || c === "\t" || c === "\r" || c === "\n";
+}
+
+/** Splits a selector into tokens, as apimachinery's lexer: the longest operator wins. */
 function tokenize(input: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
-  while (i < input.length) {
+  for (;;) {
+    while (i < input.length && isSpace(input[i]!)) i++;
+    if (i >= input.length) break;
     const c = input[i]!;
-    if (c === " " || c === "\t") {
-      i++;
-    } else if (c === "(" || c === ")" || c === ",") {
-      tokens.push({ kind: c, text: c });
-      i++;
-    } else if (c === "=" || c === "!" || c === ">" || c === "<") {
-      let op = c;
-      if ((c === "=" || c === "!") && input[i + 1] === "=") op += "=";
-      tokens.push({ kind: "op", text: op });
-      i += op.length;
-    } else {
-      let j = i;
-      while (j < input.length && !SPECIAL.has(input[j]!) && input[j] !== " " && input[j] !== "\t") {
-        j++;
-      }
-      tokens.push({ kind: "id", text: input.slice(i, j) });
-      i = j;
+    if (SPECIAL.has(c)) {
+      const two = input.slice(i, i + 2);
+      const text = SYMBOLS.has(two) ? two : c;
+      tokens.push({ kind: text as TokenKind, text });
+      i += text.length;
+      continue;
     }
+    let j = i;
+    while (j < input.length && !SPECIAL.has(input[j]!) && !isSpace(input[j]!)) j++;
+    const text = input.slice(i, j);
+    tokens.push({ kind: text === "in" || text === "notin" ? text : "id", text });
+    i = j;
   }
   tokens.push({ kind: "end", text: "" });
   return tokens;
 }
 
-function describe(t: Token): string {
-  return t.kind === "end" ? "end of string" : `'${t.text}'`;
+/** Go's `strconv.ParseInt(s, 10, 64)` succeeds. */
+function isInt64(s: string): boolean {
+  if (!/^[+-]?\d+$/.test(s)) return false;
+  const n = BigInt(s);
+  return n >= -(2n ** 63n) && n < 2n ** 63n;
+}
+
+/** Checks a parsed requirement as upstream's `NewRequirement` does (values in sorted order). */
+function requirement(key: string, operator: LabelOperator, values: string[]): LabelRequirement {
+  const sorted = [...new Set(values)].sort();
+  const errs: string[] = [];
+  if (operator === "gt" || operator === "lt") {
+    sorted.forEach((v, i) => {
+      if (!isInt64(v)) {
+        errs.push(
+          `values[${i}]: Invalid value: ${
+            JSON.stringify(v)
+          }: for 'Gt', 'Lt' operators, the value must be an integer`,
+        );
+      }
+    });
+  }
+  sorted.forEach((v, i) => {
+    const bad = isValidLabelValue(v);
+    if (bad.length > 0) {
+      errs.push(`values[${i}][${key}]: Invalid value: ${JSON.stringify(v)}: ${bad.join("; ")}`);
+    }
+  });
+  const unique = [...new Set(errs)];
+  if (unique.length === 1) throw new Error(unique[0]);
+  if (unique.length > 1) throw new Error(`[${unique.join(", ")}]`);
+  return { key, operator, values: operator === "in" || operator === "notin" ? sorted : values };
+}
+
+/** The recursive-descent parser of apimachinery's `labels.Parse`, with its error texts. */
+class Parser {
+  readonly #tokens: Token[];
+  #pos = 0;
+
+  constructor(input: string) {
+    this.#tokens = tokenize(input);
+  }
+
+  /** The next token; in a value position `in` and `notin` are plain identifiers. */
+  #peek(values: boolean): Token {
+    return Parser.#asValue(this.#tokens[this.#pos]!, values);
+  }
+
+  #next(values: boolean): Token {
+    const t = this.#tokens[this.#pos]!;
+    if (t.kind !== "end") this.#pos++;
+    return Parser.#asValue(t, values);
+  }
+
+  static #asValue(t: Token, values: boolean): Token {
+    return values && (t.kind === "in" || t.kind === "notin") ? { kind: "id", text: t.text } : t;
+  }
+
+  parse(): LabelRequirement[] {
+    const reqs: LabelRequirement[] = [];
+    for (;;) {
+      const t = this.#peek(true);
+      if (t.kind === "end") return reqs;
+      if (t.kind !== "id" && t.kind !== "!") {
+        throw new SelectorParseError(
+          `found '${t.text}', expected: !, identifier, or 'end of string'`,
+        );
+      }
+      try {
+        reqs.push(this.#requirement());
+      } catch (err) {
+        throw new SelectorParseError(`unable to parse requirement: ${(err as Error).message}`);
+      }
+      const sep = this.#next(true);
+      if (sep.kind === "end") return reqs;
+      if (sep.kind !== ",") {
+        throw new SelectorParseError(`found '${sep.text}', expected: ',' or 'end of string'`);
+      }
+      const after = this.#peek(true);
+      if (after.kind !== "id" && after.kind !== "!") {
+        throw new SelectorParseError(`found '${after.text}', expected: identifier after ','`);
+      }
+    }
+  }
+
+  #requirement(): LabelRequirement {
+    let t = this.#next(true);
+    const negated = t.kind === "!";
+    if (negated) t = this.#next(true);
+    if (t.kind !== "id") throw new Error(`found '${t.text}', expected: identifier`);
+    const key = t.text;
+    const keyErrors = isQualifiedName(key);
+    if (keyErrors.length > 0) {
+      // Upstream validates the key with no field path, which prints as "<nil>".
+      throw new Error(`<nil>: Invalid value: ${JSON.stringify(key)}: ${keyErrors.join("; ")}`);
+    }
+    const after = this.#peek(true);
+    if (negated) return requirement(key, "!", []);
+    if (after.kind === "end" || after.kind === ",") return requirement(key, "exists", []);
+    const op = this.#next(false);
+    switch (op.kind) {
+      case "in":
+      case "notin":
+        return requirement(key, op.kind, this.#values());
+      case "=":
+      case "==":
+        return requirement(key, "=", [this.#exactValue()]);
+      case "!=":
+        return requirement(key, "!=", [this.#exactValue()]);
+      case ">":
+        return requirement(key, "gt", [this.#exactValue()]);
+      case "<":
+        return requirement(key, "lt", [this.#exactValue()]);
+      default:
+        throw new Error(`found '${op.text}', expected: in, notin, =, ==, !=, gt, lt`);
+    }
+  }
+
+  /** `( a, b, … )`; empty entries are the empty value. */
+  #values(): string[] {
+    const open = this.#next(true);
+    if (open.kind !== "(") throw new Error(`found '${open.text}' expected: '('`);
+    const first = this.#peek(true);
+    if (first.kind === ")") {
+      this.#next(true);
+      return [""];
+    }
+    if (first.kind !== "id" && first.kind !== ",") {
+      throw new Error(`found '${first.text}', expected: ',', ')' or identifier`);
+    }
+    const values: string[] = [];
+    for (;;) {
+      const t = this.#next(true);
+      if (t.kind === "id") {
+        values.push(t.text);
+        const after = this.#peek(true);
+        if (after.kind === ")") break;
+        if (after.kind !== ",") throw new Error(`found '${after.text}', expected: ',' or ')'`);
+      } else if (t.kind === ",") {
+        if (values.length === 0) values.push("");
+        const after = this.#peek(true);
+        if (after.kind === ")" || after.kind === ",") values.push("");
+        if (after.kind === ")") break;
+      } else {
+        throw new Error(`found '${t.text}', expected: ',', or identifier`);
+      }
+    }
+    this.#next(true); // the ")"
+    return values;
+  }
+
+  /** The value after `=`, `==`, `!=`, `>` or `<`; nothing is the empty value. */
+  #exactValue(): string {
+    const t = this.#peek(true);
+    if (t.kind === "end" || t.kind === ",") return "";
+    this.#next(true);
+    if (t.kind === "id") return t.text;
+    throw new Error(`found '${t.text}', expected: identifier`);
+  }
 }
 
 /**
- * Parses the string form of a label selector, as `?labelSelector=` carries it. Throws
- * {@linkcode SelectorParseError} with a message naming what was expected.
+ * Parses the string form of a label selector, as `?labelSelector=` carries it, with
+ * apimachinery's grammar and error messages (`found '', expected: identifier after ','`).
+ * Throws {@linkcode SelectorParseError}.
  */
 export function parseLabelSelector(input: string): LabelMatcher {
-  if (input.trim() === "") return EVERYTHING;
-  const tokens = tokenize(input);
-  let pos = 0;
-  const next = () => tokens[pos++]!;
-  const peek = () => tokens[pos]!;
-  const reqs: LabelRequirement[] = [];
-  for (;;) {
-    let t = next();
-    if (t.kind === "op" && t.text === "!") {
-      const key = next();
-      if (key.kind !== "id") {
-        throw new SelectorParseError(`found ${describe(key)}, expected: identifier`);
-      }
-      checkKey(key.text);
-      reqs.push({ key: key.text, operator: "!", values: [] });
-    } else if (t.kind === "id") {
-      const key = t.text;
-      checkKey(key);
-      const after = peek();
-      if (after.kind === "," || after.kind === "end") {
-        reqs.push({ key, operator: "exists", values: [] });
-      } else if (after.kind === "op") {
-        next();
-        const op = after.text === "==" || after.text === "="
-          ? "="
-          : after.text === "!="
-          ? "!="
-          : after.text === ">"
-          ? "gt"
-          : after.text === "<"
-          ? "lt"
-          : null;
-        if (op === null) {
-          throw new SelectorParseError(
-            `found ${describe(after)}, expected: '=', '!=', '==', 'in', notin'`,
-          );
-        }
-        const v = peek();
-        let value = "";
-        if (v.kind === "id") {
-          value = next().text;
-        } else if (op === "gt" || op === "lt" || (v.kind !== "," && v.kind !== "end")) {
-          throw new SelectorParseError(`found ${describe(v)}, expected: identifier`);
-        }
-        if (op === "gt" || op === "lt") {
-          if (!/^-?\d+$/.test(value)) {
-            throw new SelectorParseError(
-              `unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer`,
-            );
-          }
-        } else {
-          checkValue(key, value);
-        }
-        reqs.push({ key, operator: op, values: [value] });
-      } else if (after.kind === "id" && (after.text === "in" || after.text === "notin")) {
-        next();
-        const open = next();
-        if (open.kind !== "(") {
-          throw new SelectorParseError(`found ${describe(open)}, expected: '('`);
-        }
-        const values: string[] = [];
-        for (;;) {
-          const v = next();
-          if (v.kind === "id") {
-            checkValue(key, v.text);
-            values.push(v.text);
-            t = next();
-          } else {
-            // An empty value: `in (a,)` or `in ()`.
-            values.push("");
-            t = v;
-          }
-          if (t.kind === ")") break;
-          if (t.kind !== ",") {
-            throw new SelectorParseError(`found ${describe(t)}, expected: ',' or ')'`);
-          }
-        }
-        reqs.push({ key, operator: after.text, values });
-      } else {
-        throw new SelectorParseError(
-          `found ${describe(after)}, expected: in, notin, =, ==, !=, gt, lt`,
-        );
-      }
-    } else {
-      throw new SelectorParseError(`found ${describe(t)}, expected: !, identifier`);
-    }
-    const sep = next();
-    if (sep.kind === "end") break;
-    if (sep.kind !== ",") {
-      throw new SelectorParseError(`found ${describe(sep)}, expected: ',' or 'end of string'`);
-    }
-  }
-  return new LabelMatcher(reqs);
+  const reqs = new Parser(input).parse();
+  return reqs.length === 0 ? EVERYTHING : new LabelMatcher(byKey(reqs));
 }
 
 /** The `metav1.LabelSelector` form. */
@@ -319,5 +387,5 @@ export function fromLabelSelectorObject(
         throw new SelectorParseError(`"${expr.operator}" is not a valid label selector operator`);
     }
   }
-  return new LabelMatcher(reqs);
+  return new LabelMatcher(byKey(reqs));
 }

@@ -76,3 +76,79 @@ Deno.test("fromLabelSelectorObject() follows LabelSelectorAsSelector", () => {
     SelectorParseError,
   );
 });
+
+Deno.test("parseLabelSelector() reports errors with apimachinery's messages", async (t) => {
+  const KEY_RULE =
+    "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+  const VALUE_RULE =
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+  const cases: [string, string][] = [
+    ["a=b,", "found '', expected: identifier after ','"],
+    [",", "found ',', expected: !, identifier, or 'end of string'"],
+    ["=x", "found '=', expected: !, identifier, or 'end of string'"],
+    ["a=b=c", "found '=', expected: ',' or 'end of string'"],
+    ["a=b c", "found 'c', expected: ',' or 'end of string'"],
+    ["!a=b", "found '=', expected: ',' or 'end of string'"],
+    ["a b", "unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt"],
+    ["a!", "unable to parse requirement: found '!', expected: in, notin, =, ==, !=, gt, lt"],
+    ["!", "unable to parse requirement: found '', expected: identifier"],
+    ["a==!", "unable to parse requirement: found '!', expected: identifier"],
+    ["a in b", "unable to parse requirement: found 'b' expected: '('"],
+    ["a in (b", "unable to parse requirement: found '', expected: ',' or ')'"],
+    ["a in (b c)", "unable to parse requirement: found 'c', expected: ',' or ')'"],
+    ["a in (=", "unable to parse requirement: found '=', expected: ',', ')' or identifier"],
+    ["a in (b,=)", "unable to parse requirement: found '=', expected: ',', or identifier"],
+    ["-a", `unable to parse requirement: <nil>: Invalid value: "-a": ${KEY_RULE}`],
+    ["app=-x", `unable to parse requirement: values[0][app]: Invalid value: "-x": ${VALUE_RULE}`],
+    // Values are checked in sorted order.
+    [
+      "app in (b, -x)",
+      `unable to parse requirement: values[0][app]: Invalid value: "-x": ${VALUE_RULE}`,
+    ],
+    [
+      "app in (a, z-)",
+      `unable to parse requirement: values[1][app]: Invalid value: "z-": ${VALUE_RULE}`,
+    ],
+    [
+      "n>x",
+      `unable to parse requirement: values[0]: Invalid value: "x": for 'Gt', 'Lt' operators, the value must be an integer`,
+    ],
+  ];
+  for (const [input, message] of cases) {
+    await t.step(input, () => {
+      assert.throws(() => parseLabelSelector(input), { name: "SelectorParseError", message });
+    });
+  }
+});
+
+Deno.test("parseLabelSelector() accepts what apimachinery's grammar accepts", async (t) => {
+  const cases: [string, string][] = [
+    ["", ""],
+    ["  ", ""],
+    ["x in (foo,,baz),y,z notin ()", "x in (,baz,foo),y,z notin ()"],
+    ["a in (,)", "a in ()"],
+    ["a in (c, b, b)", "a in (b,c)"],
+    // `in` and `notin` are plain identifiers where a key or value is expected.
+    ["in in (in)", "in in (in)"],
+    ["notin=x", "notin=x"],
+    ["a=", "a="],
+    ["a!=,b", "a!=,b"],
+    ["a\t==\nb", "a=b"],
+    // Requirements come out sorted by key.
+    ["z=1,a=2,!m", "a=2,!m,z=1"],
+    ["n>5,n<10", "n>5,n<10"],
+  ];
+  for (const [input, canonical] of cases) {
+    await t.step(JSON.stringify(input), () => {
+      assert.equal(parseLabelSelector(input).toString(), canonical);
+    });
+  }
+});
+
+Deno.test("fromLabelSelectorObject() sorts requirements by key, as LabelSelectorAsSelector", () => {
+  const sel = fromLabelSelectorObject({
+    matchLabels: { tier: "web", app: "shop" },
+    matchExpressions: [{ key: "env", operator: "In", values: ["prod", "dev"] }],
+  })!;
+  assert.equal(sel.toString(), "app=shop,env in (dev,prod),tier=web");
+});

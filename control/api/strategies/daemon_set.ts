@@ -154,6 +154,13 @@ export const daemonSetStrategy: Strategy = {
     defaultDaemonSet(obj as Pick<DaemonSet, "spec">);
   },
   prepareForCreate(obj: KubeObject): void {
+    // The zero DaemonSetStatus: these four counts have no omitempty.
+    (obj as DaemonSet).status = {
+      currentNumberScheduled: 0,
+      numberMisscheduled: 0,
+      desiredNumberScheduled: 0,
+      numberReady: 0,
+    };
     setTemplateGeneration(obj, Math.max(1, templateGeneration(obj)));
   },
   prepareForUpdate(obj: KubeObject, old: KubeObject): void {

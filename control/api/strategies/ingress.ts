@@ -209,6 +209,10 @@ export function validateIngressStatus(ingress: Ingress): FieldError[] {
 /** The Ingress strategy. */
 export const ingressStrategy: Strategy = {
   nameRule: "subdomain",
+  prepareForCreate(obj: KubeObject): void {
+    // The zero IngressStatus: Go prints the (struct) load balancer status even when empty.
+    (obj as Ingress).status = { loadBalancer: {} };
+  },
   validate(obj: KubeObject): FieldError[] {
     return validateIngress(obj as Ingress);
   },

@@ -127,6 +127,15 @@ export function validatePodDisruptionBudgetStatus(pdb: PodDisruptionBudget): Fie
 
 /** The PodDisruptionBudget strategy. */
 export const podDisruptionBudgetStrategy: Strategy = {
+  prepareForCreate(obj: KubeObject): void {
+    // The zero PodDisruptionBudgetStatus: these four counts have no omitempty.
+    (obj as PodDisruptionBudget).status = {
+      disruptionsAllowed: 0,
+      currentHealthy: 0,
+      desiredHealthy: 0,
+      expectedPods: 0,
+    };
+  },
   validate(obj: KubeObject): FieldError[] {
     return validatePodDisruptionBudgetSpec(obj as Pick<PodDisruptionBudget, "spec">);
   },

@@ -61,6 +61,10 @@ export const replicaSetStrategy: Strategy = {
   default(obj: KubeObject): void {
     defaultReplicaSet(obj as Pick<ReplicaSet, "spec">);
   },
+  prepareForCreate(obj: KubeObject): void {
+    // The zero ReplicaSetStatus: `replicas` has no omitempty.
+    (obj as ReplicaSet).status = { replicas: 0 };
+  },
   validate(obj: KubeObject): FieldError[] {
     return validateReplicaSetSpec(obj as Pick<ReplicaSet, "spec">);
   },

@@ -208,6 +208,8 @@ export const statefulSetStrategy: Strategy = {
     defaultStatefulSet(obj as Pick<StatefulSet, "spec">);
   },
   prepareForCreate(obj: KubeObject): void {
+    // The zero StatefulSetStatus: `replicas` and `availableReplicas` have no omitempty.
+    (obj as StatefulSet).status = { replicas: 0, availableReplicas: 0 };
     dropMaxUnavailable(obj as StatefulSet);
   },
   prepareForUpdate(obj: KubeObject, old: KubeObject): void {

@@ -1,0 +1,263 @@
+import assert from "node:assert/strict";
+import { MemoryStorage } from "../storage/memory.ts";
+import { systemClock } from "../util/clock.ts";
+import { RecordingLogger } from "../util/logger.ts";
+import { createTestApp } from "./_test_app.ts";
+import { AdmissionChain } from "./admission/admission.ts";
+import { type ApiAppDeps, createApiApp, readBody } from "./app.ts";
+import type { Authenticator } from "./auth/authenticator.ts";
+import { ApiError } from "./errors.ts";
+import type { RequestUser } from "./handlers/context.ts";
+import { OpenApiHandler } from "./handlers/openapi_handler.ts";
+import { BUILTIN_RESOURCES } from "./registry/builtin_resources.ts";
+import { ResourceRegistry } from "./registry/resource_registry.ts";
+import { WatchCaches } from "./store/watch_caches.ts";
+
+const registry = new ResourceRegistry(BUILTIN_RESOURCES);
+
+/** An app that knows only the user a test gives it (null: anonymous). */
+function appWith(
+  options: { user?: RequestUser | null; authenticator?: Authenticator; ready?: () => boolean } = {},
+) {
+  const storage = new MemoryStorage();
+  const logger = new RecordingLogger();
+  const stop = new AbortController();
+  const caches = new WatchCaches({ storage, logger, signal: stop.signal });
+  const deps: ApiAppDeps = {
+    storage,
+    registry: () => registry,
+    caches,
+    admission: new AdmissionChain([]),
+    clock: systemClock,
+    logger,
+    signal: stop.signal,
+    authenticator: options.authenticator ?? {
+      authenticate: () => Promise.resolve(options.user === undefined ? null : options.user),
+    },
+    version: { major: "1", minor: "33", gitVersion: "v1.33.0", platform: "linux/arm64" },
+    serverAddress: () => "192.0.2.10:6443",
+    openapi: new OpenApiHandler({ registry: () => registry, gitVersion: "v1.33.0" }),
+    ready: options.ready ?? (() => true),
+  };
+  return {
+    app: createApiApp(deps),
+    logger,
+    async [Symbol.asyncDispose]() {
+      stop.abort();
+      caches.stop();
+      await storage.close();
+    },
+  };
+}
+
+Deno.test("readBody() reads a body up to the limit and answers 413 beyond it", async () => {
+  const small = new Request("https://x/", { method: "POST", body: "hello" });
+  assert.equal(new TextDecoder().decode(await readBody(small, 5)), "hello");
+  assert.deepEqual(await readBody(new Request("https://x/"), 5), new Uint8Array());
+  const big = new Request("https://x/", { method: "POST", body: "hello!" });
+  await assert.rejects(() => readBody(big, 5), (err) => {
+    assert.ok(err instanceof ApiError);
+    assert.equal(err.code, 413);
+    assert.equal(err.reason, "RequestEntityTooLarge");
+    assert.equal(err.message, "Request entity too large: limit is 5");
+    return true;
+  });
+  // A declared length over the limit is refused before reading.
+  const declared = new Request("https://x/", {
+    method: "POST",
+    body: "x",
+    headers: { "content-length": "100" },
+  });
+  await assert.rejects(() => readBody(declared, 5), { name: "ApiError" });
+  // A streamed body in several chunks is joined.
+  const chunks = new ReadableStream<Uint8Array>({
+    start(c) {
+      c.enqueue(new TextEncoder().encode("ab"));
+      c.enqueue(new TextEncoder().encode("cd"));
+      c.close();
+    },
+  });
+  const streamed = new Request("https://x/", { method: "POST", body: chunks });
+  assert.equal(new TextDecoder().decode(await readBody(streamed, 10)), "abcd");
+});
+
+Deno.test("createApiApp() serves health probes as text, readyz following readiness", async (t) => {
+  let ready = true;
+  await using s = await appWith({ user: null, ready: () => ready });
+  for (const path of ["/healthz", "/livez", "/readyz", "/healthz/ping", "/readyz/etcd"]) {
+    await t.step(path, async () => {
+      const res = await s.app.request(path);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get("content-type"), "text/plain; charset=utf-8");
+      assert.equal(await res.text(), "ok");
+    });
+  }
+  await t.step("verbose", async () => {
+    const res = await s.app.request("/readyz?verbose");
+    assert.equal(await res.text(), "[+]ping ok\n[+]storage ok\nreadyz check passed\n");
+  });
+  await t.step("not ready: 500", async () => {
+    ready = false;
+    const res = await s.app.request("/readyz");
+    assert.equal(res.status, 500);
+    assert.match(await res.text(), /^\[-\].* failed: reason withheld\n/);
+    assert.equal((await s.app.request("/livez")).status, 200, "liveness does not depend on it");
+    ready = true;
+  });
+});
+
+Deno.test("createApiApp() answers GET /version with the version document", async () => {
+  await using s = await appWith({ user: null });
+  const res = await s.app.request("/version");
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-type"), "application/json");
+  const text = await res.text();
+  assert.deepEqual(JSON.parse(text), {
+    major: "1",
+    minor: "33",
+    gitVersion: "v1.33.0",
+    platform: "linux/arm64",
+  });
+  assert.ok(text.startsWith('{\n  "major": "1",'), "indented, as kube-apiserver writes it");
+});
+
+Deno.test("createApiApp() answers 401 to anonymous requests outside the public paths", async () => {
+  await using s = await appWith({ user: null });
+  for (const path of ["/api", "/apis/apps/v1", "/api/v1/namespaces", "/openapi/v2"]) {
+    const res = await s.app.request(path);
+    assert.equal(res.status, 401, path);
+    assert.deepEqual(await res.json(), {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: "Unauthorized",
+      reason: "Unauthorized",
+      code: 401,
+    });
+  }
+});
+
+Deno.test("createApiApp() turns an unexpected failure into a 500 Status and logs it", async () => {
+  await using s = await appWith({
+    authenticator: { authenticate: () => Promise.reject(new Error("token store down")) },
+  });
+  const res = await s.app.request("/api/v1/namespaces");
+  assert.equal(res.status, 500);
+  const body = await res.json();
+  assert.equal(body.reason, "InternalError");
+  assert.equal(body.message, "Internal error occurred: token store down");
+  assert.deepEqual(body.details, { causes: [{ message: "token store down" }] });
+  assert.deepEqual(s.logger.messages("error"), ["Request failed"]);
+  assert.equal(s.logger.records[0]!.fields.path, "/api/v1/namespaces");
+});
+
+Deno.test("createApiApp() routes resource paths and answers 404 for what it does not serve", async (t) => {
+  await using app = await createTestApp();
+  const cases: [string, string, number, string][] = [
+    ["unknown path", "/foo", 404, "the server could not find the requested resource"],
+    [
+      "unknown resource",
+      "/api/v1/widgets",
+      404,
+      "the server could not find the requested resource",
+    ],
+    [
+      "unknown group",
+      "/apis/example.com/v1/widgets",
+      404,
+      "the server could not find the requested resource",
+    ],
+    // A namespaced kind named without its namespace, a cluster-scoped one with one.
+    [
+      "pod without namespace",
+      "/api/v1/pods/p",
+      404,
+      "the server could not find the requested resource",
+    ],
+    [
+      "node in a namespace",
+      "/api/v1/namespaces/default/nodes/n1",
+      404,
+      "the server could not find the requested resource",
+    ],
+    ["missing object", "/api/v1/namespaces/default/pods/p", 404, 'pods "p" not found'],
+    [
+      "missing group object",
+      "/apis/apps/v1/namespaces/default/deployments/web",
+      404,
+      'deployments.apps "web" not found',
+    ],
+  ];
+  for (const [name, path, code, message] of cases) {
+    await t.step(name, async () => {
+      const res = await app.json("GET", path);
+      assert.equal(res.status, code);
+      assert.equal(res.body.reason, "NotFound");
+      assert.equal(res.body.message, message);
+    });
+  }
+  await t.step("namespaces are reachable by their own name", async () => {
+    assert.equal((await app.json("GET", "/api/v1/namespaces/default")).status, 200);
+  });
+  await t.step("all-namespace lists of a namespaced kind", async () => {
+    const res = await app.json("GET", "/api/v1/services");
+    assert.equal(res.status, 200);
+    assert.equal(res.body.kind, "ServiceList");
+  });
+});
+
+Deno.test("createApiApp() answers 405 for verbs a resource does not serve", async (t) => {
+  await using app = await createTestApp();
+  const cases: [string, string, string][] = [
+    [
+      "GET",
+      "/api/v1/namespaces/default/bindings",
+      'list is not supported on resources of kind "bindings"',
+    ],
+    [
+      "DELETE",
+      "/api/v1/namespaces",
+      'deletecollection is not supported on resources of kind "namespaces"',
+    ],
+    [
+      "POST",
+      "/api/v1/namespaces/default/configmaps/x",
+      'create is not supported on resources of kind "configmaps"',
+    ],
+  ];
+  for (const [method, path, message] of cases) {
+    await t.step(`${method} ${path}`, async () => {
+      const res = await app.json(method, path, method === "POST" ? { body: {} } : {});
+      assert.equal(res.status, 405);
+      assert.equal(res.body.reason, "MethodNotAllowed");
+      assert.equal(res.body.message, message);
+    });
+  }
+});
+
+Deno.test("createApiApp() refuses a request body over 3 MiB with 413", async () => {
+  await using app = await createTestApp();
+  const res = await app.request("/api/v1/namespaces/default/configmaps", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ metadata: { name: "big" }, data: { k: "x".repeat(3 * 1024 * 1024) } }),
+  });
+  assert.equal(res.status, 413);
+  assert.deepEqual(await res.json(), {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message: "Request entity too large: limit is 3145728",
+    reason: "RequestEntityTooLarge",
+    code: 413,
+  });
+});
+
+Deno.test("createApiApp() serves OpenAPI v3's index to authenticated users", async () => {
+  await using app = await createTestApp();
+  const res = await app.json("GET", "/openapi/v3");
+  assert.equal(res.status, 200);
+  assert.ok((res.body.paths as Record<string, unknown>)["apis/apps/v1"]);
+});

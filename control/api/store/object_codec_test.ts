@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import type { KubeObject } from "../types/meta_v1.ts";
+import { decodeStored, encodeForStorage, storedToJson } from "./object_codec.ts";
+
+function text(b: Uint8Array): string {
+  return new TextDecoder().decode(b);
+}
+
+Deno.test("encodeForStorage() writes apiVersion, kind, metadata first and no resourceVersion", () => {
+  const bytes = encodeForStorage({
+    data: { k: "v" },
+    metadata: { resourceVersion: "41", name: "a", namespace: "default" },
+    kind: "ConfigMap",
+    apiVersion: "v1",
+  });
+  assert.equal(
+    text(bytes),
+    '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default"},"data":{"k":"v"}}',
+  );
+});
+
+Deno.test("decodeStored() sets the resourceVersion to the revision of the write", () => {
+  const bytes = encodeForStorage({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a" } });
+  assert.deepEqual(decodeStored(bytes, 12), {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "a", resourceVersion: "12" },
+  });
+  // Bytes without metadata still get one.
+  const bare = new TextEncoder().encode('{"apiVersion":"v1","kind":"Status"}');
+  assert.equal(decodeStored(bare, 3).metadata?.resourceVersion, "3");
+});
+
+Deno.test("storedToJson() splices the resourceVersion in, equal to a parse and stringify", async (t) => {
+  const objects: Record<string, KubeObject> = {
+    "metadata with fields": {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "web", labels: { app: "web" }, annotations: { "a/b": '"quoted"' } },
+      spec: { replicas: 2 },
+    },
+    "empty metadata": { apiVersion: "v1", kind: "Namespace", metadata: {} },
+    "no metadata": { apiVersion: "v1", kind: "Namespace" },
+    "unicode and escapes": {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "u" },
+      data: { "k": 'é\u2028\n"}{"metadata":{' },
+    },
+  };
+  for (const [name, obj] of Object.entries(objects)) {
+    await t.step(name, () => {
+      const bytes = encodeForStorage(obj);
+      const spliced = storedToJson(bytes, 1234);
+      const parsed = JSON.parse(spliced) as { metadata: Record<string, unknown> };
+      // resourceVersion is the first metadata field; the rest is the stored text as it was.
+      assert.equal(Object.keys(parsed.metadata)[0], "resourceVersion");
+      const { resourceVersion, ...rest } = parsed.metadata;
+      assert.equal(resourceVersion, "1234");
+      assert.deepEqual(rest, JSON.parse(text(bytes)).metadata ?? {});
+      assert.deepEqual(parsed, decodeStored(bytes, 1234));
+    });
+  }
+});
+
+Deno.test("storedToJson() falls back to a parse for bytes it did not write", () => {
+  // metadata after a long field: the splice point is not near the start.
+  const foreign = JSON.stringify({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    data: { k: "x".repeat(5000) },
+    metadata: { name: "late" },
+  });
+  const out = JSON.parse(storedToJson(new TextEncoder().encode(foreign), 9));
+  assert.equal(out.metadata.resourceVersion, "9");
+  assert.equal(out.metadata.name, "late");
+  assert.equal(out.data.k.length, 5000);
+  // No metadata at all.
+  const none = JSON.parse(storedToJson(new TextEncoder().encode('{"kind":"X"}'), 2));
+  assert.deepEqual(none, { kind: "X", metadata: { resourceVersion: "2" } });
+});

@@ -13,7 +13,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import type { Logger } from "../util/logger.ts";
 import type { ConnectionInfo } from "./auth/authenticator.ts";
-import { isStreamedResponse } from "./handlers/render.ts";
+import { ApiError } from "./errors.ts";
+import { MAX_BODY_BYTES } from "./handlers/context.ts";
+import { isStreamedResponse, pushSourceOf } from "./handlers/render.ts";
 
 /** Anything with a `fetch` like a Hono app's. */
 export interface FetchApp {
@@ -84,7 +86,46 @@ function readConnectionInfo(socket: TLSSocket): ConnectionInfo {
   };
 }
 
-function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
+/** Reads a request body whole, or returns null as soon as it exceeds `maxBytes`. */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array | null> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > maxBytes) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > maxBytes) {
+        req.removeAllListeners("data");
+        req.resume();
+        resolve(null);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => {
+      if (size > maxBytes) return;
+      if (chunks.length === 1) {
+        const c = chunks[0]!;
+        resolve(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
+        return;
+      }
+      const out = new Uint8Array(size);
+      let off = 0;
+      for (const c of chunks) {
+        out.set(c, off);
+        off += c.byteLength;
+      }
+      resolve(out);
+    });
+    req.on("error", reject);
+  });
+}
+
+function toRequest(
+  req: IncomingMessage,
+  options: { signal: AbortSignal; body: Uint8Array | null },
+): Request {
   const host = req.headers.host ?? "localhost";
   const url = `https://${host}${req.url ?? "/"}`;
   const headers = new Headers();
@@ -97,32 +138,29 @@ function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
     }
   }
   const method = req.method ?? "GET";
-  const hasBody = method !== "GET" && method !== "HEAD";
-  const body = hasBody
-    ? new ReadableStream<Uint8Array>({
-      start(controller) {
-        req.on("data", (chunk: Buffer) => {
-          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-          if ((controller.desiredSize ?? 1) <= 0) req.pause();
-        });
-        req.on("end", () => controller.close());
-        req.on("error", (err) => controller.error(err));
-      },
-      pull() {
-        req.resume();
-      },
-      cancel() {
-        req.destroy();
-      },
-    }, { highWaterMark: 4 })
-    : null;
   return new Request(url, {
     method,
     headers,
-    body,
-    signal,
-    ...(body ? { duplex: "half" } : {}),
+    signal: options.signal,
+    ...(options.body && options.body.byteLength > 0 ? { body: options.body } : {}),
   } as RequestInit);
+}
+
+const framedChunks = new WeakMap<Uint8Array, Uint8Array>();
+const CRLF = new Uint8Array([13, 10]);
+
+/** `chunk` in HTTP/1.1 chunked framing, built once per chunk object. */
+function framedChunk(chunk: Uint8Array): Uint8Array {
+  let framed = framedChunks.get(chunk);
+  if (!framed) {
+    const head = new TextEncoder().encode(`${chunk.byteLength.toString(16)}\r\n`);
+    framed = new Uint8Array(head.byteLength + chunk.byteLength + 2);
+    framed.set(head, 0);
+    framed.set(chunk, head.byteLength);
+    framed.set(CRLF, head.byteLength + chunk.byteLength);
+    framedChunks.set(chunk, framed);
+  }
+  return framed;
 }
 
 async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
@@ -135,11 +173,53 @@ async function writeResponse(res: ServerResponse, response: Response): Promise<v
   // Headers joins repeated values; Warning headers must stay separate lines for clients.
   const warnings = response.headers.get("warning");
   if (warnings) headers["warning"] = warnings.split(/,\s*(?=299 )/);
+  if (!response.body) {
+    res.writeHead(response.status, headers);
+    res.end();
+    return;
+  }
+  if (!isStreamedResponse(response)) {
+    // One write with a length: most answers are a few KB, already whole in memory.
+    const body = new Uint8Array(await response.arrayBuffer());
+    headers["content-length"] = String(body.byteLength);
+    res.writeHead(response.status, headers);
+    res.end(body);
+    return;
+  }
   res.writeHead(response.status, headers);
   // node holds the status line and headers back until the first body write.
-  if (isStreamedResponse(response)) res.flushHeaders();
-  if (!response.body) {
-    res.end();
+  res.flushHeaders();
+  const source = pushSourceOf(response);
+  if (source) {
+    // The producer writes straight to the socket (watches fan out without web streams).
+    response.body.cancel().catch(() => {});
+    await new Promise<void>((resolve) => {
+      let ended = false;
+      // Chunk framing done here and shared by every watcher sent the same event (the source
+      // hands out one Uint8Array per event), written straight to the socket: with a thousand
+      // watchers node's per-write HTTP bookkeeping was most of the cost of a delivery.
+      const chunked = (res as unknown as { chunkedEncoding?: boolean }).chunkedEncoding === true;
+      const socket = res.socket;
+      const stop = source({
+        write: (chunk) => {
+          if (ended || res.destroyed) return;
+          if (chunked && socket) socket.write(framedChunk(chunk));
+          else res.write(chunk);
+        },
+        close: () => {
+          if (ended) return;
+          ended = true;
+          res.end();
+          resolve();
+        },
+        backlog: () => res.writableLength + (socket?.writableLength ?? 0),
+      });
+      res.on("close", () => {
+        stop();
+        ended = true;
+        resolve();
+      });
+    });
     return;
   }
   const reader = response.body.getReader();
@@ -190,7 +270,16 @@ export function startHttpsServer(options: HttpsServerOptions): Promise<HttpsServ
       if (!answered) abort.abort(CLIENT_GONE);
     });
     (async () => {
-      const request = toRequest(req, abort.signal);
+      const method = req.method ?? "GET";
+      const body = method === "GET" || method === "HEAD"
+        ? null
+        : await readBody(req, MAX_BODY_BYTES);
+      if (body === null && method !== "GET" && method !== "HEAD") {
+        await writeResponse(res, ApiError.tooLarge(MAX_BODY_BYTES).toResponse());
+        answered = true;
+        return;
+      }
+      const request = toRequest(req, { signal: abort.signal, body });
       const response = await options.app.fetch(request, {
         connection: connectionInfo(req.socket as TLSSocket),
       });

@@ -14,9 +14,12 @@
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { openDenoKvStorage } from "../../control/storage/deno_kv.ts";
+import { Http1Connection, type TlsOptions } from "./_http1_client.ts";
 import { type LatencyStats, summarize, timeSequential } from "./stats.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
+/** Keep-alive connections the load generator uses for requests. */
+const POOL_SIZE = 16;
 
 interface Options {
   readonly n: number;
@@ -29,9 +32,65 @@ interface Options {
 
 interface Server {
   readonly pid: number;
-  readonly base: string;
-  readonly client: Deno.HttpClient;
+  readonly tls: TlsOptions;
+  /** A few keep-alive connections for requests. */
+  readonly pool: Pool;
   stop(): Promise<void>;
+}
+
+/** Keep-alive connections handed out one request at a time, waiting in order when all busy. */
+class Pool {
+  readonly #free: Http1Connection[] = [];
+  readonly #waiting: ((c: Http1Connection) => void)[] = [];
+  readonly #all: Http1Connection[] = [];
+
+  static async open(tls: TlsOptions, size: number): Promise<Pool> {
+    const pool = new Pool();
+    for (let i = 0; i < size; i++) {
+      const c = await Http1Connection.connect(tls);
+      pool.#all.push(c);
+      pool.#free.push(c);
+    }
+    return pool;
+  }
+
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; text: string }> {
+    const c = this.#free.pop() ?? await new Promise<Http1Connection>((r) => this.#waiting.push(r));
+    try {
+      const res = await c.request(
+        method,
+        path,
+        body === undefined ? undefined : new TextEncoder().encode(JSON.stringify(body)),
+      );
+      return { status: res.status, text: new TextDecoder().decode(res.body) };
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next(c);
+      else this.#free.push(c);
+    }
+  }
+
+  close(): void {
+    for (const c of this.#all) c.close();
+  }
+}
+
+/** Pins every thread of `pid` to `cpu` (taskset), so server and load generator do not mix. */
+async function pin(pid: number, cpu: number): Promise<boolean> {
+  try {
+    const out = await new Deno.Command("taskset", {
+      args: ["-a", "-p", "-c", String(cpu), String(pid)],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return out.success;
+  } catch {
+    return false;
+  }
 }
 
 function freePort(): number {
@@ -41,12 +100,25 @@ function freePort(): number {
   return port;
 }
 
-async function startServer(dataDir: string): Promise<Server> {
+/** The V8 flags the product runs with (deno.json's `skiff` task and the compiled binary). */
+async function productV8Flags(): Promise<string[]> {
+  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
+    tasks: Record<string, string>;
+  };
+  return (config.tasks.skiff ?? "").split(/\s+/).filter((a) => a.startsWith("--v8-flags="));
+}
+
+async function startServer(dataDir: string, v8Flags?: string): Promise<Server> {
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "-A",
+      ...(v8Flags === undefined
+        ? await productV8Flags()
+        : v8Flags
+        ? [`--v8-flags=${v8Flags}`]
+        : []),
       "mod.ts",
       "server",
       "--data-dir",
@@ -80,30 +152,32 @@ async function startServer(dataDir: string): Promise<Server> {
     clusters: { cluster: Record<string, string> }[];
     users: { user: Record<string, string> }[];
   };
-  const client = Deno.createHttpClient({
-    caCerts: [atob(kc.clusters[0]!.cluster["certificate-authority-data"]!)],
+  const tls: TlsOptions = {
+    hostname: "127.0.0.1",
+    port,
+    caCert: atob(kc.clusters[0]!.cluster["certificate-authority-data"]!),
     cert: atob(kc.users[0]!.user["client-certificate-data"]!),
     key: atob(kc.users[0]!.user["client-key-data"]!),
-    http2: false,
-    poolMaxIdlePerHost: 256,
-  });
-  const base = `https://127.0.0.1:${port}`;
-  while (Date.now() < deadline) {
+  };
+  let pool: Pool | null = null;
+  while (Date.now() < deadline && pool === null) {
     try {
-      const res = await fetch(`${base}/readyz`, { client });
-      await res.body?.cancel();
-      if (res.ok) break;
+      const probe = await Pool.open(tls, 1);
+      const res = await probe.request("GET", "/readyz");
+      probe.close();
+      if (res.status === 200) pool = await Pool.open(tls, POOL_SIZE);
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 200));
+    if (pool === null) await new Promise((r) => setTimeout(r, 200));
   }
+  if (pool === null) throw new Error("Cannot start the server: /readyz never answered ok");
   return {
     pid: child.pid,
-    base,
-    client,
+    tls,
+    pool,
     async stop() {
-      client.close();
+      pool!.close();
       try {
         child.kill("SIGTERM");
       } catch {
@@ -136,19 +210,13 @@ function podBody(name: string, namespace: string): Record<string, unknown> {
   };
 }
 
-async function api(
+function api(
   s: Server,
   method: string,
   path: string,
   body?: unknown,
 ): Promise<{ status: number; text: string }> {
-  const res = await fetch(`${s.base}${path}`, {
-    method,
-    client: s.client,
-    headers: { "content-type": "application/json", accept: "application/json" },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, text: await res.text() };
+  return s.pool.request(method, path, body);
 }
 
 async function createNamespace(s: Server, name: string): Promise<void> {
@@ -227,6 +295,9 @@ export async function runApiBench(args: string[]): Promise<void> {
       list: { type: "string", default: "1000,10000" },
       watchers: { type: "string", default: "1,100,1000" },
       "watch-events": { type: "string", default: "50" },
+      pin: { type: "string", default: "on" },
+      /** Overrides the product's V8 flags for the server (for experiments; "" for none). */
+      "server-v8-flags": { type: "string" },
     },
   });
   const o: Options = {
@@ -271,7 +342,12 @@ export async function runApiBench(args: string[]): Promise<void> {
   const dataDir = await Deno.makeTempDir({ prefix: "skiff-bench-api-" });
   const rawDir = await Deno.makeTempDir({ prefix: "skiff-bench-raw-" });
   const raw = await openDenoKvStorage({ path: `${rawDir}/raw.kv` });
-  const server = await startServer(dataDir);
+  const server = await startServer(dataDir, values["server-v8-flags"]);
+  // The server gets one core and the load generator the other, as a device would run the
+  // server alone; without taskset (or with --pin off) they share both.
+  const pinned = values.pin !== "off" && navigator.hardwareConcurrency >= 2 &&
+    await pin(server.pid, 1) && await pin(Deno.pid, 0);
+  console.log(`# server pinned to CPU 1, load generator to CPU 0: ${pinned}`);
   try {
     const podBytes = new TextEncoder().encode(JSON.stringify(podBody("raw", "raw")));
     // Warm both paths.
@@ -371,42 +447,29 @@ export async function runApiBench(args: string[]): Promise<void> {
         metadata: { resourceVersion: string };
       };
       const rv = list.metadata.resourceVersion;
-      const watchers = Array.from({ length: count }, async () => {
-        const res = await fetch(
-          `${server.base}/api/v1/namespaces/watch/pods?watch=true&resourceVersion=${rv}`,
-          { client: server.client, signal: ac.signal },
-        );
-        const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-        let buf = "";
-        try {
-          for (;;) {
-            const { value, done: end } = await reader.read();
-            if (end) return;
-            buf += value;
-            let nl;
-            while ((nl = buf.indexOf("\n")) >= 0) {
-              const line = buf.slice(0, nl);
-              buf = buf.slice(nl + 1);
-              const ev = JSON.parse(line) as {
-                type: string;
-                object: { metadata: { name: string } };
-              };
-              const name = ev.object.metadata.name;
-              if (name.startsWith("sentinel")) {
-                if (++established === count) sentinelSeen();
-                continue;
-              }
-              const t = sentAt.get(name);
-              if (t !== undefined && ev.type === "ADDED") {
-                samples.push(performance.now() - t);
-                if (++delivered === count * o.watchEvents) allDone();
-              }
-            }
+      const conns: Http1Connection[] = [];
+      for (let i = 0; i < count; i++) conns.push(await Http1Connection.connect(server.tls));
+      const watchers = conns.map((c) =>
+        c.watch(`/api/v1/namespaces/watch/pods?watch=true&resourceVersion=${rv}`, (line) => {
+          if (ac.signal.aborted) return false;
+          // The type and the object's name without a full parse: with a thousand watchers in
+          // this one process, parsing every line would make the load generator the bottleneck.
+          const type = line.slice(9, line.indexOf('"', 9));
+          const at = line.indexOf('"name":"') + 8;
+          const name = line.slice(at, line.indexOf('"', at));
+          const ev = { type };
+          if (name.startsWith("sentinel")) {
+            if (++established === count) sentinelSeen();
+            return true;
           }
-        } catch {
-          // aborted
-        }
-      });
+          const t = sentAt.get(name);
+          if (t !== undefined && ev.type === "ADDED") {
+            samples.push(performance.now() - t);
+            if (++delivered === count * o.watchEvents) allDone();
+          }
+          return true;
+        })
+      );
       // Each watcher is established once it sees the sentinel created after it connected.
       await new Promise((r) => setTimeout(r, Math.min(5000, 200 + count * 5)));
       await api(
@@ -426,6 +489,7 @@ export async function runApiBench(args: string[]): Promise<void> {
       await Promise.race([done, new Promise((r) => setTimeout(r, 30_000))]);
       const wall = performance.now() - t0;
       ac.abort();
+      for (const c of conns) c.close();
       await Promise.allSettled(watchers);
       // Baseline: one storage watch on the raw store, same write pattern.
       const rawSamples: number[] = [];

@@ -2,7 +2,9 @@
  * Client-certificate authentication: the TLS peer certificate must chain to the cluster CA, be
  * within its validity period and be meant for client authentication (Deno's TLS layer checks
  * none of this for a server). The user is the subject CN, the groups its O entries, plus
- * `system:authenticated`. The chain is verified once per connection; expiry on every request.
+ * `system:authenticated`. The chain is verified once per connection and remembered per
+ * certificate (new connections of a known client skip the ~2 ms chain check); expiry is
+ * checked on every request.
  *
  * @module
  */
@@ -17,6 +19,8 @@ export interface X509AuthenticatorOptions {
   /** The trusted CAs (read on every verification, so a rotated CA takes effect). */
   readonly cas: () => readonly pkijs.Certificate[];
   readonly clock: Clock;
+  /** Verifies one certificate (tests count calls). @default {verifyClientCertificate} */
+  readonly verify?: typeof verifyClientCertificate;
 }
 
 interface Verified {
@@ -24,20 +28,63 @@ interface Verified {
   readonly notAfterMs: number;
 }
 
+/** Certificates whose verification is remembered. */
+const CACHE_SIZE = 256;
+
+function derKey(der: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < der.length; i += 4096) {
+    s += String.fromCharCode(...der.subarray(i, i + 4096));
+  }
+  return s;
+}
+
 /** Authenticates TLS client certificates. */
 export class X509Authenticator implements Authenticator {
   readonly #o: X509AuthenticatorOptions;
   readonly #byConnection = new WeakMap<object, Promise<Verified>>();
+  /** Verified certificates by DER, for the CA list they were verified against. */
+  #byCertificate = new Map<string, Promise<Verified>>();
+  #cachedFor: readonly pkijs.Certificate[] | null = null;
 
   constructor(options: X509AuthenticatorOptions) {
     this.#o = options;
   }
 
-  async #verify(connection: ConnectionInfo): Promise<Verified> {
+  #verifyCached(connection: ConnectionInfo): Promise<Verified> {
+    const cas = this.#o.cas();
+    const sameCas = this.#cachedFor !== null && cas.length === this.#cachedFor.length &&
+      cas.every((c, i) => c === this.#cachedFor![i]);
+    if (!sameCas || (connection.peerChain?.length ?? 0) > 0) {
+      if (!sameCas) {
+        this.#byCertificate.clear();
+        this.#cachedFor = cas;
+      }
+      if ((connection.peerChain?.length ?? 0) > 0) return this.#verify(connection, cas);
+    }
+    const key = derKey(connection.peerCertificate!);
+    let v = this.#byCertificate.get(key);
+    if (v) {
+      // Most recently used last.
+      this.#byCertificate.delete(key);
+    } else {
+      v = this.#verify(connection, cas);
+      if (this.#byCertificate.size >= CACHE_SIZE) {
+        this.#byCertificate.delete(this.#byCertificate.keys().next().value!);
+      }
+    }
+    this.#byCertificate.set(key, v);
+    return v;
+  }
+
+  async #verify(
+    connection: ConnectionInfo,
+    cas: readonly pkijs.Certificate[],
+  ): Promise<Verified> {
     const der = connection.peerCertificate!;
     const now = new Date(this.#o.clock.now());
-    const res = await verifyClientCertificate(der, {
-      cas: this.#o.cas(),
+    const res = await (this.#o.verify ?? verifyClientCertificate)(der, {
+      cas,
       intermediates: connection.peerChain ?? [],
       now,
     });
@@ -53,10 +100,10 @@ export class X509Authenticator implements Authenticator {
     const key = connection.connectionKey;
     let verified: Promise<Verified>;
     if (key) {
-      verified = this.#byConnection.get(key) ?? this.#verify(connection);
+      verified = this.#byConnection.get(key) ?? this.#verifyCached(connection);
       this.#byConnection.set(key, verified);
     } else {
-      verified = this.#verify(connection);
+      verified = this.#verifyCached(connection);
     }
     const v = await verified;
     if (v.user === null || this.#o.clock.now() > v.notAfterMs) return null;

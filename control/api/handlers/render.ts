@@ -34,6 +34,68 @@ export function streamedResponse(body: ReadableStream<Uint8Array>, init: Respons
   return res;
 }
 
+/** Where a push response writes: the HTTPS connection itself, or an in-process stream. */
+export interface PushSink {
+  /** Sends bytes; never blocks. */
+  write(chunk: Uint8Array): void;
+  /** Ends the response. */
+  close(): void;
+  /** Bytes written but not yet sent (a slow client's backlog). */
+  backlog(): number;
+}
+
+/** Starts producing into `sink`; returns a function that stops it (the client went away). */
+export type PushSource = (sink: PushSink) => () => void;
+
+const PUSH_SOURCES = new WeakMap<Response, PushSource>();
+
+/**
+ * A streamed response whose producer writes straight to the connection: the HTTPS listener
+ * hands it the socket's writer, so a watch event reaches a thousand clients without a web
+ * stream and its promises per client. Read in-process (`app.request`), it is an ordinary
+ * body stream.
+ */
+export function pushResponse(source: PushSource, init: ResponseInit): Response {
+  let stop: (() => void) | undefined;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (stop) return;
+      let open = true;
+      stop = source({
+        write(chunk) {
+          if (!open) return;
+          try {
+            controller.enqueue(chunk);
+          } catch {
+            open = false;
+          }
+        },
+        close() {
+          if (!open) return;
+          open = false;
+          try {
+            controller.close();
+          } catch {
+            // cancelled
+          }
+        },
+        backlog: () => Math.max(0, -(controller.desiredSize ?? 0)),
+      });
+    },
+    cancel() {
+      stop?.();
+    },
+  }, { highWaterMark: 0 });
+  const res = streamedResponse(body, init);
+  PUSH_SOURCES.set(res, source);
+  return res;
+}
+
+/** The producer of a {@linkcode pushResponse}, for a listener that writes directly. */
+export function pushSourceOf(res: Response): PushSource | undefined {
+  return PUSH_SOURCES.get(res);
+}
+
 /** Whether `res` came from {@linkcode streamedResponse}. */
 export function isStreamedResponse(res: Response): boolean {
   return STREAMED.has(res);
@@ -55,6 +117,12 @@ export interface RenderOptions {
   readonly warnings?: readonly string[];
 }
 
+/** The headers of a plain JSON answer (shared: the hot path builds none). */
+const JSON_HEADERS: Readonly<Record<string, string>> = {
+  ...API_HEADERS,
+  "content-type": "application/json",
+};
+
 function headersFor(contentType: string, warnings: readonly string[] | undefined): Headers {
   const h = new Headers({ ...API_HEADERS, "content-type": contentType });
   for (const w of warnings ?? []) h.append("warning", `299 - ${JSON.stringify(w)}`);
@@ -75,6 +143,21 @@ function includeObject(query: URLSearchParams) {
   } catch (err) {
     throw ApiError.badRequest((err as Error).message);
   }
+}
+
+/** Options of {@linkcode renderJsonText}. */
+export interface RenderJsonTextOptions {
+  /** @default {200} */
+  readonly status?: number;
+  readonly warnings?: readonly string[];
+}
+
+/** A response carrying one object already serialized as JSON. */
+export function renderJsonText(json: string, options: RenderJsonTextOptions = {}): Response {
+  const headers = options.warnings?.length
+    ? headersFor("application/json", options.warnings)
+    : JSON_HEADERS;
+  return new Response(json, { status: options.status ?? 200, headers });
 }
 
 /** A response carrying one object. */

@@ -4,7 +4,9 @@
  *
  * resourceVersion rules (Kubernetes api-concepts): unset or `"0"` sends the current state as
  * synthetic ADDED events, then changes; `N` sends only changes after N. Selectors filter with
- * transitions (an object leaving the selection arrives as DELETED, one entering as ADDED).
+ * transitions (an object leaving the selection arrives as DELETED, with its content before the
+ * change and the change's resourceVersion, as kube-apiserver's cacher sends; one entering as
+ * ADDED).
  * History older than the watch cache's window comes from storage directly; history older than
  * compaction answers an ERROR event with a 410 `Expired` Status, as kube-apiserver does.
  * `allowWatchBookmarks` adds periodic BOOKMARK events; `sendInitialEvents=true` (WatchList)
@@ -27,8 +29,10 @@ import { forbidden } from "../validation/field_errors.ts";
 import type { ResourceRequest, ServerParts } from "./context.ts";
 import { attrsOf, parseSelectors, selects } from "./rest_handler.ts";
 import type { RestHandler } from "./rest_handler.ts";
-import { API_HEADERS, streamedResponse } from "./render.ts";
+import { API_HEADERS, pushResponse, type PushSource } from "./render.ts";
 
+/** A watcher with this much unsent data is ended (kube-apiserver also ends slow watchers). */
+const MAX_BACKLOG_BYTES = 16 * 1024 * 1024;
 /** How often a watch that allows bookmarks gets one. */
 const BOOKMARK_INTERVAL_MS = 60_000;
 
@@ -37,9 +41,26 @@ interface OutEvent {
   readonly type: WatchType | "BOOKMARK" | "ERROR";
   readonly json: string;
   readonly object?: () => KubeObject;
+  /** The shared cache event this comes from unchanged, so its wire line can be shared too. */
+  readonly cached?: CachedEvent;
 }
 
 const encoder = new TextEncoder();
+
+/**
+ * The JSON wire line of a cache event, encoded once however many watchers send it: with a
+ * thousand watchers, building and UTF-8-encoding the line per watcher dominated delivery.
+ */
+const sharedLines = new WeakMap<CachedEvent, Partial<Record<WatchType, Uint8Array>>>();
+
+function sharedLine(e: CachedEvent, type: WatchType): Uint8Array {
+  let lines = sharedLines.get(e);
+  if (!lines) {
+    lines = {};
+    sharedLines.set(e, lines);
+  }
+  return lines[type] ??= encoder.encode(`{"type":"${type}","object":${e.json}}\n`);
+}
 
 function statusJson(err: ApiError): string {
   return JSON.stringify(err.toStatus());
@@ -109,9 +130,11 @@ export class WatchHandler {
       }
     }
     const timeoutText = query.get("timeoutSeconds");
-    const timeoutSeconds = timeoutText !== null && /^\d+$/.test(timeoutText)
-      ? Number(timeoutText)
-      : this.#defaultTimeout();
+    // 0 or unset: the server picks, as kube-apiserver does.
+    const timeoutSeconds =
+      timeoutText !== null && /^\d+$/.test(timeoutText) && Number(timeoutText) > 0
+        ? Number(timeoutText)
+        : this.#defaultTimeout();
     const initial = watchList || (sendInitial === null && (rvText === "" || rvText === "0"));
     const storage = this.#parts.storage;
     const ctx = { group: def.group, resource: def.resource, name: "" };
@@ -145,7 +168,6 @@ export class WatchHandler {
     const cache = await this.#parts.caches.get(prefix, attrs);
     const stop = new AbortController();
     const signal = AbortSignal.any([req.signal, stop.signal, this.#parts.signal]);
-    const subscription = cache.subscribe(from, signal);
     const convert = def.conversion;
 
     const toOut = (e: CachedEvent, type: WatchType): OutEvent =>
@@ -154,7 +176,7 @@ export class WatchHandler {
           const obj = convert.fromStorage(e.object());
           return { type, json: JSON.stringify(obj), object: () => obj };
         })()
-        : { type, json: e.json, object: () => e.object() };
+        : { type, json: e.json, object: () => e.object(), cached: e };
 
     /** Filters one event through namespace and selectors, with transitions. */
     const filter = (e: {
@@ -174,12 +196,20 @@ export class WatchHandler {
       return null;
     };
 
-    async function* fromCache(): AsyncGenerator<OutEvent> {
-      for await (const e of subscription!) {
-        const type = filter({ type: e.type, attrs: e.attrs, prev: () => e.prevAttrs() });
-        if (type !== null) yield toOut(e, type);
-      }
-    }
+    /** An object leaving the selection: DELETED with its content before the change. */
+    const leaving = (json: string): OutEvent => {
+      if (!convert) return { type: "DELETED", json, object: () => JSON.parse(json) as KubeObject };
+      const obj = convert.fromStorage(JSON.parse(json) as KubeObject);
+      return { type: "DELETED", json: JSON.stringify(obj), object: () => obj };
+    };
+
+    /** What a cache event becomes for this watcher, or null when it is filtered out. */
+    const fromCacheEvent = (e: CachedEvent): OutEvent | null => {
+      const type = filter({ type: e.type, attrs: e.attrs, prev: () => e.prevAttrs() });
+      if (type === null) return null;
+      const before = type === "DELETED" && e.type === "MODIFIED" ? e.prevJson() : undefined;
+      return before !== undefined ? leaving(before) : toOut(e, type);
+    };
 
     const rest = this.#rest;
     async function* fromStorage(): AsyncGenerator<OutEvent> {
@@ -200,6 +230,10 @@ export class WatchHandler {
             prev: () => prev ? attrs(rest.fromStored(def, prev)) : undefined,
           });
           if (t === null) continue;
+          if (t === "DELETED" && type === "MODIFIED" && prev) {
+            yield leaving(storedToJson(prev.value, ev.kv.modRevision));
+            continue;
+          }
           yield {
             type: t,
             json: convert ? JSON.stringify(obj) : storedToJson(ev.kv.value, ev.kv.modRevision),
@@ -220,7 +254,6 @@ export class WatchHandler {
       }
     }
 
-    const events = subscription ? fromCache() : fromStorage();
     const format = req.output?.format === "table" ? req.output : null;
     const includeObject = format ? parseIncludeObject(query.get("includeObject")) : "Metadata";
     const printer = format ? printerFor(def.group, def.kind) : null;
@@ -228,6 +261,9 @@ export class WatchHandler {
     let headersSent = false;
     const nowMs = () => this.#parts.clock.now();
     const line = (e: OutEvent): Uint8Array => {
+      if (!printer && e.cached && e.type !== "BOOKMARK" && e.type !== "ERROR") {
+        return sharedLine(e.cached, e.type);
+      }
       let objectJson = e.json;
       if (
         printer && format && (e.type === "ADDED" || e.type === "MODIFIED" || e.type === "DELETED")
@@ -260,57 +296,76 @@ export class WatchHandler {
     const clock = this.#parts.clock;
     const logger = this.#parts.logger;
 
-    const body = new ReadableStream<Uint8Array>({
-      async start(controller) {
-        const timer = clock.setTimeout(() => stop.abort(), timeoutSeconds * 1000);
-        let bookmarkTimer: { cancel(): void } | undefined;
-        const onAbort = () => {
-          try {
-            controller.close();
-          } catch {
-            // already closed
-          }
-        };
-        signal.addEventListener("abort", onAbort, { once: true });
-        try {
-          for (const e of initialEvents) controller.enqueue(line(e));
-          if (watchList) {
-            controller.enqueue(line(bookmark({ "k8s.io/initial-events-end": "true" })));
-          }
-          if (bookmarks) {
-            const tick = () => {
-              try {
-                controller.enqueue(line(bookmark()));
-                bookmarkTimer = clock.setTimeout(tick, BOOKMARK_INTERVAL_MS);
-              } catch {
-                // closed
-              }
-            };
-            bookmarkTimer = clock.setTimeout(tick, BOOKMARK_INTERVAL_MS);
-          }
-          for await (const e of events) {
-            if (signal.aborted) break;
-            controller.enqueue(line(e));
-          }
-        } catch (err) {
-          if (!signal.aborted) logger.warn("Watch ended with an error", { error: err });
-        } finally {
-          timer.cancel();
-          bookmarkTimer?.cancel();
-          signal.removeEventListener("abort", onAbort);
-          stop.abort();
-          try {
-            controller.close();
-          } catch {
-            // already closed
-          }
-        }
-      },
-      cancel() {
+    const source: PushSource = (sink) => {
+      let closed = false;
+      let stopCache: (() => void) | null = null;
+      let bookmarkTimer: { cancel(): void } | undefined;
+      const timer = clock.setTimeout(() => finish(), timeoutSeconds * 1000);
+      const finish = () => {
+        if (closed) return;
+        closed = true;
+        timer.cancel();
+        bookmarkTimer?.cancel();
+        stopCache?.();
+        signal.removeEventListener("abort", finish);
         stop.abort();
-      },
-    });
-    return streamedResponse(body, {
+        sink.close();
+      };
+      const send = (e: OutEvent) => {
+        if (closed) return;
+        sink.write(line(e));
+        // A client that cannot keep up is ended; it re-watches from its last resourceVersion.
+        if (sink.backlog() > MAX_BACKLOG_BYTES) finish();
+      };
+      signal.addEventListener("abort", finish, { once: true });
+      if (signal.aborted) {
+        finish();
+        return finish;
+      }
+      try {
+        for (const e of initialEvents) send(e);
+        if (watchList) send(bookmark({ "k8s.io/initial-events-end": "true" }));
+        if (bookmarks) {
+          const tick = () => {
+            if (closed) return;
+            send(bookmark());
+            bookmarkTimer = clock.setTimeout(tick, BOOKMARK_INTERVAL_MS);
+          };
+          bookmarkTimer = clock.setTimeout(tick, BOOKMARK_INTERVAL_MS);
+        }
+        stopCache = cache.listen(from, {
+          listener: {
+            event(e) {
+              const out = fromCacheEvent(e);
+              if (out) send(out);
+            },
+            end: () => finish(),
+          },
+          signal,
+        });
+      } catch (err) {
+        logger.warn("Watch ended with an error", { error: err });
+        finish();
+        return finish;
+      }
+      if (stopCache === null && !closed) {
+        // Older than the cache's window: replay from storage, then follow it.
+        (async () => {
+          try {
+            for await (const e of fromStorage()) {
+              if (closed) break;
+              send(e);
+            }
+          } catch (err) {
+            if (!signal.aborted) logger.warn("Watch ended with an error", { error: err });
+          } finally {
+            finish();
+          }
+        })();
+      }
+      return finish;
+    };
+    return pushResponse(source, {
       status: 200,
       headers: { ...API_HEADERS, "content-type": "application/json" },
     });

@@ -97,23 +97,27 @@ export function pemCertificates(pem: string): Uint8Array<ArrayBuffer>[] {
   return out;
 }
 
+/** A distinguished name with one attribute per RDN (O=…, …, CN=…), as Go and OpenSSL write them. */
 function name(
   commonName: string,
   organizations: readonly string[] = [],
 ): pkijs.RelativeDistinguishedNames {
-  const rdn = new pkijs.RelativeDistinguishedNames();
-  for (const o of organizations) {
-    rdn.typesAndValues.push(
-      new pkijs.AttributeTypeAndValue({ type: OID_O, value: new asn1js.Utf8String({ value: o }) }),
-    );
-  }
-  rdn.typesAndValues.push(
-    new pkijs.AttributeTypeAndValue({
-      type: OID_CN,
-      value: new asn1js.Utf8String({ value: commonName }),
-    }),
-  );
-  return rdn;
+  const attrs = [
+    ...organizations.map((o) => [OID_O, o] as const),
+    [OID_CN, commonName] as const,
+  ];
+  const seq = new asn1js.Sequence({
+    value: attrs.map(([type, value]) =>
+      new asn1js.Set({
+        value: [
+          new pkijs.AttributeTypeAndValue({ type, value: new asn1js.Utf8String({ value }) })
+            .toSchema(),
+        ],
+      })
+    ),
+  });
+  // Parsed back so that pkijs keeps this exact encoding (its own puts every attribute in one RDN).
+  return pkijs.RelativeDistinguishedNames.fromBER(seq.toBER(false));
 }
 
 function serialNumber(): asn1js.Integer {

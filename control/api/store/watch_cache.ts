@@ -44,6 +44,12 @@ export interface CachedEvent {
   readonly attrs: ObjectAttrs;
   /** The attributes before the change (MODIFIED), for selector transitions. */
   prevAttrs(): ObjectAttrs | undefined;
+  /**
+   * The JSON text of the object before the change (MODIFIED) with `metadata.resourceVersion`
+   * set to {@linkcode CachedEvent.revision}: what a watcher whose selector the object leaves
+   * gets as DELETED, as kube-apiserver's cacher sends.
+   */
+  prevJson(): string | undefined;
   /** A fresh parse of {@linkcode CachedEvent.json}. */
   object(): KubeObject;
 }
@@ -77,14 +83,31 @@ export interface CacheSubscription extends AsyncIterable<CachedEvent> {
   readonly endReason: string | undefined;
 }
 
+/** Receives events synchronously as the cache dispatches them (see {@linkcode WatchCache.listen}). */
+export interface CacheListener {
+  /** One event; runs inside the cache's dispatch loop, so it must not block. */
+  event(e: CachedEvent): void;
+  /** The cache ended the subscription (restart, shutdown). */
+  end(reason: string): void;
+}
+
 class Subscriber {
   queue: CachedEvent[] = [];
   wake: (() => void) | null = null;
   ended: string | undefined;
   closed = false;
+  readonly listener: CacheListener | null;
+
+  constructor(listener: CacheListener | null = null) {
+    this.listener = listener;
+  }
 
   push(e: CachedEvent, maxLag: number): void {
     if (this.closed) return;
+    if (this.listener) {
+      this.listener.event(e);
+      return;
+    }
     if (this.queue.length >= maxLag) {
       this.end("watcher fell too far behind");
       return;
@@ -97,6 +120,7 @@ class Subscriber {
     if (this.closed) return;
     this.ended = reason;
     this.closed = true;
+    this.listener?.end(reason);
     this.notify();
   }
 
@@ -123,6 +147,9 @@ function makeEvent(
     revision,
     json,
     attrs: a,
+    prevJson() {
+      return prevKv && type === "MODIFIED" ? storedToJson(prevKv.value, revision) : undefined;
+    },
     prevAttrs() {
       if (prev === null) {
         prev = prevKv && type === "MODIFIED"
@@ -275,6 +302,30 @@ export class WatchCache {
         }
       },
     };
+  }
+
+  /**
+   * Calls `listener` with every event after `fromRevision` — those in the window at once,
+   * then each new one synchronously from the dispatch loop — until `signal` aborts or the
+   * returned stop is called. Null when `fromRevision` is older than the window.
+   */
+  listen(
+    fromRevision: number,
+    options: { readonly listener: CacheListener; readonly signal: AbortSignal },
+  ): (() => void) | null {
+    if (fromRevision < this.#windowStart) return null;
+    const sub = new Subscriber(options.listener);
+    const stop = () => {
+      sub.closed = true;
+      this.#subscribers.delete(sub);
+      options.signal.removeEventListener("abort", stop);
+    };
+    options.signal.addEventListener("abort", stop, { once: true });
+    for (const e of this.#window) {
+      if (e.revision > fromRevision && !sub.closed) options.listener.event(e);
+    }
+    if (!sub.closed) this.#subscribers.add(sub);
+    return stop;
   }
 
   /** How many clients are subscribed. */

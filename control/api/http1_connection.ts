@@ -1,0 +1,569 @@
+/**
+ * HTTP/1.1 on one connection, as the API server speaks it: requests parsed from the socket's
+ * bytes (request line, headers, `Content-Length` or chunked bodies, `Expect: 100-continue`),
+ * answered in order with keep-alive, each as a web `Request` handed to the app and its
+ * `Response` written back — whole with a `Content-Length`, or chunked when streamed (watches,
+ * unpaged lists), with push responses writing pre-framed chunks straight to the socket.
+ *
+ * Written for skiff instead of using `node:http`: on Deno that layer's JavaScript parser and
+ * stream machinery cost more CPU than the API server's own work per request (a watch event to
+ * a thousand clients was mostly node's per-write bookkeeping), and owning the connection is
+ * what HTTP upgrades (exec, port-forward) need. Limits keep a bad client from costing the
+ * server: header size, body size (413), a header deadline (slow clients), an idle timeout.
+ *
+ * @module
+ */
+import type { Buffer } from "node:buffer";
+import type { Logger } from "../util/logger.ts";
+import { isStreamedResponse, pushSourceOf } from "./handlers/render.ts";
+
+/** The socket side the connection needs (a `node:net`/`node:tls` socket). */
+export interface Http1Socket {
+  write(data: Uint8Array): boolean;
+  end(): void;
+  destroy(): void;
+  pause(): void;
+  resume(): void;
+  setTimeout(ms: number): void;
+  on(event: "data", fn: (chunk: Buffer) => void): void;
+  on(event: "close" | "timeout" | "drain", fn: () => void): void;
+  on(event: "error", fn: (err: Error) => void): void;
+  once(event: "drain" | "close", fn: () => void): void;
+  off(event: "drain" | "close", fn: () => void): void;
+  readonly writableLength: number;
+  readonly destroyed: boolean;
+}
+
+/** Options of {@linkcode Http1Connection}. */
+export interface Http1ConnectionOptions {
+  /** Answers one request. `signal` aborts when the client goes away. */
+  readonly handle: (request: Request) => Promise<Response>;
+  readonly logger: Logger;
+  /** The URL scheme and authority requests are resolved against when they carry no Host. */
+  readonly origin: string;
+  /** @default {MAX_BODY_BYTES (3 MiB)} */
+  readonly maxBodyBytes?: number;
+  /** @default {64 KiB} */
+  readonly maxHeaderBytes?: number;
+  /** A request head must arrive within this long of its first byte. @default {30 s} */
+  readonly headerTimeoutMs?: number;
+  /** A keep-alive connection with no request is closed after this long. @default {120 s} */
+  readonly idleTimeoutMs?: number;
+}
+
+const encoder = new TextEncoder();
+const CRLF = encoder.encode("\r\n");
+const LAST_CHUNK = encoder.encode("0\r\n\r\n");
+
+const REASONS: Readonly<Record<number, string>> = {
+  100: "Continue",
+  101: "Switching Protocols",
+  200: "OK",
+  201: "Created",
+  202: "Accepted",
+  204: "No Content",
+  301: "Moved Permanently",
+  304: "Not Modified",
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  406: "Not Acceptable",
+  409: "Conflict",
+  410: "Gone",
+  413: "Request Entity Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Entity",
+  429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// deno-lint-ignore no-control-regex
+const BAD_VALUE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+let dateSecond = -1;
+let dateText = "";
+
+/** The `Date` header value, rebuilt at most once a second. */
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(now).toUTCString();
+  }
+  return dateText;
+}
+
+const framedChunks = new WeakMap<Uint8Array, Uint8Array>();
+
+/** `chunk` in chunked framing, built once per chunk object (shared by every watcher). */
+export function framedChunk(chunk: Uint8Array): Uint8Array {
+  let framed = framedChunks.get(chunk);
+  if (!framed) {
+    const head = encoder.encode(`${chunk.byteLength.toString(16)}\r\n`);
+    framed = new Uint8Array(head.byteLength + chunk.byteLength + 2);
+    framed.set(head, 0);
+    framed.set(chunk, head.byteLength);
+    framed.set(CRLF, head.byteLength + chunk.byteLength);
+    framedChunks.set(chunk, framed);
+  }
+  return framed;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  let n = 0;
+  for (const p of parts) n += p.byteLength;
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.byteLength;
+  }
+  return out;
+}
+
+/** A request head. */
+interface Head {
+  readonly method: string;
+  readonly target: string;
+  readonly version: "1.0" | "1.1";
+  readonly headers: [string, string][];
+  /** Lowercased header name → value (last wins), for the few the parser reads. */
+  readonly index: Map<string, string>;
+}
+
+class ProtocolError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = "ProtocolError";
+    this.status = status;
+  }
+}
+
+function parseHead(text: string): Head {
+  const lines = text.split("\r\n");
+  const [method = "", target = "", version = "", ...extra] = (lines[0] ?? "").split(" ");
+  if (extra.length > 0 || !TOKEN.test(method) || target === "") {
+    throw new ProtocolError(400, "malformed request line");
+  }
+  if (version !== "HTTP/1.1" && version !== "HTTP/1.0") {
+    throw new ProtocolError(505, `unsupported protocol ${JSON.stringify(version)}`);
+  }
+  const headers: [string, string][] = [];
+  const index = new Map<string, string>();
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === "") continue;
+    const colon = line.indexOf(":");
+    if (colon <= 0) throw new ProtocolError(400, "malformed header line");
+    const name = line.slice(0, colon);
+    const value = line.slice(colon + 1).trim();
+    if (!TOKEN.test(name) || BAD_VALUE.test(value)) {
+      throw new ProtocolError(400, "invalid header");
+    }
+    headers.push([name, value]);
+    index.set(name.toLowerCase(), value);
+  }
+  return { method, target, version: version === "HTTP/1.1" ? "1.1" : "1.0", headers, index };
+}
+
+/** One HTTP/1.1 connection. */
+export class Http1Connection {
+  readonly #socket: Http1Socket;
+  readonly #o:
+    & Required<Omit<Http1ConnectionOptions, "logger" | "handle" | "origin">>
+    & Pick<Http1ConnectionOptions, "logger" | "handle" | "origin">;
+  /** Bytes received and not yet consumed, in arrival order. */
+  #chunks: Uint8Array[] = [];
+  #size = 0;
+  /** Buffered bytes needed before parsing is worth retrying (a known body length). */
+  #need = 0;
+  #busy = false;
+  #closed = false;
+  #current: AbortController | null = null;
+  #headStarted = false;
+
+  constructor(socket: Http1Socket, options: Http1ConnectionOptions) {
+    this.#socket = socket;
+    this.#o = {
+      maxBodyBytes: 3 * 1024 * 1024,
+      maxHeaderBytes: 64 * 1024,
+      headerTimeoutMs: 30_000,
+      idleTimeoutMs: 120_000,
+      ...options,
+    };
+    socket.setTimeout(this.#o.idleTimeoutMs);
+    socket.on("data", (chunk) => this.#onData(chunk));
+    socket.on("timeout", () => {
+      // Idle between requests, or a request head that never completes: close. A request in
+      // flight (a watch waiting for events) is not idle.
+      if (!this.#busy) socket.destroy();
+    });
+    socket.on("close", () => this.#onClose());
+    socket.on("error", () => {
+      // The client reset the connection or TLS failed: "close" follows.
+    });
+  }
+
+  /** Ends the connection, aborting the request in flight (server shutdown). */
+  abort(reason: unknown): void {
+    this.#current?.abort(reason);
+    this.#socket.destroy();
+  }
+
+  #onClose(): void {
+    this.#closed = true;
+    this.#current?.abort(new Error("Client closed the connection"));
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    this.#size += chunk.byteLength;
+    if (!this.#headStarted) {
+      this.#headStarted = true;
+      if (!this.#busy) this.#socket.setTimeout(this.#o.headerTimeoutMs);
+    }
+    if (!this.#busy && this.#size >= this.#need) this.#next();
+  }
+
+  /** The buffered bytes as one array (joined once, kept joined). */
+  #buffered(): Uint8Array {
+    if (this.#chunks.length !== 1) {
+      const joined = concat(this.#chunks.length ? this.#chunks : [new Uint8Array(0)]);
+      this.#chunks = joined.byteLength ? [joined] : [];
+    }
+    return this.#chunks[0] ?? new Uint8Array(0);
+  }
+
+  #consume(n: number): void {
+    const rest = this.#buffered().subarray(n);
+    this.#chunks = rest.byteLength ? [rest] : [];
+    this.#size = rest.byteLength;
+    this.#need = 0;
+  }
+
+  /** Parses and serves the next buffered request, if complete. */
+  #next(): void {
+    if (this.#busy || this.#closed || this.#size === 0) return;
+    const buf = this.#buffered();
+    const end = findHeadEnd(buf);
+    if (end < 0) {
+      if (buf.byteLength > this.#o.maxHeaderBytes) {
+        this.#fail(431, "request header too large");
+      }
+      return;
+    }
+    if (end > this.#o.maxHeaderBytes) {
+      this.#fail(431, "request header too large");
+      return;
+    }
+    let head: Head;
+    try {
+      head = parseHead(latin1(buf.subarray(0, end)));
+    } catch (err) {
+      const e = err as ProtocolError;
+      this.#fail(e.status ?? 400, e.message);
+      return;
+    }
+    const bodyStart = end + 4;
+    const te = head.index.get("transfer-encoding")?.toLowerCase();
+    const clText = head.index.get("content-length");
+    let body: Uint8Array | null;
+    let consumed: number;
+    if (te !== undefined && te !== "identity") {
+      if (te !== "chunked") {
+        this.#fail(501, "unsupported transfer encoding");
+        return;
+      }
+      const decoded = decodeChunked(buf, bodyStart, this.#o.maxBodyBytes);
+      if (decoded === "tooLarge") return this.#tooLarge();
+      if (decoded === "malformed") return this.#fail(400, "malformed chunked body");
+      if (decoded === null) {
+        this.#need = this.#size + 1;
+        return this.#waitForBody(head);
+      }
+      body = decoded.body;
+      consumed = decoded.end;
+    } else if (clText !== undefined) {
+      if (!/^\d+$/.test(clText)) return this.#fail(400, "invalid Content-Length");
+      const length = Number(clText);
+      if (length > this.#o.maxBodyBytes) return this.#tooLarge();
+      if (buf.byteLength < bodyStart + length) {
+        this.#need = bodyStart + length;
+        return this.#waitForBody(head);
+      }
+      body = buf.subarray(bodyStart, bodyStart + length);
+      consumed = bodyStart + length;
+    } else {
+      body = null;
+      consumed = bodyStart;
+    }
+    // The body is copied out: the buffer it came from is reused for what follows.
+    const own = body ? new Uint8Array(body) : null;
+    this.#consume(consumed);
+    this.#headStarted = this.#size > 0;
+    this.#serve(head, own);
+  }
+
+  #continued = false;
+
+  #waitForBody(head: Head): void {
+    if (!this.#continued && head.index.get("expect")?.toLowerCase() === "100-continue") {
+      this.#continued = true;
+      this.#socket.write(encoder.encode("HTTP/1.1 100 Continue\r\n\r\n"));
+    }
+  }
+
+  #tooLarge(): void {
+    this.#writeSimple(413, {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: `Request entity too large: limit is ${this.#o.maxBodyBytes}`,
+      reason: "RequestEntityTooLarge",
+      code: 413,
+    });
+  }
+
+  #fail(status: number, message: string): void {
+    this.#writeSimple(status, {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message,
+      reason: "BadRequest",
+      code: status,
+    });
+  }
+
+  /** Answers with a Status and closes: after a protocol error the stream cannot be trusted. */
+  #writeSimple(status: number, body: object): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const bytes = encoder.encode(JSON.stringify(body));
+    const head =
+      `HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${bytes.byteLength}\r\nconnection: close\r\ndate: ${httpDate()}\r\n\r\n`;
+    this.#socket.write(concat([encoder.encode(head), bytes]));
+    this.#socket.end();
+  }
+
+  #serve(head: Head, body: Uint8Array<ArrayBuffer> | null): void {
+    this.#busy = true;
+    this.#continued = false;
+    this.#socket.setTimeout(0);
+    const abort = new AbortController();
+    this.#current = abort;
+    const keepAlive = head.version === "1.1"
+      ? head.index.get("connection")?.toLowerCase() !== "close"
+      : head.index.get("connection")?.toLowerCase() === "keep-alive";
+    const host = head.index.get("host");
+    let request: Request;
+    try {
+      const url = head.target.startsWith("/")
+        ? `${host ? `https://${host}` : this.#o.origin}${head.target}`
+        : head.target;
+      request = new Request(url, {
+        method: head.method,
+        headers: head.headers,
+        signal: abort.signal,
+        ...(body && body.byteLength > 0 && head.method !== "GET" && head.method !== "HEAD"
+          ? { body }
+          : {}),
+      });
+    } catch {
+      this.#fail(400, "malformed request");
+      return;
+    }
+    (async () => {
+      const response = await this.#o.handle(request);
+      await this.#write(response, { head: head.method === "HEAD", keepAlive });
+    })().catch((err) => {
+      this.#o.logger.error("Cannot serve request", {
+        method: head.method,
+        path: head.target,
+        error: err,
+      });
+      this.#socket.destroy();
+    }).finally(() => {
+      this.#current = null;
+      this.#busy = false;
+      if (!keepAlive || this.#closed) {
+        if (!this.#closed) {
+          this.#closed = true;
+          this.#socket.end();
+        }
+        return;
+      }
+      this.#socket.setTimeout(this.#size > 0 ? this.#o.headerTimeoutMs : this.#o.idleTimeoutMs);
+      this.#next();
+    });
+  }
+
+  #headBytes(response: Response, extra: readonly string[]): Uint8Array {
+    let text = `HTTP/1.1 ${response.status} ${REASONS[response.status] ?? "Status"}\r\n`;
+    response.headers.forEach((value, name) => {
+      if (name === "content-length" || name === "transfer-encoding" || name === "connection") {
+        return;
+      }
+      if (name === "warning") {
+        // Headers joins repeated values; each warning stays its own line, as clients expect.
+        for (const w of value.split(/,\s*(?=299 )/)) text += `warning: ${w}\r\n`;
+        return;
+      }
+      text += `${name}: ${value}\r\n`;
+    });
+    for (const line of extra) text += `${line}\r\n`;
+    text += `date: ${httpDate()}\r\n\r\n`;
+    return encoder.encode(text);
+  }
+
+  async #write(
+    response: Response,
+    options: { readonly head: boolean; readonly keepAlive: boolean },
+  ): Promise<void> {
+    const socket = this.#socket;
+    const connection = options.keepAlive ? [] : ["connection: close"];
+    const noBody = options.head || response.status === 204 || response.status === 304;
+    if (!isStreamedResponse(response) || noBody) {
+      const body = noBody || !response.body
+        ? new Uint8Array(0)
+        : new Uint8Array(await response.arrayBuffer());
+      const lengthLine = response.status === 204 || response.status === 304
+        ? []
+        : [`content-length: ${body.byteLength}`];
+      const head = this.#headBytes(response, [...lengthLine, ...connection]);
+      if (!socket.destroyed) socket.write(body.byteLength > 0 ? concat([head, body]) : head);
+      return;
+    }
+    socket.write(this.#headBytes(response, ["transfer-encoding: chunked", ...connection]));
+    const source = pushSourceOf(response);
+    if (source) {
+      response.body?.cancel().catch(() => {});
+      await new Promise<void>((resolve) => {
+        let ended = false;
+        const finish = () => {
+          if (ended) return;
+          ended = true;
+          socket.off("close", onClose);
+          resolve();
+        };
+        const onClose = () => {
+          stop();
+          finish();
+        };
+        const stop = source({
+          write: (chunk) => {
+            if (!ended && !socket.destroyed) socket.write(framedChunk(chunk));
+          },
+          close: () => {
+            if (ended) return;
+            if (!socket.destroyed) socket.write(LAST_CHUNK);
+            finish();
+          },
+          backlog: () => socket.writableLength,
+        });
+        socket.once("close", onClose);
+      });
+      return;
+    }
+    const reader = response.body!.getReader();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        if (socket.destroyed) return;
+        if (!socket.write(framedChunk(value))) await drained(socket);
+      }
+      if (!socket.destroyed) socket.write(LAST_CHUNK);
+    } finally {
+      reader.cancel().catch(() => {});
+    }
+  }
+}
+
+function drained(socket: Http1Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off("drain", done);
+      socket.off("close", done);
+      resolve();
+    };
+    socket.once("drain", done);
+    socket.once("close", done);
+  });
+}
+
+function latin1(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 8192) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  }
+  return s;
+}
+
+/** The offset of the `\r\n\r\n` ending the head, or -1. */
+function findHeadEnd(buf: Uint8Array): number {
+  for (let i = 0; i + 3 < buf.length; i++) {
+    if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) return i;
+  }
+  return -1;
+}
+
+/** Decodes a chunked body starting at `start`: the body and where it ends, or why not. */
+function decodeChunked(
+  buf: Uint8Array,
+  start: number,
+  maxBytes: number,
+): { body: Uint8Array; end: number } | null | "tooLarge" | "malformed" {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  let i = start;
+  for (;;) {
+    let lineEnd = -1;
+    for (let j = i; j + 1 < buf.length; j++) {
+      if (buf[j] === 13 && buf[j + 1] === 10) {
+        lineEnd = j;
+        break;
+      }
+    }
+    if (lineEnd < 0) return lineEnd - i > 1024 ? "malformed" : null;
+    const sizeText = latin1(buf.subarray(i, lineEnd)).split(";")[0]!.trim();
+    if (!/^[0-9a-fA-F]+$/.test(sizeText)) return "malformed";
+    const n = parseInt(sizeText, 16);
+    i = lineEnd + 2;
+    if (n === 0) {
+      // Trailers (ignored) until an empty line.
+      for (;;) {
+        let t = -1;
+        for (let j = i; j + 1 < buf.length; j++) {
+          if (buf[j] === 13 && buf[j + 1] === 10) {
+            t = j;
+            break;
+          }
+        }
+        if (t < 0) return null;
+        if (t === i) {
+          return { body: concat(parts.length ? parts : [new Uint8Array(0)]), end: t + 2 };
+        }
+        i = t + 2;
+      }
+    }
+    size += n;
+    if (size > maxBytes) return "tooLarge";
+    if (buf.length < i + n + 2) return null;
+    parts.push(buf.subarray(i, i + n));
+    if (buf[i + n] !== 13 || buf[i + n + 1] !== 10) return "malformed";
+    i += n + 2;
+  }
+}

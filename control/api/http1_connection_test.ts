@@ -1,0 +1,200 @@
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { EventEmitter } from "node:events";
+import { RecordingLogger } from "../util/logger.ts";
+import { pushResponse, streamedResponse } from "./handlers/render.ts";
+import { framedChunk, Http1Connection, type Http1Socket } from "./http1_connection.ts";
+
+/** An in-memory socket: what the connection writes is collected; tests feed it bytes. */
+class FakeSocket extends EventEmitter {
+  written: Uint8Array[] = [];
+  ended = false;
+  destroyed = false;
+  timeoutMs = -1;
+  writableLength = 0;
+  write(data: Uint8Array): boolean {
+    this.written.push(data);
+    return true;
+  }
+  end(): void {
+    this.ended = true;
+  }
+  destroy(): void {
+    this.destroyed = true;
+    this.emit("close");
+  }
+  pause(): void {}
+  resume(): void {}
+  setTimeout(ms: number): void {
+    this.timeoutMs = ms;
+  }
+  feed(text: string | Uint8Array): void {
+    this.emit(
+      "data",
+      Buffer.from(typeof text === "string" ? new TextEncoder().encode(text) : text),
+    );
+  }
+  text(): string {
+    return new TextDecoder().decode(Buffer.concat(this.written));
+  }
+}
+
+function connect(handle: (r: Request) => Promise<Response>, options = {}) {
+  const socket = new FakeSocket();
+  const seen: Request[] = [];
+  new Http1Connection(socket as unknown as Http1Socket, {
+    handle: (r) => {
+      seen.push(r);
+      return handle(r);
+    },
+    logger: new RecordingLogger(),
+    origin: "https://127.0.0.1:6443",
+    ...options,
+  });
+  return { socket, seen };
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 0));
+}
+
+Deno.test("Http1Connection answers keep-alive requests in order with Content-Length", async () => {
+  const { socket, seen } = connect((r) =>
+    Promise.resolve(new Response(`hi ${new URL(r.url).pathname}`))
+  );
+  socket.feed("GET /a HTTP/1.1\r\nHost: h:1\r\n\r\nGET /b HTTP/1.1\r\nHost: h:1\r\n\r\n");
+  await settle();
+  const text = socket.text();
+  assert.match(text, /^HTTP\/1.1 200 OK\r\n/);
+  assert.match(text, /content-length: 5\r\n/);
+  assert.ok(text.indexOf("hi /a") < text.indexOf("hi /b"), "in order");
+  assert.deepEqual(seen.map((r) => r.url), ["https://h:1/a", "https://h:1/b"]);
+  assert.equal(socket.ended, false, "kept alive");
+});
+
+Deno.test("Http1Connection reads Content-Length and chunked bodies split across packets", async () => {
+  const bodies: string[] = [];
+  const { socket } = connect(async (r) => {
+    bodies.push(await r.text());
+    return new Response(null, { status: 204 });
+  });
+  socket.feed("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\nhello");
+  await settle();
+  assert.deepEqual(bodies, []);
+  socket.feed(" world");
+  await settle();
+  socket.feed("POST /y HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel");
+  await settle();
+  socket.feed("lo\r\n6\r\n world\r\n0\r\n\r\n");
+  await settle();
+  assert.deepEqual(bodies, ["hello world", "hello world"]);
+  assert.doesNotMatch(socket.text(), /content-length/, "204 has no length");
+});
+
+Deno.test("Http1Connection refuses oversized bodies and heads and malformed requests, then closes", async (t) => {
+  const cases: [string, number][] = [
+    ["POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\n", 413],
+    ["GET / HTTP/1.1\r\nX: " + "a".repeat(70_000) + "\r\n\r\n", 431],
+    ["GARBAGE\r\n\r\n", 400],
+    ["GET / HTTP/2.0\r\n\r\n", 505],
+    ["GET / HTTP/1.1\r\nBad Header: x\r\n\r\n", 400],
+    ["POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n", 400],
+    ["POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501],
+  ];
+  for (const [input, status] of cases) {
+    await t.step(String(status), async () => {
+      const { socket, seen } = connect(() => Promise.resolve(new Response("x")), {
+        maxBodyBytes: 10,
+      });
+      socket.feed(input);
+      await settle();
+      assert.match(socket.text(), new RegExp(`^HTTP/1.1 ${status} `));
+      assert.equal(socket.ended, true);
+      assert.equal(seen.length, 0);
+    });
+  }
+});
+
+Deno.test("Http1Connection answers Expect: 100-continue before the body arrives", async () => {
+  const { socket } = connect(async (r) => new Response(await r.text()));
+  socket.feed("PUT /x HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+  await settle();
+  assert.equal(socket.text(), "HTTP/1.1 100 Continue\r\n\r\n");
+  socket.feed("ok");
+  await settle();
+  assert.match(socket.text(), /HTTP\/1.1 200 OK[\s\S]*\r\n\r\nok$/);
+});
+
+Deno.test("Http1Connection streams chunked responses, and push responses write shared frames", async () => {
+  const { socket } = connect(() =>
+    Promise.resolve(
+      streamedResponse(
+        new ReadableStream({
+          start(c) {
+            c.enqueue(new TextEncoder().encode("ab"));
+            c.enqueue(new TextEncoder().encode("cde"));
+            c.close();
+          },
+        }),
+        { headers: { "content-type": "application/json" } },
+      ),
+    )
+  );
+  socket.feed("GET /watch HTTP/1.1\r\nHost: h\r\n\r\n");
+  await settle();
+  assert.match(socket.text(), /transfer-encoding: chunked\r\n/);
+  assert.match(socket.text(), /\r\n\r\n2\r\nab\r\n3\r\ncde\r\n0\r\n\r\n$/);
+
+  const line = new TextEncoder().encode('{"type":"ADDED"}\n');
+  assert.equal(framedChunk(line), framedChunk(line), "one framing per event");
+  let stopped = false;
+  const push = connect(() =>
+    Promise.resolve(pushResponse((sink) => {
+      sink.write(line);
+      sink.write(line);
+      return () => stopped = true;
+    }, {}))
+  );
+  push.socket.feed("GET /watch HTTP/1.1\r\nHost: h\r\n\r\n");
+  await settle();
+  assert.equal(push.socket.written.filter((w) => w === framedChunk(line)).length, 2);
+  push.socket.destroy();
+  await settle();
+  assert.equal(stopped, true, "a client going away stops the producer");
+});
+
+Deno.test("Http1Connection aborts the request's signal when the client goes away", async () => {
+  let signal: AbortSignal | undefined;
+  const { socket } = connect((r) => {
+    signal = r.signal;
+    return new Promise(() => {});
+  });
+  socket.feed("GET /watch HTTP/1.1\r\nHost: h\r\n\r\n");
+  await settle();
+  assert.equal(signal?.aborted, false);
+  assert.equal(socket.timeoutMs, 0, "no idle timeout while a request is in flight");
+  socket.destroy();
+  assert.equal(signal?.aborted, true);
+});
+
+Deno.test("Http1Connection closes after Connection: close and for HTTP/1.0", async () => {
+  for (const req of ["GET / HTTP/1.1\r\nConnection: close\r\n\r\n", "GET / HTTP/1.0\r\n\r\n"]) {
+    const { socket } = connect(() => Promise.resolve(new Response("x")));
+    socket.feed(req);
+    await settle();
+    assert.match(socket.text(), /connection: close\r\n/);
+    assert.equal(socket.ended, true);
+  }
+});
+
+Deno.test("Http1Connection keeps each Warning header on its own line", async () => {
+  const { socket } = connect(() => {
+    const h = new Headers();
+    h.append("warning", '299 - "unknown field \\"a\\""');
+    h.append("warning", '299 - "unknown field \\"b\\""');
+    return Promise.resolve(new Response("{}", { headers: h }));
+  });
+  socket.feed("GET / HTTP/1.1\r\n\r\n");
+  await settle();
+  assert.equal(socket.text().match(/^warning: /gm)?.length, 2);
+});

@@ -60,6 +60,22 @@ function isPublic(path: string): boolean {
     path.startsWith("/readyz/");
 }
 
+/** Accept headers seen and what they negotiate to: clients send a handful of distinct ones. */
+const outputs = new Map<string, ReturnType<typeof negotiateOutput>>();
+const MAX_CACHED_ACCEPTS = 64;
+
+/** The output format an `Accept` header negotiates (memoized per header value). */
+function outputFor(accept: string | null): ReturnType<typeof negotiateOutput> {
+  const key = accept ?? "";
+  let out = outputs.get(key);
+  if (out === undefined && !outputs.has(key)) {
+    out = negotiateOutput(parseAccept(accept));
+    if (outputs.size >= MAX_CACHED_ACCEPTS) outputs.delete(outputs.keys().next().value!);
+    outputs.set(key, out);
+  }
+  return out ?? null;
+}
+
 /** Reads a request body, refusing more than `maxBytes` with 413. */
 export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
@@ -116,7 +132,7 @@ export function createApiApp(deps: ApiAppDeps): Hono<ApiEnv> {
 
   // Authentication: every request resolves to a user, or 401 outside the public paths.
   app.use("*", async (c, next) => {
-    const path = new URL(c.req.url).pathname;
+    const path = c.req.path;
     const user = await deps.authenticator.authenticate(c.req.raw, c.env?.connection ?? {});
     if (user === null && !isPublic(path)) throw ApiError.unauthorized();
     (c.req.raw as AuthenticatedRequest).skiffUser = user ?? {
@@ -192,7 +208,7 @@ export function createApiApp(deps: ApiAppDeps): Hono<ApiEnv> {
       query: url.searchParams,
       headers: request.headers,
       method: request.method,
-      output: negotiateOutput(parseAccept(request.headers.get("accept"))),
+      output: outputFor(request.headers.get("accept")),
       user: (request as AuthenticatedRequest).skiffUser as RequestUser,
       body: async () => body ??= await readBody(request, MAX_BODY_BYTES),
       signal: request.signal,

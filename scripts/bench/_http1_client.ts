@@ -60,13 +60,15 @@ export class Http1Connection {
     return new Http1Connection(conn, `${o.hostname}:${o.port}`);
   }
 
+  /** One read buffer per connection: a watch reads thousands of times. */
+  readonly #chunk = new Uint8Array(16 * 1024);
+
   async #fill(): Promise<boolean> {
-    const chunk = new Uint8Array(64 * 1024);
-    const n = await this.#conn.read(chunk);
+    const n = await this.#conn.read(this.#chunk);
     if (n === null) return false;
     const next = new Uint8Array(this.#buf.length + n);
     next.set(this.#buf);
-    next.set(chunk.subarray(0, n), this.#buf.length);
+    next.set(this.#chunk.subarray(0, n), this.#buf.length);
     this.#buf = next;
     return true;
   }

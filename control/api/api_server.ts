@@ -14,6 +14,7 @@ import { NamespaceLifecycle } from "./admission/namespace_lifecycle.ts";
 import { ServiceAllocator } from "./admission/service_allocator.ts";
 import { type ApiEnv, createApiApp, type VersionDocument } from "./app.ts";
 import { InternalAuthenticator, UnionAuthenticator } from "./auth/authenticator.ts";
+import type { Authorizer } from "./auth/authorizer.ts";
 import { X509Authenticator } from "./auth/x509_authenticator.ts";
 import { bootstrapCluster } from "./bootstrap.ts";
 import { decodeProtobufBody } from "./codec/protobuf_body.ts";
@@ -46,6 +47,8 @@ export interface ApiServerOptions {
   readonly hostname?: string;
   /** @default {decodeProtobufBody} */
   readonly protobuf?: ProtobufDecoder;
+  /** Decides what authenticated users may do. @default {AlwaysAllow} */
+  readonly authorizer?: Authorizer;
 }
 
 /** A running API server. */
@@ -83,6 +86,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       new InternalAuthenticator(),
       new X509Authenticator({ cas: () => [options.pki.ca.certificate], clock }),
     ]),
+    ...(options.authorizer ? { authorizer: options.authorizer } : {}),
     version: options.version,
     serverAddress: () => `${options.advertiseAddress}:${port}`,
     openapi: new OpenApiHandler({ registry, gitVersion: options.version.gitVersion }),

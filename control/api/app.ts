@@ -16,6 +16,12 @@ import { Hono } from "hono";
 import type { Logger } from "../util/logger.ts";
 import { ApiError } from "./errors.ts";
 import type { AuthenticatedRequest, Authenticator, ConnectionInfo } from "./auth/authenticator.ts";
+import {
+  AlwaysAllow,
+  type AuthorizationAttributes,
+  type Authorizer,
+  forbiddenMessage,
+} from "./auth/authorizer.ts";
 import type { RequestUser, ResourceRequest, ServerParts } from "./handlers/context.ts";
 import { MAX_BODY_BYTES } from "./handlers/context.ts";
 import { DiscoveryHandler } from "./handlers/discovery.ts";
@@ -43,6 +49,8 @@ export interface VersionDocument {
 /** What {@linkcode createApiApp} needs. */
 export interface ApiAppDeps extends ServerParts {
   readonly authenticator: Authenticator;
+  /** Decides what authenticated users may do. @default {AlwaysAllow} */
+  readonly authorizer?: Authorizer;
   readonly version: VersionDocument;
   /** `host:port` clients reach the server at (discovery's serverAddressByClientCIDRs). */
   readonly serverAddress: () => string;
@@ -50,6 +58,43 @@ export interface ApiAppDeps extends ServerParts {
   /** Whether the server is ready (`/readyz`). */
   readonly ready: () => boolean;
   readonly rest?: RestHandlerOptions;
+}
+
+/** The user of a request without credentials. */
+const ANONYMOUS: RequestUser = { username: "system:anonymous", groups: ["system:unauthenticated"] };
+
+/** The authorization attributes of a request, from its method and URL. */
+export function authorizationAttributes(
+  request: Request,
+  user: RequestUser,
+): AuthorizationAttributes {
+  const info = requestInfo(request.method, new URL(request.url));
+  if (!info.isResourceRequest) {
+    return {
+      user,
+      verb: info.verb,
+      resourceRequest: false,
+      path: info.path,
+      apiGroup: "",
+      apiVersion: "",
+      resource: "",
+      subresource: "",
+      namespace: "",
+      name: "",
+    };
+  }
+  return {
+    user,
+    verb: info.verb,
+    resourceRequest: true,
+    path: info.path,
+    apiGroup: info.apiGroup,
+    apiVersion: info.apiVersion,
+    resource: info.resource,
+    subresource: info.subresource,
+    namespace: info.namespace,
+    name: info.name,
+  };
 }
 
 /** Paths anonymous clients may read, as kube-apiserver's `system:public-info-viewer`. */
@@ -131,14 +176,29 @@ export function createApiApp(deps: ApiAppDeps): Hono<ApiEnv> {
   app.notFound(() => ApiError.pathNotFound().toResponse());
 
   // Authentication: every request resolves to a user, or 401 outside the public paths.
+  // Authentication: every request resolves to a user, or 401 outside the public paths.
+  // Authorization: every authenticated request is allowed by an authorizer, or 403.
+  const authorizer = deps.authorizer ?? new AlwaysAllow();
   app.use("*", async (c, next) => {
     const path = c.req.path;
     const user = await deps.authenticator.authenticate(c.req.raw, c.env?.connection ?? {});
-    if (user === null && !isPublic(path)) throw ApiError.unauthorized();
-    (c.req.raw as AuthenticatedRequest).skiffUser = user ?? {
-      username: "system:anonymous",
-      groups: ["system:unauthenticated"],
-    };
+    if (user === null) {
+      if (!isPublic(path)) throw ApiError.unauthorized();
+      (c.req.raw as AuthenticatedRequest).skiffUser = ANONYMOUS;
+      return await next();
+    }
+    (c.req.raw as AuthenticatedRequest).skiffUser = user;
+    const attrs = authorizationAttributes(c.req.raw, user);
+    const res = await authorizer.authorize(attrs);
+    if (res.decision !== "allow") {
+      throw new ApiError(forbiddenMessage(attrs, res.reason), {
+        code: 403,
+        reason: "Forbidden",
+        details: attrs.resourceRequest
+          ? { name: attrs.name, group: attrs.apiGroup, kind: attrs.resource }
+          : {},
+      });
+    }
     await next();
   });
 

@@ -5,3 +5,4 @@
  */
 export * from "./authenticator.ts";
 export * from "./x509_authenticator.ts";
+export * from "./authorizer.ts";

@@ -8,3 +8,4 @@ export * from "./storage_keys.ts";
 export * from "./watch_cache.ts";
 export * from "./watch_caches.ts";
 export * from "./ttl_sweeper.ts";
+export * from "./object_view.ts";

@@ -1,0 +1,224 @@
+/**
+ * A live, in-memory view of one resource's stored objects — listed once, then kept current
+ * by a storage watch — for the API server's own lookups that must not read storage per
+ * request: RBAC roles and bindings, the Node authorizer's pod graph, admission's
+ * ServiceAccounts, LimitRanges and quotas. Objects are decoded once and frozen; optional
+ * indexes map a computed key (a namespace, a node name) to the objects under it. If the
+ * watch fails (compaction, storage restart) the view re-lists.
+ *
+ * @example Follow the ConfigMaps of a store
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MemoryStorage } from "../../storage/memory.ts";
+ * import { BufferWriter, JsonLogger } from "../../util/mod.ts";
+ * import { ObjectView } from "./object_view.ts";
+ *
+ * const storage = new MemoryStorage();
+ * const view = new ObjectView({
+ *   storage, prefix: "/registry/configmaps/", logger: new JsonLogger({ writer: new BufferWriter() }),
+ * });
+ * const ac = new AbortController();
+ * await view.start(ac.signal);
+ * assert.equal(view.size, 0);
+ * ac.abort();
+ * ```
+ *
+ * @module
+ */
+import type { KeyValue, Storage } from "../../storage/types.ts";
+import type { Logger } from "../../util/logger.ts";
+import type { KubeObject } from "../types/meta_v1.ts";
+import { decodeStored } from "./object_codec.ts";
+
+/** Computes the index keys of an object (none, one or several). */
+export type IndexFunc = (obj: KubeObject) => readonly string[];
+
+/** Options of {@linkcode ObjectView}. */
+export interface ObjectViewOptions {
+  readonly storage: Storage;
+  /** The storage prefix (`/registry/roles/`). */
+  readonly prefix: string;
+  readonly logger: Logger;
+  /** Named indexes. */
+  readonly indexes?: Readonly<Record<string, IndexFunc>>;
+  /** Converts a stored object (another version's view), if needed. */
+  readonly convert?: (obj: KubeObject) => KubeObject;
+}
+
+/** What changed, for listeners. */
+export interface ViewChange {
+  readonly type: "added" | "updated" | "deleted";
+  readonly key: string;
+  readonly object: KubeObject;
+  readonly old?: KubeObject;
+}
+
+function freeze<T>(o: T): T {
+  if (o && typeof o === "object" && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o as Record<string, unknown>)) freeze(v);
+  }
+  return o;
+}
+
+/** A live view of one storage prefix. */
+export class ObjectView {
+  readonly #o: ObjectViewOptions;
+  readonly #objects = new Map<string, KubeObject>();
+  readonly #indexes = new Map<string, Map<string, Set<string>>>();
+  readonly #listeners = new Set<(c: ViewChange) => void>();
+  #started: Promise<void> | null = null;
+  #revision = 0;
+
+  constructor(options: ObjectViewOptions) {
+    this.#o = options;
+    for (const name of Object.keys(options.indexes ?? {})) this.#indexes.set(name, new Map());
+  }
+
+  /** Lists and starts following storage; resolves once the first list is in (idempotent). */
+  start(signal: AbortSignal): Promise<void> {
+    this.#started ??= this.#run(signal);
+    return this.#started;
+  }
+
+  async #run(signal: AbortSignal): Promise<void> {
+    await this.#relist();
+    (async () => {
+      while (!signal.aborted) {
+        try {
+          for await (const ev of this.#o.storage.watch(this.#o.prefix, this.#revision, signal)) {
+            this.#revision = ev.kv.modRevision;
+            if (ev.type === "deleted") this.#remove(ev.kv.key);
+            else this.#put(ev.kv);
+          }
+        } catch (err) {
+          if (signal.aborted) return;
+          this.#o.logger.warn("Object view lost its watch, listing again", {
+            prefix: this.#o.prefix,
+            error: err,
+          });
+          try {
+            await this.#relist();
+          } catch {
+            await new Promise((r) => setTimeout(r, 1000));
+          }
+        }
+      }
+    })();
+  }
+
+  async #relist(): Promise<void> {
+    const page = await this.#o.storage.list(this.#o.prefix);
+    const seen = new Set<string>();
+    for (const kv of page.items) {
+      seen.add(kv.key);
+      this.#put(kv);
+    }
+    for (const key of [...this.#objects.keys()]) if (!seen.has(key)) this.#remove(key);
+    this.#revision = page.revision;
+  }
+
+  #decode(kv: KeyValue): KubeObject {
+    const obj = decodeStored(kv.value, kv.modRevision);
+    return freeze(this.#o.convert ? this.#o.convert(obj) : obj);
+  }
+
+  #put(kv: KeyValue): void {
+    const obj = this.#decode(kv);
+    const old = this.#objects.get(kv.key);
+    if (old) this.#unindex(kv.key, old);
+    this.#objects.set(kv.key, obj);
+    this.#index(kv.key, obj);
+    this.#emit({
+      type: old ? "updated" : "added",
+      key: kv.key,
+      object: obj,
+      ...(old ? { old } : {}),
+    });
+  }
+
+  #remove(key: string): void {
+    const old = this.#objects.get(key);
+    if (!old) return;
+    this.#unindex(key, old);
+    this.#objects.delete(key);
+    this.#emit({ type: "deleted", key, object: old });
+  }
+
+  #index(key: string, obj: KubeObject): void {
+    for (const [name, fn] of Object.entries(this.#o.indexes ?? {})) {
+      const idx = this.#indexes.get(name)!;
+      for (const v of fn(obj)) {
+        let set = idx.get(v);
+        if (!set) idx.set(v, set = new Set());
+        set.add(key);
+      }
+    }
+  }
+
+  #unindex(key: string, obj: KubeObject): void {
+    for (const [name, fn] of Object.entries(this.#o.indexes ?? {})) {
+      const idx = this.#indexes.get(name)!;
+      for (const v of fn(obj)) {
+        const set = idx.get(v);
+        set?.delete(key);
+        if (set?.size === 0) idx.delete(v);
+      }
+    }
+  }
+
+  #emit(c: ViewChange): void {
+    for (const l of this.#listeners) {
+      try {
+        l(c);
+      } catch (err) {
+        this.#o.logger.error("Object view listener failed", { prefix: this.#o.prefix, error: err });
+      }
+    }
+  }
+
+  /** The object stored under `key` (full storage key), if any. */
+  get(key: string): KubeObject | undefined {
+    return this.#objects.get(key);
+  }
+
+  /** The object `name` in `namespace` ("" for cluster-scoped). */
+  getByName(namespace: string, name: string): KubeObject | undefined {
+    return this.#objects.get(
+      namespace ? `${this.#o.prefix}${namespace}/${name}` : `${this.#o.prefix}${name}`,
+    );
+  }
+
+  /** Every object. */
+  list(): IterableIterator<KubeObject> {
+    return this.#objects.values();
+  }
+
+  /** The objects whose index `name` has the value `value`. */
+  byIndex(name: string, value: string): KubeObject[] {
+    const keys = this.#indexes.get(name)?.get(value);
+    if (!keys) return [];
+    const out: KubeObject[] = [];
+    for (const k of keys) {
+      const o = this.#objects.get(k);
+      if (o) out.push(o);
+    }
+    return out;
+  }
+
+  /** How many objects the view holds. */
+  get size(): number {
+    return this.#objects.size;
+  }
+
+  /** The revision the view is current to. */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  /** Calls `fn` on every change until the returned function is called. */
+  onChange(fn: (c: ViewChange) => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+}

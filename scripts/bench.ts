@@ -5,11 +5,13 @@
  * @module
  */
 import { runApiBench } from "./bench/api.ts";
+import { runCodecBench } from "./bench/codec.ts";
 import { runStorageBench } from "./bench/storage.ts";
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   storage: runStorageBench,
   api: runApiBench,
+  codec: runCodecBench,
 };
 
 if (import.meta.main) {

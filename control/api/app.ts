@@ -15,7 +15,12 @@
 import { Hono } from "hono";
 import type { Logger } from "../util/logger.ts";
 import { ApiError } from "./errors.ts";
-import type { AuthenticatedRequest, Authenticator, ConnectionInfo } from "./auth/authenticator.ts";
+import {
+  type AuthenticatedRequest,
+  AuthenticationError,
+  type Authenticator,
+  type ConnectionInfo,
+} from "./auth/authenticator.ts";
 import {
   AlwaysAllow,
   type AuthorizationAttributes,
@@ -25,6 +30,7 @@ import {
 import type { RequestUser, ResourceRequest, ServerParts } from "./handlers/context.ts";
 import { MAX_BODY_BYTES } from "./handlers/context.ts";
 import { DiscoveryHandler } from "./handlers/discovery.ts";
+import type { ApiExtensions } from "./handlers/extensions.ts";
 import type { OpenApiHandler } from "./handlers/openapi_handler.ts";
 import { RestHandler, type RestHandlerOptions } from "./handlers/rest_handler.ts";
 import { SubresourceHandlers } from "./handlers/subresource_handlers.ts";
@@ -58,6 +64,8 @@ export interface ApiAppDeps extends ServerParts {
   /** Whether the server is ready (`/readyz`). */
   readonly ready: () => boolean;
   readonly rest?: RestHandlerOptions;
+  /** Review resources, subresource hooks and extra routes plugged in by other parts. */
+  readonly extensions?: ApiExtensions;
 }
 
 /** The user of a request without credentials. */
@@ -181,7 +189,14 @@ export function createApiApp(deps: ApiAppDeps): Hono<ApiEnv> {
   const authorizer = deps.authorizer ?? new AlwaysAllow();
   app.use("*", async (c, next) => {
     const path = c.req.path;
-    const user = await deps.authenticator.authenticate(c.req.raw, c.env?.connection ?? {});
+    let user: RequestUser | null;
+    try {
+      user = await deps.authenticator.authenticate(c.req.raw, c.env?.connection ?? {});
+    } catch (err) {
+      if (!(err instanceof AuthenticationError)) throw err;
+      deps.logger.debug("Authentication failed", { path, error: err.message });
+      throw ApiError.unauthorized();
+    }
     if (user === null) {
       if (!isPublic(path)) throw ApiError.unauthorized();
       (c.req.raw as AuthenticatedRequest).skiffUser = ANONYMOUS;
@@ -228,6 +243,10 @@ export function createApiApp(deps: ApiAppDeps): Hono<ApiEnv> {
       headers: { "content-type": "application/json" },
     }));
 
+  for (const route of deps.extensions?.routes ?? []) {
+    if (route.method === "GET") app.get(route.path, (c) => route.handle(c.req.raw));
+    else app.post(route.path, (c) => route.handle(c.req.raw));
+  }
   app.get("/openapi/v2", (c) => deps.openapi.v2(c.req.raw));
   app.get("/openapi/v3", (c) => deps.openapi.v3Index(c.req.raw));
   app.get("/openapi/v3/*", (c) => deps.openapi.v3(c.req.raw));
@@ -273,7 +292,23 @@ export function createApiApp(deps: ApiAppDeps): Hono<ApiEnv> {
       body: async () => body ??= await readBody(request, MAX_BODY_BYTES),
       signal: request.signal,
     };
-    if (info.subresource !== "") return await subresources.handle(req);
+    if (info.subresource !== "") {
+      const hook = deps.extensions?.subresources?.find((h) =>
+        h.group === def.group && h.resource === def.resource && h.subresource === info.subresource
+      );
+      if (hook) return await hook.handle(req);
+      return await subresources.handle(req);
+    }
+    if (def.ephemeral) {
+      if (info.verb !== "create" || info.name !== "") {
+        throw ApiError.methodNotSupported(def, info.verb);
+      }
+      const review = deps.extensions?.reviews?.find((r) => r.handles(def));
+      if (!review) {
+        throw ApiError.internal(new Error(`No handler answers ${def.resource}.${def.group}`));
+      }
+      return await review.create(req);
+    }
     const verbs = verbsOf(def);
     const verb = info.verb;
     if (!verbs.includes(verb)) throw ApiError.methodNotSupported(def, verb);

@@ -26,9 +26,24 @@ export interface ConnectionInfo {
 /** A request after authentication. */
 export type AuthenticatedRequest = Request & { skiffUser?: RequestUser };
 
+/**
+ * A credential was presented and is not valid (a bad signature, an expired or unknown token, a
+ * certificate of another CA). The request fails with 401 even on the public paths, as
+ * kube-apiserver answers; `message` is for the server's log, never the client.
+ */
+export class AuthenticationError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "AuthenticationError";
+  }
+}
+
 /** Resolves the user of a request. */
 export interface Authenticator {
-  /** The user, or null when the request carries no credential this authenticator accepts. */
+  /**
+   * The user; null when the request carries no credential of this authenticator's kind.
+   * Throws {@linkcode AuthenticationError} for a credential of its kind that is not valid.
+   */
   authenticate(request: Request, connection: ConnectionInfo): Promise<RequestUser | null>;
 }
 
@@ -43,11 +58,22 @@ export class UnionAuthenticator implements Authenticator {
     this.#list = authenticators;
   }
 
+  /**
+   * The first user an authenticator finds. When none does and one rejected a credential,
+   * throws that {@linkcode AuthenticationError} (the request is not anonymous: it tried).
+   */
   async authenticate(request: Request, connection: ConnectionInfo): Promise<RequestUser | null> {
+    let failure: AuthenticationError | null = null;
     for (const a of this.#list) {
-      const user = await a.authenticate(request, connection);
-      if (user) return user;
+      try {
+        const user = await a.authenticate(request, connection);
+        if (user) return user;
+      } catch (err) {
+        if (!(err instanceof AuthenticationError)) throw err;
+        failure ??= err;
+      }
     }
+    if (failure) throw failure;
     return null;
   }
 }

@@ -12,7 +12,12 @@ import type * as pkijs from "pkijs";
 import type { Clock } from "../../util/clock.ts";
 import type { RequestUser } from "../handlers/context.ts";
 import { parseCertificate, verifyClientCertificate } from "../pki/certificates.ts";
-import { AUTHENTICATED_GROUP, type Authenticator, type ConnectionInfo } from "./authenticator.ts";
+import {
+  AUTHENTICATED_GROUP,
+  AuthenticationError,
+  type Authenticator,
+  type ConnectionInfo,
+} from "./authenticator.ts";
 
 /** Options of {@linkcode X509Authenticator}. */
 export interface X509AuthenticatorOptions {
@@ -26,6 +31,8 @@ export interface X509AuthenticatorOptions {
 interface Verified {
   readonly user: RequestUser | null;
   readonly notAfterMs: number;
+  /** Why the certificate was refused. */
+  readonly reason?: string;
 }
 
 /** Certificates whose verification is remembered. */
@@ -88,7 +95,7 @@ export class X509Authenticator implements Authenticator {
       intermediates: connection.peerChain ?? [],
       now,
     });
-    if (!res.ok) return { user: null, notAfterMs: 0 };
+    if (!res.ok) return { user: null, notAfterMs: 0, reason: res.reason };
     const notAfterMs = parseCertificate(der).notAfter.value.getTime();
     const groups = [...res.organizations];
     if (!groups.includes(AUTHENTICATED_GROUP)) groups.push(AUTHENTICATED_GROUP);
@@ -106,7 +113,12 @@ export class X509Authenticator implements Authenticator {
       verified = this.#verifyCached(connection);
     }
     const v = await verified;
-    if (v.user === null || this.#o.clock.now() > v.notAfterMs) return null;
+    if (v.user === null) {
+      throw new AuthenticationError(`Client certificate refused: ${v.reason ?? "not valid"}`);
+    }
+    if (this.#o.clock.now() > v.notAfterMs) {
+      throw new AuthenticationError("Client certificate refused: it has expired");
+    }
     return v.user;
   }
 }

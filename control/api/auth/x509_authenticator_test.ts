@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { FakeClock } from "../../util/mod.ts";
 import { createCa, issueCertificate, verifyClientCertificate } from "../pki/certificates.ts";
+import { AuthenticationError } from "./authenticator.ts";
 import { X509Authenticator } from "./x509_authenticator.ts";
 
 const now = new Date("2026-12-01T00:00:00Z");
@@ -40,7 +41,10 @@ Deno.test("X509Authenticator refuses foreign, self-signed and expired certificat
   });
   const selfSigned = await createCa({ commonName: "admin", now });
   for (const der of [foreign.der, selfSigned.der, new Uint8Array([1, 2, 3])]) {
-    assert.equal(await auth.authenticate(request, { peerCertificate: der }), null);
+    await assert.rejects(
+      auth.authenticate(request, { peerCertificate: der }),
+      (err) => err instanceof AuthenticationError && /Client certificate refused/.test(err.message),
+    );
   }
 });
 
@@ -67,9 +71,9 @@ Deno.test("X509Authenticator verifies once per connection but checks expiry ever
   }
   assert.equal(reads, 1, "the chain is verified once for the connection");
   clock.advance(120_000);
-  assert.equal(
-    await auth.authenticate(request, { peerCertificate: cert.der, connectionKey }),
-    null,
+  await assert.rejects(
+    auth.authenticate(request, { peerCertificate: cert.der, connectionKey }),
+    /it has expired/,
     "an expired certificate stops working on a long-lived connection",
   );
 });
@@ -95,9 +99,9 @@ Deno.test("X509Authenticator remembers a verified certificate across connections
   assert.equal(verifications, 1, "three connections, one verification");
   // A rotated CA list is verified against again: here it no longer trusts the issuer.
   cas = [(await createCa({ commonName: "new-ca", now })).certificate];
-  assert.equal(
-    await auth.authenticate(request, { peerCertificate: cert.der, connectionKey: {} }),
-    null,
+  await assert.rejects(
+    auth.authenticate(request, { peerCertificate: cert.der, connectionKey: {} }),
+    AuthenticationError,
   );
   assert.equal(verifications, 2);
 });

@@ -12,3 +12,4 @@ export * from "./render.ts";
 export * from "./rest_handler.ts";
 export * from "./subresource_handlers.ts";
 export * from "./watch_handler.ts";
+export * from "./extensions.ts";

@@ -53,6 +53,17 @@ import {
 } from "../types/apps_v1.ts";
 import { CronJob, Job } from "../types/batch_v1.ts";
 import { Lease } from "../types/coordination_v1.ts";
+import {
+  SelfSubjectReview,
+  SelfSubjectReviewV1beta1,
+  TokenReview,
+} from "../types/authentication_v1.ts";
+import {
+  LocalSubjectAccessReview,
+  SelfSubjectAccessReview,
+  SelfSubjectRulesReview,
+  SubjectAccessReview,
+} from "../types/authorization_v1.ts";
 import { ConfigMap, Secret, ServiceAccount } from "../types/core_v1_config.ts";
 import { Event as CoreEventSchema } from "../types/core_v1_event.ts";
 import type { Event as CoreEvent } from "../types/core_v1_event.ts";
@@ -258,6 +269,11 @@ const CORE: readonly ResourceDef[] = [
     shortNames: ["sa"],
     schema: ServiceAccount,
     strategy: serviceAccountStrategy,
+    extraSubresources: [{
+      name: "token",
+      gvk: { group: "authentication.k8s.io", version: "v1", kind: "TokenRequest" },
+      verbs: ["create"],
+    }],
   },
   {
     group: "",
@@ -588,10 +604,77 @@ const OTHERS: readonly ResourceDef[] = [
   },
 ];
 
+/** Create-only resources answered by review handlers, never stored. */
+const REVIEWS: readonly ResourceDef[] = [
+  ...([
+    [
+      "authentication.k8s.io",
+      "v1",
+      "SelfSubjectReview",
+      "selfsubjectreviews",
+      false,
+      SelfSubjectReview,
+    ],
+    [
+      "authentication.k8s.io",
+      "v1beta1",
+      "SelfSubjectReview",
+      "selfsubjectreviews",
+      false,
+      SelfSubjectReviewV1beta1,
+    ],
+    ["authentication.k8s.io", "v1", "TokenReview", "tokenreviews", false, TokenReview],
+    [
+      "authorization.k8s.io",
+      "v1",
+      "LocalSubjectAccessReview",
+      "localsubjectaccessreviews",
+      true,
+      LocalSubjectAccessReview,
+    ],
+    [
+      "authorization.k8s.io",
+      "v1",
+      "SelfSubjectAccessReview",
+      "selfsubjectaccessreviews",
+      false,
+      SelfSubjectAccessReview,
+    ],
+    [
+      "authorization.k8s.io",
+      "v1",
+      "SelfSubjectRulesReview",
+      "selfsubjectrulesreviews",
+      false,
+      SelfSubjectRulesReview,
+    ],
+    [
+      "authorization.k8s.io",
+      "v1",
+      "SubjectAccessReview",
+      "subjectaccessreviews",
+      false,
+      SubjectAccessReview,
+    ],
+  ] as const).map(([group, version, kind, resource, namespaced, schema]): ResourceDef => ({
+    group,
+    version,
+    kind,
+    resource,
+    singular: kind.toLowerCase(),
+    namespaced,
+    verbs: ["create"],
+    schema,
+    strategy: {},
+    ephemeral: true,
+  })),
+];
+
 /** Every built-in resource, core group first, each group's resources alphabetical. */
 export const BUILTIN_RESOURCES: readonly ResourceDef[] = [
   ...[...CORE].sort((a, b) => a.resource.localeCompare(b.resource)),
   ...APPS,
   ...BATCH,
   ...OTHERS,
+  ...REVIEWS,
 ];

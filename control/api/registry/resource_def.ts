@@ -88,6 +88,8 @@ export interface ResourceDef {
   readonly conversion?: StorageConversion;
   /** Objects expire this long after their last write (Events: 1 h, as kube-apiserver's TTL). */
   readonly ttlMs?: number;
+  /** Create-only and never stored: a review handler answers (TokenReview, the access reviews). */
+  readonly ephemeral?: boolean;
 }
 
 /** `group/version`, or `version` for the core group. */

@@ -9,3 +9,4 @@ export * from "./watch_cache.ts";
 export * from "./watch_caches.ts";
 export * from "./ttl_sweeper.ts";
 export * from "./object_view.ts";
+export * from "./object_views.ts";

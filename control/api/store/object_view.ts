@@ -66,13 +66,30 @@ export class ObjectView {
   readonly #o: ObjectViewOptions;
   readonly #objects = new Map<string, KubeObject>();
   readonly #indexes = new Map<string, Map<string, Set<string>>>();
+  readonly #indexFuncs = new Map<string, IndexFunc>();
   readonly #listeners = new Set<(c: ViewChange) => void>();
   #started: Promise<void> | null = null;
   #revision = 0;
 
   constructor(options: ObjectViewOptions) {
     this.#o = options;
-    for (const name of Object.keys(options.indexes ?? {})) this.#indexes.set(name, new Map());
+    for (const [name, fn] of Object.entries(options.indexes ?? {})) this.addIndex(name, fn);
+  }
+
+  /**
+   * Adds the index `name` (also after the view started: the objects it holds are indexed at
+   * once). Adding a name again with the same function does nothing; with another, throws.
+   */
+  addIndex(name: string, fn: IndexFunc): void {
+    const existing = this.#indexFuncs.get(name);
+    if (existing === fn) return;
+    if (existing) {
+      throw new Error(`Cannot add index "${name}" to the view of "${this.#o.prefix}": it exists`);
+    }
+    this.#indexFuncs.set(name, fn);
+    const idx = new Map<string, Set<string>>();
+    this.#indexes.set(name, idx);
+    for (const [key, obj] of this.#objects) this.#indexOne(idx, fn, key, obj);
   }
 
   /** Lists and starts following storage; resolves once the first list is in (idempotent). */
@@ -145,19 +162,27 @@ export class ObjectView {
     this.#emit({ type: "deleted", key, object: old });
   }
 
+  #indexOne(
+    idx: Map<string, Set<string>>,
+    fn: IndexFunc,
+    key: string,
+    obj: KubeObject,
+  ): void {
+    for (const v of fn(obj)) {
+      let set = idx.get(v);
+      if (!set) idx.set(v, set = new Set());
+      set.add(key);
+    }
+  }
+
   #index(key: string, obj: KubeObject): void {
-    for (const [name, fn] of Object.entries(this.#o.indexes ?? {})) {
-      const idx = this.#indexes.get(name)!;
-      for (const v of fn(obj)) {
-        let set = idx.get(v);
-        if (!set) idx.set(v, set = new Set());
-        set.add(key);
-      }
+    for (const [name, fn] of this.#indexFuncs) {
+      this.#indexOne(this.#indexes.get(name)!, fn, key, obj);
     }
   }
 
   #unindex(key: string, obj: KubeObject): void {
-    for (const [name, fn] of Object.entries(this.#o.indexes ?? {})) {
+    for (const [name, fn] of this.#indexFuncs) {
       const idx = this.#indexes.get(name)!;
       for (const v of fn(obj)) {
         const set = idx.get(v);

@@ -76,7 +76,8 @@ export function authorizationAttributes(
   request: Request,
   user: RequestUser,
 ): AuthorizationAttributes {
-  const info = requestInfo(request.method, new URL(request.url));
+  const url = new URL(request.url);
+  const info = requestInfo(request.method, url);
   if (!info.isResourceRequest) {
     return {
       user,
@@ -102,6 +103,8 @@ export function authorizationAttributes(
     subresource: info.subresource,
     namespace: info.namespace,
     name: info.name,
+    fieldSelector: url.searchParams.get("fieldSelector") ?? "",
+    labelSelector: url.searchParams.get("labelSelector") ?? "",
   };
 }
 

@@ -22,6 +22,7 @@
  * @module
  */
 import type { ResourceDef } from "../registry/resource_def.ts";
+import type { RequestUser } from "../handlers/context.ts";
 import type { KubeObject } from "../types/meta_v1.ts";
 
 /** The kind of write being admitted. */
@@ -41,6 +42,8 @@ export interface AdmissionAttributes {
   readonly dryRun: boolean;
   readonly username: string;
   readonly groups: readonly string[];
+  /** The rest of the requesting user (uid and extra), when known. */
+  readonly user?: RequestUser;
 }
 
 /** One admission plugin. */

@@ -47,6 +47,16 @@ export interface Authenticator {
   authenticate(request: Request, connection: ConnectionInfo): Promise<RequestUser | null>;
 }
 
+/**
+ * Checks one bearer token (`Authorization: Bearer <token>`, or a WebSocket's
+ * `base64url.bearer.authorization.k8s.io.` subprotocol). Returns null when the token is not of
+ * its kind (another authenticator's format); throws {@linkcode AuthenticationError} when it is
+ * of its kind and not valid (unknown, expired, bad signature, revoked).
+ */
+export interface TokenAuthenticator {
+  authenticateToken(token: string): Promise<RequestUser | null>;
+}
+
 /** The group every authenticated user has. */
 export const AUTHENTICATED_GROUP = "system:authenticated";
 

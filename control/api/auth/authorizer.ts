@@ -38,6 +38,13 @@ export interface AuthorizationAttributes {
   readonly subresource: string;
   readonly namespace: string;
   readonly name: string;
+  /**
+   * The request's `fieldSelector` and `labelSelector` query parameters as sent ("" when
+   * absent; always "" for non-resource requests): the Node authorizer lets a node list and watch
+   * only its own pods (`spec.nodeName=<node>`), as upstream's AuthorizeNodeWithSelectors.
+   */
+  readonly fieldSelector?: string;
+  readonly labelSelector?: string;
 }
 
 /** An authorizer's answer. */

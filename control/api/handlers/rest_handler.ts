@@ -266,6 +266,7 @@ export class RestHandler {
       dryRun: objects.dryRun,
       username: req.user.username,
       groups: req.user.groups,
+      user: req.user,
     };
   }
 

@@ -44,6 +44,11 @@ export interface AdmissionAttributes {
   readonly groups: readonly string[];
   /** The rest of the requesting user (uid and extra), when known. */
   readonly user?: RequestUser;
+  /**
+   * Warnings for the client (`Warning: 299` headers, as Pod Security's `warn` mode sends):
+   * plugins push to it; absent where the caller shows none.
+   */
+  readonly warnings?: string[];
 }
 
 /** One admission plugin. */

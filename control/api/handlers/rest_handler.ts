@@ -267,6 +267,7 @@ export class RestHandler {
       username: req.user.username,
       groups: req.user.groups,
       user: req.user,
+      warnings: [],
     };
   }
 
@@ -583,6 +584,7 @@ export class RestHandler {
       }
       const warnings = [...options.warnings, ...createWarnings(obj, def)];
       await this.#admitted(attrs, () => this.#parts.admission.validate(attrs));
+      warnings.push(...attrs.warnings!);
       if (options.dryRun) {
         this.#parts.admission.committed(attrs, false);
         return this.#render(req, obj, 201, warnings);
@@ -804,6 +806,7 @@ export class RestHandler {
       }
       const warnings = [...options.warnings, ...updateWarnings(obj, { def, old, subresource })];
       await this.#admitted(attrs, () => this.#parts.admission.validate(attrs));
+      warnings.push(...attrs.warnings!);
       if (sameObject(obj, old)) {
         this.#parts.admission.committed(attrs, false);
         return this.#render(req, old, 200, warnings);

@@ -30,6 +30,7 @@ import {
 import type { RequestUser, ResourceRequest, ServerParts } from "./handlers/context.ts";
 import { MAX_BODY_BYTES } from "./handlers/context.ts";
 import { DiscoveryHandler } from "./handlers/discovery.ts";
+import { type HealthCheck, HealthProbe } from "./handlers/health.ts";
 import type { ApiExtensions } from "./handlers/extensions.ts";
 import type { OpenApiHandler } from "./handlers/openapi_handler.ts";
 import { RestHandler, type RestHandlerOptions } from "./handlers/rest_handler.ts";
@@ -114,6 +115,38 @@ const PUBLIC_PATHS = new Set(["/healthz", "/livez", "/readyz", "/version", "/ver
 function isPublic(path: string): boolean {
   return PUBLIC_PATHS.has(path) || path.startsWith("/healthz/") || path.startsWith("/livez/") ||
     path.startsWith("/readyz/");
+}
+
+/** How long a probe waits for storage before calling it unhealthy. */
+const STORAGE_CHECK_TIMEOUT_MS = 2000;
+
+/** The probes and their checks: storage answers within a deadline; readiness follows `ready`. */
+function healthProbes(deps: ApiAppDeps): [string, HealthProbe][] {
+  const ping: HealthCheck = { name: "ping", check: () => Promise.resolve() };
+  const storage: HealthCheck = {
+    name: "storage",
+    check: () =>
+      new Promise<void>((resolve, reject) => {
+        const timer = deps.clock.setTimeout(
+          () => reject(new Error(`Storage did not answer in ${STORAGE_CHECK_TIMEOUT_MS} ms`)),
+          STORAGE_CHECK_TIMEOUT_MS,
+        );
+        deps.storage.currentRevision().then(() => resolve(), reject).finally(() => timer.cancel());
+      }),
+  };
+  const bootstrap: HealthCheck = {
+    name: "bootstrap",
+    check: () =>
+      deps.ready()
+        ? Promise.resolve()
+        : Promise.reject(new Error("The cluster's objects are not bootstrapped yet")),
+  };
+  const logger = deps.logger.with({ component: "health" });
+  return [
+    ["/healthz", new HealthProbe("healthz", [ping, storage], logger)],
+    ["/livez", new HealthProbe("livez", [ping, storage], logger)],
+    ["/readyz", new HealthProbe("readyz", [ping, storage, bootstrap], logger)],
+  ];
 }
 
 /** Accept headers seen and what they negotiate to: clients send a handful of distinct ones. */
@@ -220,26 +253,13 @@ export function createApiApp(deps: ApiAppDeps): Hono<ApiEnv> {
     await next();
   });
 
-  const text = (body: string, status = 200) =>
-    new Response(body, {
-      status,
-      headers: {
-        "content-type": "text/plain; charset=utf-8",
-        "cache-control": "no-cache, private",
-      },
+  for (const [path, probe] of healthProbes(deps)) {
+    app.get(path, (c) => probe.all(new URL(c.req.url)));
+    app.get(`${path}/:check`, async (c) => {
+      const res = await probe.one(c.req.param("check"));
+      if (res === null) throw ApiError.pathNotFound();
+      return res;
     });
-  for (const probe of ["/healthz", "/livez", "/readyz"]) {
-    app.get(probe, (c) => {
-      const ok = probe !== "/readyz" || deps.ready();
-      if (c.req.query("verbose") !== undefined) {
-        return text(
-          ok ? `[+]ping ok\n[+]storage ok\n${probe.slice(1)} check passed\n` : "[-]ready failed\n",
-          ok ? 200 : 500,
-        );
-      }
-      return ok ? text("ok") : text("[-]ready failed: reason withheld\n", 500);
-    });
-    app.get(`${probe}/*`, () => text("ok"));
   }
   app.get("/version", () =>
     new Response(JSON.stringify(deps.version, null, 2), {

@@ -42,6 +42,7 @@ function appWith(
   return {
     app: createApiApp(deps),
     logger,
+    storage,
     async [Symbol.asyncDispose]() {
       stop.abort();
       caches.stop();
@@ -84,7 +85,7 @@ Deno.test("readBody() reads a body up to the limit and answers 413 beyond it", a
 Deno.test("createApiApp() serves health probes as text, readyz following readiness", async (t) => {
   let ready = true;
   await using s = await appWith({ user: null, ready: () => ready });
-  for (const path of ["/healthz", "/livez", "/readyz", "/healthz/ping", "/readyz/etcd"]) {
+  for (const path of ["/healthz", "/livez", "/readyz", "/healthz/ping", "/readyz/storage"]) {
     await t.step(path, async () => {
       const res = await s.app.request(path);
       assert.equal(res.status, 200);
@@ -92,17 +93,38 @@ Deno.test("createApiApp() serves health probes as text, readyz following readine
       assert.equal(await res.text(), "ok");
     });
   }
-  await t.step("verbose", async () => {
+  await t.step("verbose lists the checks that ran", async () => {
     const res = await s.app.request("/readyz?verbose");
-    assert.equal(await res.text(), "[+]ping ok\n[+]storage ok\nreadyz check passed\n");
+    assert.equal(
+      await res.text(),
+      "[+]ping ok\n[+]storage ok\n[+]bootstrap ok\nreadyz check passed\n",
+    );
   });
-  await t.step("not ready: 500", async () => {
+  await t.step("an unknown check is 404", async () => {
+    const res = await s.app.request("/readyz/etcd");
+    assert.equal(res.status, 404);
+    await res.body?.cancel();
+  });
+  await t.step("not ready: 500 naming the failed check, the reason withheld", async () => {
     ready = false;
     const res = await s.app.request("/readyz");
     assert.equal(res.status, 500);
-    assert.match(await res.text(), /^\[-\].* failed: reason withheld\n/);
+    assert.equal(
+      await res.text(),
+      "[+]ping ok\n[+]storage ok\n[-]bootstrap failed: reason withheld\nreadyz check failed\n",
+    );
+    const excluded = await s.app.request("/readyz?exclude=bootstrap");
+    assert.equal(await excluded.text(), "ok");
     assert.equal((await s.app.request("/livez")).status, 200, "liveness does not depend on it");
     ready = true;
+  });
+  await t.step("storage that fails makes every probe fail", async () => {
+    await s.storage.close();
+    for (const path of ["/healthz", "/livez", "/readyz"]) {
+      const res = await s.app.request(path);
+      assert.equal(res.status, 500, path);
+      assert.match(await res.text(), /\[-\]storage failed: reason withheld\n/);
+    }
   });
 });
 

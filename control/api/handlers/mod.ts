@@ -13,3 +13,4 @@ export * from "./rest_handler.ts";
 export * from "./subresource_handlers.ts";
 export * from "./watch_handler.ts";
 export * from "./extensions.ts";
+export * from "./health.ts";

@@ -15,11 +15,15 @@
  * - `--cluster-cidr` and `--service-cidr` must not overlap.
  * - `--node-name` defaults to the hostname, lowercased; either way it must be a DNS-1123
  *   subdomain.
+ * - `--tls-san` takes a comma-separated list and may be repeated (the lists add up); the
+ *   environment variable takes a comma-separated list, the config file a list or such a string.
+ *   Each entry is an IP address or a DNS name (lowercased; `*.` allowed as its first label).
  * - The config file may not name another config file (`config:` is refused inside it), and an
  *   unknown key in it is an error.
  *
  * @module
  */
+import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import { isAbsolute, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -58,6 +62,11 @@ export interface ServerConfig {
   readonly configFile: string | null;
   /** The least severe level logged (`--log-level`). */
   readonly logLevel: LogLevel;
+  /**
+   * More names for the serving certificate (`--tls-san`): IP addresses as given, DNS names
+   * lowercased, without duplicates.
+   */
+  readonly tlsSans: readonly string[];
   /** The URL {@linkcode ServerConfig.storage} opens: `kv:///<data-dir>/db/state.kv` or `etcd://…`. */
   readonly storageUrl: string;
 }
@@ -98,6 +107,7 @@ export const CONFIG_KEYS = [
   "cluster-dns",
   "cluster-domain",
   "log-level",
+  "tls-san",
 ] as const;
 
 /** One of {@linkcode CONFIG_KEYS}. */
@@ -184,6 +194,8 @@ const booleanSchema = z.union([
 interface KeySpec<T> {
   /** How `parseArgs` reads the flag. */
   readonly type: "string" | "boolean";
+  /** The flag may be repeated, its values collected in a list. */
+  readonly multiple?: boolean;
   readonly schema: z.ZodType<T>;
   /** What a valid value looks like, completing "expected …" and "must be …". */
   readonly expected: string;
@@ -195,6 +207,16 @@ interface KeySpec<T> {
 
 function spec<T>(s: KeySpec<T>): KeySpec<T> {
   return s;
+}
+
+const WILDCARD_DNS_RE = new RegExp(`^(\\*\\.)?${DNS_LABEL}(\\.${DNS_LABEL})*$`);
+
+/** A `--tls-san` entry normalised: an IP address as given, a DNS name lowercased; or `null`. */
+function normaliseSan(text: string): string | null {
+  const item = text.trim();
+  if (!item.includes("%") && isIP(item) !== 0) return item;
+  const name = item.toLowerCase();
+  return name.length <= 253 && WILDCARD_DNS_RE.test(name) ? name : null;
 }
 
 const SPECS = {
@@ -307,6 +329,27 @@ const SPECS = {
     help: `least severe level logged: ${LOG_LEVELS.join(", ")}`,
     defaultHelp: "info",
   }),
+  "tls-san": spec({
+    type: "string",
+    multiple: true,
+    schema: z.union([z.string().transform((s) => [s]), z.array(z.string())])
+      .transform((list, ctx) => {
+        const out: string[] = [];
+        for (const item of list.flatMap((s) => s.split(","))) {
+          const san = normaliseSan(item);
+          if (san === null) {
+            ctx.addIssue({ code: "custom", message: `bad name ${JSON.stringify(item)}` });
+            return z.NEVER;
+          }
+          if (!out.includes(san)) out.push(san);
+        }
+        return out;
+      }),
+    expected: "a comma-separated list of DNS names and IP addresses such as " +
+      "edge.example.com,192.168.1.10",
+    metavar: "NAME,…",
+    help: "more DNS names or IP addresses for the serving certificate (repeatable)",
+  }),
 } as const satisfies Record<ConfigKey, KeySpec<unknown>>;
 
 type Values = { [K in ConfigKey]: z.output<typeof SPECS[K]["schema"]> };
@@ -378,9 +421,12 @@ function flagList(): string {
 
 function parseFlags(args: readonly string[]): Settings {
   const options = Object.fromEntries(
-    CONFIG_KEYS.map((key) => [key, { type: SPECS[key].type }]),
-  ) as Record<ConfigKey, { type: "string" | "boolean" }>;
-  let values: Record<string, string | boolean | undefined>;
+    CONFIG_KEYS.map((key) => {
+      const s: KeySpec<unknown> = SPECS[key];
+      return [key, s.multiple ? { type: s.type, multiple: true } : { type: s.type }];
+    }),
+  ) as Record<ConfigKey, { type: "string" | "boolean"; multiple?: boolean }>;
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     ({ values } = parseArgs({ args: [...args], options, strict: true, allowPositionals: false }));
   } catch (err) {
@@ -607,6 +653,7 @@ export async function loadServerConfig(
     clusterDomain: merged["cluster-domain"]?.value ?? "cluster.local",
     configFile,
     logLevel: merged["log-level"]?.value ?? "info",
+    tlsSans: Object.freeze([...(merged["tls-san"]?.value ?? [])]),
     storageUrl: storageUrlOf(storage, dataDir, etcdEndpoints),
   });
 }

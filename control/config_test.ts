@@ -66,6 +66,7 @@ Deno.test("loadServerConfig() applies the defaults for a non-root user", async (
     clusterDomain: "cluster.local",
     configFile: null,
     logLevel: "info",
+    tlsSans: [],
     storageUrl: "kv:///home/pi/.skiff/db/state.kv",
   });
 });
@@ -126,6 +127,7 @@ Deno.test("loadServerConfig() reads every key from its flag", async () => {
     "--cluster-dns=10.53.0.53",
     "--cluster-domain=edge.internal",
     "--log-level=debug",
+    "--tls-san=edge.example.com,192.168.1.10",
   ]);
   assert.deepEqual({ ...config }, {
     dataDir: "/d",
@@ -140,6 +142,7 @@ Deno.test("loadServerConfig() reads every key from its flag", async () => {
     clusterDomain: "edge.internal",
     configFile: null,
     logLevel: "debug",
+    tlsSans: ["edge.example.com", "192.168.1.10"],
     storageUrl: "etcd://10.0.0.1:2379,https://etcd.example:2379",
   });
 });
@@ -158,6 +161,7 @@ Deno.test("loadServerConfig() reads every key from SKIFF_* variables", async () 
       SKIFF_CLUSTER_DNS: "10.63.0.2",
       SKIFF_CLUSTER_DOMAIN: "env.local",
       SKIFF_LOG_LEVEL: "warn",
+      SKIFF_TLS_SAN: "env.example.com,10.0.0.9",
     },
   });
   assert.equal(config.dataDir, "/env");
@@ -171,6 +175,7 @@ Deno.test("loadServerConfig() reads every key from SKIFF_* variables", async () 
   assert.equal(config.clusterDns, "10.63.0.2");
   assert.equal(config.clusterDomain, "env.local");
   assert.equal(config.logLevel, "warn");
+  assert.deepEqual(config.tlsSans, ["env.example.com", "10.0.0.9"]);
 });
 
 Deno.test("loadServerConfig() reads every key from the config file", async () => {
@@ -188,6 +193,9 @@ Deno.test("loadServerConfig() reads every key from the config file", async () =>
     "cluster-dns: 10.73.0.10",
     "cluster-domain: file.local",
     "log-level: error",
+    "tls-san:",
+    "  - file.example.com",
+    "  - fd00::10",
   ].join("\n");
   const deps = fakeDeps({ files: { "/etc/skiff.yaml": file } });
   const config = await loadServerConfig(["--config", "/etc/skiff.yaml"], deps);
@@ -205,6 +213,7 @@ Deno.test("loadServerConfig() reads every key from the config file", async () =>
   assert.equal(config.clusterDns, "10.73.0.10");
   assert.equal(config.clusterDomain, "file.local");
   assert.equal(config.logLevel, "error");
+  assert.deepEqual(config.tlsSans, ["file.example.com", "fd00::10"]);
 });
 
 Deno.test("loadServerConfig() ranks flags over env over file over defaults", async () => {
@@ -344,7 +353,10 @@ Deno.test("loadServerConfig() refuses bad flag values, naming the flag and accep
 Deno.test("loadServerConfig() refuses malformed command lines, naming the flag", async (t) => {
   const cases: { args: string[]; message: string | RegExp }[] = [
     { args: ["--sotrage", "kv"], message: /^Unknown flag "--sotrage": expected one of --config, / },
-    { args: ["-x"], message: /^Unknown flag "-x": expected one of .*--storage.*--log-level$/ },
+    {
+      args: ["-x"],
+      message: /^Unknown flag "-x": expected one of .*--storage.*--log-level, --tls-san$/,
+    },
     { args: ["--storage"], message: "Missing value for --storage: expected one of kv, etcd" },
     {
       args: ["--https-port", "--disable-agent"],
@@ -606,4 +618,153 @@ Deno.test("serverFlagsHelp() lists every flag with its default", () => {
   for (const key of CONFIG_KEYS) assert.match(help, new RegExp(`--${key}\\b`));
   assert.match(help, /--https-port PORT +port of the API server \(default: 6443\)/);
   assert.match(help, /--storage kv\|etcd .*\(default: kv\)/);
+});
+
+Deno.test("loadServerConfig() reads --tls-san lists from every source", async (t) => {
+  const cases: { name: string; args?: string[]; world?: FakeWorld; tlsSans: string[] }[] = [
+    { name: "unset", tlsSans: [] },
+    { name: "one flag", args: ["--tls-san", "edge.example.com"], tlsSans: ["edge.example.com"] },
+    {
+      name: "a comma-separated flag",
+      args: ["--tls-san=edge.example.com,192.168.1.10,fd00::1"],
+      tlsSans: ["edge.example.com", "192.168.1.10", "fd00::1"],
+    },
+    {
+      name: "a repeated flag adds up",
+      args: ["--tls-san", "a.example.com", "--tls-san", "b.example.com,10.0.0.1"],
+      tlsSans: ["a.example.com", "b.example.com", "10.0.0.1"],
+    },
+    {
+      name: "spaces trimmed, names lowercased, duplicates dropped",
+      args: ["--tls-san", " Edge.Example.COM , 10.0.0.1", "--tls-san", "edge.example.com"],
+      tlsSans: ["edge.example.com", "10.0.0.1"],
+    },
+    {
+      name: "a wildcard name",
+      args: ["--tls-san", "*.edge.example.com"],
+      tlsSans: ["*.edge.example.com"],
+    },
+    {
+      name: "the environment variable",
+      world: { env: { HOME: "/h", SKIFF_TLS_SAN: "env.example.com,10.1.1.1" } },
+      tlsSans: ["env.example.com", "10.1.1.1"],
+    },
+    {
+      name: "a config file string",
+      args: ["--config", "/c.yaml"],
+      world: { files: { "/c.yaml": "tls-san: a.example.com,10.2.2.2\n" } },
+      tlsSans: ["a.example.com", "10.2.2.2"],
+    },
+    {
+      name: "a config file list",
+      args: ["--config", "/c.yaml"],
+      world: { files: { "/c.yaml": "tls-san: [a.example.com, '10.2.2.2', '2001:db8::5']\n" } },
+      tlsSans: ["a.example.com", "10.2.2.2", "2001:db8::5"],
+    },
+    {
+      name: "an empty config file list",
+      args: ["--config", "/c.yaml"],
+      world: { files: { "/c.yaml": "tls-san: []\n" } },
+      tlsSans: [],
+    },
+    {
+      name: "flags replace the environment, which replaces the file",
+      args: ["--config", "/c.yaml", "--tls-san", "flag.example.com"],
+      world: {
+        env: { HOME: "/h", SKIFF_TLS_SAN: "env.example.com" },
+        files: { "/c.yaml": "tls-san: [file.example.com]\n" },
+      },
+      tlsSans: ["flag.example.com"],
+    },
+    {
+      name: "the environment replaces the file",
+      args: ["--config", "/c.yaml"],
+      world: {
+        env: { HOME: "/h", SKIFF_TLS_SAN: "env.example.com" },
+        files: { "/c.yaml": "tls-san: [file.example.com]\n" },
+      },
+      tlsSans: ["env.example.com"],
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, async () => {
+      const config = await load(c.args ?? [], c.world ?? {});
+      assert.deepEqual(config.tlsSans, c.tlsSans);
+      assert.ok(Object.isFrozen(config.tlsSans));
+    });
+  }
+});
+
+Deno.test("loadServerConfig() refuses a --tls-san entry that is no name or address", async (t) => {
+  const expected = "expected a comma-separated list of DNS names and IP addresses such as " +
+    "edge.example.com,192.168.1.10";
+  const cases: { name: string; args?: string[]; world?: FakeWorld; message: string }[] = [
+    {
+      name: "an underscore",
+      args: ["--tls-san", "edge_1.example.com"],
+      message: `Invalid --tls-san "edge_1.example.com": ${expected}`,
+    },
+    {
+      name: "an empty entry",
+      args: ["--tls-san", "a.example.com,,b.example.com"],
+      message: `Invalid --tls-san "a.example.com,,b.example.com": ${expected}`,
+    },
+    { name: "an empty flag", args: ["--tls-san="], message: `Invalid --tls-san "": ${expected}` },
+    {
+      name: "a bad entry among repeated flags",
+      args: ["--tls-san", "ok.example.com", "--tls-san", "not ok"],
+      message: `Invalid --tls-san "ok.example.com,not ok": ${expected}`,
+    },
+    {
+      name: "an IPv6 address with a zone",
+      args: ["--tls-san", "fe80::1%eth0"],
+      message: `Invalid --tls-san "fe80::1%eth0": ${expected}`,
+    },
+    {
+      name: "a wildcard past the first label",
+      args: ["--tls-san", "edge.*.example.com"],
+      message: `Invalid --tls-san "edge.*.example.com": ${expected}`,
+    },
+    {
+      name: "a URL",
+      args: ["--tls-san", "https://edge.example.com"],
+      message: `Invalid --tls-san "https://edge.example.com": ${expected}`,
+    },
+    {
+      name: "no value",
+      args: ["--tls-san"],
+      message: `Missing value for --tls-san: ${expected}`,
+    },
+    {
+      name: "the environment variable",
+      world: { env: { HOME: "/h", SKIFF_TLS_SAN: "a.example.com,-bad" } },
+      message: `Invalid SKIFF_TLS_SAN "a.example.com,-bad": ${expected}`,
+    },
+    {
+      name: "a config file entry that is not a string",
+      args: ["--config", "/c.yaml"],
+      world: { files: { "/c.yaml": "tls-san: [a.example.com, 5]\n" } },
+      message: 'Cannot parse config file "/c.yaml": key "tls-san" must be a comma-separated ' +
+        "list of DNS names and IP addresses such as edge.example.com,192.168.1.10",
+    },
+    {
+      name: "a config file mapping",
+      args: ["--config", "/c.yaml"],
+      world: { files: { "/c.yaml": "tls-san: {a: b}\n" } },
+      message: 'Cannot parse config file "/c.yaml": key "tls-san" must be a comma-separated',
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, async () => {
+      const message = await loadError(c.args ?? [], c.world ?? {});
+      assert.ok(message.startsWith(c.message), `${message}\n  should start with\n${c.message}`);
+    });
+  }
+});
+
+Deno.test("serverFlagsHelp() shows --tls-san", () => {
+  assert.match(
+    serverFlagsHelp(),
+    /--tls-san NAME,… +more DNS names or IP addresses for the serving certificate \(repeatable\)/,
+  );
 });

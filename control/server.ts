@@ -13,8 +13,8 @@ import { openStorage } from "./storage/registry.ts";
 import type { Storage } from "./storage/types.ts";
 import type { Clock, Logger } from "./util/mod.ts";
 import { type ApiServer, startApiServer } from "./api/api_server.ts";
-import { firstServiceIp } from "./api/admission/service_allocator.ts";
-import { ensureClusterPki } from "./api/pki/cluster_pki.ts";
+import { CertificateRenewer } from "./api/pki/certificate_renewer.ts";
+import { ensureClusterPki, servingCertificateNames } from "./api/pki/cluster_pki.ts";
 import { BUILTIN_RESOURCES } from "./api/registry/builtin_resources.ts";
 import { ResourceRegistry } from "./api/registry/resource_registry.ts";
 import { KUBERNETES_VERSION, SKIFF_VERSION } from "./version.ts";
@@ -25,18 +25,19 @@ export interface ServerDeps {
   readonly clock: Clock;
   /** Aborting it shuts the server down. */
   readonly signal: AbortSignal;
-  /** The machine's non-loopback IPv4 addresses, first one advertised. @default {localAddresses} */
-  readonly addresses?: () => string[];
+  /**
+   * The machine's network interfaces (the serving certificate covers their addresses; the
+   * first non-loopback IPv4 one is advertised). @default {Deno.networkInterfaces}
+   */
+  readonly interfaces?: () => readonly Pick<Deno.NetworkInterfaceInfo, "family" | "address">[];
   /** The machine's hostname. @default {Deno.hostname} */
   readonly hostname?: () => string;
 }
 
-/** The machine's non-loopback IPv4 addresses (the advertised address first). */
-export function localAddresses(): string[] {
+/** The machine's network interfaces; none when they cannot be read (no permission). */
+function systemInterfaces(): Deno.NetworkInterfaceInfo[] {
   try {
-    return Deno.networkInterfaces()
-      .filter((i) => i.family === "IPv4" && !i.address.startsWith("127."))
-      .map((i) => i.address);
+    return Deno.networkInterfaces();
   } catch {
     return [];
   }
@@ -136,6 +137,7 @@ async function serve(
 
   let storage: Storage;
   let api: ApiServer | undefined;
+  let renewing: Promise<void> | undefined;
   try {
     storage = await openStorage(config.storageUrl);
   } catch (err) {
@@ -150,32 +152,31 @@ async function serve(
       revision,
       durationMs: clock.now() - startMs,
     });
-    const addresses = (deps.addresses ?? localAddresses)();
+    const interfaces = (deps.interfaces ?? systemInterfaces)();
     const hostname = (deps.hostname ?? (() => Deno.hostname()))();
-    const serviceIp = firstServiceIp(config.serviceCidr);
-    const advertiseAddress = addresses[0] ?? "127.0.0.1";
-    const pki = await ensureClusterPki({
+    const advertiseAddress = interfaces.find((i) =>
+      i.family === "IPv4" && !i.address.startsWith("127.")
+    )?.address ?? "127.0.0.1";
+    const pkiOptions = {
       dataDir: config.dataDir,
-      dnsNames: [
-        ...new Set([
-          "localhost",
-          hostname,
-          config.nodeName,
-          "kubernetes",
-          "kubernetes.default",
-          "kubernetes.default.svc",
-          `kubernetes.default.svc.${config.clusterDomain}`,
-        ]),
-      ],
-      ipAddresses: [...new Set(["127.0.0.1", serviceIp, ...addresses])],
+      ...servingCertificateNames({
+        nodeName: config.nodeName,
+        hostname,
+        interfaces,
+        serviceCidr: config.serviceCidr,
+        clusterDomain: config.clusterDomain,
+        extraSans: config.tlsSans,
+      }),
       serverUrl: `https://127.0.0.1:${config.httpsPort}`,
-      now: new Date(clock.now()),
-    }).catch((err) => {
-      throw new Error(`Cannot prepare the cluster's certificates in "${config.dataDir}/tls"`, {
-        cause: err,
-      });
-    });
-    api = await startApiServer({
+    };
+    const pki = await ensureClusterPki({ ...pkiOptions, now: new Date(clock.now()) }).catch(
+      (err) => {
+        throw new Error(`Cannot prepare the cluster's certificates in "${config.dataDir}/tls"`, {
+          cause: err,
+        });
+      },
+    );
+    const started = await startApiServer({
       storage,
       registry: new ResourceRegistry(BUILTIN_RESOURCES),
       pki,
@@ -187,6 +188,15 @@ async function serve(
       advertiseAddress,
       port: config.httpsPort,
     });
+    api = started;
+    // Leaf certificates renew 90 days before they expire, swapped on the live listener.
+    renewing = new CertificateRenewer({
+      ...pkiOptions,
+      pki,
+      clock,
+      logger: logger.with({ component: "certificates" }),
+      onRenewed: (next) => started.setServingCertificate(next.serving),
+    }).run(signal);
     logger.info("Wrote admin kubeconfig", { path: pki.kubeconfigPath });
     if (!config.disableAgent) {
       logger.info("Node agent is not built yet: running the control plane alone");
@@ -209,6 +219,7 @@ async function serve(
     await compactor;
   } finally {
     await api?.close();
+    await renewing;
     await storage.close();
   }
   logger.info("Stopped skiff server", { durationMs: clock.now() - startMs });

@@ -41,7 +41,7 @@ Deno.test("runServer() with kv storage opens, creates the KV file and closes cle
       logger,
       clock: new FakeClock(),
       signal: controller.signal,
-      addresses: () => ["192.0.2.10"],
+      interfaces: () => [{ family: "IPv4", address: "192.0.2.10" }],
       hostname: () => "test-host",
     });
     await server.ready;
@@ -55,6 +55,11 @@ Deno.test("runServer() with kv storage opens, creates the KV file and closes cle
       "Opened storage",
       "Bootstrapped cluster objects",
       "API server is serving",
+      // A first start issues the CA, the serving and the admin certificates.
+      "Issued certificate",
+      "Issued certificate",
+      "Issued certificate",
+      "Starting certificate renewer",
       "Wrote admin kubeconfig",
     ]);
     const serving = logger.records.find((r) => r.msg === "API server is serving")!;

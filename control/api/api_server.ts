@@ -57,6 +57,11 @@ export interface ApiServer {
   readonly port: number;
   /** A client acting as the server itself (`system:apiserver`, in `system:masters`). */
   readonly client: InProcessClient;
+  /**
+   * New connections get this certificate; open ones (watches) keep theirs. Throws, keeping the
+   * old one, when the pair is unusable.
+   */
+  setServingCertificate(pair: { readonly certPem: string; readonly keyPem: string }): void;
   /** Stops listening, ends watches and stops the caches. */
   close(): Promise<void>;
 }
@@ -150,6 +155,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     app,
     port,
     client,
+    setServingCertificate(pair) {
+      https.setCertificate(pair.certPem, pair.keyPem);
+    },
     close() {
       closing ??= (async () => {
         ready = false;

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import tls from "node:tls";
 import type { TLSSocket } from "node:tls";
 import type { Logger } from "../util/logger.ts";
@@ -34,7 +35,10 @@ export interface HttpsServerOptions {
 export interface HttpsServer {
   /** The port it listens on (useful with port 0). */
   readonly port: number;
-  /** Replaces the serving certificate without dropping connections (renewal). */
+  /**
+   * Replaces the serving certificate for new connections (renewal); open connections, watches
+   * included, keep going. Throws, keeping the old one, when the certificate or key is unusable.
+   */
   setCertificate(certPem: string, keyPem: string): void;
   /** Stops accepting, ends open requests (watches) and closes. */
   close(): Promise<void>;
@@ -71,8 +75,26 @@ function connectionInfo(socket: TLSSocket): ConnectionInfo {
   };
 }
 
+/** The oldest TLS version accepted, as kube-apiserver's default. */
+const MIN_TLS_VERSION = "TLSv1.2";
+
 /** The abort reason of requests still open when the server stops. */
 const SERVER_STOPPING = new Error("Server is shutting down");
+
+/** Throws unless `keyPem` is the private key of the certificate `certPem`. */
+function checkKeyPair(certPem: string, keyPem: string): void {
+  let matches: boolean;
+  try {
+    matches = new X509Certificate(certPem).checkPrivateKey(createPrivateKey(keyPem));
+  } catch (err) {
+    throw new TypeError("Cannot use serving certificate: cannot read the certificate or key", {
+      cause: err,
+    });
+  }
+  if (!matches) {
+    throw new TypeError("Cannot use serving certificate: the key is not the certificate's");
+  }
+}
 
 /** Starts listening; resolves once the port is bound. */
 export function startHttpsServer(options: HttpsServerOptions): Promise<HttpsServer> {
@@ -82,7 +104,7 @@ export function startHttpsServer(options: HttpsServerOptions): Promise<HttpsServ
     key: options.keyPem,
     requestCert: true,
     rejectUnauthorized: false,
-    minVersion: "TLSv1.2",
+    minVersion: MIN_TLS_VERSION,
     ALPNProtocols: ["http/1.1"],
   }, (socket: TLSSocket) => {
     socket.setNoDelay(true);
@@ -108,7 +130,11 @@ export function startHttpsServer(options: HttpsServerOptions): Promise<HttpsServ
       resolve({
         port,
         setCertificate(certPem, keyPem) {
-          server.setSecureContext({ cert: certPem, key: keyPem });
+          // The TLS layer takes a key that is not the certificate's and would then fail every
+          // handshake: check the pair first, keeping the old one when it is unusable.
+          checkKeyPair(certPem, keyPem);
+          // New handshakes use the new context; established connections keep their session.
+          server.setSecureContext({ cert: certPem, key: keyPem, minVersion: MIN_TLS_VERSION });
         },
         close() {
           return new Promise<void>((done) => {

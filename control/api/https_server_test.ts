@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import tls from "node:tls";
 import { RecordingLogger } from "../util/logger.ts";
 import { streamedResponse } from "./handlers/render.ts";
 import { startHttpsServer } from "./https_server.ts";
+import { issueCertificate, serialNumberHex } from "./pki/certificates.ts";
 import { ensureClusterPki } from "./pki/cluster_pki.ts";
 
 Deno.test("startHttpsServer() sends a streamed response's headers before its first chunk", async () => {
@@ -80,6 +82,93 @@ Deno.test("startHttpsServer() answers a plain response in full", async () => {
       assert.equal(res.status, 200);
       assert.equal(await res.text(), "ok");
     } finally {
+      client.close();
+      await server.close();
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+function peerSerial(port: number, caPem: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: "127.0.0.1", port, ca: caPem }, () => {
+      const serial = socket.getPeerCertificate().serialNumber.toUpperCase();
+      socket.destroy();
+      resolve(serial);
+    });
+    socket.once("error", reject);
+  });
+}
+
+Deno.test("HttpsServer.setCertificate() serves new connections the new certificate, open ones keep going", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const release = Promise.withResolvers<void>();
+  try {
+    const now = new Date();
+    const pki = await ensureClusterPki({
+      dataDir,
+      dnsNames: ["localhost"],
+      ipAddresses: ["127.0.0.1"],
+      serverUrl: "https://127.0.0.1:6443",
+      now,
+    });
+    const renewed = await issueCertificate(pki.ca, {
+      commonName: "skiff",
+      usage: "server",
+      dnsNames: ["localhost"],
+      ipAddresses: ["127.0.0.1"],
+      now,
+    });
+    const server = await startHttpsServer({
+      app: {
+        fetch: (request) =>
+          new URL(request.url).pathname !== "/watch" ? new Response("ok") : streamedResponse(
+            new ReadableStream<Uint8Array>({
+              async start(controller) {
+                await release.promise;
+                controller.enqueue(new TextEncoder().encode('{"type":"ADDED"}\n'));
+                controller.close();
+              },
+            }),
+            { headers: { "content-type": "application/json" } },
+          ),
+      },
+      port: 0,
+      hostname: "127.0.0.1",
+      certPem: pki.serving.certPem,
+      keyPem: pki.serving.keyPem,
+      logger: new RecordingLogger(),
+    });
+    const client = Deno.createHttpClient({ caCerts: [pki.ca.certPem] });
+    const hex = (pair: typeof renewed) => serialNumberHex(pair.certificate).replace(/^0+/, "");
+    try {
+      assert.equal(await peerSerial(server.port, pki.ca.certPem), hex(pki.serving));
+      // A watch open on the old certificate.
+      const watch = await fetch(`https://127.0.0.1:${server.port}/watch`, {
+        client,
+        signal: AbortSignal.timeout(5000),
+      });
+      assert.equal(watch.status, 200);
+
+      server.setCertificate(renewed.certPem, renewed.keyPem);
+      assert.equal(await peerSerial(server.port, pki.ca.certPem), hex(renewed));
+
+      // An unusable pair is refused and the current certificate stays.
+      assert.throws(() => server.setCertificate(renewed.certPem, pki.admin.keyPem), {
+        name: "TypeError",
+        message: "Cannot use serving certificate: the key is not the certificate's",
+      });
+      assert.throws(() => server.setCertificate("garbage", "garbage"), {
+        name: "TypeError",
+        message: "Cannot use serving certificate: cannot read the certificate or key",
+      });
+      assert.equal(await peerSerial(server.port, pki.ca.certPem), hex(renewed));
+
+      release.resolve();
+      assert.equal(await watch.text(), '{"type":"ADDED"}\n');
+    } finally {
+      release.resolve();
       client.close();
       await server.close();
     }

@@ -26,6 +26,7 @@
  */
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
+import { formatIpAddress, parseIpAddress } from "./_ip_address.ts";
 
 const OID_CN = "2.5.4.3";
 const OID_O = "2.5.4.10";
@@ -40,6 +41,14 @@ export const CA_LIFETIME_MS = 10 * 365 * 24 * 3600 * 1000;
 export const LEAF_LIFETIME_MS = 365 * 24 * 3600 * 1000;
 /** Certificates are valid from a little before their creation, for clock skew. */
 const BACKDATE_MS = 60 * 60 * 1000;
+
+/**
+ * `ms` rounded down to a whole second: certificates store their validity in seconds, so the
+ * certificate in memory says what the one read back from disk says.
+ */
+function wholeSecond(ms: number): Date {
+  return new Date(Math.floor(ms / 1000) * 1000);
+}
 
 let engineReady = false;
 
@@ -146,24 +155,6 @@ async function keyIdentifier(publicKey: CryptoKey): Promise<ArrayBuffer> {
   return await crypto.subtle.digest("SHA-1", raw);
 }
 
-function ipBytes(ip: string): Uint8Array<ArrayBuffer> | null {
-  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  if (v4) return new Uint8Array(v4.slice(1).map(Number));
-  if (!ip.includes(":")) return null;
-  const [head = "", tail = ""] = ip.split("::");
-  const h = head ? head.split(":") : [];
-  const t = ip.includes("::") ? (tail ? tail.split(":") : []) : [];
-  const groups = ip.includes("::") ? [...h, ...Array(8 - h.length - t.length).fill("0"), ...t] : h;
-  if (groups.length !== 8) return null;
-  const out = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    const n = parseInt(g, 16);
-    out[i * 2] = n >> 8;
-    out[i * 2 + 1] = n & 0xff;
-  });
-  return out;
-}
-
 async function generateKeys(): Promise<CryptoKeyPair> {
   return await crypto.subtle.generateKey(EC_ALGORITHM, true, ["sign", "verify"]);
 }
@@ -201,8 +192,8 @@ export async function createCa(options: CreateCaOptions): Promise<KeyPairCertifi
   cert.serialNumber = serialNumber();
   cert.issuer = name(options.commonName);
   cert.subject = name(options.commonName);
-  cert.notBefore.value = new Date(options.now.getTime() - BACKDATE_MS);
-  cert.notAfter.value = new Date(options.now.getTime() + (options.lifetimeMs ?? CA_LIFETIME_MS));
+  cert.notBefore.value = wholeSecond(options.now.getTime() - BACKDATE_MS);
+  cert.notAfter.value = wholeSecond(options.now.getTime() + (options.lifetimeMs ?? CA_LIFETIME_MS));
   await cert.subjectPublicKeyInfo.importKey(keys.publicKey);
   const ski = await keyIdentifier(keys.publicKey);
   cert.extensions = [
@@ -246,9 +237,10 @@ export async function issueCertificate(
   cert.serialNumber = serialNumber();
   cert.issuer = ca.certificate.subject;
   cert.subject = name(options.commonName, options.organizations);
-  cert.notBefore.value = new Date(options.now.getTime() - BACKDATE_MS);
+  cert.notBefore.value = wholeSecond(options.now.getTime() - BACKDATE_MS);
   const notAfter = options.now.getTime() + (options.lifetimeMs ?? LEAF_LIFETIME_MS);
-  cert.notAfter.value = new Date(Math.min(notAfter, ca.certificate.notAfter.value.getTime()));
+  // Never beyond the CA: a certificate outliving its issuer would not verify anyway.
+  cert.notAfter.value = wholeSecond(Math.min(notAfter, ca.certificate.notAfter.value.getTime()));
   await cert.subjectPublicKeyInfo.importKey(keys.publicKey);
   const purposes = options.usage === "server"
     ? [OID_SERVER_AUTH]
@@ -281,7 +273,7 @@ export async function issueCertificate(
     altNames.push(new pkijs.GeneralName({ type: 2, value: dns }));
   }
   for (const ip of options.ipAddresses ?? []) {
-    const bytes = ipBytes(ip);
+    const bytes = parseIpAddress(ip);
     if (!bytes) throw new TypeError(`Cannot put IP address "${ip}" in a certificate: not an IP`);
     altNames.push(
       new pkijs.GeneralName({ type: 7, value: new asn1js.OctetString({ valueHex: bytes.buffer }) }),
@@ -403,4 +395,75 @@ export async function verifyClientCertificate(
 /** The validity end of a certificate. */
 export function notAfter(cert: pkijs.Certificate): Date {
   return cert.notAfter.value;
+}
+
+/** The validity start of a certificate. */
+export function notBefore(cert: pkijs.Certificate): Date {
+  return cert.notBefore.value;
+}
+
+/** The serial number: every byte in uppercase hex, as `openssl x509 -serial` prints it. */
+export function serialNumberHex(cert: pkijs.Certificate): string {
+  return [...cert.serialNumber.valueBlock.valueHexView]
+    .map((b) => b.toString(16).padStart(2, "0"))
+    .join("")
+    .toUpperCase();
+}
+
+/** The subject of a certificate: its CN and O entries. */
+export function subjectOf(
+  cert: pkijs.Certificate,
+): { readonly commonName: string; readonly organizations: string[] } {
+  return {
+    commonName: subjectValues(cert, OID_CN)[0] ?? "",
+    organizations: subjectValues(cert, OID_O),
+  };
+}
+
+/** The DNS names and IP addresses (canonical text) a certificate's SAN extension lists. */
+export function subjectAltNames(
+  cert: pkijs.Certificate,
+): { readonly dnsNames: string[]; readonly ipAddresses: string[] } {
+  const dnsNames: string[] = [];
+  const ipAddresses: string[] = [];
+  const ext = cert.extensions?.find((e) => e.extnID === "2.5.29.17");
+  // pkijs parses the extension into an AltName (`altNames`) when it reads a certificate, and
+  // keeps the GeneralNames (`names`) of one it built.
+  const parsed = ext?.parsedValue as
+    | { altNames?: pkijs.GeneralName[]; names?: pkijs.GeneralName[] }
+    | undefined;
+  for (const n of parsed?.altNames ?? parsed?.names ?? []) {
+    if (n.type === 2) dnsNames.push(String(n.value));
+    if (n.type === 7) {
+      const bytes = (n.value as asn1js.OctetString).valueBlock.valueHexView;
+      if (bytes.length === 4 || bytes.length === 16) ipAddresses.push(formatIpAddress(bytes));
+    }
+  }
+  return { dnsNames, ipAddresses };
+}
+
+/** Whether `pair.privateKey` is the key of `pair.certificate` (files written apart can differ). */
+export async function keyMatchesCertificate(pair: KeyPairCertificate): Promise<boolean> {
+  ensureEngine();
+  try {
+    const publicKey = await pair.certificate.getPublicKey();
+    const pub = await crypto.subtle.exportKey("jwk", publicKey);
+    const priv = await crypto.subtle.exportKey("jwk", pair.privateKey);
+    return pub.crv === priv.crv && pub.x === priv.x && pub.y === priv.y;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `ca`'s key signed `cert`. */
+export async function isSignedBy(
+  cert: pkijs.Certificate,
+  ca: pkijs.Certificate,
+): Promise<boolean> {
+  ensureEngine();
+  try {
+    return await cert.verify(ca);
+  } catch {
+    return false;
+  }
 }

@@ -1,9 +1,15 @@
 import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
 import {
   createCa,
+  isSignedBy,
   issueCertificate,
+  keyMatchesCertificate,
   loadKeyPairCertificate,
   pemCertificates,
+  serialNumberHex,
+  subjectAltNames,
+  subjectOf,
   verifyClientCertificate,
 } from "./certificates.ts";
 
@@ -165,4 +171,53 @@ Deno.test("verifyClientCertificate() refuses what an attacker would present", as
       assert.equal(res.ok, false);
     });
   }
+});
+
+Deno.test("issueCertificate() results read back as node:crypto reads them", async () => {
+  const at = new Date("2026-12-01T10:20:30.456Z");
+  const leaf = await issueCertificate(ca, {
+    commonName: "skiff",
+    organizations: ["a", "b"],
+    usage: "server",
+    dnsNames: ["localhost", "*.edge.example.com"],
+    ipAddresses: ["127.0.0.1", "0:0::1", "2001:DB8::7", "::ffff:10.0.0.1"],
+    now: at,
+  });
+  const x509 = new X509Certificate(leaf.certPem);
+  assert.equal(
+    serialNumberHex(leaf.certificate).replace(/^0+/, ""),
+    x509.serialNumber.replace(/^0+/, ""),
+  );
+  assert.equal(serialNumberHex(leaf.certificate).length, 32);
+  assert.deepEqual(subjectOf(leaf.certificate), { commonName: "skiff", organizations: ["a", "b"] });
+  const expectedSans = {
+    dnsNames: ["localhost", "*.edge.example.com"],
+    ipAddresses: ["127.0.0.1", "::1", "2001:db8::7", "10.0.0.1"],
+  };
+  assert.deepEqual(subjectAltNames(leaf.certificate), expectedSans);
+  const loaded = await loadKeyPairCertificate(leaf.certPem, leaf.keyPem);
+  assert.deepEqual(subjectAltNames(loaded.certificate), expectedSans);
+  // Validity in whole seconds, the same in memory as on disk.
+  assert.equal(leaf.certificate.notBefore.value.getTime(), Date.parse("2026-12-01T09:20:30Z"));
+  assert.equal(
+    loaded.certificate.notAfter.value.getTime(),
+    leaf.certificate.notAfter.value.getTime(),
+  );
+  assert.equal(new Date(x509.validTo).getTime(), leaf.certificate.notAfter.value.getTime());
+  await assert.rejects(
+    issueCertificate(ca, { commonName: "x", usage: "server", ipAddresses: ["1.2.3"], now }),
+    { name: "TypeError", message: 'Cannot put IP address "1.2.3" in a certificate: not an IP' },
+  );
+});
+
+Deno.test("keyMatchesCertificate() and isSignedBy() tell a pair and its issuer", async () => {
+  const a = await issueCertificate(ca, { commonName: "a", usage: "client", now });
+  const b = await issueCertificate(ca, { commonName: "b", usage: "client", now });
+  const other = await createCa({ commonName: "other", now });
+  assert.equal(await keyMatchesCertificate(a), true);
+  assert.equal(await keyMatchesCertificate({ ...a, privateKey: b.privateKey }), false);
+  assert.equal(await keyMatchesCertificate(ca), true);
+  assert.equal(await isSignedBy(a.certificate, ca.certificate), true);
+  assert.equal(await isSignedBy(a.certificate, other.certificate), false);
+  assert.equal(await isSignedBy(ca.certificate, ca.certificate), true);
 });

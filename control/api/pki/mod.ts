@@ -5,3 +5,4 @@
  */
 export * from "./certificates.ts";
 export * from "./cluster_pki.ts";
+export * from "./certificate_renewer.ts";

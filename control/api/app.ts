@@ -30,6 +30,7 @@ import {
 import type { RequestUser, ResourceRequest, ServerParts } from "./handlers/context.ts";
 import { MAX_BODY_BYTES } from "./handlers/context.ts";
 import { DiscoveryHandler } from "./handlers/discovery.ts";
+import { parseFieldSelector } from "./selectors/field_selector.ts";
 import { type HealthCheck, HealthProbe } from "./handlers/health.ts";
 import type { ApiExtensions } from "./handlers/extensions.ts";
 import type { OpenApiHandler } from "./handlers/openapi_handler.ts";
@@ -69,6 +70,24 @@ export interface ApiAppDeps extends ServerParts {
   readonly extensions?: ApiExtensions;
 }
 
+/**
+ * The name a list or watch is narrowed to by `fieldSelector=metadata.name=x`: authorized as a
+ * request for that one object (so RBAC `resourceNames` apply), as kube-apiserver's request
+ * info does. "" when the selector names no single valid object or does not parse.
+ */
+function selectedName(fieldSelector: string): string {
+  if (fieldSelector === "") return "";
+  try {
+    const term = parseFieldSelector(fieldSelector).requirements.find((r) =>
+      r.field === "metadata.name" && r.operator === "="
+    );
+    const name = term?.value ?? "";
+    return name === "." || name === ".." || name.includes("/") || name.includes("%") ? "" : name;
+  } catch {
+    return "";
+  }
+}
+
 /** The user of a request without credentials. */
 const ANONYMOUS: RequestUser = { username: "system:anonymous", groups: ["system:unauthenticated"] };
 
@@ -93,6 +112,7 @@ export function authorizationAttributes(
       name: "",
     };
   }
+  const fieldSelector = url.searchParams.get("fieldSelector") ?? "";
   return {
     user,
     verb: info.verb,
@@ -103,8 +123,10 @@ export function authorizationAttributes(
     resource: info.resource,
     subresource: info.subresource,
     namespace: info.namespace,
-    name: info.name,
-    fieldSelector: url.searchParams.get("fieldSelector") ?? "",
+    name: info.name !== "" || (info.verb !== "list" && info.verb !== "watch")
+      ? info.name
+      : selectedName(fieldSelector),
+    fieldSelector,
     labelSelector: url.searchParams.get("labelSelector") ?? "",
   };
 }

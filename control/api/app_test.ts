@@ -4,7 +4,7 @@ import { systemClock } from "../util/clock.ts";
 import { RecordingLogger } from "../util/logger.ts";
 import { createTestApp } from "./_test_app.ts";
 import { AdmissionChain } from "./admission/admission.ts";
-import { type ApiAppDeps, createApiApp, readBody } from "./app.ts";
+import { type ApiAppDeps, authorizationAttributes, createApiApp, readBody } from "./app.ts";
 import type { Authenticator } from "./auth/authenticator.ts";
 import { ApiError } from "./errors.ts";
 import type { RequestUser } from "./handlers/context.ts";
@@ -282,4 +282,49 @@ Deno.test("createApiApp() serves OpenAPI v3's index to authenticated users", asy
   const res = await app.json("GET", "/openapi/v3");
   assert.equal(res.status, 200);
   assert.ok((res.body.paths as Record<string, unknown>)["apis/apps/v1"]);
+});
+
+Deno.test("authorizationAttributes() describes a request as kube-apiserver's request info", async (t) => {
+  const user = { username: "bob", groups: ["system:authenticated"] };
+  const cases: [string, string, Record<string, string>][] = [
+    ["GET", "/api/v1/namespaces/a/pods/p", { verb: "get", namespace: "a", name: "p" }],
+    ["GET", "/api/v1/namespaces/a/pods", { verb: "list", namespace: "a", name: "" }],
+    [
+      "GET",
+      "/api/v1/pods?watch=1&fieldSelector=spec.nodeName%3Dn1",
+      { verb: "watch", name: "", fieldSelector: "spec.nodeName=n1" },
+    ],
+    [
+      "GET",
+      "/api/v1/namespaces/a/secrets?fieldSelector=metadata.name%3Ds1",
+      { verb: "list", name: "s1" },
+    ],
+    [
+      "GET",
+      "/api/v1/nodes?watch=true&fieldSelector=metadata.name%3D%3Dn1,spec.unschedulable%3Dfalse",
+      { verb: "watch", name: "n1" },
+    ],
+    ["GET", "/api/v1/secrets?fieldSelector=metadata.name!%3Ds1", { verb: "list", name: "" }],
+    ["GET", "/api/v1/secrets?fieldSelector=metadata.name%3D..", { verb: "list", name: "" }],
+    ["GET", "/api/v1/secrets?fieldSelector=%3D%3D%3D", { verb: "list", name: "" }],
+    [
+      "DELETE",
+      "/api/v1/namespaces/a/secrets?fieldSelector=metadata.name%3Ds1",
+      { verb: "deletecollection", name: "" },
+    ],
+    [
+      "POST",
+      "/api/v1/namespaces/a/serviceaccounts/sa/token",
+      { verb: "create", name: "sa", subresource: "token" },
+    ],
+    ["GET", "/healthz", { verb: "get", path: "/healthz", name: "" }],
+  ];
+  for (const [method, path, want] of cases) {
+    await t.step(`${method} ${path}`, () => {
+      const attrs = authorizationAttributes(new Request(`https://x${path}`, { method }), user);
+      for (const [k, v] of Object.entries(want)) {
+        assert.equal((attrs as unknown as Record<string, unknown>)[k], v, k);
+      }
+    });
+  }
 });

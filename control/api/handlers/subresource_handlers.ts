@@ -13,6 +13,7 @@ import { PatchError } from "../patch/patch_error.ts";
 import { parsePatchType } from "../patch/patch_type.ts";
 import { parseJsonBody } from "../codec/json_body.ts";
 import { ApiError } from "../errors.ts";
+import type { AdmissionAttributes } from "../admission/admission.ts";
 import type { ResourceDef, ScaleSubresource } from "../registry/resource_def.ts";
 import { fromLabelSelectorObject } from "../selectors/label_selector.ts";
 import type { DeleteOptions, KubeObject } from "../types/meta_v1.ts";
@@ -352,6 +353,11 @@ export class SubresourceHandlers {
       });
     }
     const dryRun = dryRunOf(req.query);
+    await this.#admitCreate(
+      req,
+      { apiVersion: "v1", kind: "Binding", ...binding as object },
+      dryRun,
+    );
     await this.#rest.mutateStored(req, (pod) => {
       const spec = (pod.spec ??= {}) as { nodeName?: string };
       if (pod.metadata?.deletionTimestamp) {
@@ -386,6 +392,33 @@ export class SubresourceHandlers {
     return createdStatus();
   }
 
+  /**
+   * Admits a create of a subresource's object (a Binding, an Eviction) as kube-apiserver does
+   * for `pods/binding` and `pods/eviction`: a CREATE of the pod's subresource, the object the
+   * request sent.
+   */
+  async #admitCreate(req: ResourceRequest, object: KubeObject, dryRun: boolean): Promise<void> {
+    const attrs: AdmissionAttributes = {
+      operation: "CREATE",
+      def: req.def,
+      namespace: req.info.namespace,
+      name: req.info.name,
+      subresource: req.info.subresource,
+      object,
+      oldObject: undefined,
+      dryRun,
+      username: req.user.username,
+      groups: req.user.groups,
+      user: req.user,
+    };
+    try {
+      await this.#parts.admission.run(attrs);
+    } finally {
+      // Nothing of the subresource's own is stored; what the write does is admitted apart.
+      this.#parts.admission.committed(attrs, false);
+    }
+  }
+
   async #evict(req: ResourceRequest): Promise<Response> {
     const text = new TextDecoder().decode(await req.body());
     let eviction: Record<string, unknown> = {};
@@ -404,13 +437,23 @@ export class SubresourceHandlers {
       ? { ...body, dryRun: ["All"] }
       : body;
     const dryRun = (opts.dryRun ?? []).includes("All");
+    await this.#admitCreate(
+      req,
+      { apiVersion: "policy/v1", kind: "Eviction", ...eviction },
+      dryRun,
+    );
     const { obj: pod } = await this.#rest.getExisting(req);
     const phase = (pod.status as { phase?: string } | undefined)?.phase;
     // Terminal, not-yet-running or already deleting pods are not protected by budgets.
     const ignoreBudgets = phase === "Succeeded" || phase === "Failed" || phase === "Pending" ||
       !!pod.metadata?.deletionTimestamp;
     if (!ignoreBudgets) await this.#checkBudgets(req, { pod, dryRun });
-    await this.#rest.deleteOne(req, req.info.name, opts);
+    // The pod's delete is admitted as a delete of the pod itself, as upstream's eviction REST.
+    await this.#rest.deleteOne(
+      { ...req, info: { ...req.info, subresource: "" } },
+      req.info.name,
+      opts,
+    );
     return createdStatus();
   }
 

@@ -539,3 +539,56 @@ Deno.test("PUT /finalize removes the namespace's finalizers, which deletes a ter
   // Only PUT.
   assert.equal((await t.json("GET", "/api/v1/namespaces/t/finalize")).status, 405);
 });
+
+Deno.test("pods/binding and pods/eviction are admitted as creates of their subresource", async () => {
+  const seen: string[] = [];
+  await using t = await createTestApp({
+    admission: () => [{
+      name: "Recorder",
+      validate: (a) => {
+        if (a.def.resource === "pods") {
+          seen.push(`${a.operation} ${a.subresource || "-"} ${a.object?.kind ?? "-"} ${a.name}`);
+        }
+        if (a.subresource === "eviction" && a.name === "refused") {
+          return Promise.reject(ApiError.forbidden({ group: "", resource: "pods" }, {
+            name: a.name,
+            detail: "not this one",
+          }));
+        }
+        return Promise.resolve();
+      },
+    }],
+  });
+  for (const name of ["p", "refused"]) {
+    const created = await t.json("POST", PODS, {
+      body: { metadata: { name }, spec: { containers: [{ name: "c", image: "busybox" }] } },
+    });
+    assert.equal(created.status, 201);
+  }
+  const bound = await t.json("POST", `${PODS}/p/binding`, {
+    body: { apiVersion: "v1", kind: "Binding", metadata: { name: "p" }, target: { name: "n1" } },
+  });
+  assert.equal(bound.status, 201);
+  const evicted = await t.json("POST", `${PODS}/p/eviction`, {
+    body: { apiVersion: "policy/v1", kind: "Eviction", metadata: { name: "p" } },
+  });
+  assert.equal(evicted.status, 201);
+  const refused = await t.json("POST", `${PODS}/refused/eviction`, {
+    body: { apiVersion: "policy/v1", kind: "Eviction", metadata: { name: "refused" } },
+  });
+  assert.equal(refused.status, 403);
+  assert.equal(
+    (await t.json("GET", `${PODS}/refused`)).status,
+    200,
+    "a refused eviction deletes nothing",
+  );
+  assert.deepEqual(seen, [
+    "CREATE - Pod p",
+    "CREATE - Pod refused",
+    "CREATE binding Binding p",
+    "CREATE eviction Eviction p",
+    // The pod's own delete (it has a node: graceful, so it stays, terminating).
+    "DELETE - - p",
+    "CREATE eviction Eviction refused",
+  ]);
+});

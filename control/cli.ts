@@ -15,7 +15,9 @@ import {
   serverFlagsHelp,
   systemConfigDeps,
 } from "./config.ts";
+import { runSecretsEncryptCommand } from "./secrets_encrypt_command.ts";
 import { runServer } from "./server.ts";
+import { runTokenCommand } from "./token_command.ts";
 import { type Clock, JsonLogger, type SyncWriter, systemClock, writeTextSync } from "./util/mod.ts";
 import { versionInfo } from "./version.ts";
 
@@ -36,7 +38,14 @@ export interface CliDeps {
 }
 
 /** The commands {@linkcode main} dispatches; DESIGN.md's others arrive with their issues. */
-export const COMMANDS = ["server", "kubeconfig", "version", "help"] as const;
+export const COMMANDS = [
+  "server",
+  "kubeconfig",
+  "token",
+  "secrets-encrypt",
+  "version",
+  "help",
+] as const;
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
@@ -51,6 +60,9 @@ function usage(): string {
     "Commands:",
     "  server      run the control plane: storage and the Kubernetes API server",
     "  kubeconfig  print the admin kubeconfig of the server using --data-dir",
+    "  token       create|list|delete: the join tokens agents use to join the cluster",
+    "  secrets-encrypt",
+    "              status|rotate-keys: the keys encrypting Secrets at rest",
     "  version     print the versions of skiff, the Kubernetes API it serves and Deno",
     "  help        print this help, or a command's: skiff help server",
     "",
@@ -97,7 +109,7 @@ function runVersion(args: readonly string[], deps: CliDeps): number {
   return EXIT_OK;
 }
 
-function runHelp(args: readonly string[], deps: CliDeps): number {
+async function runHelp(args: readonly string[], deps: CliDeps): Promise<number> {
   const [topic, ...rest] = args;
   if (topic === undefined) {
     print(deps.stdout, usage());
@@ -111,6 +123,7 @@ function runHelp(args: readonly string[], deps: CliDeps): number {
     print(deps.stdout, serverUsage());
     return EXIT_OK;
   }
+  if (topic === "token" || topic === "secrets-encrypt") return await main([topic, "--help"], deps);
   if (topic === "version" || topic === "help") {
     print(deps.stdout, usage());
     return EXIT_OK;
@@ -202,14 +215,27 @@ export async function main(args: readonly string[], deps: CliDeps): Promise<numb
       return await runServerCommand(rest, deps);
     case "kubeconfig":
       return await runKubeconfig(rest, deps);
+    case "token":
+      return await runTokenCommand(rest, {
+        stdout: deps.stdout,
+        stderr: deps.stderr,
+        config: deps.config,
+        clock: deps.clock,
+      });
+    case "secrets-encrypt":
+      return await runSecretsEncryptCommand(rest, {
+        stdout: deps.stdout,
+        stderr: deps.stderr,
+        config: deps.config,
+      });
     case "version":
     case "--version":
       return runVersion(rest, deps);
     case "help":
-      return runHelp(rest, deps);
+      return await runHelp(rest, deps);
     case "--help":
     case "-h":
-      return runHelp([], deps);
+      return await runHelp([], deps);
     case undefined:
       print(deps.stderr, usage());
       return EXIT_USAGE;

@@ -103,14 +103,14 @@ Deno.test("main() without a command prints usage and exits 2", async () => {
 });
 
 Deno.test("main() refuses commands that are not built yet as unknown", async (t) => {
-  for (const command of ["agent", "token", "snapshot", "serve"]) {
+  for (const command of ["agent", "snapshot", "serve"]) {
     await t.step(command, async () => {
       const cli = fakeCli();
       assert.equal(await main([command, "list"], cli.deps), 2);
       const [first] = cli.stderr.lines();
       assert.equal(
         first,
-        `skiff: unknown command "${command}": expected one of server, kubeconfig, version, help`,
+        `skiff: unknown command "${command}": expected one of server, kubeconfig, token, secrets-encrypt, version, help`,
       );
       assert.match(cli.stderr.text(), /Usage: skiff <command>/);
       assert.equal(cli.stdout.text(), "");
@@ -166,6 +166,7 @@ Deno.test("main() server runs until the shutdown signal and exits 0", async () =
     const messages = records.map((r) => r.msg).filter((m) => !m.startsWith("Not publishing"));
     assert.deepEqual(messages, [
       "Starting skiff server",
+      "Created encryption key file",
       "Opened storage",
       "Bootstrapped cluster objects",
       "API server is serving",
@@ -253,4 +254,19 @@ Deno.test("main() kubeconfig says how to get one when the server never ran", asy
     /cannot read "\/srv\/none\/kubeconfig.yaml": start "skiff server/,
   );
   assert.equal(await main(["kubeconfig", "--https-port", "x"], cli.deps), 2);
+});
+
+Deno.test("main() help token and help secrets-encrypt print those commands' usage", async (t) => {
+  for (
+    const [topic, pattern] of [["token", /skiff token/], [
+      "secrets-encrypt",
+      /rotate-keys/,
+    ]] as const
+  ) {
+    await t.step(topic, async () => {
+      const cli = fakeCli();
+      assert.equal(await main(["help", topic], cli.deps), 0);
+      assert.match(cli.stdout.text(), pattern);
+    });
+  }
 });

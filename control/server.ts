@@ -9,10 +9,14 @@
 import { dirname } from "node:path";
 import type { ServerConfig } from "./config.ts";
 import { runCompactor } from "./storage/compactor.ts";
+import { type EncryptingStorage, openEncryptingStorage } from "./storage/encrypting_storage.ts";
+import { encryptingStorageOptionsOf, ensureEncryptionConfig } from "./storage/encryption_config.ts";
+import { EncryptionKeyManager } from "./storage/encryption_rotation.ts";
 import { openStorage } from "./storage/registry.ts";
 import type { Storage } from "./storage/types.ts";
 import type { Clock, Logger } from "./util/mod.ts";
 import { type ApiServer, startApiServer } from "./api/api_server.ts";
+import { secretsEncryptRoutes } from "./api/secrets_encrypt_route.ts";
 import { CertificateRenewer } from "./api/pki/certificate_renewer.ts";
 import { ensureClusterPki, servingCertificateNames } from "./api/pki/cluster_pki.ts";
 import { BUILTIN_RESOURCES } from "./api/registry/builtin_resources.ts";
@@ -135,14 +139,39 @@ async function serve(
     });
   }
 
-  let storage: Storage;
+  // Secrets are encrypted at rest with the key file in the data dir (created on first start).
+  const encryption = await ensureEncryptionConfig({ dataDir: config.dataDir });
+  if (encryption.created) {
+    logger.info("Created encryption key file", { path: encryption.path });
+  } else if (encryption.mode !== null && (encryption.mode & 0o077) !== 0) {
+    logger.warn("Encryption key file is readable by other users", {
+      path: encryption.path,
+      mode: `0${encryption.mode.toString(8)}`,
+    });
+  }
+
   let api: ApiServer | undefined;
   let renewing: Promise<void> | undefined;
+  let raw: Storage;
   try {
-    storage = await openStorage(config.storageUrl);
+    raw = await openStorage(config.storageUrl);
   } catch (err) {
     throw new Error(`Cannot open storage "${config.storageUrl}"`, { cause: err });
   }
+  let encrypted: EncryptingStorage;
+  try {
+    encrypted = await openEncryptingStorage(raw, encryptingStorageOptionsOf(encryption.config));
+  } catch (err) {
+    await raw.close();
+    throw new Error(`Cannot use the encryption keys in "${encryption.path}"`, { cause: err });
+  }
+  const storage: Storage = encrypted;
+  const encryptionKeys = new EncryptionKeyManager({
+    storage: encrypted,
+    path: encryption.path,
+    config: encryption.config,
+    logger: logger.with({ component: "encryption" }),
+  });
 
   try {
     const revision = await storage.currentRevision();
@@ -187,6 +216,10 @@ async function serve(
       serviceCidr: config.serviceCidr,
       advertiseAddress,
       port: config.httpsPort,
+      routes: secretsEncryptRoutes({
+        keys: encryptionKeys,
+        logger: logger.with({ component: "encryption" }),
+      }),
     });
     api = started;
     // Leaf certificates renew 90 days before they expire, swapped on the live listener.

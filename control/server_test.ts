@@ -52,6 +52,7 @@ Deno.test("runServer() with kv storage opens, creates the KV file and closes cle
     assert.equal((await Deno.stat(join(dataDir, "db"))).mode! & 0o777, 0o700);
     assert.deepEqual(logger.messages(), [
       "Starting skiff server",
+      "Created encryption key file",
       "Opened storage",
       "Bootstrapped cluster objects",
       "API server is serving",

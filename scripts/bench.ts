@@ -6,12 +6,14 @@
  */
 import { runApiBench } from "./bench/api.ts";
 import { runCodecBench } from "./bench/codec.ts";
+import { runEncryptionBench } from "./bench/encryption.ts";
 import { runStorageBench } from "./bench/storage.ts";
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   storage: runStorageBench,
   api: runApiBench,
   codec: runCodecBench,
+  encryption: runEncryptionBench,
 };
 
 if (import.meta.main) {

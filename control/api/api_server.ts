@@ -19,6 +19,7 @@ import { X509Authenticator } from "./auth/x509_authenticator.ts";
 import { bootstrapCluster } from "./bootstrap.ts";
 import { decodeProtobufBody } from "./codec/protobuf_body.ts";
 import type { ProtobufDecoder } from "./handlers/decode_body.ts";
+import type { ExtraRoute } from "./handlers/extensions.ts";
 import { OpenApiHandler } from "./handlers/openapi_handler.ts";
 import { type HttpsServer, startHttpsServer } from "./https_server.ts";
 import { InProcessClient } from "./in_process_client.ts";
@@ -49,6 +50,8 @@ export interface ApiServerOptions {
   readonly protobuf?: ProtobufDecoder;
   /** Decides what authenticated users may do. @default {AlwaysAllow} */
   readonly authorizer?: Authorizer;
+  /** More non-resource routes (the encryption-key routes). */
+  readonly routes?: readonly ExtraRoute[];
 }
 
 /** A running API server. */
@@ -97,6 +100,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     openapi: new OpenApiHandler({ registry, gitVersion: options.version.gitVersion }),
     ready: () => ready,
     rest: { protobuf: options.protobuf ?? decodeProtobufBody },
+    extensions: { routes: options.routes ?? [] },
   });
   const client = new InProcessClient(app, {
     username: "system:apiserver",

@@ -29,3 +29,4 @@ export * from "./https_server.ts";
 export * from "./in_process_client.ts";
 export * from "./media_type.ts";
 export * from "./request_info.ts";
+export * from "./secrets_encrypt_route.ts";

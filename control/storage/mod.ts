@@ -27,3 +27,6 @@ export * from "./memory.ts";
 export * from "./deno_kv.ts";
 export * from "./registry.ts";
 export * from "./compactor.ts";
+export * from "./encrypting_storage.ts";
+export * from "./encryption_config.ts";
+export * from "./encryption_rotation.ts";

@@ -30,3 +30,4 @@ export * from "./in_process_client.ts";
 export * from "./media_type.ts";
 export * from "./request_info.ts";
 export * from "./secrets_encrypt_route.ts";
+export * from "./service_account_keeper.ts";

@@ -74,6 +74,9 @@ function modeField(proto: number, description: string) {
 
 // --- volume sources -----------------------------------------------------------------------------
 
+/** The annotation marking a mirror pod: the API's copy of a node's static pod. */
+export const MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror";
+
 /** A file or directory of the node, mounted into the pod. */
 export const HostPathVolumeSource = object(`${CORE}.HostPathVolumeSource`, {
   description: "A file or directory on the node, mapped into the pod.",

@@ -216,6 +216,8 @@ async function serve(
       serviceCidr: config.serviceCidr,
       advertiseAddress,
       port: config.httpsPort,
+      dataDir: config.dataDir,
+      clusterDomain: config.clusterDomain,
       routes: secretsEncryptRoutes({
         keys: encryptionKeys,
         logger: logger.with({ component: "encryption" }),

@@ -9,13 +9,7 @@
 import type { Storage } from "../storage/types.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
-import { AdmissionChain } from "./admission/admission.ts";
-import { NamespaceLifecycle } from "./admission/namespace_lifecycle.ts";
-import { ServiceAllocator } from "./admission/service_allocator.ts";
 import { type ApiEnv, createApiApp, type VersionDocument } from "./app.ts";
-import { InternalAuthenticator, UnionAuthenticator } from "./auth/authenticator.ts";
-import type { Authorizer } from "./auth/authorizer.ts";
-import { X509Authenticator } from "./auth/x509_authenticator.ts";
 import { bootstrapCluster } from "./bootstrap.ts";
 import { decodeProtobufBody } from "./codec/protobuf_body.ts";
 import type { ProtobufDecoder } from "./handlers/decode_body.ts";
@@ -25,6 +19,8 @@ import { type HttpsServer, startHttpsServer } from "./https_server.ts";
 import { InProcessClient } from "./in_process_client.ts";
 import type { ClusterPki } from "./pki/cluster_pki.ts";
 import type { ResourceRegistry } from "./registry/resource_registry.ts";
+import { buildSecurity, type Security } from "./security.ts";
+import { ObjectViews } from "./store/object_views.ts";
 import { storagePrefixOf } from "./store/storage_keys.ts";
 import { TtlSweeper } from "./store/ttl_sweeper.ts";
 import { WatchCaches } from "./store/watch_caches.ts";
@@ -48,8 +44,10 @@ export interface ApiServerOptions {
   readonly hostname?: string;
   /** @default {decodeProtobufBody} */
   readonly protobuf?: ProtobufDecoder;
-  /** Decides what authenticated users may do. @default {AlwaysAllow} */
-  readonly authorizer?: Authorizer;
+  /** The data directory (the ServiceAccount signing key is kept in its `tls/`). */
+  readonly dataDir: string;
+  /** @default {"cluster.local"} */
+  readonly clusterDomain?: string;
   /** More non-resource routes (the encryption-key routes). */
   readonly routes?: readonly ExtraRoute[];
 }
@@ -75,32 +73,49 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const stop = new AbortController();
   const stopSignal = AbortSignal.any([signal, stop.signal]);
   const caches = new WatchCaches({ storage, logger, signal: stopSignal });
-  const admission = new AdmissionChain([
-    new NamespaceLifecycle({ storage, logger, signal: stopSignal }),
-    new ServiceAllocator({ storage, serviceCidr: options.serviceCidr }),
-  ]);
+  const views = new ObjectViews({ storage, logger, signal: stopSignal });
   let ready = false;
   let port = options.port;
   const registry = () => options.registry;
+  const serverAddress = () => `${options.advertiseAddress}:${port}`;
+  const protobuf = options.protobuf ?? decodeProtobufBody;
+  let security: Security;
+  try {
+    security = await buildSecurity({
+      storage,
+      views,
+      registry,
+      pki: options.pki,
+      dataDir: options.dataDir,
+      clusterDomain: options.clusterDomain ?? "cluster.local",
+      serviceCidr: options.serviceCidr,
+      serverAddress,
+      protobuf,
+      clock,
+      logger,
+      signal: stopSignal,
+      ...(options.routes ? { routes: options.routes } : {}),
+    });
+  } catch (err) {
+    stop.abort();
+    throw new Error("Cannot set up authentication and authorization", { cause: err });
+  }
   const app = createApiApp({
     storage,
     registry,
     caches,
-    admission,
+    admission: security.admission,
     clock,
     logger: logger.with({ component: "apiserver" }),
     signal: stopSignal,
-    authenticator: new UnionAuthenticator([
-      new InternalAuthenticator(),
-      new X509Authenticator({ cas: () => [options.pki.ca.certificate], clock }),
-    ]),
-    ...(options.authorizer ? { authorizer: options.authorizer } : {}),
+    authenticator: security.authenticator,
+    authorizer: security.authorizer,
     version: options.version,
-    serverAddress: () => `${options.advertiseAddress}:${port}`,
+    serverAddress,
     openapi: new OpenApiHandler({ registry, gitVersion: options.version.gitVersion }),
     ready: () => ready,
-    rest: { protobuf: options.protobuf ?? decodeProtobufBody },
-    extensions: { routes: options.routes ?? [] },
+    rest: { protobuf },
+    extensions: security.extensions,
   });
   const client = new InProcessClient(app, {
     username: "system:apiserver",
@@ -133,6 +148,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     await https.close();
     stop.abort();
     throw new Error("Cannot bootstrap the cluster's objects", { cause: err });
+  }
+  try {
+    await security.start(client);
+  } catch (err) {
+    await https.close();
+    stop.abort();
+    throw new Error("Cannot start the security layer's loops", { cause: err });
   }
   // Kinds with a TTL (Events) expire on every backend; one sweeper per storage prefix.
   const ttls = new Map<string, number>();

@@ -43,6 +43,7 @@ async function start(extra: Partial<ApiServerOptions> = {}) {
       advertiseAddress: "192.0.2.10",
       port: 0,
       hostname: "127.0.0.1",
+      dataDir,
       ...extra,
     });
   } catch (err) {

@@ -31,3 +31,5 @@ export * from "./media_type.ts";
 export * from "./request_info.ts";
 export * from "./secrets_encrypt_route.ts";
 export * from "./service_account_keeper.ts";
+export * from "./resource_quota_controller.ts";
+export * from "./security.ts";

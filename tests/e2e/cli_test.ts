@@ -76,7 +76,7 @@ Deno.test("skiff with an unknown command exits 2 naming the known commands", asy
   assert.equal(out.code, 2);
   assert.match(
     out.stderr,
-    /^skiff: unknown command "agent": expected one of server, kubeconfig, version, help/,
+    /^skiff: unknown command "agent": expected one of server, kubeconfig, token, secrets-encrypt, version, help/,
   );
 });
 

@@ -552,12 +552,14 @@ async function scenario(t: Deno.TestContext, s: Session): Promise<void> {
     assertTable(
       await s.ok(["get", "configmaps", "-n", "other"]),
       ["NAME", "DATA", "AGE"],
-      [new RegExp(`^settings\\s+1\\s+${AGE}$`)],
+      // Every namespace gets the cluster CA as kube-root-ca.crt.
+      [new RegExp(`^kube-root-ca\\.crt\\s+1\\s+${AGE}$`), new RegExp(`^settings\\s+1\\s+${AGE}$`)],
     );
     assertTable(
       await s.ok(["get", "serviceaccounts", "-n", "other"]),
       ["NAME", "SECRETS", "AGE"],
-      [new RegExp(`^builder\\s+0\\s+${AGE}$`)],
+      // Every namespace gets its default ServiceAccount.
+      [new RegExp(`^builder\\s+0\\s+${AGE}$`), new RegExp(`^default\\s+0\\s+${AGE}$`)],
     );
     const yaml = parseYaml(await s.ok(["get", "deployment", "web", "-o", "yaml"])) as {
       apiVersion: string;
@@ -944,8 +946,17 @@ async function scenario(t: Deno.TestContext, s: Session): Promise<void> {
       stderr: 'Error from server (NotFound): deployments.apps "nope" not found',
     });
     await s.says(["delete", "deployments", "-A", "-l", "app=api"], 'deployment.apps "api" deleted');
-    await s.says(["delete", "configmaps", "-n", "other", "--all"], 'configmap "settings" deleted');
-    await s.says(["get", "configmaps", "-n", "other", "-o", "name"], "");
+    await s.says(
+      ["delete", "configmaps", "-n", "other", "--all"],
+      'configmap "kube-root-ca.crt" deleted\nconfigmap "settings" deleted',
+    );
+    // The root CA ConfigMap comes back, as upstream's root-ca-cert-publisher restores it.
+    for (let i = 0;; i++) {
+      const names = await s.ok(["get", "configmaps", "-n", "other", "-o", "name"]);
+      if (names.trim() === "configmap/kube-root-ca.crt") break;
+      assert.ok(i < 50, `kube-root-ca.crt was not restored: ${names}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     // A finalizer keeps the object: `delete` waits until it is removed.
     await s.says(
       ["apply", "-f", f("held.yaml")],

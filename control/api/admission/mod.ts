@@ -11,3 +11,5 @@ export * from "./service_account.ts";
 export * from "./limit_ranger.ts";
 export * from "./default_toleration_seconds.ts";
 export * from "./priority.ts";
+export * from "./pod_security.ts";
+export * from "./resource_quota.ts";

@@ -95,7 +95,8 @@ export class NamespaceLifecycle implements AdmissionPlugin {
     return kv ? stateOf(decodeStored(kv.value, kv.modRevision)) : null;
   }
 
-  async validate(a: AdmissionAttributes): Promise<void> {
+  // A mutating-phase plugin, as upstream: it refuses before other plugins look at the object.
+  async admit(a: AdmissionAttributes): Promise<void> {
     const isNamespace = a.def.group === "" && a.def.resource === "namespaces";
     if (a.operation === "DELETE" && isNamespace && a.subresource === "") {
       if (SYSTEM_NAMESPACES.includes(a.name)) {

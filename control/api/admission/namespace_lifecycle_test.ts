@@ -54,7 +54,7 @@ Deno.test("SYSTEM_NAMESPACES are the four namespaces a cluster starts with", () 
   assert.deepEqual(SYSTEM_NAMESPACES, ["default", "kube-system", "kube-public", "kube-node-lease"]);
 });
 
-Deno.test("NamespaceLifecycle.validate() answers 404 for content of a missing namespace", async () => {
+Deno.test("NamespaceLifecycle.admit() answers 404 for content of a missing namespace", async () => {
   await using storage = new MemoryStorage();
   const stop = new AbortController();
   const plugin = new NamespaceLifecycle({
@@ -64,7 +64,7 @@ Deno.test("NamespaceLifecycle.validate() answers 404 for content of a missing na
   });
   try {
     const err = await rejection(
-      plugin.validate(attrs("CREATE", { def: def("", "configmaps"), namespace: "x", name: "a" })),
+      plugin.admit(attrs("CREATE", { def: def("", "configmaps"), namespace: "x", name: "a" })),
     );
     assert.deepEqual(err.toStatus(), {
       kind: "Status",
@@ -78,12 +78,12 @@ Deno.test("NamespaceLifecycle.validate() answers 404 for content of a missing na
     });
     // A namespace created after the view synced is found (looked up in storage).
     await storage.create("/registry/namespaces/x", namespace("x"));
-    await plugin.validate(
+    await plugin.admit(
       attrs("CREATE", { def: def("", "configmaps"), namespace: "x", name: "a" }),
     );
     // Cluster-scoped kinds and writes other than create are not checked.
-    await plugin.validate(attrs("CREATE", { def: def("", "nodes"), namespace: "", name: "n1" }));
-    await plugin.validate(
+    await plugin.admit(attrs("CREATE", { def: def("", "nodes"), namespace: "", name: "n1" }));
+    await plugin.admit(
       attrs("UPDATE", { def: def("", "configmaps"), namespace: "gone", name: "a" }),
     );
   } finally {
@@ -91,7 +91,7 @@ Deno.test("NamespaceLifecycle.validate() answers 404 for content of a missing na
   }
 });
 
-Deno.test("NamespaceLifecycle.validate() refuses new content in a terminating namespace with 403", async () => {
+Deno.test("NamespaceLifecycle.admit() refuses new content in a terminating namespace with 403", async () => {
   await using storage = new MemoryStorage();
   await storage.create("/registry/namespaces/t", namespace("t", true));
   const stop = new AbortController();
@@ -102,7 +102,7 @@ Deno.test("NamespaceLifecycle.validate() refuses new content in a terminating na
   });
   try {
     const err = await rejection(
-      plugin.validate(
+      plugin.admit(
         attrs("CREATE", { def: def("apps", "deployments"), namespace: "t", name: "web" }),
       ),
     );
@@ -123,8 +123,8 @@ Deno.test("NamespaceLifecycle.validate() refuses new content in a terminating na
       }],
     });
     // Events and service account tokens may still be created, as upstream allows.
-    await plugin.validate(attrs("CREATE", { def: def("", "events"), namespace: "t", name: "e" }));
-    await plugin.validate(
+    await plugin.admit(attrs("CREATE", { def: def("", "events"), namespace: "t", name: "e" }));
+    await plugin.admit(
       attrs("CREATE", {
         def: def("", "serviceaccounts"),
         namespace: "t",
@@ -137,7 +137,7 @@ Deno.test("NamespaceLifecycle.validate() refuses new content in a terminating na
   }
 });
 
-Deno.test("NamespaceLifecycle.validate() protects the system namespaces from deletion", async (t) => {
+Deno.test("NamespaceLifecycle.admit() protects the system namespaces from deletion", async (t) => {
   await using storage = new MemoryStorage();
   const stop = new AbortController();
   const plugin = new NamespaceLifecycle({
@@ -149,7 +149,7 @@ Deno.test("NamespaceLifecycle.validate() protects the system namespaces from del
     for (const name of SYSTEM_NAMESPACES) {
       await t.step(name, async () => {
         const err = await rejection(
-          plugin.validate(attrs("DELETE", { def: def("", "namespaces"), namespace: "", name })),
+          plugin.admit(attrs("DELETE", { def: def("", "namespaces"), namespace: "", name })),
         );
         assert.equal(err.code, 403);
         assert.equal(
@@ -159,7 +159,7 @@ Deno.test("NamespaceLifecycle.validate() protects the system namespaces from del
         assert.deepEqual(err.details, { name, group: "", kind: "namespaces" });
       });
     }
-    await plugin.validate(
+    await plugin.admit(
       attrs("DELETE", { def: def("", "namespaces"), namespace: "", name: "apps" }),
     );
   } finally {
@@ -177,7 +177,7 @@ Deno.test("NamespaceLifecycle follows namespaces being deleted through its watch
     signal: stop.signal,
   });
   const create = () =>
-    plugin.validate(attrs("CREATE", { def: def("", "configmaps"), namespace: "w", name: "a" }));
+    plugin.admit(attrs("CREATE", { def: def("", "configmaps"), namespace: "w", name: "a" }));
   try {
     await create();
     const updated = await storage.update(

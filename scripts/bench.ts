@@ -5,6 +5,7 @@
  * @module
  */
 import { runApiBench } from "./bench/api.ts";
+import { runAuthBench } from "./bench/auth.ts";
 import { runCodecBench } from "./bench/codec.ts";
 import { runEncryptionBench } from "./bench/encryption.ts";
 import { runStorageBench } from "./bench/storage.ts";
@@ -12,6 +13,7 @@ import { runStorageBench } from "./bench/storage.ts";
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   storage: runStorageBench,
   api: runApiBench,
+  auth: runAuthBench,
   codec: runCodecBench,
   encryption: runEncryptionBench,
 };

@@ -58,6 +58,8 @@ export interface ApiServer {
   readonly port: number;
   /** A client acting as the server itself (`system:apiserver`, in `system:masters`). */
   readonly client: InProcessClient;
+  /** The authenticator, authorizer and admission chain requests go through. */
+  readonly security: Security;
   /**
    * New connections get this certificate; open ones (watches) keep theirs. Throws, keeping the
    * old one, when the pair is unusable.
@@ -181,6 +183,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     app,
     port,
     client,
+    security,
     setServingCertificate(pair) {
       https.setCertificate(pair.certPem, pair.keyPem);
     },

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { Buffer } from "node:buffer";
+import { Buffer } from "node:buffer";
 import type { Logger } from "../util/logger.ts";
 import { isStreamedResponse, pushSourceOf } from "./handlers/render.ts";
 
@@ -505,19 +505,15 @@ function drained(socket: Http1Socket): Promise<void> {
 }
 
 function latin1(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 8192) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  }
-  return s;
+  // Native: spreading bytes into String.fromCharCode costs ~25 us for a 1 KiB head.
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
 }
+
+const HEAD_END = Buffer.from("\r\n\r\n");
 
 /** The offset of the `\r\n\r\n` ending the head, or -1. */
 function findHeadEnd(buf: Uint8Array): number {
-  for (let i = 0; i + 3 < buf.length; i++) {
-    if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) return i;
-  }
-  return -1;
+  return Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).indexOf(HEAD_END);
 }
 
 /** Decodes a chunked body starting at `start`: the body and where it ends, or why not. */

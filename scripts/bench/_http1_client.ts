@@ -13,8 +13,11 @@ export interface TlsOptions {
   readonly hostname: string;
   readonly port: number;
   readonly caCert: string;
-  readonly cert: string;
-  readonly key: string;
+  /** The client certificate and key (PEM); none for a bearer-token client. */
+  readonly cert?: string;
+  readonly key?: string;
+  /** Sent as `Authorization: Bearer <token>` on every request. */
+  readonly bearer?: string;
 }
 
 /** One response. */
@@ -39,12 +42,14 @@ function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
 export class Http1Connection {
   readonly #conn: Deno.TlsConn;
   readonly #host: string;
+  readonly #auth: string;
   #buf = new Uint8Array(0);
   #busy: Promise<unknown> = Promise.resolve();
 
-  constructor(conn: Deno.TlsConn, host: string) {
+  constructor(conn: Deno.TlsConn, host: string, bearer?: string) {
     this.#conn = conn;
     this.#host = host;
+    this.#auth = bearer ? `Authorization: Bearer ${bearer}\r\n` : "";
   }
 
   /** Connects and completes the TLS handshake. */
@@ -53,11 +58,10 @@ export class Http1Connection {
       hostname: o.hostname,
       port: o.port,
       caCerts: [o.caCert],
-      cert: o.cert,
-      key: o.key,
+      ...(o.cert && o.key ? { cert: o.cert, key: o.key } : {}),
     });
     await conn.handshake();
-    return new Http1Connection(conn, `${o.hostname}:${o.port}`);
+    return new Http1Connection(conn, `${o.hostname}:${o.port}`, o.bearer);
   }
 
   /** One read buffer per connection: a watch reads thousands of times. */
@@ -124,7 +128,7 @@ export class Http1Connection {
 
   #send(method: string, path: string, body?: Uint8Array): Promise<number> {
     const head = `${method} ${path} HTTP/1.1\r\nHost: ${this.#host}\r\n` +
-      `Accept: application/json\r\n` +
+      `Accept: application/json\r\n${this.#auth}` +
       (body ? `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n` : "") +
       `\r\n`;
     const bytes = body ? new Uint8Array([...encoder.encode(head), ...body]) : encoder.encode(head);

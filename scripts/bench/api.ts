@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { openDenoKvStorage } from "../../control/storage/deno_kv.ts";
 import { Http1Connection, type TlsOptions } from "./_http1_client.ts";
+import { measureAuthCost } from "./auth.ts";
 import { type LatencyStats, summarize, timeSequential } from "./stats.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -392,6 +393,65 @@ export async function runApiBench(args: string[]): Promise<void> {
       rawName: "storage get",
       goal: "p99 under 5 ms",
     });
+
+    // authn+authz: the same GET as a ServiceAccount (bearer JWT + RBAC) and as the admin
+    // (x509, system:masters), alternating on one connection each; then the security layer's own
+    // cost per request, measured on an in-process server, as a share of the GET p50 above.
+    await api(server, "POST", "/api/v1/namespaces/bench/serviceaccounts", {
+      metadata: { name: "reader" },
+    });
+    await api(server, "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/bench/rolebindings", {
+      metadata: { name: "reader-view" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
+      subjects: [{ kind: "ServiceAccount", name: "reader", namespace: "bench" }],
+    });
+    const tokenRes = await api(
+      server,
+      "POST",
+      "/api/v1/namespaces/bench/serviceaccounts/reader/token",
+      { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: {} },
+    );
+    const token = (JSON.parse(tokenRes.text) as { status: { token: string } }).status.token;
+    const saConn = await Http1Connection.connect({
+      hostname: server.tls.hostname,
+      port: server.tls.port,
+      caCert: server.tls.caCert,
+      bearer: token,
+    });
+    const adminConn = await Http1Connection.connect(server.tls);
+    const saSamples: number[] = [];
+    const adminSamples: number[] = [];
+    for (let i = 0; i < 2 * o.n; i++) {
+      const [c, samples] = i % 2 === 0 ? [saConn, saSamples] : [adminConn, adminSamples];
+      const t0 = performance.now();
+      const r = await c.request("GET", `/api/v1/namespaces/bench/pods/c${(i >> 1) % o.n}`);
+      samples.push(performance.now() - t0);
+      if (r.status !== 200) throw new Error(`get: ${r.status}`);
+    }
+    saConn.close();
+    adminConn.close();
+    report({
+      op: "get pod as ServiceAccount (JWT + RBAC)",
+      skiff: summarize(saSamples, 0),
+      raw: summarize(adminSamples, 0),
+      rawName: "get as admin (x509, masters)",
+      goal: "",
+    });
+    for (const c of await measureAuthCost()) {
+      const share = c.steadyUs / 1000 / get.p50;
+      console.log(
+        `authn+authz ${c.identity} | ${c.steadyUs.toFixed(1)} us (new connection/token ${
+          c.newUs.toFixed(0)
+        } us) | ${(share * 100).toFixed(2)}% of get p50 ${fmt(get.p50)} ms | goal under 10%`,
+      );
+      console.log(JSON.stringify({
+        name: `api/authn-authz/${c.identity}`,
+        value: c.steadyUs,
+        new_us: c.newUs,
+        share_of_get_p50: share,
+        machine,
+      }));
+    }
 
     // list
     for (const size of o.listSizes) {

@@ -35,6 +35,7 @@ import { InProcessClient } from "./in_process_client.ts";
 import { BUILTIN_RESOURCES } from "./registry/builtin_resources.ts";
 import { ResourceRegistry } from "./registry/resource_registry.ts";
 import { ObjectViews } from "./store/object_views.ts";
+import { viewProjection } from "./store/view_projections.ts";
 import { WatchCaches } from "./store/watch_caches.ts";
 
 const ADMIN: RequestUser = {
@@ -95,7 +96,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const logger = new RecordingLogger();
   const stop = new AbortController();
   const caches = new WatchCaches({ storage, logger, signal: stop.signal });
-  const views = new ObjectViews({ storage, logger, signal: stop.signal });
+  const views = new ObjectViews({ storage, logger, signal: stop.signal, project: viewProjection });
   const parts: TestAppParts = { storage, views, logger, signal: stop.signal };
   const registry = new ResourceRegistry(BUILTIN_RESOURCES);
   const app = createApiApp({

@@ -21,6 +21,7 @@ import type { ClusterPki } from "./pki/cluster_pki.ts";
 import type { ResourceRegistry } from "./registry/resource_registry.ts";
 import { buildSecurity, type Security } from "./security.ts";
 import { ObjectViews } from "./store/object_views.ts";
+import { viewProjection } from "./store/view_projections.ts";
 import { storagePrefixOf } from "./store/storage_keys.ts";
 import { TtlSweeper } from "./store/ttl_sweeper.ts";
 import { WatchCaches } from "./store/watch_caches.ts";
@@ -75,7 +76,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const stop = new AbortController();
   const stopSignal = AbortSignal.any([signal, stop.signal]);
   const caches = new WatchCaches({ storage, logger, signal: stopSignal });
-  const views = new ObjectViews({ storage, logger, signal: stopSignal });
+  // The views keep what the security layer reads, not whole objects (view_projections.ts).
+  const views = new ObjectViews({ storage, logger, signal: stopSignal, project: viewProjection });
   let ready = false;
   let port = options.port;
   const registry = () => options.registry;

@@ -10,3 +10,4 @@ export * from "./watch_caches.ts";
 export * from "./ttl_sweeper.ts";
 export * from "./object_view.ts";
 export * from "./object_views.ts";
+export * from "./view_projections.ts";

@@ -43,6 +43,11 @@ export interface ObjectViewOptions {
   readonly indexes?: Readonly<Record<string, IndexFunc>>;
   /** Converts a stored object (another version's view), if needed. */
   readonly convert?: (obj: KubeObject) => KubeObject;
+  /**
+   * What the view keeps of each (converted) object, given a fresh decode it may change in place
+   * (see `view_projections.ts`). @default {the whole object}
+   */
+  readonly project?: (obj: KubeObject) => KubeObject;
 }
 
 /** What changed, for listeners. */
@@ -137,7 +142,8 @@ export class ObjectView {
 
   #decode(kv: KeyValue): KubeObject {
     const obj = decodeStored(kv.value, kv.modRevision);
-    return freeze(this.#o.convert ? this.#o.convert(obj) : obj);
+    const converted = this.#o.convert ? this.#o.convert(obj) : obj;
+    return freeze(this.#o.project ? this.#o.project(converted) : converted);
   }
 
   #put(kv: KeyValue): void {

@@ -24,6 +24,7 @@
  */
 import type { Storage } from "../../storage/types.ts";
 import type { Logger } from "../../util/logger.ts";
+import type { KubeObject } from "../types/meta_v1.ts";
 import { ObjectView } from "./object_view.ts";
 
 /** Options of {@linkcode ObjectViews}. */
@@ -32,6 +33,8 @@ export interface ObjectViewsOptions {
   readonly logger: Logger;
   /** Stops every view. */
   readonly signal: AbortSignal;
+  /** What the view of a prefix keeps of each object (`viewProjection`). @default {all} */
+  readonly project?: (prefix: string) => ((obj: KubeObject) => KubeObject) | undefined;
 }
 
 /** The server's object views, by storage prefix. */
@@ -47,10 +50,12 @@ export class ObjectViews {
   get(prefix: string): ObjectView {
     let view = this.#views.get(prefix);
     if (!view) {
+      const project = this.#o.project?.(prefix);
       view = new ObjectView({
         storage: this.#o.storage,
         prefix,
         logger: this.#o.logger.with({ component: "object-view", prefix }),
+        ...(project ? { project } : {}),
       });
       this.#views.set(prefix, view);
     }

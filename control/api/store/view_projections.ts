@@ -1,0 +1,108 @@
+/**
+ * What the API server's object views keep of each object: enough for every per-request check
+ * (authentication, authorization, admission) and the in-server loops, not the whole object.
+ * On a 1 GB device a view of every Secret (Helm keeps whole releases in them) or every pod with
+ * its status would cost tens of MiB; these projections keep the fields the readers use:
+ *
+ * - every kind: no `metadata.managedFields`, no `kubectl.kubernetes.io/last-applied-configuration`;
+ * - Secrets: `data` only of the kinds authentication reads (bootstrap tokens, node credentials);
+ * - ConfigMaps: `data` only of `kube-root-ca.crt` (kept current in every namespace);
+ * - Pods: status reduced to what quota and the authenticators read (phase, QoS class, resize
+ *   and each container's resources).
+ *
+ * A reader that needs more reads storage.
+ *
+ * @example The Secrets view keeps a bootstrap token's data, not a Helm release's
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { viewProjection } from "./view_projections.ts";
+ *
+ * const project = viewProjection("/registry/secrets/")!;
+ * const release = project({ metadata: { name: "sh.helm.release.v1.web.v1" }, type: "helm.sh/release.v1", data: { release: "H4sI..." } } as never);
+ * assert.equal((release as { data?: unknown }).data, undefined);
+ * ```
+ *
+ * @module
+ */
+import type { KubeObject } from "../types/meta_v1.ts";
+
+/** Turns a stored object into what a view keeps. */
+export type Projection = (obj: KubeObject) => KubeObject;
+
+const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+
+/** Secret types whose data a view keeps (read by the token authenticators). */
+export const VIEWED_SECRET_TYPES: ReadonlySet<string> = new Set([
+  "bootstrap.kubernetes.io/token",
+  "skiff.io/node-credential",
+]);
+
+/** ConfigMaps whose data a view keeps. */
+export const VIEWED_CONFIG_MAPS: ReadonlySet<string> = new Set(["kube-root-ca.crt"]);
+
+/** Drops the bookkeeping no reader of a view uses; `obj` is a fresh decode, changed in place. */
+function slimMetadata(obj: KubeObject): KubeObject {
+  const meta = obj.metadata;
+  if (!meta) return obj;
+  delete meta.managedFields;
+  if (meta.annotations && LAST_APPLIED in meta.annotations) {
+    delete meta.annotations[LAST_APPLIED];
+  }
+  return obj;
+}
+
+function slimSecret(obj: KubeObject): KubeObject {
+  const secret = slimMetadata(obj) as KubeObject & { type?: string; data?: unknown };
+  if (!VIEWED_SECRET_TYPES.has(secret.type ?? "")) delete secret.data;
+  return secret;
+}
+
+function slimConfigMap(obj: KubeObject): KubeObject {
+  const cm = slimMetadata(obj) as KubeObject & { data?: unknown; binaryData?: unknown };
+  if (!VIEWED_CONFIG_MAPS.has(cm.metadata?.name ?? "")) delete cm.data;
+  delete cm.binaryData;
+  return cm;
+}
+
+interface ContainerStatus {
+  readonly name?: string;
+  readonly resources?: unknown;
+  readonly allocatedResources?: unknown;
+}
+
+function slimStatuses(list: unknown): ContainerStatus[] | undefined {
+  if (!Array.isArray(list)) return undefined;
+  return (list as ContainerStatus[]).map((cs) => ({
+    ...(cs.name !== undefined ? { name: cs.name } : {}),
+    ...(cs.resources !== undefined ? { resources: cs.resources } : {}),
+    ...(cs.allocatedResources !== undefined ? { allocatedResources: cs.allocatedResources } : {}),
+  }));
+}
+
+function slimPod(obj: KubeObject): KubeObject {
+  const pod = slimMetadata(obj) as KubeObject & { status?: Record<string, unknown> };
+  const status = pod.status;
+  if (status) {
+    const kept: Record<string, unknown> = {};
+    for (const key of ["phase", "qosClass", "resize"]) {
+      if (status[key] !== undefined) kept[key] = status[key];
+    }
+    const containers = slimStatuses(status.containerStatuses);
+    if (containers) kept.containerStatuses = containers;
+    const inits = slimStatuses(status.initContainerStatuses);
+    if (inits) kept.initContainerStatuses = inits;
+    pod.status = kept;
+  }
+  return pod;
+}
+
+const BY_PREFIX: Readonly<Record<string, Projection>> = {
+  "/registry/secrets/": slimSecret,
+  "/registry/configmaps/": slimConfigMap,
+  "/registry/pods/": slimPod,
+};
+
+/** The projection of the view of `prefix` (every prefix drops at least the bookkeeping). */
+export function viewProjection(prefix: string): Projection {
+  return BY_PREFIX[prefix] ?? slimMetadata;
+}

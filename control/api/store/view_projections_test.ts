@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import type { KubeObject } from "../types/meta_v1.ts";
+import { viewProjection } from "./view_projections.ts";
+
+const bookkeeping = {
+  managedFields: [{ manager: "kubectl", operation: "Apply" }],
+  annotations: {
+    "kubectl.kubernetes.io/last-applied-configuration": "{...}",
+    "example.com/keep": "yes",
+  },
+};
+
+function project(prefix: string, obj: Record<string, unknown>): Record<string, unknown> {
+  return viewProjection(prefix)(structuredClone(obj) as KubeObject) as Record<string, unknown>;
+}
+
+Deno.test("viewProjection() drops managedFields and last-applied from every kind", () => {
+  const out = project("/registry/roles/", {
+    metadata: { name: "r", namespace: "a", ...bookkeeping },
+    rules: [{ verbs: ["get"], apiGroups: [""], resources: ["pods"] }],
+  });
+  assert.deepEqual(out, {
+    metadata: { name: "r", namespace: "a", annotations: { "example.com/keep": "yes" } },
+    rules: [{ verbs: ["get"], apiGroups: [""], resources: ["pods"] }],
+  });
+});
+
+Deno.test("viewProjection() keeps Secret data only for the token kinds authentication reads", async (t) => {
+  for (
+    const [type, kept] of [
+      ["bootstrap.kubernetes.io/token", true],
+      ["skiff.io/node-credential", true],
+      ["Opaque", false],
+      ["helm.sh/release.v1", false],
+      ["kubernetes.io/service-account-token", false],
+    ] as const
+  ) {
+    await t.step(type, () => {
+      const out = project("/registry/secrets/", {
+        metadata: { name: "s", namespace: "kube-system", uid: "u1" },
+        type,
+        data: { key: "dmFsdWU=" },
+      });
+      assert.equal(out.type, type);
+      assert.deepEqual((out.metadata as { uid: string }).uid, "u1");
+      assert.deepEqual(out.data, kept ? { key: "dmFsdWU=" } : undefined);
+    });
+  }
+});
+
+Deno.test("viewProjection() keeps ConfigMap data only of kube-root-ca.crt", () => {
+  const ca = project("/registry/configmaps/", {
+    metadata: { name: "kube-root-ca.crt", namespace: "a" },
+    data: { "ca.crt": "PEM" },
+  });
+  assert.deepEqual(ca.data, { "ca.crt": "PEM" });
+  const other = project("/registry/configmaps/", {
+    metadata: { name: "settings", namespace: "a" },
+    data: { big: "x".repeat(1000) },
+    binaryData: { blob: "AAAA" },
+  });
+  assert.deepEqual(other, { metadata: { name: "settings", namespace: "a" } });
+});
+
+Deno.test("viewProjection() keeps a pod's spec and the status quota reads", () => {
+  const spec = {
+    nodeName: "n1",
+    serviceAccountName: "default",
+    containers: [{ name: "c", image: "i", resources: { requests: { cpu: "1" } } }],
+  };
+  const out = project("/registry/pods/", {
+    metadata: { name: "p", namespace: "a", uid: "u", ...bookkeeping },
+    spec,
+    status: {
+      phase: "Running",
+      qosClass: "Burstable",
+      podIP: "10.42.0.5",
+      conditions: [{ type: "Ready", status: "True" }],
+      containerStatuses: [{
+        name: "c",
+        ready: true,
+        restartCount: 3,
+        state: { running: { startedAt: "2026-01-01T00:00:00Z" } },
+        resources: { requests: { cpu: "1" } },
+        allocatedResources: { cpu: "1" },
+      }],
+    },
+  });
+  assert.deepEqual(out.spec, spec);
+  assert.deepEqual(out.status, {
+    phase: "Running",
+    qosClass: "Burstable",
+    containerStatuses: [{
+      name: "c",
+      resources: { requests: { cpu: "1" } },
+      allocatedResources: { cpu: "1" },
+    }],
+  });
+});

@@ -125,7 +125,7 @@ export class ApiError extends Error {
       reason: this.reason,
       code: this.code,
     };
-    if (this.details) status.details = this.details;
+    if (this.details) status.details = omitEmptyDetails(this.details);
     return status;
   }
 
@@ -359,4 +359,23 @@ export function mapStorageError(err: unknown, ctx: StorageErrorContext): ApiErro
   if (err instanceof InvalidInputError) return ApiError.badRequest(err.message);
   if (err instanceof StorageUnavailableError) return ApiError.unavailable(err.message);
   return ApiError.internal(err);
+}
+
+/**
+ * `details` as kube-apiserver serializes it: every field of `StatusDetails` and of its causes is
+ * `omitempty`, so empty names, groups and reasons are left out rather than sent as `""`.
+ */
+export function omitEmptyDetails(details: StatusDetails): StatusDetails {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(details)) {
+    if (v === "" || v === undefined || (k === "retryAfterSeconds" && v === 0)) continue;
+    if (k === "causes" && Array.isArray(v)) {
+      out[k] = v.map((c: Record<string, unknown>) =>
+        Object.fromEntries(Object.entries(c).filter(([, x]) => x !== "" && x !== undefined))
+      );
+      continue;
+    }
+    out[k] = v;
+  }
+  return out as StatusDetails;
 }

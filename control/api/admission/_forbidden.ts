@@ -9,11 +9,11 @@ import { ApiError, type GroupResource } from "../errors.ts";
 import type { AdmissionAttributes } from "./admission.ts";
 
 /**
- * The name upstream shows for the object of a request: the request's name, else the object's
- * name or generateName, else `Unknown`.
+ * The name upstream shows for the object of a request (`extractResourceName`): the admitted
+ * object's name or generateName, else `Unknown` — also for a DELETE, which admits no object,
+ * and for a subresource object without a name (a TokenRequest).
  */
 export function admittedName(a: AdmissionAttributes): string {
-  if (a.name) return a.name;
   const meta = a.object?.metadata;
   return meta?.name || meta?.generateName || "Unknown";
 }

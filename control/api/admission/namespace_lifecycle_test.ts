@@ -73,7 +73,7 @@ Deno.test("NamespaceLifecycle.admit() answers 404 for content of a missing names
       status: "Failure",
       message: 'namespaces "x" not found',
       reason: "NotFound",
-      details: { name: "x", group: "", kind: "namespaces" },
+      details: { name: "x", kind: "namespaces" },
       code: 404,
     });
     // A namespace created after the view synced is found (looked up in storage).

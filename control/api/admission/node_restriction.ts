@@ -51,6 +51,7 @@ import type { Node } from "../types/core_v1_node.ts";
 import type { TokenRequest } from "../types/authentication_v1.ts";
 import type { KubeObject } from "../types/meta_v1.ts";
 import type { AdmissionAttributes, AdmissionPlugin } from "./admission.ts";
+import { admissionForbidden } from "./_forbidden.ts";
 
 /** Finds an object by namespace and name (an `ObjectView`). */
 export interface ObjectLookup {
@@ -203,7 +204,10 @@ export class NodeRestriction implements AdmissionPlugin {
     const { isNode, nodeName } = nodeIdentity(a);
     if (!isNode) return;
     if (!nodeName) {
-      throw forbidden(a, `could not determine node from user ${JSON.stringify(a.username)}`);
+      throw admissionForbidden(
+        a,
+        `could not determine node from user ${JSON.stringify(a.username)}`,
+      );
     }
     switch (`${a.def.group}/${a.def.resource}`) {
       case "/pods":
@@ -215,7 +219,7 @@ export class NodeRestriction implements AdmissionPlugin {
           case "eviction":
             return this.#podEviction(nodeName, a);
           default:
-            throw forbidden(
+            throw admissionForbidden(
               a,
               `unexpected pod subresource ${
                 JSON.stringify(a.subresource)
@@ -225,7 +229,7 @@ export class NodeRestriction implements AdmissionPlugin {
       case "/nodes":
         return nodeObject(nodeName, a);
       case "/persistentvolumeclaims":
-        if (a.subresource !== "status") throw forbidden(a, "may only update PVC status");
+        if (a.subresource !== "status") throw admissionForbidden(a, "may only update PVC status");
         return pvcStatus(nodeName, a);
       case "/serviceaccounts":
         return this.#serviceAccount(nodeName, a);
@@ -249,7 +253,7 @@ export class NodeRestriction implements AdmissionPlugin {
       case "DELETE": {
         const pod = (a.oldObject ?? this.#existingPod(a, a.name)) as Pod;
         if ((pod.spec?.nodeName ?? "") !== node) {
-          throw forbidden(
+          throw admissionForbidden(
             a,
             `node ${JSON.stringify(node)} can only delete pods with spec.nodeName set to itself`,
           );
@@ -257,7 +261,7 @@ export class NodeRestriction implements AdmissionPlugin {
         return;
       }
       default:
-        throw forbidden(
+        throw admissionForbidden(
           a,
           `unexpected operation ${JSON.stringify(a.operation)}, node ${
             JSON.stringify(node)
@@ -270,7 +274,7 @@ export class NodeRestriction implements AdmissionPlugin {
     const pod = (a.object ?? {}) as Pod;
     const q = JSON.stringify(node);
     if (!isMirrorPod(pod)) {
-      throw forbidden(
+      throw admissionForbidden(
         a,
         `pod does not have ${
           JSON.stringify(MIRROR_POD_ANNOTATION)
@@ -278,52 +282,70 @@ export class NodeRestriction implements AdmissionPlugin {
       );
     }
     if ((pod.spec?.nodeName ?? "") !== node) {
-      throw forbidden(a, `node ${q} can only create pods with spec.nodeName set to itself`);
+      throw admissionForbidden(
+        a,
+        `node ${q} can only create pods with spec.nodeName set to itself`,
+      );
     }
     const owners = pod.metadata?.ownerReferences ?? [];
     if (owners.length > 1) {
-      throw forbidden(
+      throw admissionForbidden(
         a,
         `node ${q} can only create pods with a single owner reference set to itself`,
       );
     }
     const owner = owners[0];
     if (!owner) {
-      throw forbidden(a, `node ${q} can only create pods with an owner reference set to itself`);
+      throw admissionForbidden(
+        a,
+        `node ${q} can only create pods with an owner reference set to itself`,
+      );
     }
     if (owner.apiVersion !== "v1" || owner.kind !== "Node" || owner.name !== node) {
-      throw forbidden(a, `node ${q} can only create pods with an owner reference set to itself`);
+      throw admissionForbidden(
+        a,
+        `node ${q} can only create pods with an owner reference set to itself`,
+      );
     }
     if (owner.controller !== true) {
-      throw forbidden(
+      throw admissionForbidden(
         a,
         `node ${q} can only create pods with a controller owner reference set to itself`,
       );
     }
     if (owner.blockOwnerDeletion === true) {
-      throw forbidden(a, `node ${q} must not set blockOwnerDeletion on an owner reference`);
+      throw admissionForbidden(
+        a,
+        `node ${q} must not set blockOwnerDeletion on an owner reference`,
+      );
     }
     const self = this.#o.nodes?.getByName("", node);
     if (!self) throw ApiError.notFound({ group: "", resource: "node" }, node);
     const uid = self.metadata?.uid ?? "";
     if (owner.uid !== uid) {
-      throw forbidden(a, `node ${node} UID mismatch: expected ${owner.uid} got ${uid}`);
+      throw admissionForbidden(a, `node ${node} UID mismatch: expected ${owner.uid} got ${uid}`);
     }
     if (pod.spec?.serviceAccountName) {
-      throw forbidden(a, `node ${q} can not create pods that reference a service account`);
+      throw admissionForbidden(a, `node ${q} can not create pods that reference a service account`);
     }
     if (!visitPodSecretNames(pod, () => false)) {
-      throw forbidden(a, `node ${q} can not create pods that reference secrets`);
+      throw admissionForbidden(a, `node ${q} can not create pods that reference secrets`);
     }
     if (!visitPodConfigMapNames(pod, () => false)) {
-      throw forbidden(a, `node ${q} can not create pods that reference configmaps`);
+      throw admissionForbidden(a, `node ${q} can not create pods that reference configmaps`);
     }
     const volumes = pod.spec?.volumes ?? [];
     if (volumes.some((v) => (v.projected?.sources ?? []).some((s) => s.clusterTrustBundle))) {
-      throw forbidden(a, `node ${q} can not create pods that reference clustertrustbundles`);
+      throw admissionForbidden(
+        a,
+        `node ${q} can not create pods that reference clustertrustbundles`,
+      );
     }
     if (volumes.some((v) => v.persistentVolumeClaim)) {
-      throw forbidden(a, `node ${q} can not create pods that reference persistentvolumeclaims`);
+      throw admissionForbidden(
+        a,
+        `node ${q} can not create pods that reference persistentvolumeclaims`,
+      );
     }
   }
 
@@ -336,15 +358,20 @@ export class NodeRestriction implements AdmissionPlugin {
     let pod: Pod;
     if (a.operation === "CREATE") {
       const name = a.name || (a.object?.metadata?.name ?? "");
-      if (!name) throw forbidden(a, "could not determine pod from request data");
+      if (!name) throw admissionForbidden(a, "could not determine pod from request data");
       pod = this.#existingPod(a, name);
     } else if (a.operation === "DELETE") {
       pod = (a.oldObject ?? this.#existingPod(a, a.name)) as Pod;
     } else {
-      throw forbidden(a, `unexpected operation ${a.operation}`);
+      throw admissionForbidden(a, `unexpected operation ${a.operation}`);
     }
     if ((pod.spec?.nodeName ?? "") !== node) {
-      throw forbidden(a, `node ${node} can only evict pods with spec.nodeName set to itself`);
+      const detail = `node ${node} can only evict pods with spec.nodeName set to itself`;
+      // The DELETE stands for upstream's CREATE of an Eviction, which is named after the pod.
+      if (a.operation === "DELETE") {
+        throw ApiError.forbidden({ group: "", resource: "pods" }, { name: a.name, detail });
+      }
+      throw admissionForbidden(a, detail);
     }
   }
 
@@ -353,21 +380,26 @@ export class NodeRestriction implements AdmissionPlugin {
     const tr = (a.object ?? {}) as TokenRequest;
     const ref = tr.spec?.boundObjectRef;
     if (!ref || ref.apiVersion !== "v1" || ref.kind !== "Pod" || !ref.name) {
-      throw forbidden(a, "node requested token not bound to a pod");
+      throw admissionForbidden(a, "node requested token not bound to a pod");
     }
-    if (!ref.uid) throw forbidden(a, "node requested token with a pod binding without a uid");
+    if (!ref.uid) {
+      throw admissionForbidden(a, "node requested token with a pod binding without a uid");
+    }
     const pod = this.#existingPod(a, ref.name);
     if (ref.uid !== pod.metadata?.uid) {
-      throw forbidden(
+      throw admissionForbidden(
         a,
         `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`,
       );
     }
     if ((pod.spec?.nodeName ?? "") !== node) {
-      throw forbidden(a, "node requested token bound to a pod scheduled on a different node");
+      throw admissionForbidden(
+        a,
+        "node requested token bound to a pod scheduled on a different node",
+      );
     }
     if ((tr.spec?.audiences ?? []).length > 1) {
-      throw forbidden(a, "node may only request 0 or 1 audiences");
+      throw admissionForbidden(a, "node may only request 0 or 1 audiences");
     }
   }
 
@@ -401,7 +433,7 @@ export class NodeRestriction implements AdmissionPlugin {
       });
       if (res.decision === "allow") return;
     }
-    throw forbidden(
+    throw admissionForbidden(
       a,
       `audience ${
         JSON.stringify(audience)
@@ -410,31 +442,24 @@ export class NodeRestriction implements AdmissionPlugin {
   }
 }
 
-/** A 403 naming the request's resource and object, as upstream's `admission.NewForbidden`. */
-function forbidden(a: AdmissionAttributes, detail: string): ApiError {
-  const meta = a.object?.metadata;
-  const name = a.name || meta?.name || meta?.generateName || "Unknown";
-  return ApiError.forbidden({ group: a.def.group, resource: a.def.resource }, { name, detail });
-}
-
 function podStatus(node: string, a: AdmissionAttributes): void {
   if (a.operation !== "UPDATE") {
-    throw forbidden(a, `unexpected operation ${JSON.stringify(a.operation)}`);
+    throw admissionForbidden(a, `unexpected operation ${JSON.stringify(a.operation)}`);
   }
   const q = JSON.stringify(node);
   const old = (a.oldObject ?? {}) as Pod;
   if ((old.spec?.nodeName ?? "") !== node) {
-    throw forbidden(
+    throw admissionForbidden(
       a,
       `node ${q} can only update pod status for pods with spec.nodeName set to itself`,
     );
   }
   const pod = (a.object ?? {}) as Pod;
   if (!labelsEqual(old.metadata?.labels, pod.metadata?.labels)) {
-    throw forbidden(a, `node ${q} cannot update labels through pod status`);
+    throw admissionForbidden(a, `node ${q} cannot update labels through pod status`);
   }
   if (!claimStatusesEqual(old.status?.resourceClaimStatuses, pod.status?.resourceClaimStatuses)) {
-    throw forbidden(a, `node ${q} cannot update resource claim statues`);
+    throw admissionForbidden(a, `node ${q} cannot update resource claim statues`);
   }
 }
 
@@ -448,7 +473,7 @@ const PVC_NODE_STATUS_FIELDS = [
 
 function pvcStatus(node: string, a: AdmissionAttributes): void {
   if (a.operation !== "UPDATE") {
-    throw forbidden(a, `unexpected operation ${JSON.stringify(a.operation)}`);
+    throw admissionForbidden(a, `unexpected operation ${JSON.stringify(a.operation)}`);
   }
   const strip = (o: KubeObject | undefined): KubeObject => {
     const c = structuredClone(o ?? {}) as KubeObject & { status?: Record<string, unknown> };
@@ -462,7 +487,7 @@ function pvcStatus(node: string, a: AdmissionAttributes): void {
   const diff: string[] = [];
   differences(strip(a.oldObject), strip(a.object), "", diff);
   if (diff.length > 0) {
-    throw forbidden(
+    throw admissionForbidden(
       a,
       `node ${
         JSON.stringify(node)
@@ -476,16 +501,25 @@ function pvcStatus(node: string, a: AdmissionAttributes): void {
 function nodeObject(node: string, a: AdmissionAttributes): void {
   const q = JSON.stringify(node);
   if (a.name !== node) {
-    throw forbidden(a, `node ${q} is not allowed to modify node ${JSON.stringify(a.name)}`);
+    throw admissionForbidden(
+      a,
+      `node ${q} is not allowed to modify node ${JSON.stringify(a.name)}`,
+    );
   }
   const obj = (a.object ?? {}) as Node;
   if (a.operation === "CREATE") {
     if (obj.spec?.configSource) {
-      throw forbidden(a, `node ${q} is not allowed to create pods with a non-nil configSource`);
+      throw admissionForbidden(
+        a,
+        `node ${q} is not allowed to create pods with a non-nil configSource`,
+      );
     }
     const bad = forbiddenNodeLabels(modifiedLabels(obj.metadata?.labels, undefined));
     if (bad.length > 0) {
-      throw forbidden(a, `node ${q} is not allowed to set the following labels: ${bad.join(", ")}`);
+      throw admissionForbidden(
+        a,
+        `node ${q} is not allowed to set the following labels: ${bad.join(", ")}`,
+      );
     }
   } else if (a.operation === "UPDATE") {
     const old = (a.oldObject ?? {}) as Node;
@@ -493,32 +527,43 @@ function nodeObject(node: string, a: AdmissionAttributes): void {
       obj.spec?.configSource &&
       JSON.stringify(obj.spec.configSource) !== JSON.stringify(old.spec?.configSource ?? null)
     ) {
-      throw forbidden(
+      throw admissionForbidden(
         a,
         `node ${q} is not allowed to update configSource to a new non-nil configSource`,
       );
     }
     const taints: string[] = [];
     differences(old.spec?.taints, obj.spec?.taints, "taints", taints);
-    if (taints.length > 0) throw forbidden(a, `node ${q} is not allowed to modify taints`);
+    if (taints.length > 0) throw admissionForbidden(a, `node ${q} is not allowed to modify taints`);
     const bad = forbiddenNodeLabels(modifiedLabels(obj.metadata?.labels, old.metadata?.labels));
-    if (bad.length > 0) throw forbidden(a, `is not allowed to modify labels: ${bad.join(", ")}`);
+    if (bad.length > 0) {
+      throw admissionForbidden(a, `is not allowed to modify labels: ${bad.join(", ")}`);
+    }
   }
 }
 
 function lease(node: string, a: AdmissionAttributes): void {
   if (a.namespace !== NODE_LEASE_NAMESPACE) {
-    throw forbidden(a, `can only access leases in the "${NODE_LEASE_NAMESPACE}" system namespace`);
+    throw admissionForbidden(
+      a,
+      `can only access leases in the "${NODE_LEASE_NAMESPACE}" system namespace`,
+    );
   }
   const name = a.operation === "CREATE" ? a.object?.metadata?.name ?? "" : a.name;
   if (name !== node) {
-    throw forbidden(a, "can only access node lease with the same name as the requesting node");
+    throw admissionForbidden(
+      a,
+      "can only access node lease with the same name as the requesting node",
+    );
   }
 }
 
 function csiNode(node: string, a: AdmissionAttributes): void {
   const name = a.operation === "CREATE" ? a.object?.metadata?.name ?? "" : a.name;
   if (name !== node) {
-    throw forbidden(a, "can only access CSINode with the same name as the requesting node");
+    throw admissionForbidden(
+      a,
+      "can only access CSINode with the same name as the requesting node",
+    );
   }
 }

@@ -50,6 +50,7 @@ import type { ResourceQuota } from "../types/core_v1_policy.ts";
 import type { KubeObject } from "../types/meta_v1.ts";
 import { Quantity } from "../types/quantity.ts";
 import type { AdmissionAttributes, AdmissionPlugin } from "./admission.ts";
+import { admissionForbidden } from "./_forbidden.ts";
 import { checkQuotaRequest, type QuotaCharge } from "./_quota_check.ts";
 import { type QuotaEvaluator, quotaEvaluatorFor } from "./_quota_usage.ts";
 import { parseResourceList, type ResourceList, resourceListToJson } from "./_resource_list.ts";
@@ -251,7 +252,7 @@ export class ResourceQuotaAdmission implements AdmissionPlugin {
       });
       if (!decision.allowed) {
         this.#track(record);
-        throw forbidden(a, decision.reason);
+        throw admissionForbidden(a, decision.reason);
       }
       if (a.dryRun || decision.charges.length === 0) break;
       const lost = await this.#charge(record, { quotas, charges: decision.charges });
@@ -410,11 +411,4 @@ function quotaKey(namespace: string, name: string): string {
 
 function revisionOf(obj: KubeObject): number {
   return Number(obj.metadata?.resourceVersion ?? 0);
-}
-
-/** Upstream `admission.NewForbidden`: the request's resource and name. */
-function forbidden(a: AdmissionAttributes, detail: string): ApiError {
-  const meta = a.object?.metadata;
-  const name = a.name || meta?.name || meta?.generateName || "Unknown";
-  return ApiError.forbidden({ group: a.def.group, resource: a.def.resource }, { name, detail });
 }

@@ -6,6 +6,12 @@
  * certificate (new connections of a known client skip the ~2 ms chain check); expiry is
  * checked on every request.
  *
+ * The leaf must be signed by a trusted CA itself: certificates the client sends after its leaf
+ * are ignored. skiff's CA issues no intermediate CAs, and a client-supplied chain is exactly
+ * what a forger controls — given one, pkijs's chain engine validates the *last* certificate of
+ * the list it is handed, so a self-signed leaf followed by any genuine certificate (the public
+ * serving certificate will do) would pass as the leaf's own chain.
+ *
  * @module
  */
 import type * as pkijs from "pkijs";
@@ -62,12 +68,9 @@ export class X509Authenticator implements Authenticator {
     const cas = this.#o.cas();
     const sameCas = this.#cachedFor !== null && cas.length === this.#cachedFor.length &&
       cas.every((c, i) => c === this.#cachedFor![i]);
-    if (!sameCas || (connection.peerChain?.length ?? 0) > 0) {
-      if (!sameCas) {
-        this.#byCertificate.clear();
-        this.#cachedFor = cas;
-      }
-      if ((connection.peerChain?.length ?? 0) > 0) return this.#verify(connection, cas);
+    if (!sameCas) {
+      this.#byCertificate.clear();
+      this.#cachedFor = cas;
     }
     const key = derKey(connection.peerCertificate!);
     let v = this.#byCertificate.get(key);
@@ -92,7 +95,8 @@ export class X509Authenticator implements Authenticator {
     const now = new Date(this.#o.clock.now());
     const res = await (this.#o.verify ?? verifyClientCertificate)(der, {
       cas,
-      intermediates: connection.peerChain ?? [],
+      // Never the client's chain (see the module doc): the leaf verifies against `cas` alone.
+      intermediates: [],
       now,
     });
     if (!res.ok) return { user: null, notAfterMs: 0, reason: res.reason };

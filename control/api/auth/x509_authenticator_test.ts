@@ -105,3 +105,71 @@ Deno.test("X509Authenticator remembers a verified certificate across connections
   );
   assert.equal(verifications, 2);
 });
+
+Deno.test("X509Authenticator refuses a forged leaf whatever chain the client sends with it", async (t) => {
+  const clock = new FakeClock(now.getTime());
+  const forger = await createCa({ commonName: "system:admin", now });
+  const forged = await issueCertificate(forger, {
+    commonName: "system:admin",
+    organizations: ["system:masters"],
+    usage: "client",
+    now,
+  });
+  // Genuine certificates an attacker can hold: the public serving certificate, his own.
+  const serving = await issueCertificate(ca, {
+    commonName: "skiff",
+    usage: "server",
+    dnsNames: ["localhost"],
+    now,
+  });
+  const mallory = await issueCertificate(ca, { commonName: "mallory", usage: "client", now });
+  // A leaf signed with mallory's key: his certificate is no CA.
+  const underMallory = await issueCertificate(mallory, {
+    commonName: "system:admin",
+    organizations: ["system:masters"],
+    usage: "client",
+    now,
+  });
+  const cases = [
+    { name: "self-issued leaf + serving certificate", leaf: forged.der, chain: [serving.der] },
+    { name: "self-issued leaf + user certificate", leaf: forged.der, chain: [mallory.der] },
+    {
+      name: "self-issued leaf + its issuer + the CA",
+      leaf: forged.der,
+      chain: [forger.der, ca.der],
+    },
+    {
+      name: "leaf signed by a user's key + that user",
+      leaf: underMallory.der,
+      chain: [mallory.der],
+    },
+    {
+      name: "leaf signed by a user's key + that user + the CA",
+      leaf: underMallory.der,
+      chain: [mallory.der, ca.der],
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, async () => {
+      const auth = new X509Authenticator({ cas: () => [ca.certificate], clock });
+      await assert.rejects(
+        auth.authenticate(request, {
+          peerCertificate: c.leaf,
+          peerChain: c.chain,
+          connectionKey: {},
+        }),
+        (err) =>
+          err instanceof AuthenticationError && /Client certificate refused/.test(err.message),
+      );
+    });
+  }
+  await t.step("the genuine certificate still authenticates with a chain sent along", async () => {
+    const auth = new X509Authenticator({ cas: () => [ca.certificate], clock });
+    const user = await auth.authenticate(request, {
+      peerCertificate: mallory.der,
+      peerChain: [ca.der],
+      connectionKey: {},
+    });
+    assert.equal(user?.username, "mallory");
+  });
+});

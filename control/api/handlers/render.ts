@@ -7,12 +7,12 @@
  * @module
  */
 import { stringify as toYaml } from "yaml";
-import { ApiError } from "../errors.ts";
+import { ApiError, omitEmptyDetails } from "../errors.ts";
 import type { OutputFormat } from "../media_type.ts";
 import { buildTable, parseIncludeObject } from "../printers/table.ts";
 import { printerFor } from "../printers/printers.ts";
 import { groupVersion, type ResourceDef } from "../registry/resource_def.ts";
-import type { KubeObject, ListMeta } from "../types/meta_v1.ts";
+import type { KubeObject, ListMeta, StatusDetails } from "../types/meta_v1.ts";
 
 /** Headers every API response carries, as kube-apiserver's. */
 export const API_HEADERS: Readonly<Record<string, string>> = {
@@ -264,7 +264,7 @@ export function renderList(items: readonly ListItem[], options: RenderListOption
 
 /** A `Status` response for a successful operation without an object (some deletes). */
 export function renderSuccess(
-  details: Record<string, unknown>,
+  details: StatusDetails,
   options: { readonly status?: number; readonly warnings?: readonly string[] },
 ): Response {
   return new Response(
@@ -273,7 +273,7 @@ export function renderSuccess(
       apiVersion: "v1",
       metadata: {},
       status: "Success",
-      details,
+      details: omitEmptyDetails(details),
     }),
     { status: options.status ?? 200, headers: headersFor("application/json", options.warnings) },
   );

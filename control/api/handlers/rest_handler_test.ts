@@ -379,13 +379,11 @@ Deno.test("POST answers kube-apiserver's errors for bad requests", async (t) => 
   }
   await t.step("AlreadyExists details name the resource", async () => {
     const res = await app.json("POST", CM, { body: configMap("taken") });
-    assert.deepEqual(res.body.details, { name: "taken", group: "", kind: "configmaps" });
+    assert.deepEqual(res.body.details, { name: "taken", kind: "configmaps" });
   });
   await t.step("Invalid details name the kind and list the causes", async () => {
     const res = await app.json("POST", CM, { body: { metadata: {} } });
     assert.deepEqual(res.body.details, {
-      name: "",
-      group: "",
       kind: "ConfigMap",
       causes: [{
         reason: "FieldValueRequired",
@@ -578,7 +576,7 @@ Deno.test("PUT with a stale resourceVersion answers 409; without one it is uncon
     message:
       'Operation cannot be fulfilled on configmaps "a": the object has been modified; please apply your changes to the latest version and try again',
     reason: "Conflict",
-    details: { name: "a", group: "", kind: "configmaps" },
+    details: { name: "a", kind: "configmaps" },
     code: 409,
   });
   const unconditional = await t.json("PUT", `${CM}/a`, {
@@ -791,7 +789,7 @@ Deno.test("DELETE answers a Success Status naming the object, then 404", async (
     apiVersion: "v1",
     metadata: {},
     status: "Success",
-    details: { name: "a", group: "", kind: "configmaps", uid: metaOf(created).uid },
+    details: { name: "a", kind: "configmaps", uid: metaOf(created).uid },
   });
   const again = await t.json("DELETE", `${CM}/a`);
   assert.equal(again.status, 404);

@@ -317,7 +317,7 @@ Deno.test("POST /binding assigns the node once; binding again answers 409", asyn
     message:
       'Operation cannot be fulfilled on pods/binding "p": pod p is already assigned to node "n1"',
     reason: "Conflict",
-    details: { name: "p", group: "", kind: "pods/binding" },
+    details: { name: "p", kind: "pods/binding" },
     code: 409,
   });
   const missing = await t.json("POST", `${PODS}/nope/binding`, {

@@ -1404,7 +1404,7 @@ Deno.test("skiff server answers the identity matrix as Kubernetes RBAC and Node 
         };
         await Promise.all([lane(), lane()]);
         for (const version of versions) {
-          await t.step(`kubectl ${version}`, async () => {
+          await t.step(`kubectl ${version}`, () => {
             const failures = results.get(version) ?? ["not run"];
             assert.equal(failures.length, 0, `\n${failures.join("\n\n")}`);
           });

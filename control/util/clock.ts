@@ -55,6 +55,33 @@ export class SystemClock implements Clock {
   }
 }
 
+/** The longest delay one runtime timer can wait (a signed 32-bit count of milliseconds). */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+/**
+ * Runs `fn` once `clock` reaches `atMs`. Waits beyond {@linkcode MAX_TIMER_DELAY_MS} (about 24.8
+ * days; a runtime timer would fire at once) are chained: a year is 15 wakes.
+ */
+export function setTimeoutAt(clock: Clock, atMs: number, fn: () => void): TimerHandle {
+  let cancelled = false;
+  let current: TimerHandle;
+  const link = (): void => {
+    const delayMs = Math.max(0, atMs - clock.now());
+    current = delayMs > MAX_TIMER_DELAY_MS
+      ? clock.setTimeout(link, MAX_TIMER_DELAY_MS)
+      : clock.setTimeout(() => {
+        if (!cancelled) fn();
+      }, delayMs);
+  };
+  link();
+  return {
+    cancel: () => {
+      cancelled = true;
+      current.cancel();
+    },
+  };
+}
+
 /** The shared real clock. */
 export const systemClock: Clock = new SystemClock();
 

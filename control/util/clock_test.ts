@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FakeClock, systemClock } from "./clock.ts";
+import { FakeClock, MAX_TIMER_DELAY_MS, setTimeoutAt, systemClock } from "./clock.ts";
 
 Deno.test("FakeClock.now() starts at the given time and only moves on advance()", () => {
   const clock = new FakeClock(5_000);
@@ -103,4 +103,34 @@ Deno.test("systemClock.setTimeout() handle cancel() stops the timer", async () =
   systemClock.setTimeout(() => fired = true, 1).cancel();
   await systemClock.sleep(5);
   assert.equal(fired, false);
+});
+
+Deno.test("setTimeoutAt() chains timers past the 32-bit limit and fires once, at the time", () => {
+  const clock = new FakeClock(0);
+  const year = 365 * 86_400_000;
+  const fired: number[] = [];
+  setTimeoutAt(clock, year, () => fired.push(clock.now()));
+  let wakes = 0;
+  while (clock.runNext()) wakes++;
+  assert.deepEqual(fired, [year]);
+  assert.equal(wakes, Math.ceil(year / MAX_TIMER_DELAY_MS));
+});
+
+Deno.test("setTimeoutAt() handle cancel() stops the chain at any link", () => {
+  const clock = new FakeClock(0);
+  let fired = false;
+  const h = setTimeoutAt(clock, 3 * MAX_TIMER_DELAY_MS, () => fired = true);
+  clock.advance(MAX_TIMER_DELAY_MS + 1);
+  h.cancel();
+  clock.advance(3 * MAX_TIMER_DELAY_MS);
+  assert.equal(fired, false);
+});
+
+Deno.test("setTimeoutAt() for a time already past fires on the next turn of the clock", () => {
+  const clock = new FakeClock(1_000);
+  let fired = false;
+  setTimeoutAt(clock, 10, () => fired = true);
+  assert.equal(fired, false);
+  clock.advance(0);
+  assert.equal(fired, true);
 });

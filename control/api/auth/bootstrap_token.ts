@@ -34,7 +34,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { Clock, TimerHandle } from "../../util/clock.ts";
+import { type Clock, setTimeoutAt, type TimerHandle } from "../../util/clock.ts";
 import type { Logger } from "../../util/logger.ts";
 import type { RequestUser } from "../handlers/context.ts";
 import type { InProcessClient } from "../in_process_client.ts";
@@ -427,8 +427,6 @@ export class BootstrapTokenAuthenticator implements TokenAuthenticator {
 
 // --- expiry -------------------------------------------------------------------------------------
 
-/** The longest delay one timer can wait (setTimeout's 32-bit limit); longer waits are chained. */
-export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 const RETRY_MIN_MS = 1_000;
 const RETRY_MAX_MS = 5 * 60_000;
 
@@ -553,12 +551,7 @@ export class BootstrapTokenCleaner {
     this.#timer = null;
     const due = this.#nextDue();
     if (due === null) return;
-    const delay = Math.max(0, due - this.#o.clock.now());
-    if (delay > MAX_TIMER_DELAY_MS) {
-      this.#timer = this.#o.clock.setTimeout(() => this.#arm(), MAX_TIMER_DELAY_MS);
-    } else {
-      this.#timer = this.#o.clock.setTimeout(() => this.#sweep(), delay);
-    }
+    this.#timer = setTimeoutAt(this.#o.clock, due, () => this.#sweep());
   }
 
   #sweep(): void {

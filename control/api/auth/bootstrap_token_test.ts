@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FakeClock } from "../../util/clock.ts";
+import { FakeClock, MAX_TIMER_DELAY_MS } from "../../util/clock.ts";
 import { createTestApp } from "../_test_app.ts";
 import { InProcessClient } from "../in_process_client.ts";
 import { ObjectView } from "../store/object_view.ts";
@@ -19,7 +19,6 @@ import {
   generateBootstrapToken,
   isBootstrapTokenId,
   joinTokenTrustsCa,
-  MAX_TIMER_DELAY_MS,
   parseBootstrapToken,
   parseJoinToken,
   parseRfc3339,

@@ -49,7 +49,7 @@
  *
  * @module
  */
-import type { Clock, TimerHandle } from "../../util/clock.ts";
+import { type Clock, MAX_TIMER_DELAY_MS, type TimerHandle } from "../../util/clock.ts";
 import type { Logger } from "../../util/logger.ts";
 import { serialNumberHex } from "./certificates.ts";
 import {
@@ -61,9 +61,6 @@ import {
   RENEW_BEFORE_MS,
   renewClusterPki,
 } from "./cluster_pki.ts";
-
-/** The longest delay a runtime timer takes (2^31-1 ms); longer waits are chained. */
-const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 /** How long to wait before trying a failed renewal again. */
 export const RENEWAL_RETRY_MS = 10 * 60 * 1000;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import tls from "node:tls";
 import { parse } from "yaml";
-import { FakeClock, type TimerHandle } from "../../util/clock.ts";
+import { FakeClock, MAX_TIMER_DELAY_MS, type TimerHandle } from "../../util/clock.ts";
 import { RecordingLogger } from "../../util/logger.ts";
 import { AuthenticationError } from "../auth/authenticator.ts";
 import { X509Authenticator } from "../auth/x509_authenticator.ts";
@@ -17,7 +17,6 @@ import {
 
 const DAY_MS = 24 * 3600 * 1000;
 /** The longest delay a runtime timer takes. */
-const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 const T0 = Date.parse("2026-12-01T00:00:00Z");
 
 /** A FakeClock that remembers the delay of every timer asked of it. */

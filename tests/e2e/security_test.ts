@@ -285,9 +285,9 @@ const KINDS: readonly Kind[] = [
         case "update":
           return denied();
         case "delete":
-          // Upstream names the object of a DELETE "Unknown": admission sees no new object.
+          // Admission names the object the DELETE request names.
           return refused(
-            "Unknown",
+            name,
             `node "${own.node}" can only delete pods with spec.nodeName set to itself`,
           );
       }
@@ -404,7 +404,16 @@ function crudRows(): Row[] {
             builder: inTeam && kind.resource === "configmaps" && (verb === "get" || verb === "list")
               ? ok(verb)
               : denied(),
-            node: (own) => kind.node(verb, own, verb === "create" ? `new-${own.node}` : FIXTURE),
+            node: (own) =>
+              kind.node(
+                verb,
+                own,
+                verb === "create"
+                  ? `new-${own.node}`
+                  : verb === "delete"
+                  ? `del-${own.node}`
+                  : FIXTURE,
+              ),
             anonymous: UNAUTHORIZED,
           },
           check: (_actor, body) => {
@@ -874,12 +883,15 @@ function specialRows(): Row[] {
         }),
       },
       // The ServiceAccount is the node's (its pod uses it), the pod is not: NodeRestriction
-      // refuses. The TokenRequest has no name, so upstream's message names "Unknown".
+      // refuses, naming the ServiceAccount the request is for.
       body: (a, w) => tokenRequest({ pod: a.other.pod, uid: w.podUids[a.other.pod]! }),
       expect: rbacOnly(
         BAD_REQUEST,
-        () =>
-          refused("Unknown", "node requested token bound to a pod scheduled on a different node"),
+        (own) =>
+          refused(
+            own.serviceAccount,
+            "node requested token bound to a pod scheduled on a different node",
+          ),
         // The pod runs as another ServiceAccount: TokenRequest refuses the binding (400).
         BAD_REQUEST,
       ),

@@ -9,11 +9,13 @@ import { ApiError, type GroupResource } from "../errors.ts";
 import type { AdmissionAttributes } from "./admission.ts";
 
 /**
- * The name upstream shows for the object of a request (`extractResourceName`): the admitted
- * object's name or generateName, else `Unknown` — also for a DELETE, which admits no object,
- * and for a subresource object without a name (a TokenRequest).
+ * The name upstream shows for the object of a request (`extractResourceName`): the request's
+ * name when it has one — the object a DELETE or UPDATE names, the parent of a subresource (a
+ * TokenRequest's ServiceAccount, as in `namespaces "default" is forbidden: this namespace may
+ * not be deleted`) — else the admitted object's name or generateName, else `Unknown`.
  */
 export function admittedName(a: AdmissionAttributes): string {
+  if (a.name) return a.name;
   const meta = a.object?.metadata;
   return meta?.name || meta?.generateName || "Unknown";
 }

@@ -190,7 +190,7 @@ Deno.test(
       name: "pb",
       old: POD_B,
       user: { username: "system:node:", groups: ["system:nodes"] },
-      error: 'pods "Unknown" is forbidden: could not determine node from user "system:node:"',
+      error: 'pods "pb" is forbidden: could not determine node from user "system:node:"',
     },
     "a node creates a configmap (the authorizer's call)": {
       op: "CREATE",
@@ -422,7 +422,7 @@ Deno.test(
       name: "pb",
       old: POD_B,
       error:
-        'pods "Unknown" is forbidden: node "node-a" can only delete pods with spec.nodeName set to itself',
+        'pods "pb" is forbidden: node "node-a" can only delete pods with spec.nodeName set to itself',
     },
     "update a pod": {
       op: "UPDATE",
@@ -803,7 +803,7 @@ const TOKEN_CASES: Record<string, Case> = {
     subresource: "token",
     name: "sa-a",
     object: tokenRequest(null),
-    error: 'serviceaccounts "Unknown" is forbidden: node requested token not bound to a pod',
+    error: 'serviceaccounts "sa-a" is forbidden: node requested token not bound to a pod',
   },
   "a token bound to a secret": {
     op: "CREATE",
@@ -811,7 +811,7 @@ const TOKEN_CASES: Record<string, Case> = {
     subresource: "token",
     name: "sa-a",
     object: tokenRequest({ apiVersion: "v1", kind: "Secret", name: "s", uid: "u" }),
-    error: 'serviceaccounts "Unknown" is forbidden: node requested token not bound to a pod',
+    error: 'serviceaccounts "sa-a" is forbidden: node requested token not bound to a pod',
   },
   "a pod binding without a uid": {
     op: "CREATE",
@@ -820,7 +820,7 @@ const TOKEN_CASES: Record<string, Case> = {
     name: "sa-a",
     object: tokenRequest({ apiVersion: "v1", kind: "Pod", name: "pa" }),
     error:
-      'serviceaccounts "Unknown" is forbidden: node requested token with a pod binding without a uid',
+      'serviceaccounts "sa-a" is forbidden: node requested token with a pod binding without a uid',
   },
   "a missing pod": {
     op: "CREATE",
@@ -838,7 +838,7 @@ const TOKEN_CASES: Record<string, Case> = {
     name: "sa-a",
     object: tokenRequest({ apiVersion: "v1", kind: "Pod", name: "pa", uid: "old-uid" }),
     error:
-      'serviceaccounts "Unknown" is forbidden: the UID in the bound object reference (old-uid) does not match the UID in record. The object might have been deleted and then recreated',
+      'serviceaccounts "sa-a" is forbidden: the UID in the bound object reference (old-uid) does not match the UID in record. The object might have been deleted and then recreated',
   },
   "another node's pod": {
     op: "CREATE",
@@ -847,7 +847,7 @@ const TOKEN_CASES: Record<string, Case> = {
     name: "default",
     object: tokenRequest({ apiVersion: "v1", kind: "Pod", name: "pb", uid: "uid-pb" }),
     error:
-      'serviceaccounts "Unknown" is forbidden: node requested token bound to a pod scheduled on a different node',
+      'serviceaccounts "default" is forbidden: node requested token bound to a pod scheduled on a different node',
   },
   "two audiences": {
     op: "CREATE",
@@ -855,7 +855,7 @@ const TOKEN_CASES: Record<string, Case> = {
     subresource: "token",
     name: "sa-a",
     object: tokenRequest({ apiVersion: "v1", kind: "Pod", name: "pa", uid: "uid-pa" }, ["a", "b"]),
-    error: 'serviceaccounts "Unknown" is forbidden: node may only request 0 or 1 audiences',
+    error: 'serviceaccounts "sa-a" is forbidden: node may only request 0 or 1 audiences',
   },
   "an audience its pod does not use": {
     op: "CREATE",
@@ -866,7 +866,7 @@ const TOKEN_CASES: Record<string, Case> = {
       "registry",
     ]),
     error:
-      'serviceaccounts "Unknown" is forbidden: audience "registry" not found in pod spec volume, system:node:node-a is not authorized to request tokens for this audience',
+      'serviceaccounts "sa-a" is forbidden: audience "registry" not found in pod spec volume, system:node:node-a is not authorized to request tokens for this audience',
   },
   "creating a ServiceAccount (the authorizer's call)": {
     op: "CREATE",
@@ -911,7 +911,7 @@ Deno.test("NodeRestriction.admit() asks the authorizer about other audiences", a
     ...TOKEN_CASES["an audience its pod does not use"]!,
     object: other,
     error:
-      'serviceaccounts "Unknown" is forbidden: audience "x" not found in pod spec volume, system:node:node-a is not authorized to request tokens for this audience',
+      'serviceaccounts "sa-a" is forbidden: audience "x" not found in pod spec volume, system:node:node-a is not authorized to request tokens for this audience',
   });
 });
 

@@ -26,5 +26,6 @@ export * from "./version.ts";
 export * from "./storage/mod.ts";
 export * from "./api/mod.ts";
 export * from "./util/mod.ts";
+export * from "./admin_connection.ts";
 export * from "./token_command.ts";
 export * from "./secrets_encrypt_command.ts";

@@ -64,7 +64,8 @@ import {
   type ApiTls,
   connectWithDenoHttpClient,
   parseAdminKubeconfig,
-} from "./token_command.ts";
+  statusMessage,
+} from "./admin_connection.ts";
 import { type SyncWriter, writeTextSync } from "./util/writer.ts";
 
 const EXIT_OK = 0;
@@ -191,17 +192,6 @@ export function formatRotationResult(result: RotationResult): string {
     );
   }
   return lines.join("\n") + "\n";
-}
-
-async function statusMessage(res: Response): Promise<string> {
-  const text = await res.text();
-  try {
-    const body = JSON.parse(text) as { message?: unknown };
-    if (typeof body.message === "string") return body.message;
-  } catch {
-    // not a Status
-  }
-  return `the server answered ${res.status}`;
 }
 
 async function readTls(config: ServerConfig, deps: SecretsEncryptDeps): Promise<ApiTls> {

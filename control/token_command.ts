@@ -30,7 +30,6 @@
  *
  * @module
  */
-import { parse as parseYaml } from "yaml";
 import {
   BOOTSTRAP_TOKEN_ID_PATTERN,
   BOOTSTRAP_TOKEN_NAMESPACE,
@@ -51,6 +50,13 @@ import {
 } from "./api/auth/bootstrap_token.ts";
 import { shortHumanDuration } from "./api/printers/duration.ts";
 import type { KubeObject } from "./api/types/meta_v1.ts";
+import {
+  type ApiConnection,
+  type ApiTls,
+  connectWithDenoHttpClient,
+  parseAdminKubeconfig,
+  statusMessage,
+} from "./admin_connection.ts";
 import { type ConfigDeps, ConfigError, loadServerConfig } from "./config.ts";
 import type { Clock } from "./util/clock.ts";
 import { type SyncWriter, writeTextSync } from "./util/writer.ts";
@@ -64,19 +70,6 @@ export const DEFAULT_TOKEN_GROUP = "system:bootstrappers:skiff:default-node-toke
 /** The default `--ttl`. */
 export const DEFAULT_TOKEN_TTL_MS = 24 * 3600 * 1000;
 
-/** The TLS material of the admin kubeconfig. */
-export interface ApiTls {
-  readonly serverUrl: string;
-  readonly caCertPem: string;
-  readonly certPem: string;
-  readonly keyPem: string;
-}
-
-/** An HTTPS client for one server; closed when disposed. */
-export interface ApiConnection extends Disposable {
-  fetch(url: string, init?: RequestInit): Promise<Response>;
-}
-
 /** What {@linkcode runTokenCommand} needs from the outside world. */
 export interface TokenCommandDeps {
   readonly stdout: SyncWriter;
@@ -86,19 +79,6 @@ export interface TokenCommandDeps {
   readonly clock: Clock;
   /** Opens an HTTPS client for `tls`. @default {connectWithDenoHttpClient} */
   readonly connect?: (tls: ApiTls) => ApiConnection;
-}
-
-/** An HTTPS client that verifies the server by `tls.caCertPem` and presents the client cert. */
-export function connectWithDenoHttpClient(tls: ApiTls): ApiConnection {
-  const client = Deno.createHttpClient({
-    caCerts: [tls.caCertPem],
-    cert: tls.certPem,
-    key: tls.keyPem,
-  });
-  return {
-    fetch: (url, init) => fetch(url, { ...init, client }),
-    [Symbol.dispose]: () => client.close(),
-  };
 }
 
 function usage(): string {
@@ -242,55 +222,6 @@ export function formatTable(rows: readonly (readonly string[])[]): string {
     r.map((cell, c) => c < r.length - 1 ? cell + " ".repeat(widths[c]! - [...cell].length) : cell)
       .join("") + "\n"
   ).join("");
-}
-
-interface Kubeconfig {
-  readonly clusters?: { cluster?: Record<string, unknown> }[];
-  readonly users?: { user?: Record<string, unknown> }[];
-}
-
-function decodeBase64Text(value: unknown): string | null {
-  if (typeof value !== "string") return null;
-  try {
-    const binary = atob(value);
-    return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
-  } catch {
-    return null;
-  }
-}
-
-/** The server URL and TLS material of an admin kubeconfig (skiff writes one cluster, one user). */
-export function parseAdminKubeconfig(text: string): ApiTls {
-  let doc: Kubeconfig;
-  try {
-    doc = (parseYaml(text) ?? {}) as Kubeconfig;
-  } catch (err) {
-    throw new SyntaxError("Cannot parse kubeconfig: not YAML", { cause: err });
-  }
-  const cluster = doc.clusters?.[0]?.cluster ?? {};
-  const user = doc.users?.[0]?.user ?? {};
-  const serverUrl = cluster.server;
-  const caCertPem = decodeBase64Text(cluster["certificate-authority-data"]);
-  const certPem = decodeBase64Text(user["client-certificate-data"]);
-  const keyPem = decodeBase64Text(user["client-key-data"]);
-  if (typeof serverUrl !== "string" || !caCertPem || !certPem || !keyPem) {
-    throw new SyntaxError(
-      "Cannot parse kubeconfig: expected a server, certificate-authority-data, " +
-        "client-certificate-data and client-key-data",
-    );
-  }
-  return { serverUrl, caCertPem, certPem, keyPem };
-}
-
-async function statusMessage(res: Response): Promise<string> {
-  const text = await res.text();
-  try {
-    const body = JSON.parse(text) as { message?: unknown };
-    if (typeof body.message === "string") return body.message;
-  } catch {
-    // not a Status
-  }
-  return `the server answered ${res.status}`;
 }
 
 /** One command's run: the API connection, opened on first use. */

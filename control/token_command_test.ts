@@ -9,11 +9,10 @@ import {
 } from "./api/auth/bootstrap_token.ts";
 import type { KubeObject } from "./api/types/meta_v1.ts";
 import type { ConfigDeps } from "./config.ts";
+import type { ApiTls } from "./admin_connection.ts";
 import {
-  type ApiTls,
   DEFAULT_TOKEN_GROUP,
   formatTable,
-  parseAdminKubeconfig,
   parseGoDuration,
   runTokenCommand,
   type TokenCommandDeps,
@@ -138,17 +137,6 @@ Deno.test("formatTable() pads columns as Go's tabwriter with kubeadm's settings"
     "TOKEN                     TTL       X\n" +
       "abcdef.0123456789abcdef   23h       last column\n",
   );
-});
-
-Deno.test("parseAdminKubeconfig() reads skiff's admin kubeconfig", () => {
-  assert.deepEqual(parseAdminKubeconfig(kubeconfigText()), {
-    serverUrl: SERVER,
-    caCertPem: CA,
-    certPem: "CERT PEM",
-    keyPem: "KEY PEM",
-  });
-  assert.throws(() => parseAdminKubeconfig("clusters: []"), SyntaxError);
-  assert.throws(() => parseAdminKubeconfig("{"), SyntaxError);
 });
 
 Deno.test("runTokenCommand() refuses bad usage with exit code 2 before contacting the server", async (t) => {

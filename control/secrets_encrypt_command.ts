@@ -213,6 +213,26 @@ async function readTls(config: ServerConfig, deps: SecretsEncryptDeps): Promise<
   }
 }
 
+/**
+ * The message of the server's error answer. A 500 `InternalError` wraps the server's own error
+ * (`Internal error occurred: <cause>`) and carries it as its first cause: the cause alone reads
+ * as the same failure does on the offline path.
+ */
+async function errorMessage(res: Response): Promise<string> {
+  if (res.status === 500) {
+    const body = await res.clone().json().catch(() => null) as {
+      reason?: unknown;
+      details?: { causes?: { message?: unknown }[] };
+    } | null;
+    const cause = body?.details?.causes?.[0]?.message;
+    if (body?.reason === "InternalError" && typeof cause === "string" && cause !== "") {
+      await res.body?.cancel();
+      return cause;
+    }
+  }
+  return await statusMessage(res);
+}
+
 /** Asks the server; throws {@linkcode UnreachableError} when it does not answer. */
 async function viaServer(
   command: Subcommand,
@@ -237,7 +257,7 @@ async function viaServer(
       { cause: err },
     );
   }
-  if (!res.ok) throw new CommandError(await statusMessage(res));
+  if (!res.ok) throw new CommandError(await errorMessage(res));
   return await res.json() as EncryptionStatus | RotationResult;
 }
 

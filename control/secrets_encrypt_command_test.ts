@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createTestApp } from "./api/_test_app.ts";
+import { ApiError } from "./api/errors.ts";
 import { X509Authenticator } from "./api/auth/x509_authenticator.ts";
 import { startHttpsServer } from "./api/https_server.ts";
 import { adminKubeconfig, ensureClusterPki } from "./api/pki/cluster_pki.ts";
@@ -18,7 +19,7 @@ import {
   ensureEncryptionConfig,
   loadEncryptionConfig,
 } from "./storage/encryption_config.ts";
-import { EncryptionKeyManager } from "./storage/encryption_rotation.ts";
+import { EncryptionKeyManager, RotationError } from "./storage/encryption_rotation.ts";
 import { MemoryStorage } from "./storage/memory.ts";
 import { systemClock } from "./util/clock.ts";
 import { RecordingLogger } from "./util/logger.ts";
@@ -190,6 +191,35 @@ Deno.test("runSecretsEncryptCommand() reports the server's refusal with exit cod
     assert.equal(
       d.stderr.text(),
       'skiff secrets-encrypt rotate-keys: forbidden: User "x" cannot post path "/v1-skiff"\n',
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("runSecretsEncryptCommand() prints the cause of the server's InternalError, not its wrapper", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    await ensureClusterPki({
+      dataDir,
+      dnsNames: ["localhost"],
+      ipAddresses: ["127.0.0.1"],
+      serverUrl: "https://127.0.0.1:6443",
+      now: new Date(),
+    });
+    const refusal = new RotationError(
+      'Cannot rotate encryption keys: encryption is disabled in "/k.yaml" (no resource is written with aesgcm)',
+    );
+    const d = deps({
+      connect: () => ({
+        fetch: () => Promise.resolve(ApiError.internal(refusal).toResponse()),
+        [Symbol.dispose]() {},
+      }),
+    });
+    assert.equal(await runSecretsEncryptCommand(["rotate-keys", "--data-dir", dataDir], d), 1);
+    assert.equal(
+      d.stderr.text(),
+      'skiff secrets-encrypt rotate-keys: cannot rotate encryption keys: encryption is disabled in "/k.yaml" (no resource is written with aesgcm)\n',
     );
   } finally {
     await Deno.remove(dataDir, { recursive: true });

@@ -49,6 +49,21 @@ interface PeerCertificate {
   issuerCertificate?: PeerCertificate;
 }
 
+/**
+ * Why the peer's certificate cannot be read, or null when the peer sent none. The TLS layer
+ * takes certificates its X.509 parser cannot read (a malformed validity, say); then
+ * `getPeerCertificate()` is empty as if none was sent, and only `getPeerX509Certificate()`
+ * tells the two apart: it throws.
+ */
+function unreadablePeerCertificate(socket: TLSSocket): string | null {
+  try {
+    socket.getPeerX509Certificate?.();
+    return null;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
 /** What the TLS layer knows of a connection. */
 function connectionInfo(socket: TLSSocket): ConnectionInfo {
   let peer: PeerCertificate | undefined;
@@ -58,7 +73,14 @@ function connectionInfo(socket: TLSSocket): ConnectionInfo {
     peer = undefined;
   }
   const raw = peer?.raw;
-  if (!raw || raw.length === 0) return { connectionKey: socket };
+  if (!raw || raw.length === 0) {
+    const error = unreadablePeerCertificate(socket);
+    return error === null ? { connectionKey: socket } : {
+      peerCertificateError: error,
+      connectionKey: socket,
+      remoteAddress: socket.remoteAddress ?? "",
+    };
+  }
   const chain: Uint8Array[] = [];
   let cur = peer?.issuerCertificate;
   const seen = new Set<PeerCertificate>();

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import tls from "node:tls";
 import { RecordingLogger } from "../util/logger.ts";
 import { streamedResponse } from "./handlers/render.ts";
+import type { ConnectionInfo } from "./auth/authenticator.ts";
 import { startHttpsServer } from "./https_server.ts";
 import { issueCertificate, serialNumberHex } from "./pki/certificates.ts";
 import { ensureClusterPki } from "./pki/cluster_pki.ts";
@@ -170,6 +171,71 @@ Deno.test("HttpsServer.setCertificate() serves new connections the new certifica
     } finally {
       release.resolve();
       client.close();
+      await server.close();
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("startHttpsServer() tells the app of a client certificate it cannot read", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const pki = await ensureClusterPki({
+      dataDir,
+      dnsNames: ["localhost"],
+      ipAddresses: ["127.0.0.1"],
+      serverUrl: "https://127.0.0.1:6443",
+      now: new Date(),
+    });
+    const seen: ConnectionInfo[] = [];
+    const server = await startHttpsServer({
+      app: {
+        fetch: (_request, env) => {
+          seen.push(env.connection);
+          return new Response("ok");
+        },
+      },
+      port: 0,
+      hostname: "127.0.0.1",
+      certPem: pki.serving.certPem,
+      keyPem: pki.serving.keyPem,
+      logger: new RecordingLogger(),
+    });
+    const user = await issueCertificate(pki.ca, {
+      commonName: "u",
+      usage: "client",
+      now: new Date(),
+    });
+    // The validity's UTCTime tag (0x17) turned into 0x07: the TLS layers take the certificate,
+    // the server's X.509 parser does not.
+    const der = new Uint8Array(user.der);
+    const at = der.findIndex((b, i) => b === 0x17 && der[i + 1] === 0x0d);
+    der[at] = 0x07;
+    const pem = (d: Uint8Array) =>
+      `-----BEGIN CERTIFICATE-----\n${d.toBase64()}\n-----END CERTIFICATE-----\n`;
+    try {
+      for (const cert of [null, user.der, der]) {
+        const client = Deno.createHttpClient({
+          caCerts: [pki.ca.certPem],
+          ...(cert ? { cert: pem(cert), key: user.keyPem } : {}),
+        });
+        try {
+          const res = await fetch(`https://127.0.0.1:${server.port}/`, { client });
+          assert.equal(await res.text(), "ok");
+        } finally {
+          client.close();
+        }
+      }
+      assert.equal(seen.length, 3);
+      const [none, good, bad] = seen;
+      assert.equal(none!.peerCertificate, undefined);
+      assert.equal(none!.peerCertificateError, undefined);
+      assert.deepEqual(good!.peerCertificate, user.der);
+      assert.equal(good!.peerCertificateError, undefined);
+      assert.equal(bad!.peerCertificate, undefined);
+      assert.equal(typeof bad!.peerCertificateError, "string");
+    } finally {
       await server.close();
     }
   } finally {

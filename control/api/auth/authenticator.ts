@@ -13,6 +13,12 @@ export interface ConnectionInfo {
   readonly peerCertificate?: Uint8Array;
   /** Further certificates the client sent (DER), leaf's issuer first. */
   readonly peerChain?: readonly Uint8Array[];
+  /**
+   * Why the client's certificate cannot be read, when it sent one the TLS layer took but
+   * cannot parse (then there is no `peerCertificate`). Such a request presented a bad
+   * credential: it is refused, never served as anonymous.
+   */
+  readonly peerCertificateError?: string;
   /** An object unique to the connection, for caching per-connection results. */
   readonly connectionKey?: object;
   readonly remoteAddress?: string;

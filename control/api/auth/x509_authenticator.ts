@@ -107,6 +107,11 @@ export class X509Authenticator implements Authenticator {
   }
 
   async authenticate(_request: Request, connection: ConnectionInfo): Promise<RequestUser | null> {
+    if (connection.peerCertificateError !== undefined) {
+      throw new AuthenticationError(
+        `Client certificate refused: malformed certificate: ${connection.peerCertificateError}`,
+      );
+    }
     if (!connection.peerCertificate || connection.peerCertificate.length === 0) return null;
     const key = connection.connectionKey;
     let verified: Promise<Verified>;

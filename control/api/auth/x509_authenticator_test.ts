@@ -29,6 +29,15 @@ Deno.test("X509Authenticator ignores requests without a certificate", async () =
   assert.equal(await auth.authenticate(request, { peerCertificate: new Uint8Array() }), null);
 });
 
+Deno.test("X509Authenticator refuses a certificate the TLS layer could not read", async () => {
+  const auth = new X509Authenticator({ cas: () => [ca.certificate], clock: new FakeClock(0) });
+  await assert.rejects(
+    auth.authenticate(request, { peerCertificateError: "invalid date", connectionKey: {} }),
+    (err: unknown) =>
+      err instanceof AuthenticationError && /malformed certificate: invalid date/.test(err.message),
+  );
+});
+
 Deno.test("X509Authenticator refuses foreign, self-signed and expired certificates", async () => {
   const clock = new FakeClock(now.getTime());
   const auth = new X509Authenticator({ cas: () => [ca.certificate], clock });

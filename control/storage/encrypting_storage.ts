@@ -74,6 +74,16 @@ export interface StoredEncryption {
 /** The prefix {@linkcode EncryptingStorage} encrypts unless told otherwise. */
 export const SECRETS_PREFIX = "/registry/secrets/";
 
+/** Options of {@linkcode DecryptionError}. */
+export interface DecryptionErrorOptions extends ErrorOptions {
+  /** The storage key whose value failed. */
+  readonly key: string;
+  /** The encryption key the value names, when it names one. */
+  readonly keyName?: string | undefined;
+  /** The revision of the value that failed (a watch event's revision for a watch). */
+  readonly revision?: number | undefined;
+}
+
 /**
  * A stored value cannot be decrypted: it names an encryption key or provider the config lacks,
  * it does not authenticate (tampered, or copied from another storage key), or it is plaintext
@@ -85,11 +95,48 @@ export class DecryptionError extends StorageError {
   readonly key: string;
   /** The encryption key the value names, when it names one. */
   readonly keyName: string | undefined;
-  constructor(key: string, message: string, keyName?: string) {
-    super(message);
+  /**
+   * The revision of the value that failed: its `modRevision`, or the revision of the watch
+   * event carrying it. A watcher resumes after it to go on without that value.
+   */
+  readonly revision: number | undefined;
+  constructor(message: string, options: DecryptionErrorOptions) {
+    super(message, options);
     this.name = "DecryptionError";
-    this.key = key;
-    this.keyName = keyName;
+    this.key = options.key;
+    this.keyName = options.keyName;
+    this.revision = options.revision;
+  }
+}
+
+/** Storage keys an {@linkcode UndecryptableListError} message names. */
+const NAMED_KEYS = 5;
+
+/**
+ * A list under an encrypted prefix found values that cannot be decrypted. The list fails, as
+ * kube-apiserver's does, with the first failure's message (and the keys of the others); for a
+ * caller that can go on without those objects (the server's own views), the error carries the
+ * page without them.
+ */
+export class UndecryptableListError extends DecryptionError {
+  /** The list without the values that cannot be decrypted. */
+  readonly page: ListResult;
+  /** One error per value that cannot be decrypted, in key order. */
+  readonly failures: readonly DecryptionError[];
+  constructor(prefix: string, result: { page: ListResult; failures: DecryptionError[] }) {
+    const [first, ...more] = result.failures as [DecryptionError, ...DecryptionError[]];
+    const named = more.slice(0, NAMED_KEYS).map((f) => `"${f.key}"`).join(", ");
+    super(
+      more.length === 0
+        ? first.message
+        : `${first.message}; ${more.length} more values under "${prefix}" cannot be decrypted (${named}${
+          more.length > NAMED_KEYS ? ", …" : ""
+        })`,
+      { key: first.key, keyName: first.keyName, revision: first.revision, cause: first },
+    );
+    this.name = "UndecryptableListError";
+    this.page = result.page;
+    this.failures = result.failures;
   }
 }
 
@@ -324,30 +371,28 @@ export class EncryptingStorage implements Storage {
     if (header === null) {
       if (isEncrypted(kv.value)) {
         throw new DecryptionError(
-          kv.key,
           `Cannot decrypt key "${kv.key}": its value has a malformed encryption prefix`,
+          { key: kv.key, revision: kv.modRevision },
         );
       }
       if (rule.identity) return kv;
       throw new DecryptionError(
-        kv.key,
         `Cannot read key "${kv.key}": its value is not encrypted and the encryption config has no identity provider for "${rule.prefix}"`,
+        { key: kv.key, revision: kv.modRevision },
       );
     }
     const { provider, version, keyName } = header;
     if (provider !== AESGCM || version !== "v1") {
       throw new DecryptionError(
-        kv.key,
         `Cannot decrypt key "${kv.key}": it is encrypted by provider "${provider}" ${version}, which skiff does not support`,
-        keyName,
+        { key: kv.key, keyName, revision: kv.modRevision },
       );
     }
     const key = rule.keys.get(keyName) ?? this.#retiredKey(rule.prefix, keyName);
     if (!key) {
       throw new DecryptionError(
-        kv.key,
         `Cannot decrypt key "${kv.key}": it is encrypted with encryption key "${keyName}", which the encryption config does not have`,
-        keyName,
+        { key: kv.key, keyName, revision: kv.modRevision },
       );
     }
     const plain = await openValue(key, {
@@ -357,20 +402,30 @@ export class EncryptingStorage implements Storage {
     });
     if (plain === null) {
       throw new DecryptionError(
-        kv.key,
         `Cannot decrypt key "${kv.key}": its value does not authenticate with encryption key "${keyName}" (altered, or copied from another key)`,
-        keyName,
+        { key: kv.key, keyName, revision: kv.modRevision },
       );
     }
     return { ...kv, value: plain };
   }
 
+  /** Decrypts a watch event; a failure names the event's revision, to resume after it. */
   async #decryptEvent(event: WatchEvent): Promise<WatchEvent> {
     if (!this.#ruleOf(event.kv.key)) return event;
-    const kv = await this.decrypt(event.kv);
-    return event.prevKv
-      ? { type: event.type, kv, prevKv: await this.decrypt(event.prevKv) }
-      : { type: event.type, kv };
+    try {
+      const kv = await this.decrypt(event.kv);
+      return event.prevKv
+        ? { type: event.type, kv, prevKv: await this.decrypt(event.prevKv) }
+        : { type: event.type, kv };
+    } catch (err) {
+      if (!(err instanceof DecryptionError) || err.revision === event.kv.modRevision) throw err;
+      throw new DecryptionError(err.message, {
+        key: err.key,
+        keyName: err.keyName,
+        revision: event.kv.modRevision,
+        cause: err,
+      });
+    }
   }
 
   async *#decryptEvents(events: AsyncIterable<WatchEvent>): AsyncIterable<WatchEvent> {
@@ -398,7 +453,16 @@ export class EncryptingStorage implements Storage {
   async list(prefix: string, options?: ListOptions): Promise<ListResult> {
     const page = await this.#inner.list(prefix, options);
     if (!this.#encrypts(prefix)) return page;
-    const items = await Promise.all(page.items.map((kv) => this.decrypt(kv)));
+    const items: KeyValue[] = [];
+    const failures: DecryptionError[] = [];
+    for (const result of await Promise.allSettled(page.items.map((kv) => this.decrypt(kv)))) {
+      if (result.status === "fulfilled") items.push(result.value);
+      else if (result.reason instanceof DecryptionError) failures.push(result.reason);
+      else throw result.reason;
+    }
+    if (failures.length > 0) {
+      throw new UndecryptableListError(prefix, { page: { ...page, items }, failures });
+    }
     return { ...page, items };
   }
 

@@ -12,6 +12,7 @@ import {
   type EncryptionProvider,
   openEncryptingStorage,
   storedEncryption,
+  UndecryptableListError,
 } from "./encrypting_storage.ts";
 import { ConflictError, InvalidInputError } from "./errors.ts";
 import { openEtcdStorage } from "./etcd.ts";
@@ -316,6 +317,81 @@ Deno.test("EncryptingStorage refuses values it cannot decrypt, naming the storag
       await storage.raw.delete(c.key);
     });
   }
+});
+
+Deno.test("EncryptingStorage names the revision of a value it cannot decrypt, and lists the rest with the failures", async () => {
+  await using storage = await openEncryptingStorage(new MemoryStorage(), secrets(aesgcm(KEY1)));
+  const from = await storage.currentRevision();
+  await storage.create(SECRET_A, secretJson("a"));
+  const sealed = (await storage.raw.get(SECRET_A))!.value;
+  const bad = ["c", "d"].map((n) => `/registry/secrets/default/${n}`);
+  const altered = [];
+  for (const k of bad) altered.push(await storage.raw.create(k, sealed)); // another key's value
+  await storage.create("/registry/secrets/default/e", secretJson("e"));
+
+  const got = await storage.get(bad[0]!).catch((e) => e);
+  assert.ok(got instanceof DecryptionError);
+  assert.equal(got.revision, altered[0]!.modRevision);
+
+  const listed = await storage.list("/registry/secrets/").catch((e) => e);
+  assert.ok(listed instanceof UndecryptableListError && listed instanceof DecryptionError);
+  assert.equal(listed.key, bad[0]);
+  assert.deepEqual(listed.failures.map((f) => f.key), bad);
+  assert.deepEqual(
+    listed.page.items.map((kv) => [kv.key, dec.decode(kv.value)]),
+    [
+      [SECRET_A, dec.decode(secretJson("a"))],
+      ["/registry/secrets/default/e", dec.decode(secretJson("e"))],
+    ],
+  );
+  assert.equal(listed.page.revision, await storage.currentRevision());
+  assert.equal(
+    listed.message,
+    `Cannot decrypt key "${
+      bad[0]
+    }": its value does not authenticate with encryption key "key1" (altered, or copied from another key); 1 more values under "/registry/secrets/" cannot be decrypted ("${
+      bad[1]
+    }")`,
+  );
+  const one = await storage.list("/registry/secrets/default/", { limit: 2 }).catch((e) => e);
+  assert.ok(one instanceof UndecryptableListError);
+  assert.equal(one.message, got.message, "one failure lists as a get fails");
+
+  // A watch fails at the event, naming its revision: resuming after it goes on.
+  const watchFrom = async (revision: number) => {
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const end = await (async () => {
+      for await (const e of storage.watch("/registry/secrets/", revision, ac.signal)) {
+        seen.push(e.kv.key);
+        if (e.kv.key.endsWith("/e")) return null;
+      }
+      return null;
+    })().catch((e) => e);
+    ac.abort();
+    return { seen, end };
+  };
+  const first = await watchFrom(from);
+  assert.deepEqual(first.seen, [SECRET_A]);
+  assert.ok(first.end instanceof DecryptionError);
+  assert.equal(first.end.revision, altered[0]!.modRevision);
+  const second = await watchFrom(first.end.revision!);
+  assert.deepEqual(second.seen, []);
+  assert.equal(second.end?.revision, altered[1]!.modRevision);
+  assert.deepEqual((await watchFrom(second.end.revision!)).seen, ["/registry/secrets/default/e"]);
+
+  // An update repairing an altered value: the event's previous value fails, at its revision.
+  const repair = await storage.update(bad[1]!, secretJson("d"), altered[1]!.modRevision);
+  const ac = new AbortController();
+  const prev = await (async () => {
+    for await (const e of storage.watch("/registry/secrets/", repair.modRevision - 1, ac.signal)) {
+      return e;
+    }
+    return null;
+  })().catch((e) => e);
+  ac.abort();
+  assert.ok(prev instanceof DecryptionError);
+  assert.equal(prev.revision, repair.modRevision, "the event's revision, not the value's");
 });
 
 Deno.test("EncryptingStorage refuses values too large once encrypted", async () => {

@@ -4,7 +4,9 @@
  * request: RBAC roles and bindings, the Node authorizer's pod graph, admission's
  * ServiceAccounts, LimitRanges and quotas. Objects are decoded once and frozen; optional
  * indexes map a computed key (a namespace, a node name) to the objects under it. If the
- * watch fails (compaction, storage restart) the view re-lists.
+ * watch fails (compaction, storage restart) the view re-lists. An object that cannot be
+ * decrypted (altered at rest, or under a key the config lacks) or decoded is left out and
+ * logged: one such object must not stop the view, which the authenticators read.
  *
  * @example Follow the ConfigMaps of a store
  * ```ts
@@ -25,7 +27,8 @@
  *
  * @module
  */
-import type { KeyValue, Storage } from "../../storage/types.ts";
+import { DecryptionError, UndecryptableListError } from "../../storage/encrypting_storage.ts";
+import type { KeyValue, ListResult, Storage } from "../../storage/types.ts";
 import type { Logger } from "../../util/logger.ts";
 import type { KubeObject } from "../types/meta_v1.ts";
 import { decodeStored } from "./object_codec.ts";
@@ -115,6 +118,13 @@ export class ObjectView {
           }
         } catch (err) {
           if (signal.aborted) return;
+          if (err instanceof DecryptionError && err.revision !== undefined) {
+            // One event that cannot be decrypted: apply it as well as it reads and go on after
+            // it (listing again would fail on it, and watching from before it would meet it
+            // again).
+            await this.#applyUndecryptable(err, err.revision);
+            continue;
+          }
           this.#o.logger.warn("Object view lost its watch, listing again", {
             prefix: this.#o.prefix,
             error: err,
@@ -129,8 +139,46 @@ export class ObjectView {
     })();
   }
 
+  /**
+   * After the watch event at `revision` failed to decrypt: the object as of that revision when
+   * it reads (only the event's previous value failed), else the object is left out (fails
+   * closed). The watch resumes after `revision`.
+   */
+  async #applyUndecryptable(err: DecryptionError, revision: number): Promise<void> {
+    let kv: KeyValue | null | undefined;
+    let failure: unknown = err;
+    try {
+      kv = await this.#o.storage.get(err.key, { revision });
+    } catch (e) {
+      // It does not decrypt either (or the revision is compacted): left out.
+      failure = e;
+    }
+    if (kv === undefined) {
+      this.#o.logger.warn("Object view left out an object that cannot be decrypted", {
+        prefix: this.#o.prefix,
+        key: err.key,
+        error: failure instanceof Error ? failure.message : String(failure),
+      });
+      this.#remove(err.key);
+    } else if (kv === null) this.#remove(err.key);
+    else this.#put(kv);
+    this.#revision = Math.max(this.#revision, revision);
+  }
+
+  /** Lists the prefix; objects that cannot be decrypted are left out (and logged). */
   async #relist(): Promise<void> {
-    const page = await this.#o.storage.list(this.#o.prefix);
+    let page: ListResult;
+    try {
+      page = await this.#o.storage.list(this.#o.prefix);
+    } catch (err) {
+      if (!(err instanceof UndecryptableListError)) throw err;
+      this.#o.logger.warn("Object view left out objects that cannot be decrypted", {
+        prefix: this.#o.prefix,
+        keys: err.failures.map((f) => f.key),
+        error: err.failures[0]?.message,
+      });
+      page = err.page;
+    }
     const seen = new Set<string>();
     for (const kv of page.items) {
       seen.add(kv.key);
@@ -147,7 +195,19 @@ export class ObjectView {
   }
 
   #put(kv: KeyValue): void {
-    const obj = this.#decode(kv);
+    let obj: KubeObject;
+    try {
+      obj = this.#decode(kv);
+    } catch (err) {
+      // As the watch cache does: an object that does not decode is left out, not fatal.
+      this.#o.logger.error("Object view left out an object that cannot be decoded", {
+        prefix: this.#o.prefix,
+        key: kv.key,
+        error: err,
+      });
+      this.#remove(kv.key);
+      return;
+    }
     const old = this.#objects.get(kv.key);
     if (old) this.#unindex(kv.key, old);
     this.#objects.set(kv.key, obj);

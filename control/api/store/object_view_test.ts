@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { openEncryptingStorage } from "../../storage/encrypting_storage.ts";
 import { CompactedError } from "../../storage/errors.ts";
 import { MemoryStorage } from "../../storage/memory.ts";
 import type { Storage } from "../../storage/types.ts";
@@ -87,6 +88,73 @@ Deno.test("ObjectView lists again when its watch fails", async () => {
   await until(() => view.getByName("default", "b") !== undefined);
   assert.equal(view.getByName("default", "a"), undefined, "the relist dropped what is gone");
   assert.equal(watches >= 2, true);
+  ac.abort();
+  await storage.close();
+});
+
+function secret(name: string, value: string) {
+  return encodeForStorage({
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name, namespace: "default" },
+    data: { v: btoa(value) },
+  });
+}
+
+Deno.test("ObjectView leaves out Secrets it cannot decrypt and keeps following the others", async () => {
+  const writer = new BufferWriter();
+  await using storage = await openEncryptingStorage(new MemoryStorage(), {
+    prefixes: [{
+      prefix: "/registry/secrets/",
+      providers: [{
+        type: "aesgcm",
+        keys: [{ name: "key1", secret: new Uint8Array(32).fill(7) }],
+      }],
+    }],
+  });
+  const at = (name: string) => `/registry/secrets/default/${name}`;
+  await storage.create(at("a"), secret("a", "1"));
+  const sealed = (await storage.raw.get(at("a")))!.value;
+  // Copied under another key: it does not authenticate there.
+  await storage.raw.create(at("bad"), sealed);
+  const view = new ObjectView({
+    storage,
+    prefix: "/registry/secrets/",
+    logger: new JsonLogger({ writer }),
+  });
+  const ac = new AbortController();
+  await view.start(ac.signal);
+  assert.deepEqual([...view.list()].map((o) => o.metadata?.name), ["a"]);
+  assert.match(writer.text(), /left out objects that cannot be decrypted.*default\/bad/);
+
+  // Altered while the view follows: the object leaves the view, later changes still arrive.
+  const b = await storage.create(at("b"), secret("b", "2"));
+  await until(() => view.getByName("default", "b") !== undefined);
+  await storage.raw.update(at("b"), sealed, b.modRevision);
+  await storage.create(at("c"), secret("c", "3"));
+  await until(() => view.getByName("default", "c") !== undefined);
+  assert.equal(view.getByName("default", "b"), undefined, "fails closed");
+  const repaired = await storage.raw.get(at("bad"));
+  await storage.update(at("bad"), secret("bad", "4"), repaired!.modRevision);
+  await until(() => view.getByName("default", "bad") !== undefined);
+  assert.ok(!writer.text().includes("lost its watch"), "no relist loop");
+  assert.ok(!writer.text().includes(btoa("1")), "no value is logged");
+  ac.abort();
+});
+
+Deno.test("ObjectView leaves out objects it cannot decode and keeps following the others", async () => {
+  const storage = new MemoryStorage();
+  await storage.create("/registry/pods/default/junk", new TextEncoder().encode("{not json"));
+  await storage.create("/registry/pods/default/a", pod("a", "n1"));
+  const view = new ObjectView({ storage, prefix: "/registry/pods/", logger });
+  const ac = new AbortController();
+  await view.start(ac.signal);
+  assert.deepEqual([...view.list()].map((o) => o.metadata?.name), ["a"]);
+  const a = await storage.get("/registry/pods/default/a");
+  await storage.update("/registry/pods/default/a", new TextEncoder().encode("]"), a!.modRevision);
+  await storage.create("/registry/pods/default/b", pod("b", "n1"));
+  await until(() => view.getByName("default", "b") !== undefined);
+  assert.equal(view.getByName("default", "a"), undefined);
   ac.abort();
   await storage.close();
 });

@@ -366,12 +366,10 @@ export class NodeRestriction implements AdmissionPlugin {
       throw admissionForbidden(a, `unexpected operation ${a.operation}`);
     }
     if ((pod.spec?.nodeName ?? "") !== node) {
-      const detail = `node ${node} can only evict pods with spec.nodeName set to itself`;
-      // The DELETE stands for upstream's CREATE of an Eviction, which is named after the pod.
-      if (a.operation === "DELETE") {
-        throw ApiError.forbidden({ group: "", resource: "pods" }, { name: a.name, detail });
-      }
-      throw admissionForbidden(a, detail);
+      throw admissionForbidden(
+        a,
+        `node ${node} can only evict pods with spec.nodeName set to itself`,
+      );
     }
   }
 

@@ -168,8 +168,12 @@ export interface PodSecurityExemptions {
 /** Options of {@linkcode PodSecurity}. */
 export interface PodSecurityOptions {
   readonly views: ObjectViews;
-  /** Looked up only for a namespace the view has not seen yet (created an instant ago). */
-  readonly storage?: Storage;
+  /**
+   * Read for a namespace the view has not seen yet (created an instant ago), and for the pods
+   * of a namespace whose enforce level tightens: a rare request, so the pods view need not
+   * keep what the policy checks.
+   */
+  readonly storage: Storage;
   readonly logger: Logger;
   /** The policy of unlabeled modes. @default {DEFAULT_POD_SECURITY_POLICY} */
   readonly defaults?: PodSecurityPolicy;
@@ -181,7 +185,8 @@ export interface PodSecurityOptions {
 
 const NAMESPACES_PREFIX = "/registry/namespaces/";
 const PODS_PREFIX = "/registry/pods/";
-const POD_NAMESPACE_INDEX = "pod-security:namespace";
+/** Pods read per storage page when a namespace's pods are checked. */
+const POD_PAGE = 500;
 
 /** Pod subresources that cannot change what the policy checks. */
 const IGNORED_POD_SUBRESOURCES = new Set([
@@ -209,10 +214,6 @@ const WORKLOADS: Readonly<Record<string, (obj: KubeObject) => unknown>> = {
       ?.template,
 };
 
-function podNamespaceIndex(obj: KubeObject): readonly string[] {
-  return [obj.metadata?.namespace ?? ""];
-}
-
 /** Adds a warning to the request's response, when the request carries a warning list. */
 function addWarning(a: AdmissionAttributes, warning: string): void {
   a.warnings?.push(warning);
@@ -230,7 +231,6 @@ export class PodSecurity implements AdmissionPlugin {
   readonly #defaults: PodSecurityPolicy;
   readonly #maxPods: number;
   #namespaces: Promise<ObjectView> | null = null;
-  #pods: Promise<ObjectView> | null = null;
 
   constructor(options: PodSecurityOptions) {
     this.#o = options;
@@ -238,27 +238,30 @@ export class PodSecurity implements AdmissionPlugin {
     this.#maxPods = options.maxPodsToCheck ?? 3000;
   }
 
-  #view(kind: "namespaces" | "pods"): Promise<ObjectView> {
-    const start = async (prefix: string) => {
-      const view = this.#o.views.get(prefix);
-      if (prefix === PODS_PREFIX) view.addIndex(POD_NAMESPACE_INDEX, podNamespaceIndex);
-      await this.#o.views.started(prefix);
-      return view;
-    };
-    if (kind === "namespaces") {
-      this.#namespaces ??= start(NAMESPACES_PREFIX);
-      this.#namespaces.catch(() => this.#namespaces = null);
-      return this.#namespaces;
+  #namespacesView(): Promise<ObjectView> {
+    this.#namespaces ??= this.#o.views.started(NAMESPACES_PREFIX).then(() =>
+      this.#o.views.get(NAMESPACES_PREFIX)
+    );
+    this.#namespaces.catch(() => this.#namespaces = null);
+    return this.#namespaces;
+  }
+
+  /** The pods of `namespace`, whole, from storage. */
+  async #podsIn(namespace: string): Promise<Pod[]> {
+    const prefix = `${PODS_PREFIX}${namespace}/`;
+    const pods: Pod[] = [];
+    let page = await this.#o.storage.list(prefix, { limit: POD_PAGE });
+    for (;;) {
+      for (const kv of page.items) pods.push(decodeStored(kv.value, kv.modRevision) as Pod);
+      if (!page.continue) return pods;
+      page = await this.#o.storage.list(prefix, { limit: POD_PAGE, continue: page.continue });
     }
-    this.#pods ??= start(PODS_PREFIX);
-    this.#pods.catch(() => this.#pods = null);
-    return this.#pods;
   }
 
   async #namespaceLabels(namespace: string): Promise<Record<string, string>> {
-    const view = await this.#view("namespaces");
+    const view = await this.#namespacesView();
     let ns = view.getByName("", namespace);
-    if (!ns && this.#o.storage) {
+    if (!ns) {
       const kv = await this.#o.storage.get(`${NAMESPACES_PREFIX}${namespace}`);
       if (kv) ns = decodeStored(kv.value, kv.modRevision);
     }
@@ -330,9 +333,9 @@ export class PodSecurity implements AdmissionPlugin {
    * reasons with the lexically first pod and how many others share it.
    */
   async podsInNamespaceWarnings(namespace: string, enforce: LevelVersion): Promise<string[]> {
-    const view = await this.#view("pods");
-    const all = (view.byIndex(POD_NAMESPACE_INDEX, namespace) as Pod[])
-      .sort((x, y) => compareNames(x.metadata?.name, y.metadata?.name));
+    const all = (await this.#podsIn(namespace)).sort((x, y) =>
+      compareNames(x.metadata?.name, y.metadata?.name)
+    );
     const pods = prioritize(all);
     const checked = pods.slice(0, this.#maxPods);
     const counts = new Map<string, { name: string; count: number }>();

@@ -36,7 +36,6 @@ import {
 import type { Pod } from "../types/core_v1_pod.ts";
 import type { PriorityClass } from "../types/scheduling_v1.ts";
 import type { AdmissionAttributes, AdmissionPlugin } from "./admission.ts";
-import { ApiError } from "../errors.ts";
 import { admissionForbidden, isResource } from "./_forbidden.ts";
 
 const PREFIX = "/registry/priorityclasses/";
@@ -144,15 +143,8 @@ export class PriorityAdmission implements AdmissionPlugin {
   async validate(a: AdmissionAttributes): Promise<void> {
     if (!isResource(a, { group: "scheduling.k8s.io", resource: "priorityclasses" })) return;
     if (a.operation === "DELETE") {
-      // Upstream refuses this in the PriorityClass registry, not in admission: its 403 names
-      // the class rather than admission's "Unknown" for a DELETE.
       const err = systemPriorityClassDeleteError(a.name);
-      if (err !== null) {
-        throw ApiError.forbidden({ group: a.def.group, resource: a.def.resource }, {
-          name: a.name,
-          detail: err,
-        });
-      }
+      if (err !== null) throw admissionForbidden(a, err);
       return;
     }
     if ((a.operation !== "CREATE" && a.operation !== "UPDATE") || a.object === undefined) return;

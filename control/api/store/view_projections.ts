@@ -7,8 +7,11 @@
  * - every kind: no `metadata.managedFields`, no `kubectl.kubernetes.io/last-applied-configuration`;
  * - Secrets: `data` only of the kinds authentication reads (bootstrap tokens, node credentials);
  * - ConfigMaps: `data` only of `kube-root-ca.crt` (kept current in every namespace);
- * - Pods: status reduced to what quota and the authenticators read (phase, QoS class, resize
- *   and each container's resources).
+ * - Pods: what the Node authorizer's graph, NodeRestriction, the ServiceAccount authenticator,
+ *   TokenRequest and quota read — identity, owners, the node, the ServiceAccount, the names of
+ *   the Secrets, ConfigMaps and claims the pod uses, resources and the quota scopes' fields —
+ *   not images, commands, probes, mounts, security contexts or other annotations (Pod Security
+ *   reads a namespace's pods from storage on the rare update that needs them).
  *
  * A reader that needs more reads storage.
  *
@@ -24,6 +27,7 @@
  *
  * @module
  */
+import { MIRROR_POD_ANNOTATION } from "../types/core_v1_pod.ts";
 import type { KubeObject } from "../types/meta_v1.ts";
 
 /** Turns a stored object into what a view keeps. */
@@ -79,8 +83,65 @@ function slimStatuses(list: unknown): ContainerStatus[] | undefined {
   }));
 }
 
+/** Pod spec fields a view keeps whole (small, and read by quota scopes or the node graph). */
+const POD_SPEC_FIELDS = [
+  "nodeName",
+  "serviceAccountName",
+  "priorityClassName",
+  "priority",
+  "activeDeadlineSeconds",
+  "affinity",
+  "overhead",
+  "resources",
+  "imagePullSecrets",
+  "volumes",
+  "resourceClaims",
+] as const;
+
+interface ContainerLike {
+  readonly name?: string;
+  readonly resources?: unknown;
+  readonly restartPolicy?: unknown;
+  readonly envFrom?: unknown;
+  readonly env?: readonly { readonly name?: string; readonly valueFrom?: unknown }[];
+}
+
+/** A container's name, resources and the Secrets and ConfigMaps its environment names. */
+function slimContainers(list: unknown): ContainerLike[] | undefined {
+  if (!Array.isArray(list)) return undefined;
+  return (list as ContainerLike[]).map((c) => {
+    const out: Record<string, unknown> = {};
+    if (c.name !== undefined) out.name = c.name;
+    if (c.resources !== undefined) out.resources = c.resources;
+    if (c.restartPolicy !== undefined) out.restartPolicy = c.restartPolicy;
+    if (c.envFrom !== undefined) out.envFrom = c.envFrom;
+    const env = c.env?.filter((e) => e.valueFrom !== undefined);
+    if (env?.length) out.env = env;
+    return out;
+  });
+}
+
 function slimPod(obj: KubeObject): KubeObject {
-  const pod = slimMetadata(obj) as KubeObject & { status?: Record<string, unknown> };
+  const pod = slimMetadata(obj) as KubeObject & {
+    spec?: Record<string, unknown>;
+    status?: Record<string, unknown>;
+  };
+  const annotations = pod.metadata?.annotations;
+  if (annotations) {
+    const mirror = annotations[MIRROR_POD_ANNOTATION];
+    if (mirror === undefined) delete pod.metadata!.annotations;
+    else pod.metadata!.annotations = { [MIRROR_POD_ANNOTATION]: mirror };
+  }
+  const spec = pod.spec;
+  if (spec) {
+    const kept: Record<string, unknown> = {};
+    for (const key of POD_SPEC_FIELDS) if (spec[key] !== undefined) kept[key] = spec[key];
+    for (const key of ["containers", "initContainers", "ephemeralContainers"] as const) {
+      const containers = slimContainers(spec[key]);
+      if (containers) kept[key] = containers;
+    }
+    pod.spec = kept;
+  }
   const status = pod.status;
   if (status) {
     const kept: Record<string, unknown> = {};

@@ -62,15 +62,55 @@ Deno.test("viewProjection() keeps ConfigMap data only of kube-root-ca.crt", () =
   assert.deepEqual(other, { metadata: { name: "settings", namespace: "a" } });
 });
 
-Deno.test("viewProjection() keeps a pod's spec and the status quota reads", () => {
-  const spec = {
-    nodeName: "n1",
-    serviceAccountName: "default",
-    containers: [{ name: "c", image: "i", resources: { requests: { cpu: "1" } } }],
-  };
+Deno.test("viewProjection() keeps of a pod what the node graph, tokens and quota read", () => {
+  const volumes = [
+    { name: "s", secret: { secretName: "tls" } },
+    {
+      name: "kube-api-access",
+      projected: {
+        sources: [{ serviceAccountToken: { path: "token", audience: "vault" } }, {
+          configMap: { name: "kube-root-ca.crt" },
+        }],
+      },
+    },
+    { name: "data", persistentVolumeClaim: { claimName: "data" } },
+  ];
   const out = project("/registry/pods/", {
-    metadata: { name: "p", namespace: "a", uid: "u", ...bookkeeping },
-    spec,
+    metadata: {
+      name: "p",
+      namespace: "a",
+      uid: "u",
+      labels: { app: "web" },
+      ownerReferences: [{ kind: "ReplicaSet", name: "web", uid: "r", controller: true }],
+      ...bookkeeping,
+    },
+    spec: {
+      nodeName: "n1",
+      serviceAccountName: "builder",
+      priorityClassName: "high",
+      priority: 1000,
+      activeDeadlineSeconds: 60,
+      imagePullSecrets: [{ name: "registry" }],
+      volumes,
+      hostNetwork: true,
+      securityContext: { runAsUser: 1000 },
+      tolerations: [{ key: "k", operator: "Exists" }],
+      initContainers: [{ name: "init", image: "busybox", restartPolicy: "Always" }],
+      containers: [{
+        name: "c",
+        image: "registry.local/app:1",
+        command: ["/app"],
+        ports: [{ containerPort: 8080 }],
+        volumeMounts: [{ name: "s", mountPath: "/tls" }],
+        env: [
+          { name: "PLAIN", value: "x" },
+          { name: "PASSWORD", valueFrom: { secretKeyRef: { name: "db", key: "password" } } },
+        ],
+        envFrom: [{ configMapRef: { name: "settings" } }],
+        resources: { requests: { cpu: "1" } },
+        livenessProbe: { httpGet: { port: 8080 } },
+      }],
+    },
     status: {
       phase: "Running",
       qosClass: "Burstable",
@@ -86,7 +126,29 @@ Deno.test("viewProjection() keeps a pod's spec and the status quota reads", () =
       }],
     },
   });
-  assert.deepEqual(out.spec, spec);
+  assert.deepEqual(out.metadata, {
+    name: "p",
+    namespace: "a",
+    uid: "u",
+    labels: { app: "web" },
+    ownerReferences: [{ kind: "ReplicaSet", name: "web", uid: "r", controller: true }],
+  });
+  assert.deepEqual(out.spec, {
+    nodeName: "n1",
+    serviceAccountName: "builder",
+    priorityClassName: "high",
+    priority: 1000,
+    activeDeadlineSeconds: 60,
+    imagePullSecrets: [{ name: "registry" }],
+    volumes,
+    initContainers: [{ name: "init", restartPolicy: "Always" }],
+    containers: [{
+      name: "c",
+      env: [{ name: "PASSWORD", valueFrom: { secretKeyRef: { name: "db", key: "password" } } }],
+      envFrom: [{ configMapRef: { name: "settings" } }],
+      resources: { requests: { cpu: "1" } },
+    }],
+  });
   assert.deepEqual(out.status, {
     phase: "Running",
     qosClass: "Burstable",
@@ -95,5 +157,18 @@ Deno.test("viewProjection() keeps a pod's spec and the status quota reads", () =
       resources: { requests: { cpu: "1" } },
       allocatedResources: { cpu: "1" },
     }],
+  });
+});
+
+Deno.test("viewProjection() keeps a mirror pod's annotation, no other", () => {
+  const out = project("/registry/pods/", {
+    metadata: {
+      name: "static-web-n1",
+      annotations: { "kubernetes.io/config.mirror": "abc", "example.com/other": "x" },
+    },
+  });
+  assert.deepEqual(out.metadata, {
+    name: "static-web-n1",
+    annotations: { "kubernetes.io/config.mirror": "abc" },
   });
 });

@@ -125,13 +125,13 @@ export class UndecryptableListError extends DecryptionError {
   readonly failures: readonly DecryptionError[];
   constructor(prefix: string, result: { page: ListResult; failures: DecryptionError[] }) {
     const [first, ...more] = result.failures as [DecryptionError, ...DecryptionError[]];
-    const named = more.slice(0, NAMED_KEYS).map((f) => `"${f.key}"`).join(", ");
+    const named = more.slice(0, NAMED_KEYS).map((f) => `"${f.key}"`).join(", ") +
+      (more.length > NAMED_KEYS ? ", …" : "");
+    const others = `${more.length} more ${more.length === 1 ? "value" : "values"}`;
     super(
       more.length === 0
         ? first.message
-        : `${first.message}; ${more.length} more values under "${prefix}" cannot be decrypted (${named}${
-          more.length > NAMED_KEYS ? ", …" : ""
-        })`,
+        : `${first.message}; ${others} under "${prefix}" cannot be decrypted (${named})`,
       { key: first.key, keyName: first.keyName, revision: first.revision, cause: first },
     );
     this.name = "UndecryptableListError";

@@ -349,7 +349,7 @@ Deno.test("EncryptingStorage names the revision of a value it cannot decrypt, an
     listed.message,
     `Cannot decrypt key "${
       bad[0]
-    }": its value does not authenticate with encryption key "key1" (altered, or copied from another key); 1 more values under "/registry/secrets/" cannot be decrypted ("${
+    }": its value does not authenticate with encryption key "key1" (altered, or copied from another key); 1 more value under "/registry/secrets/" cannot be decrypted ("${
       bad[1]
     }")`,
   );

@@ -335,7 +335,9 @@ export class EncryptionKeyManager {
       if (failures.length > 0) {
         const named = failures.slice(0, NAMED_FAILURES).map((f) => `"${f.key}"`).join(", ");
         throw new RotationError(
-          `Cannot rotate encryption keys: ${failures.length} values under "${progress.prefix}" cannot be decrypted (${named}); the old keys stay in "${this.#path}"`,
+          `Cannot rotate encryption keys: ${failures.length} ${
+            failures.length === 1 ? "value" : "values"
+          } under "${progress.prefix}" cannot be decrypted (${named}); the old keys stay in "${this.#path}"`,
           { cause: failures[0]!.error },
         );
       }

@@ -220,7 +220,7 @@ Deno.test("EncryptionKeyManager.rotate() keeps the old keys when values cannot b
     assert.ok(err instanceof RotationError);
     assert.match(
       err.message,
-      /^Cannot rotate encryption keys: 1 values under "\/registry\/secrets\/" cannot be decrypted \("\/registry\/secrets\/d\/bad"\); the old keys stay in/,
+      /^Cannot rotate encryption keys: 1 value under "\/registry\/secrets\/" cannot be decrypted \("\/registry\/secrets\/d\/bad"\); the old keys stay in/,
     );
     assert.deepEqual(keyNamesIn(await loadEncryptionConfig(h.path)), [[
       "key2",

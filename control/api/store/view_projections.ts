@@ -94,9 +94,46 @@ const POD_SPEC_FIELDS = [
   "overhead",
   "resources",
   "imagePullSecrets",
-  "volumes",
   "resourceClaims",
 ] as const;
+
+interface VolumeLike {
+  readonly name?: string | undefined;
+  readonly secret?: { readonly secretName?: string | undefined };
+  readonly configMap?: { readonly name?: string | undefined };
+  readonly projected?: { readonly sources?: readonly Record<string, unknown>[] };
+  readonly [type: string]: unknown;
+}
+
+/** Volume types that name nothing a reader follows: kept as their name alone. */
+const UNREFERENCING_VOLUMES = ["emptyDir", "hostPath", "downwardAPI"];
+
+/** A projected source as the readers see it: the Secret, ConfigMap or token audience it names. */
+function slimSource(src: Record<string, unknown>): Record<string, unknown> | null {
+  const secret = src.secret as { name?: string } | undefined;
+  if (secret) return { secret: { name: secret.name } };
+  const configMap = src.configMap as { name?: string } | undefined;
+  if (configMap) return { configMap: { name: configMap.name } };
+  const token = src.serviceAccountToken as { audience?: string } | undefined;
+  if (token) return { serviceAccountToken: token.audience ? { audience: token.audience } : {} };
+  if (src.clusterTrustBundle) return { clusterTrustBundle: src.clusterTrustBundle };
+  return null;
+}
+
+/**
+ * A volume reduced to what it references (Secrets, ConfigMaps, claims, token audiences): the
+ * `kube-api-access-*` volume every pod gets shrinks from ~15 objects to 3.
+ */
+function slimVolume(v: VolumeLike): VolumeLike {
+  if (v.secret) return { name: v.name, secret: { secretName: v.secret.secretName } };
+  if (v.configMap) return { name: v.name, configMap: { name: v.configMap.name } };
+  if (v.projected) {
+    const sources = (v.projected.sources ?? []).map(slimSource).filter((x) => x !== null);
+    return { name: v.name, projected: { sources } };
+  }
+  if (UNREFERENCING_VOLUMES.some((t) => v[t] !== undefined)) return { name: v.name };
+  return v;
+}
 
 interface ContainerLike {
   readonly name?: string;
@@ -136,6 +173,7 @@ function slimPod(obj: KubeObject): KubeObject {
   if (spec) {
     const kept: Record<string, unknown> = {};
     for (const key of POD_SPEC_FIELDS) if (spec[key] !== undefined) kept[key] = spec[key];
+    if (Array.isArray(spec.volumes)) kept.volumes = (spec.volumes as VolumeLike[]).map(slimVolume);
     for (const key of ["containers", "initContainers", "ephemeralContainers"] as const) {
       const containers = slimContainers(spec[key]);
       if (containers) kept[key] = containers;

@@ -64,16 +64,22 @@ Deno.test("viewProjection() keeps ConfigMap data only of kube-root-ca.crt", () =
 
 Deno.test("viewProjection() keeps of a pod what the node graph, tokens and quota read", () => {
   const volumes = [
-    { name: "s", secret: { secretName: "tls" } },
+    { name: "s", secret: { secretName: "tls", defaultMode: 0o400 } },
     {
       name: "kube-api-access",
       projected: {
-        sources: [{ serviceAccountToken: { path: "token", audience: "vault" } }, {
-          configMap: { name: "kube-root-ca.crt" },
-        }],
+        sources: [
+          { serviceAccountToken: { path: "token", expirationSeconds: 3607 } },
+          { serviceAccountToken: { path: "vault", audience: "vault" } },
+          { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
+          { downwardAPI: { items: [{ path: "namespace", fieldRef: { fieldPath: "x" } }] } },
+          { secret: { name: "extra", optional: true } },
+        ],
       },
     },
     { name: "data", persistentVolumeClaim: { claimName: "data" } },
+    { name: "cache", emptyDir: { medium: "Memory" } },
+    { name: "settings", configMap: { name: "settings", items: [{ key: "a", path: "a" }] } },
   ];
   const out = project("/registry/pods/", {
     metadata: {
@@ -140,7 +146,23 @@ Deno.test("viewProjection() keeps of a pod what the node graph, tokens and quota
     priority: 1000,
     activeDeadlineSeconds: 60,
     imagePullSecrets: [{ name: "registry" }],
-    volumes,
+    volumes: [
+      { name: "s", secret: { secretName: "tls" } },
+      {
+        name: "kube-api-access",
+        projected: {
+          sources: [
+            { serviceAccountToken: {} },
+            { serviceAccountToken: { audience: "vault" } },
+            { configMap: { name: "kube-root-ca.crt" } },
+            { secret: { name: "extra" } },
+          ],
+        },
+      },
+      { name: "data", persistentVolumeClaim: { claimName: "data" } },
+      { name: "cache" },
+      { name: "settings", configMap: { name: "settings" } },
+    ],
     initContainers: [{ name: "init", restartPolicy: "Always" }],
     containers: [{
       name: "c",

@@ -29,6 +29,16 @@ export interface TestServer extends AsyncDisposable {
   readonly scratchDir: string;
   /** The last lines the server logged (stderr), for failure messages. */
   logTail(lines?: number): string;
+  /**
+   * Stops the server process (SIGTERM, then SIGKILL) and waits for it, keeping the data dir for
+   * {@linkcode TestServer.restart}. Idempotent.
+   */
+  halt(): Promise<void>;
+  /**
+   * Starts the server again on the same data dir and port (halting it first if it runs) and
+   * waits for `/readyz`; `options.args` replaces the extra flags it was started with.
+   */
+  restart(options?: { readonly args?: readonly string[] }): Promise<void>;
   /** Stops the server (SIGTERM, then SIGKILL), waits for it and removes the temp dir. */
   stop(): Promise<void>;
 }
@@ -86,6 +96,8 @@ class SkiffServerProcess implements TestServer {
   #logPump: Promise<void> | null = null;
   #exited = false;
   #removed = false;
+  #args: readonly string[] = [];
+  #readyTimeoutMs = 60_000;
 
   constructor(tempDir: string, port: number) {
     this.#tempDir = tempDir;
@@ -112,6 +124,9 @@ class SkiffServerProcess implements TestServer {
 
   /** Starts the process and waits for `/readyz`; false when it exited before serving. */
   async start(args: readonly string[], readyTimeoutMs: number): Promise<boolean> {
+    this.#args = args;
+    this.#readyTimeoutMs = readyTimeoutMs;
+    this.#exited = false;
     await Deno.mkdir(this.scratchDir, { recursive: true });
     const child = new Deno.Command(Deno.execPath(), {
       args: [
@@ -195,7 +210,19 @@ class SkiffServerProcess implements TestServer {
     return this.#lines.slice(-lines).join("\n");
   }
 
-  async stop(): Promise<void> {
+  async restart(options: { readonly args?: readonly string[] } = {}): Promise<void> {
+    if (this.#removed) {
+      throw new Error(`Cannot restart skiff server on port ${this.port}: it is stopped`);
+    }
+    await this.halt();
+    if (!await this.start(options.args ?? this.#args, this.#readyTimeoutMs)) {
+      throw new Error(
+        `Cannot restart skiff server on port ${this.port}: it exited; log tail:\n${this.logTail()}`,
+      );
+    }
+  }
+
+  async halt(): Promise<void> {
     const child = this.#child;
     if (child) {
       try {
@@ -212,6 +239,10 @@ class SkiffServerProcess implements TestServer {
       if (!graceful) await this.#kill("SIGKILL");
       await this.#reap();
     }
+  }
+
+  async stop(): Promise<void> {
+    await this.halt();
     if (!this.#removed) {
       this.#removed = true;
       await Deno.remove(this.#tempDir, { recursive: true });

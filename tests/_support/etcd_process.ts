@@ -6,6 +6,7 @@
  * @module
  */
 import { join } from "node:path";
+import { terminate } from "./terminate.ts";
 
 /** A running etcd server started by {@linkcode startEtcd}. */
 export interface EtcdProcess extends AsyncDisposable {
@@ -216,18 +217,7 @@ class EtcdServer implements EtcdProcess {
   async stop(): Promise<void> {
     const child = this.#child;
     if (child) {
-      try {
-        child.kill("SIGTERM");
-      } catch (err) {
-        if (!(err instanceof TypeError)) throw err;
-      }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const graceful = await Promise.race([
-        child.status.then(() => true),
-        new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), STOP_GRACE_MS)),
-      ]);
-      clearTimeout(timer);
-      if (!graceful) await this.#kill("SIGKILL");
+      if (!await terminate(child, STOP_GRACE_MS)) await this.#kill("SIGKILL");
       await this.#reap();
     }
     if (!this.#removed) {

@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
+import { terminate } from "./terminate.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const STOP_GRACE_MS = 10_000;
@@ -225,18 +226,7 @@ class SkiffServerProcess implements TestServer {
   async halt(): Promise<void> {
     const child = this.#child;
     if (child) {
-      try {
-        child.kill("SIGTERM");
-      } catch (err) {
-        if (!(err instanceof TypeError)) throw err;
-      }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const graceful = await Promise.race([
-        child.status.then(() => true),
-        new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), STOP_GRACE_MS)),
-      ]);
-      clearTimeout(timer);
-      if (!graceful) await this.#kill("SIGKILL");
+      if (!await terminate(child, STOP_GRACE_MS)) await this.#kill("SIGKILL");
       await this.#reap();
     }
   }

@@ -58,11 +58,19 @@ export class SystemClock implements Clock {
 /** The longest delay one runtime timer can wait (a signed 32-bit count of milliseconds). */
 export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
+/** What {@linkcode setTimeoutAt} runs, and when. */
+export interface TimeoutAt {
+  /** The clock time (milliseconds since the epoch) to run at. */
+  readonly atMs: number;
+  readonly run: () => void;
+}
+
 /**
- * Runs `fn` once `clock` reaches `atMs`. Waits beyond {@linkcode MAX_TIMER_DELAY_MS} (about 24.8
+ * Runs `timeout.run` once `clock` reaches `timeout.atMs`. Waits beyond {@linkcode MAX_TIMER_DELAY_MS} (about 24.8
  * days; a runtime timer would fire at once) are chained: a year is 15 wakes.
  */
-export function setTimeoutAt(clock: Clock, atMs: number, fn: () => void): TimerHandle {
+export function setTimeoutAt(clock: Clock, timeout: TimeoutAt): TimerHandle {
+  const { atMs, run } = timeout;
   let cancelled = false;
   let current: TimerHandle;
   const link = (): void => {
@@ -70,7 +78,7 @@ export function setTimeoutAt(clock: Clock, atMs: number, fn: () => void): TimerH
     current = delayMs > MAX_TIMER_DELAY_MS
       ? clock.setTimeout(link, MAX_TIMER_DELAY_MS)
       : clock.setTimeout(() => {
-        if (!cancelled) fn();
+        if (!cancelled) run();
       }, delayMs);
   };
   link();

@@ -109,7 +109,7 @@ Deno.test("setTimeoutAt() chains timers past the 32-bit limit and fires once, at
   const clock = new FakeClock(0);
   const year = 365 * 86_400_000;
   const fired: number[] = [];
-  setTimeoutAt(clock, year, () => fired.push(clock.now()));
+  setTimeoutAt(clock, { atMs: year, run: () => fired.push(clock.now()) });
   let wakes = 0;
   while (clock.runNext()) wakes++;
   assert.deepEqual(fired, [year]);
@@ -119,7 +119,7 @@ Deno.test("setTimeoutAt() chains timers past the 32-bit limit and fires once, at
 Deno.test("setTimeoutAt() handle cancel() stops the chain at any link", () => {
   const clock = new FakeClock(0);
   let fired = false;
-  const h = setTimeoutAt(clock, 3 * MAX_TIMER_DELAY_MS, () => fired = true);
+  const h = setTimeoutAt(clock, { atMs: 3 * MAX_TIMER_DELAY_MS, run: () => fired = true });
   clock.advance(MAX_TIMER_DELAY_MS + 1);
   h.cancel();
   clock.advance(3 * MAX_TIMER_DELAY_MS);
@@ -129,7 +129,7 @@ Deno.test("setTimeoutAt() handle cancel() stops the chain at any link", () => {
 Deno.test("setTimeoutAt() for a time already past fires on the next turn of the clock", () => {
   const clock = new FakeClock(1_000);
   let fired = false;
-  setTimeoutAt(clock, 10, () => fired = true);
+  setTimeoutAt(clock, { atMs: 10, run: () => fired = true });
   assert.equal(fired, false);
   clock.advance(0);
   assert.equal(fired, true);

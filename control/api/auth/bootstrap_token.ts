@@ -551,7 +551,7 @@ export class BootstrapTokenCleaner {
     this.#timer = null;
     const due = this.#nextDue();
     if (due === null) return;
-    this.#timer = setTimeoutAt(this.#o.clock, due, () => this.#sweep());
+    this.#timer = setTimeoutAt(this.#o.clock, { atMs: due, run: () => this.#sweep() });
   }
 
   #sweep(): void {

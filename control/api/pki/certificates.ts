@@ -27,6 +27,7 @@
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { formatIpAddress, parseIpAddress } from "./_ip_address.ts";
+import { curveOrder, isDistinguishedEncoding, parseDerEcdsaSignature } from "./_strict_der.ts";
 
 const OID_CN = "2.5.4.3";
 const OID_O = "2.5.4.10";
@@ -330,6 +331,53 @@ function hasClientAuth(cert: pkijs.Certificate): boolean {
   return purposes.includes(OID_CLIENT_AUTH) || purposes.includes("2.5.29.37.0");
 }
 
+const OID_ECDSA_PREFIX = "1.2.840.10045.4.";
+
+/**
+ * What makes `der` other than a certificate exactly as its issuer signed it (null when
+ * nothing does): pkijs reads BER and ECDSA signatures leniently, so an altered envelope — a
+ * length, the signature's unused bits, the tags inside an ECDSA signature, an integer grown by
+ * a multiple of 2^256 (pkijs keeps only its low bytes) — would still verify. Go's x509 and
+ * ecdsa refuse each of these, as they refuse differing inner and outer algorithms.
+ */
+function encodingProblem(
+  der: Uint8Array,
+  o: { cert: pkijs.Certificate; cas: readonly pkijs.Certificate[] },
+): string | null {
+  const { cert } = o;
+  if (!isDistinguishedEncoding(der)) return "not in DER";
+  const outer = cert.signatureAlgorithm.toSchema().toBER(false);
+  const inner = cert.signature.toSchema().toBER(false);
+  if (!sameBytes(outer, inner)) {
+    return "inner and outer signature algorithm identifiers do not match";
+  }
+  const value = cert.signatureValue.valueBlock;
+  if (value.unusedBits !== 0) return "the signature has unused bits";
+  if (!cert.signatureAlgorithm.algorithmId.startsWith(OID_ECDSA_PREFIX)) return null;
+  const sig = parseDerEcdsaSignature(value.valueHexView);
+  if (sig === null) return "the ECDSA signature is not in DER";
+  // The orders of the curves of the CAs that could have signed it (named as its issuer).
+  const orders = o.cas
+    .filter((ca) => ca.subject.isEqual(cert.issuer))
+    .map((ca) => {
+      const params = ca.subjectPublicKeyInfo.algorithm.algorithmParams as
+        | { valueBlock?: { toString(): string } }
+        | undefined;
+      return curveOrder(params?.valueBlock?.toString() ?? "");
+    })
+    .filter((n) => n !== null);
+  if (orders.length > 0 && !orders.some((n) => sig.r < n && sig.s < n)) {
+    return "the ECDSA signature is out of range";
+  }
+  return null;
+}
+
+function sameBytes(a: ArrayBuffer, b: ArrayBuffer): boolean {
+  const x = new Uint8Array(a);
+  const y = new Uint8Array(b);
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
 /** What {@linkcode verifyClientCertificate} concludes. */
 export type ClientCertificateResult =
   | { readonly ok: true; readonly commonName: string; readonly organizations: string[] }
@@ -359,6 +407,8 @@ export async function verifyClientCertificate(
   } catch (err) {
     return { ok: false, reason: `malformed certificate: ${(err as Error).message}` };
   }
+  const malformed = encodingProblem(der, { cert: leaf, cas: options.cas });
+  if (malformed !== null) return { ok: false, reason: `malformed certificate: ${malformed}` };
   const now = options.now.getTime();
   if (now < leaf.notBefore.value.getTime() || now > leaf.notAfter.value.getTime()) {
     return { ok: false, reason: "certificate has expired or is not yet valid" };

@@ -12,6 +12,7 @@ import {
   subjectOf,
   verifyClientCertificate,
 } from "./certificates.ts";
+import { parseDerEcdsaSignature } from "./_strict_der.ts";
 
 const now = new Date("2026-12-01T00:00:00Z");
 const ca = await createCa({ commonName: "skiff-ca@1", now });
@@ -169,6 +170,86 @@ Deno.test("verifyClientCertificate() refuses what an attacker would present", as
     await t.step(name, async () => {
       const res = await verifyClientCertificate(der, { cas: [ca.certificate], now: at });
       assert.equal(res.ok, false);
+    });
+  }
+});
+
+Deno.test("verifyClientCertificate() refuses a genuine certificate with an altered envelope", async (t) => {
+  const cert = await issueCertificate(ca, {
+    commonName: "system:admin",
+    organizations: ["system:masters"],
+    usage: "client",
+    now,
+  });
+  const der = cert.der;
+  assert.equal((await verifyClientCertificate(der, { cas: [ca.certificate], now })).ok, true);
+  // pkijs reads BER and ECDSA signatures leniently: these bytes lie outside what the CA signed
+  // (lengths, the signature's unused bits, the tags inside the ECDSA signature), and each of
+  // them used to verify. Every bit of the outer header, of the outer signature algorithm and of
+  // the signature is flipped here.
+  const ecdsaWithSha256 = [0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
+  let sigAlg = -1;
+  for (let i = der.length - ecdsaWithSha256.length; i >= 0 && sigAlg < 0; i--) {
+    if (ecdsaWithSha256.every((b, j) => der[i + j] === b)) sigAlg = i;
+  }
+  assert.ok(sigAlg > 0);
+  const positions = [0, 1, 2, 3];
+  for (let i = sigAlg; i < der.length; i++) positions.push(i);
+  const accepted: string[] = [];
+  for (const at of positions) {
+    for (let bit = 0; bit < 8; bit++) {
+      const flipped = new Uint8Array(der);
+      flipped[at] = flipped[at]! ^ (1 << bit);
+      const res = await verifyClientCertificate(flipped, { cas: [ca.certificate], now });
+      if (res.ok) accepted.push(`byte ${at} bit ${bit}`);
+    }
+  }
+  assert.deepEqual(accepted, []);
+  // A new ECDSA signature (r, s given as their minimal big-endian bytes) in the same envelope.
+  const bitString = sigAlg + ecdsaWithSha256.length;
+  const original = parseDerEcdsaSignature(der.subarray(bitString + 3))!;
+  assert.ok(original);
+  const resigned = (r: number[], sv: number[]) => {
+    const sig = [0x30, r.length + sv.length + 4, 0x02, r.length, ...r, 0x02, sv.length, ...sv];
+    const body = [...der.subarray(4, bitString), 0x03, sig.length + 1, 0x00, ...sig];
+    return new Uint8Array([0x30, 0x82, body.length >> 8, body.length & 0xff, ...body]);
+  };
+  const bytesOf = (n: bigint) => {
+    const hex = n.toString(16);
+    const out = [...Uint8Array.fromHex(hex.length % 2 ? `0${hex}` : hex)];
+    return out[0]! & 0x80 ? [0, ...out] : out;
+  };
+  const refusals: [string, Uint8Array, string][] = [
+    [
+      "the same r and s re-encoded (the control)",
+      resigned(bytesOf(original.r), bytesOf(original.s)),
+      "",
+    ],
+    [
+      "a needless leading zero in r",
+      resigned([0, ...bytesOf(original.r)], bytesOf(original.s)),
+      "the ECDSA signature is not in DER",
+    ],
+    [
+      "r + 2^256 (pkijs keeps the low 32 bytes)",
+      resigned(bytesOf(original.r + (1n << 256n)), bytesOf(original.s)),
+      "the ECDSA signature is out of range",
+    ],
+    [
+      "s + 2^256",
+      resigned(bytesOf(original.r), bytesOf(original.s + (1n << 256n))),
+      "the ECDSA signature is out of range",
+    ],
+  ];
+  for (const [name, bytes, reason] of refusals) {
+    await t.step(name, async () => {
+      const res = await verifyClientCertificate(bytes, { cas: [ca.certificate], now });
+      assert.deepEqual(
+        res,
+        reason === ""
+          ? { ok: true, commonName: "system:admin", organizations: ["system:masters"] }
+          : { ok: false, reason: `malformed certificate: ${reason}` },
+      );
     });
   }
 });

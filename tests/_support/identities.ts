@@ -32,15 +32,25 @@ export interface ClusterEndpoint {
 /** What one request answered. */
 export interface HttpsResult {
   readonly status: number;
+  readonly headers: Headers;
   /** The body parsed as JSON, or null when it is not JSON. */
   readonly json: Record<string, unknown> | null;
   readonly text: string;
 }
 
+/** How long one request may take before it fails (a hanging server fails the test). */
+const REQUEST_TIMEOUT_MS = 10_000;
+
 /** Options of {@linkcode HttpsIdentity.request}. */
 export interface HttpsRequestOptions {
-  /** Sent as JSON. */
+  /** Sent as JSON; a string is sent as it is. */
   readonly body?: unknown;
+  /** The body's media type. @default {"application/json"} */
+  readonly contentType?: string;
+  /** More request headers (an `authorization` here replaces the identity's token). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** @default {10000} */
+  readonly timeoutMs?: number;
 }
 
 /** Base64 → text. */
@@ -71,20 +81,21 @@ export class HttpsIdentity implements Disposable {
     path: string,
     options: HttpsRequestOptions = {},
   ): Promise<HttpsResult> {
-    const headers: Record<string, string> = { accept: "application/json" };
+    const headers = new Headers({ accept: "application/json" });
     if (this.credentials.token !== undefined) {
-      headers.authorization = `Bearer ${this.credentials.token}`;
+      headers.set("authorization", `Bearer ${this.credentials.token}`);
     }
     let body: string | undefined;
     if (options.body !== undefined) {
-      headers["content-type"] = "application/json";
-      body = JSON.stringify(options.body);
+      headers.set("content-type", options.contentType ?? "application/json");
+      body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
     }
+    for (const [name, value] of Object.entries(options.headers ?? {})) headers.set(name, value);
     const res = await fetch(`${this.endpoint.url}${path}`, {
       method,
       headers,
       client: this.#client,
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.timeout(options.timeoutMs ?? REQUEST_TIMEOUT_MS),
       ...(body === undefined ? {} : { body }),
     });
     const text = await res.text();
@@ -97,7 +108,7 @@ export class HttpsIdentity implements Disposable {
     } catch {
       json = null;
     }
-    return { status: res.status, json, text };
+    return { status: res.status, headers: res.headers, json, text };
   }
 
   /**
@@ -106,9 +117,9 @@ export class HttpsIdentity implements Disposable {
    */
   async expect(
     status: number,
-    request: { method: string; path: string; body?: unknown },
+    request: { method: string; path: string } & HttpsRequestOptions,
   ): Promise<Record<string, unknown>> {
-    const res = await this.request(request.method, request.path, { body: request.body });
+    const res = await this.request(request.method, request.path, request);
     if (res.status !== status) {
       throw new Error(
         `${this.name}: ${request.method} ${request.path} answered ${res.status}, expected ${status}: ${res.text}`,

@@ -132,12 +132,17 @@ export function authorizationAttributes(
 }
 
 /** Paths anonymous clients may read, as kube-apiserver's `system:public-info-viewer`. */
-const PUBLIC_PATHS = new Set(["/healthz", "/livez", "/readyz", "/version", "/version/"]);
-
-function isPublic(path: string): boolean {
-  return PUBLIC_PATHS.has(path) || path.startsWith("/healthz/") || path.startsWith("/livez/") ||
-    path.startsWith("/readyz/");
-}
+/**
+ * What anonymous requests may reach: exactly the paths of upstream's
+ * `system:public-info-viewer` (not `/healthz/<check>`), plus extra routes marked public.
+ */
+const PUBLIC_PATHS: ReadonlySet<string> = new Set([
+  "/healthz",
+  "/livez",
+  "/readyz",
+  "/version",
+  "/version/",
+]);
 
 /** How long a probe waits for storage before calling it unhealthy. */
 const STORAGE_CHECK_TIMEOUT_MS = 2000;
@@ -245,6 +250,11 @@ export function createApiApp(deps: ApiAppDeps): Hono<ApiEnv> {
   // Authentication: every request resolves to a user, or 401 outside the public paths.
   // Authorization: every authenticated request is allowed by an authorizer, or 403.
   const authorizer = deps.authorizer ?? new AlwaysAllow();
+  const publicRoutes = new Set(
+    (deps.extensions?.routes ?? []).filter((r) => r.public === true && r.method === "GET").map(
+      (r) => r.path,
+    ),
+  );
   app.use("*", async (c, next) => {
     const path = c.req.path;
     let user: RequestUser | null;
@@ -256,11 +266,13 @@ export function createApiApp(deps: ApiAppDeps): Hono<ApiEnv> {
       throw ApiError.unauthorized();
     }
     if (user === null) {
-      if (!isPublic(path)) throw ApiError.unauthorized();
+      if (!PUBLIC_PATHS.has(path) && !publicRoutes.has(path)) throw ApiError.unauthorized();
       (c.req.raw as AuthenticatedRequest).skiffUser = ANONYMOUS;
       return await next();
     }
     (c.req.raw as AuthenticatedRequest).skiffUser = user;
+    // A public route serves everyone alike (the CA for joining agents): no RBAC rule names it.
+    if (publicRoutes.has(path)) return await next();
     const attrs = authorizationAttributes(c.req.raw, user);
     const res = await authorizer.authorize(attrs);
     if (res.decision !== "allow") {

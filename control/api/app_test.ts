@@ -6,7 +6,9 @@ import { createTestApp } from "./_test_app.ts";
 import { AdmissionChain } from "./admission/admission.ts";
 import { type ApiAppDeps, authorizationAttributes, createApiApp, readBody } from "./app.ts";
 import type { Authenticator } from "./auth/authenticator.ts";
+import type { Authorizer } from "./auth/authorizer.ts";
 import { ApiError } from "./errors.ts";
+import type { ApiExtensions } from "./handlers/extensions.ts";
 import type { RequestUser } from "./handlers/context.ts";
 import { OpenApiHandler } from "./handlers/openapi_handler.ts";
 import { BUILTIN_RESOURCES } from "./registry/builtin_resources.ts";
@@ -14,10 +16,17 @@ import { ResourceRegistry } from "./registry/resource_registry.ts";
 import { WatchCaches } from "./store/watch_caches.ts";
 
 const registry = new ResourceRegistry(BUILTIN_RESOURCES);
+const ADMIN: RequestUser = { username: "admin", groups: ["system:masters"] };
 
 /** An app that knows only the user a test gives it (null: anonymous). */
 function appWith(
-  options: { user?: RequestUser | null; authenticator?: Authenticator; ready?: () => boolean } = {},
+  options: {
+    user?: RequestUser | null;
+    authenticator?: Authenticator;
+    ready?: () => boolean;
+    authorizer?: Authorizer;
+    extensions?: ApiExtensions;
+  } = {},
 ) {
   const storage = new MemoryStorage();
   const logger = new RecordingLogger();
@@ -38,6 +47,8 @@ function appWith(
     serverAddress: () => "192.0.2.10:6443",
     openapi: new OpenApiHandler({ registry: () => registry, gitVersion: "v1.33.0" }),
     ready: options.ready ?? (() => true),
+    ...(options.authorizer ? { authorizer: options.authorizer } : {}),
+    ...(options.extensions ? { extensions: options.extensions } : {}),
   };
   return {
     app: createApiApp(deps),
@@ -84,7 +95,7 @@ Deno.test("readBody() reads a body up to the limit and answers 413 beyond it", a
 
 Deno.test("createApiApp() serves health probes as text, readyz following readiness", async (t) => {
   let ready = true;
-  await using s = await appWith({ user: null, ready: () => ready });
+  await using s = await appWith({ user: ADMIN, ready: () => ready });
   for (const path of ["/healthz", "/livez", "/readyz", "/healthz/ping", "/readyz/storage"]) {
     await t.step(path, async () => {
       const res = await s.app.request(path);
@@ -145,7 +156,17 @@ Deno.test("createApiApp() answers GET /version with the version document", async
 
 Deno.test("createApiApp() answers 401 to anonymous requests outside the public paths", async () => {
   await using s = await appWith({ user: null });
-  for (const path of ["/api", "/apis/apps/v1", "/api/v1/namespaces", "/openapi/v2"]) {
+  const paths = [
+    "/api",
+    "/apis/apps/v1",
+    "/api/v1/namespaces",
+    "/openapi/v2",
+    // Only the probes themselves are public, as upstream's system:public-info-viewer.
+    "/healthz/ping",
+    "/readyz/storage",
+    "/livez/ping",
+  ];
+  for (const path of paths) {
     const res = await s.app.request(path);
     assert.equal(res.status, 401, path);
     assert.deepEqual(await res.json(), {
@@ -158,6 +179,34 @@ Deno.test("createApiApp() answers 401 to anonymous requests outside the public p
       code: 401,
     });
   }
+});
+
+Deno.test("createApiApp() serves public routes to anonymous and unauthorized users alike", async (t) => {
+  const extensions: ApiExtensions = {
+    routes: [
+      { method: "GET", path: "/cacerts", public: true, handle: () => new Response("CA PEM") },
+      { method: "GET", path: "/private", handle: () => new Response("secret") },
+    ],
+  };
+  const denyAll: Authorizer = {
+    authorize: () => Promise.resolve({ decision: "deny", reason: "no" }),
+  };
+  await t.step("anonymous", async () => {
+    await using s = await appWith({ user: null, extensions });
+    const res = await s.app.request("/cacerts");
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "CA PEM");
+    assert.equal((await s.app.request("/private")).status, 401);
+  });
+  await t.step("a user no authorizer allows", async () => {
+    await using s = await appWith({
+      user: { username: "bob", groups: [] },
+      authorizer: denyAll,
+      extensions,
+    });
+    assert.equal(await (await s.app.request("/cacerts")).text(), "CA PEM");
+    assert.equal((await s.app.request("/private")).status, 403);
+  });
 });
 
 Deno.test("createApiApp() turns an unexpected failure into a 500 Status and logs it", async () => {

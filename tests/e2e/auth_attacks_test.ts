@@ -1227,6 +1227,10 @@ async function anonymousAttacks(w: World, t: Deno.TestContext): Promise<void> {
     const version = await anonymous.request("GET", "/version");
     assert.equal(version.status, 200);
     assert.equal(version.json?.major, "1");
+    // What a joining agent fetches before it has credentials, and checks against its join token.
+    const ca = await anonymous.request("GET", "/cacerts");
+    assert.equal(ca.status, 200, `/cacerts: ${ca.text}`);
+    assert.equal(ca.text, w.endpoint.caPem);
   });
   await t.step("every other path is 401", async () => {
     const paths = [
@@ -1244,6 +1248,10 @@ async function anonymousAttacks(w: World, t: Deno.TestContext): Promise<void> {
       "/openid/v1/jwks",
       "/metrics",
       "/logs/",
+      // The probes' single checks are not public (upstream's system:public-info-viewer).
+      "/healthz/ping",
+      "/readyz/storage",
+      "/livez/ping",
       "/no/such/path",
     ];
     for (const path of paths) {

@@ -1075,7 +1075,7 @@ async function setUp(server: TestServer): Promise<World> {
   // Node credentials, the agent's way: a join token, the CA checked against its hash, then
   // the node's own credential for the bootstrap token.
   const joinToken = parseJoinToken(await skiffToken(["create", "--ttl", "1h"], server.dataDir));
-  // (An agent fetches the CA from the public /cacerts; a step below checks that path.)
+  // (An agent fetches the CA from the public /cacerts: auth_attacks_test.ts checks that path.)
   assert.equal(joinToken.caHash, caCertHash(endpoint.caPem), "the join token pins the cluster CA");
   const nodeTokens: Record<string, string> = {};
   for (const side of Object.values(SIDES)) {

@@ -395,6 +395,7 @@ export class NodeCredentialRoute implements ExtraRoute {
 export class CaCertsRoute implements ExtraRoute {
   readonly method = "GET";
   readonly path = CA_CERTS_PATH;
+  readonly public = true;
   readonly #caCertPem: () => string;
 
   constructor(caCertPem: () => string) {

@@ -30,6 +30,11 @@ export interface ExtraRoute {
   readonly method: "GET" | "POST";
   /** Authorized as a non-resource URL, like every path outside the API groups. */
   readonly path: string;
+  /**
+   * Served to anonymous requests too, and to every user without authorization (GET routes
+   * only): what a client needs before it has credentials, as the cluster CA for joining agents.
+   */
+  readonly public?: boolean;
   handle(request: Request): Response | Promise<Response>;
 }
 

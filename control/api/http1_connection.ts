@@ -148,6 +148,19 @@ class ProtocolError extends Error {
   }
 }
 
+/**
+ * `line` from `start` without the optional white space around a field value: spaces and tabs
+ * only (RFC 9110 §5.5), not every character `String.prototype.trim` drops (a 0xA0 byte is
+ * part of the value).
+ */
+function trimOws(line: string, start: number): string {
+  let from = start;
+  let to = line.length;
+  while (from < to && (line.charCodeAt(from) === 0x20 || line.charCodeAt(from) === 0x09)) from++;
+  while (to > from && (line.charCodeAt(to - 1) === 0x20 || line.charCodeAt(to - 1) === 0x09)) to--;
+  return line.slice(from, to);
+}
+
 function parseHead(text: string): Head {
   const lines = text.split("\r\n");
   const [method = "", target = "", version = "", ...extra] = (lines[0] ?? "").split(" ");
@@ -165,7 +178,7 @@ function parseHead(text: string): Head {
     const colon = line.indexOf(":");
     if (colon <= 0) throw new ProtocolError(400, "malformed header line");
     const name = line.slice(0, colon);
-    const value = line.slice(colon + 1).trim();
+    const value = trimOws(line, colon + 1);
     if (!TOKEN.test(name) || BAD_VALUE.test(value)) {
       throw new ProtocolError(400, "invalid header");
     }

@@ -198,3 +198,13 @@ Deno.test("Http1Connection keeps each Warning header on its own line", async () 
   await settle();
   assert.equal(socket.text().match(/^warning: /gm)?.length, 2);
 });
+
+Deno.test("Http1Connection trims only spaces and tabs around header values", async () => {
+  const { socket, seen } = connect(() => Promise.resolve(new Response("ok")));
+  const head = "GET /a HTTP/1.1\r\nHost: h:1\r\nAuthorization: \t Bearer abc\xa0 \t\r\n\r\n";
+  socket.feed(Uint8Array.from(head, (c) => c.charCodeAt(0)));
+  await settle();
+  assert.equal(seen.length, 1);
+  // A 0xA0 byte is part of the value (String.prototype.trim would have dropped it).
+  assert.equal(seen[0]!.headers.get("authorization"), "Bearer abc\xa0");
+});

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 import type { Transport, TransportRequestOptions } from "./transport.ts";
 
 /** One request a test transport saw. */
@@ -39,13 +40,18 @@ function record(method: string, path: string, options: TransportRequestOptions):
   };
 }
 
-/** Waits until `cond()` holds, yielding to the event loop; throws after 2000 turns. */
+/** One turn of the event loop (a macrotask, so I/O and timers due now can run). */
+export function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Waits until `cond()` holds, yielding to the event loop; throws after 5 s. */
 export async function until(cond: () => boolean, what = "condition"): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    if (cond()) return;
-    await new Promise((resolve) => setTimeout(resolve, 0));
+  const start = performance.now();
+  while (!cond()) {
+    if (performance.now() - start > 5000) throw new Error(`Timed out waiting for ${what}`);
+    await turn();
   }
-  throw new Error(`Timed out waiting for ${what}`);
 }
 
 /** Answers requests with `handler`; records each. */
@@ -173,6 +179,9 @@ export class ControlledTransport implements Transport {
     for (const cut of [...this.#open]) cut();
   }
 
+  /** Requests sent and not answered yet (watches count until their headers arrive). */
+  inFlight = 0;
+
   async request(
     method: string,
     path: string,
@@ -186,7 +195,13 @@ export class ControlledTransport implements Transport {
     if (isWatch && this.#holding) {
       await new Promise<void>((resolve) => this.#held.push(resolve));
     }
-    const res = await this.#inner.request(method, path, options);
+    this.inFlight++;
+    let res: Response;
+    try {
+      res = await this.#inner.request(method, path, options);
+    } finally {
+      this.inFlight--;
+    }
     if (!isWatch || !res.body) return res;
     const reader = res.body.getReader();
     let cut: () => void = () => {};

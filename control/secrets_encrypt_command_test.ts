@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { createTestApp } from "./api/_test_app.ts";
 import { ApiError } from "./api/errors.ts";
 import { X509Authenticator } from "./api/auth/x509_authenticator.ts";
-import { startHttpsServer } from "./api/https_server.ts";
-import { adminKubeconfig, ensureClusterPki } from "./api/pki/cluster_pki.ts";
+import { createTestPki, startTestHttps } from "./api/_test_https.ts";
 import { secretsEncryptRoutes } from "./api/secrets_encrypt_route.ts";
 import type { ConfigDeps } from "./config.ts";
 import {
@@ -66,164 +65,120 @@ Deno.test("runSecretsEncryptCommand() prints its usage and refuses bad commands 
 });
 
 Deno.test("runSecretsEncryptCommand() asks the running server over HTTPS with the admin certificate", async () => {
-  const dataDir = await Deno.makeTempDir({ prefix: "skiff-secrets-encrypt-" });
-  try {
-    const pki = await ensureClusterPki({
-      dataDir,
-      dnsNames: ["localhost"],
-      ipAddresses: ["127.0.0.1"],
-      serverUrl: "https://127.0.0.1:6443",
-      now: new Date(),
-    });
-    const encryption = await ensureEncryptionConfig({ dataDir });
-    await using storage = await openEncryptingStorage(
-      new MemoryStorage(),
-      encryptingStorageOptionsOf(encryption.config),
-    );
-    for (let i = 0; i < 4; i++) await storage.create(`/registry/secrets/d/s${i}`, enc.encode("{}"));
-    await storage.raw.create("/registry/secrets/d/old", enc.encode("{}"));
-    const keys = new EncryptionKeyManager({
-      storage,
-      path: encryption.path,
-      config: encryption.config,
-    });
-    await using app = await createTestApp({
-      authenticator: () =>
-        new X509Authenticator({ cas: () => [pki.ca.certificate], clock: systemClock }),
-      extensions: () => ({ routes: secretsEncryptRoutes({ keys }) }),
-    });
-    const server = await startHttpsServer({
-      app: app.app,
-      port: 0,
-      hostname: "127.0.0.1",
-      certPem: pki.serving.certPem,
-      keyPem: pki.serving.keyPem,
-      logger: new RecordingLogger(),
-    });
-    try {
-      await Deno.writeTextFile(
-        `${dataDir}/kubeconfig.yaml`,
-        adminKubeconfig(pki, `https://127.0.0.1:${server.port}`),
-      );
-      const status = deps();
-      assert.equal(
-        await runSecretsEncryptCommand(["status", "--data-dir", dataDir], status),
-        0,
-        status.stderr.text(),
-      );
-      assert.equal(
-        status.stdout.text(),
-        [
-          "Encryption status: Enabled",
-          "Current key: key1",
-          `Key file: ${dataDir}/encryption-config.yaml`,
-          "Rotation: idle",
-          "",
-          "ACTIVE  RESOURCE  KEY          VALUES",
-          "*       secrets   key1         4",
-          "        secrets   (plaintext)  1",
-          "",
-        ].join("\n"),
-      );
+  await using pki = await createTestPki();
+  const { dataDir } = pki;
+  const encryption = await ensureEncryptionConfig({ dataDir });
+  await using storage = await openEncryptingStorage(
+    new MemoryStorage(),
+    encryptingStorageOptionsOf(encryption.config),
+  );
+  for (let i = 0; i < 4; i++) await storage.create(`/registry/secrets/d/s${i}`, enc.encode("{}"));
+  await storage.raw.create("/registry/secrets/d/old", enc.encode("{}"));
+  const keys = new EncryptionKeyManager({
+    storage,
+    path: encryption.path,
+    config: encryption.config,
+  });
+  await using app = await createTestApp({
+    authenticator: () =>
+      new X509Authenticator({ cas: () => [pki.ca.certificate], clock: systemClock }),
+    extensions: () => ({ routes: secretsEncryptRoutes({ keys }) }),
+  });
+  await using server = await startTestHttps(app.app, pki);
+  await Deno.writeTextFile(`${dataDir}/kubeconfig.yaml`, server.kubeconfig);
+  const status = deps();
+  assert.equal(
+    await runSecretsEncryptCommand(["status", "--data-dir", dataDir], status),
+    0,
+    status.stderr.text(),
+  );
+  assert.equal(
+    status.stdout.text(),
+    [
+      "Encryption status: Enabled",
+      "Current key: key1",
+      `Key file: ${dataDir}/encryption-config.yaml`,
+      "Rotation: idle",
+      "",
+      "ACTIVE  RESOURCE  KEY          VALUES",
+      "*       secrets   key1         4",
+      "        secrets   (plaintext)  1",
+      "",
+    ].join("\n"),
+  );
 
-      const rotate = deps();
-      assert.equal(
-        await runSecretsEncryptCommand(["rotate-keys", "--data-dir", dataDir], rotate),
-        0,
-        rotate.stderr.text(),
-      );
-      assert.equal(
-        rotate.stdout.text(),
-        'Rotated encryption keys: the current key is "key2", dropped "key1"\n' +
-          'secrets: 5 values re-encrypted, 0 already on "key2", 0 conflicts retried, 0 deleted meanwhile\n',
-      );
-      const onDisk = await loadEncryptionConfig(encryption.path);
-      const provider = onDisk.resources[0]!.providers[0]!;
-      assert.deepEqual(provider.type === "aesgcm" && provider.keys.map((k) => k.name), ["key2"]);
-      for (const kv of (await storage.raw.list("/registry/secrets/")).items) {
-        assert.equal(storedEncryption(kv.value)?.keyName, "key2");
-      }
-    } finally {
-      await server.close();
-    }
-  } finally {
-    await Deno.remove(dataDir, { recursive: true });
+  const rotate = deps();
+  assert.equal(
+    await runSecretsEncryptCommand(["rotate-keys", "--data-dir", dataDir], rotate),
+    0,
+    rotate.stderr.text(),
+  );
+  assert.equal(
+    rotate.stdout.text(),
+    'Rotated encryption keys: the current key is "key2", dropped "key1"\n' +
+      'secrets: 5 values re-encrypted, 0 already on "key2", 0 conflicts retried, 0 deleted meanwhile\n',
+  );
+  const onDisk = await loadEncryptionConfig(encryption.path);
+  const provider = onDisk.resources[0]!.providers[0]!;
+  assert.deepEqual(provider.type === "aesgcm" && provider.keys.map((k) => k.name), ["key2"]);
+  for (const kv of (await storage.raw.list("/registry/secrets/")).items) {
+    assert.equal(storedEncryption(kv.value)?.keyName, "key2");
   }
 });
 
 Deno.test("runSecretsEncryptCommand() reports the server's refusal with exit code 1", async () => {
-  const dataDir = await Deno.makeTempDir();
-  try {
-    const pki = await ensureClusterPki({
-      dataDir,
-      dnsNames: ["localhost"],
-      ipAddresses: ["127.0.0.1"],
-      serverUrl: "https://127.0.0.1:6443",
-      now: new Date(),
-    });
-    assert.ok(pki.kubeconfigPath.startsWith(dataDir));
-    const seen: { url: string; method: string | undefined }[] = [];
-    const d = deps({
-      connect: (tls) => {
-        assert.equal(tls.certPem, pki.admin.certPem);
-        return {
-          fetch: (url, init) => {
-            seen.push({ url, method: init?.method });
-            return Promise.resolve(
-              new Response(
-                JSON.stringify({
-                  kind: "Status",
-                  message: 'forbidden: User "x" cannot post path "/v1-skiff"',
-                }),
-                { status: 403 },
-              ),
-            );
-          },
-          [Symbol.dispose]() {},
-        };
-      },
-    });
-    assert.equal(await runSecretsEncryptCommand(["rotate-keys", "--data-dir", dataDir], d), 1);
-    assert.deepEqual(seen, [{
-      url: "https://127.0.0.1:6443/v1-skiff/secrets-encrypt/rotate-keys",
-      method: "POST",
-    }]);
-    assert.equal(
-      d.stderr.text(),
-      'skiff secrets-encrypt rotate-keys: forbidden: User "x" cannot post path "/v1-skiff"\n',
-    );
-  } finally {
-    await Deno.remove(dataDir, { recursive: true });
-  }
+  await using pki = await createTestPki();
+  const { dataDir } = pki;
+  assert.ok(pki.kubeconfigPath.startsWith(dataDir));
+  const seen: { url: string; method: string | undefined }[] = [];
+  const d = deps({
+    connect: (tls) => {
+      assert.equal(tls.certPem, pki.admin.certPem);
+      return {
+        fetch: (url, init) => {
+          seen.push({ url, method: init?.method });
+          return Promise.resolve(
+            new Response(
+              JSON.stringify({
+                kind: "Status",
+                message: 'forbidden: User "x" cannot post path "/v1-skiff"',
+              }),
+              { status: 403 },
+            ),
+          );
+        },
+        [Symbol.dispose]() {},
+      };
+    },
+  });
+  assert.equal(await runSecretsEncryptCommand(["rotate-keys", "--data-dir", dataDir], d), 1);
+  assert.deepEqual(seen, [{
+    url: "https://127.0.0.1:6443/v1-skiff/secrets-encrypt/rotate-keys",
+    method: "POST",
+  }]);
+  assert.equal(
+    d.stderr.text(),
+    'skiff secrets-encrypt rotate-keys: forbidden: User "x" cannot post path "/v1-skiff"\n',
+  );
 });
 
 Deno.test("runSecretsEncryptCommand() prints the cause of the server's InternalError, not its wrapper", async () => {
-  const dataDir = await Deno.makeTempDir();
-  try {
-    await ensureClusterPki({
-      dataDir,
-      dnsNames: ["localhost"],
-      ipAddresses: ["127.0.0.1"],
-      serverUrl: "https://127.0.0.1:6443",
-      now: new Date(),
-    });
-    const refusal = new RotationError(
-      'Cannot rotate encryption keys: encryption is disabled in "/k.yaml" (no resource is written with aesgcm)',
-    );
-    const d = deps({
-      connect: () => ({
-        fetch: () => Promise.resolve(ApiError.internal(refusal).toResponse()),
-        [Symbol.dispose]() {},
-      }),
-    });
-    assert.equal(await runSecretsEncryptCommand(["rotate-keys", "--data-dir", dataDir], d), 1);
-    assert.equal(
-      d.stderr.text(),
-      'skiff secrets-encrypt rotate-keys: cannot rotate encryption keys: encryption is disabled in "/k.yaml" (no resource is written with aesgcm)\n',
-    );
-  } finally {
-    await Deno.remove(dataDir, { recursive: true });
-  }
+  await using pki = await createTestPki();
+  const { dataDir } = pki;
+  const refusal = new RotationError(
+    'Cannot rotate encryption keys: encryption is disabled in "/k.yaml" (no resource is written with aesgcm)',
+  );
+  const d = deps({
+    connect: () => ({
+      fetch: () => Promise.resolve(ApiError.internal(refusal).toResponse()),
+      [Symbol.dispose]() {},
+    }),
+  });
+  assert.equal(await runSecretsEncryptCommand(["rotate-keys", "--data-dir", dataDir], d), 1);
+  assert.equal(
+    d.stderr.text(),
+    'skiff secrets-encrypt rotate-keys: cannot rotate encryption keys: encryption is disabled in "/k.yaml" (no resource is written with aesgcm)\n',
+  );
 });
 
 Deno.test("runSecretsEncryptCommand() works on a Deno KV datastore directly when no server runs", async () => {

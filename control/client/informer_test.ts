@@ -3,8 +3,7 @@ import type { KubeObject } from "../api/types/meta_v1.ts";
 import { FakeClock } from "../util/clock.ts";
 import { RecordingLogger } from "../util/logger.ts";
 import { createTestApp } from "../api/_test_app.ts";
-import { startHttpsServer } from "../api/https_server.ts";
-import { ensureClusterPki } from "../api/pki/cluster_pki.ts";
+import { createTestPki, startTestHttps } from "../api/_test_https.ts";
 import {
   ControlledTransport,
   type RecordedRequest,
@@ -482,25 +481,9 @@ Deno.test("Informer against the API server lists again after compaction (410) an
 
 Deno.test("Informer over HTTPS against the API server syncs and follows changes", async () => {
   await using app = await createTestApp();
-  const dataDir = await Deno.makeTempDir();
-  const pki = await ensureClusterPki({
-    dataDir,
-    dnsNames: ["localhost"],
-    ipAddresses: ["127.0.0.1"],
-    serverUrl: "https://127.0.0.1:6443",
-    now: new Date(),
-  });
-  const server = await startHttpsServer({
-    app: app.app,
-    port: 0,
-    hostname: "127.0.0.1",
-    certPem: pki.serving.certPem,
-    keyPem: pki.serving.keyPem,
-    logger: new RecordingLogger(),
-  });
-  const transport = HttpsTransport.fromKubeconfig(
-    pki.kubeconfig.replace("https://127.0.0.1:6443", `https://127.0.0.1:${server.port}`),
-  );
+  await using pki = await createTestPki();
+  await using server = await startTestHttps(app.app, pki);
+  const transport = HttpsTransport.fromKubeconfig(server.kubeconfig);
   const stop = new AbortController();
   const informer = new Informer(new Client(transport).resource(CONFIG_MAPS), {
     clock: new FakeClock(),
@@ -516,7 +499,5 @@ Deno.test("Informer over HTTPS against the API server syncs and follows changes"
     stop.abort();
     await running;
     transport.close();
-    await server.close();
-    await Deno.remove(dataDir, { recursive: true });
   }
 });

@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import type { ConnectionInfo } from "../api/auth/authenticator.ts";
-import { startHttpsServer } from "../api/https_server.ts";
+import { createTestPki, startTestHttps } from "../api/_test_https.ts";
 import { createCa } from "../api/pki/certificates.ts";
-import { ensureClusterPki } from "../api/pki/cluster_pki.ts";
-import { RecordingLogger } from "../util/logger.ts";
 import { Client } from "./client.ts";
 import { RequestError } from "./errors.ts";
 import { NODES } from "./resources.ts";
@@ -11,41 +9,26 @@ import { HttpsTransport } from "./transport.ts";
 
 /** An HTTPS server that answers what it saw of each request. */
 async function echoServer() {
-  const dataDir = await Deno.makeTempDir();
-  const pki = await ensureClusterPki({
-    dataDir,
-    dnsNames: ["localhost"],
-    ipAddresses: ["127.0.0.1"],
-    serverUrl: "https://127.0.0.1:6443",
-    now: new Date(),
-  });
-  const server = await startHttpsServer({
-    app: {
-      fetch: async (request: Request, env: { connection: ConnectionInfo }) =>
-        Response.json({
-          method: request.method,
-          url: new URL(request.url).pathname + new URL(request.url).search,
-          authorization: request.headers.get("authorization"),
-          userAgent: request.headers.get("user-agent"),
-          contentType: request.headers.get("content-type"),
-          body: request.body ? await request.text() : null,
-          clientCertificate: env.connection.peerCertificate !== undefined,
-        }),
-    },
-    port: 0,
-    hostname: "127.0.0.1",
-    certPem: pki.serving.certPem,
-    keyPem: pki.serving.keyPem,
-    logger: new RecordingLogger(),
-  });
-  const url = `https://127.0.0.1:${server.port}`;
+  const pki = await createTestPki();
+  const server = await startTestHttps({
+    fetch: async (request: Request, env: { connection: ConnectionInfo }) =>
+      Response.json({
+        method: request.method,
+        url: new URL(request.url).pathname + new URL(request.url).search,
+        authorization: request.headers.get("authorization"),
+        userAgent: request.headers.get("user-agent"),
+        contentType: request.headers.get("content-type"),
+        body: request.body ? await request.text() : null,
+        clientCertificate: env.connection.peerCertificate !== undefined,
+      }),
+  }, pki);
   return {
     pki,
-    url,
-    kubeconfig: pki.kubeconfig.replace("https://127.0.0.1:6443", url),
+    url: server.url,
+    kubeconfig: server.kubeconfig,
     async [Symbol.asyncDispose]() {
       await server.close();
-      await Deno.remove(dataDir, { recursive: true });
+      await pki[Symbol.asyncDispose]();
     },
   };
 }

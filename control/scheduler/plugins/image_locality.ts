@@ -1,0 +1,69 @@
+/**
+ * ImageLocality: favours nodes that already have the pod's images, by image size scaled by how
+ * widely the image is spread (an image on every node says little), between 23 MiB and 1000 MiB
+ * per container.
+ *
+ * @module
+ */
+import type { Pod } from "../../api/types/core_v1_pod.ts";
+import { type FrameworkHandle, MAX_NODE_SCORE, type ScorePlugin } from "../framework.ts";
+import type { NodeInfo } from "../node_info.ts";
+import type { Snapshot } from "../snapshot.ts";
+import { NO_ARGS, parseArgs } from "./_args.ts";
+
+/** The plugin's name. */
+export const NAME = "ImageLocality";
+
+const MB = 1024 * 1024;
+/** Image scores below this sum count as none. */
+export const MIN_THRESHOLD = 23 * MB;
+/** The image score sum counted at most, per container. */
+export const MAX_CONTAINER_THRESHOLD = 1000 * MB;
+
+/** `name` with `:latest` added when it has no tag (upstream `normalizedImageName`). */
+export function normalizedImageName(name: string): string {
+  return name.lastIndexOf(":") <= name.lastIndexOf("/") ? `${name}:latest` : name;
+}
+
+/** The sum of the pod's image sizes on the node, each scaled by its spread over all nodes. */
+export function sumImageScores(
+  pod: Pod,
+  view: { readonly nodeInfo: NodeInfo; readonly snapshot: Snapshot },
+): number {
+  const total = view.snapshot.numNodes;
+  if (total === 0) return 0;
+  let sum = 0;
+  const containers = [...pod.spec?.initContainers ?? [], ...pod.spec?.containers ?? []];
+  for (const c of containers) {
+    const name = normalizedImageName(c.image ?? "");
+    const size = view.nodeInfo.images.get(name);
+    if (size === undefined) continue;
+    const spread = view.snapshot.imageNumNodes(name) / total;
+    sum += Math.trunc(size * spread);
+  }
+  return sum;
+}
+
+/** Upstream `calculatePriority`: the clamped sum mapped onto 0–100. */
+export function calculatePriority(sumScores: number, numContainers: number): number {
+  const maxThreshold = MAX_CONTAINER_THRESHOLD * numContainers;
+  let sum = sumScores;
+  if (sum < MIN_THRESHOLD) sum = MIN_THRESHOLD;
+  else if (sum > maxThreshold) sum = maxThreshold;
+  if (maxThreshold <= MIN_THRESHOLD) return 0;
+  return Math.trunc(MAX_NODE_SCORE * (sum - MIN_THRESHOLD) / (maxThreshold - MIN_THRESHOLD));
+}
+
+/** The ImageLocality plugin (takes no args). */
+export function newImageLocality(args: unknown, handle: FrameworkHandle): ScorePlugin {
+  parseArgs(NAME, { schema: NO_ARGS, args });
+  return {
+    name: NAME,
+    score(_state, pod, nodeInfo) {
+      const sum = sumImageScores(pod, { nodeInfo, snapshot: handle.snapshot() });
+      const numContainers = (pod.spec?.initContainers?.length ?? 0) +
+        (pod.spec?.containers?.length ?? 0);
+      return calculatePriority(sum, numContainers);
+    },
+  };
+}

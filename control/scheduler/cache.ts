@@ -57,6 +57,23 @@ function nameOf(obj: Node | Pod): string {
   return meta?.namespace ? `${meta.namespace}/${meta.name ?? ""}` : meta?.name ?? "";
 }
 
+/** Whether two versions of a node list the same images (status updates mostly do). */
+function sameImages(a: Node, b: Node): boolean {
+  const x = a.status?.images ?? [];
+  const y = b.status?.images ?? [];
+  if (x === y) return true;
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) {
+    const p = x[i]!;
+    const q = y[i]!;
+    if (p.sizeBytes !== q.sizeBytes) return false;
+    const pn = p.names ?? [];
+    const qn = q.names ?? [];
+    if (pn.length !== qn.length || pn.some((n, j) => n !== qn[j])) return false;
+  }
+  return true;
+}
+
 /** Nodes and pods as the scheduler sees them, with assumed pods; see the module docs. */
 export class SchedulerCache {
   readonly #nodes = new Map<string, NodeItem>();
@@ -146,8 +163,10 @@ export class SchedulerCache {
     const name = node.metadata?.name ?? "";
     const item = this.#nodes.get(name);
     const old = item?.info.node ?? null;
-    if (old !== null) this.#removeImages(old);
-    this.#addImages(node);
+    if (old === null || !sameImages(old, node)) {
+      if (old !== null) this.#removeImages(old);
+      this.#addImages(node);
+    }
     const base = item?.info ?? NodeInfo.empty(name, null);
     this.#put(base.withNode(node, this.#nextGeneration()));
     if (this.#tree.add(node)) this.#nodeSetChanged = true;

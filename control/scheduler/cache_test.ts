@@ -182,3 +182,18 @@ Deno.test("SchedulerCache.snapshot() tracks affinity pods and image counts", () 
   cache.removeNode("n2");
   assert.equal(cache.snapshot().imageNumNodes("nginx:1.27"), 1);
 });
+
+Deno.test("SchedulerCache.updateNode() with unchanged images keeps the image counts", () => {
+  const cache = new SchedulerCache();
+  const image = { names: ["nginx:1.27"], sizeBytes: 1 };
+  cache.addNode(testNode({ name: "n1", images: [image] }));
+  const before = cache.snapshot();
+  cache.updateNode(testNode({ name: "n1", images: [{ ...image }], labels: { role: "edge" } }));
+  const after = cache.snapshot();
+  assert.equal(after.imageCounts(), before.imageCounts(), "no image change: the counts are shared");
+  assert.equal(after.get("n1")?.node?.metadata?.labels?.["role"], "edge");
+  cache.updateNode(testNode({ name: "n1", images: [{ names: ["nginx:1.28"], sizeBytes: 1 }] }));
+  const changed = cache.snapshot();
+  assert.equal(changed.imageNumNodes("nginx:1.27"), 0);
+  assert.equal(changed.imageNumNodes("nginx:1.28"), 1);
+});

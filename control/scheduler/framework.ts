@@ -49,7 +49,7 @@ export interface QueuedPodInfo {
   readonly timestampMs: number;
 }
 
-/** Orders the scheduling queue; a profile has exactly one. */
+/** Orders the scheduling queue; a profile has at most one. */
 export interface QueueSortPlugin extends Plugin {
   /** Whether `a` should be scheduled before `b`. */
   less(a: QueuedPodInfo, b: QueuedPodInfo): boolean;

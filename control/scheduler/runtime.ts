@@ -442,9 +442,9 @@ export class Framework implements FrameworkHandle {
     nodeInfo: NodeInfo,
   ): PluginStatus | null {
     const nominated = this.#nominator?.nominatedPodsForNode(nodeInfo.name) ?? [];
-    const uid = pod.metadata?.uid;
+    const uid = pod.metadata?.uid ?? "";
     const relevant = nominated.filter((p) =>
-      podPriority(p.pod) >= podPriority(pod) && (uid === undefined || p.pod.metadata?.uid !== uid)
+      podPriority(p.pod) >= podPriority(pod) && (p.pod.metadata?.uid ?? "") !== uid
     );
     if (relevant.length === 0) return this.runFilterPlugins(state, pod, nodeInfo);
     const stateWith = state.clone();

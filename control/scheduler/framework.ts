@@ -25,7 +25,9 @@
  *
  * @module
  */
+import type { ReplicaSet, StatefulSet } from "../api/types/apps_v1.ts";
 import type { Pod } from "../api/types/core_v1_pod.ts";
+import type { Service } from "../api/types/core_v1_service.ts";
 import type { CycleState } from "./cycle_state.ts";
 import type { NodeToStatusReader } from "./fit_error.ts";
 import type { NodeInfo, PodInfo } from "./node_info.ts";
@@ -165,10 +167,35 @@ export interface PostBindPlugin extends Plugin {
   postBind(state: CycleState, pod: Pod, nodeName: string): void;
 }
 
+/**
+ * The objects that select pods, as PodTopologySpread's default constraints read them (upstream's
+ * Service, ReplicationController, ReplicaSet and StatefulSet listers).
+ */
+export interface WorkloadListers {
+  /** The Services of `namespace`. */
+  services(namespace: string): readonly Pick<Service, "spec">[];
+  /** The ReplicationController `namespace/name`, if known. */
+  replicationController(
+    namespace: string,
+    name: string,
+  ): { readonly spec?: { readonly selector?: Readonly<Record<string, string>> } } | undefined;
+  /** The ReplicaSet `namespace/name`, if known. */
+  replicaSet(namespace: string, name: string): Pick<ReplicaSet, "spec"> | undefined;
+  /** The StatefulSet `namespace/name`, if known. */
+  statefulSet(namespace: string, name: string): Pick<StatefulSet, "spec"> | undefined;
+}
+
 /** What plugins get from the framework (upstream `framework.Handle`). */
 export interface FrameworkHandle {
   /** The snapshot of the cycle being run. */
   snapshot(): Snapshot;
+  /**
+   * The labels of namespace `name`, or `undefined` when it is not known (upstream's namespace
+   * lister, for InterPodAffinity's namespace selectors). Absent: no namespace is known.
+   */
+  namespaceLabels?(name: string): Readonly<Record<string, string>> | undefined;
+  /** The workload listers, when the scheduler has them (for default spreading). */
+  workloadListers?(): WorkloadListers | undefined;
 }
 
 /** Builds a plugin from its (unvalidated) args; validates them, throwing `TypeError`. */

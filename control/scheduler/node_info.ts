@@ -29,6 +29,7 @@
  */
 import type { Node } from "../api/types/core_v1_node.ts";
 import type { Pod } from "../api/types/core_v1_pod.ts";
+import { parsePodAffinityTerms, type PodAffinityTerms } from "./_affinity_terms.ts";
 import { type HostPort, HostPortInfo, podHostPorts } from "./host_ports.ts";
 import {
   addResources,
@@ -59,7 +60,11 @@ export interface PodInfo {
   readonly hasAffinity: boolean;
   /** Whether it has required pod anti-affinity terms. */
   readonly hasRequiredAntiAffinity: boolean;
+  /** Its pod (anti-)affinity terms, parsed once (shared empty terms when it has none). */
+  readonly affinityTerms: PodAffinityTerms;
 }
+
+export type { AffinityTerm, PodAffinityTerms, WeightedAffinityTerm } from "./_affinity_terms.ts";
 
 /** The cache key of `pod`: its UID, or `namespace/name`. */
 export function podKey(pod: Pod): string {
@@ -86,6 +91,7 @@ export function newPodInfo(pod: Pod): PodInfo {
     hasAffinity: affinity?.podAffinity !== undefined || anti !== undefined,
     hasRequiredAntiAffinity:
       (anti?.requiredDuringSchedulingIgnoredDuringExecution?.length ?? 0) > 0,
+    affinityTerms: parsePodAffinityTerms(pod),
   };
 }
 

@@ -73,6 +73,7 @@ import {
   type QueueSortPlugin,
   type ReservePlugin,
   type ScorePlugin,
+  type WorkloadListers,
 } from "./framework.ts";
 import type { NodeInfo, PodInfo } from "./node_info.ts";
 import { type Profile, validateProfile } from "./profile.ts";
@@ -173,6 +174,10 @@ export interface FrameworkOptions {
   readonly random?: () => number;
   /** Nominated pods to count on their nodes while filtering. */
   readonly podNominator?: PodNominator;
+  /** The labels of a namespace, for plugins (see {@linkcode FrameworkHandle.namespaceLabels}). */
+  readonly namespaceLabels?: (name: string) => Readonly<Record<string, string>> | undefined;
+  /** The workload listers, for plugins (see {@linkcode FrameworkHandle.workloadListers}). */
+  readonly workloadListers?: WorkloadListers;
 }
 
 /** The options of {@linkcode Framework.schedulePod}. */
@@ -235,6 +240,8 @@ export class Framework implements FrameworkHandle {
   readonly percentageOfNodesToScore: number | undefined;
   readonly #random: () => number;
   readonly #nominator: PodNominator | undefined;
+  readonly #namespaceLabels: FrameworkOptions["namespaceLabels"];
+  readonly #workloadListers: WorkloadListers | undefined;
   readonly #queueSort: QueueSortPlugin | undefined;
   readonly #preFilter: PreFilterPlugin[] = [];
   readonly #filter: FilterPlugin[] = [];
@@ -258,6 +265,8 @@ export class Framework implements FrameworkHandle {
     this.percentageOfNodesToScore = profile.percentageOfNodesToScore;
     this.#random = options.random ?? Math.random;
     this.#nominator = options.podNominator;
+    this.#namespaceLabels = options.namespaceLabels;
+    this.#workloadListers = options.workloadListers;
     const queueSorts: QueueSortPlugin[] = [];
     for (const ref of profile.plugins) {
       const factory = options.registry.get(ref.name);
@@ -301,6 +310,16 @@ export class Framework implements FrameworkHandle {
   /** The snapshot of the cycle being run (the last one given to `schedulePod`/`setSnapshot`). */
   snapshot(): Snapshot {
     return this.#snapshot;
+  }
+
+  /** The labels of namespace `name`, when the framework was given a way to know them. */
+  namespaceLabels(name: string): Readonly<Record<string, string>> | undefined {
+    return this.#namespaceLabels?.(name);
+  }
+
+  /** The workload listers the framework was given, if any. */
+  workloadListers(): WorkloadListers | undefined {
+    return this.#workloadListers;
   }
 
   /** Makes `snapshot` the one plugins see, for running extension points one by one. */

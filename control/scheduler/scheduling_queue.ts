@@ -206,7 +206,7 @@ export interface NominateOptions {
 }
 
 /** Backoff settings of {@linkcode podBackoffMs}. */
-export interface BackoffOptions {
+export interface PodBackoffOptions {
   /** @default {DEFAULT_POD_INITIAL_BACKOFF_MS} */
   readonly initialMs?: number;
   /** @default {DEFAULT_POD_MAX_BACKOFF_MS} */
@@ -217,7 +217,7 @@ export interface BackoffOptions {
  * The backoff of a pod after `attempts` attempts: none before the first, then the initial
  * backoff doubled per further attempt, capped at the maximum (1, 2, 4, 8, 10, 10… s).
  */
-export function podBackoffMs(attempts: number, options: BackoffOptions = {}): number {
+export function podBackoffMs(attempts: number, options: PodBackoffOptions = {}): number {
   const { initialMs = DEFAULT_POD_INITIAL_BACKOFF_MS, maxMs = DEFAULT_POD_MAX_BACKOFF_MS } =
     options;
   if (attempts <= 0) return 0;

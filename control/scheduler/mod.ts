@@ -30,6 +30,7 @@ export * from "./profile.ts";
 export * from "./registry.ts";
 export * from "./resources.ts";
 export * from "./runtime.ts";
+export * from "./scheduling_queue.ts";
 export * from "./snapshot.ts";
 export * from "./status.ts";
 export * from "./tolerations.ts";

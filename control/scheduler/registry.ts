@@ -12,6 +12,7 @@
  * const framework = newFramework(defaultProfile(), { registry: newInTreeRegistry() });
  * assert.deepEqual(framework.listPlugins().filter, [
  *   "NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit",
+ *   "InterPodAffinity",
  * ]);
  * ```
  *
@@ -28,6 +29,7 @@ import {
 import type { Registry } from "./runtime.ts";
 import * as balancedAllocation from "./plugins/balanced_allocation.ts";
 import * as imageLocality from "./plugins/image_locality.ts";
+import * as interPodAffinity from "./plugins/inter_pod_affinity.ts";
 import * as nodeAffinity from "./plugins/node_affinity.ts";
 import * as nodeName from "./plugins/node_name.ts";
 import * as nodePorts from "./plugins/node_ports.ts";
@@ -48,7 +50,7 @@ export const PLUGIN_NAMES = Object.freeze(
     NodePorts: nodePorts.NAME,
     NodeResourcesFit: nodeResourcesFit.NAME,
     PodTopologySpread: "PodTopologySpread",
-    InterPodAffinity: "InterPodAffinity",
+    InterPodAffinity: interPodAffinity.NAME,
     DefaultPreemption: "DefaultPreemption",
     NodeResourcesBalancedAllocation: balancedAllocation.NAME,
     ImageLocality: imageLocality.NAME,
@@ -102,6 +104,7 @@ export function newInTreeRegistry(): Map<string, PluginFactory> {
     [nodeAffinity.NAME, nodeAffinity.newNodeAffinity],
     [nodePorts.NAME, nodePorts.newNodePorts],
     [nodeResourcesFit.NAME, nodeResourcesFit.newNodeResourcesFit],
+    [interPodAffinity.NAME, interPodAffinity.newInterPodAffinity],
     [balancedAllocation.NAME, balancedAllocation.newBalancedAllocation],
     [imageLocality.NAME, imageLocality.newImageLocality],
   ]);

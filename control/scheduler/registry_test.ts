@@ -19,13 +19,14 @@ Deno.test("the default profile enables upstream's plugins, in upstream's order a
     { name: "NodeAffinity", weight: 2 },
     { name: "NodePorts" },
     { name: "NodeResourcesFit", weight: 1 },
+    { name: "InterPodAffinity", weight: 2 },
     { name: "NodeResourcesBalancedAllocation", weight: 1 },
     { name: "ImageLocality", weight: 1 },
   ]);
   const framework = newFramework(profile, { registry: newInTreeRegistry() });
   assert.deepEqual(framework.listPlugins(), {
     queueSort: ["PrioritySort"],
-    preFilter: ["NodeAffinity", "NodePorts", "NodeResourcesFit"],
+    preFilter: ["NodeAffinity", "NodePorts", "NodeResourcesFit", "InterPodAffinity"],
     filter: [
       "NodeUnschedulable",
       "NodeName",
@@ -33,18 +34,21 @@ Deno.test("the default profile enables upstream's plugins, in upstream's order a
       "NodeAffinity",
       "NodePorts",
       "NodeResourcesFit",
+      "InterPodAffinity",
     ],
     postFilter: [],
     preScore: [
       "TaintToleration",
       "NodeAffinity",
       "NodeResourcesFit",
+      "InterPodAffinity",
       "NodeResourcesBalancedAllocation",
     ],
     score: [
       "TaintToleration",
       "NodeAffinity",
       "NodeResourcesFit",
+      "InterPodAffinity",
       "NodeResourcesBalancedAllocation",
       "ImageLocality",
     ],

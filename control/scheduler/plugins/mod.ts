@@ -7,6 +7,7 @@
  */
 export * as balancedAllocation from "./balanced_allocation.ts";
 export * as imageLocality from "./image_locality.ts";
+export * as interPodAffinity from "./inter_pod_affinity.ts";
 export * as nodeAffinity from "./node_affinity.ts";
 export * as nodeName from "./node_name.ts";
 export * as nodePorts from "./node_ports.ts";

@@ -12,7 +12,7 @@
  * const framework = newFramework(defaultProfile(), { registry: newInTreeRegistry() });
  * assert.deepEqual(framework.listPlugins().filter, [
  *   "NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit",
- *   "InterPodAffinity",
+ *   "PodTopologySpread", "InterPodAffinity",
  * ]);
  * ```
  *
@@ -35,6 +35,7 @@ import * as nodeName from "./plugins/node_name.ts";
 import * as nodePorts from "./plugins/node_ports.ts";
 import * as nodeResourcesFit from "./plugins/node_resources_fit.ts";
 import * as nodeUnschedulable from "./plugins/node_unschedulable.ts";
+import * as podTopologySpread from "./plugins/pod_topology_spread.ts";
 import * as prioritySort from "./plugins/priority_sort.ts";
 import * as taintToleration from "./plugins/taint_toleration.ts";
 
@@ -49,7 +50,7 @@ export const PLUGIN_NAMES = Object.freeze(
     NodeAffinity: nodeAffinity.NAME,
     NodePorts: nodePorts.NAME,
     NodeResourcesFit: nodeResourcesFit.NAME,
-    PodTopologySpread: "PodTopologySpread",
+    PodTopologySpread: podTopologySpread.NAME,
     InterPodAffinity: interPodAffinity.NAME,
     DefaultPreemption: "DefaultPreemption",
     NodeResourcesBalancedAllocation: balancedAllocation.NAME,
@@ -104,6 +105,7 @@ export function newInTreeRegistry(): Map<string, PluginFactory> {
     [nodeAffinity.NAME, nodeAffinity.newNodeAffinity],
     [nodePorts.NAME, nodePorts.newNodePorts],
     [nodeResourcesFit.NAME, nodeResourcesFit.newNodeResourcesFit],
+    [podTopologySpread.NAME, podTopologySpread.newPodTopologySpread],
     [interPodAffinity.NAME, interPodAffinity.newInterPodAffinity],
     [balancedAllocation.NAME, balancedAllocation.newBalancedAllocation],
     [imageLocality.NAME, imageLocality.newImageLocality],

@@ -19,6 +19,7 @@ Deno.test("the default profile enables upstream's plugins, in upstream's order a
     { name: "NodeAffinity", weight: 2 },
     { name: "NodePorts" },
     { name: "NodeResourcesFit", weight: 1 },
+    { name: "PodTopologySpread", weight: 2 },
     { name: "InterPodAffinity", weight: 2 },
     { name: "NodeResourcesBalancedAllocation", weight: 1 },
     { name: "ImageLocality", weight: 1 },
@@ -26,7 +27,13 @@ Deno.test("the default profile enables upstream's plugins, in upstream's order a
   const framework = newFramework(profile, { registry: newInTreeRegistry() });
   assert.deepEqual(framework.listPlugins(), {
     queueSort: ["PrioritySort"],
-    preFilter: ["NodeAffinity", "NodePorts", "NodeResourcesFit", "InterPodAffinity"],
+    preFilter: [
+      "NodeAffinity",
+      "NodePorts",
+      "NodeResourcesFit",
+      "PodTopologySpread",
+      "InterPodAffinity",
+    ],
     filter: [
       "NodeUnschedulable",
       "NodeName",
@@ -34,6 +41,7 @@ Deno.test("the default profile enables upstream's plugins, in upstream's order a
       "NodeAffinity",
       "NodePorts",
       "NodeResourcesFit",
+      "PodTopologySpread",
       "InterPodAffinity",
     ],
     postFilter: [],
@@ -41,6 +49,7 @@ Deno.test("the default profile enables upstream's plugins, in upstream's order a
       "TaintToleration",
       "NodeAffinity",
       "NodeResourcesFit",
+      "PodTopologySpread",
       "InterPodAffinity",
       "NodeResourcesBalancedAllocation",
     ],
@@ -48,6 +57,7 @@ Deno.test("the default profile enables upstream's plugins, in upstream's order a
       "TaintToleration",
       "NodeAffinity",
       "NodeResourcesFit",
+      "PodTopologySpread",
       "InterPodAffinity",
       "NodeResourcesBalancedAllocation",
       "ImageLocality",

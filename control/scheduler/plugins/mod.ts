@@ -13,5 +13,6 @@ export * as nodeName from "./node_name.ts";
 export * as nodePorts from "./node_ports.ts";
 export * as nodeResourcesFit from "./node_resources_fit.ts";
 export * as nodeUnschedulable from "./node_unschedulable.ts";
+export * as podTopologySpread from "./pod_topology_spread.ts";
 export * as prioritySort from "./priority_sort.ts";
 export * as taintToleration from "./taint_toleration.ts";

@@ -67,7 +67,7 @@ export const ArgsSchema = z.object({
 export type InterPodAffinityArgs = z.infer<typeof ArgsSchema>;
 
 /** Counts per topology pair: topology key → label value → count. */
-export class TopologyCounts {
+class TopologyCounts {
   readonly #byKey = new Map<string, Map<string, number>>();
 
   /** Whether no pair has a count. */

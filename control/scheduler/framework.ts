@@ -26,6 +26,7 @@
  * @module
  */
 import type { ReplicaSet, StatefulSet } from "../api/types/apps_v1.ts";
+import type { Client } from "../client/client.ts";
 import type { Pod } from "../api/types/core_v1_pod.ts";
 import type { Service } from "../api/types/core_v1_service.ts";
 import type { CycleState } from "./cycle_state.ts";
@@ -196,6 +197,11 @@ export interface FrameworkHandle {
   namespaceLabels?(name: string): Readonly<Record<string, string>> | undefined;
   /** The workload listers, when the scheduler has them (for default spreading). */
   workloadListers?(): WorkloadListers | undefined;
+  /**
+   * The API client (upstream `ClientSet()`), for plugins that write, such as DefaultBinder.
+   * Absent or `undefined`: the framework runs without an API.
+   */
+  client?(): Client | undefined;
 }
 
 /** Builds a plugin from its (unvalidated) args; validates them, throwing `TypeError`. */

@@ -28,6 +28,7 @@ import {
 } from "./profile.ts";
 import type { Registry } from "./runtime.ts";
 import * as balancedAllocation from "./plugins/balanced_allocation.ts";
+import * as defaultBinder from "./plugins/default_binder.ts";
 import * as imageLocality from "./plugins/image_locality.ts";
 import * as interPodAffinity from "./plugins/inter_pod_affinity.ts";
 import * as nodeAffinity from "./plugins/node_affinity.ts";
@@ -37,12 +38,13 @@ import * as nodeResourcesFit from "./plugins/node_resources_fit.ts";
 import * as nodeUnschedulable from "./plugins/node_unschedulable.ts";
 import * as podTopologySpread from "./plugins/pod_topology_spread.ts";
 import * as prioritySort from "./plugins/priority_sort.ts";
+import * as schedulingGates from "./plugins/scheduling_gates.ts";
 import * as taintToleration from "./plugins/taint_toleration.ts";
 
 /** Upstream's plugin names, including those skiff has not built yet. */
 export const PLUGIN_NAMES = Object.freeze(
   {
-    SchedulingGates: "SchedulingGates",
+    SchedulingGates: schedulingGates.NAME,
     PrioritySort: prioritySort.NAME,
     NodeUnschedulable: nodeUnschedulable.NAME,
     NodeName: nodeName.NAME,
@@ -55,7 +57,7 @@ export const PLUGIN_NAMES = Object.freeze(
     DefaultPreemption: "DefaultPreemption",
     NodeResourcesBalancedAllocation: balancedAllocation.NAME,
     ImageLocality: imageLocality.NAME,
-    DefaultBinder: "DefaultBinder",
+    DefaultBinder: defaultBinder.NAME,
   } as const,
 );
 
@@ -98,6 +100,7 @@ export const UPSTREAM_DEFAULT_PLUGINS: readonly PluginRef[] = Object.freeze([
 /** The in-tree plugin factories by name. */
 export function newInTreeRegistry(): Map<string, PluginFactory> {
   return new Map<string, PluginFactory>([
+    [schedulingGates.NAME, schedulingGates.newSchedulingGates],
     [prioritySort.NAME, prioritySort.newPrioritySort],
     [nodeUnschedulable.NAME, nodeUnschedulable.newNodeUnschedulable],
     [nodeName.NAME, nodeName.newNodeName],
@@ -109,6 +112,7 @@ export function newInTreeRegistry(): Map<string, PluginFactory> {
     [interPodAffinity.NAME, interPodAffinity.newInterPodAffinity],
     [balancedAllocation.NAME, balancedAllocation.newBalancedAllocation],
     [imageLocality.NAME, imageLocality.newImageLocality],
+    [defaultBinder.NAME, defaultBinder.newDefaultBinder],
   ]);
 }
 

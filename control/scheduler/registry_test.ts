@@ -12,6 +12,7 @@ Deno.test("the default profile enables upstream's plugins, in upstream's order a
   const profile = defaultProfile();
   assert.equal(profile.schedulerName, "default-scheduler");
   assert.deepEqual(profile.plugins, [
+    { name: "SchedulingGates" },
     { name: "PrioritySort" },
     { name: "NodeUnschedulable" },
     { name: "NodeName" },
@@ -23,6 +24,7 @@ Deno.test("the default profile enables upstream's plugins, in upstream's order a
     { name: "InterPodAffinity", weight: 2 },
     { name: "NodeResourcesBalancedAllocation", weight: 1 },
     { name: "ImageLocality", weight: 1 },
+    { name: "DefaultBinder" },
   ]);
   const framework = newFramework(profile, { registry: newInTreeRegistry() });
   assert.deepEqual(framework.listPlugins(), {
@@ -65,7 +67,7 @@ Deno.test("the default profile enables upstream's plugins, in upstream's order a
     reserve: [],
     permit: [],
     preBind: [],
-    bind: [],
+    bind: ["DefaultBinder"],
     postBind: [],
   });
   assert.equal(framework.scoreWeight("TaintToleration"), 3);

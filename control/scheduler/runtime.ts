@@ -38,6 +38,7 @@
  * @module
  */
 import type { Pod } from "../api/types/core_v1_pod.ts";
+import type { Client } from "../client/client.ts";
 import { CycleState } from "./cycle_state.ts";
 import { Diagnosis, FitError, type NodeToStatusReader } from "./fit_error.ts";
 import {
@@ -178,6 +179,8 @@ export interface FrameworkOptions {
   readonly namespaceLabels?: (name: string) => Readonly<Record<string, string>> | undefined;
   /** The workload listers, for plugins (see {@linkcode FrameworkHandle.workloadListers}). */
   readonly workloadListers?: WorkloadListers;
+  /** The API client, for plugins that write (see {@linkcode FrameworkHandle.client}). */
+  readonly client?: Client;
 }
 
 /** The options of {@linkcode Framework.schedulePod}. */
@@ -242,6 +245,7 @@ export class Framework implements FrameworkHandle {
   readonly #nominator: PodNominator | undefined;
   readonly #namespaceLabels: FrameworkOptions["namespaceLabels"];
   readonly #workloadListers: WorkloadListers | undefined;
+  readonly #client: Client | undefined;
   readonly #queueSort: QueueSortPlugin | undefined;
   readonly #preFilter: PreFilterPlugin[] = [];
   readonly #filter: FilterPlugin[] = [];
@@ -267,6 +271,7 @@ export class Framework implements FrameworkHandle {
     this.#nominator = options.podNominator;
     this.#namespaceLabels = options.namespaceLabels;
     this.#workloadListers = options.workloadListers;
+    this.#client = options.client;
     const queueSorts: QueueSortPlugin[] = [];
     for (const ref of profile.plugins) {
       const factory = options.registry.get(ref.name);
@@ -320,6 +325,11 @@ export class Framework implements FrameworkHandle {
   /** The workload listers the framework was given, if any. */
   workloadListers(): WorkloadListers | undefined {
     return this.#workloadListers;
+  }
+
+  /** The API client the framework was given, if any. */
+  client(): Client | undefined {
+    return this.#client;
   }
 
   /** Makes `snapshot` the one plugins see, for running extension points one by one. */

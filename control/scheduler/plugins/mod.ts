@@ -6,6 +6,7 @@
  * @module
  */
 export * as balancedAllocation from "./balanced_allocation.ts";
+export * as defaultBinder from "./default_binder.ts";
 export * as imageLocality from "./image_locality.ts";
 export * as interPodAffinity from "./inter_pod_affinity.ts";
 export * as nodeAffinity from "./node_affinity.ts";
@@ -15,4 +16,5 @@ export * as nodeResourcesFit from "./node_resources_fit.ts";
 export * as nodeUnschedulable from "./node_unschedulable.ts";
 export * as podTopologySpread from "./pod_topology_spread.ts";
 export * as prioritySort from "./priority_sort.ts";
+export * as schedulingGates from "./scheduling_gates.ts";
 export * as taintToleration from "./taint_toleration.ts";

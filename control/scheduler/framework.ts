@@ -28,6 +28,7 @@
 import type { ReplicaSet, StatefulSet } from "../api/types/apps_v1.ts";
 import type { Client } from "../client/client.ts";
 import type { Pod } from "../api/types/core_v1_pod.ts";
+import type { PodDisruptionBudget } from "../api/types/policy_v1.ts";
 import type { Service } from "../api/types/core_v1_service.ts";
 import type { CycleState } from "./cycle_state.ts";
 import type { NodeToStatusReader } from "./fit_error.ts";
@@ -186,8 +187,60 @@ export interface WorkloadListers {
   statefulSet(namespace: string, name: string): Pick<StatefulSet, "spec"> | undefined;
 }
 
+/**
+ * The framework's runs of other plugins that PostFilter plugins use for dry runs (upstream
+ * `PluginsRunner`): a preemption dry run removes pods from a copy of a node, tells the PreFilter
+ * extensions, and filters the pod again.
+ */
+export interface PluginsRunner {
+  /** Filter on `nodeInfo`, counting the pods nominated to it with at least the pod's priority. */
+  runFilterPluginsWithNominatedPods(
+    state: CycleState,
+    pod: Pod,
+    nodeInfo: NodeInfo,
+  ): PluginStatus | null;
+  /** Tells every PreFilter extension that `change.podInfo` was added to `change.nodeInfo`. */
+  runPreFilterExtensionAddPod(state: CycleState, pod: Pod, change: PodChange): PluginStatus | null;
+  /** Tells every PreFilter extension that `change.podInfo` was removed from `change.nodeInfo`. */
+  runPreFilterExtensionRemovePod(
+    state: CycleState,
+    pod: Pod,
+    change: PodChange,
+  ): PluginStatus | null;
+}
+
+/** A preemption decided by a PostFilter plugin, for the scheduler to carry out. */
+export interface Preemption {
+  /** The pod that preempts (it is nominated to {@linkcode Preemption.nodeName}). */
+  readonly preemptor: Pod;
+  /** The node the victims are evicted from. */
+  readonly nodeName: string;
+  /**
+   * The pods to evict, most important first; pods already terminating are left out. Each gets a
+   * `DisruptionTarget` condition, is deleted, and gets a `Preempted` event.
+   */
+  readonly victims: readonly Pod[];
+  /** Lower-priority pods nominated to the node, whose `status.nominatedNodeName` is cleared. */
+  readonly nominatedPodsToClear: readonly Pod[];
+}
+
+/**
+ * Carries out preemptions through the API, on the scheduler's side (upstream's preemption
+ * executor with async preemption, the default since 1.33). PostFilter runs inside the scheduling
+ * cycle, so {@linkcode Preemptor.preempt} only starts the work.
+ */
+export interface Preemptor {
+  /**
+   * Starts `preemption` and returns at once; never throws. Until the work ends,
+   * {@linkcode Preemptor.isPreempting} is `true` for the preemptor.
+   */
+  preempt(preemption: Preemption): void;
+  /** Whether a preemption started for the pod with this UID is still under way. */
+  isPreempting?(podUid: string): boolean;
+}
+
 /** What plugins get from the framework (upstream `framework.Handle`). */
-export interface FrameworkHandle {
+export interface FrameworkHandle extends Partial<PluginsRunner> {
   /** The snapshot of the cycle being run. */
   snapshot(): Snapshot;
   /**
@@ -202,6 +255,14 @@ export interface FrameworkHandle {
    * Absent or `undefined`: the framework runs without an API.
    */
   client?(): Client | undefined;
+  /** The pods nominated to run on `nodeName` (upstream `PodNominator`). Absent: none. */
+  nominatedPodsForNode?(nodeName: string): readonly PodInfo[];
+  /** Every PodDisruptionBudget (upstream's PDB lister, for preemption). Absent: none. */
+  podDisruptionBudgets?(): readonly PodDisruptionBudget[];
+  /** What carries out preemptions, when the scheduler has one. */
+  preemptor?(): Preemptor | undefined;
+  /** A random number in [0, 1), from the framework's injected source. */
+  random?(): number;
 }
 
 /** Builds a plugin from its (unvalidated) args; validates them, throwing `TypeError`. */

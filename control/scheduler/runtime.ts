@@ -39,6 +39,7 @@
  */
 import type { Pod } from "../api/types/core_v1_pod.ts";
 import type { Client } from "../client/client.ts";
+import type { PodDisruptionBudget } from "../api/types/policy_v1.ts";
 import { CycleState } from "./cycle_state.ts";
 import { Diagnosis, FitError, type NodeToStatusReader } from "./fit_error.ts";
 import {
@@ -68,6 +69,7 @@ import {
   type PostFilterPlugin,
   type PostFilterResult,
   type PreBindPlugin,
+  type Preemptor,
   type PreFilterPlugin,
   type PreScorePlugin,
   type QueuedPodInfo,
@@ -181,6 +183,10 @@ export interface FrameworkOptions {
   readonly workloadListers?: WorkloadListers;
   /** The API client, for plugins that write (see {@linkcode FrameworkHandle.client}). */
   readonly client?: Client;
+  /** Every PodDisruptionBudget, for preemption (see {@linkcode FrameworkHandle.podDisruptionBudgets}). */
+  readonly podDisruptionBudgets?: () => readonly PodDisruptionBudget[];
+  /** What carries out preemptions (see {@linkcode FrameworkHandle.preemptor}). */
+  readonly preemptor?: Preemptor;
 }
 
 /** The options of {@linkcode Framework.schedulePod}. */
@@ -246,6 +252,8 @@ export class Framework implements FrameworkHandle {
   readonly #namespaceLabels: FrameworkOptions["namespaceLabels"];
   readonly #workloadListers: WorkloadListers | undefined;
   readonly #client: Client | undefined;
+  readonly #podDisruptionBudgets: FrameworkOptions["podDisruptionBudgets"];
+  readonly #preemptor: Preemptor | undefined;
   readonly #queueSort: QueueSortPlugin | undefined;
   readonly #preFilter: PreFilterPlugin[] = [];
   readonly #filter: FilterPlugin[] = [];
@@ -272,6 +280,8 @@ export class Framework implements FrameworkHandle {
     this.#namespaceLabels = options.namespaceLabels;
     this.#workloadListers = options.workloadListers;
     this.#client = options.client;
+    this.#podDisruptionBudgets = options.podDisruptionBudgets;
+    this.#preemptor = options.preemptor;
     const queueSorts: QueueSortPlugin[] = [];
     for (const ref of profile.plugins) {
       const factory = options.registry.get(ref.name);
@@ -325,6 +335,26 @@ export class Framework implements FrameworkHandle {
   /** The workload listers the framework was given, if any. */
   workloadListers(): WorkloadListers | undefined {
     return this.#workloadListers;
+  }
+
+  /** The pods nominated to `nodeName` by the framework's nominator (none without one). */
+  nominatedPodsForNode(nodeName: string): readonly PodInfo[] {
+    return this.#nominator?.nominatedPodsForNode(nodeName) ?? [];
+  }
+
+  /** Every PodDisruptionBudget the framework was given a way to list (none otherwise). */
+  podDisruptionBudgets(): readonly PodDisruptionBudget[] {
+    return this.#podDisruptionBudgets?.() ?? [];
+  }
+
+  /** The preemptor the framework was given, if any. */
+  preemptor(): Preemptor | undefined {
+    return this.#preemptor;
+  }
+
+  /** A number in [0, 1) from the framework's random source. */
+  random(): number {
+    return this.#random();
   }
 
   /** The API client the framework was given, if any. */

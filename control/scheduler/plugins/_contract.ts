@@ -11,6 +11,7 @@ import type { Pod } from "../../api/types/core_v1_pod.ts";
 import { CycleState } from "../cycle_state.ts";
 import {
   isFilterPlugin,
+  isPostFilterPlugin,
   isPreFilterPlugin,
   isPreFilterStatus,
   isPreScorePlugin,
@@ -58,6 +59,7 @@ export function checkPluginContract(factory: PluginFactory, input: ContractInput
     isQueueSortPlugin,
     isPreFilterPlugin,
     isFilterPlugin,
+    isPostFilterPlugin,
     isPreScorePlugin,
     isScorePlugin,
   ]

@@ -29,6 +29,7 @@ import {
 import type { Registry } from "./runtime.ts";
 import * as balancedAllocation from "./plugins/balanced_allocation.ts";
 import * as defaultBinder from "./plugins/default_binder.ts";
+import * as defaultPreemption from "./plugins/default_preemption.ts";
 import * as imageLocality from "./plugins/image_locality.ts";
 import * as interPodAffinity from "./plugins/inter_pod_affinity.ts";
 import * as nodeAffinity from "./plugins/node_affinity.ts";
@@ -54,7 +55,7 @@ export const PLUGIN_NAMES = Object.freeze(
     NodeResourcesFit: nodeResourcesFit.NAME,
     PodTopologySpread: podTopologySpread.NAME,
     InterPodAffinity: interPodAffinity.NAME,
-    DefaultPreemption: "DefaultPreemption",
+    DefaultPreemption: defaultPreemption.NAME,
     NodeResourcesBalancedAllocation: balancedAllocation.NAME,
     ImageLocality: imageLocality.NAME,
     DefaultBinder: defaultBinder.NAME,
@@ -112,6 +113,7 @@ export function newInTreeRegistry(): Map<string, PluginFactory> {
     [interPodAffinity.NAME, interPodAffinity.newInterPodAffinity],
     [balancedAllocation.NAME, balancedAllocation.newBalancedAllocation],
     [imageLocality.NAME, imageLocality.newImageLocality],
+    [defaultPreemption.NAME, defaultPreemption.newDefaultPreemption],
     [defaultBinder.NAME, defaultBinder.newDefaultBinder],
   ]);
 }

@@ -22,6 +22,7 @@ Deno.test("the default profile enables upstream's plugins, in upstream's order a
     { name: "NodeResourcesFit", weight: 1 },
     { name: "PodTopologySpread", weight: 2 },
     { name: "InterPodAffinity", weight: 2 },
+    { name: "DefaultPreemption" },
     { name: "NodeResourcesBalancedAllocation", weight: 1 },
     { name: "ImageLocality", weight: 1 },
     { name: "DefaultBinder" },
@@ -46,7 +47,7 @@ Deno.test("the default profile enables upstream's plugins, in upstream's order a
       "PodTopologySpread",
       "InterPodAffinity",
     ],
-    postFilter: [],
+    postFilter: ["DefaultPreemption"],
     preScore: [
       "TaintToleration",
       "NodeAffinity",

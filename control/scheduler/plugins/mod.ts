@@ -7,6 +7,7 @@
  */
 export * as balancedAllocation from "./balanced_allocation.ts";
 export * as defaultBinder from "./default_binder.ts";
+export * as defaultPreemption from "./default_preemption.ts";
 export * as imageLocality from "./image_locality.ts";
 export * as interPodAffinity from "./inter_pod_affinity.ts";
 export * as nodeAffinity from "./node_affinity.ts";

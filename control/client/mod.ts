@@ -33,6 +33,7 @@ export * from "./backoff.ts";
 export * from "./client.ts";
 export * from "./controller.ts";
 export * from "./errors.ts";
+export * from "./event_recorder.ts";
 export * from "./informer.ts";
 export * from "./kubeconfig.ts";
 export * from "./leader_election.ts";

@@ -48,6 +48,8 @@ export interface ServerConfig {
   readonly etcdEndpoints: readonly string[];
   /** Run only the control plane, without the node agent (`--disable-agent`). */
   readonly disableAgent: boolean;
+  /** Run no scheduler in this server, e.g. to use another one (`--disable-scheduler`). */
+  readonly disableScheduler: boolean;
   /** This node's name (`--node-name`). */
   readonly nodeName: string;
   /** The pod network, IPv4 CIDR (`--cluster-cidr`). */
@@ -101,6 +103,7 @@ export const CONFIG_KEYS = [
   "storage",
   "etcd-endpoints",
   "disable-agent",
+  "disable-scheduler",
   "node-name",
   "cluster-cidr",
   "service-cidr",
@@ -278,6 +281,13 @@ const SPECS = {
     expected: "true or false",
     metavar: "",
     help: "run only the control plane, without the node agent",
+  }),
+  "disable-scheduler": spec({
+    type: "boolean",
+    schema: booleanSchema,
+    expected: "true or false",
+    metavar: "",
+    help: "run no scheduler in this server (pods then wait for another scheduler)",
   }),
   "node-name": spec({
     type: "string",
@@ -646,6 +656,7 @@ export async function loadServerConfig(
     storage,
     etcdEndpoints,
     disableAgent: merged["disable-agent"]?.value ?? false,
+    disableScheduler: merged["disable-scheduler"]?.value ?? false,
     nodeName: merged["node-name"]?.value ?? defaultNodeName(deps),
     clusterCidr,
     serviceCidr,

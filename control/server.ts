@@ -1,8 +1,10 @@
 /**
  * `skiff server`: the control plane's startup script, in the order k3s wires its parts:
  * data directory → storage (+ compactor) → cluster certificates and kubeconfig → API server
- * (HTTPS, bootstrap objects). The scheduler, controllers and node agent join it in later
- * issues, each with its own readiness promise.
+ * (HTTPS, bootstrap objects) → scheduler (in process, as `system:kube-scheduler`, under leader
+ * election; off with `--disable-scheduler`). The controllers and node agent join it in later
+ * issues, each with its own readiness promise. On shutdown the scheduler stops (releasing its
+ * lease) before the API server closes.
  *
  * @module
  */
@@ -16,12 +18,15 @@ import { openStorage } from "./storage/registry.ts";
 import type { Storage } from "./storage/types.ts";
 import type { Clock, Logger } from "./util/mod.ts";
 import { type ApiServer, startApiServer } from "./api/api_server.ts";
+import { InProcessClient } from "./api/in_process_client.ts";
 import { secretsEncryptRoutes } from "./api/secrets_encrypt_route.ts";
 import { CertificateRenewer } from "./api/pki/certificate_renewer.ts";
 import { ensureClusterPki, servingCertificateNames } from "./api/pki/cluster_pki.ts";
 import { BUILTIN_RESOURCES } from "./api/registry/builtin_resources.ts";
 import { ResourceRegistry } from "./api/registry/resource_registry.ts";
 import { KUBERNETES_VERSION, SKIFF_VERSION } from "./version.ts";
+import { Client } from "./client/client.ts";
+import { runScheduler } from "./scheduler/run_scheduler.ts";
 
 /** What {@linkcode runServer} needs from its caller. */
 export interface ServerDeps {
@@ -120,6 +125,7 @@ async function serve(
     storage: config.storage,
     httpsPort: config.httpsPort,
     disableAgent: config.disableAgent,
+    disableScheduler: config.disableScheduler,
     configFile: config.configFile,
   });
 
@@ -152,6 +158,9 @@ async function serve(
 
   let api: ApiServer | undefined;
   let renewing: Promise<void> | undefined;
+  // The scheduler stops before the API server closes, so that it can release its lease.
+  const schedulerStop = new AbortController();
+  let scheduling: Promise<void> | undefined;
   let raw: Storage;
   try {
     raw = await openStorage(config.storageUrl);
@@ -233,6 +242,16 @@ async function serve(
       onRenewed: (next) => started.setServingCertificate(next.serving),
     }).run(signal);
     logger.info("Wrote admin kubeconfig", { path: pki.kubeconfigPath });
+    if (config.disableScheduler) {
+      logger.info("Scheduler is disabled: pods wait for another scheduler");
+    } else {
+      scheduling = startScheduler(started, {
+        clock,
+        logger,
+        hostname,
+        signal: schedulerStop.signal,
+      });
+    }
     if (!config.disableAgent) {
       logger.info("Node agent is not built yet: running the control plane alone");
     }
@@ -250,14 +269,42 @@ async function serve(
     logger.info("Shutting down skiff server", {
       reason: reason instanceof Error ? reason.message : String(reason),
     });
+    schedulerStop.abort();
+    await scheduling;
     await api.close();
     await compactor;
   } finally {
+    schedulerStop.abort();
+    await scheduling;
     await api?.close();
     await renewing;
     await storage.close();
   }
   logger.info("Stopped skiff server", { durationMs: clock.now() - startMs });
+}
+
+/**
+ * Runs the scheduler in this process on `api`, authenticated as `system:kube-scheduler` (the
+ * RBAC bootstrap policy binds its role: bind pods, patch pod status, write events, hold the
+ * `kube-system/kube-scheduler` Lease), under leader election. Never rejects.
+ */
+function startScheduler(
+  api: ApiServer,
+  deps: { clock: Clock; logger: Logger; hostname: string; signal: AbortSignal },
+): Promise<void> {
+  const logger = deps.logger.with({ component: "scheduler" });
+  const transport = new InProcessClient(api.app, {
+    username: "system:kube-scheduler",
+    groups: ["system:authenticated"],
+  });
+  return runScheduler({
+    client: new Client(transport, { fieldManager: "kube-scheduler" }),
+    clock: deps.clock,
+    logger,
+    identity: `${deps.hostname}_${crypto.randomUUID()}`,
+    hostname: deps.hostname,
+    signal: deps.signal,
+  }).catch((err) => logger.error("Scheduler stopped with an error", { error: err }));
 }
 
 /**

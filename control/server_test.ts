@@ -50,7 +50,10 @@ Deno.test("runServer() with kv storage opens, creates the KV file and closes cle
     assert.ok(kvFile.isFile);
     assert.equal((await Deno.stat(dataDir)).mode! & 0o777, 0o700);
     assert.equal((await Deno.stat(join(dataDir, "db"))).mode! & 0o777, 0o700);
-    const infos = logger.records.filter((r) => r.level !== "debug").map((r) => r.msg);
+    // The scheduler starts in the background; its own messages are checked below.
+    const infos = logger.records.filter((r) =>
+      r.level !== "debug" && r.fields.component !== "scheduler"
+    ).map((r) => r.msg);
     assert.deepEqual(infos, [
       "Starting skiff server",
       "Created encryption key file",
@@ -78,12 +81,19 @@ Deno.test("runServer() with kv storage opens, creates the KV file and closes cle
     assert.equal(starting.fields.storage, "kv");
     assert.equal(starting.fields.nodeName, "test-node");
 
+    const scheduler = logger.records.filter((r) => r.fields.component === "scheduler");
+    assert.equal(scheduler[0]?.msg, "Starting leader election");
+
     controller.abort();
     await server.finished;
-    assert.deepEqual(logger.messages().slice(-2), [
+    const last = logger.records.filter((r) => r.fields.component !== "scheduler").slice(-2);
+    assert.deepEqual(last.map((r) => r.msg), [
       "Shutting down skiff server",
       "Stopped skiff server",
     ]);
+    // The scheduler is stopped before the server says it has stopped.
+    const stopped = logger.records.findIndex((r) => r.msg === "Shutting down leader election");
+    assert.ok(stopped >= 0 && stopped < logger.records.length - 1);
   });
 });
 

@@ -3,19 +3,23 @@
  * caches, pods/binding, strategic merge patches, event conversion), with fake Node objects and
  * no agent, on the real clock: binding, FailedScheduling events and the PodScheduled condition,
  * requeue when a node is added, node selectors, taints, spreading over an unknown topology key,
- * other schedulers' pods, scheduling gates, and leader election between two schedulers.
+ * other schedulers' pods, scheduling gates, and leader election between two schedulers. One
+ * test runs the real `skiff server` process, where the scheduler works as `system:kube-scheduler`
+ * under RBAC and stops cleanly on SIGTERM.
  */
 import assert from "node:assert/strict";
 import type { Event as CoreEvent } from "../../control/api/types/core_v1_event.ts";
 import type { Node } from "../../control/api/types/core_v1_node.ts";
 import type { Pod } from "../../control/api/types/core_v1_pod.ts";
 import type { Event } from "../../control/api/types/events_v1.ts";
-import type { Client } from "../../control/client/client.ts";
-import { CORE_EVENTS, EVENTS, NODES, PODS } from "../../control/client/resources.ts";
+import { Client } from "../../control/client/client.ts";
+import { CORE_EVENTS, EVENTS, LEASES, NODES, PODS } from "../../control/client/resources.ts";
+import { HttpsTransport } from "../../control/client/transport.ts";
 import { runScheduler, type RunSchedulerOptions } from "../../control/scheduler/run_scheduler.ts";
 import { systemClock } from "../../control/util/clock.ts";
 import { RecordingLogger } from "../../control/util/logger.ts";
 import { startControllerApi, until } from "../_support/controller_api.ts";
+import { startTestServer } from "../_support/skiff_server.ts";
 
 /** Short backoffs keep retries quick; the flow is the one a cluster runs. */
 const FAST = { podInitialBackoffMs: 50, podMaxBackoffMs: 100 } as const;
@@ -300,4 +304,39 @@ Deno.test("of two schedulers under leader election only the leader binds, and a 
     two.stop.abort();
     await Promise.all([one.done, two.done]);
   }
+});
+
+Deno.test("skiff server schedules pods as system:kube-scheduler and stops it on SIGTERM", async () => {
+  await using server = await startTestServer();
+  const transport = HttpsTransport.fromKubeconfig(await Deno.readTextFile(server.kubeconfig));
+  try {
+    const client = new Client(transport);
+    await createNode(client, { name: "edge-1" });
+    await createPod(client, "web");
+    await createPod(client, "huge", { cpu: "64" });
+    // Binding, events and the status patch all pass the scheduler's RBAC role.
+    await until(async () => await nodeOf(client, "web") === "edge-1", {
+      timeoutMs: 30_000,
+      what: "web's binding",
+    });
+    await until(async () => (await eventsAbout(client, "web")).length > 0, { what: "the event" });
+    assert.equal((await eventsAbout(client, "web"))[0]!.reason, "Scheduled");
+    await until(
+      async () =>
+        (await getPod(client, "huge")).status?.conditions?.some((c) =>
+          c.type === "PodScheduled" && c.reason === "Unschedulable"
+        ) ?? false,
+      { what: "huge's PodScheduled condition" },
+    );
+    const lease = await client.resource(LEASES).get("kube-scheduler", { namespace: "kube-system" });
+    assert.match(lease.spec?.holderIdentity ?? "", /_[0-9a-f-]{36}$/);
+    assert.equal(lease.spec?.leaseDurationSeconds, 60);
+  } finally {
+    transport[Symbol.dispose]();
+  }
+  await server.halt();
+  const log = server.logTail(400);
+  assert.ok(log.includes('"msg":"Shutting down scheduler"'), log);
+  assert.ok(log.includes('"msg":"Released leader lease"'), log);
+  assert.ok(!log.includes('"level":"error"'), log);
 });

@@ -26,6 +26,7 @@ export * from "./version.ts";
 export * from "./storage/mod.ts";
 export * from "./api/mod.ts";
 export * from "./scheduler/mod.ts";
+export * from "./controllers/mod.ts";
 export * from "./client/mod.ts";
 export * from "./util/mod.ts";
 export * from "./admin_connection.ts";

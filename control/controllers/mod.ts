@@ -1,0 +1,27 @@
+/**
+ * skiff's controllers, as kube-controller-manager's: the ReplicaSet, Namespace and EndpointSlice
+ * controllers, the {@linkcode ControllerManager} that runs the enabled ones under leader election
+ * with shared informers and one event broadcaster, and the pieces workload controllers share
+ * (expectations, pod control with its events, claiming by controllerRef, the deletion order of
+ * pods, slow-start batches). Controllers reach the API only through `control/client`.
+ *
+ * @example Which controllers `--controllers=*,-namespace` runs
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultControllers, enabledControllers } from "./mod.ts";
+ *
+ * const enabled = enabledControllers(["*", "-namespace"], defaultControllers());
+ * assert.deepEqual(enabled.map((c) => c.name), ["replicaset", "endpointslice"]);
+ * ```
+ *
+ * @module
+ */
+export * from "./active_pods.ts";
+export * from "./controller_manager.ts";
+export * from "./controller_ref_manager.ts";
+export * from "./endpoint_slice.ts";
+export * from "./expectations.ts";
+export * from "./namespace.ts";
+export * from "./pod_control.ts";
+export * from "./replicaset.ts";
+export * from "./slow_start_batch.ts";

@@ -45,8 +45,8 @@ import {
   TriggerTimeTracker,
 } from "./_service_endpoints.ts";
 
-/** The controller's name in logs and in the controller manager's list. */
-export const ENDPOINTS_CONTROLLER_NAME = "endpoints";
+/** The controller's name in logs and in the controller manager's list (upstream's alias). */
+export const ENDPOINTS_CONTROLLER_NAME = "endpoint";
 
 /** The annotation marking an Endpoints object cut down to 1000 addresses. */
 export const ENDPOINTS_OVER_CAPACITY = "endpoints.kubernetes.io/over-capacity";

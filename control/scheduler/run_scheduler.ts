@@ -103,7 +103,9 @@ export async function runScheduler(options: RunSchedulerOptions): Promise<void> 
     ...timings,
     ...options.random === undefined ? {} : { random: options.random },
     onStartedLeading: (leading) => newScheduler().run(leading),
-    onStoppedLeading: () => logger.info("Stopped leading; the scheduler waits to lead again"),
+    onStoppedLeading: () => {
+      if (!signal.aborted) logger.info("Stopped leading; the scheduler waits to lead again");
+    },
   });
   await elector.run(signal);
 }

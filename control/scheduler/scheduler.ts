@@ -68,8 +68,11 @@ import { DEFAULT_PROFILE_NAME, type Profile } from "./profile.ts";
 import { defaultProfile, newInTreeRegistry, PLUGIN_NAMES } from "./registry.ts";
 import { type Framework, newFramework, type PermitRun, type Registry } from "./runtime.ts";
 import {
+  ACTION_TYPE,
   CLUSTER_EVENTS,
+  IN_TREE_PLUGIN_EVENTS,
   nodeUpdateEvents,
+  type PluginEvents,
   type PreEnqueuePlugin,
   type QueuedPod,
   SchedulingQueue,
@@ -87,6 +90,17 @@ import {
   unschedulable,
   withPlugin,
 } from "./status.ts";
+
+/**
+ * The events each plugin's rejection (or gate) may be lifted by: the in-tree filters', plus
+ * DefaultPreemption's gate, which waits for a victim's deletion (upstream registers Pod/Delete).
+ */
+const PLUGIN_EVENTS: PluginEvents = Object.freeze({
+  ...IN_TREE_PLUGIN_EVENTS,
+  [PLUGIN_NAMES.DefaultPreemption]: [
+    Object.freeze({ resource: "Pod", actionType: ACTION_TYPE.Delete }),
+  ],
+});
 
 /** The field selector of the pod informer: every pod that is not terminal. */
 export const NON_TERMINAL_PODS = "status.phase!=Succeeded,status.phase!=Failed";
@@ -279,7 +293,11 @@ export class Scheduler {
       clock,
       logger,
       less: (a: QueuedPodInfo, b: QueuedPodInfo) => first.queueSortLess(a, b),
-    }, { ...this.#options, preEnqueuePlugins: this.#preEnqueuePlugins() });
+    }, {
+      ...this.#options,
+      preEnqueuePlugins: this.#preEnqueuePlugins(),
+      pluginEvents: PLUGIN_EVENTS,
+    });
     const pods = factory.informerFor(PODS, { fieldSelector: NON_TERMINAL_PODS });
     const nodes = factory.informerFor(NODES);
     this.#startListers(factory);

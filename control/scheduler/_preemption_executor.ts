@@ -18,7 +18,7 @@ import { PODS } from "../client/resources.ts";
 import type { Logger } from "../util/logger.ts";
 import type { EventRecorder } from "./_event_recorder.ts";
 import type { Preemption, Preemptor } from "./framework.ts";
-import { DEFAULT_PROFILE_NAME } from "./profile.ts";
+import { disruptionTargetCondition, preemptedEvent } from "./plugins/default_preemption.ts";
 
 /** What {@linkcode PreemptionExecutor} needs. */
 export interface PreemptionExecutorDeps {
@@ -125,14 +125,7 @@ export class PreemptionExecutor implements Preemptor {
   }
 
   async #evict(preemption: Preemption, victim: Pod): Promise<void> {
-    const scheduler = preemption.preemptor.spec?.schedulerName || DEFAULT_PROFILE_NAME;
-    const condition: PodCondition = {
-      type: "DisruptionTarget",
-      status: "True",
-      lastTransitionTime: this.#deps.now(),
-      reason: "PreemptionByScheduler",
-      message: `${scheduler}: preempting to accommodate a higher priority pod`,
-    };
+    const condition = disruptionTargetCondition(preemption.preemptor, this.#deps.now());
     try {
       if (!hasCondition(victim.status?.conditions ?? [], condition)) {
         await this.#patchStatus(victim, { conditions: [condition] });
@@ -145,13 +138,12 @@ export class PreemptionExecutor implements Preemptor {
       this.#deps.logger.info("Victim Pod is already deleted", { victim: keyOf(victim) });
       return;
     }
+    const event = preemptedEvent(preemption);
     this.#deps.recorderFor(preemption.preemptor)?.record(victim, {
-      type: "Normal",
-      reason: "Preempted",
-      action: "Preempting",
-      note: `Preempted by pod ${
-        preemption.preemptor.metadata?.uid ?? ""
-      } on node ${preemption.nodeName}`,
+      type: event.type,
+      reason: event.reason,
+      action: event.action,
+      note: event.message,
     }, preemption.preemptor);
   }
 

@@ -87,7 +87,7 @@ export function compileSelector(selector: LabelSelector | null | undefined): Sel
   };
 }
 
-/** Whether every label of `subset` is in `labels` with the same value (`labels.Set` as selector). */
+/** Whether `labels` has every label of `subset`, with its value (a `labels.Set` as selector). */
 export function hasLabels(
   labels: Readonly<Record<string, string>> | undefined,
   subset: Readonly<Record<string, string>> | undefined,

@@ -34,6 +34,7 @@ import { SharedInformerFactory } from "../client/shared_informer_factory.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
 import { ENDPOINT_SLICE_CONTROLLER_NAME, EndpointSliceController } from "./endpoint_slice.ts";
+import { ENDPOINTS_CONTROLLER_NAME, EndpointsController } from "./endpoints.ts";
 import { NAMESPACE_CONTROLLER_NAME, NamespaceController } from "./namespace.ts";
 import { ApiPodControl } from "./pod_control.ts";
 import { REPLICASET_CONTROLLER_NAME, ReplicaSetController } from "./replicaset.ts";
@@ -131,12 +132,23 @@ function endpointSliceController(context: ControllerContext): RunnableController
   });
 }
 
+function endpointsController(context: ControllerContext): RunnableController {
+  return new EndpointsController({
+    client: context.client,
+    informers: context.informers,
+    clock: context.clock,
+    logger: context.logger,
+    events: context.recorder("endpoint-controller"),
+  });
+}
+
 /** The controllers skiff has, in the order they start. */
 export function defaultControllers(): ControllerDescriptor[] {
   return [
     { name: REPLICASET_CONTROLLER_NAME, factory: replicaSetController },
     { name: NAMESPACE_CONTROLLER_NAME, factory: namespaceController },
     { name: ENDPOINT_SLICE_CONTROLLER_NAME, factory: endpointSliceController },
+    { name: ENDPOINTS_CONTROLLER_NAME, factory: endpointsController },
   ];
 }
 

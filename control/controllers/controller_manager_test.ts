@@ -113,6 +113,7 @@ Deno.test("enabledControllers() reads a --controllers list", async (t) => {
     "replicaset",
     "namespace",
     "endpointslice",
+    "endpoint",
   ]);
 });
 

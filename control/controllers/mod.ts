@@ -1,9 +1,10 @@
 /**
- * skiff's controllers, as kube-controller-manager's: the ReplicaSet, Namespace and EndpointSlice
- * controllers, the {@linkcode ControllerManager} that runs the enabled ones under leader election
- * with shared informers and one event broadcaster, and the pieces workload controllers share
- * (expectations, pod control with its events, claiming by controllerRef, the deletion order of
- * pods, slow-start batches). Controllers reach the API only through `control/client`.
+ * skiff's controllers, as kube-controller-manager's: the ReplicaSet, Namespace, EndpointSlice
+ * and Endpoints controllers, the {@linkcode ControllerManager} that runs the enabled ones under
+ * leader election with shared informers and one event broadcaster, and the pieces workload
+ * controllers share (expectations, pod control with its events, claiming by controllerRef, the
+ * deletion order of pods, slow-start batches). Controllers reach the API only through
+ * `control/client`.
  *
  * @example Which controllers `--controllers=*,-namespace` runs
  * ```ts
@@ -11,7 +12,7 @@
  * import { defaultControllers, enabledControllers } from "./mod.ts";
  *
  * const enabled = enabledControllers(["*", "-namespace"], defaultControllers());
- * assert.deepEqual(enabled.map((c) => c.name), ["replicaset", "endpointslice"]);
+ * assert.deepEqual(enabled.map((c) => c.name), ["replicaset", "endpointslice", "endpoint"]);
  * ```
  *
  * @module
@@ -20,6 +21,7 @@ export * from "./active_pods.ts";
 export * from "./controller_manager.ts";
 export * from "./controller_ref_manager.ts";
 export * from "./endpoint_slice.ts";
+export * from "./endpoints.ts";
 export * from "./expectations.ts";
 export * from "./namespace.ts";
 export * from "./pod_control.ts";

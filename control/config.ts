@@ -50,6 +50,8 @@ export interface ServerConfig {
   readonly disableAgent: boolean;
   /** Run no scheduler in this server, e.g. to use another one (`--disable-scheduler`). */
   readonly disableScheduler: boolean;
+  /** Run no controllers in this server (`--disable-controller-manager`, as k3s names it). */
+  readonly disableControllerManager: boolean;
   /** This node's name (`--node-name`). */
   readonly nodeName: string;
   /** The pod network, IPv4 CIDR (`--cluster-cidr`). */
@@ -104,6 +106,7 @@ export const CONFIG_KEYS = [
   "etcd-endpoints",
   "disable-agent",
   "disable-scheduler",
+  "disable-controller-manager",
   "node-name",
   "cluster-cidr",
   "service-cidr",
@@ -288,6 +291,13 @@ const SPECS = {
     expected: "true or false",
     metavar: "",
     help: "run no scheduler in this server (pods then wait for another scheduler)",
+  }),
+  "disable-controller-manager": spec({
+    type: "boolean",
+    schema: booleanSchema,
+    expected: "true or false",
+    metavar: "",
+    help: "run no controllers in this server (ReplicaSets, namespaces, endpoints… then wait)",
   }),
   "node-name": spec({
     type: "string",
@@ -657,6 +667,7 @@ export async function loadServerConfig(
     etcdEndpoints,
     disableAgent: merged["disable-agent"]?.value ?? false,
     disableScheduler: merged["disable-scheduler"]?.value ?? false,
+    disableControllerManager: merged["disable-controller-manager"]?.value ?? false,
     nodeName: merged["node-name"]?.value ?? defaultNodeName(deps),
     clusterCidr,
     serviceCidr,

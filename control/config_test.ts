@@ -60,6 +60,7 @@ Deno.test("loadServerConfig() applies the defaults for a non-root user", async (
     etcdEndpoints: [],
     disableAgent: false,
     disableScheduler: false,
+    disableControllerManager: false,
     nodeName: "edge-1",
     clusterCidr: "10.42.0.0/16",
     serviceCidr: "10.43.0.0/16",
@@ -123,6 +124,7 @@ Deno.test("loadServerConfig() reads every key from its flag", async () => {
     "--etcd-endpoints=http://10.0.0.1:2379,https://etcd.example:2379",
     "--disable-agent",
     "--disable-scheduler",
+    "--disable-controller-manager",
     "--node-name=pi-4.edge",
     "--cluster-cidr=10.52.0.0/16",
     "--service-cidr=10.53.0.0/20",
@@ -138,6 +140,7 @@ Deno.test("loadServerConfig() reads every key from its flag", async () => {
     etcdEndpoints: ["http://10.0.0.1:2379", "https://etcd.example:2379"],
     disableAgent: true,
     disableScheduler: true,
+    disableControllerManager: true,
     nodeName: "pi-4.edge",
     clusterCidr: "10.52.0.0/16",
     serviceCidr: "10.53.0.0/20",
@@ -159,6 +162,7 @@ Deno.test("loadServerConfig() reads every key from SKIFF_* variables", async () 
       SKIFF_ETCD_ENDPOINTS: "http://a:2379",
       SKIFF_DISABLE_AGENT: "true",
       SKIFF_DISABLE_SCHEDULER: "1",
+      SKIFF_DISABLE_CONTROLLER_MANAGER: "true",
       SKIFF_NODE_NAME: "env-node",
       SKIFF_CLUSTER_CIDR: "10.62.0.0/16",
       SKIFF_SERVICE_CIDR: "10.63.0.0/16",
@@ -174,6 +178,7 @@ Deno.test("loadServerConfig() reads every key from SKIFF_* variables", async () 
   assert.deepEqual(config.etcdEndpoints, ["http://a:2379"]);
   assert.equal(config.disableAgent, true);
   assert.equal(config.disableScheduler, true);
+  assert.equal(config.disableControllerManager, true);
   assert.equal(config.nodeName, "env-node");
   assert.equal(config.clusterCidr, "10.62.0.0/16");
   assert.equal(config.serviceCidr, "10.63.0.0/16");

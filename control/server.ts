@@ -2,9 +2,10 @@
  * `skiff server`: the control plane's startup script, in the order k3s wires its parts:
  * data directory → storage (+ compactor) → cluster certificates and kubeconfig → API server
  * (HTTPS, bootstrap objects) → scheduler (in process, as `system:kube-scheduler`, under leader
- * election; off with `--disable-scheduler`). The controllers and node agent join it in later
- * issues, each with its own readiness promise. On shutdown the scheduler stops (releasing its
- * lease) before the API server closes.
+ * election; off with `--disable-scheduler`) and controller manager (in process, under its own
+ * leader election; off with `--disable-controller-manager`). The node agent joins in a later
+ * issue. On shutdown the scheduler and the controllers stop (releasing their leases, flushing
+ * queued events) before the API server closes.
  *
  * @module
  */
@@ -27,6 +28,7 @@ import { ResourceRegistry } from "./api/registry/resource_registry.ts";
 import { KUBERNETES_VERSION, SKIFF_VERSION } from "./version.ts";
 import { Client } from "./client/client.ts";
 import { runScheduler } from "./scheduler/run_scheduler.ts";
+import { ControllerManager } from "./controllers/controller_manager.ts";
 
 /** What {@linkcode runServer} needs from its caller. */
 export interface ServerDeps {
@@ -161,6 +163,7 @@ async function serve(
   // The scheduler stops before the API server closes, so that it can release its lease.
   const schedulerStop = new AbortController();
   let scheduling: Promise<void> | undefined;
+  let controlling: Promise<void> | undefined;
   let raw: Storage;
   try {
     raw = await openStorage(config.storageUrl);
@@ -252,6 +255,16 @@ async function serve(
         signal: schedulerStop.signal,
       });
     }
+    if (config.disableControllerManager) {
+      logger.info("Controller manager is disabled: workloads wait for another one");
+    } else {
+      controlling = startControllerManager(started, {
+        clock,
+        logger,
+        hostname,
+        signal: schedulerStop.signal,
+      });
+    }
     if (!config.disableAgent) {
       logger.info("Node agent is not built yet: running the control plane alone");
     }
@@ -271,11 +284,13 @@ async function serve(
     });
     schedulerStop.abort();
     await scheduling;
+    await controlling;
     await api.close();
     await compactor;
   } finally {
     schedulerStop.abort();
     await scheduling;
+    await controlling;
     await api?.close();
     await renewing;
     await storage.close();
@@ -305,6 +320,32 @@ function startScheduler(
     hostname: deps.hostname,
     signal: deps.signal,
   }).catch((err) => logger.error("Scheduler stopped with an error", { error: err }));
+}
+
+/**
+ * Runs kube-controller-manager's controllers in this process on `api`, under leader election
+ * on the `kube-system/kube-controller-manager` Lease. They act as `system:kube-controller-manager`
+ * in `system:masters`: trusted code in the API server's own process that must read and delete
+ * anything (the namespace controller empties whole namespaces), as kube-controller-manager does
+ * with its per-controller ServiceAccounts' broad roles. Never rejects.
+ */
+function startControllerManager(
+  api: ApiServer,
+  deps: { clock: Clock; logger: Logger; hostname: string; signal: AbortSignal },
+): Promise<void> {
+  const logger = deps.logger.with({ component: "controller-manager" });
+  const transport = new InProcessClient(api.app, {
+    username: "system:kube-controller-manager",
+    groups: ["system:masters", "system:authenticated"],
+  });
+  return new ControllerManager({
+    client: new Client(transport, { fieldManager: "kube-controller-manager" }),
+    clock: deps.clock,
+    logger,
+    identity: `${deps.hostname}_${crypto.randomUUID()}`,
+  }).run(deps.signal).catch((err) =>
+    logger.error("Controller manager stopped with an error", { error: err })
+  );
 }
 
 /**

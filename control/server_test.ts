@@ -52,7 +52,8 @@ Deno.test("runServer() with kv storage opens, creates the KV file and closes cle
     assert.equal((await Deno.stat(join(dataDir, "db"))).mode! & 0o777, 0o700);
     // The scheduler starts in the background; its own messages are checked below.
     const infos = logger.records.filter((r) =>
-      r.level !== "debug" && r.fields.component !== "scheduler"
+      r.level !== "debug" && r.fields.component !== "scheduler" &&
+      r.fields.component !== "controller-manager"
     ).map((r) => r.msg);
     assert.deepEqual(infos, [
       "Starting skiff server",
@@ -83,17 +84,24 @@ Deno.test("runServer() with kv storage opens, creates the KV file and closes cle
 
     const scheduler = logger.records.filter((r) => r.fields.component === "scheduler");
     assert.equal(scheduler[0]?.msg, "Starting leader election");
+    const manager = logger.records.filter((r) => r.fields.component === "controller-manager");
+    assert.equal(manager[0]?.msg, "Starting controller manager");
 
     controller.abort();
     await server.finished;
-    const last = logger.records.filter((r) => r.fields.component !== "scheduler").slice(-2);
+    const last = logger.records.filter((r) =>
+      r.fields.component !== "scheduler" && r.fields.component !== "controller-manager"
+    ).slice(-2);
     assert.deepEqual(last.map((r) => r.msg), [
       "Shutting down skiff server",
       "Stopped skiff server",
     ]);
-    // The scheduler is stopped before the server says it has stopped.
-    const stopped = logger.records.findIndex((r) => r.msg === "Shutting down leader election");
-    assert.ok(stopped >= 0 && stopped < logger.records.length - 1);
+    // The scheduler and the controllers are stopped before the server says it has stopped.
+    const end = logger.records.findIndex((r) => r.msg === "Stopped skiff server");
+    for (const component of ["scheduler", "controller-manager"]) {
+      const stopped = logger.records.findLastIndex((r) => r.fields.component === component);
+      assert.ok(stopped >= 0 && stopped < end, `${component} stops first`);
+    }
   });
 });
 

@@ -8,6 +8,7 @@ import { runApiBench } from "./bench/api.ts";
 import { runAuthBench } from "./bench/auth.ts";
 import { runCodecBench } from "./bench/codec.ts";
 import { runEncryptionBench } from "./bench/encryption.ts";
+import { runSchedulerBench } from "./bench/scheduler.ts";
 import { runStorageBench } from "./bench/storage.ts";
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
@@ -16,6 +17,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   auth: runAuthBench,
   codec: runCodecBench,
   encryption: runEncryptionBench,
+  scheduler: runSchedulerBench,
 };
 
 if (import.meta.main) {

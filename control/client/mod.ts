@@ -36,6 +36,7 @@ export * from "./errors.ts";
 export * from "./event_recorder.ts";
 export * from "./informer.ts";
 export * from "./kubeconfig.ts";
+export * from "./label_selector.ts";
 export * from "./leader_election.ts";
 export * from "./rate_limiter.ts";
 export * from "./resources.ts";

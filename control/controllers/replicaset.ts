@@ -52,7 +52,11 @@ import {
 import { WorkQueue } from "../client/workqueue.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
-import { compileSelector, hasLabels, type Selector } from "./_label_selector.ts";
+import {
+  type CompiledLabelSelector,
+  compileLabelSelector,
+  labelSelectorFromSet,
+} from "../client/label_selector.ts";
 import { rfc3339 } from "./_rfc3339.ts";
 import {
   filterActivePods,
@@ -161,8 +165,9 @@ export function calculateReplicaSetStatus(
   let fullyLabeled = 0;
   let ready = 0;
   let available = 0;
+  const fullLabels = labelSelectorFromSet(templateLabels ?? {});
   for (const pod of input.pods) {
-    if (hasLabels(pod.metadata?.labels, templateLabels)) fullyLabeled++;
+    if (fullLabels.matches(pod.metadata?.labels)) fullyLabeled++;
     if (isPodReady(pod)) {
       ready++;
       if (isPodAvailable(pod, { minReadySeconds, nowMs: input.nowMs })) available++;
@@ -226,7 +231,7 @@ export class ReplicaSetController {
   readonly #workers: number;
   readonly #registrations: HandlerRegistration[] = [];
   /** Compiled selectors of cached ReplicaSet objects (frozen, so safe to key by identity). */
-  readonly #selectors = new WeakMap<ReplicaSet, Selector | null>();
+  readonly #selectors = new WeakMap<ReplicaSet, CompiledLabelSelector | null>();
 
   constructor(deps: ReplicaSetControllerDeps, options: ReplicaSetControllerOptions = {}) {
     this.#deps = deps;
@@ -322,11 +327,11 @@ export class ReplicaSetController {
     return rs && rs.metadata?.uid === ref.uid ? rs : undefined;
   }
 
-  #selectorOf(rs: ReplicaSet): Selector | null {
+  #selectorOf(rs: ReplicaSet): CompiledLabelSelector | null {
     if (this.#selectors.has(rs)) return this.#selectors.get(rs)!;
-    let selector: Selector | null;
+    let selector: CompiledLabelSelector | null;
     try {
-      selector = compileSelector(rs.spec?.selector);
+      selector = compileLabelSelector(rs.spec?.selector);
     } catch {
       selector = null;
     }
@@ -342,7 +347,7 @@ export class ReplicaSetController {
       (rs) => {
         const selector = this.#selectorOf(rs);
         // A nil or empty selector must match nothing here, not everything.
-        return selector !== null && !selector.empty && selector.matches(labels);
+        return selector !== null && !selector.isEmpty && selector.matches(labels);
       },
     );
     if (matched.length > 1) {
@@ -473,7 +478,7 @@ export class ReplicaSetController {
   /** The active pods this ReplicaSet controls or could adopt, claimed. */
   async #claimPods(
     rs: ReplicaSet,
-    selector: Selector,
+    selector: CompiledLabelSelector,
   ): Promise<{ claimed: Pod[]; errors: unknown[] }> {
     const uid = rs.metadata?.uid ?? "";
     const namespace = rs.metadata?.namespace ?? "";

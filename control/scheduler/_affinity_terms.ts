@@ -16,7 +16,7 @@ import {
   compileLabelSelector,
   type LabelSet,
   type SelectorRequirement,
-} from "./label_selector.ts";
+} from "../client/label_selector.ts";
 
 /** One parsed pod affinity term. */
 export interface AffinityTerm {

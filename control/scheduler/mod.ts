@@ -23,7 +23,6 @@ export * from "./cycle_state.ts";
 export * from "./fit_error.ts";
 export * from "./framework.ts";
 export * from "./host_ports.ts";
-export * from "./label_selector.ts";
 export * from "./node_info.ts";
 export * from "./node_selector.ts";
 export * from "./normalize_score.ts";

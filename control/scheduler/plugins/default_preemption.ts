@@ -61,7 +61,7 @@ import type {
   Preemption,
   Preemptor,
 } from "../framework.ts";
-import { type CompiledLabelSelector, compileLabelSelector } from "../label_selector.ts";
+import { type CompiledLabelSelector, compileLabelSelector } from "../../client/label_selector.ts";
 import type { NodeInfo, PodInfo } from "../node_info.ts";
 import { DEFAULT_PROFILE_NAME } from "../profile.ts";
 import type { Snapshot } from "../snapshot.ts";

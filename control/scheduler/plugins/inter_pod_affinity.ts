@@ -34,7 +34,7 @@ import type {
   ScorePlugin,
 } from "../framework.ts";
 import { MAX_NODE_SCORE } from "../framework.ts";
-import type { LabelSet } from "../label_selector.ts";
+import type { LabelSet } from "../../client/label_selector.ts";
 import type { NodeInfo, PodAffinityTerms, PodInfo, WeightedAffinityTerm } from "../node_info.ts";
 import { errorStatus, type PluginStatus, skip, unresolvable, unschedulable } from "../status.ts";
 import { parseArgs } from "./_args.ts";

@@ -45,7 +45,7 @@ import {
   labelSelectorFromSet,
   type LabelSet,
   type SelectorRequirement,
-} from "../label_selector.ts";
+} from "../../client/label_selector.ts";
 import type { NodeInfo, PodInfo } from "../node_info.ts";
 import { type RequiredNodeAffinity, requiredNodeAffinity } from "../node_selector.ts";
 import { errorStatus, type PluginStatus, skip, unresolvable, unschedulable } from "../status.ts";

@@ -385,12 +385,24 @@ async function startHost(
       });
     });
   };
-  const ready = await Promise.race([
-    next("ready", 60_000),
-    child.status.then((s) => {
-      throw new Error(`Server process exited with ${s.code} before it was ready`);
-    }),
-  ]);
+  let ready: Json;
+  try {
+    ready = await Promise.race([
+      next("ready", 60_000),
+      child.status.then((s) => {
+        throw new Error(`Server process exited with ${s.code} before it was ready`);
+      }),
+    ]);
+  } catch (err) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // gone
+    }
+    await child.status;
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    throw err;
+  }
   const kc = parseYaml(await Deno.readTextFile(String(ready.kubeconfig))) as {
     clusters: { cluster: Record<string, string> }[];
     users: { user: Record<string, string> }[];

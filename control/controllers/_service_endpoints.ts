@@ -7,7 +7,9 @@
  */
 import type { ContainerPort, Pod } from "../api/types/core_v1_pod.ts";
 import type { Service, ServicePort } from "../api/types/core_v1_service.ts";
-import { metaNamespaceKey } from "../client/store.ts";
+import type { Informer } from "../client/informer.ts";
+import { metaNamespaceKey, NAMESPACE_INDEX } from "../client/store.ts";
+import type { WorkQueue } from "../client/workqueue.ts";
 import { parseTime } from "./_rfc3339.ts";
 
 /** The annotation with the time of the change that led to an Endpoints or slice update. */
@@ -203,4 +205,45 @@ export class TriggerTimeTracker {
   delete(key: string): void {
     this.#states.delete(key);
   }
+}
+
+/** Where {@linkcode enqueueServicesOnChanges} puts the keys of Services to sync. */
+export interface ServiceQueue {
+  readonly queue: WorkQueue<string>;
+  /** How long pod changes are batched before their Services sync. */
+  readonly batchMs: number;
+}
+
+/**
+ * The event handlers both endpoints controllers share: a Service's own change enqueues it; a
+ * pod added or deleted enqueues the Services selecting it, and a pod updated those whose
+ * endpoints the update changes, after `batchMs`.
+ */
+export function enqueueServicesOnChanges(
+  informers: { readonly services: Informer<Service>; readonly pods: Informer<Pod> },
+  target: ServiceQueue,
+): void {
+  const { queue, batchMs } = target;
+  const servicesIn = (namespace: string | undefined) =>
+    informers.services.store.byIndex(NAMESPACE_INDEX, namespace ?? "");
+  const onPod = (pod: Pod) => {
+    for (const key of serviceKeysFor(servicesIn(pod.metadata?.namespace), pod.metadata?.labels)) {
+      queue.addAfter(key, batchMs);
+    }
+  };
+  informers.services.addHandler({
+    add: (svc) => queue.add(metaNamespaceKey(svc)),
+    update: (_old, svc) => queue.add(metaNamespaceKey(svc)),
+    delete: (svc) => queue.add(metaNamespaceKey(svc)),
+  });
+  informers.pods.addHandler({
+    add: onPod,
+    update: (oldPod, newPod) => {
+      const services = servicesIn(newPod.metadata?.namespace);
+      for (const key of serviceKeysForPodUpdate(services, { oldPod, newPod })) {
+        queue.addAfter(key, batchMs);
+      }
+    },
+    delete: onPod,
+  });
 }

@@ -42,7 +42,7 @@ import {
 } from "../client/rate_limiter.ts";
 import { ENDPOINT_SLICES, NODES, PODS, SERVICES } from "../client/resources.ts";
 import type { SharedInformerFactory } from "../client/shared_informer_factory.ts";
-import { metaNamespaceKey, NAMESPACE_INDEX } from "../client/store.ts";
+import { NAMESPACE_INDEX } from "../client/store.ts";
 import { WorkQueue } from "../client/workqueue.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
@@ -51,9 +51,8 @@ import { EndpointSliceTracker } from "./_endpoint_slice_tracker.ts";
 import { rfc3339Nano } from "./_rfc3339.ts";
 import {
   ENDPOINTS_LAST_CHANGE_TRIGGER_TIME,
+  enqueueServicesOnChanges,
   selectorMatches,
-  serviceKeysFor,
-  serviceKeysForPodUpdate,
   TriggerTimeTracker,
 } from "./_service_endpoints.ts";
 
@@ -193,21 +192,10 @@ export class EndpointSliceController {
       indexers: { [SERVICE_INDEX]: serviceIndex },
     });
 
-    this.#services.addHandler({
-      add: (svc) => this.#queue.add(metaNamespaceKey(svc)),
-      update: (_old, svc) => this.#queue.add(metaNamespaceKey(svc)),
-      delete: (svc) => this.#queue.add(metaNamespaceKey(svc)),
-    });
-    this.#pods.addHandler({
-      add: (pod) => this.#onPod(pod),
-      update: (oldPod, newPod) => {
-        const services = this.#servicesIn(newPod.metadata?.namespace);
-        for (const key of serviceKeysForPodUpdate(services, { oldPod, newPod })) {
-          this.#queue.addAfter(key, this.#batchMs);
-        }
-      },
-      delete: (pod) => this.#onPod(pod),
-    });
+    enqueueServicesOnChanges(
+      { services: this.#services, pods: this.#pods },
+      { queue: this.#queue, batchMs: this.#batchMs },
+    );
     this.#slices.addHandler({
       add: (slice) => {
         if (this.#tracker.shouldSync(slice)) this.#queueForSlice(slice);
@@ -376,17 +364,6 @@ export class EndpointSliceController {
         service: key,
         slices: left.length,
       });
-    }
-  }
-
-  #servicesIn(namespace: string | undefined): Service[] {
-    return this.#services.store.byIndex(NAMESPACE_INDEX, namespace ?? "");
-  }
-
-  #onPod(pod: Pod): void {
-    const services = this.#servicesIn(pod.metadata?.namespace);
-    for (const key of serviceKeysFor(services, pod.metadata?.labels)) {
-      this.#queue.addAfter(key, this.#batchMs);
     }
   }
 

@@ -37,11 +37,10 @@ import { subsetsEqual, subsetsFor, truncateSubsets } from "./_endpoints_subsets.
 import { rfc3339Nano } from "./_rfc3339.ts";
 import {
   ENDPOINTS_LAST_CHANGE_TRIGGER_TIME,
+  enqueueServicesOnChanges,
   IS_HEADLESS_SERVICE_LABEL,
   isServiceIpSet,
   selectorMatches,
-  serviceKeysFor,
-  serviceKeysForPodUpdate,
   TriggerTimeTracker,
 } from "./_service_endpoints.ts";
 
@@ -147,21 +146,10 @@ export class EndpointsController {
     this.#pods = deps.informers.informerFor(PODS);
     this.#endpoints = deps.informers.informerFor(ENDPOINTS);
 
-    this.#services.addHandler({
-      add: (svc) => this.#queue.add(metaNamespaceKey(svc)),
-      update: (_old, svc) => this.#queue.add(metaNamespaceKey(svc)),
-      delete: (svc) => this.#queue.add(metaNamespaceKey(svc)),
-    });
-    this.#pods.addHandler({
-      add: (pod) => this.#onPod(pod),
-      update: (oldPod, newPod) => {
-        const services = this.#servicesIn(newPod.metadata?.namespace);
-        for (const key of serviceKeysForPodUpdate(services, { oldPod, newPod })) {
-          this.#queue.addAfter(key, this.#batchMs);
-        }
-      },
-      delete: (pod) => this.#onPod(pod),
-    });
+    enqueueServicesOnChanges(
+      { services: this.#services, pods: this.#pods },
+      { queue: this.#queue, batchMs: this.#batchMs },
+    );
     this.#endpoints.addHandler({
       // Each Endpoints object found at start is checked once: its Service may be gone.
       add: (ep, initialList) => {
@@ -280,16 +268,5 @@ export class EndpointsController {
       clock: this.#clock,
       maxRetries: MAX_RETRIES,
     });
-  }
-
-  #servicesIn(namespace: string | undefined): Service[] {
-    return this.#services.store.byIndex(NAMESPACE_INDEX, namespace ?? "");
-  }
-
-  #onPod(pod: Pod): void {
-    const services = this.#servicesIn(pod.metadata?.namespace);
-    for (const key of serviceKeysFor(services, pod.metadata?.labels)) {
-      this.#queue.addAfter(key, this.#batchMs);
-    }
   }
 }

@@ -110,10 +110,10 @@ function walk(schema: Schema, v: unknown, path: FieldPath, errs: FieldError[]): 
       for (const [name, f] of Object.entries(s.fields)) {
         const child = path.child(name);
         if (!Object.hasOwn(v, name) || v[name] === null || v[name] === undefined) {
-          if (f.required) errs.push(required(child));
+          if (f.required && !f.zeroValid) errs.push(required(child));
           continue;
         }
-        if (f.required && isEmptyRequired(f.schema, v[name])) {
+        if (f.required && !f.zeroValid && isEmptyRequired(f.schema, v[name])) {
           errs.push(required(child));
           continue;
         }

@@ -153,3 +153,18 @@ Deno.test("validateSchema() follows self-referencing schemas", () => {
     ["children[0].children[0].name: Required value"],
   );
 });
+
+Deno.test("validateSchema() accepts a zeroValid required field absent or empty", () => {
+  const Status = object("io.k8s.api.test.v1.Status", {
+    description: "",
+    fields: {
+      image: requiredField(string(), d),
+      imageID: requiredField(string(), { ...d, zeroValid: true }),
+    },
+  });
+  assert.deepEqual(validateSchema(Status, { image: "busybox", imageID: "" }).map(String), []);
+  assert.deepEqual(validateSchema(Status, { image: "busybox" }).map(String), []);
+  assert.deepEqual(validateSchema(Status, { image: "", imageID: "" }).map(String), [
+    "image: Required value",
+  ]);
+});

@@ -2104,7 +2104,11 @@ export const ContainerStatus = object(`${CORE}.ContainerStatus`, {
     }),
     restartCount: requiredField(int32(), { description: "Number of restarts.", proto: 5 }),
     image: requiredField(string(), { description: "Image it runs.", proto: 6 }),
-    imageID: requiredField(string(), { description: "ID of that image.", proto: 7 }),
+    imageID: requiredField(string(), {
+      description: "ID of that image.",
+      proto: 7,
+      zeroValid: true,
+    }),
     containerID: field(string(), {
       description: "ID of the container, '<runtime>://<id>'.",
       proto: 8,

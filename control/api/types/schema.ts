@@ -165,6 +165,8 @@ export interface Field<S extends Schema = Schema, R extends boolean = boolean> {
    * JSON encoding of the same struct would.
    */
   readonly keepZero?: boolean;
+  /** Required in OpenAPI only: validation accepts it absent or empty ({@linkcode FieldOptions}). */
+  readonly zeroValid?: boolean;
 }
 
 /** The fields of an object, by JSON name. */
@@ -334,6 +336,12 @@ export interface FieldOptions {
   readonly patchMergeKey?: string;
   readonly readOnly?: boolean;
   readonly keepZero?: boolean;
+  /**
+   * Only on a required field: OpenAPI lists it as required (a Go field without `omitempty`),
+   * but kube-apiserver's validation accepts it absent or empty, so skiff's does too — a
+   * container status's `imageID` while the image is still being pulled.
+   */
+  readonly zeroValid?: boolean;
 }
 
 function makeField<S extends Schema, R extends boolean>(

@@ -21,7 +21,6 @@ import {
 import { EncryptionKeyManager, RotationError } from "./storage/encryption_rotation.ts";
 import { MemoryStorage } from "./storage/memory.ts";
 import { systemClock } from "./util/clock.ts";
-import { RecordingLogger } from "./util/logger.ts";
 import { BufferWriter } from "./util/writer.ts";
 
 const enc = new TextEncoder();

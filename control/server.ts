@@ -1,9 +1,11 @@
 /**
  * `skiff server`: the control plane's startup script, in the order k3s wires its parts:
  * data directory → storage (+ compactor) → cluster certificates and kubeconfig → API server
- * (HTTPS, bootstrap objects) → scheduler (in process, as `system:kube-scheduler`, under leader
- * election; off with `--disable-scheduler`) and controller manager (in process, under its own
- * leader election; off with `--disable-controller-manager`). The node agent joins in a later
+ * (HTTPS, bootstrap objects) → scheduler (in process, as `system:kube-scheduler`; off with
+ * `--disable-scheduler`) and controller manager (in process; off with
+ * `--disable-controller-manager`), both under leader election on etcd, where several servers
+ * share the datastore, and without it on the embedded Deno KV datastore, which only this process
+ * can open. The node agent joins in a later
  * issue. On shutdown the scheduler and the controllers stop (releasing their leases, flushing
  * queued events) before the API server closes.
  *
@@ -245,6 +247,15 @@ async function serve(
       onRenewed: (next) => started.setServingCertificate(next.serving),
     }).run(signal);
     logger.info("Wrote admin kubeconfig", { path: pki.kubeconfigPath });
+    // An embedded Deno KV datastore belongs to this process alone (its file is locked): no
+    // other server can share it, so there is nobody to elect against, and renewing a Lease
+    // every 15 s would only wear the SD card (two Leases: ~11,500 writes a day).
+    const elect = config.storage !== "kv";
+    if (!elect && !(config.disableScheduler && config.disableControllerManager)) {
+      logger.info("Running the scheduler and controllers without leader election", {
+        reason: "the kv datastore belongs to this server alone",
+      });
+    }
     if (config.disableScheduler) {
       logger.info("Scheduler is disabled: pods wait for another scheduler");
     } else {
@@ -252,6 +263,7 @@ async function serve(
         clock,
         logger,
         hostname,
+        elect,
         signal: schedulerStop.signal,
       });
     }
@@ -262,6 +274,7 @@ async function serve(
         clock,
         logger,
         hostname,
+        elect,
         signal: schedulerStop.signal,
       });
     }
@@ -301,11 +314,11 @@ async function serve(
 /**
  * Runs the scheduler in this process on `api`, authenticated as `system:kube-scheduler` (the
  * RBAC bootstrap policy binds its role: bind pods, patch pod status, write events, hold the
- * `kube-system/kube-scheduler` Lease), under leader election. Never rejects.
+ * `kube-system/kube-scheduler` Lease), under leader election when `elect`. Never rejects.
  */
 function startScheduler(
   api: ApiServer,
-  deps: { clock: Clock; logger: Logger; hostname: string; signal: AbortSignal },
+  deps: { clock: Clock; logger: Logger; hostname: string; elect: boolean; signal: AbortSignal },
 ): Promise<void> {
   const logger = deps.logger.with({ component: "scheduler" });
   const transport = new InProcessClient(api.app, {
@@ -318,20 +331,21 @@ function startScheduler(
     logger,
     identity: `${deps.hostname}_${crypto.randomUUID()}`,
     hostname: deps.hostname,
+    ...(deps.elect ? {} : { leaderElection: false as const }),
     signal: deps.signal,
   }).catch((err) => logger.error("Scheduler stopped with an error", { error: err }));
 }
 
 /**
  * Runs kube-controller-manager's controllers in this process on `api`, under leader election
- * on the `kube-system/kube-controller-manager` Lease. They act as `system:kube-controller-manager`
+ * on the `kube-system/kube-controller-manager` Lease when `elect`. They act as `system:kube-controller-manager`
  * in `system:masters`: trusted code in the API server's own process that must read and delete
  * anything (the namespace controller empties whole namespaces), as kube-controller-manager does
  * with its per-controller ServiceAccounts' broad roles. Never rejects.
  */
 function startControllerManager(
   api: ApiServer,
-  deps: { clock: Clock; logger: Logger; hostname: string; signal: AbortSignal },
+  deps: { clock: Clock; logger: Logger; hostname: string; elect: boolean; signal: AbortSignal },
 ): Promise<void> {
   const logger = deps.logger.with({ component: "controller-manager" });
   const transport = new InProcessClient(api.app, {
@@ -343,6 +357,7 @@ function startControllerManager(
     clock: deps.clock,
     logger,
     identity: `${deps.hostname}_${crypto.randomUUID()}`,
+    ...(deps.elect ? {} : { leaderElection: false as const }),
   }).run(deps.signal).catch((err) =>
     logger.error("Controller manager stopped with an error", { error: err })
   );

@@ -174,6 +174,7 @@ Deno.test("main() server runs until the shutdown signal and exits 0", async () =
       "Reconciled RBAC bootstrap policy",
       "API server is serving",
       "Wrote admin kubeconfig",
+      "Running the scheduler and controllers without leader election",
       "Shutting down skiff server",
       "Stopped skiff server",
     ]);

@@ -129,7 +129,9 @@ export async function runController<T>(options: RunControllerOptions<T>): Promis
     if (waitFor.length > 0) {
       log.info("Waiting for caches to sync");
       if (!(await cachesSynced(waitFor, signal))) {
-        log.error("Unable to sync caches");
+        // Stopped before the caches synced (a quick shutdown) is no error.
+        if (signal.aborted) log.info("Stopped before the caches synced");
+        else log.error("Unable to sync caches");
         return;
       }
       log.info("Caches are synced");

@@ -526,7 +526,9 @@ class Decoder {
         this.#push(SEG_FIELD, key, struct);
         const d = this.value(f.schema, v[key]);
         this.#pop();
-        if (d !== DROP) setKey(out, key, d);
+        if (d !== DROP && !(!f.required && !f.keepZero && isEmptyCollection(f.schema, d))) {
+          setKey(out, key, d);
+        }
       } else if (s.preserveUnknownFields) {
         setKey(out, key, v[key]);
       } else {
@@ -544,6 +546,19 @@ class Decoder {
     }
     return out;
   }
+}
+
+/**
+ * Whether `v`, of `schema`, is an empty list or map: what Go's `omitempty` leaves out when it
+ * encodes the decoded struct again, so an optional field holding `[]` or `{}` is stored without
+ * it (a patch removing the last owner reference leaves no `ownerReferences: []`). An empty
+ * struct (`securityContext: {}`) is a set pointer in Go and stays.
+ */
+function isEmptyCollection(schema: Schema, v: unknown): boolean {
+  const type = resolve(schema).type;
+  if (type === "array") return Array.isArray(v) && v.length === 0;
+  if (type === "map") return isPlainObject(v) && Object.keys(v).length === 0;
+  return false;
 }
 
 /**

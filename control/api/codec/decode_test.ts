@@ -515,3 +515,30 @@ Deno.test("strictDecodingMessage() and the warning texts print as upstream", () 
   assert.equal(unknownFieldWarning("spec.foo"), 'unknown field "spec.foo"');
   assert.equal(duplicateFieldWarning("spec.replicas"), 'duplicate field "spec.replicas"');
 });
+
+Deno.test("decodeObject() leaves out empty lists and maps of optional fields, as omitempty", () => {
+  const d = { description: "" };
+  const Spec = object("io.k8s.api.test.v1.EmptySpec", {
+    description: "",
+    fields: {
+      list: field(array(string()), d),
+      labels: field(map(string()), d),
+      context: field(object("io.k8s.api.test.v1.Context", { description: "", fields: {} }), d),
+      kept: field(array(string()), { ...d, keepZero: true }),
+      needed: requiredField(array(string()), d),
+    },
+  });
+  const r = decodeObject(Spec, {
+    fieldValidation: "Strict",
+    value: { list: [], labels: {}, context: {}, kept: [], needed: [] },
+  });
+  // An empty struct is a set pointer in Go and stays; fields without omitempty keep `[]`.
+  assert.deepEqual(r.object, { context: {}, kept: [], needed: [] });
+  assert.deepEqual(
+    decodeObject(ObjectMeta, {
+      fieldValidation: "Strict",
+      value: { name: "a", ownerReferences: [], finalizers: [] },
+    }).object,
+    { name: "a" },
+  );
+});

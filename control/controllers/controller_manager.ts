@@ -29,10 +29,11 @@
 import type { Client } from "../client/client.ts";
 import { EventBroadcaster, type EventRecorder } from "../client/event_recorder.ts";
 import { LeaderElector } from "../client/leader_election.ts";
-import { PODS, REPLICA_SETS } from "../client/resources.ts";
+import { DEPLOYMENTS, PODS, REPLICA_SETS } from "../client/resources.ts";
 import { SharedInformerFactory } from "../client/shared_informer_factory.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
+import { DEPLOYMENT_CONTROLLER_NAME, DeploymentController } from "./deployment.ts";
 import { ENDPOINT_SLICE_CONTROLLER_NAME, EndpointSliceController } from "./endpoint_slice.ts";
 import { ENDPOINTS_CONTROLLER_NAME, EndpointsController } from "./endpoints.ts";
 import { NAMESPACE_CONTROLLER_NAME, NamespaceController } from "./namespace.ts";
@@ -113,6 +114,18 @@ function replicaSetController(context: ControllerContext): RunnableController {
   });
 }
 
+function deploymentController(context: ControllerContext): RunnableController {
+  return new DeploymentController({
+    client: context.client,
+    deploymentInformer: context.informers.informerFor(DEPLOYMENTS),
+    rsInformer: context.informers.informerFor(REPLICA_SETS),
+    podInformer: context.informers.informerFor(PODS),
+    recorder: context.recorder("deployment-controller"),
+    clock: context.clock,
+    logger: context.logger,
+  });
+}
+
 function namespaceController(context: ControllerContext): RunnableController {
   return new NamespaceController({
     client: context.client,
@@ -146,6 +159,7 @@ function endpointsController(context: ControllerContext): RunnableController {
 export function defaultControllers(): ControllerDescriptor[] {
   return [
     { name: REPLICASET_CONTROLLER_NAME, factory: replicaSetController },
+    { name: DEPLOYMENT_CONTROLLER_NAME, factory: deploymentController },
     { name: NAMESPACE_CONTROLLER_NAME, factory: namespaceController },
     { name: ENDPOINT_SLICE_CONTROLLER_NAME, factory: endpointSliceController },
     { name: ENDPOINTS_CONTROLLER_NAME, factory: endpointsController },

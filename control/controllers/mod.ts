@@ -1,6 +1,6 @@
 /**
- * skiff's controllers, as kube-controller-manager's: the ReplicaSet, Namespace, EndpointSlice
- * and Endpoints controllers, the {@linkcode ControllerManager} that runs the enabled ones under
+ * skiff's controllers, as kube-controller-manager's: the ReplicaSet, Deployment, Namespace,
+ * EndpointSlice and Endpoints controllers, the {@linkcode ControllerManager} that runs the enabled ones under
  * leader election with shared informers and one event broadcaster, and the pieces workload
  * controllers share (expectations, pod control with its events, claiming by controllerRef, the
  * deletion order of pods, slow-start batches). Controllers reach the API only through
@@ -12,7 +12,7 @@
  * import { defaultControllers, enabledControllers } from "./mod.ts";
  *
  * const enabled = enabledControllers(["*", "-namespace"], defaultControllers());
- * assert.deepEqual(enabled.map((c) => c.name), ["replicaset", "endpointslice", "endpoint"]);
+ * assert.deepEqual(enabled.map((c) => c.name), ["replicaset", "deployment", "endpointslice", "endpoint"]);
  * ```
  *
  * @module
@@ -20,6 +20,7 @@
 export * from "./active_pods.ts";
 export * from "./controller_manager.ts";
 export * from "./controller_ref_manager.ts";
+export * from "./deployment.ts";
 export * from "./endpoint_slice.ts";
 export * from "./endpoints.ts";
 export * from "./expectations.ts";

@@ -90,6 +90,8 @@ export const NEW_RS_CREATED_REASON = "NewReplicaSetCreated";
 export const FOUND_NEW_RS_REASON = "FoundNewReplicaSet";
 export const RS_UPDATED_REASON = "ReplicaSetUpdated";
 export const NEW_RS_AVAILABLE_REASON = "NewReplicaSetAvailable";
+export const DEPLOYMENT_PAUSED_REASON = "DeploymentPaused";
+export const DEPLOYMENT_RESUMED_REASON = "DeploymentResumed";
 /** The event reason of every ReplicaSet scaling. */
 export const SCALING_REPLICA_SET_REASON = "ScalingReplicaSet";
 
@@ -453,8 +455,136 @@ export class DeploymentController {
       await this.#syncStatusOnly(d, owned);
       return;
     }
+    if (d.spec?.paused || this.#isScalingEvent(d, owned)) {
+      await this.#syncScale(d, owned);
+      return;
+    }
     if (isRecreate(d)) await this.#rolloutRecreate(d, owned);
     else await this.#rolloutRolling(d, owned);
+  }
+
+  /**
+   * Whether `spec.replicas` changed since the active ReplicaSets were last scaled (their
+   * `desired-replicas` annotation; upstream `isScalingEvent`).
+   */
+  #isScalingEvent(d: Deployment, owned: readonly ReplicaSet[]): boolean {
+    const replicas = String(d.spec?.replicas ?? 1);
+    const { newRs, old } = this.#split(d, owned);
+    const all = newRs ? [...old, newRs] : old;
+    return all.some((rs) => {
+      const desired = rs.metadata?.annotations?.[DESIRED_REPLICAS_ANNOTATION];
+      return specReplicas(rs) > 0 && desired !== undefined && desired !== replicas;
+    });
+  }
+
+  /**
+   * A paused Deployment or a change of `spec.replicas` (upstream `sync`): scales without
+   * rolling out, spreading a RollingUpdate's change over its ReplicaSets by their size.
+   */
+  async #syncScale(d: Deployment, owned: readonly ReplicaSet[]): Promise<void> {
+    const split = this.#split(d, owned);
+    const found = await this.#newReplicaSet(d, { ...split, create: false });
+    const newRs = found.newRs;
+    let old = split.old;
+    const all = await this.#scaleAll(d, newRs ? [...old, newRs] : old);
+    const scaledNew = newRs
+      ? all.find((rs) => rs.metadata?.uid === newRs.metadata?.uid)
+      : undefined;
+    old = all.filter((rs) => rs !== scaledNew);
+    if (d.spec?.paused) await this.#cleanup(d, old);
+    const status = calculateDeploymentStatus(d, {
+      all,
+      newRs: scaledNew,
+      nowMs: this.#deps.clock.now(),
+    });
+    await this.#writeStatus(d, status);
+  }
+
+  /** Scales the ReplicaSets to `spec.replicas` (upstream `scale`); returns them all. */
+  async #scaleAll(d: Deployment, all: readonly ReplicaSet[]): Promise<ReplicaSet[]> {
+    const replicas = d.spec?.replicas ?? 1;
+    const out = [...all];
+    const active = out.filter((rs) => specReplicas(rs) > 0);
+    const { newRs } = this.#split(d, out);
+    if (active.length <= 1) {
+      const target = active[0] ?? newRs ?? [...out].sort(byCreation).at(-1);
+      if (!target) return out;
+      out[out.indexOf(target)] = await this.#scale(d, target, replicas);
+      return out;
+    }
+    if (
+      newRs && specReplicas(newRs) === replicas &&
+      (newRs.status?.availableReplicas ?? 0) === replicas
+    ) {
+      for (let i = 0; i < out.length; i++) {
+        if (out[i] !== newRs) out[i] = await this.#scale(d, out[i]!, 0);
+      }
+      return out;
+    }
+    if (isRecreate(d)) return out;
+    const allowed = replicas > 0 ? replicas + maxSurge(d) : 0;
+    const toAdd = allowed - sumOf(out, specReplicas);
+    if (toAdd === 0) return out;
+    // Largest first; ties: newer first when adding, older first when removing.
+    const order = [...active].sort((a, b) => {
+      const size = specReplicas(b) - specReplicas(a);
+      if (size !== 0) return size;
+      return toAdd > 0 ? byCreation(b, a) : byCreation(a, b);
+    });
+    const sizes = new Map<ReplicaSet, number>();
+    let added = 0;
+    for (const rs of order) {
+      const fraction = this.#fraction(d, rs);
+      const left = toAdd - added;
+      const share = left === 0
+        ? 0
+        : toAdd > 0
+        ? Math.min(fraction, left)
+        : Math.max(fraction, left);
+      sizes.set(rs, specReplicas(rs) + share);
+      added += share;
+    }
+    const first = order[0]!;
+    sizes.set(first, Math.max(0, sizes.get(first)! + toAdd - added));
+    for (const [rs, size] of sizes) {
+      out[out.indexOf(rs)] = await this.#scale(d, rs, Math.max(0, size));
+    }
+    return out;
+  }
+
+  /** How many replicas `rs` gains (or loses) in a proportional scaling. */
+  #fraction(d: Deployment, rs: ReplicaSet): number {
+    const replicas = d.spec?.replicas ?? 1;
+    if (replicas === 0) return -specReplicas(rs);
+    const target = replicas + maxSurge(d);
+    const annotated = Number(rs.metadata?.annotations?.[MAX_REPLICAS_ANNOTATION]);
+    const was = Number.isInteger(annotated) && annotated > 0 ? annotated : d.status?.replicas ?? 0;
+    if (was === 0) return 0;
+    return Math.round((specReplicas(rs) * target) / was) - specReplicas(rs);
+  }
+
+  /**
+   * Deletes the oldest old ReplicaSets with no replicas beyond `revisionHistoryLimit`
+   * (default 10; upstream `cleanupDeployment`).
+   */
+  async #cleanup(d: Deployment, old: readonly ReplicaSet[]): Promise<void> {
+    const limit = d.spec?.revisionHistoryLimit ?? 10;
+    const cleanable = old.filter((rs) =>
+      specReplicas(rs) === 0 && (rs.status?.replicas ?? 0) === 0 &&
+      (rs.metadata?.generation ?? 0) <= (rs.status?.observedGeneration ?? 0) &&
+      !rs.metadata?.deletionTimestamp
+    ).sort((a, b) => revisionOf(a) - revisionOf(b) || byCreation(a, b));
+    const excess = cleanable.length - limit;
+    for (const rs of cleanable.slice(0, Math.max(0, excess))) {
+      this.#logger.debug("Deleting old ReplicaSet", { replicaSet: metaNamespaceKey(rs) });
+      try {
+        await this.#rsClient.delete(rs.metadata?.name ?? "", {
+          namespace: rs.metadata?.namespace ?? "",
+        });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
   }
 
   async #claimReplicaSets(d: Deployment, selector: CompiledLabelSelector): Promise<ReplicaSet[]> {
@@ -622,6 +752,7 @@ export class DeploymentController {
       await this.#syncRolloutStatus(d, { all, newRs, created: found.created });
       return;
     }
+    if (deploymentComplete(d, d.status ?? {})) await this.#cleanup(d, old);
     await this.#syncRolloutStatus(d, { all, newRs, created: found.created });
   }
 
@@ -693,6 +824,7 @@ export class DeploymentController {
       created = made.created;
     }
     newRs = await this.#scale(d, newRs, d.spec?.replicas ?? 1);
+    if (deploymentComplete(d, d.status ?? {})) await this.#cleanup(d, old);
     await this.#syncRolloutStatus(d, { all: [...old, newRs], newRs, created });
   }
 
@@ -768,6 +900,19 @@ export class DeploymentController {
   }
 
   async #writeStatus(d: Deployment, status: DeploymentStatus): Promise<void> {
+    const progressing = status.conditions?.find((c) => c.type === DEPLOYMENT_PROGRESSING);
+    const pausedNow = progressing?.reason === DEPLOYMENT_PAUSED_REASON;
+    if (d.spec?.paused !== pausedNow && (d.spec?.paused || pausedNow)) {
+      setCondition(
+        status,
+        condition(DEPLOYMENT_PROGRESSING, {
+          status: "Unknown",
+          reason: d.spec?.paused ? DEPLOYMENT_PAUSED_REASON : DEPLOYMENT_RESUMED_REASON,
+          message: d.spec?.paused ? "Deployment is paused" : "Deployment is resumed",
+          nowMs: this.#deps.clock.now(),
+        }),
+      );
+    }
     if (canonicalJson(d.status ?? {}) === canonicalJson(status)) return;
     const { namespace } = splitMetaNamespaceKey(metaNamespaceKey(d));
     try {

@@ -343,3 +343,130 @@ Deno.test("DeploymentController.sync() adopts a matching orphan ReplicaSet", asy
   const progressing = (await h.get()).status?.conditions?.find((c) => c.type === "Progressing");
   assert.equal(progressing?.reason, "FoundNewReplicaSet");
 });
+
+async function rollTo(h: Awaited<ReturnType<typeof harness>>, image: string): Promise<void> {
+  await h.deployments.patch("web", {
+    namespace: "default",
+    type: "merge",
+    body: { spec: { template: { spec: { containers: [{ name: "main", image }] } } } },
+  });
+  for (let step = 0; step < 20; step++) {
+    await h.sync();
+    for (const rs of await h.replicaSets()) await h.settle(rs.metadata!.name!);
+    const d = await h.get();
+    const done = d.status?.conditions?.some((c) => c.reason === "NewReplicaSetAvailable") &&
+      (d.status?.replicas ?? 0) === d.spec?.replicas &&
+      (d.status?.updatedReplicas ?? 0) === d.spec?.replicas;
+    if (done) break;
+  }
+}
+
+Deno.test("DeploymentController.sync() scales a rolled-out Deployment when spec.replicas changes", async () => {
+  await using h = await harness();
+  await h.deployments.create(deployment(4));
+  await h.sync();
+  const [rs] = await h.replicaSets();
+  await h.settle(rs!.metadata!.name!);
+  await h.sync();
+  await h.deployments.patch("web", {
+    namespace: "default",
+    type: "merge",
+    body: { spec: { replicas: 2 } },
+  });
+  await h.sync();
+  const [after] = await h.replicaSets();
+  assert.equal(after!.spec?.replicas, 2);
+  assert.equal(after!.metadata?.annotations?.["deployment.kubernetes.io/desired-replicas"], "2");
+  assert.equal(
+    h.recorder.events.at(-1)?.message,
+    `Scaled down replica set ${rs!.metadata?.name} from 4 to 2`,
+  );
+});
+
+Deno.test("DeploymentController.sync() does not roll a paused Deployment out but still scales it", async () => {
+  await using h = await harness();
+  await h.deployments.create(deployment(2));
+  await h.sync();
+  const [rs] = await h.replicaSets();
+  await h.settle(rs!.metadata!.name!);
+  await h.sync();
+  await h.deployments.patch("web", {
+    namespace: "default",
+    type: "merge",
+    body: {
+      spec: {
+        paused: true,
+        replicas: 3,
+        template: { spec: { containers: [{ name: "main", image: "nginx:2" }] } },
+      },
+    },
+  });
+  await h.sync();
+  const sets = await h.replicaSets();
+  assert.equal(sets.length, 1);
+  assert.equal(sets[0]!.spec?.replicas, 3);
+  const progressing = (await h.get()).status?.conditions?.find((c) => c.type === "Progressing");
+  assert.deepEqual([progressing?.status, progressing?.reason, progressing?.message], [
+    "Unknown",
+    "DeploymentPaused",
+    "Deployment is paused",
+  ]);
+  // Resumed: the new template rolls out.
+  await h.deployments.patch("web", {
+    namespace: "default",
+    type: "merge",
+    body: { spec: { paused: false } },
+  });
+  await h.sync();
+  assert.equal((await h.replicaSets()).length, 2);
+});
+
+Deno.test("DeploymentController.sync() keeps revisionHistoryLimit old ReplicaSets", async () => {
+  await using h = await harness();
+  const d = deployment(1);
+  d.spec!.revisionHistoryLimit = 1;
+  await h.deployments.create(d);
+  await h.sync();
+  await h.settle((await h.replicaSets())[0]!.metadata!.name!);
+  await rollTo(h, "nginx:2");
+  await rollTo(h, "nginx:3");
+  await h.sync();
+  const sets = await h.replicaSets();
+  assert.deepEqual(
+    sets.map((rs) => [rs.metadata?.annotations?.[REVISION_ANNOTATION], rs.spec?.replicas]),
+    [["2", 0], ["3", 1]],
+  );
+});
+
+Deno.test("DeploymentController.sync() spreads a scaling mid-rollout over the ReplicaSets by size", async () => {
+  await using h = await harness();
+  const d = deployment(10);
+  d.spec!.strategy = { type: "RollingUpdate", rollingUpdate: { maxSurge: 3, maxUnavailable: 2 } };
+  await h.deployments.create(d);
+  await h.sync();
+  await h.settle((await h.replicaSets())[0]!.metadata!.name!);
+  await h.sync();
+  await h.deployments.patch("web", {
+    namespace: "default",
+    type: "merge",
+    body: { spec: { template: { spec: { containers: [{ name: "main", image: "nginx:2" }] } } } },
+  });
+  await h.sync();
+  let [old, next] = await h.replicaSets();
+  assert.deepEqual([old!.spec?.replicas, next!.spec?.replicas], [8, 3]);
+  await h.settle(old!.metadata!.name!);
+  await h.settle(next!.metadata!.name!, 0);
+  await h.deployments.patch("web", {
+    namespace: "default",
+    type: "merge",
+    body: { spec: { replicas: 20 } },
+  });
+  await h.sync();
+  [old, next] = await h.replicaSets();
+  // 23 allowed (20 + 3 surge), 12 to add: 8 → 8·23/13 ≈ 14 plus the 4 left over, 3 → 3·23/13 ≈ 5.
+  assert.deepEqual([old!.spec?.replicas, next!.spec?.replicas], [18, 5]);
+  assert.deepEqual(
+    [old, next].map((rs) => rs!.metadata?.annotations?.["deployment.kubernetes.io/max-replicas"]),
+    ["23", "23"],
+  );
+});

@@ -12,8 +12,13 @@
  *   most `replicas + maxSurge` pods and at least `replicas - maxUnavailable` available ones
  *   (25 %/25 % by default; a percentage of surge rounds up, of unavailability down); Recreate
  *   scales every old ReplicaSet to 0 and waits for their pods to be gone first.
+ * - A change of `spec.replicas`, or a paused Deployment, only scales (mid-rollout, in
+ *   proportion to the ReplicaSets' sizes); a paused one rolls nothing out.
+ * - Once a rollout is complete, old ReplicaSets with no pods beyond `revisionHistoryLimit`
+ *   (default 10) are deleted, oldest revision first.
  * - It writes `status` (counts summed over the ReplicaSets, the `Available` and `Progressing`
- *   conditions `kubectl rollout status` reads) only when it changed, and records
+ *   conditions `kubectl rollout status` reads, `ProgressDeadlineExceeded` after
+ *   `progressDeadlineSeconds` without progress) only when it changed, and records
  *   `ScalingReplicaSet` events with upstream's messages.
  *
  * @example Run it on shared informers
@@ -58,7 +63,7 @@ import {
 import { WorkQueue } from "../client/workqueue.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
-import { rfc3339 } from "./_rfc3339.ts";
+import { parseTime, rfc3339 } from "./_rfc3339.ts";
 import {
   type ControllerKind,
   getControllerOf,
@@ -90,6 +95,7 @@ export const NEW_RS_CREATED_REASON = "NewReplicaSetCreated";
 export const FOUND_NEW_RS_REASON = "FoundNewReplicaSet";
 export const RS_UPDATED_REASON = "ReplicaSetUpdated";
 export const NEW_RS_AVAILABLE_REASON = "NewReplicaSetAvailable";
+export const PROGRESS_DEADLINE_EXCEEDED_REASON = "ProgressDeadlineExceeded";
 export const DEPLOYMENT_PAUSED_REASON = "DeploymentPaused";
 export const DEPLOYMENT_RESUMED_REASON = "DeploymentResumed";
 /** The event reason of every ReplicaSet scaling. */
@@ -883,10 +889,41 @@ export class DeploymentController {
         next.lastTransitionTime = cur.lastTransitionTime;
       }
       status.conditions = [...(status.conditions ?? []).filter((c) => c !== cur), next];
+    } else if (sets.newRs && this.#timedOut(d, cur, nowMs)) {
+      setCondition(
+        status,
+        condition(DEPLOYMENT_PROGRESSING, {
+          status: "False",
+          reason: PROGRESS_DEADLINE_EXCEEDED_REASON,
+          message: `ReplicaSet "${name}" has timed out progressing.`,
+          nowMs,
+        }),
+      );
     } else if (sets.newRs && !cur) {
       progressing(FOUND_NEW_RS_REASON, `Found new replica set "${name}"`);
     }
     await this.#writeStatus(d, status);
+    this.#requeueStuck(d, status, nowMs);
+  }
+
+  /** Whether the rollout made no progress for `progressDeadlineSeconds` (default 600). */
+  #timedOut(d: Deployment, cur: DeploymentCondition | undefined, nowMs: number): boolean {
+    const deadline = d.spec?.progressDeadlineSeconds ?? 600;
+    if (!cur || cur.reason === NEW_RS_AVAILABLE_REASON) return false;
+    if (cur.reason === PROGRESS_DEADLINE_EXCEEDED_REASON) return true;
+    const last = parseTime(cur.lastUpdateTime);
+    return last !== null && last + deadline * 1000 < nowMs;
+  }
+
+  /** Checks an unfinished rollout again when its progress deadline passes. */
+  #requeueStuck(d: Deployment, status: DeploymentStatus, nowMs: number): void {
+    const cur = status.conditions?.find((c) => c.type === DEPLOYMENT_PROGRESSING);
+    if (!cur || cur.status !== "True" || cur.reason === NEW_RS_AVAILABLE_REASON) return;
+    if (deploymentComplete(d, status)) return;
+    const last = parseTime(cur.lastUpdateTime);
+    if (last === null) return;
+    const deadline = (d.spec?.progressDeadlineSeconds ?? 600) * 1000;
+    this.#queue.addAfter(metaNamespaceKey(d), Math.max(0, last + deadline - nowMs) + 1000);
   }
 
   /** Whether the rollout moved since the last status (upstream `DeploymentProgressing`). */

@@ -470,3 +470,31 @@ Deno.test("DeploymentController.sync() spreads a scaling mid-rollout over the Re
     ["23", "23"],
   );
 });
+
+Deno.test("DeploymentController.sync() reports ProgressDeadlineExceeded after progressDeadlineSeconds without progress", async () => {
+  await using h = await harness();
+  const d = deployment(2);
+  d.spec!.progressDeadlineSeconds = 60;
+  await h.deployments.create(d);
+  await h.sync();
+  const [rs] = await h.replicaSets();
+  const progressing = async () =>
+    (await h.get()).status?.conditions?.find((c) => c.type === "Progressing");
+  assert.equal((await progressing())?.reason, "NewReplicaSetCreated");
+  h.clock.advance(30_000);
+  await h.sync();
+  assert.equal((await progressing())?.reason, "NewReplicaSetCreated");
+  h.clock.advance(31_000);
+  await h.sync();
+  const c = await progressing();
+  assert.deepEqual([c?.status, c?.reason, c?.message], [
+    "False",
+    "ProgressDeadlineExceeded",
+    `ReplicaSet "${rs!.metadata?.name}" has timed out progressing.`,
+  ]);
+  // Pods come up: progressing again, then complete.
+  await h.settle(rs!.metadata!.name!);
+  await h.sync();
+  const done = await progressing();
+  assert.deepEqual([done?.status, done?.reason], ["True", "NewReplicaSetAvailable"]);
+});

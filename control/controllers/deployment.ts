@@ -651,10 +651,12 @@ export class DeploymentController {
       const next = structuredClone(rs) as ReplicaSet;
       next.metadata = {
         ...next.metadata,
-        annotations: { ...next.metadata?.annotations, [REVISION_ANNOTATION]: revision },
+        annotations: {
+          ...next.metadata?.annotations,
+          [REVISION_ANNOTATION]: stale ? revision : String(revisionOf(rs)),
+        },
       };
       next.spec = { ...next.spec!, minReadySeconds };
-      if (!stale) next.metadata.annotations![REVISION_ANNOTATION] = String(revisionOf(rs));
       return { newRs: await this.#rsClient.update(next, { namespace }), created: false };
     }
     if (!sets.create) return { created: false };

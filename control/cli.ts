@@ -76,7 +76,7 @@ function serverUsage(): string {
     "Runs the control plane until SIGINT or SIGTERM: storage, the Kubernetes API server on HTTPS",
     "(the admin kubeconfig is written to <data-dir>/kubeconfig.yaml), the scheduler, which binds",
     "pods to nodes while it holds the kube-system/kube-scheduler lease, and the controllers",
-    "(ReplicaSet, Namespace, EndpointSlice, Endpoints) while they hold",
+    "(ReplicaSet, Deployment, Namespace, EndpointSlice, Endpoints) while they hold",
     "kube-system/kube-controller-manager. The node agent arrives in a later release.",
     "",
     "Every flag can also be set as an environment variable (--https-port → SKIFF_HTTPS_PORT) or as",

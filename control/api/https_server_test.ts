@@ -5,89 +5,67 @@ import { streamedResponse } from "./handlers/render.ts";
 import type { ConnectionInfo } from "./auth/authenticator.ts";
 import { startHttpsServer } from "./https_server.ts";
 import { issueCertificate, serialNumberHex } from "./pki/certificates.ts";
-import { ensureClusterPki } from "./pki/cluster_pki.ts";
+import { createTestPki } from "./_test_https.ts";
 
 Deno.test("startHttpsServer() sends a streamed response's headers before its first chunk", async () => {
-  const dataDir = await Deno.makeTempDir();
+  await using pki = await createTestPki();
   const release = Promise.withResolvers<void>();
+  const server = await startHttpsServer({
+    app: {
+      fetch: () =>
+        streamedResponse(
+          new ReadableStream<Uint8Array>({
+            async start(controller) {
+              // Like a watch from an exact resourceVersion: nothing to send for now.
+              await release.promise;
+              controller.enqueue(new TextEncoder().encode('{"type":"ADDED"}\n'));
+              controller.close();
+            },
+          }),
+          { headers: { "content-type": "application/json" } },
+        ),
+    },
+    port: 0,
+    hostname: "127.0.0.1",
+    certPem: pki.serving.certPem,
+    keyPem: pki.serving.keyPem,
+    logger: new RecordingLogger(),
+  });
+  const client = Deno.createHttpClient({ caCerts: [pki.ca.certPem] });
   try {
-    const pki = await ensureClusterPki({
-      dataDir,
-      dnsNames: ["localhost"],
-      ipAddresses: ["127.0.0.1"],
-      serverUrl: "https://127.0.0.1:6443",
-      now: new Date(),
+    const res = await fetch(`https://127.0.0.1:${server.port}/watch`, {
+      client,
+      signal: AbortSignal.timeout(5000),
     });
-    const server = await startHttpsServer({
-      app: {
-        fetch: () =>
-          streamedResponse(
-            new ReadableStream<Uint8Array>({
-              async start(controller) {
-                // Like a watch from an exact resourceVersion: nothing to send for now.
-                await release.promise;
-                controller.enqueue(new TextEncoder().encode('{"type":"ADDED"}\n'));
-                controller.close();
-              },
-            }),
-            { headers: { "content-type": "application/json" } },
-          ),
-      },
-      port: 0,
-      hostname: "127.0.0.1",
-      certPem: pki.serving.certPem,
-      keyPem: pki.serving.keyPem,
-      logger: new RecordingLogger(),
-    });
-    const client = Deno.createHttpClient({ caCerts: [pki.ca.certPem] });
-    try {
-      const res = await fetch(`https://127.0.0.1:${server.port}/watch`, {
-        client,
-        signal: AbortSignal.timeout(5000),
-      });
-      assert.equal(res.status, 200);
-      assert.equal(res.headers.get("content-type"), "application/json");
-      release.resolve();
-      assert.equal(await res.text(), '{"type":"ADDED"}\n');
-    } finally {
-      release.resolve();
-      client.close();
-      await server.close();
-    }
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-type"), "application/json");
+    release.resolve();
+    assert.equal(await res.text(), '{"type":"ADDED"}\n');
   } finally {
-    await Deno.remove(dataDir, { recursive: true });
+    release.resolve();
+    client.close();
+    await server.close();
   }
 });
 
 Deno.test("startHttpsServer() answers a plain response in full", async () => {
-  const dataDir = await Deno.makeTempDir();
+  await using pki = await createTestPki();
+  const server = await startHttpsServer({
+    app: { fetch: () => new Response("ok", { headers: { "content-type": "text/plain" } }) },
+    port: 0,
+    hostname: "127.0.0.1",
+    certPem: pki.serving.certPem,
+    keyPem: pki.serving.keyPem,
+    logger: new RecordingLogger(),
+  });
+  const client = Deno.createHttpClient({ caCerts: [pki.ca.certPem] });
   try {
-    const pki = await ensureClusterPki({
-      dataDir,
-      dnsNames: ["localhost"],
-      ipAddresses: ["127.0.0.1"],
-      serverUrl: "https://127.0.0.1:6443",
-      now: new Date(),
-    });
-    const server = await startHttpsServer({
-      app: { fetch: () => new Response("ok", { headers: { "content-type": "text/plain" } }) },
-      port: 0,
-      hostname: "127.0.0.1",
-      certPem: pki.serving.certPem,
-      keyPem: pki.serving.keyPem,
-      logger: new RecordingLogger(),
-    });
-    const client = Deno.createHttpClient({ caCerts: [pki.ca.certPem] });
-    try {
-      const res = await fetch(`https://127.0.0.1:${server.port}/readyz`, { client });
-      assert.equal(res.status, 200);
-      assert.equal(await res.text(), "ok");
-    } finally {
-      client.close();
-      await server.close();
-    }
+    const res = await fetch(`https://127.0.0.1:${server.port}/readyz`, { client });
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "ok");
   } finally {
-    await Deno.remove(dataDir, { recursive: true });
+    client.close();
+    await server.close();
   }
 });
 
@@ -103,142 +81,120 @@ function peerSerial(port: number, caPem: string): Promise<string> {
 }
 
 Deno.test("HttpsServer.setCertificate() serves new connections the new certificate, open ones keep going", async () => {
-  const dataDir = await Deno.makeTempDir();
+  await using pki = await createTestPki();
   const release = Promise.withResolvers<void>();
+  const now = new Date();
+  const renewed = await issueCertificate(pki.ca, {
+    commonName: "skiff",
+    usage: "server",
+    dnsNames: ["localhost"],
+    ipAddresses: ["127.0.0.1"],
+    now,
+  });
+  const server = await startHttpsServer({
+    app: {
+      fetch: (request) =>
+        new URL(request.url).pathname !== "/watch" ? new Response("ok") : streamedResponse(
+          new ReadableStream<Uint8Array>({
+            async start(controller) {
+              await release.promise;
+              controller.enqueue(new TextEncoder().encode('{"type":"ADDED"}\n'));
+              controller.close();
+            },
+          }),
+          { headers: { "content-type": "application/json" } },
+        ),
+    },
+    port: 0,
+    hostname: "127.0.0.1",
+    certPem: pki.serving.certPem,
+    keyPem: pki.serving.keyPem,
+    logger: new RecordingLogger(),
+  });
+  const client = Deno.createHttpClient({ caCerts: [pki.ca.certPem] });
+  const hex = (pair: typeof renewed) => serialNumberHex(pair.certificate).replace(/^0+/, "");
   try {
-    const now = new Date();
-    const pki = await ensureClusterPki({
-      dataDir,
-      dnsNames: ["localhost"],
-      ipAddresses: ["127.0.0.1"],
-      serverUrl: "https://127.0.0.1:6443",
-      now,
+    assert.equal(await peerSerial(server.port, pki.ca.certPem), hex(pki.serving));
+    // A watch open on the old certificate.
+    const watch = await fetch(`https://127.0.0.1:${server.port}/watch`, {
+      client,
+      signal: AbortSignal.timeout(5000),
     });
-    const renewed = await issueCertificate(pki.ca, {
-      commonName: "skiff",
-      usage: "server",
-      dnsNames: ["localhost"],
-      ipAddresses: ["127.0.0.1"],
-      now,
+    assert.equal(watch.status, 200);
+
+    server.setCertificate(renewed.certPem, renewed.keyPem);
+    assert.equal(await peerSerial(server.port, pki.ca.certPem), hex(renewed));
+
+    // An unusable pair is refused and the current certificate stays.
+    assert.throws(() => server.setCertificate(renewed.certPem, pki.admin.keyPem), {
+      name: "TypeError",
+      message: "Cannot use serving certificate: the key is not the certificate's",
     });
-    const server = await startHttpsServer({
-      app: {
-        fetch: (request) =>
-          new URL(request.url).pathname !== "/watch" ? new Response("ok") : streamedResponse(
-            new ReadableStream<Uint8Array>({
-              async start(controller) {
-                await release.promise;
-                controller.enqueue(new TextEncoder().encode('{"type":"ADDED"}\n'));
-                controller.close();
-              },
-            }),
-            { headers: { "content-type": "application/json" } },
-          ),
-      },
-      port: 0,
-      hostname: "127.0.0.1",
-      certPem: pki.serving.certPem,
-      keyPem: pki.serving.keyPem,
-      logger: new RecordingLogger(),
+    assert.throws(() => server.setCertificate("garbage", "garbage"), {
+      name: "TypeError",
+      message: "Cannot use serving certificate: cannot read the certificate or key",
     });
-    const client = Deno.createHttpClient({ caCerts: [pki.ca.certPem] });
-    const hex = (pair: typeof renewed) => serialNumberHex(pair.certificate).replace(/^0+/, "");
-    try {
-      assert.equal(await peerSerial(server.port, pki.ca.certPem), hex(pki.serving));
-      // A watch open on the old certificate.
-      const watch = await fetch(`https://127.0.0.1:${server.port}/watch`, {
-        client,
-        signal: AbortSignal.timeout(5000),
-      });
-      assert.equal(watch.status, 200);
+    assert.equal(await peerSerial(server.port, pki.ca.certPem), hex(renewed));
 
-      server.setCertificate(renewed.certPem, renewed.keyPem);
-      assert.equal(await peerSerial(server.port, pki.ca.certPem), hex(renewed));
-
-      // An unusable pair is refused and the current certificate stays.
-      assert.throws(() => server.setCertificate(renewed.certPem, pki.admin.keyPem), {
-        name: "TypeError",
-        message: "Cannot use serving certificate: the key is not the certificate's",
-      });
-      assert.throws(() => server.setCertificate("garbage", "garbage"), {
-        name: "TypeError",
-        message: "Cannot use serving certificate: cannot read the certificate or key",
-      });
-      assert.equal(await peerSerial(server.port, pki.ca.certPem), hex(renewed));
-
-      release.resolve();
-      assert.equal(await watch.text(), '{"type":"ADDED"}\n');
-    } finally {
-      release.resolve();
-      client.close();
-      await server.close();
-    }
+    release.resolve();
+    assert.equal(await watch.text(), '{"type":"ADDED"}\n');
   } finally {
-    await Deno.remove(dataDir, { recursive: true });
+    release.resolve();
+    client.close();
+    await server.close();
   }
 });
 
 Deno.test("startHttpsServer() tells the app of a client certificate it cannot read", async () => {
-  const dataDir = await Deno.makeTempDir();
-  try {
-    const pki = await ensureClusterPki({
-      dataDir,
-      dnsNames: ["localhost"],
-      ipAddresses: ["127.0.0.1"],
-      serverUrl: "https://127.0.0.1:6443",
-      now: new Date(),
-    });
-    const seen: ConnectionInfo[] = [];
-    const server = await startHttpsServer({
-      app: {
-        fetch: (_request, env) => {
-          seen.push(env.connection);
-          return new Response("ok");
-        },
+  await using pki = await createTestPki();
+  const seen: ConnectionInfo[] = [];
+  const server = await startHttpsServer({
+    app: {
+      fetch: (_request, env) => {
+        seen.push(env.connection);
+        return new Response("ok");
       },
-      port: 0,
-      hostname: "127.0.0.1",
-      certPem: pki.serving.certPem,
-      keyPem: pki.serving.keyPem,
-      logger: new RecordingLogger(),
-    });
-    const user = await issueCertificate(pki.ca, {
-      commonName: "u",
-      usage: "client",
-      now: new Date(),
-    });
-    // The validity's UTCTime tag (0x17) turned into 0x07: the TLS layers take the certificate,
-    // the server's X.509 parser does not.
-    const der = new Uint8Array(user.der);
-    const at = der.findIndex((b, i) => b === 0x17 && der[i + 1] === 0x0d);
-    der[at] = 0x07;
-    const pem = (d: Uint8Array) =>
-      `-----BEGIN CERTIFICATE-----\n${d.toBase64()}\n-----END CERTIFICATE-----\n`;
-    try {
-      for (const cert of [null, user.der, der]) {
-        const client = Deno.createHttpClient({
-          caCerts: [pki.ca.certPem],
-          ...(cert ? { cert: pem(cert), key: user.keyPem } : {}),
-        });
-        try {
-          const res = await fetch(`https://127.0.0.1:${server.port}/`, { client });
-          assert.equal(await res.text(), "ok");
-        } finally {
-          client.close();
-        }
+    },
+    port: 0,
+    hostname: "127.0.0.1",
+    certPem: pki.serving.certPem,
+    keyPem: pki.serving.keyPem,
+    logger: new RecordingLogger(),
+  });
+  const user = await issueCertificate(pki.ca, {
+    commonName: "u",
+    usage: "client",
+    now: new Date(),
+  });
+  // The validity's UTCTime tag (0x17) turned into 0x07: the TLS layers take the certificate,
+  // the server's X.509 parser does not.
+  const der = new Uint8Array(user.der);
+  const at = der.findIndex((b, i) => b === 0x17 && der[i + 1] === 0x0d);
+  der[at] = 0x07;
+  const pem = (d: Uint8Array) =>
+    `-----BEGIN CERTIFICATE-----\n${d.toBase64()}\n-----END CERTIFICATE-----\n`;
+  try {
+    for (const cert of [null, user.der, der]) {
+      const client = Deno.createHttpClient({
+        caCerts: [pki.ca.certPem],
+        ...(cert ? { cert: pem(cert), key: user.keyPem } : {}),
+      });
+      try {
+        const res = await fetch(`https://127.0.0.1:${server.port}/`, { client });
+        assert.equal(await res.text(), "ok");
+      } finally {
+        client.close();
       }
-      assert.equal(seen.length, 3);
-      const [none, good, bad] = seen;
-      assert.equal(none!.peerCertificate, undefined);
-      assert.equal(none!.peerCertificateError, undefined);
-      assert.deepEqual(good!.peerCertificate, user.der);
-      assert.equal(good!.peerCertificateError, undefined);
-      assert.equal(bad!.peerCertificate, undefined);
-      assert.equal(typeof bad!.peerCertificateError, "string");
-    } finally {
-      await server.close();
     }
+    assert.equal(seen.length, 3);
+    const [none, good, bad] = seen;
+    assert.equal(none!.peerCertificate, undefined);
+    assert.equal(none!.peerCertificateError, undefined);
+    assert.deepEqual(good!.peerCertificate, user.der);
+    assert.equal(good!.peerCertificateError, undefined);
+    assert.equal(bad!.peerCertificate, undefined);
+    assert.equal(typeof bad!.peerCertificateError, "string");
   } finally {
-    await Deno.remove(dataDir, { recursive: true });
+    await server.close();
   }
 });

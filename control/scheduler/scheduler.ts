@@ -813,14 +813,22 @@ export class Scheduler {
     this.#run?.queue.delete(pod);
   }
 
+  /**
+   * One update of the cache from an informer event; a failure (an event the cache finds
+   * inconsistent) is logged, never thrown into the informer.
+   */
+  #cacheUpdate(op: string, fields: Record<string, unknown>, update: () => void): void {
+    try {
+      update();
+    } catch (err) {
+      this.#logger.error(`Scheduler cache ${op} failed`, { ...fields, error: err });
+    }
+  }
+
   #addPodToCache(pod: Pod): void {
     const run = this.#run;
     if (run === null) return;
-    try {
-      run.cache.addPod(pod);
-    } catch (err) {
-      this.#logger.error("Scheduler cache AddPod failed", { pod: keyOf(pod), error: err });
-    }
+    this.#cacheUpdate("AddPod", { pod: keyOf(pod) }, () => run.cache.addPod(pod));
     run.queue.assignedPodAdded(pod);
   }
 
@@ -832,50 +840,36 @@ export class Scheduler {
       this.#addPodToCache(newPod);
       return;
     }
-    try {
-      run.cache.updatePod(oldPod, newPod);
-    } catch (err) {
-      this.#logger.error("Scheduler cache UpdatePod failed", { pod: keyOf(newPod), error: err });
-    }
+    this.#cacheUpdate(
+      "UpdatePod",
+      { pod: keyOf(newPod) },
+      () => run.cache.updatePod(oldPod, newPod),
+    );
     run.queue.assignedPodUpdated(oldPod, newPod);
   }
 
   #deletePodFromCache(pod: Pod): void {
     const run = this.#run;
     if (run === null) return;
-    try {
-      run.cache.removePod(pod);
-    } catch (err) {
-      this.#logger.error("Scheduler cache RemovePod failed", { pod: keyOf(pod), error: err });
-    }
+    this.#cacheUpdate("RemovePod", { pod: keyOf(pod) }, () => run.cache.removePod(pod));
     run.queue.assignedPodDeleted(pod);
   }
 
   #onNodeAdd(node: Node): void {
     const run = this.#run;
     if (run === null) return;
-    try {
-      run.cache.addNode(node);
-    } catch (err) {
-      this.#logger.error("Scheduler cache AddNode failed", {
-        node: node.metadata?.name,
-        error: err,
-      });
-    }
+    this.#cacheUpdate("AddNode", { node: node.metadata?.name }, () => run.cache.addNode(node));
     run.queue.moveAllToActiveOrBackoffQueue(CLUSTER_EVENTS.nodeAdd);
   }
 
   #onNodeUpdate(oldNode: Node, newNode: Node): void {
     const run = this.#run;
     if (run === null) return;
-    try {
-      run.cache.updateNode(newNode);
-    } catch (err) {
-      this.#logger.error("Scheduler cache UpdateNode failed", {
-        node: newNode.metadata?.name,
-        error: err,
-      });
-    }
+    this.#cacheUpdate(
+      "UpdateNode",
+      { node: newNode.metadata?.name },
+      () => run.cache.updateNode(newNode),
+    );
     for (const event of nodeUpdateEvents(oldNode, newNode)) {
       run.queue.moveAllToActiveOrBackoffQueue(event);
     }
@@ -884,14 +878,11 @@ export class Scheduler {
   #onNodeDelete(node: Node): void {
     const run = this.#run;
     if (run === null) return;
-    try {
-      run.cache.removeNode(node);
-    } catch (err) {
-      this.#logger.error("Scheduler cache RemoveNode failed", {
-        node: node.metadata?.name,
-        error: err,
-      });
-    }
+    this.#cacheUpdate(
+      "RemoveNode",
+      { node: node.metadata?.name },
+      () => run.cache.removeNode(node),
+    );
     run.queue.moveAllToActiveOrBackoffQueue(CLUSTER_EVENTS.nodeDelete);
   }
 

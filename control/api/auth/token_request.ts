@@ -17,7 +17,8 @@
  *
  * The answer is 201 with the request, defaulted, and `status.token` and
  * `status.expirationTimestamp` (now + the requested seconds, also for extended tokens).
- * Lookups use the shared object views.
+ * The ServiceAccount and the bound object are read from storage, past the shared views, so a
+ * token for an object created a moment before is not refused while the views catch up.
  *
  * @module
  */
@@ -189,7 +190,9 @@ export class TokenRequestHook implements SubresourceHook {
     }
 
     await this.start();
-    const sa = this.#serviceAccounts.getByName(namespace, name);
+    // Read past the views: a ServiceAccount or object created just before (`kubectl create sa`
+    // then `kubectl create token`) must be found, and a recreated one must show its new uid.
+    const sa = await this.#serviceAccounts.readByName(namespace, name);
     if (!sa) throw ApiError.notFound({ group: "", resource: "serviceaccounts" }, name);
 
     const spec: TokenRequestSpec = tr.spec ?? {};
@@ -219,7 +222,7 @@ export class TokenRequestHook implements SubresourceHook {
     if (errors.length > 0) throw ApiError.invalid(GROUP_KIND, { name: "", errors });
     await this.#o.admission?.validate(attrs);
 
-    const bound = this.#bound(spec, { name, namespace });
+    const bound = await this.#bound(spec, { name, namespace });
 
     const max = this.#o.maxExpirationSeconds ?? 0;
     if (max > 0 && expiration > max) {
@@ -264,26 +267,30 @@ export class TokenRequestHook implements SubresourceHook {
   }
 
   /** The object the token is bound to, checked as upstream does. */
-  #bound(
+  async #bound(
     spec: TokenRequestSpec,
     sa: { readonly name: string; readonly namespace: string },
-  ): BoundObjects {
+  ): Promise<BoundObjects> {
     const ref = spec.boundObjectRef;
     if (!ref) return {};
     const gv = groupVersionOf(ref.apiVersion ?? "");
     const kind = ref.kind ?? "";
     const refName = ref.name ?? "";
-    const lookup = (view: ObjectView, resource: string, namespace: string): KubeObject => {
+    const lookup = async (
+      view: ObjectView,
+      resource: string,
+      namespace: string,
+    ): Promise<KubeObject> => {
       // The registry's own answer to a get without a name.
       if (refName === "") throw ApiError.badRequest("Name parameter required.");
-      const obj = view.getByName(namespace, refName);
+      const obj = await view.readByName(namespace, refName);
       if (!obj) throw ApiError.notFound({ group: "", resource }, refName);
       return obj;
     };
     let obj: KubeObject;
     let out: BoundObjects;
     if (gv.group === "" && kind === "Pod") {
-      obj = lookup(this.#pods, "pods", sa.namespace);
+      obj = await lookup(this.#pods, "pods", sa.namespace);
       const podSpec = (obj.spec ?? {}) as { serviceAccountName?: string; nodeName?: string };
       if (podSpec.serviceAccountName !== sa.name) {
         throw ApiError.badRequest(
@@ -298,10 +305,10 @@ export class TokenRequestHook implements SubresourceHook {
         out.node = node ? identity(node) : { name: nodeName };
       }
     } else if (gv.group === "" && kind === "Node") {
-      obj = lookup(this.#nodes, "nodes", "");
+      obj = await lookup(this.#nodes, "nodes", "");
       out = { node: identity(obj) };
     } else if (gv.group === "" && kind === "Secret") {
-      obj = lookup(this.#secrets, "secrets", sa.namespace);
+      obj = await lookup(this.#secrets, "secrets", sa.namespace);
       out = { secret: identity(obj) };
     } else {
       throw ApiError.badRequest(

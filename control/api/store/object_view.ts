@@ -280,6 +280,17 @@ export class ObjectView {
     );
   }
 
+  /**
+   * The object `name` in `namespace` as storage has it now, read past the view (which may not
+   * have seen a write that was just acknowledged): for the rare reads that must be consistent,
+   * as upstream's registry reads, where a view that lags would answer wrongly.
+   */
+  async readByName(namespace: string, name: string): Promise<KubeObject | undefined> {
+    const key = namespace ? `${this.#o.prefix}${namespace}/${name}` : `${this.#o.prefix}${name}`;
+    const kv = await this.#o.storage.get(key);
+    return kv ? this.#decode(kv) : undefined;
+  }
+
   /** Every object. */
   list(): IterableIterator<KubeObject> {
     return this.#objects.values();

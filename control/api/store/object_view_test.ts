@@ -158,3 +158,23 @@ Deno.test("ObjectView leaves out objects it cannot decode and keeps following th
   ac.abort();
   await storage.close();
 });
+
+Deno.test("ObjectView.readByName() reads storage past a view that has not seen a write", async () => {
+  const storage = new MemoryStorage();
+  const view = new ObjectView({
+    storage,
+    prefix: "/registry/pods/",
+    logger,
+    project: (o) => ({ ...o, spec: {} }),
+  });
+  const ac = new AbortController();
+  await view.start(ac.signal);
+  await storage.create("/registry/pods/default/fresh", pod("fresh", "n1"));
+  // The view learns of it one watch delivery later; a consistent read sees it now.
+  const read = await view.readByName("default", "fresh");
+  assert.equal(read?.metadata?.name, "fresh");
+  assert.deepEqual(read?.spec, {}, "the view's projection applies");
+  assert.ok(Object.isFrozen(read));
+  assert.equal(await view.readByName("default", "missing"), undefined);
+  ac.abort();
+});

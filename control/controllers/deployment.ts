@@ -63,6 +63,13 @@ import {
 import { WorkQueue } from "../client/workqueue.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
+import {
+  DESIRED_REPLICAS_ANNOTATION,
+  MAX_REPLICAS_ANNOTATION,
+  revisionOf,
+  setNewReplicaSetAnnotations,
+  withDeploymentRevision,
+} from "./_deployment_annotations.ts";
 import { parseTime, rfc3339 } from "./_rfc3339.ts";
 import {
   type ControllerKind,
@@ -79,12 +86,12 @@ export const DEPLOYMENT_KIND: ControllerKind = { apiVersion: "apps/v1", kind: "D
 
 /** The label (and selector key) that tells a Deployment's ReplicaSets apart. */
 export const POD_TEMPLATE_HASH_LABEL = "pod-template-hash";
-/** The rollout revision of a ReplicaSet (and of its Deployment). */
-export const REVISION_ANNOTATION = "deployment.kubernetes.io/revision";
-/** The Deployment's `spec.replicas` when the ReplicaSet was last scaled. */
-export const DESIRED_REPLICAS_ANNOTATION = "deployment.kubernetes.io/desired-replicas";
-/** `replicas + maxSurge` when the ReplicaSet was last scaled. */
-export const MAX_REPLICAS_ANNOTATION = "deployment.kubernetes.io/max-replicas";
+export {
+  DESIRED_REPLICAS_ANNOTATION,
+  MAX_REPLICAS_ANNOTATION,
+  REVISION_ANNOTATION,
+  REVISION_HISTORY_ANNOTATION,
+} from "./_deployment_annotations.ts";
 
 /** Condition types and reasons of a Deployment (upstream's). */
 export const DEPLOYMENT_AVAILABLE = "Available";
@@ -227,11 +234,6 @@ function specReplicas(rs: ReplicaSet): number {
 
 function sumOf(sets: readonly ReplicaSet[], f: (rs: ReplicaSet) => number): number {
   return sets.reduce((n, rs) => n + f(rs), 0);
-}
-
-function revisionOf(obj: KubeObject): number {
-  const v = Number(obj.metadata?.annotations?.[REVISION_ANNOTATION] ?? "0");
-  return Number.isInteger(v) && v >= 0 ? v : 0;
 }
 
 function byCreation(a: ReplicaSet, b: ReplicaSet): number {
@@ -503,7 +505,7 @@ export class DeploymentController {
       newRs: scaledNew,
       nowMs: this.#deps.clock.now(),
     });
-    await this.#writeStatus(d, status);
+    await this.#writeStatus(d, status, scaledNew);
   }
 
   /** Scales the ReplicaSets to `spec.replicas` (upstream `scale`); returns them all. */
@@ -638,24 +640,16 @@ export class DeploymentController {
     d: Deployment,
     sets: { readonly old: readonly ReplicaSet[]; readonly newRs?: ReplicaSet; create: boolean },
   ): Promise<{ newRs?: ReplicaSet; created: boolean }> {
-    const maxOld = Math.max(0, ...sets.old.map(revisionOf));
-    const revision = String(maxOld + 1);
+    const revision = Math.max(0, ...sets.old.map(revisionOf)) + 1;
     const namespace = d.metadata?.namespace ?? "";
     const minReadySeconds = d.spec?.minReadySeconds ?? 0;
     if (sets.newRs) {
       const rs = sets.newRs;
-      const stale = revisionOf(rs) < maxOld + 1;
-      if (!stale && (rs.spec?.minReadySeconds ?? 0) === minReadySeconds) {
+      const next = structuredClone(rs) as ReplicaSet;
+      const annotated = setNewReplicaSetAnnotations(next, { deployment: d, revision });
+      if (!annotated && (rs.spec?.minReadySeconds ?? 0) === minReadySeconds) {
         return { newRs: rs, created: false };
       }
-      const next = structuredClone(rs) as ReplicaSet;
-      next.metadata = {
-        ...next.metadata,
-        annotations: {
-          ...next.metadata?.annotations,
-          [REVISION_ANNOTATION]: stale ? revision : String(revisionOf(rs)),
-        },
-      };
       next.spec = { ...next.spec!, minReadySeconds };
       return { newRs: await this.#rsClient.update(next, { namespace }), created: false };
     }
@@ -675,11 +669,11 @@ export class DeploymentController {
         name: `${d.metadata?.name}-${hash}`,
         namespace,
         labels: { ...template.metadata.labels },
-        annotations: { [REVISION_ANNOTATION]: revision },
         ownerReferences: [newControllerRef(d, DEPLOYMENT_KIND)],
       },
       spec: { replicas: 0, minReadySeconds, selector, template },
     };
+    setNewReplicaSetAnnotations(draft, { deployment: d, revision });
     const all = [...sets.old, draft];
     const replicas = newReplicaSetReplicas(d, { all, newRs: draft });
     draft.spec!.replicas = replicas;
@@ -859,7 +853,7 @@ export class DeploymentController {
       newRs,
       nowMs: this.#deps.clock.now(),
     });
-    await this.#writeStatus(d, status);
+    await this.#writeStatus(d, status, newRs);
   }
 
   /** Status with `Progressing` (upstream `syncRolloutStatus`), written when it changed. */
@@ -904,7 +898,7 @@ export class DeploymentController {
     } else if (sets.newRs && !cur) {
       progressing(FOUND_NEW_RS_REASON, `Found new replica set "${name}"`);
     }
-    await this.#writeStatus(d, status);
+    await this.#writeStatus(d, status, sets.newRs);
     this.#requeueStuck(d, status, nowMs);
   }
 
@@ -938,7 +932,16 @@ export class DeploymentController {
       (next.availableReplicas ?? 0) > (old.availableReplicas ?? 0);
   }
 
-  async #writeStatus(d: Deployment, status: DeploymentStatus): Promise<void> {
+  /**
+   * Writes `status` when it changed, and the Deployment's revision annotation when it no longer
+   * matches its new ReplicaSet's (through the status subresource, as upstream: status writes
+   * may change a Deployment's annotations).
+   */
+  async #writeStatus(
+    d: Deployment,
+    status: DeploymentStatus,
+    newRs: ReplicaSet | undefined,
+  ): Promise<void> {
     const progressing = status.conditions?.find((c) => c.type === DEPLOYMENT_PROGRESSING);
     const pausedNow = progressing?.reason === DEPLOYMENT_PAUSED_REASON;
     if (d.spec?.paused !== pausedNow && (d.spec?.paused || pausedNow)) {
@@ -952,10 +955,13 @@ export class DeploymentController {
         }),
       );
     }
-    if (canonicalJson(d.status ?? {}) === canonicalJson(status)) return;
+    const metadata = newRs ? withDeploymentRevision(d, revisionOf(newRs)) : undefined;
+    if (!metadata && canonicalJson(d.status ?? {}) === canonicalJson(status)) return;
     const { namespace } = splitMetaNamespaceKey(metaNamespaceKey(d));
     try {
-      await this.#dClient.updateStatus({ ...d, status }, { namespace });
+      await this.#dClient.updateStatus({ ...d, ...(metadata ? { metadata } : {}), status }, {
+        namespace,
+      });
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;

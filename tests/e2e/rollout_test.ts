@@ -1,0 +1,244 @@
+/**
+ * `kubectl rollout status|history|undo|pause|resume|restart`, `kubectl scale` and `kubectl wait`
+ * against the real `skiff server`, its scheduler and its Deployment and ReplicaSet controllers,
+ * with a stand-in kubelet (over HTTPS, as a node would) marking the bound pods Running and Ready:
+ * every command gives what it gives on a real cluster — output, revisions, change causes and
+ * exit codes.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import type { Deployment, ReplicaSet } from "../../control/api/types/apps_v1.ts";
+import { Client } from "../../control/client/client.ts";
+import { DEPLOYMENTS, REPLICA_SETS } from "../../control/client/resources.ts";
+import { HttpsTransport } from "../../control/client/transport.ts";
+import { FakeKubelet } from "../_support/fake_kubelet.ts";
+import { Kubectl, type KubectlResult, type KubectlVersion } from "../_support/kubectl.ts";
+import { startTestServer, type TestServer } from "../_support/skiff_server.ts";
+
+const NS = "roll";
+const VERSIONS: readonly KubectlVersion[] = ["1.27", "1.28", "1.29", "1.30", "1.31", "1.32"];
+
+function ok(r: KubectlResult, what: string, server: TestServer): string {
+  assert.equal(
+    r.code,
+    0,
+    `${what} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\nserver log:\n${
+      server.logTail(20)
+    }`,
+  );
+  return r.stdout;
+}
+
+/** The revision → change cause table of `kubectl rollout history`. */
+function historyTable(stdout: string): Map<number, string> {
+  const rows = new Map<number, string>();
+  for (const line of stdout.split("\n")) {
+    const m = /^(\d+)\s+(.*?)\s*$/.exec(line);
+    if (m) rows.set(Number(m[1]), m[2]!);
+  }
+  return rows;
+}
+
+Deno.test("kubectl rollout, scale and wait drive skiff's Deployment controller as a real cluster's", async (t) => {
+  await using server = await startTestServer();
+  using transport = HttpsTransport.fromKubeconfig(await Deno.readTextFile(server.kubeconfig));
+  const client = new Client(transport, { fieldManager: "rollout-test" });
+  await using _kubelet = await FakeKubelet.start({ client, nodes: ["edge-1", "edge-2"] });
+  const kubectl = (version: KubectlVersion = "1.33") =>
+    new Kubectl(version, {
+      kubeconfig: server.kubeconfig,
+      homeDir: join(server.scratchDir, `home-${version}`),
+    });
+  const k = kubectl();
+  const run = async (args: string[]) => ok(await k.run(args), args.join(" "), server);
+  const deployment = () => client.resource(DEPLOYMENTS).get("web", { namespace: NS });
+  const replicaSets = async () =>
+    (await client.resource(REPLICA_SETS).list({ namespace: NS })).items as ReplicaSet[];
+  const image = (d: Deployment) => d.spec?.template.spec?.containers[0]?.image;
+  const rolledOut = async () => {
+    const out = await run(["rollout", "status", "deployment/web", "-n", NS, "--timeout=60s"]);
+    assert.match(out, /deployment "web" successfully rolled out/);
+  };
+  const changeCause = (cause: string) =>
+    run([
+      "annotate",
+      "deployment/web",
+      "-n",
+      NS,
+      "--overwrite",
+      `kubernetes.io/change-cause=${cause}`,
+    ]);
+
+  await run(["create", "namespace", NS]);
+
+  await t.step("rollout status waits for a new Deployment's pods to be available", async () => {
+    await run(["create", "deployment", "web", "-n", NS, "--image=busybox:1", "--replicas=3"]);
+    await changeCause("create busybox:1");
+    await rolledOut();
+    const d = await deployment();
+    assert.equal(d.status?.availableReplicas, 3);
+    assert.equal(d.status?.updatedReplicas, 3);
+    assert.equal(d.status?.observedGeneration, d.metadata?.generation);
+    assert.equal(d.metadata?.annotations?.["deployment.kubernetes.io/revision"], "1");
+  });
+
+  await t.step("a new image rolls out as revision 2 and history shows both causes", async () => {
+    await run(["set", "image", "deployment/web", "-n", NS, "busybox=busybox:2"]);
+    await changeCause("image busybox:2");
+    await rolledOut();
+    const history = historyTable(await run(["rollout", "history", "deployment/web", "-n", NS]));
+    assert.deepEqual([...history], [[1, "create busybox:1"], [2, "image busybox:2"]]);
+    const sets = await replicaSets();
+    assert.equal(sets.length, 2);
+    const byRevision = new Map(
+      sets.map((rs) => [rs.metadata?.annotations?.["deployment.kubernetes.io/revision"], rs]),
+    );
+    assert.equal(byRevision.get("1")?.spec?.replicas, 0);
+    assert.equal(byRevision.get("2")?.spec?.replicas, 3);
+    const detail = await run(["rollout", "history", "deployment/web", "-n", NS, "--revision=2"]);
+    assert.match(detail, /deployment\.apps\/web with revision #2/);
+    assert.match(detail, /Image:\s+busybox:2/);
+  });
+
+  await t.step("rollout undo goes back to revision 1's template, as revision 3", async () => {
+    const out = await run(["rollout", "undo", "deployment/web", "-n", NS]);
+    assert.match(out, /deployment\.apps\/web rolled back/);
+    await rolledOut();
+    const d = await deployment();
+    assert.equal(image(d), "busybox:1");
+    assert.equal(d.metadata?.annotations?.["deployment.kubernetes.io/revision"], "3");
+    const history = historyTable(await run(["rollout", "history", "deployment/web", "-n", NS]));
+    // Revision 1 became 3: its ReplicaSet was re-used, not copied.
+    assert.deepEqual([...history], [[2, "image busybox:2"], [3, "create busybox:1"]]);
+    assert.equal((await replicaSets()).length, 2);
+    const reused = (await replicaSets()).find((rs) =>
+      rs.spec?.template?.spec?.containers[0]?.image === "busybox:1"
+    );
+    assert.equal(reused?.metadata?.annotations?.["deployment.kubernetes.io/revision-history"], "1");
+  });
+
+  await t.step("rollout undo --to-revision=2 and to the current revision", async () => {
+    await run(["rollout", "undo", "deployment/web", "-n", NS, "--to-revision=2"]);
+    await rolledOut();
+    assert.equal(image(await deployment()), "busybox:2");
+    const skipped = await run(["rollout", "undo", "deployment/web", "-n", NS, "--to-revision=4"]);
+    assert.match(skipped, /skipped rollback \(current template already matches revision 4\)/);
+    const missing = await k.run(["rollout", "undo", "deployment/web", "-n", NS, "--to-revision=9"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /unable to find specified revision 9 in history/);
+  });
+
+  await t.step("a paused Deployment rolls nothing out until resumed", async () => {
+    assert.match(
+      await run(["rollout", "pause", "deployment/web", "-n", NS]),
+      /deployment\.apps\/web paused/,
+    );
+    await run(["set", "image", "deployment/web", "-n", NS, "busybox=busybox:3"]);
+    // The controller reports the pause and creates no ReplicaSet for the new template.
+    const deadline = Date.now() + 10_000;
+    let d = await deployment();
+    while (
+      !d.status?.conditions?.some((c) =>
+        c.type === "Progressing" && c.reason === "DeploymentPaused"
+      ) &&
+      Date.now() < deadline
+    ) {
+      await new Promise((r) => setTimeout(r, 100));
+      d = await deployment();
+    }
+    const progressing = d.status?.conditions?.find((c) => c.type === "Progressing");
+    assert.deepEqual(
+      [progressing?.status, progressing?.reason, progressing?.message],
+      ["Unknown", "DeploymentPaused", "Deployment is paused"],
+    );
+    assert.equal((await replicaSets()).length, 2);
+    const undo = await k.run(["rollout", "undo", "deployment/web", "-n", NS]);
+    assert.equal(undo.code, 1);
+    assert.match(undo.stderr, /you cannot rollback a paused deployment; resume it first/);
+    assert.match(
+      await run(["rollout", "resume", "deployment/web", "-n", NS]),
+      /deployment\.apps\/web resumed/,
+    );
+    await rolledOut();
+    const after = await deployment();
+    assert.equal(image(after), "busybox:3");
+    assert.equal(after.metadata?.annotations?.["deployment.kubernetes.io/revision"], "5");
+    assert.equal((await replicaSets()).length, 3);
+  });
+
+  await t.step("rollout restart replaces every pod with the same image", async () => {
+    assert.match(
+      await run(["rollout", "restart", "deployment/web", "-n", NS]),
+      /deployment\.apps\/web restarted/,
+    );
+    await rolledOut();
+    const d = await deployment();
+    assert.ok(d.spec?.template.metadata?.annotations?.["kubectl.kubernetes.io/restartedAt"]);
+    assert.equal(image(d), "busybox:3");
+    assert.equal(d.metadata?.annotations?.["deployment.kubernetes.io/revision"], "6");
+  });
+
+  await t.step("kubectl scale and kubectl wait", async () => {
+    assert.match(
+      await run(["scale", "deployment/web", "-n", NS, "--replicas=5"]),
+      /deployment\.apps\/web scaled/,
+    );
+    await run([
+      "wait",
+      "deployment/web",
+      "-n",
+      NS,
+      "--for=jsonpath={.status.availableReplicas}=5",
+      "--timeout=60s",
+    ]);
+    const waited = await run([
+      "wait",
+      "deployment/web",
+      "-n",
+      NS,
+      "--for=condition=Available",
+      "--timeout=30s",
+    ]);
+    assert.match(waited, /deployment\.apps\/web condition met/);
+    await run(["scale", "deployment/web", "-n", NS, "--replicas=1"]);
+    await run([
+      "wait",
+      "deployment/web",
+      "-n",
+      NS,
+      "--for=jsonpath={.status.replicas}=1",
+      "--timeout=60s",
+    ]);
+  });
+
+  await t.step("revisionHistoryLimit keeps only that many old ReplicaSets", async () => {
+    await run(["patch", "deployment/web", "-n", NS, "-p", '{"spec":{"revisionHistoryLimit":1}}']);
+    const deadline = Date.now() + 15_000;
+    while ((await replicaSets()).length > 2 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const history = historyTable(await run(["rollout", "history", "deployment/web", "-n", NS]));
+    assert.deepEqual([...history.keys()], [5, 6]);
+  });
+
+  await t.step("rollout status and history read the same with kubectl 1.27 to 1.32", async () => {
+    for (const version of VERSIONS) {
+      const other = kubectl(version);
+      const status = await other.run([
+        "rollout",
+        "status",
+        "deployment/web",
+        "-n",
+        NS,
+        "--timeout=30s",
+      ]);
+      assert.equal(status.code, 0, `${version}: ${status.stderr}`);
+      assert.match(status.stdout, /deployment "web" successfully rolled out/, version);
+      const history = await other.run(["rollout", "history", "deployment/web", "-n", NS]);
+      assert.equal(history.code, 0, `${version}: ${history.stderr}`);
+      assert.deepEqual([...historyTable(history.stdout).keys()], [5, 6], version);
+    }
+  });
+});

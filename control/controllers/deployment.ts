@@ -96,6 +96,7 @@ export {
 /** Condition types and reasons of a Deployment (upstream's). */
 export const DEPLOYMENT_AVAILABLE = "Available";
 export const DEPLOYMENT_PROGRESSING = "Progressing";
+export const DEPLOYMENT_REPLICA_FAILURE = "ReplicaFailure";
 export const MINIMUM_REPLICAS_AVAILABLE = "MinimumReplicasAvailable";
 export const MINIMUM_REPLICAS_UNAVAILABLE = "MinimumReplicasUnavailable";
 export const NEW_RS_CREATED_REASON = "NewReplicaSetCreated";
@@ -309,6 +310,43 @@ export function calculateDeploymentStatus(
     }),
   );
   return status;
+}
+
+/**
+ * Mirrors a ReplicaSet's `ReplicaFailure` condition (the new one's first, then the old ones')
+ * onto the Deployment, or removes the Deployment's when none has one (upstream
+ * `getReplicaFailures`): a quota or admission refusal of pod creates shows on the Deployment.
+ */
+export function setReplicaFailure(
+  status: DeploymentStatus,
+  sets: { readonly all: readonly ReplicaSet[]; readonly newRs: ReplicaSet | undefined },
+): void {
+  const ordered = sets.newRs
+    ? [sets.newRs, ...sets.all.filter((rs) => rs.metadata?.uid !== sets.newRs?.metadata?.uid)]
+    : sets.all;
+  let failure: DeploymentCondition | undefined;
+  for (const rs of ordered) {
+    const c = rs.status?.conditions?.find((c) => c.type === DEPLOYMENT_REPLICA_FAILURE);
+    if (!c) continue;
+    failure = {
+      type: DEPLOYMENT_REPLICA_FAILURE,
+      status: c.status,
+      ...(c.lastTransitionTime !== undefined
+        ? { lastUpdateTime: c.lastTransitionTime, lastTransitionTime: c.lastTransitionTime }
+        : {}),
+      ...(c.reason !== undefined ? { reason: c.reason } : {}),
+      ...(c.message !== undefined ? { message: c.message } : {}),
+    };
+    break;
+  }
+  const others = (status.conditions ?? []).filter((c) => c.type !== DEPLOYMENT_REPLICA_FAILURE);
+  if (failure) {
+    const cur = status.conditions?.find((c) => c.type === DEPLOYMENT_REPLICA_FAILURE);
+    if (cur && cur.status === failure.status && cur.reason === failure.reason) return;
+    status.conditions = [...others, failure];
+  } else if (others.length !== (status.conditions ?? []).length) {
+    status.conditions = others;
+  }
 }
 
 /** Whether the rollout is done (upstream `DeploymentComplete`). */
@@ -863,6 +901,7 @@ export class DeploymentController {
   ): Promise<void> {
     const nowMs = this.#deps.clock.now();
     const status = calculateDeploymentStatus(d, { all: sets.all, newRs: sets.newRs, nowMs });
+    setReplicaFailure(status, sets);
     const name = sets.newRs?.metadata?.name ?? "";
     const progressing = (reason: string, message: string) =>
       setCondition(

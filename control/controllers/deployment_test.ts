@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Deployment, ReplicaSet } from "../api/types/apps_v1.ts";
+import type { Deployment, DeploymentStatus, ReplicaSet } from "../api/types/apps_v1.ts";
 import type { Pod, PodTemplateSpec } from "../api/types/core_v1_pod.ts";
 import type { KubeObject } from "../api/types/meta_v1.ts";
 import type { EventRecord, EventRecorder } from "../client/event_recorder.ts";
@@ -17,6 +17,7 @@ import {
   resolveFenceposts,
   REVISION_ANNOTATION,
   scaledValue,
+  setReplicaFailure,
   templatesEqualIgnoringHash,
 } from "./deployment.ts";
 
@@ -497,4 +498,41 @@ Deno.test("DeploymentController.sync() reports ProgressDeadlineExceeded after pr
   await h.sync();
   const done = await progressing();
   assert.deepEqual([done?.status, done?.reason], ["True", "NewReplicaSetAvailable"]);
+});
+
+Deno.test("setReplicaFailure() mirrors the new ReplicaSet's ReplicaFailure first and clears it when gone", () => {
+  const rs = (uid: string, reason?: string): ReplicaSet => ({
+    metadata: { name: `web-${uid}`, uid },
+    ...(reason
+      ? {
+        status: {
+          replicas: 0,
+          conditions: [{
+            type: "ReplicaFailure",
+            status: "True",
+            reason,
+            message: `pods "web" is forbidden: ${reason}`,
+            lastTransitionTime: "2025-01-01T12:00:00Z",
+          }],
+        },
+      }
+      : {}),
+  });
+  const status: DeploymentStatus = { conditions: [{ type: "Available", status: "True" }] };
+  setReplicaFailure(status, {
+    all: [rs("old", "Old"), rs("new", "FailedCreate")],
+    newRs: rs("new", "FailedCreate"),
+  });
+  assert.deepEqual(status.conditions?.find((c) => c.type === "ReplicaFailure"), {
+    type: "ReplicaFailure",
+    status: "True",
+    reason: "FailedCreate",
+    message: 'pods "web" is forbidden: FailedCreate',
+    lastUpdateTime: "2025-01-01T12:00:00Z",
+    lastTransitionTime: "2025-01-01T12:00:00Z",
+  });
+  setReplicaFailure(status, { all: [rs("old", "Old"), rs("new")], newRs: rs("new") });
+  assert.equal(status.conditions?.find((c) => c.type === "ReplicaFailure")?.reason, "Old");
+  setReplicaFailure(status, { all: [rs("old"), rs("new")], newRs: rs("new") });
+  assert.deepEqual(status.conditions?.map((c) => c.type), ["Available"]);
 });

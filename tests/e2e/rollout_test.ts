@@ -223,6 +223,26 @@ Deno.test("kubectl rollout, scale and wait drive skiff's Deployment controller a
     assert.deepEqual([...history.keys()], [5, 6]);
   });
 
+  await t.step("pods refused by a quota show as ReplicaFailure on the Deployment", async () => {
+    await run(["create", "namespace", "tight"]);
+    await run(["create", "quota", "pods", "-n", "tight", "--hard=pods=1"]);
+    await run(["create", "deployment", "web", "-n", "tight", "--image=busybox:1", "--replicas=2"]);
+    const deadline = Date.now() + 20_000;
+    let failure;
+    while (Date.now() < deadline) {
+      const d = await client.resource(DEPLOYMENTS).get("web", { namespace: "tight" });
+      failure = d.status?.conditions?.find((c) => c.type === "ReplicaFailure");
+      if (failure) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(failure?.status, "True");
+    assert.equal(failure?.reason, "FailedCreate");
+    assert.match(
+      failure?.message ?? "",
+      /exceeded quota: pods, requested: pods=1, used: pods=1, limited: pods=1/,
+    );
+  });
+
   await t.step("rollout status and history read the same with kubectl 1.27 to 1.32", async () => {
     for (const version of VERSIONS) {
       const other = kubectl(version);

@@ -145,55 +145,14 @@ export async function discoverPreferredNamespacedResources(
   transport: Transport,
   options: DiscoverOptions = {},
 ): Promise<DiscoveryResult> {
-  const { signal } = options;
-  let groups: ApiGroupEntry[];
-  try {
-    const [core, named] = await Promise.all([
-      getJson(transport, "/api", signal),
-      getJson(transport, "/apis", signal),
-    ]);
-    const coreVersions = asArray(core.versions).filter((v): v is string => typeof v === "string");
-    groups = groupsOf(coreVersions, asArray(named.groups));
-  } catch (err) {
-    if (signal?.aborted) throw err;
-    return { lists: [], error: err instanceof Error ? err : new Error(String(err)) };
-  }
-  const failed = new Map<string, Error>();
-  const fetched = new Map<string, DiscoveredResource[]>();
-  await Promise.all(
-    groups.flatMap((g) => g.versions).map(async ({ groupVersion }) => {
-      const path = groupVersion.includes("/") ? `/apis/${groupVersion}` : `/api/${groupVersion}`;
-      try {
-        fetched.set(groupVersion, resourcesOf(await getJson(transport, path, signal)));
-      } catch (err) {
-        if (signal?.aborted) throw err;
-        failed.set(groupVersion, err instanceof Error ? err : new Error(String(err)));
-      }
-    }),
-  );
-  // For each group and resource: the preferred version wins, else the first version serving it.
-  const chosen = new Map<string, { groupVersion: string; resource: DiscoveredResource }>();
-  for (const group of groups) {
-    for (const { groupVersion, version } of group.versions) {
-      for (const resource of fetched.get(groupVersion) ?? []) {
-        if (resource.name.includes("/") || !resource.namespaced) continue;
-        const key = `${group.name}/${resource.name}`;
-        if (chosen.has(key) && version !== group.preferredVersion?.version) continue;
-        chosen.set(key, { groupVersion, resource });
-      }
-    }
-  }
-  const byGroupVersion = new Map<string, DiscoveredResource[]>();
-  for (const { groupVersion, resource } of chosen.values()) {
-    let list = byGroupVersion.get(groupVersion);
-    if (!list) byGroupVersion.set(groupVersion, list = []);
-    list.push(resource);
-  }
-  const lists = [...byGroupVersion].map(([groupVersion, resources]) => ({
-    groupVersion,
-    resources,
-  }));
-  return { lists, error: failed.size > 0 ? new GroupDiscoveryFailedError(failed) : null };
+  const { groups, error } = await discoverServerResources(transport, options);
+  const lists = preferredResources(groups)
+    .map((list) => ({
+      groupVersion: list.groupVersion,
+      resources: list.resources.filter((r) => r.namespaced),
+    }))
+    .filter((list) => list.resources.length > 0);
+  return { lists, error };
 }
 
 /** The resource lists keeping only resources that support every verb of `verbs`. */
@@ -240,4 +199,103 @@ export function groupVersionResources(
 /** `apps/v1, Resource=deployments` (`/v1, Resource=pods` for the core group), as Go prints it. */
 export function formatGroupVersionResource(gvr: GroupVersionResource): string {
   return `${gvr.group}/${gvr.version}, Resource=${gvr.resource}`;
+}
+
+/** One group-version of {@linkcode discoverServerResources}, with all its resources. */
+export interface DiscoveredGroupVersion {
+  /** `v1`, `apps/v1`. */
+  readonly groupVersion: string;
+  readonly version: string;
+  /** Every resource, subresources (`pods/status`) included. */
+  readonly resources: readonly DiscoveredResource[];
+}
+
+/** One API group as discovery describes it. */
+export interface DiscoveredGroup {
+  /** `""` for the core group. */
+  readonly name: string;
+  /** The preferred version (`v1`), or `""` when the server names none. */
+  readonly preferredVersion: string;
+  /** The versions whose documents could be read, in the server's order. */
+  readonly versions: readonly DiscoveredGroupVersion[];
+}
+
+/** What {@linkcode discoverServerResources} found, and what went wrong. */
+export interface ServerResourcesResult {
+  readonly groups: readonly DiscoveredGroup[];
+  /** Set when some (or all) of discovery failed; `groups` holds what was found anyway. */
+  readonly error: Error | null;
+}
+
+/**
+ * Every group, version and resource the server serves, both scopes (what client-go's
+ * `ServerGroupsAndResources` reads). A failing group-version is left out and named in the
+ * returned {@linkcode GroupDiscoveryFailedError}; if the group lists themselves cannot be read,
+ * `groups` is empty and `error` says why.
+ */
+export async function discoverServerResources(
+  transport: Transport,
+  options: DiscoverOptions = {},
+): Promise<ServerResourcesResult> {
+  const { signal } = options;
+  let groups: ApiGroupEntry[];
+  try {
+    const [core, named] = await Promise.all([
+      getJson(transport, "/api", signal),
+      getJson(transport, "/apis", signal),
+    ]);
+    const coreVersions = asArray(core.versions).filter((v): v is string => typeof v === "string");
+    groups = groupsOf(coreVersions, asArray(named.groups));
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    return { groups: [], error: err instanceof Error ? err : new Error(String(err)) };
+  }
+  const failed = new Map<string, Error>();
+  const fetched = new Map<string, DiscoveredResource[]>();
+  await Promise.all(
+    groups.flatMap((g) => g.versions).map(async ({ groupVersion }) => {
+      const path = groupVersion.includes("/") ? `/apis/${groupVersion}` : `/api/${groupVersion}`;
+      try {
+        fetched.set(groupVersion, resourcesOf(await getJson(transport, path, signal)));
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        failed.set(groupVersion, err instanceof Error ? err : new Error(String(err)));
+      }
+    }),
+  );
+  const out = groups.map((g) => ({
+    name: g.name,
+    preferredVersion: g.preferredVersion?.version ?? "",
+    versions: g.versions.flatMap(({ groupVersion, version }) => {
+      const resources = fetched.get(groupVersion);
+      return resources ? [{ groupVersion, version, resources }] : [];
+    }),
+  }));
+  return { groups: out, error: failed.size > 0 ? new GroupDiscoveryFailedError(failed) : null };
+}
+
+/**
+ * client-go's `ServerPreferredResources` over what {@linkcode discoverServerResources} found:
+ * every resource of every group (both scopes, no subresources) in the group's preferred
+ * version, or else the first version that serves it.
+ */
+export function preferredResources(groups: readonly DiscoveredGroup[]): DiscoveredResourceList[] {
+  const chosen = new Map<string, { groupVersion: string; resource: DiscoveredResource }>();
+  for (const group of groups) {
+    for (const { groupVersion, version, resources } of group.versions) {
+      for (const resource of resources) {
+        if (resource.name.includes("/")) continue;
+        const key = `${group.name}/${resource.name}`;
+        if (chosen.has(key) && version !== group.preferredVersion) continue;
+        chosen.set(key, { groupVersion, resource });
+      }
+    }
+  }
+  const byGroupVersion = new Map<string, DiscoveredResource[]>();
+  for (const { groupVersion, resource } of chosen.values()) {
+    let list = byGroupVersion.get(groupVersion);
+    if (!list) byGroupVersion.set(groupVersion, list = []);
+    list.push(resource);
+  }
+  return [...byGroupVersion].map(([groupVersion, resources]) => ({ groupVersion, resources }));
 }

@@ -178,6 +178,37 @@ Deno.test("hashControllerRevision() hashes the Go JSON of data, then the probe",
   assert.match(hashControllerRevision(revision, 0), /^[456789bcdf]+$/);
 });
 
+Deno.test("newControllerRevision() names a revision as a v1.33 cluster does", () => {
+  // Upstream's compatibility fixture: StatefulSet "test", revision "test-c77f6d978".
+  const template = {
+    metadata: { annotations: { test: "value" }, labels: { app: "foo" } },
+    spec: {
+      containers: [{
+        image: "test",
+        imagePullPolicy: "Always",
+        name: "test",
+        terminationMessagePath: "/dev/termination-log",
+        terminationMessagePolicy: "File",
+      }],
+      dnsPolicy: "ClusterFirst",
+      restartPolicy: "Always",
+      schedulerName: "default-scheduler",
+      securityContext: {},
+      terminationGracePeriodSeconds: 30,
+    },
+  };
+  const owner = { metadata: { namespace: "default", name: "test", uid: "u" } };
+  const r = newControllerRevision(owner, {
+    kind: KIND,
+    templateLabels: { app: "foo" },
+    data: templateRevisionData(template as never),
+    revision: 1,
+    collisionCount: 0,
+  });
+  assert.equal(r.metadata?.name, "test-c77f6d978");
+  assert.equal(r.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL], "c77f6d978");
+});
+
 Deno.test("templateRevisionData() is a replace patch of the template in Go's struct shape", () => {
   const data = templateRevisionData(set().spec!.template);
   assert.equal(

@@ -228,7 +228,13 @@ export const Condition = object(`${META}.Condition`, {
       description: "A CamelCase reason for the last transition.",
       proto: 5,
     }),
-    message: requiredField(string(), { description: "Human-readable details.", proto: 6 }),
+    // Upstream checks only its length: "" is a valid message (the disruption controller
+    // writes it).
+    message: requiredField(string(), {
+      description: "Human-readable details.",
+      proto: 6,
+      zeroValid: true,
+    }),
   },
 });
 

@@ -12,6 +12,11 @@
  *   containers have stopped.
  * - Optionally binds unscheduled pods round-robin to its nodes (a stand-in scheduler), which
  *   can be paused ({@linkcode FakeKubelet.binding}).
+ * - Optionally ends pods, as their containers would exit: by a rule (`finish`, asked once per
+ *   pod when it first runs) or for one pod ({@linkcode FakeKubelet.finishPod}), after a delay,
+ *   the pod goes to phase `Succeeded` or `Failed` with its containers terminated with an exit
+ *   code (0 → reason `Completed`, else `Error`) and `Ready=False`. Without either, pods run
+ *   forever, as before.
  *
  * @example Pods of a ReplicaSet become ready
  * ```ts ignore
@@ -29,8 +34,17 @@ import { Informer } from "../../control/client/informer.ts";
 import { NODES, PODS } from "../../control/client/resources.ts";
 import { metaNamespaceKey, splitMetaNamespaceKey } from "../../control/client/store.ts";
 import { WorkQueue } from "../../control/client/workqueue.ts";
-import { type Clock, systemClock } from "../../control/util/clock.ts";
+import { type Clock, systemClock, type TimerHandle } from "../../control/util/clock.ts";
 import { type Logger, RecordingLogger } from "../../control/util/logger.ts";
+
+/** How a pod ends (its containers exit). */
+export interface PodExit {
+  readonly phase: "Succeeded" | "Failed";
+  /** Every container's exit code. @default {0 for Succeeded, 1 for Failed} */
+  readonly exitCode?: number;
+  /** How long after the pod first runs. @default {0} */
+  readonly afterMs?: number;
+}
 
 /** Options of {@linkcode FakeKubelet.start}. */
 export interface FakeKubeletOptions {
@@ -47,6 +61,11 @@ export interface FakeKubeletOptions {
   readonly bindUnscheduled?: boolean;
   /** Whether a pod is reported ready (unless {@linkcode FakeKubelet.setReady} says). */
   readonly ready?: (pod: Pod) => boolean;
+  /**
+   * How a pod ends, or `undefined` to keep it running; asked once per pod (by uid), when it is
+   * first marked Running (unless {@linkcode FakeKubelet.finishPod} said).
+   */
+  readonly finish?: (pod: Pod) => PodExit | undefined;
 }
 
 function rfc3339(ms: number): string {
@@ -71,6 +90,11 @@ export class FakeKubelet implements AsyncDisposable {
   readonly #stop = new AbortController();
   readonly #readiness = new Map<string, boolean>();
   readonly #podIps = new Map<string, string>();
+  /** Per pod uid: how and when it ends (`null`: it runs on). */
+  readonly #exits = new Map<string, { readonly exit: PodExit; readonly atMs: number } | null>();
+  /** Per pod key: an exit told by {@linkcode FakeKubelet.finishPod}. */
+  readonly #exitOverrides = new Map<string, PodExit>();
+  readonly #exitTimers = new Map<string, TimerHandle>();
   #nextNode = 0;
   #nextIp = 0;
   #running: Promise<void>[] = [];
@@ -111,6 +135,17 @@ export class FakeKubelet implements AsyncDisposable {
     this.#queue.add(key);
   }
 
+  /**
+   * Ends the pod `namespace/name` as told (after `exit.afterMs` from now, or from when it first
+   * runs), whatever the `finish` rule says.
+   */
+  finishPod(key: string, exit: PodExit): void {
+    this.#exitOverrides.set(key, exit);
+    const pod = this.#pods.store.get(key);
+    if (pod?.metadata?.uid) this.#exits.delete(pod.metadata.uid);
+    this.#queue.add(key);
+  }
+
   /** Binds waiting pods again (after `binding = false`), and looks at every pod once more. */
   resync(): void {
     for (const key of this.#pods.store.keys()) this.#queue.add(key);
@@ -119,6 +154,8 @@ export class FakeKubelet implements AsyncDisposable {
   /** Stops watching and working. */
   async stop(): Promise<void> {
     this.#stop.abort();
+    for (const timer of this.#exitTimers.values()) timer.cancel();
+    this.#exitTimers.clear();
     await Promise.allSettled(this.#running);
   }
 
@@ -204,12 +241,81 @@ export class FakeKubelet implements AsyncDisposable {
     }
     const phase = pod.status?.phase;
     if (phase === "Succeeded" || phase === "Failed") return;
+    if (phase === "Running" && pod.status?.podIP) {
+      const exit = this.#exitOf(pod);
+      if (exit && exit.atMs <= this.#clock.now()) {
+        await pods.updateStatus({ ...pod, status: this.#exitStatus(pod, exit.exit) });
+        return;
+      }
+      if (exit) this.#wakeAt(key, exit.atMs);
+    }
     const ready = this.#wantReady(pod);
     const readyStatus = ready ? "True" : "False";
     if (
       phase === "Running" && pod.status?.podIP && condition(pod, "Ready")?.status === readyStatus
     ) return;
     await pods.updateStatus({ ...pod, status: this.#status(pod, { ready, nodeIndex }) });
+  }
+
+  /** How and when the pod ends (decided once per pod), or null. */
+  #exitOf(pod: Pod): { readonly exit: PodExit; readonly atMs: number } | null {
+    const uid = pod.metadata?.uid ?? metaNamespaceKey(pod);
+    const known = this.#exits.get(uid);
+    if (known !== undefined) return known;
+    const exit = this.#exitOverrides.get(metaNamespaceKey(pod)) ?? this.#options.finish?.(pod);
+    const decided = exit ? { exit, atMs: this.#clock.now() + (exit.afterMs ?? 0) } : null;
+    this.#exits.set(uid, decided);
+    return decided;
+  }
+
+  #wakeAt(key: string, atMs: number): void {
+    if (this.#exitTimers.has(key) || this.#stop.signal.aborted) return;
+    this.#exitTimers.set(
+      key,
+      this.#clock.setTimeout(() => {
+        this.#exitTimers.delete(key);
+        this.#queue.add(key);
+      }, atMs - this.#clock.now()),
+    );
+  }
+
+  #exitStatus(pod: Pod, exit: PodExit): PodStatus {
+    const now = rfc3339(this.#clock.now());
+    const code = exit.exitCode ?? (exit.phase === "Succeeded" ? 0 : 1);
+    const reason = exit.phase === "Succeeded" ? "PodCompleted" : undefined;
+    function notReady(type: string): PodCondition {
+      return { type, status: "False", lastTransitionTime: now, ...(reason ? { reason } : {}) };
+    }
+    const startedAt = pod.status?.startTime ?? now;
+    return {
+      ...pod.status,
+      phase: exit.phase,
+      conditions: [
+        { type: "Initialized", status: "True", lastTransitionTime: startedAt },
+        notReady("Ready"),
+        notReady("ContainersReady"),
+        { type: "PodScheduled", status: "True", lastTransitionTime: startedAt },
+      ],
+      containerStatuses: (pod.spec?.containers ?? []).map((c) => ({
+        name: c.name,
+        image: c.image ?? "",
+        imageID: `fake://${c.image ?? ""}`,
+        containerID: `fake://${pod.metadata?.uid ?? ""}/${c.name}`,
+        ready: false,
+        started: false,
+        restartCount: pod.status?.containerStatuses?.find((s) => s.name === c.name)
+          ?.restartCount ?? 0,
+        state: {
+          terminated: {
+            exitCode: code,
+            reason: code === 0 ? "Completed" : "Error",
+            startedAt,
+            finishedAt: now,
+            containerID: `fake://${pod.metadata?.uid ?? ""}/${c.name}`,
+          },
+        },
+      })),
+    };
   }
 
   #status(pod: Pod, at: { readonly ready: boolean; readonly nodeIndex: number }): PodStatus {

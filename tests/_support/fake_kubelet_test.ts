@@ -50,3 +50,43 @@ Deno.test("FakeKubelet registers its nodes, binds and readies pods, and finishes
     { what: "pod b gone" },
   );
 });
+
+Deno.test("FakeKubelet ends pods by its finish rule or when told, with container exit codes", async () => {
+  await using api = await startControllerApi();
+  await using kubelet = await FakeKubelet.start({
+    client: api.client,
+    nodes: ["node-1"],
+    bindUnscheduled: true,
+    finish: (pod) =>
+      pod.metadata?.labels?.app === "ok"
+        ? { phase: "Succeeded" }
+        : pod.metadata?.labels?.app === "bad"
+        ? { phase: "Failed", exitCode: 3, afterMs: 50 }
+        : undefined,
+  });
+  const pods = api.client.resource(PODS);
+  await createPod(api.client, { namespace: "default", name: "ok", labels: { app: "ok" } });
+  await createPod(api.client, { namespace: "default", name: "bad", labels: { app: "bad" } });
+  await createPod(api.client, { namespace: "default", name: "runs", labels: { app: "x" } });
+  await until(async () => {
+    const ok = await pods.get("ok", { namespace: "default" });
+    const bad = await pods.get("bad", { namespace: "default" });
+    return ok.status?.phase === "Succeeded" && bad.status?.phase === "Failed";
+  }, { what: "ok Succeeded and bad Failed" });
+  const bad = await pods.get("bad", { namespace: "default" });
+  const terminated = bad.status?.containerStatuses?.[0]?.state?.terminated;
+  assert.equal(terminated?.exitCode, 3);
+  assert.equal(terminated?.reason, "Error");
+  assert.equal(bad.status?.conditions?.find((c) => c.type === "Ready")?.status, "False");
+  const ok = await pods.get("ok", { namespace: "default" });
+  assert.equal(ok.status?.containerStatuses?.[0]?.state?.terminated?.reason, "Completed");
+  assert.equal((await pods.get("runs", { namespace: "default" })).status?.phase, "Running");
+
+  kubelet.finishPod("default/runs", { phase: "Succeeded" });
+  await until(
+    async () => (await pods.get("runs", { namespace: "default" })).status?.phase === "Succeeded",
+    {
+      what: "runs Succeeded",
+    },
+  );
+});

@@ -3,10 +3,12 @@ import type { Transport } from "../client/transport.ts";
 import { startControllerApi } from "../../tests/_support/controller_api.ts";
 import {
   discoverPreferredNamespacedResources,
+  discoverServerResources,
   filterByVerbs,
   formatGroupVersionResource,
   GroupDiscoveryFailedError,
   groupVersionResources,
+  preferredResources,
 } from "./_api_discovery.ts";
 
 function scripted(docs: Record<string, unknown>): Transport {
@@ -159,4 +161,57 @@ Deno.test("formatGroupVersionResource() prints as Go's GroupVersionResource", as
   for (const c of cases) {
     await t.step(c.want, () => assert.equal(formatGroupVersionResource(c.gvr), c.want));
   }
+});
+
+Deno.test("discoverServerResources() finds every version and both scopes", async () => {
+  const transport = scripted({
+    "/api": { kind: "APIVersions", versions: ["v1"] },
+    "/apis": {
+      kind: "APIGroupList",
+      groups: [{
+        name: "autoscaling",
+        versions: [
+          { groupVersion: "autoscaling/v2", version: "v2" },
+          { groupVersion: "autoscaling/v1", version: "v1" },
+          { groupVersion: "autoscaling/v9", version: "v9" },
+        ],
+        preferredVersion: { groupVersion: "autoscaling/v2", version: "v2" },
+      }],
+    },
+    "/api/v1": {
+      resources: [
+        resource("pods", ALL),
+        resource("pods/status", ["get"]),
+        resource("nodes", ALL, false),
+      ],
+    },
+    "/apis/autoscaling/v1": { resources: [resource("horizontalpodautoscalers", ALL)] },
+    "/apis/autoscaling/v2": { resources: [resource("horizontalpodautoscalers", ALL)] },
+  });
+  const { groups, error } = await discoverServerResources(transport);
+  assert.ok(error instanceof GroupDiscoveryFailedError);
+  assert.deepEqual([...error.groups.keys()], ["autoscaling/v9"]);
+  assert.deepEqual(
+    groups.map((g) => [g.name, g.preferredVersion, g.versions.map((v) => v.groupVersion)]),
+    [
+      ["", "v1", ["v1"]],
+      ["autoscaling", "v2", ["autoscaling/v2", "autoscaling/v1"]],
+    ],
+  );
+  assert.deepEqual(groups[0]!.versions[0]!.resources.map((r) => r.name), [
+    "pods",
+    "pods/status",
+    "nodes",
+  ]);
+  const preferred = preferredResources(groups);
+  assert.deepEqual(
+    preferred.map((l) => [l.groupVersion, l.resources.map((r) => r.name)]),
+    [["v1", ["pods", "nodes"]], ["autoscaling/v2", ["horizontalpodautoscalers"]]],
+  );
+});
+
+Deno.test("discoverServerResources() reports a server whose group lists cannot be read", async () => {
+  const { groups, error } = await discoverServerResources(scripted({}));
+  assert.deepEqual(groups, []);
+  assert.match(error?.message ?? "", /could not find the requested resource/);
 });

@@ -35,9 +35,11 @@ import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
 import { DEPLOYMENT_CONTROLLER_NAME, DeploymentController } from "./deployment.ts";
 import { ENDPOINT_SLICE_CONTROLLER_NAME, EndpointSliceController } from "./endpoint_slice.ts";
+import { DISRUPTION_CONTROLLER_NAME, disruptionController } from "./disruption.ts";
 import { ENDPOINTS_CONTROLLER_NAME, EndpointsController } from "./endpoints.ts";
 import { NAMESPACE_CONTROLLER_NAME, NamespaceController } from "./namespace.ts";
 import { ApiPodControl } from "./pod_control.ts";
+import { POD_GC_CONTROLLER_NAME, podGcController } from "./pod_gc.ts";
 import { REPLICASET_CONTROLLER_NAME, ReplicaSetController } from "./replicaset.ts";
 
 /** The Lease the controller managers elect on (upstream's default). */
@@ -163,6 +165,8 @@ export function defaultControllers(): ControllerDescriptor[] {
     { name: NAMESPACE_CONTROLLER_NAME, factory: namespaceController },
     { name: ENDPOINT_SLICE_CONTROLLER_NAME, factory: endpointSliceController },
     { name: ENDPOINTS_CONTROLLER_NAME, factory: endpointsController },
+    { name: DISRUPTION_CONTROLLER_NAME, factory: (context) => disruptionController(context) },
+    { name: POD_GC_CONTROLLER_NAME, factory: (context) => podGcController(context) },
   ];
 }
 

@@ -115,6 +115,8 @@ Deno.test("enabledControllers() reads a --controllers list", async (t) => {
     "namespace",
     "endpointslice",
     "endpoint",
+    "disruption",
+    "podgc",
   ]);
 });
 

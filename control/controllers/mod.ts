@@ -12,7 +12,14 @@
  * import { defaultControllers, enabledControllers } from "./mod.ts";
  *
  * const enabled = enabledControllers(["*", "-namespace"], defaultControllers());
- * assert.deepEqual(enabled.map((c) => c.name), ["replicaset", "deployment", "endpointslice", "endpoint"]);
+ * assert.deepEqual(enabled.map((c) => c.name), [
+  "replicaset",
+  "deployment",
+  "endpointslice",
+  "endpoint",
+  "disruption",
+  "podgc",
+]);
  * ```
  *
  * @module
@@ -21,10 +28,12 @@ export * from "./active_pods.ts";
 export * from "./controller_manager.ts";
 export * from "./controller_ref_manager.ts";
 export * from "./deployment.ts";
+export * from "./disruption.ts";
 export * from "./endpoint_slice.ts";
 export * from "./endpoints.ts";
 export * from "./expectations.ts";
 export * from "./namespace.ts";
 export * from "./pod_control.ts";
+export * from "./pod_gc.ts";
 export * from "./replicaset.ts";
 export * from "./slow_start_batch.ts";

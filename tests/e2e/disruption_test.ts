@@ -3,23 +3,12 @@
  * `kubectl create pdb` makes one, `kubectl get pdb` prints MIN AVAILABLE, MAX UNAVAILABLE and
  * ALLOWED DISRUPTIONS as kubectl 1.33 shows them, and `kubectl drain`'s eviction is refused
  * while the budget allows none.
- *
- * The disruption controller runs in this test process, as a client of the server over HTTPS
- * with the admin kubeconfig, until `skiff server` runs it among its own controllers.
+ * The budgets' status comes from the disruption controller `skiff server` runs.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Client } from "../../control/client/client.ts";
-import { HttpsTransport } from "../../control/client/transport.ts";
-import { ControllerManager } from "../../control/controllers/controller_manager.ts";
-import {
-  DISRUPTION_CONTROLLER_NAME,
-  disruptionController,
-} from "../../control/controllers/disruption.ts";
-import { systemClock } from "../../control/util/clock.ts";
-import { RecordingLogger } from "../../control/util/logger.ts";
 import { Kubectl, type KubectlResult } from "../_support/kubectl.ts";
 import { startTestServer, type TestServer } from "../_support/skiff_server.ts";
 
@@ -69,126 +58,110 @@ Deno.test("kubectl create pdb and get pdb show the budget the disruption control
   const run = (args: string[], stdin?: string) =>
     kubectl.run(args, stdin === undefined ? {} : { stdin });
 
-  using transport = HttpsTransport.fromKubeconfig(await Deno.readTextFile(server.kubeconfig));
-  const manager = new ControllerManager({
-    client: new Client(transport, { fieldManager: "kube-controller-manager" }),
-    clock: systemClock,
-    logger: new RecordingLogger(),
-    identity: "e2e",
-    registry: [{ name: DISRUPTION_CONTROLLER_NAME, factory: disruptionController }],
-    leaderElection: false,
-  });
-  const stop = new AbortController();
-  const running = manager.run(stop.signal);
-  try {
-    ok(await run(["create", "namespace", NS]), "create namespace", server);
-    for (const name of ["web-0", "web-1", "web-2"]) {
-      ok(await run(["apply", "-f", "-"], JSON.stringify(pod(name))), `apply ${name}`, server);
-      ok(
-        await run([
-          "patch",
-          "pod",
-          name,
-          "-n",
-          NS,
-          "--subresource=status",
-          "--type=merge",
-          "-p",
-          READY_STATUS,
-        ]),
-        `mark ${name} ready`,
-        server,
-      );
-    }
-
-    await t.step("kubectl create pdb --min-available=2 allows one disruption", async () => {
-      const created = ok(
-        await run(["create", "pdb", "x", "-n", NS, "--selector=app=web", "--min-available=2"]),
-        "create pdb",
-        server,
-      );
-      assert.equal(created.trim(), "poddisruptionbudget.policy/x created");
-      let table = "";
-      await eventually("ALLOWED DISRUPTIONS 1", async () => {
-        table = ok(await run(["get", "pdb", "-n", NS]), "get pdb", server);
-        return /^x\s+2\s+N\/A\s+1\s+\S+\s*$/m.test(table);
-      });
-      const [header] = table.split("\n");
-      assert.match(header!, /^NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\s+ALLOWED DISRUPTIONS\s+AGE$/);
-      const status = JSON.parse(
-        ok(await run(["get", "pdb", "x", "-n", NS, "-o", "json"]), "get pdb -o json", server),
-      ).status;
-      assert.equal(status.expectedPods, 3);
-      assert.equal(status.desiredHealthy, 2);
-      assert.equal(status.currentHealthy, 3);
-      assert.equal(status.observedGeneration, 1);
-      assert.deepEqual(
-        status.conditions.map((c: { type: string; status: string; reason: string }) => [
-          c.type,
-          c.status,
-          c.reason,
-        ]),
-        [["DisruptionAllowed", "True", "SufficientPods"]],
-      );
-    });
-
-    await t.step("a max-unavailable budget prints N/A for MIN AVAILABLE", async () => {
-      ok(
-        await run(["create", "pdb", "y", "-n", NS, "--selector=app=db", "--max-unavailable=50%"]),
-        "create pdb y",
-        server,
-      );
-      await eventually("y's status", async () => {
-        const table = ok(await run(["get", "pdb", "y", "-n", NS]), "get pdb y", server);
-        return /^y\s+N\/A\s+50%\s+0\s+\S+\s*$/m.test(table);
-      });
-    });
-
-    await t.step("kubectl drain's eviction is refused once no disruption is left", async () => {
-      // A second pod not ready: 2 healthy of the 2 wanted, nothing to spare.
-      ok(
-        await run([
-          "patch",
-          "pod",
-          "web-2",
-          "-n",
-          NS,
-          "--subresource=status",
-          "--type=merge",
-          "-p",
-          JSON.stringify({
-            status: { conditions: [{ type: "Ready", status: "False" }] },
-          }),
-        ]),
-        "mark web-2 not ready",
-        server,
-      );
-      await eventually("ALLOWED DISRUPTIONS 0", async () => {
-        const table = ok(await run(["get", "pdb", "x", "-n", NS]), "get pdb", server);
-        return /^x\s+2\s+N\/A\s+0\s+/m.test(table);
-      });
-      // What `kubectl drain` does for each pod: POST its eviction subresource.
-      const eviction = JSON.stringify({
-        apiVersion: "policy/v1",
-        kind: "Eviction",
-        metadata: { name: "web-0", namespace: NS },
-      });
-      const refused = await run([
-        "create",
-        "--raw",
-        `/api/v1/namespaces/${NS}/pods/web-0/eviction`,
-        "-f",
-        "-",
-      ], eviction);
-      assert.notEqual(refused.code, 0);
-      assert.match(
-        refused.stderr,
-        /Cannot evict pod as it would violate the pod's disruption budget\./,
-      );
-      ok(await run(["get", "pod", "web-0", "-n", NS]), "web-0 is still there", server);
-    });
-  } finally {
-    stop.abort();
-    await running;
+  ok(await run(["create", "namespace", NS]), "create namespace", server);
+  for (const name of ["web-0", "web-1", "web-2"]) {
+    ok(await run(["apply", "-f", "-"], JSON.stringify(pod(name))), `apply ${name}`, server);
+    ok(
+      await run([
+        "patch",
+        "pod",
+        name,
+        "-n",
+        NS,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        READY_STATUS,
+      ]),
+      `mark ${name} ready`,
+      server,
+    );
   }
+
+  await t.step("kubectl create pdb --min-available=2 allows one disruption", async () => {
+    const created = ok(
+      await run(["create", "pdb", "x", "-n", NS, "--selector=app=web", "--min-available=2"]),
+      "create pdb",
+      server,
+    );
+    assert.equal(created.trim(), "poddisruptionbudget.policy/x created");
+    let table = "";
+    await eventually("ALLOWED DISRUPTIONS 1", async () => {
+      table = ok(await run(["get", "pdb", "-n", NS]), "get pdb", server);
+      return /^x\s+2\s+N\/A\s+1\s+\S+\s*$/m.test(table);
+    });
+    const [header] = table.split("\n");
+    assert.match(header!, /^NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\s+ALLOWED DISRUPTIONS\s+AGE$/);
+    const status = JSON.parse(
+      ok(await run(["get", "pdb", "x", "-n", NS, "-o", "json"]), "get pdb -o json", server),
+    ).status;
+    assert.equal(status.expectedPods, 3);
+    assert.equal(status.desiredHealthy, 2);
+    assert.equal(status.currentHealthy, 3);
+    assert.equal(status.observedGeneration, 1);
+    assert.deepEqual(
+      status.conditions.map((c: { type: string; status: string; reason: string }) => [
+        c.type,
+        c.status,
+        c.reason,
+      ]),
+      [["DisruptionAllowed", "True", "SufficientPods"]],
+    );
+  });
+
+  await t.step("a max-unavailable budget prints N/A for MIN AVAILABLE", async () => {
+    ok(
+      await run(["create", "pdb", "y", "-n", NS, "--selector=app=db", "--max-unavailable=50%"]),
+      "create pdb y",
+      server,
+    );
+    await eventually("y's status", async () => {
+      const table = ok(await run(["get", "pdb", "y", "-n", NS]), "get pdb y", server);
+      return /^y\s+N\/A\s+50%\s+0\s+\S+\s*$/m.test(table);
+    });
+  });
+
+  await t.step("kubectl drain's eviction is refused once no disruption is left", async () => {
+    // A second pod not ready: 2 healthy of the 2 wanted, nothing to spare.
+    ok(
+      await run([
+        "patch",
+        "pod",
+        "web-2",
+        "-n",
+        NS,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        JSON.stringify({
+          status: { conditions: [{ type: "Ready", status: "False" }] },
+        }),
+      ]),
+      "mark web-2 not ready",
+      server,
+    );
+    await eventually("ALLOWED DISRUPTIONS 0", async () => {
+      const table = ok(await run(["get", "pdb", "x", "-n", NS]), "get pdb", server);
+      return /^x\s+2\s+N\/A\s+0\s+/m.test(table);
+    });
+    // What `kubectl drain` does for each pod: POST its eviction subresource.
+    const eviction = JSON.stringify({
+      apiVersion: "policy/v1",
+      kind: "Eviction",
+      metadata: { name: "web-0", namespace: NS },
+    });
+    const refused = await run([
+      "create",
+      "--raw",
+      `/api/v1/namespaces/${NS}/pods/web-0/eviction`,
+      "-f",
+      "-",
+    ], eviction);
+    assert.notEqual(refused.code, 0);
+    assert.match(
+      refused.stderr,
+      /Cannot evict pod as it would violate the pod's disruption budget\./,
+    );
+    ok(await run(["get", "pod", "web-0", "-n", NS]), "web-0 is still there", server);
+  });
 });

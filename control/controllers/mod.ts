@@ -12,14 +12,9 @@
  * import { defaultControllers, enabledControllers } from "./mod.ts";
  *
  * const enabled = enabledControllers(["*", "-namespace"], defaultControllers());
- * assert.deepEqual(enabled.map((c) => c.name), [
-  "replicaset",
-  "deployment",
-  "endpointslice",
-  "endpoint",
-  "disruption",
-  "podgc",
-]);
+ * const names = enabled.map((c) => c.name);
+ * assert.equal(names[0], "replicaset");
+ * assert.ok(names.includes("deployment") && !names.includes("namespace"));
  * ```
  *
  * @module

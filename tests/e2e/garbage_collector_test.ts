@@ -1,0 +1,178 @@
+/**
+ * The garbage collector inside the real `skiff server`, driven by the real kubectl 1.33:
+ * `kubectl delete deployment` removes its ReplicaSets and pods, `--cascade=orphan` leaves the
+ * pods, and `--cascade=foreground` returns only once the pods are gone. No node is registered,
+ * so pods stay Pending and their deletion needs no kubelet.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Kubectl, type KubectlResult } from "../_support/kubectl.ts";
+import { startTestServer, type TestServer } from "../_support/skiff_server.ts";
+
+const VERSION = "1.33";
+
+function ok(r: KubectlResult, what: string, server: TestServer): string {
+  assert.equal(
+    r.code,
+    0,
+    `${what} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\nserver log:\n${
+      server.logTail(20)
+    }`,
+  );
+  return r.stdout;
+}
+
+/** Retries `check` until it returns true or `timeoutMs` passes (the loops act in the background). */
+async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.fail(`Timed out waiting for ${what}`);
+}
+
+function template(app: string) {
+  return {
+    metadata: { labels: { app } },
+    spec: { containers: [{ name: "main", image: "busybox" }] },
+  };
+}
+
+function replicaSet(name: string, replicas: number) {
+  return {
+    apiVersion: "apps/v1",
+    kind: "ReplicaSet",
+    metadata: { name, namespace: "gc" },
+    spec: { replicas, selector: { matchLabels: { app: name } }, template: template(name) },
+  };
+}
+
+interface Meta {
+  metadata: {
+    name: string;
+    deletionTimestamp?: string;
+    finalizers?: string[];
+    ownerReferences?: { name: string }[];
+  };
+}
+
+Deno.test("skiff server's garbage collector follows kubectl's cascading deletes", async (t) => {
+  await using server = await startTestServer();
+  const kubectl = new Kubectl(VERSION, {
+    kubeconfig: server.kubeconfig,
+    homeDir: join(server.scratchDir, "home"),
+  });
+  const run = (args: string[], stdin?: string) =>
+    kubectl.run(args, stdin === undefined ? {} : { stdin });
+  const json = async (args: string[]) =>
+    JSON.parse(ok(await run([...args, "-o", "json"]), args.join(" "), server));
+  const pods = async (app: string): Promise<Meta[]> =>
+    (await json(["get", "pods", "-n", "gc", "-l", `app=${app}`])).items;
+  const gone = async (kind: string, name: string) => {
+    const r = await run(["get", kind, name, "-n", "gc", "--ignore-not-found", "-o", "name"]);
+    return r.code === 0 && r.stdout.trim() === "";
+  };
+
+  ok(await run(["create", "namespace", "gc"]), "create namespace", server);
+
+  await t.step("kubectl delete deployment removes its ReplicaSets and pods", async () => {
+    const deployment = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "web", namespace: "gc" },
+      spec: { replicas: 2, selector: { matchLabels: { app: "web" } }, template: template("web") },
+    };
+    ok(await run(["apply", "-f", "-"], JSON.stringify(deployment)), "apply deployment", server);
+    await eventually("2 pods of the deployment", async () => (await pods("web")).length === 2);
+    const sets = await json(["get", "replicasets", "-n", "gc", "-l", "app=web"]);
+    assert.equal(sets.items.length, 1);
+    ok(await run(["delete", "deployment", "web", "-n", "gc"]), "delete deployment", server);
+    await eventually("the ReplicaSet and pods to be collected", async () => {
+      const left = await json(["get", "replicasets", "-n", "gc", "-l", "app=web"]);
+      return left.items.length === 0 && (await pods("web")).length === 0;
+    });
+  });
+
+  await t.step("kubectl delete rs --cascade=orphan leaves the pods", async () => {
+    ok(await run(["apply", "-f", "-"], JSON.stringify(replicaSet("keep", 2))), "apply rs", server);
+    await eventually("2 pods", async () => (await pods("keep")).length === 2);
+    ok(
+      await run(["delete", "rs", "keep", "-n", "gc", "--cascade=orphan"]),
+      "delete --cascade=orphan",
+      server,
+    );
+    assert.ok(await gone("rs", "keep"), "kubectl waited for the ReplicaSet to go");
+    const left = await pods("keep");
+    assert.equal(left.length, 2);
+    for (const pod of left) {
+      assert.equal(pod.metadata.deletionTimestamp, undefined);
+      assert.equal(pod.metadata.ownerReferences, undefined, `${pod.metadata.name} is orphaned`);
+    }
+  });
+
+  await t.step(
+    "kubectl delete rs --cascade=foreground returns once the pods are gone",
+    async () => {
+      ok(await run(["apply", "-f", "-"], JSON.stringify(replicaSet("fg", 2))), "apply rs", server);
+      await eventually("2 pods", async () => (await pods("fg")).length === 2);
+      // Hold one pod with a finalizer of the test's own, so the deletion has to wait for it.
+      const held = (await pods("fg"))[0]!.metadata.name;
+      ok(
+        await run([
+          "patch",
+          "pod",
+          held,
+          "-n",
+          "gc",
+          "--type=merge",
+          "-p",
+          JSON.stringify({ metadata: { finalizers: ["example.com/hold"] } }),
+        ]),
+        "hold a pod",
+        server,
+      );
+      await using proc = await kubectl.spawn([
+        "delete",
+        "rs",
+        "fg",
+        "-n",
+        "gc",
+        "--cascade=foreground",
+      ]);
+      let exited = false;
+      const finished = proc.finished(60_000).then((r) => {
+        exited = true;
+        return r;
+      });
+      await eventually("the other pod to go and the held one to be deleting", async () => {
+        const left = await pods("fg");
+        return left.length === 1 && left[0]!.metadata.name === held &&
+          left[0]!.metadata.deletionTimestamp !== undefined;
+      });
+      const rs = await json(["get", "rs", "fg", "-n", "gc"]);
+      assert.ok(rs.metadata.deletionTimestamp, "the ReplicaSet is being deleted");
+      assert.deepEqual(rs.metadata.finalizers, ["foregroundDeletion"]);
+      assert.equal(exited, false, "kubectl still waits");
+      ok(
+        await run([
+          "patch",
+          "pod",
+          held,
+          "-n",
+          "gc",
+          "--type=merge",
+          "-p",
+          JSON.stringify({ metadata: { finalizers: null } }),
+        ]),
+        "release the pod",
+        server,
+      );
+      ok(await finished, "delete --cascade=foreground", server);
+      assert.equal((await pods("fg")).length, 0, "no pod is left once kubectl returns");
+      assert.ok(await gone("rs", "fg"));
+    },
+  );
+});

@@ -829,3 +829,51 @@ Deno.test("DaemonSetController.run() syncs what its handlers enqueue", async () 
   assert.equal(h.dsInformer.handlers, 0, "handlers removed on stop");
   assert.ok(h.logger.records.some((r) => r.fields?.controller === DAEMON_SET_CONTROLLER_NAME));
 });
+
+Deno.test("DaemonSetController.sync() stops a slow start at the first failure and expects no more", async () => {
+  const h = new Harness();
+  for (let i = 1; i <= 5; i++) h.addNode(node(`n${i}`));
+  h.createDaemonSet(daemonSet());
+  let creates = 0;
+  h.api.fail = (call) => {
+    if (call.method !== "POST" || call.resource !== "pods") return undefined;
+    creates++;
+    return creates === 2
+      ? { code: 403, reason: "Forbidden", message: 'pods "agent-" is forbidden: quota' }
+      : undefined;
+  };
+  await assert.rejects(h.sync(), /forbidden: quota/);
+  // Batches 1, then 2 (one fails): the remaining 2 are never tried.
+  assert.equal(creates, 3);
+  assert.equal(h.pods().length, 2);
+  assert.equal(h.controller.expectations.satisfied(KEY), true);
+  assert.match(h.eventsOf("FailedCreate")[0] ?? "", /^Error creating: pods "agent-" is forbidden/);
+  h.api.fail = () => undefined;
+  await h.sync();
+  assert.equal(h.pods().length, 5);
+});
+
+Deno.test("DaemonSetController keeps one of two revisions with the current template", async () => {
+  const h = new Harness();
+  h.addNode(node("n1"));
+  const ds = h.createDaemonSet(daemonSet());
+  await h.sync();
+  const [original] = h.revisions();
+  const pod = h.livePods()[0]!;
+  // A duplicate with the same data and a higher number (as a racing controller might leave).
+  const duplicate = structuredClone(original!);
+  duplicate.metadata = {
+    namespace: "default",
+    name: "agent-duplicate",
+    labels: { app: "agent", [REVISION_HASH_LABEL]: "duplicate" },
+    ownerReferences: original!.metadata!.ownerReferences!,
+  };
+  duplicate.revision = 2;
+  h.api.seed("controllerrevisions", duplicate);
+  await h.sync();
+  const left = h.revisions();
+  assert.deepEqual(left.map((r) => r.metadata!.name), ["agent-duplicate"]);
+  assert.equal(left[0]!.metadata!.ownerReferences![0]!.uid, ds.metadata!.uid);
+  const relabelled = h.api.get<Pod>("pods", `default/${pod.metadata!.name}`)!;
+  assert.equal(relabelled.metadata!.labels![REVISION_HASH_LABEL], "duplicate");
+});

@@ -186,6 +186,45 @@ export function takeDisruption(
   return next;
 }
 
+/** What the budget check decided for an eviction's delete. */
+interface BudgetCheck {
+  /** Delete only the pod version that was judged (no disruption was taken for it). */
+  readonly precondition: boolean;
+  /** The budget that judged it. */
+  readonly budget?: string;
+}
+
+/**
+ * The pod with the `DisruptionTarget` condition an eviction sets before deleting it (upstream's
+ * reason and message), or `null` when it has it already.
+ */
+export function markEvicted(pod: KubeObject, nowMs: number): KubeObject | null {
+  const status = (pod.status ?? {}) as { conditions?: Record<string, unknown>[] };
+  const conditions = status.conditions ?? [];
+  const cur = conditions.find((c) => c.type === "DisruptionTarget");
+  const reason = "EvictionByEvictionAPI";
+  const message = "Eviction API: evicting";
+  if (cur?.status === "True" && cur.reason === reason && cur.message === message) return null;
+  const condition = {
+    type: "DisruptionTarget",
+    status: "True",
+    lastProbeTime: null,
+    lastTransitionTime: cur?.status === "True" && cur.lastTransitionTime
+      ? cur.lastTransitionTime
+      : new Date(Math.floor(nowMs / 1000) * 1000).toISOString().replace(".000Z", "Z"),
+    reason,
+    message,
+  };
+  const next = structuredClone(pod);
+  next.status = {
+    ...(next.status as Record<string, unknown> | undefined),
+    conditions: cur
+      ? conditions.map((c) => (c === cur ? condition : c))
+      : [...conditions, condition],
+  };
+  return next;
+}
+
 /** Evictions a budget may have pending before its controller confirms them (upstream's). */
 const MAX_DISRUPTED_PODS = 2000;
 
@@ -443,17 +482,69 @@ export class SubresourceHandlers {
       dryRun,
     );
     const { obj: pod } = await this.#rest.getExisting(req);
+    const userVersion = opts.preconditions?.resourceVersion;
+    if (userVersion && userVersion !== pod.metadata?.resourceVersion) {
+      throw ApiError.conflict(req.def, {
+        name: req.info.name,
+        detail:
+          `Precondition failed: ResourceVersion in precondition: ${userVersion}, ResourceVersion in meta: ${
+            pod.metadata?.resourceVersion ?? ""
+          }`,
+      });
+    }
     const phase = (pod.status as { phase?: string } | undefined)?.phase;
-    // Terminal, not-yet-running or already deleting pods are not protected by budgets.
-    const ignoreBudgets = phase === "Succeeded" || phase === "Failed" || phase === "Pending" ||
+    // Terminal or already deleting pods have disrupted already: no budget applies. A Pending
+    // pod is not counted by budgets either, but is deleted only as the version read here.
+    const terminal = phase === "Succeeded" || phase === "Failed" ||
       !!pod.metadata?.deletionTimestamp;
-    if (!ignoreBudgets) await this.#checkBudgets(req, { pod, dryRun });
+    const check: BudgetCheck = terminal
+      ? { precondition: false }
+      : phase === "Pending"
+      ? { precondition: true }
+      : await this.#checkBudgets(req, { pod, dryRun });
+    let deleteOptions = opts;
+    if (check.precondition && !userVersion) {
+      deleteOptions = {
+        ...opts,
+        preconditions: {
+          ...opts.preconditions,
+          resourceVersion: pod.metadata?.resourceVersion ?? "",
+        },
+      };
+    }
+    const podReq = { ...req, info: { ...req.info, subresource: "" } };
+    if (!dryRun) {
+      // Tell whoever owns the pod why it goes (upstream `addConditionAndDeletePod`); the
+      // precondition follows the version this write makes.
+      const marked = await this.#rest.mutateStored(
+        podReq,
+        (current) => markEvicted(current, this.#parts.clock.now()),
+      );
+      if (deleteOptions.preconditions?.resourceVersion !== undefined) {
+        deleteOptions = {
+          ...deleteOptions,
+          preconditions: {
+            ...deleteOptions.preconditions,
+            resourceVersion: marked.metadata?.resourceVersion ?? "",
+          },
+        };
+      }
+    }
     // The pod's delete is admitted as a delete of the pod itself, as upstream's eviction REST.
-    await this.#rest.deleteOne(
-      { ...req, info: { ...req.info, subresource: "" } },
-      req.info.name,
-      opts,
-    );
+    try {
+      await this.#rest.deleteOne(podReq, req.info.name, deleteOptions);
+    } catch (err) {
+      if (
+        err instanceof ApiError && err.code === 409 && check.precondition && !userVersion
+      ) {
+        // The pod changed since its budget was judged: the client tries again.
+        throw budgetRefusal(
+          `The disruption budget ${check.budget ?? ""} is still being processed by the server.`,
+          0,
+        );
+      }
+      throw err;
+    }
     return createdStatus();
   }
 
@@ -465,9 +556,9 @@ export class SubresourceHandlers {
   async #checkBudgets(
     req: ResourceRequest,
     options: { readonly pod: KubeObject; readonly dryRun: boolean },
-  ): Promise<void> {
+  ): Promise<BudgetCheck> {
     const pdbDef = this.#parts.registry().get("policy", "v1", "poddisruptionbudgets");
-    if (!pdbDef) return;
+    if (!pdbDef) return { precondition: false };
     const { pod } = options;
     const prefix = `${this.#rest.layout(pdbDef).prefix}${req.info.namespace}/`;
     const page = await this.#parts.storage.list(prefix);
@@ -493,10 +584,21 @@ export class SubresourceHandlers {
       );
     }
     const found = matching[0];
-    if (!found) return;
+    if (!found) return { precondition: false };
     const name = found.metadata?.name ?? "";
     const spec = (found.spec ?? {}) as { unhealthyPodEvictionPolicy?: string };
-    if (spec.unhealthyPodEvictionPolicy === "AlwaysAllow" && !isPodReady(pod)) return;
+    if (!isPodReady(pod)) {
+      // An unready pod does not count as healthy: deleting it takes nothing from the budget when
+      // the policy says so, or when the application has its healthy pods anyway.
+      const status = (found.status ?? {}) as BudgetStatus;
+      const desired = status.desiredHealthy ?? 0;
+      if (
+        spec.unhealthyPodEvictionPolicy === "AlwaysAllow" ||
+        ((status.currentHealthy ?? 0) >= desired && desired > 0)
+      ) {
+        return { precondition: true, budget: name };
+      }
+    }
     const key = this.#rest.key(pdbDef, { namespace: req.info.namespace, name });
     const nowMs = this.#parts.clock.now();
     try {
@@ -512,7 +614,8 @@ export class SubresourceHandlers {
       });
     } catch (err) {
       if (err instanceof ApiError) throw err;
-      if (err instanceof KeyNotFoundError) return; // the budget went away meanwhile
+      // The budget went away meanwhile.
+      if (err instanceof KeyNotFoundError) return { precondition: false };
       if (err instanceof ConflictError) {
         throw ApiError.timeout(
           `couldn't update PodDisruptionBudget ${JSON.stringify(name)} due to conflicts`,
@@ -521,6 +624,7 @@ export class SubresourceHandlers {
       }
       throw err;
     }
+    return { precondition: false, budget: name };
   }
 
   async #finalize(req: ResourceRequest): Promise<Response> {

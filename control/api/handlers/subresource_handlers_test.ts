@@ -74,7 +74,12 @@ async function runningPod(t: TestApp, name: string, labels: Record<string, strin
 async function budget(
   t: TestApp,
   name: string,
-  status: { disruptionsAllowed: number; observedGeneration?: number },
+  status: {
+    disruptionsAllowed: number;
+    observedGeneration?: number;
+    currentHealthy?: number;
+    desiredHealthy?: number;
+  },
 ): Promise<void> {
   await create(t, PDBS, {
     apiVersion: "policy/v1",
@@ -591,4 +596,49 @@ Deno.test("pods/binding and pods/eviction are admitted as creates of their subre
     "DELETE - - p",
     "CREATE eviction Eviction refused",
   ]);
+});
+
+Deno.test("POST /eviction deletes an unready pod without taking a disruption when the budget is met", async () => {
+  await using t = await createTestApp();
+  await runningPod(t, "db-0", { app: "db" });
+  await runningPod(t, "db-sick", { app: "db" });
+  await t.json("PATCH", `${PODS}/db-sick/status`, {
+    body: { status: { conditions: [{ type: "Ready", status: "False" }] } },
+    contentType: MERGE,
+  });
+  // Nothing to spare, but the application has its healthy pods: the unready one may go.
+  await budget(t, "db", { disruptionsAllowed: 0, currentHealthy: 1, desiredHealthy: 1 });
+  assert.equal((await evict(t, "db-sick")).status, 201);
+  const pdb = (await t.json("GET", `${PDBS}/db`)).body.status as Record<string, unknown>;
+  assert.equal(pdb.disruptionsAllowed, 0);
+  assert.equal(pdb.disruptedPods, undefined);
+  // A ready pod is still protected, and an unready one is once the budget is short.
+  assert.equal((await evict(t, "db-0")).status, 429);
+});
+
+Deno.test("POST /eviction marks the pod DisruptionTarget before its graceful delete", async () => {
+  await using t = await createTestApp();
+  await runningPod(t, "web-0", { app: "web" });
+  assert.equal((await evict(t, "web-0")).status, 201);
+  const pod = (await t.json("GET", `${PODS}/web-0`)).body as {
+    metadata: { deletionTimestamp?: string };
+    status: { conditions: Record<string, unknown>[] };
+  };
+  assert.ok(pod.metadata.deletionTimestamp, "deleted gracefully");
+  const target = pod.status.conditions.find((c) => c.type === "DisruptionTarget");
+  assert.deepEqual(
+    [target?.status, target?.reason, target?.message],
+    ["True", "EvictionByEvictionAPI", "Eviction API: evicting"],
+  );
+});
+
+Deno.test("POST /eviction honours a resourceVersion precondition (409 when stale)", async () => {
+  await using t = await createTestApp();
+  await runningPod(t, "web-0", { app: "web" });
+  const res = await evict(t, "web-0", {
+    deleteOptions: { preconditions: { resourceVersion: "1" } },
+  });
+  assert.equal(res.status, 409);
+  assert.match(String(res.body.message), /Precondition failed: ResourceVersion in precondition: 1/);
+  assert.equal((await t.json("GET", `${PODS}/web-0`)).status, 200);
 });

@@ -70,6 +70,8 @@ export class GraphNode implements ObjectIdentity {
   #owners: readonly GraphOwnerRef[];
   #flags: number;
   #dependents: Set<GraphNode> | null = null;
+  /** The owners list of a dependent naming only this node (shared by such dependents). */
+  #soleOwnerOf: readonly GraphOwnerRef[] | null = null;
 
   constructor(identity: ObjectIdentity, owners: readonly GraphOwnerRef[], flags: number) {
     this.#apiVersion = identity.apiVersion;
@@ -185,6 +187,14 @@ export class GraphNode implements ObjectIdentity {
   /** @internal */
   hasFlag(flag: number): boolean {
     return (this.#flags & flag) !== 0;
+  }
+  /** @internal */
+  soleOwnerRefs(): readonly GraphOwnerRef[] | null {
+    return this.#soleOwnerOf;
+  }
+  /** @internal */
+  setSoleOwnerRefs(refs: readonly GraphOwnerRef[]): void {
+    this.#soleOwnerOf = refs;
   }
   /** @internal */
   addDependent(node: GraphNode): void {
@@ -614,20 +624,36 @@ export class DependencyGraph {
     });
   }
 
-  /** The graph's form of `refs`, sharing strings with the owners' nodes where they exist. */
+  /**
+   * The graph's form of `refs`, sharing what it can with the owners' nodes: their uid and name
+   * strings, and for the usual single owner the whole (frozen) list, which every dependent of
+   * that owner then shares.
+   */
   #owners(refs: readonly OwnerReference[] | undefined): readonly GraphOwnerRef[] {
     if (!refs || refs.length === 0) return NO_OWNERS;
-    return refs.map((ref) => {
+    if (refs.length === 1) {
+      const ref = refs[0]!;
       const known = this.#nodes.get(ref.uid ?? "");
-      const name = ref.name ?? "";
-      return {
-        apiVersion: this.#intern(ref.apiVersion ?? ""),
-        kind: this.#intern(ref.kind ?? ""),
-        name: known && known.name === name ? known.name : name,
-        uid: known ? known.uid : ref.uid ?? "",
-        controller: ref.controller === true,
-        blockOwnerDeletion: ref.blockOwnerDeletion === true,
-      };
+      if (known) {
+        const shared = known.soleOwnerRefs();
+        if (shared && sameReference(shared[0]!, ref)) return shared;
+        const made = Object.freeze([this.#ownerRef(ref, known)]);
+        known.setSoleOwnerRefs(made);
+        return made;
+      }
+    }
+    return Object.freeze(refs.map((ref) => this.#ownerRef(ref, this.#nodes.get(ref.uid ?? ""))));
+  }
+
+  #ownerRef(ref: OwnerReference, known: GraphNode | undefined): GraphOwnerRef {
+    const name = ref.name ?? "";
+    return Object.freeze({
+      apiVersion: this.#intern(ref.apiVersion ?? ""),
+      kind: this.#intern(ref.kind ?? ""),
+      name: known && known.name === name ? known.name : name,
+      uid: known ? known.uid : ref.uid ?? "",
+      controller: ref.controller === true,
+      blockOwnerDeletion: ref.blockOwnerDeletion === true,
     });
   }
 
@@ -637,6 +663,12 @@ export class DependencyGraph {
     this.#strings.set(text, text);
     return text;
   }
+}
+
+function sameReference(a: GraphOwnerRef, b: OwnerReference): boolean {
+  return a.uid === (b.uid ?? "") && a.name === (b.name ?? "") && a.kind === (b.kind ?? "") &&
+    a.apiVersion === (b.apiVersion ?? "") && a.controller === (b.controller === true) &&
+    a.blockOwnerDeletion === (b.blockOwnerDeletion === true);
 }
 
 /** What changed between two lists of owner references, by uid. */

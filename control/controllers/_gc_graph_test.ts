@@ -379,7 +379,7 @@ Deno.test("GraphNode queue notes tell a virtual queueing from a real one", () =>
   assert.equal(owner.takeQueuedVirtual(), false, "queued while observed");
 });
 
-Deno.test("DependencyGraph shares the strings of owners it knows", () => {
+Deno.test("DependencyGraph shares the strings and owner lists of owners it knows", () => {
   const { graph } = setup();
   graph.observe(RS, meta("web", "rs-uid-1"));
   graph.observe(POD, meta("p1", "p1", { ownerReferences: [ref("web", "rs-uid-1")] }));
@@ -388,6 +388,17 @@ Deno.test("DependencyGraph shares the strings of owners it knows", () => {
   assert.equal(dep.owners[0]!.uid, owner.uid);
   assert.deepEqual(dep.owners[0], graphRef("web", "rs-uid-1"));
   assert.equal(graph.get("p1")!.owners.length, 1);
+  // Dependents naming the same single owner the same way share one frozen owners list.
+  graph.observe(POD, meta("p2", "p2", { ownerReferences: [ref("web", "rs-uid-1")] }));
+  assert.equal(graph.get("p2")!.owners, dep.owners);
+  assert.ok(Object.isFrozen(dep.owners) && Object.isFrozen(dep.owners[0]));
+  graph.observe(
+    POD,
+    meta("p3", "p3", { ownerReferences: [ref("web", "rs-uid-1", { controller: true })] }),
+  );
+  assert.notEqual(graph.get("p3")!.owners, dep.owners);
+  assert.equal(graph.get("p3")!.owners[0]!.controller, true);
+  assert.equal(graph.get("p2")!.owners[0]!.controller, false);
 });
 
 Deno.test("partitionDependents() splits dependents by whether they name the owner's coordinates", () => {

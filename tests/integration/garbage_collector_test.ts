@@ -14,6 +14,7 @@ import {
   CONFIG_MAPS,
   CORE_EVENTS,
   DEPLOYMENTS,
+  NAMESPACES,
   PODS,
   PRIORITY_CLASSES,
   REPLICA_SETS,
@@ -341,12 +342,7 @@ Deno.test("garbage collector: owners deleted while it was down are collected aft
 Deno.test("garbage collector: an owner in another namespace is reported and not honoured", async () => {
   await using c = await cluster([GARBAGE_COLLECTOR_CONTROLLER_NAME]);
   const cms = c.client.resource(CONFIG_MAPS);
-  await c.client.resource({
-    ...CONFIG_MAPS,
-    resource: "namespaces",
-    kind: "Namespace",
-    namespaced: false,
-  })
+  await c.client.resource(NAMESPACES)
     .create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "other" } });
   const owner = await cms.create(configMap("home"));
   // Let the collector see the owner first: the check is made when the dependent is seen.

@@ -35,12 +35,15 @@ import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
 import { DEPLOYMENT_CONTROLLER_NAME, DeploymentController } from "./deployment.ts";
 import { ENDPOINT_SLICE_CONTROLLER_NAME, EndpointSliceController } from "./endpoint_slice.ts";
+import { DAEMON_SET_CONTROLLER_NAME, daemonSetController } from "./daemon_set.ts";
 import { DISRUPTION_CONTROLLER_NAME, disruptionController } from "./disruption.ts";
 import { ENDPOINTS_CONTROLLER_NAME, EndpointsController } from "./endpoints.ts";
 import { NAMESPACE_CONTROLLER_NAME, NamespaceController } from "./namespace.ts";
+import { NODE_LIFECYCLE_CONTROLLER_NAME, nodeLifecycleController } from "./node_lifecycle.ts";
 import { ApiPodControl } from "./pod_control.ts";
 import { POD_GC_CONTROLLER_NAME, podGcController } from "./pod_gc.ts";
 import { REPLICASET_CONTROLLER_NAME, ReplicaSetController } from "./replicaset.ts";
+import { TAINT_EVICTION_CONTROLLER_NAME, taintEvictionController } from "./taint_eviction.ts";
 
 /** The Lease the controller managers elect on (upstream's default). */
 export const CONTROLLER_MANAGER_LEASE = Object.freeze({
@@ -165,8 +168,17 @@ export function defaultControllers(): ControllerDescriptor[] {
     { name: NAMESPACE_CONTROLLER_NAME, factory: namespaceController },
     { name: ENDPOINT_SLICE_CONTROLLER_NAME, factory: endpointSliceController },
     { name: ENDPOINTS_CONTROLLER_NAME, factory: endpointsController },
+    { name: DAEMON_SET_CONTROLLER_NAME, factory: daemonSetController },
     { name: DISRUPTION_CONTROLLER_NAME, factory: (context) => disruptionController(context) },
     { name: POD_GC_CONTROLLER_NAME, factory: (context) => podGcController(context) },
+    {
+      name: NODE_LIFECYCLE_CONTROLLER_NAME,
+      factory: (context) => nodeLifecycleController(context),
+    },
+    {
+      name: TAINT_EVICTION_CONTROLLER_NAME,
+      factory: (context) => taintEvictionController(context),
+    },
   ];
 }
 

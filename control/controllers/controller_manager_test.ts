@@ -115,8 +115,11 @@ Deno.test("enabledControllers() reads a --controllers list", async (t) => {
     "namespace",
     "endpointslice",
     "endpoint",
+    "daemonset",
     "disruption",
     "podgc",
+    "nodelifecycle",
+    "taint-eviction-controller",
   ]);
 });
 

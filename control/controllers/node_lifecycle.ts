@@ -68,6 +68,7 @@
  *
  * @module
  */
+import { NODE_LEASE_NAMESPACE } from "../api/types/coordination_v1.ts";
 import type { Lease } from "../api/types/coordination_v1.ts";
 import type { Node, NodeCondition } from "../api/types/core_v1_node.ts";
 import type { Pod } from "../api/types/core_v1_pod.ts";
@@ -109,8 +110,6 @@ export const NODE_LIFECYCLE_CONTROLLER_NAME = "nodelifecycle";
 export const NODE_CONTROLLER_COMPONENT = "node-controller";
 /** skiff's per-node annotation: `"true"` keeps an unreachable node's pods (see the module doc). */
 export const AUTONOMY_ANNOTATION = "node.skiff.io/autonomy";
-/** Where the nodes' heartbeat Leases live. */
-export const NODE_LEASE_NAMESPACE = "kube-node-lease";
 /** Nodes with this label do not count in their zone's disruption state. */
 export const EXCLUDE_DISRUPTION_LABEL = "node.kubernetes.io/exclude-disruption";
 /** The pod index by `spec.nodeName` (shared with other controllers by name). */

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { NODE_LEASE_NAMESPACE } from "../api/types/coordination_v1.ts";
 import type { Taint } from "../api/types/core_v1_common.ts";
 import type { Node } from "../api/types/core_v1_node.ts";
 import type { Pod } from "../api/types/core_v1_pod.ts";
@@ -26,7 +27,6 @@ import {
 } from "../../tests/_support/node_heartbeats.ts";
 import {
   AUTONOMY_ANNOTATION,
-  NODE_LEASE_NAMESPACE,
   NodeLifecycleController,
   type NodeLifecycleControllerOptions,
 } from "./node_lifecycle.ts";

@@ -37,9 +37,9 @@
  *
  * @module
  */
+import { NODE_LEASE_NAMESPACE } from "../types/coordination_v1.ts";
 import {
   isMirrorPod,
-  NODE_LEASE_NAMESPACE,
   nodeIdentity,
   visitPodConfigMapNames,
   visitPodSecretNames,

@@ -42,6 +42,7 @@
 import type { RequestUser } from "../handlers/context.ts";
 import { parseFieldSelector } from "../selectors/field_selector.ts";
 import type { ViewChange } from "../store/object_view.ts";
+import { NODE_LEASE_NAMESPACE } from "../types/coordination_v1.ts";
 import type { Pod } from "../types/core_v1_pod.ts";
 import type { PersistentVolume } from "../types/core_v1_storage.ts";
 import type { KubeObject } from "../types/meta_v1.ts";
@@ -61,8 +62,6 @@ export {
 export const NODES_GROUP = "system:nodes";
 /** The prefix of a node's user name. */
 export const NODE_USER_PREFIX = "system:node:";
-/** The namespace of node heartbeat Leases. */
-export const NODE_LEASE_NAMESPACE = "kube-node-lease";
 
 /** Who a user is as a node (upstream `nodeidentifier.NodeIdentity`). */
 export interface NodeIdentity {

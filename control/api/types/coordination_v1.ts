@@ -10,6 +10,9 @@ import { field, type Infer, int32, microTime, object, string } from "./schema.ts
 const COORDINATION = "io.k8s.api.coordination.v1";
 
 /** The strategies of coordinated leader election that Kubernetes defines. */
+/** The namespace of node heartbeat Leases (`kube-node-lease/<node>`). */
+export const NODE_LEASE_NAMESPACE = "kube-node-lease";
+
 export const COORDINATED_LEASE_STRATEGIES = ["OldestEmulationVersion"] as const;
 
 /** The desired and observed holder of a lease. */

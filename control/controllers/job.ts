@@ -25,9 +25,9 @@
  *   active), `SuccessCriteriaMet` (reason `CompletionsReached`), then `Complete` with
  *   `completionTime` once no pod is terminating, and the event `Completed` "Job completed".
  * - **Suspend.** A suspended Job's pods are deleted (their finalizers removed first, so they do
- *   not count as failures) and it gets `Suspended=True` (event `Suspended`); on resume
- *   `Suspended=False`, event `Resumed`, and `startTime` restarts, so `activeDeadlineSeconds`
- *   counts only time not suspended.
+ *   not count as failures), it gets `Suspended=True` (event `Suspended`) and loses `startTime`;
+ *   on resume `Suspended=False`, event `Resumed`, and a fresh `startTime`, so
+ *   `activeDeadlineSeconds` counts only time not suspended.
  * - Handlers only enqueue: Job creations and spec changes at once, status changes and pod
  *   events batched by 1 s; expectations keep a sync from acting on a cache that has not shown
  *   its own creations and deletions yet; the only timers are those for something due (the
@@ -647,16 +647,13 @@ export class JobController {
     if (ctx.finishedCondition === null) {
       const deadline = job.spec?.activeDeadlineSeconds;
       const startMs = parseTime(status.startTime);
-      // Being resumed: this sync restarts startTime, so the time suspended does not count.
-      const resuming = !isSuspended(job) &&
-        findJobCondition(conditions, JOB_SUSPENDED)?.status === "True";
       if (ctx.failed > backoffLimit(job) || pastBackoffLimitOnFailure(job, pods)) {
         ctx.finishedCondition = this.#failureTarget(JOB_REASON_BACKOFF_LIMIT_EXCEEDED, {
           message: BACKOFF_LIMIT_MESSAGE,
           nowMs,
         });
       } else if (
-        deadline !== undefined && startMs !== null && !isSuspended(job) && !resuming &&
+        deadline !== undefined && startMs !== null && !isSuspended(job) &&
         nowMs - startMs >= deadline * 1000
       ) {
         ctx.finishedCondition = this.#failureTarget(JOB_REASON_DEADLINE_EXCEEDED, {
@@ -664,7 +661,7 @@ export class JobController {
           nowMs,
         });
       } else if (deadline !== undefined && startMs !== null && !isSuspended(job)) {
-        const inMs = deadline * 1000 - (resuming ? 0 : nowMs - startMs);
+        const inMs = deadline * 1000 - (nowMs - startMs);
         this.#logger.debug(
           "Job has activeDeadlineSeconds configuration. Will sync this job again",
           {
@@ -729,9 +726,12 @@ export class JobController {
       }
     }
 
-    const needsUpdate = suspendChanged || active !== (status.active ?? 0) ||
+    const needsUpdate = suspendChanged || status.startTime !== cached.status?.startTime ||
+      active !== (status.active ?? 0) ||
       ctx.ready !== status.ready || ctx.terminating !== status.terminating;
-    status.active = active;
+    // As Go's JSON encoding of the counters (omitempty): no zero.
+    if (active > 0) status.active = active;
+    else delete status.active;
     status.ready = ctx.ready;
     status.terminating = ctx.terminating;
     try {
@@ -744,10 +744,15 @@ export class JobController {
     if (manageError !== undefined) throw manageError;
   }
 
-  /** `Suspended=True` while suspended, `False` after a resume (with a fresh startTime). */
+  /**
+   * `Suspended=True` while suspended (and no startTime: the API server lets startTime change
+   * only while suspended, and the time suspended must not count towards
+   * `activeDeadlineSeconds`), `False` after a resume (with a fresh startTime).
+   */
   #updateSuspendedCondition(job: Job, nowMs: number): boolean {
     const status = job.status!;
     if (isSuspended(job)) {
+      delete status.startTime;
       const { conditions, changed } = ensureJobCondition(status.conditions, {
         type: JOB_SUSPENDED,
         status: "True",
@@ -1201,8 +1206,11 @@ export class JobController {
       );
       const text = formatIndexes(ctx.succeededIndexes);
       if (text !== (status.completedIndexes ?? "")) needsFlush = true;
-      status.succeeded = countIndexes(ctx.succeededIndexes);
-      status.completedIndexes = text;
+      const succeeded = countIndexes(ctx.succeededIndexes);
+      if (succeeded > 0) status.succeeded = succeeded;
+      else delete status.succeeded;
+      if (text !== "") status.completedIndexes = text;
+      else delete status.completedIndexes;
     }
     const finished = ctx.finishedCondition;
     if (finished !== null && finished.type === JOB_FAILURE_TARGET) {

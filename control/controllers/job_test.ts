@@ -178,7 +178,8 @@ Deno.test("JobController.sync() completes the Job: SuccessCriteriaMet, then Comp
   assert.equal(complete.message, "Reached expected number of succeeded pods");
   assert.equal(job.status!.completionTime, "2025-01-01T12:00:30Z");
   assert.equal(job.status!.succeeded, 2);
-  assert.equal(job.status!.active, 0);
+  // Zero counters are left out, as Go's omitempty does.
+  assert.equal(job.status!.active, undefined);
   assert.deepEqual(h.events.lines(), ["Completed: Job completed"]);
   // A finished Job is left alone.
   const writes = h.api.statusWrites.length;
@@ -361,8 +362,10 @@ Deno.test("JobController.sync() deletes a suspended Job's pods without counting 
   // Finalizers removed first: the pods are gone and were not failures.
   assert.equal(h.pods.pods().length, 0);
   assert.equal(job.status!.failed ?? 0, 0);
-  assert.equal(job.status!.active, 0);
+  assert.equal(job.status!.active, undefined);
   assert.equal(job.status!.ready, 0);
+  // No startTime while suspended: the deadline does not run.
+  assert.equal(job.status!.startTime, undefined);
   assert.deepEqual(h.events.lines(), ["Suspended: Job suspended"]);
   // Suspended: nothing is created, and the deadline does not run.
   h.clock.advance(3_600_000);

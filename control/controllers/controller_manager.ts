@@ -35,14 +35,20 @@ import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
 import { DEPLOYMENT_CONTROLLER_NAME, DeploymentController } from "./deployment.ts";
 import { ENDPOINT_SLICE_CONTROLLER_NAME, EndpointSliceController } from "./endpoint_slice.ts";
+import { CRON_JOB_CONTROLLER_NAME, cronJobController } from "./cron_job.ts";
 import { DAEMON_SET_CONTROLLER_NAME, daemonSetController } from "./daemon_set.ts";
 import { DISRUPTION_CONTROLLER_NAME, disruptionController } from "./disruption.ts";
 import { ENDPOINTS_CONTROLLER_NAME, EndpointsController } from "./endpoints.ts";
+import {
+  GARBAGE_COLLECTOR_CONTROLLER_NAME,
+  garbageCollectorController,
+} from "./garbage_collector.ts";
 import { NAMESPACE_CONTROLLER_NAME, NamespaceController } from "./namespace.ts";
 import { NODE_LIFECYCLE_CONTROLLER_NAME, nodeLifecycleController } from "./node_lifecycle.ts";
 import { ApiPodControl } from "./pod_control.ts";
 import { POD_GC_CONTROLLER_NAME, podGcController } from "./pod_gc.ts";
 import { REPLICASET_CONTROLLER_NAME, ReplicaSetController } from "./replicaset.ts";
+import { STATEFUL_SET_CONTROLLER_NAME, statefulSetController } from "./stateful_set.ts";
 import { TAINT_EVICTION_CONTROLLER_NAME, taintEvictionController } from "./taint_eviction.ts";
 
 /** The Lease the controller managers elect on (upstream's default). */
@@ -168,7 +174,10 @@ export function defaultControllers(): ControllerDescriptor[] {
     { name: NAMESPACE_CONTROLLER_NAME, factory: namespaceController },
     { name: ENDPOINT_SLICE_CONTROLLER_NAME, factory: endpointSliceController },
     { name: ENDPOINTS_CONTROLLER_NAME, factory: endpointsController },
+    { name: STATEFUL_SET_CONTROLLER_NAME, factory: statefulSetController },
     { name: DAEMON_SET_CONTROLLER_NAME, factory: daemonSetController },
+    { name: CRON_JOB_CONTROLLER_NAME, factory: cronJobController },
+    { name: GARBAGE_COLLECTOR_CONTROLLER_NAME, factory: garbageCollectorController },
     { name: DISRUPTION_CONTROLLER_NAME, factory: (context) => disruptionController(context) },
     { name: POD_GC_CONTROLLER_NAME, factory: (context) => podGcController(context) },
     {

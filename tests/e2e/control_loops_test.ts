@@ -189,9 +189,9 @@ Deno.test("skiff server's scheduler and controllers act on what kubectl creates"
   });
 
   await t.step("deleting the namespace empties it and removes it", async () => {
-    // No kubelet finishes graceful pod deletions here: stop the ReplicaSet recreating pods and
-    // force them away, as an admin would with a dead node. (No garbage collector yet either:
-    // deleting the ReplicaSet leaves its pods.)
+    // No kubelet finishes graceful pod deletions here: stop the ReplicaSet recreating pods (the
+    // garbage collector then deletes them, gracefully) and force them away, as an admin would
+    // with a dead node.
     ok(await run(["delete", "replicaset", "web", "-n", "loops"]), "delete replicaset", server);
     ok(
       await run(["delete", "pods", "--all", "-n", "loops", "--grace-period=0", "--force"]),

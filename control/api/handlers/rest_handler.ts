@@ -989,11 +989,16 @@ export class RestHandler {
       const next = structuredClone(old);
       const nm = next.metadata ??= {};
       const finalizers = new Set(nm.finalizers ?? []);
+      // An explicit policy wins; then an orphan/foregroundDeletion finalizer already there;
+      // then the kind's default (upstream `shouldOrphanDependents`).
       const policy = opts.propagationPolicy ??
         (opts.orphanDependents === true
           ? "Orphan"
           : opts.orphanDependents === false
           ? "Background"
+          : def.defaultGarbageCollectionPolicy === "OrphanDependents" &&
+              !finalizers.has("orphan") && !finalizers.has("foregroundDeletion")
+          ? "Orphan"
           : undefined);
       if (policy === "Foreground") {
         finalizers.delete("orphan");

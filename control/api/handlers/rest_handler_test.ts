@@ -924,6 +924,44 @@ Deno.test("DELETE with propagationPolicy Foreground or Orphan adds the GC finali
   });
 });
 
+Deno.test("DELETE of a batch/v1 Job with no policy orphans its pods, as upstream's default", async (t) => {
+  await using app = await createTestApp();
+  const JOBS = "/apis/batch/v1/namespaces/default/jobs";
+  const job = (name: string) => ({
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name },
+    spec: {
+      template: {
+        spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] },
+      },
+    },
+  });
+  await t.step("no policy: the orphan finalizer", async () => {
+    await create(app, JOBS, job("plain"));
+    const res = await app.json("DELETE", `${JOBS}/plain`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(metaOf(res.body).finalizers, ["orphan"]);
+  });
+  await t.step("an explicit Background (what kubectl sends) deletes at once", async () => {
+    await create(app, JOBS, job("background"));
+    const res = await app.json("DELETE", `${JOBS}/background?propagationPolicy=Background`);
+    assert.equal(res.status, 200);
+    assert.equal((await app.json("GET", `${JOBS}/background`)).status, 404);
+  });
+  await t.step("a Foreground delete in progress is not turned into an orphaning one", async () => {
+    await create(app, JOBS, job("fg"));
+    await app.json("DELETE", `${JOBS}/fg?propagationPolicy=Foreground`);
+    const again = await app.json("DELETE", `${JOBS}/fg`);
+    assert.deepEqual(metaOf(again.body).finalizers, ["foregroundDeletion"]);
+  });
+  await t.step("other kinds still default to background", async () => {
+    await create(app, DEPLOYMENTS, deployment("plain"));
+    assert.equal((await app.json("DELETE", `${DEPLOYMENTS}/plain`)).status, 200);
+    assert.equal((await app.json("GET", `${DEPLOYMENTS}/plain`)).status, 404);
+  });
+});
+
 Deno.test("DELETE checks the uid and resourceVersion preconditions", async () => {
   await using t = await createTestApp();
   const created = await create(t, CM, configMap("a"));

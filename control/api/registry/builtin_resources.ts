@@ -454,6 +454,8 @@ const BATCH: readonly ResourceDef[] = [
     statusSubresource: true,
     tracksGeneration: true,
     fieldSelectors: fields("status.successful"),
+    // As upstream's batch/v1 (kept for compatibility): kubectl always says "background".
+    defaultGarbageCollectionPolicy: "OrphanDependents",
   },
 ];
 

@@ -90,6 +90,12 @@ export interface ResourceDef {
   readonly ttlMs?: number;
   /** Create-only and never stored: a review handler answers (TokenReview, the access reviews). */
   readonly ephemeral?: boolean;
+  /**
+   * What a delete that names no propagation policy does to dependents (upstream
+   * `DefaultGarbageCollectionPolicy`): batch/v1 Jobs orphan their pods, for compatibility.
+   * @default {"DeleteDependents"} (background)
+   */
+  readonly defaultGarbageCollectionPolicy?: "DeleteDependents" | "OrphanDependents";
 }
 
 /** `group/version`, or `version` for the core group. */

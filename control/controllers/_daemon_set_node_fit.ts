@@ -25,18 +25,19 @@ import type {
 } from "../api/types/core_v1_common.ts";
 import type { Node } from "../api/types/core_v1_node.ts";
 import type { Affinity, Pod, PodSpec } from "../api/types/core_v1_pod.ts";
+import { findUntoleratedTaint } from "../client/tolerations.ts";
+import {
+  TAINT_NODE_DISK_PRESSURE,
+  TAINT_NODE_MEMORY_PRESSURE,
+  TAINT_NODE_NETWORK_UNAVAILABLE,
+  TAINT_NODE_NOT_READY,
+  TAINT_NODE_PID_PRESSURE,
+  TAINT_NODE_UNREACHABLE,
+  TAINT_NODE_UNSCHEDULABLE,
+} from "./_node_taints.ts";
 
 /** The node field `matchFields` selects on. */
 export const NODE_NAME_FIELD = "metadata.name";
-
-/** The taint keys of node conditions (upstream `v1.TaintNode…`). */
-export const TAINT_NODE_NOT_READY = "node.kubernetes.io/not-ready";
-export const TAINT_NODE_UNREACHABLE = "node.kubernetes.io/unreachable";
-export const TAINT_NODE_DISK_PRESSURE = "node.kubernetes.io/disk-pressure";
-export const TAINT_NODE_MEMORY_PRESSURE = "node.kubernetes.io/memory-pressure";
-export const TAINT_NODE_PID_PRESSURE = "node.kubernetes.io/pid-pressure";
-export const TAINT_NODE_UNSCHEDULABLE = "node.kubernetes.io/unschedulable";
-export const TAINT_NODE_NETWORK_UNAVAILABLE = "node.kubernetes.io/network-unavailable";
 
 function exists(key: string, effect: "NoExecute" | "NoSchedule"): Toleration {
   return { key, operator: "Exists", effect };
@@ -98,34 +99,6 @@ export function withDaemonPodTolerations(
   for (const t of DAEMON_POD_TOLERATIONS) tolerations = addOrUpdateToleration(tolerations, t);
   if (spec.hostNetwork) tolerations = addOrUpdateToleration(tolerations, HOST_NETWORK_TOLERATION);
   return tolerations;
-}
-
-/** Whether `toleration` tolerates `taint` (upstream `Toleration.ToleratesTaint`). */
-export function toleratesTaint(toleration: Toleration, taint: Taint): boolean {
-  if (toleration.effect && toleration.effect !== taint.effect) return false;
-  if (toleration.key && toleration.key !== taint.key) return false;
-  switch (toleration.operator ?? "") {
-    case "":
-    case "Equal":
-      return (toleration.value ?? "") === (taint.value ?? "");
-    case "Exists":
-      return true;
-    default:
-      return false;
-  }
-}
-
-/**
- * The first of `taints` passing `filter` that no toleration tolerates (upstream
- * `FindMatchingUntoleratedTaint`).
- */
-export function findUntoleratedTaint(
-  taints: readonly Taint[] | undefined,
-  options: { readonly tolerations: readonly Toleration[]; readonly filter: (t: Taint) => boolean },
-): Taint | undefined {
-  return (taints ?? []).find((taint) =>
-    options.filter(taint) && !options.tolerations.some((t) => toleratesTaint(t, taint))
-  );
 }
 
 const INTEGER = /^[+-]?[0-9]+$/;
@@ -209,10 +182,6 @@ export function matchesRequiredNodeAffinity(
   return (required.nodeSelectorTerms ?? []).some((term) => termMatches(term, node));
 }
 
-function isScheduleTaint(t: Taint): boolean {
-  return t.effect === "NoSchedule" || t.effect === "NoExecute";
-}
-
 function isExecuteTaint(t: Taint): boolean {
   return t.effect === "NoExecute";
 }
@@ -248,10 +217,8 @@ export function nodeShouldRunDaemonPod(
   if (!matchesRequiredNodeAffinity(spec ?? {}, node)) return NOWHERE;
   const tolerations = withDaemonPodTolerations(spec ?? {});
   const taints = node.spec?.taints;
-  if (findUntoleratedTaint(taints, { tolerations, filter: isScheduleTaint }) === undefined) {
-    return EVERYWHERE;
-  }
-  const evicting = findUntoleratedTaint(taints, { tolerations, filter: isExecuteTaint });
+  if (findUntoleratedTaint(taints, tolerations) === undefined) return EVERYWHERE;
+  const evicting = findUntoleratedTaint(taints?.filter(isExecuteTaint), tolerations);
   return { shouldRun: false, shouldContinueRunning: evicting === undefined };
 }
 

@@ -14,14 +14,15 @@ import type { Taint } from "../api/types/core_v1_common.ts";
 import type { Node, NodeCondition } from "../api/types/core_v1_node.ts";
 import type { ResourceClient } from "../client/client.ts";
 import { isConflict } from "../client/errors.ts";
+import { TAINT_NODE_UNSCHEDULABLE } from "../client/tolerations.ts";
 import { rfc3339 } from "./_rfc3339.ts";
 
 /** The node's Ready condition is False. */
 export const TAINT_NODE_NOT_READY = "node.kubernetes.io/not-ready";
 /** The node's Ready condition is Unknown: it stopped reporting. */
 export const TAINT_NODE_UNREACHABLE = "node.kubernetes.io/unreachable";
-/** `spec.unschedulable` is set (cordoned). */
-export const TAINT_NODE_UNSCHEDULABLE = "node.kubernetes.io/unschedulable";
+/** `spec.unschedulable` is set (cordoned); the scheduler shares this key. */
+export { TAINT_NODE_UNSCHEDULABLE };
 /** MemoryPressure is True. */
 export const TAINT_NODE_MEMORY_PRESSURE = "node.kubernetes.io/memory-pressure";
 /** DiskPressure is True. */

@@ -40,12 +40,13 @@ import type { HandlerRegistration, Informer } from "../client/informer.ts";
 import { NODES, PODS } from "../client/resources.ts";
 import type { SharedInformerFactory } from "../client/shared_informer_factory.ts";
 import { indexByNodeName, metaNamespaceKey, splitMetaNamespaceKey } from "../client/store.ts";
+import { matchingTolerations } from "../client/tolerations.ts";
 import { WorkQueue } from "../client/workqueue.ts";
 import { type Clock, setTimeoutAt, type TimerHandle } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
 import type { ControllerContext, RunnableController } from "./controller_manager.ts";
 import { setPodCondition } from "./_pod_conditions.ts";
-import { matchingTolerations, minTolerationMs } from "./_taint_tolerations.ts";
+import { minTolerationMs } from "./_taint_tolerations.ts";
 
 /** The controller's name in `--controllers`, in logs and as its events' source. */
 export const TAINT_EVICTION_CONTROLLER_NAME = "taint-eviction-controller";

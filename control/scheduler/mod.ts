@@ -35,5 +35,4 @@ export * from "./scheduler.ts";
 export * from "./scheduling_queue.ts";
 export * from "./snapshot.ts";
 export * from "./status.ts";
-export * from "./tolerations.ts";
 export * from "./plugins/mod.ts";

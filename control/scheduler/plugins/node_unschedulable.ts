@@ -8,7 +8,7 @@ import type { Pod } from "../../api/types/core_v1_pod.ts";
 import type { FilterPlugin, FrameworkHandle } from "../framework.ts";
 import type { NodeInfo } from "../node_info.ts";
 import { type PluginStatus, unresolvable } from "../status.ts";
-import { TAINT_NODE_UNSCHEDULABLE, tolerationsTolerateTaint } from "../tolerations.ts";
+import { TAINT_NODE_UNSCHEDULABLE, tolerationsTolerateTaint } from "../../client/tolerations.ts";
 import { NO_ARGS, parseArgs } from "./_args.ts";
 
 /** The plugin's name. */

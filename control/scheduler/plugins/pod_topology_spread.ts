@@ -49,7 +49,7 @@ import {
 import type { NodeInfo, PodInfo } from "../node_info.ts";
 import { type RequiredNodeAffinity, requiredNodeAffinity } from "../node_selector.ts";
 import { errorStatus, type PluginStatus, skip, unresolvable, unschedulable } from "../status.ts";
-import { findUntoleratedTaint } from "../tolerations.ts";
+import { findUntoleratedTaint } from "../../client/tolerations.ts";
 import { parseArgs } from "./_args.ts";
 
 /** The plugin's name. */

@@ -11,7 +11,7 @@ import type { FilterPlugin, FrameworkHandle, PreScorePlugin, ScorePlugin } from 
 import type { NodeInfo } from "../node_info.ts";
 import { defaultNormalizeScore } from "../normalize_score.ts";
 import { type PluginStatus, unresolvable } from "../status.ts";
-import { findUntoleratedTaint, tolerationsTolerateTaint } from "../tolerations.ts";
+import { findUntoleratedTaint, tolerationsTolerateTaint } from "../../client/tolerations.ts";
 import { NO_ARGS, parseArgs } from "./_args.ts";
 
 /** The plugin's name. */

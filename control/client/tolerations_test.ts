@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import type { Taint, Toleration } from "../api/types/core_v1_common.ts";
-import { findUntoleratedTaint, toleratesTaint, tolerationsTolerateTaint } from "./tolerations.ts";
+import {
+  findUntoleratedTaint,
+  matchingTolerations,
+  toleratesTaint,
+  tolerationsTolerateTaint,
+} from "./tolerations.ts";
 
 Deno.test("toleratesTaint() matches key, value, effect and operator as upstream", async (t) => {
   const taint: Taint = { key: "dedicated", value: "gpu", effect: "NoSchedule" };
@@ -63,4 +68,26 @@ Deno.test("findUntoleratedTaint() returns the first NoSchedule/NoExecute taint n
   assert.equal(findUntoleratedTaint(taints, [{ operator: "Exists" }]), undefined);
   assert.equal(findUntoleratedTaint(undefined, undefined), undefined);
   assert.ok(!tolerationsTolerateTaint(undefined, taints[1]!));
+});
+
+Deno.test("matchingTolerations() needs every taint tolerated and reports the tolerations used", () => {
+  const unreachable = { key: "node.kubernetes.io/unreachable", effect: "NoExecute" as const };
+  const notReady = { key: "node.kubernetes.io/not-ready", effect: "NoExecute" as const };
+  const forUnreachable: Toleration = {
+    key: unreachable.key,
+    operator: "Exists",
+    tolerationSeconds: 300,
+  };
+  const other: Toleration = { key: "gpu", operator: "Exists" };
+  assert.deepEqual(matchingTolerations([unreachable, notReady], [forUnreachable]), {
+    allTolerated: false,
+    used: [],
+  });
+  assert.deepEqual(matchingTolerations([unreachable], [forUnreachable, other]), {
+    allTolerated: true,
+    used: [forUnreachable],
+  });
+  const all: Toleration = { operator: "Exists" };
+  assert.deepEqual(matchingTolerations([unreachable, notReady], [all]).used, [all]);
+  assert.deepEqual(matchingTolerations([], undefined), { allTolerated: true, used: [] });
 });

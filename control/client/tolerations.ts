@@ -1,6 +1,8 @@
 /**
- * Taints and tolerations (upstream `v1helper` and `Toleration.ToleratesTaint`): which taints a
- * pod's tolerations cover, and the first one they do not.
+ * Taints and tolerations (upstream `Toleration.ToleratesTaint` and the `v1helper` taint
+ * helpers): which taints a pod's tolerations cover, the first one they do not, and which
+ * tolerations cover a set of taints. The scheduler's plugins, the DaemonSet controller and the
+ * taint eviction controller all match with these.
  *
  * @example A pod tolerating the control-plane taint
  * ```ts
@@ -67,4 +69,29 @@ export function findUntoleratedTaint(
     if (isDoNotScheduleTaint(taint) && !tolerationsTolerateTaint(tolerations, taint)) return taint;
   }
   return undefined;
+}
+
+/** What {@linkcode matchingTolerations} answers. */
+export interface MatchingTolerations {
+  /** Every taint is tolerated by at least one toleration. */
+  readonly allTolerated: boolean;
+  /** The tolerations that tolerate some taint (empty when not all are tolerated). */
+  readonly used: readonly Toleration[];
+}
+
+/**
+ * Whether every one of `taints` is tolerated, and by which of `tolerations` (upstream
+ * `GetMatchingTolerations`): each toleration once, in the order the taints first need them.
+ */
+export function matchingTolerations(
+  taints: readonly TaintLike[],
+  tolerations: readonly Toleration[] | undefined,
+): MatchingTolerations {
+  const used: Toleration[] = [];
+  for (const taint of taints) {
+    const matching = (tolerations ?? []).filter((t) => toleratesTaint(t, taint));
+    if (matching.length === 0) return { allTolerated: false, used: [] };
+    for (const t of matching) if (!used.includes(t)) used.push(t);
+  }
+  return { allTolerated: true, used };
 }

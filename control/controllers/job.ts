@@ -28,6 +28,12 @@
  *   not count as failures), it gets `Suspended=True` (event `Suspended`) and loses `startTime`;
  *   on resume `Suspended=False`, event `Resumed`, and a fresh `startTime`, so
  *   `activeDeadlineSeconds` counts only time not suspended.
+ * - **Per index** (Indexed Jobs): with `backoffLimitPerIndex` each index is retried on its
+ *   own (its failures so far in the `batch.kubernetes.io/job-index-failure-count` annotation,
+ *   its own backoff) and failed for good past the limit or by a `FailIndex` rule, listed in
+ *   `status.failedIndexes`; the Job fails (`FailedIndexes`, `MaxFailedIndexesExceeded`) when no
+ *   index is left to run or too many failed. A `successPolicy` rule that holds ends the Job
+ *   early (`SuccessCriteriaMet`, reason `SuccessPolicy`), its other pods removed.
  * - Handlers only enqueue: Job creations and spec changes at once, status changes and pod
  *   events batched by 1 s; expectations keep a sync from acting on a cache that has not shown
  *   its own creations and deletions yet; the only timers are those for something due (the
@@ -85,6 +91,7 @@ import {
   type IndexInterval,
   JOB_COMPLETION_INDEX_ANNOTATION,
   JOB_COMPLETION_INDEX_ENV,
+  mergeIndexes,
   parseIndexes,
   sortByCompletionIndex,
   UNKNOWN_COMPLETION_INDEX,
@@ -98,7 +105,16 @@ import {
   removeTrackingFinalizerPatch,
   trackingClaimControl,
 } from "./_job_pod_control.ts";
+import {
+  calculateFailedIndexes,
+  indexBackoffRemainingMs,
+  JOB_REASON_FAILED_INDEXES,
+  JOB_REASON_MAX_FAILED_INDEXES_EXCEEDED,
+  podsWithDelayedDeletion,
+  replacementFailureCounts,
+} from "./_job_index_failures.ts";
 import { matchPodFailurePolicy } from "./_job_pod_failure_policy.ts";
+import { JOB_REASON_SUCCESS_POLICY, matchSuccessPolicy } from "./_job_success_policy.ts";
 import { parseTime, rfc3339 } from "./_rfc3339.ts";
 import { filterActivePods, isPodReady, sortPodsForDeletion } from "./active_pods.ts";
 import type { ControllerContext, RunnableController } from "./controller_manager.ts";
@@ -183,6 +199,10 @@ interface SyncContext {
   failed: number;
   prevSucceededIndexes: IndexInterval[];
   succeededIndexes: IndexInterval[];
+  /** With `backoffLimitPerIndex`: the failed indexes; otherwise null. */
+  failedIndexes: IndexInterval[] | null;
+  /** With `backoffLimitPerIndex`: per index, the failed pod its replacement waits on. */
+  delayedDeletion: Map<number, Pod>;
   newBackoffRecord: BackoffRecord;
   readonly expectedRmFinalizers: ReadonlySet<string>;
   readonly uncounted: {
@@ -209,6 +229,10 @@ function isIndexed(job: Job): boolean {
 
 function isSuspended(job: Job): boolean {
   return job.spec?.suspend === true;
+}
+
+function hasBackoffLimitPerIndex(job: Job): boolean {
+  return isIndexed(job) && job.spec?.backoffLimitPerIndex !== undefined;
 }
 
 function backoffLimit(job: Job): number {
@@ -269,11 +293,16 @@ function withCompletionIndexEnv(template: PodTemplateSpec): void {
   }
 }
 
-/** The template of the pod for index `ix`: annotation, label and hostname. */
-function indexedTemplate(base: PodTemplateSpec, options: { job: string; ix: number }) {
+/** The template of the pod for index `ix`: annotations, label and hostname. */
+function indexedTemplate(
+  base: PodTemplateSpec,
+  options: { job: string; ix: number; failureCounts?: Record<string, string> },
+) {
   const template = structuredClone(base);
   const meta = template.metadata ??= {};
-  (meta.annotations ??= {})[JOB_COMPLETION_INDEX_ANNOTATION] = String(options.ix);
+  const annotations = meta.annotations ??= {};
+  annotations[JOB_COMPLETION_INDEX_ANNOTATION] = String(options.ix);
+  Object.assign(annotations, options.failureCounts ?? {});
   (meta.labels ??= {})[JOB_COMPLETION_INDEX_ANNOTATION] = String(options.ix);
   if (template.spec) template.spec.hostname = `${options.job}-${options.ix}`;
   return template;
@@ -455,7 +484,11 @@ export class JobController {
     const ref = getControllerOf(pod);
     if (ref) {
       const job = this.#resolveControllerRef(pod.metadata?.namespace ?? "", ref);
-      if (!job) return;
+      if (!job) {
+        // Its Job may be gone (deleted while no controller ran): the finalizer must go.
+        if (hasTrackingFinalizer(pod)) this.#orphanQueue.add(metaNamespaceKey(pod));
+        return;
+      }
       this.#expectations.creationObserved(metaNamespaceKey(job));
       this.#enqueueBatched(job);
       return;
@@ -594,6 +627,8 @@ export class JobController {
       failed: 0,
       prevSucceededIndexes: [],
       succeededIndexes: [],
+      failedIndexes: null,
+      delayedDeletion: new Map(),
       newBackoffRecord: { failuresAfterLastSuccess: 0, lastFailureMs: null },
       expectedRmFinalizers: this.#finalizerExpectations.expected(key),
       uncounted: {
@@ -688,6 +723,7 @@ export class JobController {
         [...fresh].sort((a, b) => a - b),
       );
       ctx.succeeded = countIndexes(ctx.succeededIndexes);
+      this.#checkIndexes(ctx, nowMs);
     }
 
     let suspendChanged = false;
@@ -784,6 +820,58 @@ export class JobController {
       status.startTime = rfc3339(nowMs);
     }
     return changed;
+  }
+
+  /**
+   * Indexed Jobs: the failed indexes and the conditions they cause (with
+   * `backoffLimitPerIndex`), then the success policy.
+   */
+  #checkIndexes(ctx: SyncContext, nowMs: number): void {
+    const job = ctx.job;
+    const spec = job.spec!;
+    const completions = spec.completions ?? 0;
+    const podFailed = (pod: Pod) => isPodFailed(pod, job);
+    if (hasBackoffLimitPerIndex(job)) {
+      ctx.failedIndexes = calculateFailedIndexes(job, { pods: ctx.pods, podFailed });
+      const failedCount = countIndexes(ctx.failedIndexes);
+      if (ctx.finishedCondition === null) {
+        if (spec.maxFailedIndexes !== undefined && failedCount > spec.maxFailedIndexes) {
+          ctx.finishedCondition = this.#failureTarget(JOB_REASON_MAX_FAILED_INDEXES_EXCEEDED, {
+            message: "Job has exceeded the specified maximal number of failed indexes",
+            nowMs,
+          });
+        } else if (
+          failedCount > 0 && failedCount + countIndexes(ctx.succeededIndexes) >= completions
+        ) {
+          ctx.finishedCondition = this.#failureTarget(JOB_REASON_FAILED_INDEXES, {
+            message: "Job has failed indexes",
+            nowMs,
+          });
+        }
+      }
+      ctx.delayedDeletion = podsWithDelayedDeletion(job, {
+        pods: ctx.pods,
+        activePods: ctx.activePods,
+        succeededIndexes: ctx.succeededIndexes,
+        failedIndexes: ctx.failedIndexes,
+        expectedRmFinalizers: ctx.expectedRmFinalizers,
+        podFailed,
+      });
+    }
+    if (ctx.finishedCondition === null) {
+      const message = matchSuccessPolicy(spec.successPolicy, {
+        completions,
+        succeeded: ctx.succeededIndexes,
+      });
+      if (message !== null) {
+        ctx.finishedCondition = newJobCondition({
+          type: JOB_SUCCESS_CRITERIA_MET,
+          status: "True",
+          reason: JOB_REASON_SUCCESS_POLICY,
+          message,
+        }, nowMs);
+      }
+    }
   }
 
   #failureTarget(
@@ -1015,7 +1103,11 @@ export class JobController {
     const terminating = onlyReplaceFailedPods(job) ? ctx.terminating : 0;
     let diff = want - terminating - active;
     if (diff <= 0) return { active };
-    const waitMs = backoffRemainingMs(ctx.newBackoffRecord, this.#deps.clock.now());
+    const nowMs = this.#deps.clock.now();
+    // With a per-index limit, each index has its own delay instead.
+    const waitMs = hasBackoffLimitPerIndex(job)
+      ? 0
+      : backoffRemainingMs(ctx.newBackoffRecord, nowMs);
     if (waitMs > 0) {
       this.#enqueueAfter(key, waitMs);
       return { active };
@@ -1024,10 +1116,23 @@ export class JobController {
     let indexes: number[] = [];
     if (isIndexed(job)) {
       let taken = withIndexes(ctx.succeededIndexes, indexesOf(ctx.activePods));
+      if (ctx.failedIndexes !== null) taken = mergeIndexes(taken, ctx.failedIndexes);
       if (onlyReplaceFailedPods(job)) {
         taken = withIndexes(taken, indexesOf(ctx.pods.filter(isTerminating)));
       }
       indexes = firstPendingIndexes({ taken, count: diff, completions: spec.completions ?? 0 });
+      if (hasBackoffLimitPerIndex(job)) {
+        // Only indexes whose own delay is over; else wake up when the first one is.
+        const waits = indexes.map((ix) =>
+          indexBackoffRemainingMs(ctx.delayedDeletion.get(ix), nowMs)
+        );
+        const due = indexes.filter((_ix, i) => waits[i] === 0);
+        if (due.length === 0 && indexes.length > 0) {
+          this.#enqueueAfter(key, Math.min(...waits));
+          return { active };
+        }
+        indexes = due;
+      }
       diff = indexes.length;
       if (diff === 0) return { active };
     }
@@ -1058,7 +1163,13 @@ export class JobController {
         const ix = pending.shift();
         const request = ix === undefined ? { namespace, template, owner: job, controllerRef } : {
           namespace,
-          template: indexedTemplate(template, { job: name, ix }),
+          template: indexedTemplate(template, {
+            job: name,
+            ix,
+            ...(hasBackoffLimitPerIndex(job)
+              ? { failureCounts: replacementFailureCounts(job, ctx.delayedDeletion.get(ix)) }
+              : {}),
+          }),
           owner: job,
           controllerRef,
           generateName: indexedPodGenerateName(name, ix),
@@ -1132,7 +1243,11 @@ export class JobController {
   /** Whether the pod's finalizer may go now (upstream `canRemoveFinalizer`). */
   #canRemoveFinalizer(ctx: SyncContext, pod: Pod, failed: boolean): boolean {
     if (ctx.job.metadata?.deletionTimestamp || ctx.finishedCondition !== null) return true;
-    return pod.status?.phase === "Succeeded" || failed;
+    if (pod.status?.phase === "Succeeded") return true;
+    if (!failed) return false;
+    // The last failure of an index waits for its replacement, which takes over its count.
+    const ix = completionIndex(pod);
+    return ctx.delayedDeletion.get(ix)?.metadata?.uid !== pod.metadata?.uid;
   }
 
   /**
@@ -1211,6 +1326,11 @@ export class JobController {
       else delete status.succeeded;
       if (text !== "") status.completedIndexes = text;
       else delete status.completedIndexes;
+      if (ctx.failedIndexes !== null) {
+        const failedText = formatIndexes(ctx.failedIndexes);
+        if (failedText !== status.failedIndexes) needsFlush = true;
+        status.failedIndexes = failedText;
+      }
     }
     const finished = ctx.finishedCondition;
     if (finished !== null && finished.type === JOB_FAILURE_TARGET) {

@@ -638,10 +638,11 @@ Deno.test("JobController.syncOrphanPod() removes the finalizer of a pod whose Jo
 Deno.test("JobController handlers: Job changes sync at once, pod events after 1 s", async () => {
   const h = setup(newJob({ parallelism: 1 }));
   await h.sync();
+  // The pod's creation (seen by the informer) and the status write are batched.
   assert.equal(h.controller.queue.len(), 0);
-  // The pod's creation (seen by the informer) is batched.
+  h.clock.advance(999);
   assert.equal(h.controller.queue.len(), 0);
-  h.clock.advance(1_000);
+  h.clock.advance(1);
   assert.equal(h.controller.queue.len(), 1);
   const key = await h.controller.queue.get();
   h.controller.queue.done(key!);
@@ -652,4 +653,78 @@ Deno.test("JobController handlers: Job changes sync at once, pod events after 1 
 Deno.test("jobController() builds a runnable controller named job", () => {
   assert.equal(JOB_CONTROLLER_NAME, "job");
   assert.equal(typeof jobController, "function");
+});
+
+Deno.test("JobController.sync() with backoffLimitPerIndex retries each index on its own and fails it", async () => {
+  const h = setup(newJob({
+    completionMode: "Indexed",
+    completions: 2,
+    parallelism: 2,
+    backoffLimitPerIndex: 1,
+    backoffLimit: 2147483647,
+  }));
+  await h.sync();
+  const byIndex = (ix: string) =>
+    h.pods.live().filter((p) =>
+      p.metadata?.annotations?.["batch.kubernetes.io/job-completion-index"] === ix &&
+      p.status?.phase !== "Failed"
+    );
+  const first0 = byIndex("0")[0]!;
+  assert.equal(first0.metadata?.annotations?.["batch.kubernetes.io/job-index-failure-count"], "0");
+  assert.equal(h.job().status?.failedIndexes, "");
+  h.pods.finish(first0.metadata!.name!, { phase: "Failed" });
+  await h.sync();
+  // The failed pod keeps its finalizer until its replacement exists, which waits 10 s.
+  assert.deepEqual(
+    h.pods.pods().find((p) => p.metadata?.uid === first0.metadata?.uid)?.metadata
+      ?.finalizers,
+    [JOB_TRACKING_FINALIZER],
+  );
+  assert.equal(byIndex("0").length, 0);
+  h.clock.advance(10_000);
+  await h.sync();
+  const second0 = byIndex("0")[0]!;
+  assert.equal(second0.metadata?.annotations?.["batch.kubernetes.io/job-index-failure-count"], "1");
+  await h.sync();
+  assert.equal(h.job().status?.failed, 1);
+  // Index 0 fails again: limit reached. Index 1 succeeds: nothing left, the Job fails.
+  h.pods.finish(second0.metadata!.name!, { phase: "Failed" });
+  h.pods.finish(byIndex("1")[0]!.metadata!.name!, { phase: "Succeeded" });
+  await h.sync();
+  await h.sync();
+  const job = h.job();
+  assert.equal(job.status?.failedIndexes, "0");
+  assert.equal(job.status?.completedIndexes, "1");
+  assert.deepEqual(conditionSummary(job), [
+    "FailureTarget=True/FailedIndexes",
+    "Failed=True/FailedIndexes",
+  ]);
+  assert.deepEqual(h.events.lines(), ["FailedIndexes: Job has failed indexes"]);
+});
+
+Deno.test("JobController.sync() completes an Indexed Job early when its successPolicy holds", async () => {
+  const h = setup(newJob({
+    completionMode: "Indexed",
+    completions: 3,
+    parallelism: 3,
+    successPolicy: { rules: [{ succeededIndexes: "0" }] },
+  }));
+  await h.sync();
+  for (const p of h.pods.live()) h.pods.run(p.metadata!.name!);
+  const leader = h.pods.live().find((p) =>
+    p.metadata?.annotations?.["batch.kubernetes.io/job-completion-index"] === "0"
+  )!;
+  h.pods.finish(leader.metadata!.name!, { phase: "Succeeded" });
+  await h.sync();
+  await h.sync();
+  const job = h.job();
+  assert.deepEqual(conditionSummary(job), [
+    "SuccessCriteriaMet=True/SuccessPolicy",
+    "Complete=True/SuccessPolicy",
+  ]);
+  assert.equal(job.status?.conditions?.[1]?.message, "Matched rules at index 0");
+  // The other pods were removed and are no failures.
+  assert.equal(h.pods.deletes.length, 2);
+  assert.equal(job.status?.failed, undefined);
+  assert.equal(job.status?.succeeded, 1);
 });

@@ -24,6 +24,8 @@ import { Client } from "../../control/client/client.ts";
 import { NODES, PODS } from "../../control/client/resources.ts";
 import type { Transport, TransportRequestOptions } from "../../control/client/transport.ts";
 
+export { until, type UntilOptions } from "./until.ts";
+
 /** The in-process API and a client on it; dispose it to stop the app. */
 export interface ControllerApi extends AsyncDisposable {
   readonly app: TestApp;
@@ -155,30 +157,4 @@ export async function setPodStatus(client: Client, status: TestPodStatus): Promi
     conditions,
   };
   return await pods.updateStatus(pod);
-}
-
-/** Options of {@linkcode until}. */
-export interface UntilOptions {
-  /** @default {10000} */
-  readonly timeoutMs?: number;
-  /** @default {10} */
-  readonly intervalMs?: number;
-  /** Named in the timeout error. */
-  readonly what?: string;
-}
-
-/** Resolves once `check` answers true (it may be async); throws after `timeoutMs`. */
-export async function until(
-  check: () => boolean | Promise<boolean>,
-  options: UntilOptions = {},
-): Promise<void> {
-  const { timeoutMs = 10_000, intervalMs = 10, what = "the condition" } = options;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
 }

@@ -129,9 +129,6 @@ import { isNamespaceTerminating } from "./pod_control.ts";
 import { type InformerLike, OWNER_UID_INDEX } from "./replicaset.ts";
 import { slowStartBatch } from "./slow_start_batch.ts";
 
-export { JOB_TRACKING_FINALIZER } from "./_job_pod_control.ts";
-export { JOB_COMPLETION_INDEX_ANNOTATION } from "./_job_indexes.ts";
-
 /** The controller's name in `--controllers` and in logs. */
 export const JOB_CONTROLLER_NAME = "job";
 

@@ -15,8 +15,8 @@
  * @module
  */
 import type { CronJob } from "../api/types/batch_v1.ts";
+import type { CronSchedule } from "../util/cron_schedule.ts";
 import { parseTime } from "./_rfc3339.ts";
-import type { CronSchedule } from "./cron_schedule.ts";
 
 /** How long after an activation the controller syncs (upstream `nextScheduleDelta`). */
 export const NEXT_SCHEDULE_DELTA_MS = 100;

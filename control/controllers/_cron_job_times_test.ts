@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import type { CronJob } from "../api/types/batch_v1.ts";
+import { parseCronSchedule } from "../util/cron_schedule.ts";
 import {
   mostRecentScheduleTime,
   nextScheduleDelayMs,
   nextScheduleTime,
   type ScheduleTimes,
 } from "./_cron_job_times.ts";
-import { parseCronSchedule } from "./cron_schedule.ts";
 
 function ms(time: string): number {
   return Date.parse(`2025-04-01T${time}Z`);

@@ -57,17 +57,17 @@ import { CRON_JOBS, JOBS } from "../client/resources.ts";
 import { type IndexFn, metaNamespaceKey, splitMetaNamespaceKey } from "../client/store.ts";
 import { WorkQueue } from "../client/workqueue.ts";
 import type { Clock } from "../util/clock.ts";
+import { type CronSchedule, parseCronSchedule } from "../util/cron_schedule.ts";
 import type { Logger } from "../util/logger.ts";
+import { loadLocationError, localTimeZoneName, TimeZone } from "../util/time_zone.ts";
 import { nextScheduleDelayMs, nextScheduleTime } from "./_cron_job_times.ts";
 import { parseTime, rfc3339 } from "./_rfc3339.ts";
-import { loadLocationError, localTimeZoneName, TimeZone } from "./_time_zone.ts";
 import type { ControllerContext, RunnableController } from "./controller_manager.ts";
 import {
   type ControllerKind,
   getControllerOf,
   newControllerRef,
 } from "./controller_ref_manager.ts";
-import { type CronSchedule, parseCronSchedule } from "./cron_schedule.ts";
 import { isNamespaceTerminating } from "./pod_control.ts";
 import type { InformerLike } from "./replicaset.ts";
 

@@ -24,7 +24,6 @@ export * from "./controller_manager.ts";
 export * from "./controller_history.ts";
 export * from "./controller_ref_manager.ts";
 export * from "./cron_job.ts";
-export * from "./cron_schedule.ts";
 export * from "./daemon_set.ts";
 export * from "./deployment.ts";
 export * from "./disruption.ts";

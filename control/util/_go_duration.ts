@@ -2,7 +2,7 @@
  * Go's `time.ParseDuration`, which `@every <duration>` schedules are read with: a signed
  * sequence of decimal numbers, each with an optional fraction and a unit (`ns`, `us`/`µs`,
  * `ms`, `s`, `m`, `h`), such as `1h30m` or `-1.5h`. Errors carry Go's messages, which reach
- * users in CronJob events.
+ * users in API errors and CronJob events.
  *
  * @module
  */

@@ -1,6 +1,7 @@
 /**
- * CronJob schedules as the CronJob controller reads them: robfig/cron v3's standard parser
- * (`cron.ParseStandard`) and its `Next` computation.
+ * CronJob schedules: robfig/cron v3's standard parser (`cron.ParseStandard`), which the API
+ * server validates `spec.schedule` with, and its `Next` computation, which the CronJob
+ * controller runs by.
  *
  * - Five fields — minute, hour, day of month, month, day of week — each a comma-separated list
  *   of `*`, `?`, `n`, `a-b`, `*\/step`, `a/step` (`a` to the maximum) or `a-b/step`; months and
@@ -20,7 +21,8 @@
  *   handled. It answers `null` when nothing matches within five years (`0 0 30 2 *`).
  *
  * Parse errors are SyntaxErrors (RangeErrors for an unknown zone) carrying the library's own
- * messages, which the controller puts in events: `expected exactly 5 fields, found 4: [* * * *]`.
+ * messages, which the API server returns in field errors and the controller puts in events:
+ * `expected exactly 5 fields, found 4: [* * * *]`.
  *
  * @example The next run of a weekday schedule in Berlin
  * ```ts
@@ -36,7 +38,7 @@
  * @module
  */
 import { parseGoDuration } from "./_go_duration.ts";
-import { TimeZone } from "./_time_zone.ts";
+import { TimeZone } from "./time_zone.ts";
 
 /** A parsed schedule. */
 export interface CronSchedule {

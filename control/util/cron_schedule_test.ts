@@ -305,6 +305,34 @@ Deno.test("CronSchedule.next() fires exactly at matching times (robfig TestActiv
   }
 });
 
+Deno.test("parseCronSchedule() accepts what cron.ParseStandard accepts", async (t) => {
+  const ok = [
+    "* * * * *",
+    "*/5 * * * *",
+    "0 0 * * 0",
+    "15 3 1-15/2 jan-jun MON-FRI",
+    "0,30 9-17 * * ?",
+    "5/15 * * * *",
+    "@hourly",
+    "@daily",
+    "@midnight",
+    "@weekly",
+    "@monthly",
+    "@yearly",
+    "@annually",
+    "@every 1h30m",
+    "@every 0",
+    "TZ=UTC 0 * * * *",
+    "CRON_TZ=Europe/Berlin @daily",
+  ];
+  for (const spec of ok) {
+    await t.step(spec, () => {
+      const next = parseCronSchedule(spec, { localTimeZone: "UTC" }).next(at("2024-01-01T00:00"));
+      assert.ok(next !== null && next > at("2024-01-01T00:00"));
+    });
+  }
+});
+
 Deno.test("parseCronSchedule() refuses bad schedules with robfig/cron's messages", async (t) => {
   const cases: readonly [string, string, typeof SyntaxError | typeof RangeError][] = [
     ["", "empty spec string", SyntaxError],
@@ -331,7 +359,19 @@ Deno.test("parseCronSchedule() refuses bad schedules with robfig/cron's messages
       'failed to parse int from : strconv.Atoi: parsing "": invalid syntax',
       SyntaxError,
     ],
+    ["*/-1 * * * *", "negative number (-1) not allowed: -1", SyntaxError],
+    [
+      "99999999999999999999 * * * *",
+      'failed to parse int from 99999999999999999999: strconv.Atoi: parsing "99999999999999999999": value out of range',
+      SyntaxError,
+    ],
     ["@weekdays", "unrecognized descriptor: @weekdays", SyntaxError],
+    ["@reboot", "unrecognized descriptor: @reboot", SyntaxError],
+    [
+      "@every 5",
+      'failed to parse duration @every 5: time: missing unit in duration "5"',
+      SyntaxError,
+    ],
     [
       "@every 1d",
       'failed to parse duration @every 1d: time: unknown unit "d" in duration "1d"',

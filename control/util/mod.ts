@@ -1,6 +1,9 @@
 /**
  * Shared utilities every part of skiff may use: an injectable {@linkcode Clock}, a structured
- * {@linkcode Logger} and output writers. This folder imports nothing else of skiff's.
+ * {@linkcode Logger}, output writers, atomic file writes, and CronJob schedules
+ * ({@linkcode parseCronSchedule}, which the API validates with and the CronJob controller
+ * runs by) with the {@linkcode TimeZone} arithmetic they need. This folder imports nothing else
+ * of skiff's.
  *
  * @example Log with a fake clock
  * ```ts
@@ -16,3 +19,5 @@ export * from "./clock.ts";
 export * from "./logger.ts";
 export * from "./writer.ts";
 export * from "./atomic_file.ts";
+export * from "./cron_schedule.ts";
+export * from "./time_zone.ts";

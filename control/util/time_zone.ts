@@ -1,6 +1,7 @@
 /**
- * Wall-clock arithmetic in an IANA time zone, with Go's `time` package semantics (which the
- * CronJob controller's schedule computation is defined in): the wall-clock fields of an
+ * Wall-clock arithmetic in an IANA time zone, with Go's `time` package semantics (which CronJob
+ * schedules are defined in), and which zone names Go's `time.LoadLocation` loads (what the API
+ * server accepts in a CronJob's `spec.timeZone`): the wall-clock fields of an
  * instant, and the instant of a wall-clock time as `time.Date` picks it: out-of-range fields
  * roll over, and a wall time a DST change skips or repeats is read with the offset in effect
  * at `wall − offset(wall)`, treating the wall time as UTC first. West of UTC that puts a

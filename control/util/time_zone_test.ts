@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { loadLocationError, TimeZone, utcMs } from "./_time_zone.ts";
+import { loadLocationError, TimeZone, utcMs } from "./time_zone.ts";
 
 Deno.test("loadLocationError() accepts what Go's time.LoadLocation loads", async (t) => {
   const cases: readonly [string, string | null][] = [
@@ -10,6 +10,9 @@ Deno.test("loadLocationError() accepts what Go's time.LoadLocation loads", async
     ["Europe/Berlin", null],
     ["Etc/UTC", null],
     ["US/Eastern", null],
+    ["America/Argentina/Buenos_Aires", null],
+    ["Etc/GMT+5", null],
+    ["europe/berlin", "unknown time zone europe/berlin"],
     ["america/new_york", "unknown time zone america/new_york"],
     ["AMERICA/NEW_YORK", "unknown time zone AMERICA/NEW_YORK"],
     ["utc", "unknown time zone utc"],

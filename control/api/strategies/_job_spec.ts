@@ -446,6 +446,25 @@ export function defaultPodFailurePolicy(spec: JobSpec): void {
   }
 }
 
+/**
+ * The warnings of a JobSpec at `path` (upstream's `WarningsForJobSpec`, without the pod
+ * template warnings skiff does not give): an Indexed Job of more than 10^5 completions and a
+ * parallelism above 10^4, whose failed indexes may not all be tracked.
+ */
+export function jobSpecWarnings(spec: JobSpec | undefined, path: FieldPath): string[] {
+  if (spec?.completionMode !== "Indexed") return [];
+  const completions = spec.completions ?? 0;
+  const parallelism = spec.parallelism ?? 0;
+  if (
+    completions <= COMPLETIONS_SOFT_LIMIT || parallelism <= PARALLELISM_LIMIT_FOR_HIGH_COMPLETIONS
+  ) {
+    return [];
+  }
+  return [
+    `${path}: In Indexed Jobs with a number of completions higher than 10^5 and a parallelism higher than 10^4, Kubernetes might not be able to track completedIndexes when a big number of indexes fail`,
+  ];
+}
+
 /** Options of {@linkcode validateJobSpecFields}. */
 export interface JobSpecOptions {
   /** Where the spec sits (`spec`, or `spec.jobTemplate.spec` in a CronJob). */

@@ -1,8 +1,16 @@
 /**
- * The CronJob strategy (`batch/v1`): `SetDefaults_CronJob`, and `ValidateCronJobCreate` and
- * `ValidateCronJobUpdate`: the schedule (as `cron.ParseStandard` parses it), the time zone (an
- * IANA name), the job template (whose selector is always generated), the history limits, and
- * names of at most 52 characters (the controller appends an 11-character suffix to name Jobs).
+ * The CronJob strategy (`batch/v1`): `SetDefaults_CronJob`, `ValidateCronJobCreate` and
+ * `ValidateCronJobUpdate` — the schedule (parsed by {@linkcode parseCronSchedule}, the parser
+ * the CronJob controller runs by, as upstream validates with `cron.ParseStandard`), the time
+ * zone (a name Go's `time.LoadLocation` loads), the job template (whose selector is always
+ * generated), the history limits, and on create names of at most 52 characters (the controller
+ * appends an 11-character suffix to name Jobs) — and upstream's warnings.
+ *
+ * **Updates** are validated against the stored CronJob: one whose schedule has a `TZ=` or
+ * `CRON_TZ=` prefix (refused on create since Kubernetes 1.25, when `timeZone` came) can still
+ * be updated, as long as `timeZone` stays unset, and an unchanged `timeZone` is not checked
+ * again (the zone database may have lost it). Such updates get a warning to move to
+ * `timeZone`.
  *
  * The job template's spec gets only its pod template's defaults here, not the Job defaults: the
  * CronJob controller's Jobs are defaulted when they are created.
@@ -20,8 +28,9 @@ import {
 } from "../validation/field_errors.ts";
 import { goLabelSelector, invalidGo } from "../validation/go_format.ts";
 import { validateNonnegativeField } from "../validation/numbers.ts";
-import { cronScheduleError, isKnownTimeZone } from "./_cron.ts";
-import { defaultPodFailurePolicy, validateJobSpecFields } from "./_job_spec.ts";
+import { parseCronSchedule } from "../../util/cron_schedule.ts";
+import { loadLocationError } from "../../util/time_zone.ts";
+import { defaultPodFailurePolicy, jobSpecWarnings, validateJobSpecFields } from "./_job_spec.ts";
 import { dnsLabelNameWarning, SPEC } from "./_workload.ts";
 import { emptyTemplate, specForValidation } from "./_workload_replicas.ts";
 import { defaultPodTemplateSpec } from "./pod_spec.ts";
@@ -67,10 +76,20 @@ export function validateTimeZone(timeZone: string | undefined, path: FieldPath):
         "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones",
     }));
   }
-  if (!isKnownTimeZone(timeZone)) {
-    errs.push(invalid(path, { value: timeZone, detail: `unknown time zone ${timeZone}` }));
-  }
+  const loadError = loadLocationError(timeZone);
+  if (loadError !== null) errs.push(invalid(path, { value: timeZone, detail: loadError }));
   return errs;
+}
+
+/** Why `cron.ParseStandard` refuses `schedule`, or `null` when it parses. */
+function scheduleParseError(schedule: string): string | null {
+  try {
+    parseCronSchedule(schedule);
+    return null;
+  } catch (err) {
+    if (err instanceof SyntaxError || err instanceof RangeError) return err.message;
+    throw err;
+  }
 }
 
 /** Options of {@linkcode validateSchedule}. */
@@ -85,7 +104,7 @@ export interface ScheduleOptions {
 export function validateSchedule(schedule: string, options: ScheduleOptions): FieldError[] {
   const { path } = options;
   const errs: FieldError[] = [];
-  const parseError = cronScheduleError(schedule);
+  const parseError = scheduleParseError(schedule);
   if (parseError !== null) errs.push(invalid(path, { value: schedule, detail: parseError }));
   const hasTz = schedule.includes("TZ");
   if (options.allowTimeZoneInSchedule && hasTz && options.timeZone !== undefined) {
@@ -175,8 +194,11 @@ export function validateCronJobSpec(
   return errs;
 }
 
-/** Errors in a new CronJob (`ValidateCronJobCreate`): its spec, and a name of at most 52 characters. */
-export function validateCronJob(cronJob: Pick<CronJob, "metadata" | "spec">): FieldError[] {
+/**
+ * Errors in a new CronJob (`ValidateCronJobCreate`) beyond metadata and the schema: its spec
+ * (no `TZ=` in the schedule), and a name of at most 52 characters.
+ */
+export function validateCronJobCreate(cronJob: Pick<CronJob, "metadata" | "spec">): FieldError[] {
   const errs = validateCronJobSpec(cronJob);
   const name = cronJob.metadata?.name ?? "";
   if (name.length > MAX_CRONJOB_NAME_LENGTH) {
@@ -188,15 +210,63 @@ export function validateCronJob(cronJob: Pick<CronJob, "metadata" | "spec">): Fi
   return errs;
 }
 
+/**
+ * Errors in an update of a CronJob (`ValidateCronJobUpdate`) beyond metadata and the schema:
+ * its spec, judged against the stored one (a stored `TZ=` schedule may stay, an unchanged
+ * `timeZone` is not checked again). Names are not checked: older CronJobs may have longer ones.
+ */
+export function validateCronJobUpdate(
+  cronJob: Pick<CronJob, "spec">,
+  old: Pick<CronJob, "spec">,
+): FieldError[] {
+  return validateCronJobSpec(cronJob, { old: old.spec ?? ({} as CronJobSpec) });
+}
+
+const JOB_TEMPLATE_SPEC = SPEC.child("jobTemplate").child("spec");
+
+/** The warning of an update whose schedule has a `TZ=`/`CRON_TZ=` prefix (upstream's text). */
+const TZ_IN_SCHEDULE_WARNING =
+  "cannot use TZ or CRON_TZ in spec.spec.schedule, use timeZone instead, see https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/ for more details";
+
+/**
+ * The warnings of a CronJob write (`WarningsOnCreate`/`WarningsOnUpdate`): on create a name
+ * that is not a DNS label and the job template's job spec warnings; on update the job spec
+ * warnings when the generation changed, and one to use `timeZone` whenever the schedule
+ * contains `TZ`.
+ */
+function cronJobWarnings(
+  cronJob: Pick<CronJob, "metadata" | "spec">,
+  old?: Pick<CronJob, "metadata" | "spec">,
+): string[] {
+  const jobSpec = cronJob.spec?.jobTemplate?.spec;
+  if (old === undefined) {
+    return [
+      ...dnsLabelNameWarning(cronJob.metadata?.name),
+      ...jobSpecWarnings(jobSpec, JOB_TEMPLATE_SPEC),
+    ];
+  }
+  const warnings = cronJob.metadata?.generation !== old.metadata?.generation
+    ? jobSpecWarnings(jobSpec, JOB_TEMPLATE_SPEC)
+    : [];
+  if (cronJob.spec?.schedule?.includes("TZ")) warnings.push(TZ_IN_SCHEDULE_WARNING);
+  return warnings;
+}
+
 /** The CronJob strategy. */
 export const cronJobStrategy: Strategy = {
   default(obj: KubeObject): void {
     defaultCronJob(obj as Pick<CronJob, "spec">);
   },
-  validate(obj: KubeObject): FieldError[] {
-    return validateCronJob(obj as Pick<CronJob, "metadata" | "spec">);
+  validateCreate(obj: KubeObject): FieldError[] {
+    return validateCronJobCreate(obj as Pick<CronJob, "metadata" | "spec">);
+  },
+  validateUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
+    return validateCronJobUpdate(obj as Pick<CronJob, "spec">, old as Pick<CronJob, "spec">);
   },
   warnings(obj: KubeObject, old?: KubeObject): string[] {
-    return old === undefined ? dnsLabelNameWarning(obj.metadata?.name) : [];
+    return cronJobWarnings(
+      obj as Pick<CronJob, "metadata" | "spec">,
+      old as Pick<CronJob, "metadata" | "spec"> | undefined,
+    );
   },
 };

@@ -66,6 +66,7 @@ import {
   indexesFormat,
   indexesOverlap,
   invalidOmitValue,
+  jobSpecWarnings,
   validateJobSpecFields,
 } from "./_job_spec.ts";
 import { clone, dnsLabelNameWarning, SPEC } from "./_workload.ts";
@@ -587,6 +588,10 @@ export const jobStrategy: Strategy = {
     return validateJobStatusUpdate(obj as Job, old as Job);
   },
   warnings(obj: KubeObject, old?: KubeObject): string[] {
-    return old === undefined ? dnsLabelNameWarning(obj.metadata?.name) : [];
+    const spec = (obj as JobLike).spec;
+    if (old === undefined) {
+      return [...dnsLabelNameWarning(obj.metadata?.name), ...jobSpecWarnings(spec, SPEC)];
+    }
+    return obj.metadata?.generation !== old.metadata?.generation ? jobSpecWarnings(spec, SPEC) : [];
   },
 };

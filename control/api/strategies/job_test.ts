@@ -414,3 +414,30 @@ Deno.test("jobStrategy.validateStatusUpdate() checks index lists of Indexed Jobs
     'status.failedIndexes: Invalid value: "1": failedIndexes and completedIndexes overlap at index: 1',
   ]);
 });
+
+Deno.test("jobStrategy.warnings() gives upstream's WarningsForJobSpec", async (t) => {
+  const indexed = { completionMode: "Indexed", completions: 100001, parallelism: 10001 };
+  const warning =
+    "spec: In Indexed Jobs with a number of completions higher than 10^5 and a parallelism higher than 10^4, Kubernetes might not be able to track completedIndexes when a big number of indexes fail";
+  const warnings = jobStrategy.warnings as (obj: KubeObject, old?: KubeObject) => string[];
+  await t.step("on create, with the dotted-name warning", () => {
+    assert.deepEqual(warnings(job(indexed, { name: "p.i" })), [
+      "metadata.name: this is used in Pod names and hostnames, which can result in surprising behavior; a DNS label is recommended: [must not contain dots]",
+      warning,
+    ]);
+  });
+  await t.step("not below the soft limits or when not Indexed", () => {
+    assert.deepEqual(warnings(job({ ...indexed, parallelism: 10000 })), []);
+    assert.deepEqual(warnings(job({ ...indexed, completionMode: "NonIndexed" })), []);
+  });
+  await t.step("on update only when the generation changed", () => {
+    assert.deepEqual(
+      warnings(job(indexed, { generation: 2 }), job(indexed, { generation: 1 })),
+      [warning],
+    );
+    assert.deepEqual(
+      warnings(job(indexed, { generation: 2 }), job(indexed, { generation: 2 })),
+      [],
+    );
+  });
+});

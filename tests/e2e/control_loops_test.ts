@@ -7,43 +7,11 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { Kubectl, type KubectlResult } from "../_support/kubectl.ts";
-import { startTestServer, type TestServer } from "../_support/skiff_server.ts";
+import { e2eCluster } from "../_support/e2e_cluster.ts";
+import { readyNode } from "../_support/ready_node.ts";
+import { startTestServer } from "../_support/skiff_server.ts";
 
-const VERSION = "1.33";
-
-function ok(r: KubectlResult, what: string, server: TestServer): string {
-  assert.equal(
-    r.code,
-    0,
-    `${what} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\nserver log:\n${
-      server.logTail(20)
-    }`,
-  );
-  return r.stdout;
-}
-
-/** Retries `check` until it returns true or `timeoutMs` passes (the loops act in the background). */
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`Timed out waiting for ${what}`);
-}
-
-const NODE = {
-  apiVersion: "v1",
-  kind: "Node",
-  metadata: { name: "edge-1", labels: { "kubernetes.io/hostname": "edge-1" } },
-  status: {
-    capacity: { cpu: "4", memory: "8Gi", pods: "110" },
-    allocatable: { cpu: "4", memory: "8Gi", pods: "110" },
-    conditions: [{ type: "Ready", status: "True", reason: "KubeletReady" }],
-  },
-};
+const NODE = readyNode("edge-1");
 
 const REPLICA_SET = {
   apiVersion: "apps/v1",
@@ -75,20 +43,14 @@ const SERVICE = {
 
 Deno.test("skiff server's scheduler and controllers act on what kubectl creates", async (t) => {
   await using server = await startTestServer();
-  const kubectl = new Kubectl(VERSION, {
-    kubeconfig: server.kubeconfig,
-    homeDir: join(server.scratchDir, "home"),
-  });
-  const run = (args: string[], stdin?: string) =>
-    kubectl.run(args, stdin === undefined ? {} : { stdin });
-  const json = async (args: string[]) =>
-    JSON.parse(ok(await run([...args, "-o", "json"]), args.join(" "), server));
+  using cluster = e2eCluster(server);
+  const { run, ok, json, eventually } = cluster;
 
-  ok(await run(["create", "namespace", "loops"]), "create namespace", server);
-  ok(await run(["apply", "-f", "-"], JSON.stringify(NODE)), "apply node", server);
+  ok(await run(["create", "namespace", "loops"]), "create namespace");
+  ok(await run(["apply", "-f", "-"], JSON.stringify(NODE)), "apply node");
 
   await t.step("a ReplicaSet gets its pods, each bound to the node", async () => {
-    ok(await run(["apply", "-f", "-"], JSON.stringify(REPLICA_SET)), "apply replicaset", server);
+    ok(await run(["apply", "-f", "-"], JSON.stringify(REPLICA_SET)), "apply replicaset");
     await eventually("3 bound pods", async () => {
       const pods = await json(["get", "pods", "-n", "loops", "-l", "app=web"]);
       return pods.items.length === 3 &&
@@ -100,7 +62,6 @@ Deno.test("skiff server's scheduler and controllers act on what kubectl creates"
     const events = ok(
       await run(["get", "events", "-n", "loops", "--sort-by=.metadata.creationTimestamp"]),
       "get events",
-      server,
     );
     assert.match(events, /SuccessfulCreate\s+replicaset\/web\s+Created pod: web-/);
     assert.match(
@@ -110,7 +71,7 @@ Deno.test("skiff server's scheduler and controllers act on what kubectl creates"
   });
 
   await t.step("scaling down deletes pods until the count matches", async () => {
-    ok(await run(["scale", "replicaset", "web", "-n", "loops", "--replicas=1"]), "scale", server);
+    ok(await run(["scale", "replicaset", "web", "-n", "loops", "--replicas=1"]), "scale");
     // Without a kubelet the deleted pods stay Terminating for their grace period: count the
     // others.
     await eventually("1 pod not terminating", async () => {
@@ -130,7 +91,7 @@ Deno.test("skiff server's scheduler and controllers act on what kubectl creates"
         containers: [{ name: "c", image: "busybox", resources: { requests: { cpu: "64" } } }],
       },
     };
-    ok(await run(["apply", "-f", "-"], JSON.stringify(big)), "apply big pod", server);
+    ok(await run(["apply", "-f", "-"], JSON.stringify(big)), "apply big pod");
     await eventually("the PodScheduled condition", async () => {
       const pod = await json(["get", "pod", "big", "-n", "loops"]);
       const cond = (pod.status.conditions ?? []).find((c: { type: string }) =>
@@ -138,7 +99,7 @@ Deno.test("skiff server's scheduler and controllers act on what kubectl creates"
       );
       return cond?.status === "False" && cond.reason === "Unschedulable";
     });
-    const describe = ok(await run(["describe", "pod", "big", "-n", "loops"]), "describe", server);
+    const describe = ok(await run(["describe", "pod", "big", "-n", "loops"]), "describe");
     assert.match(describe, /FailedScheduling .*0\/1 nodes are available: 1 Insufficient cpu\./);
   });
 
@@ -169,9 +130,8 @@ Deno.test("skiff server's scheduler and controllers act on what kubectl creates"
         JSON.stringify(status),
       ]),
       "patch pod status",
-      server,
     );
-    ok(await run(["apply", "-f", "-"], JSON.stringify(SERVICE)), "apply service", server);
+    ok(await run(["apply", "-f", "-"], JSON.stringify(SERVICE)), "apply service");
     await eventually("an EndpointSlice", async () => {
       const slices = await json([
         "get",
@@ -192,11 +152,10 @@ Deno.test("skiff server's scheduler and controllers act on what kubectl creates"
     // No kubelet finishes graceful pod deletions here: stop the ReplicaSet recreating pods (the
     // garbage collector then deletes them, gracefully) and force them away, as an admin would
     // with a dead node.
-    ok(await run(["delete", "replicaset", "web", "-n", "loops"]), "delete replicaset", server);
+    ok(await run(["delete", "replicaset", "web", "-n", "loops"]), "delete replicaset");
     ok(
       await run(["delete", "pods", "--all", "-n", "loops", "--grace-period=0", "--force"]),
       "force-delete pods",
-      server,
     );
     const deleted = await run(["delete", "namespace", "loops", "--wait=true", "--timeout=30s"]);
     if (deleted.code !== 0) {

@@ -7,6 +7,7 @@
 import { runApiBench } from "./bench/api.ts";
 import { runAuthBench } from "./bench/auth.ts";
 import { runCodecBench } from "./bench/codec.ts";
+import { runControllersBench } from "./bench/controllers.ts";
 import { runEncryptionBench } from "./bench/encryption.ts";
 import { runSchedulerBench } from "./bench/scheduler.ts";
 import { runStorageBench } from "./bench/storage.ts";
@@ -18,6 +19,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   codec: runCodecBench,
   encryption: runEncryptionBench,
   scheduler: runSchedulerBench,
+  controllers: runControllersBench,
 };
 
 if (import.meta.main) {

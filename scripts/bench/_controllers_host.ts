@@ -1,0 +1,198 @@
+// deno-lint-ignore-file no-console
+/**
+ * The controller-manager process of `deno task bench controllers`: skiff's
+ * {@linkcode ControllerManager} with `defaultControllers()`, in a process of its own (so that
+ * its resident memory can be read from `/proc`), talking to a `skiff server` over HTTPS
+ * ({@linkcode HttpsTransport.fromKubeconfig} with the admin kubeconfig, as an out-of-process
+ * kube-controller-manager would), field manager `kube-controller-manager`, without leader
+ * election (as `skiff server` runs it on its embedded Deno KV datastore).
+ *
+ * Its transport counts the requests it sends, by verb and resource, and the pod writes (creates
+ * and deletes) in flight at once. Protocol: JSON lines on stdout (`{"event":"ready"}` once the
+ * manager runs); commands as JSON lines on stdin: `{"cpu":true}` (answers the CPU time and request counts so
+ * far and, with `--cpu-profile`, starts the profiler), `{"mem":true}` (answers `{"event":"mem",…}`:
+ * CPU time, `/proc/self/status` as it is, then the V8 heap and `/proc/self/status` again after a
+ * full GC, and the request counts; stops the profiler and writes the profile), `{"stop":true}`.
+ *
+ * Usage: `deno run -A --v8-flags=<skiff's>,--expose-gc _controllers_host.ts --kubeconfig FILE
+ * [--cpu-profile FILE] [--log-level warn]` (a V8 `.cpuprofile` from `cpu` to `mem`, for Chrome DevTools).
+ *
+ * @module
+ */
+import { Session } from "node:inspector/promises";
+import { cpuUsage } from "node:process";
+import { parseArgs } from "node:util";
+import { getHeapStatistics } from "node:v8";
+import { Client } from "../../control/client/client.ts";
+import {
+  HttpsTransport,
+  type Transport,
+  type TransportRequestOptions,
+} from "../../control/client/transport.ts";
+import { ControllerManager } from "../../control/controllers/controller_manager.ts";
+import { systemClock } from "../../control/util/clock.ts";
+import { JsonLogger, LOG_LEVELS, type LogLevel } from "../../control/util/logger.ts";
+import { readLines } from "./_lines.ts";
+
+/** `"POST pods"`, `"PUT replicasets/status"`, `"GET events"`… of a request path. */
+export function requestKind(method: string, path: string): string {
+  const bare = path.split("?")[0] ?? "";
+  const parts = bare.split("/").filter((p) => p !== "");
+  // /api/v1/... or /apis/<group>/<version>/...
+  const rest = parts[0] === "api" ? parts.slice(2) : parts.slice(3);
+  const watch = path.includes("watch=true") ? " (watch)" : "";
+  let i = 0;
+  if (rest[0] === "namespaces" && rest.length >= 3) i = 2;
+  const resource = rest[i] ?? "";
+  const sub = rest[i + 2];
+  return `${method} ${resource}${sub ? `/${sub}` : ""}${watch}`;
+}
+
+/** Counts the requests through a transport, and the pod writes in flight. */
+class CountingTransport implements Transport {
+  readonly #inner: Transport;
+  readonly counts = new Map<string, number>();
+  podWritesInflight = 0;
+  maxPodWritesInflight = 0;
+  /** Failed answers by `"<kind> <status>"`. */
+  readonly failures = new Map<string, number>();
+
+  constructor(inner: Transport) {
+    this.#inner = inner;
+  }
+
+  async request(
+    method: string,
+    path: string,
+    options?: TransportRequestOptions,
+  ): Promise<Response> {
+    const kind = requestKind(method, path);
+    this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
+    const podWrite = kind === "POST pods" || kind === "DELETE pods";
+    if (podWrite) {
+      this.podWritesInflight++;
+      if (this.podWritesInflight > this.maxPodWritesInflight) {
+        this.maxPodWritesInflight = this.podWritesInflight;
+      }
+    }
+    try {
+      const res = await this.#inner.request(method, path, options);
+      if (!res.ok) {
+        const k = `${kind} ${res.status}`;
+        this.failures.set(k, (this.failures.get(k) ?? 0) + 1);
+      }
+      return res;
+    } finally {
+      if (podWrite) this.podWritesInflight--;
+    }
+  }
+}
+
+/** `/proc/self/status` sizes in MiB. */
+async function procStatus(): Promise<Record<string, number>> {
+  const status = await Deno.readTextFile("/proc/self/status");
+  const out: Record<string, number> = {};
+  for (const field of ["VmRSS", "VmHWM", "RssAnon", "RssFile"]) {
+    out[field] = Number(new RegExp(`${field}:\\s*(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
+  }
+  return out;
+}
+
+function cpuOf(): number {
+  const u = cpuUsage();
+  return u.user + u.system;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      kubeconfig: { type: "string" },
+      "cpu-profile": { type: "string" },
+      "log-level": { type: "string", default: "warn" },
+    },
+  });
+  if (!values.kubeconfig) {
+    console.error("usage: _controllers_host.ts --kubeconfig FILE [--cpu-profile FILE]");
+    Deno.exit(2);
+  }
+  const level = values["log-level"];
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    console.error(`Cannot use --log-level "${level}": expected one of ${LOG_LEVELS.join(", ")}`);
+    Deno.exit(2);
+  }
+  const logger = new JsonLogger({ level: level as LogLevel });
+  const https = HttpsTransport.fromKubeconfig(await Deno.readTextFile(values.kubeconfig), {
+    userAgent: "kube-controller-manager/skiff-bench",
+  });
+  const transport = new CountingTransport(https);
+  const manager = new ControllerManager({
+    client: new Client(transport, { fieldManager: "kube-controller-manager" }),
+    clock: systemClock,
+    logger,
+    identity: `${Deno.hostname()}_${crypto.randomUUID()}`,
+    leaderElection: false,
+  });
+  const stop = new AbortController();
+  const running = manager.run(stop.signal).catch((err) =>
+    logger.error("Controller manager stopped with an error", { error: String(err) })
+  );
+  const say = (obj: Record<string, unknown>) => console.log(JSON.stringify(obj));
+  say({ event: "ready", controllers: manager.controllers });
+
+  let profiler: Session | null = null;
+  for await (const line of readLines(Deno.stdin.readable)) {
+    if (line.trim() === "") continue;
+    const cmd = JSON.parse(line) as { cpu?: boolean; mem?: boolean; stop?: boolean };
+    if (cmd.cpu) {
+      if (values["cpu-profile"] && profiler === null) {
+        profiler = new Session();
+        profiler.connect();
+        await profiler.post("Profiler.enable");
+        await profiler.post("Profiler.setSamplingInterval", { interval: 200 });
+        await profiler.post("Profiler.start");
+      }
+      say({
+        event: "cpu",
+        cpuUs: cpuOf(),
+        requests: Object.fromEntries(transport.counts),
+        failedRequests: Object.fromEntries(transport.failures),
+      });
+    }
+    if (cmd.mem) {
+      const cpuUs = cpuOf();
+      if (profiler !== null && values["cpu-profile"]) {
+        const { profile } = await profiler.post("Profiler.stop");
+        await Deno.writeTextFile(values["cpu-profile"], JSON.stringify(profile));
+        profiler.disconnect();
+        profiler = null;
+      }
+      const before = await procStatus();
+      const gc = (globalThis as { gc?: () => void }).gc;
+      gc?.();
+      const m = Deno.memoryUsage();
+      say({
+        event: "mem",
+        cpuUs,
+        gc: gc !== undefined,
+        procBeforeGc: before,
+        proc: await procStatus(),
+        heapUsedMiB: m.heapUsed / 2 ** 20,
+        heapTotalMiB: m.heapTotal / 2 ** 20,
+        /** The V8 heap's resident pages (all spaces), and V8's own malloc. */
+        heapPhysicalMiB: getHeapStatistics().total_physical_size / 2 ** 20,
+        v8MallocMiB: getHeapStatistics().malloced_memory / 2 ** 20,
+        externalMiB: m.external / 2 ** 20,
+        requests: Object.fromEntries(transport.counts),
+        failedRequests: Object.fromEntries(transport.failures),
+        maxPodWritesInflight: transport.maxPodWritesInflight,
+      });
+    }
+    if (cmd.stop) break;
+  }
+  stop.abort();
+  await running;
+  https.close();
+}
+
+if (import.meta.main) await main();

@@ -129,7 +129,11 @@ function headersFor(contentType: string, warnings: readonly string[] | undefined
   return h;
 }
 
-function partialMetadata(obj: KubeObject, version: string): KubeObject {
+/**
+ * `obj` as a `meta.k8s.io` `PartialObjectMetadata` of `version` (`v1`, `v1beta1`): its
+ * metadata alone, as kube-apiserver answers `Accept: …;as=PartialObjectMetadata`.
+ */
+export function asPartialObjectMetadata(obj: KubeObject, version: string): KubeObject {
   return {
     kind: "PartialObjectMetadata",
     apiVersion: `meta.k8s.io/${version}`,
@@ -189,7 +193,7 @@ export function renderObject(obj: KubeObject, options: RenderOptions): Response 
     }
     case "partial":
       if (obj.kind !== def.kind) break;
-      return new Response(JSON.stringify(partialMetadata(obj, output.version)), {
+      return new Response(JSON.stringify(asPartialObjectMetadata(obj, output.version)), {
         status,
         headers: headersFor("application/json", options.warnings),
       });
@@ -252,7 +256,7 @@ export function renderList(items: readonly ListItem[], options: RenderListOption
         kind: "PartialObjectMetadataList",
         apiVersion: `meta.k8s.io/${output.version}`,
         metadata: meta,
-        items: objects().map((o) => partialMetadata(o, output.version)),
+        items: objects().map((o) => asPartialObjectMetadata(o, output.version)),
       };
       return new Response(JSON.stringify(list), {
         status: 200,

@@ -13,6 +13,13 @@
  * ends the initial events with a bookmark annotated `k8s.io/initial-events-end`.
  * `timeoutSeconds` ends the stream; without it the server picks 30–60 minutes.
  *
+ * The `Accept` header shapes each event's object as it does a get's answer: `as=Table` sends
+ * Tables (column headers on the first only), `as=PartialObjectMetadata` (`meta.k8s.io` v1 or
+ * v1beta1) the objects' metadata alone, bookmarks included — what metadata-only informers (the
+ * garbage collector's) ask for. `as=PartialObjectMetadataList` names no shape for one object: as
+ * kube-apiserver, whose conversion of each event then fails, the objects go out whole. ERROR
+ * events always carry a plain Status.
+ *
  * @module
  */
 import { CompactedError } from "../../storage/errors.ts";
@@ -29,7 +36,7 @@ import { forbidden } from "../validation/field_errors.ts";
 import type { ResourceRequest, ServerParts } from "./context.ts";
 import { attrsOf, parseSelectors, selects } from "./rest_handler.ts";
 import type { RestHandler } from "./rest_handler.ts";
-import { API_HEADERS, pushResponse, type PushSource } from "./render.ts";
+import { API_HEADERS, asPartialObjectMetadata, pushResponse, type PushSource } from "./render.ts";
 
 /** A watcher with this much unsent data is ended (kube-apiserver also ends slow watchers). */
 const MAX_BACKLOG_BYTES = 16 * 1024 * 1024;
@@ -60,6 +67,36 @@ function sharedLine(e: CachedEvent, type: WatchType): Uint8Array {
     sharedLines.set(e, lines);
   }
   return lines[type] ??= encoder.encode(`{"type":"${type}","object":${e.json}}\n`);
+}
+
+type MetaVersion = "v1" | "v1beta1";
+
+/** The metadata-only wire lines of cache events, per `meta.k8s.io` version, shared likewise. */
+const sharedPartialLines: Record<
+  MetaVersion,
+  WeakMap<CachedEvent, Partial<Record<WatchType, Uint8Array>>>
+> = { v1: new WeakMap(), v1beta1: new WeakMap() };
+
+function partialLine(type: string, obj: KubeObject, version: MetaVersion): Uint8Array {
+  return encoder.encode(
+    `{"type":"${type}","object":${JSON.stringify(asPartialObjectMetadata(obj, version))}}\n`,
+  );
+}
+
+function sharedPartialLine(e: CachedEvent, type: WatchType, version: MetaVersion): Uint8Array {
+  const cache = sharedPartialLines[version];
+  let lines = cache.get(e);
+  if (!lines) {
+    lines = {};
+    cache.set(e, lines);
+  }
+  return lines[type] ??= partialLine(type, e.object(), version);
+}
+
+/** An event's line with its object as is (JSON of the served version). */
+function plainLine(e: OutEvent): Uint8Array {
+  if (e.cached && e.type !== "BOOKMARK" && e.type !== "ERROR") return sharedLine(e.cached, e.type);
+  return encoder.encode(`{"type":"${e.type}","object":${e.json}}\n`);
 }
 
 function statusJson(err: ApiError): string {
@@ -254,34 +291,44 @@ export class WatchHandler {
       }
     }
 
-    const format = req.output?.format === "table" ? req.output : null;
-    const includeObject = format ? parseIncludeObject(query.get("includeObject")) : "Metadata";
-    const printer = format ? printerFor(def.group, def.kind) : null;
+    const output = req.output;
     const apiVersion = groupVersion(def);
-    let headersSent = false;
     const nowMs = () => this.#parts.clock.now();
-    const line = (e: OutEvent): Uint8Array => {
-      if (!printer && e.cached && e.type !== "BOOKMARK" && e.type !== "ERROR") {
-        return sharedLine(e.cached, e.type);
-      }
-      let objectJson = e.json;
-      if (
-        printer && format && (e.type === "ADDED" || e.type === "MODIFIED" || e.type === "DELETED")
-      ) {
+    /** The wire line of an event, picked once per watch: the plain one does no extra work. */
+    let line: (e: OutEvent) => Uint8Array;
+    if (output?.format === "table") {
+      const includeObject = parseIncludeObject(query.get("includeObject"));
+      const printer = printerFor(def.group, def.kind);
+      let headersSent = false;
+      line = (e) => {
+        if (e.type === "BOOKMARK" || e.type === "ERROR") return plainLine(e);
         const obj = e.object ? e.object() : (JSON.parse(e.json) as KubeObject);
-        objectJson = JSON.stringify(buildTable(printer, {
+        const table = JSON.stringify(buildTable(printer, {
           objects: [obj as Record<string, unknown>],
           nowMs: nowMs(),
           includeObject,
           resourceVersion: obj.metadata?.resourceVersion ?? "",
           noHeaders: headersSent,
-          tableVersion: format.version,
+          tableVersion: output.version,
           objectType: { apiVersion, kind: def.kind },
         }));
         headersSent = true;
-      }
-      return encoder.encode(`{"type":"${e.type}","object":${objectJson}}\n`);
-    };
+        return encoder.encode(`{"type":"${e.type}","object":${table}}\n`);
+      };
+    } else if (output?.format === "partial" && !output.list) {
+      const version = output.version;
+      line = (e) => {
+        if (e.type === "ERROR") return plainLine(e);
+        if (e.cached && e.type !== "BOOKMARK") return sharedPartialLine(e.cached, e.type, version);
+        return partialLine(
+          e.type,
+          e.object ? e.object() : (JSON.parse(e.json) as KubeObject),
+          version,
+        );
+      };
+    } else {
+      line = plainLine;
+    }
     const bookmark = (annotations?: Record<string, string>): OutEvent => ({
       type: "BOOKMARK",
       json: JSON.stringify({

@@ -270,6 +270,158 @@ Deno.test("WatchHandler.watch() with kubectl's Table Accept sends column headers
   assert.equal(second.object.rows[0].cells[0], "b");
 });
 
+const PARTIAL_V1 = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
+
+/** What a metadata-only watch must send for `obj`: its metadata alone, exactly. */
+function partialOf(obj: Record<string, unknown>, version = "v1") {
+  return {
+    kind: "PartialObjectMetadata",
+    apiVersion: `meta.k8s.io/${version}`,
+    metadata: obj.metadata,
+  };
+}
+
+Deno.test("WatchHandler.watch() with a PartialObjectMetadata Accept sends each object's metadata alone", async (t) => {
+  for (
+    const [name, accept, version] of [
+      ["v1 (the metadata client's Accept)", PARTIAL_V1, "v1"],
+      ["v1beta1", "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1beta1", "v1beta1"],
+    ] as const
+  ) {
+    await t.step(name, async () => {
+      await using app = await createTestApp();
+      await app.json("POST", CONFIGMAPS, { body: labeled("a", { app: "web" }) });
+      const res = await app.request(`${CONFIGMAPS}?watch=true`, { headers: { accept } });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get("content-type"), "application/json");
+      await using events = new WatchReader(res);
+      // The initial state (read from storage)…
+      const added = await events.next();
+      assert.deepEqual(added, {
+        type: "ADDED",
+        object: partialOf((await app.json("GET", `${CONFIGMAPS}/a`)).body, version),
+      });
+      // …then changes (from the watch cache), the final state's metadata on DELETED.
+      await app.json("PATCH", `${CONFIGMAPS}/a`, {
+        body: { data: { k: "2" } },
+        contentType: MERGE,
+      });
+      const modified = await events.next();
+      const current = (await app.json("GET", `${CONFIGMAPS}/a`)).body;
+      assert.deepEqual(modified, { type: "MODIFIED", object: partialOf(current, version) });
+      await app.json("DELETE", `${CONFIGMAPS}/a`);
+      const deleted = await events.next();
+      assert.equal(deleted?.type, "DELETED");
+      assert.deepEqual(Object.keys(deleted!.object), ["kind", "apiVersion", "metadata"]);
+      assert.equal(deleted?.object.apiVersion, `meta.k8s.io/${version}`);
+      assert.equal(deleted?.object.metadata.uid, (current.metadata as { uid: string }).uid);
+      assert.equal(
+        deleted?.object.metadata.resourceVersion,
+        String(await app.storage.currentRevision()),
+      );
+    });
+  }
+});
+
+Deno.test("WatchHandler.watch() with a PartialObjectMetadata Accept shapes bookmarks and replayed history, not errors", async (t) => {
+  await t.step("the initial-events-end bookmark", async () => {
+    await using app = await createTestApp();
+    await app.json("POST", CONFIGMAPS, { body: configMap("a") });
+    await using events = new WatchReader(
+      await app.request(
+        `${CONFIGMAPS}?watch=1&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan`,
+        { headers: { accept: PARTIAL_V1 } },
+      ),
+    );
+    const [added, bookmark] = await events.take(2);
+    assert.equal(added?.object.kind, "PartialObjectMetadata");
+    assert.deepEqual(bookmark, {
+      type: "BOOKMARK",
+      object: {
+        kind: "PartialObjectMetadata",
+        apiVersion: "meta.k8s.io/v1",
+        metadata: {
+          resourceVersion: String(await app.storage.currentRevision()),
+          annotations: { "k8s.io/initial-events-end": "true" },
+        },
+      },
+    });
+  });
+  await t.step("history replayed from storage, an object leaving the selection", async () => {
+    await using app = await createTestApp();
+    await app.json("POST", CONFIGMAPS, { body: labeled("a", { app: "web" }) });
+    const rv = await app.storage.currentRevision();
+    await app.json("POST", CONFIGMAPS, { body: labeled("b", { app: "web" }) });
+    await app.json("PATCH", `${CONFIGMAPS}/a`, {
+      body: { metadata: { labels: { app: "db" } } },
+      contentType: MERGE,
+    });
+    // The first watch of the kind from an older revision: served from storage.
+    await using events = new WatchReader(
+      await app.request(`${CONFIGMAPS}?watch=true&labelSelector=app%3Dweb&resourceVersion=${rv}`, {
+        headers: { accept: PARTIAL_V1 },
+      }),
+    );
+    const [added, left] = await events.take(2);
+    assert.deepEqual(added, {
+      type: "ADDED",
+      object: partialOf((await app.json("GET", `${CONFIGMAPS}/b`)).body),
+    });
+    assert.equal(left?.type, "DELETED");
+    assert.deepEqual(Object.keys(left!.object), ["kind", "apiVersion", "metadata"]);
+    assert.deepEqual(left?.object.metadata.labels, { app: "web" });
+    assert.equal(left?.object.metadata.resourceVersion, String(rv + 2));
+  });
+  await t.step("a 410 ERROR event stays a Status", async () => {
+    await using app = await createTestApp();
+    await app.json("POST", CONFIGMAPS, { body: configMap("a") });
+    await app.json("POST", CONFIGMAPS, { body: configMap("b") });
+    await app.storage.compact(await app.storage.currentRevision());
+    await using events = new WatchReader(
+      await app.request(`${CONFIGMAPS}?watch=true&resourceVersion=2`, {
+        headers: { accept: PARTIAL_V1 },
+      }),
+    );
+    const error = await events.next();
+    assert.equal(error?.type, "ERROR");
+    assert.equal(error?.object.kind, "Status");
+    assert.equal(error?.object.code, 410);
+  });
+});
+
+Deno.test("WatchHandler.watch() sends each watcher of one change its own shape", async () => {
+  await using t = await createTestApp();
+  const rv = await t.storage.currentRevision();
+  const watch = (accept?: string) =>
+    t.request(
+      `${CONFIGMAPS}?watch=true&resourceVersion=${rv}`,
+      accept ? { headers: { accept } } : {},
+    );
+  // Metadata-only watchers share one line per event; plain watchers get the object; a watch
+  // asking for a list shape (PartialObjectMetadataList) gets whole objects, as kube-apiserver's
+  // failed conversion sends them.
+  await using plain = new WatchReader(await watch());
+  await using meta1 = new WatchReader(await watch(PARTIAL_V1));
+  await using meta2 = new WatchReader(await watch(PARTIAL_V1));
+  await using beta = new WatchReader(
+    await watch("application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1beta1"),
+  );
+  await using listShape = new WatchReader(
+    await watch("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"),
+  );
+  await t.json("POST", CONFIGMAPS, { body: configMap("a") });
+  const stored = (await t.json("GET", `${CONFIGMAPS}/a`)).body;
+  assert.deepEqual(await plain.next(), { type: "ADDED", object: stored });
+  assert.deepEqual(await listShape.next(), { type: "ADDED", object: stored });
+  assert.deepEqual(await meta1.next(), { type: "ADDED", object: partialOf(stored) });
+  assert.deepEqual(await meta2.next(), { type: "ADDED", object: partialOf(stored) });
+  assert.deepEqual(await beta.next(), { type: "ADDED", object: partialOf(stored, "v1beta1") });
+  // The next event of the plain watcher is still whole (no shape leaked between them).
+  await t.json("DELETE", `${CONFIGMAPS}/a`);
+  assert.deepEqual((await plain.next())?.object.data, { k: "v" });
+  assert.equal((await meta1.next())?.object.data, undefined);
+});
+
 Deno.test("WatchHandler.watch() with sendInitialEvents ends the initial state with a bookmark", async () => {
   await using t = await createTestApp();
   await t.json("POST", CONFIGMAPS, { body: configMap("a") });

@@ -40,6 +40,7 @@ export * from "./label_selector.ts";
 export * from "./leader_election.ts";
 export * from "./metadata_client.ts";
 export * from "./metadata_informer.ts";
+export * from "./node_selector.ts";
 export * from "./rate_limiter.ts";
 export * from "./resources.ts";
 export * from "./shared_informer_factory.ts";

@@ -1,8 +1,8 @@
 /**
- * Node selectors and node affinity as the scheduler evaluates them (upstream
- * `component-helpers/scheduling/corev1/nodeaffinity`): a pod's `nodeSelector` (every label must
- * be equal) ANDed with its required node affinity (terms ORed, requirements in a term ANDed),
- * and preferred terms scored by weight.
+ * Node selectors and node affinity (upstream `component-helpers/scheduling/corev1/nodeaffinity`),
+ * shared by the scheduler and the DaemonSet controller: a pod's `nodeSelector` (every label
+ * must be equal) ANDed with its required node affinity (terms ORed, requirements in a term
+ * ANDed), and preferred terms scored by weight.
  *
  * Operators: `In`, `NotIn` (also true when the label is absent), `Exists`, `DoesNotExist`, `Gt`
  * and `Lt` (the label must be an integer greater or less than the one value). `matchFields`
@@ -17,7 +17,6 @@
  *
  * const affinity = requiredNodeAffinity({
  *   spec: {
- *     containers: [],
  *     nodeSelector: { "kubernetes.io/arch": "arm64" },
  *     affinity: {
  *       nodeAffinity: {
@@ -43,7 +42,7 @@ import type {
   NodeSelectorTerm,
 } from "../api/types/core_v1_common.ts";
 import type { Node } from "../api/types/core_v1_node.ts";
-import type { Pod } from "../api/types/core_v1_pod.ts";
+import type { PodSpec } from "../api/types/core_v1_pod.ts";
 
 /** The node field `matchFields` can select on. */
 export const OBJECT_NAME_FIELD = "metadata.name";
@@ -247,8 +246,13 @@ export interface RequiredNodeAffinity {
   match(node: Node): boolean;
 }
 
+/** The part of a pod (or of a pod template) that holds its hard node constraints. */
+export interface NodeConstrainedPod {
+  readonly spec?: Pick<PodSpec, "nodeSelector" | "affinity"> | undefined;
+}
+
 /** The hard node constraints of `pod`, compiled once (upstream `GetRequiredNodeAffinity`). */
-export function requiredNodeAffinity(pod: Pod): RequiredNodeAffinity {
+export function requiredNodeAffinity(pod: NodeConstrainedPod): RequiredNodeAffinity {
   const selector = Object.entries(pod.spec?.nodeSelector ?? {});
   const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
   const compiled = required === undefined ? null : new CompiledNodeSelector(required);

@@ -5,12 +5,19 @@ import {
   preferredSchedulingTerms,
   requiredNodeAffinity,
 } from "./node_selector.ts";
-import { testNode, testPod } from "./_testing.ts";
+import type { Node } from "../api/types/core_v1_node.ts";
+import type { Affinity } from "../api/types/core_v1_pod.ts";
 
-const NODE = testNode({
-  name: "edge-1",
-  labels: { zone: "a", cores: "8", empty: "", arch: "arm64" },
-});
+const NODE: Node = {
+  metadata: {
+    name: "edge-1",
+    labels: { "kubernetes.io/hostname": "edge-1", zone: "a", cores: "8", empty: "", arch: "arm64" },
+  },
+};
+
+function testPod(spec: { nodeSelector?: Record<string, string>; affinity?: Affinity } = {}) {
+  return { metadata: { name: "pod", namespace: "default" }, spec: { containers: [], ...spec } };
+}
 
 function expr(key: string, operator: string, values?: string[]): NodeSelectorRequirement {
   return { key, operator, ...values === undefined ? {} : { values } };
@@ -167,6 +174,56 @@ Deno.test("requiredNodeAffinity() ANDs nodeSelector with required node affinity"
   for (const c of cases) {
     await t.step(c.name, () => assert.equal(requiredNodeAffinity(c.pod).match(NODE), c.want));
   }
+});
+
+Deno.test("requiredNodeAffinity() reads a pod template's terms: ORed, requirements ANDed", async (t) => {
+  const required = (...nodeSelectorTerms: NodeSelectorTerm[]) => ({
+    affinity: {
+      nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms } },
+    },
+  });
+  const cases: { name: string; spec: ReturnType<typeof required> | undefined; want: boolean }[] = [
+    { name: "no spec", spec: undefined, want: true },
+    {
+      name: "a label term or a field term",
+      spec: required(
+        { matchExpressions: [expr("zone", "In", ["z"])] },
+        { matchFields: [expr("metadata.name", "In", ["edge-1"])] },
+      ),
+      want: true,
+    },
+    {
+      name: "labels and fields in one term",
+      spec: required({
+        matchExpressions: [expr("zone", "In", ["a"])],
+        matchFields: [expr("metadata.name", "In", ["edge-2"])],
+      }),
+      want: false,
+    },
+    {
+      name: "a field other than metadata.name reads as empty",
+      spec: required({ matchFields: [expr("spec.unschedulable", "NotIn", ["true"])] }),
+      want: true,
+    },
+    {
+      name: "matchFields with an unsupported operator is invalid",
+      spec: required({ matchFields: [expr("metadata.name", "Exists")] }),
+      want: false,
+    },
+    { name: "no terms match nothing", spec: required(), want: false },
+    { name: "only empty terms match nothing", spec: required({}, {}), want: false },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, () => {
+      const pod = c.spec === undefined ? {} : { spec: c.spec };
+      assert.equal(requiredNodeAffinity(pod).match(NODE), c.want);
+    });
+  }
+  await t.step("a node without a name skips the field requirements", () => {
+    const spec = required({ matchFields: [expr("metadata.name", "In", ["edge-1"])] });
+    const anonymous: Node = { metadata: { labels: { zone: "a" } } };
+    assert.ok(requiredNodeAffinity({ spec }).match(anonymous));
+  });
 });
 
 Deno.test("preferredSchedulingTerms() sums the weights of matching terms", () => {

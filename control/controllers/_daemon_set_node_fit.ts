@@ -3,13 +3,12 @@
  * `pkg/controller/daemon/util` helpers):
  *
  * - the template's `nodeName`, if set, must be the node's;
- * - the node must satisfy the template's `nodeSelector` and required node affinity (terms
- *   ORed, requirements ANDed; `In`, `NotIn`, `Exists`, `DoesNotExist`, `Gt`, `Lt` on labels,
- *   `In`/`NotIn` on the `metadata.name` field; an empty or invalid term matches nothing);
- * - every `NoSchedule` and `NoExecute` taint must be tolerated, counting the tolerations the
- *   controller gives every daemon pod ({@linkcode withDaemonPodTolerations}). A pod that is
- *   already there may stay while only `NoSchedule` taints are untolerated
- *   (`shouldContinueRunning`).
+ * - the node must satisfy the template's `nodeSelector` and required node affinity, matched
+ *   as the scheduler matches them (`requiredNodeAffinity` of `control/client/node_selector.ts`);
+ * - every `NoSchedule` and `NoExecute` taint must be tolerated (`findUntoleratedTaint` of
+ *   `control/client/tolerations.ts`), counting the tolerations the controller gives every
+ *   daemon pod ({@linkcode withDaemonPodTolerations}). A pod that is already there may stay
+ *   while only `NoSchedule` taints are untolerated (`shouldContinueRunning`).
  *
  * Daemon pods are created with a required node affinity on `metadata.name` (so the scheduler
  * binds them, upstream's way since 1.12): {@linkcode withNodeNameAffinity} writes it,
@@ -17,14 +16,10 @@
  *
  * @module
  */
-import type {
-  NodeSelectorRequirement,
-  NodeSelectorTerm,
-  Taint,
-  Toleration,
-} from "../api/types/core_v1_common.ts";
+import type { NodeSelectorTerm, Taint, Toleration } from "../api/types/core_v1_common.ts";
 import type { Node } from "../api/types/core_v1_node.ts";
 import type { Affinity, Pod, PodSpec } from "../api/types/core_v1_pod.ts";
+import { OBJECT_NAME_FIELD, requiredNodeAffinity } from "../client/node_selector.ts";
 import { findUntoleratedTaint } from "../client/tolerations.ts";
 import {
   TAINT_NODE_DISK_PRESSURE,
@@ -35,9 +30,6 @@ import {
   TAINT_NODE_UNREACHABLE,
   TAINT_NODE_UNSCHEDULABLE,
 } from "./_node_taints.ts";
-
-/** The node field `matchFields` selects on. */
-export const NODE_NAME_FIELD = "metadata.name";
 
 function exists(key: string, effect: "NoExecute" | "NoSchedule"): Toleration {
   return { key, operator: "Exists", effect };
@@ -101,87 +93,6 @@ export function withDaemonPodTolerations(
   return tolerations;
 }
 
-const INTEGER = /^[+-]?[0-9]+$/;
-
-function parseInteger(text: string): bigint | undefined {
-  return INTEGER.test(text) ? BigInt(text) : undefined;
-}
-
-/** Whether one label requirement holds; `undefined` when it is invalid. */
-function labelRequirementHolds(
-  r: NodeSelectorRequirement,
-  labels: Readonly<Record<string, string>>,
-): boolean | undefined {
-  const values = r.values ?? [];
-  const has = Object.hasOwn(labels, r.key);
-  const value = has ? labels[r.key]! : undefined;
-  switch (r.operator) {
-    case "In":
-      if (values.length === 0) return undefined;
-      return value !== undefined && values.includes(value);
-    case "NotIn":
-      if (values.length === 0) return undefined;
-      return value === undefined || !values.includes(value);
-    case "Exists":
-      return values.length > 0 ? undefined : has;
-    case "DoesNotExist":
-      return values.length > 0 ? undefined : !has;
-    case "Gt":
-    case "Lt": {
-      const bound = values.length === 1 ? parseInteger(values[0]!) : undefined;
-      if (bound === undefined) return undefined;
-      const n = value === undefined ? undefined : parseInteger(value);
-      if (n === undefined) return false;
-      return r.operator === "Gt" ? n > bound : n < bound;
-    }
-    default:
-      return undefined;
-  }
-}
-
-/** Whether one field requirement holds; `undefined` when it is invalid. */
-function fieldRequirementHolds(r: NodeSelectorRequirement, nodeName: string): boolean | undefined {
-  const values = r.values ?? [];
-  if ((r.operator !== "In" && r.operator !== "NotIn") || values.length !== 1) return undefined;
-  // Only metadata.name is a node field; any other key reads as "".
-  const actual = r.key === NODE_NAME_FIELD ? nodeName : "";
-  return (actual === values[0]) === (r.operator === "In");
-}
-
-function termMatches(term: NodeSelectorTerm, node: Node): boolean {
-  const expressions = term.matchExpressions ?? [];
-  const fields = term.matchFields ?? [];
-  if (expressions.length === 0 && fields.length === 0) return false;
-  const labels = node.metadata?.labels ?? {};
-  const name = node.metadata?.name ?? "";
-  // An invalid requirement (undefined) fails its term, as a false one does.
-  if (!expressions.every((r) => labelRequirementHolds(r, labels) === true)) return false;
-  for (const r of fields) {
-    const holds = fieldRequirementHolds(r, name);
-    if (holds === undefined) return false;
-    // Field requirements are skipped for a node without a name, as upstream.
-    if (name !== "" && !holds) return false;
-  }
-  return true;
-}
-
-/**
- * Whether `node` satisfies the pod's `nodeSelector` and required node affinity (upstream
- * `GetRequiredNodeAffinity(pod).Match(node)`, parse errors meaning no match).
- */
-export function matchesRequiredNodeAffinity(
-  spec: Pick<PodSpec, "nodeSelector" | "affinity">,
-  node: Node,
-): boolean {
-  const labels = node.metadata?.labels ?? {};
-  for (const [key, value] of Object.entries(spec.nodeSelector ?? {})) {
-    if (!Object.hasOwn(labels, key) || labels[key] !== value) return false;
-  }
-  const required = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  if (required === undefined) return true;
-  return (required.nodeSelectorTerms ?? []).some((term) => termMatches(term, node));
-}
-
 function isExecuteTaint(t: Taint): boolean {
   return t.effect === "NoExecute";
 }
@@ -214,7 +125,7 @@ export function nodeShouldRunDaemonPod(
   const name = node.metadata?.name ?? "";
   const templateNode = spec?.nodeName ?? "";
   if (templateNode !== "" && templateNode !== name) return NOWHERE;
-  if (!matchesRequiredNodeAffinity(spec ?? {}, node)) return NOWHERE;
+  if (!requiredNodeAffinity({ spec }).match(node)) return NOWHERE;
   const tolerations = withDaemonPodTolerations(spec ?? {});
   const taints = node.spec?.taints;
   if (findUntoleratedTaint(taints, tolerations) === undefined) return EVERYWHERE;
@@ -228,7 +139,7 @@ export function nodeShouldRunDaemonPod(
  */
 export function withNodeNameAffinity(affinity: Affinity | undefined, nodeName: string): Affinity {
   const term: NodeSelectorTerm = {
-    matchFields: [{ key: NODE_NAME_FIELD, operator: "In", values: [nodeName] }],
+    matchFields: [{ key: OBJECT_NAME_FIELD, operator: "In", values: [nodeName] }],
   };
   const copy: Affinity = structuredClone(affinity ?? {});
   const nodeAffinity = copy.nodeAffinity ??= {};
@@ -265,11 +176,11 @@ export function targetNodeName(pod: Pod): string {
   }
   for (const term of terms) {
     for (const r of term.matchFields ?? []) {
-      if (r.key !== NODE_NAME_FIELD || r.operator !== "In") continue;
+      if (r.key !== OBJECT_NAME_FIELD || r.operator !== "In") continue;
       const values = r.values ?? [];
       if (values.length !== 1) {
         throw new TypeError(
-          `the matchFields value of '${NODE_NAME_FIELD}' is not unique for pod ${who}`,
+          `the matchFields value of '${OBJECT_NAME_FIELD}' is not unique for pod ${who}`,
         );
       }
       return values[0]!;

@@ -3,7 +3,6 @@ import type { NodeSelectorTerm, Taint } from "../api/types/core_v1_common.ts";
 import type { Node } from "../api/types/core_v1_node.ts";
 import type { Pod, PodSpec } from "../api/types/core_v1_pod.ts";
 import {
-  matchesRequiredNodeAffinity,
   nodeShouldRunDaemonPod,
   targetNodeName,
   withDaemonPodTolerations,
@@ -24,80 +23,6 @@ function required(...terms: NodeSelectorTerm[]): Pick<PodSpec, "affinity"> {
     },
   };
 }
-
-Deno.test("matchesRequiredNodeAffinity() applies nodeSelector and required terms", async (t) => {
-  const n = node("edge-1");
-  const cases: { name: string; spec: Pick<PodSpec, "nodeSelector" | "affinity">; want: boolean }[] =
-    [
-      { name: "nothing required", spec: {}, want: true },
-      { name: "nodeSelector matches", spec: { nodeSelector: { role: "edge" } }, want: true },
-      { name: "nodeSelector value differs", spec: { nodeSelector: { role: "core" } }, want: false },
-      { name: "nodeSelector label missing", spec: { nodeSelector: { gpu: "yes" } }, want: false },
-      {
-        name: "In",
-        spec: required({ matchExpressions: [{ key: "zone", operator: "In", values: ["a", "b"] }] }),
-        want: true,
-      },
-      {
-        name: "NotIn with the label absent",
-        spec: required({ matchExpressions: [{ key: "gpu", operator: "NotIn", values: ["x"] }] }),
-        want: true,
-      },
-      {
-        name: "DoesNotExist fails",
-        spec: required({ matchExpressions: [{ key: "role", operator: "DoesNotExist" }] }),
-        want: false,
-      },
-      {
-        name: "Gt",
-        spec: required({ matchExpressions: [{ key: "cores", operator: "Gt", values: ["2"] }] }),
-        want: true,
-      },
-      {
-        name: "Lt",
-        spec: required({ matchExpressions: [{ key: "cores", operator: "Lt", values: ["2"] }] }),
-        want: false,
-      },
-      {
-        name: "terms are ORed",
-        spec: required(
-          { matchExpressions: [{ key: "zone", operator: "In", values: ["z"] }] },
-          { matchFields: [{ key: "metadata.name", operator: "In", values: ["edge-1"] }] },
-        ),
-        want: true,
-      },
-      {
-        name: "requirements in a term are ANDed",
-        spec: required({
-          matchExpressions: [{ key: "zone", operator: "In", values: ["a"] }],
-          matchFields: [{ key: "metadata.name", operator: "In", values: ["edge-2"] }],
-        }),
-        want: false,
-      },
-      {
-        name: "NotIn on the name",
-        spec: required({
-          matchFields: [{ key: "metadata.name", operator: "NotIn", values: ["x"] }],
-        }),
-        want: true,
-      },
-      { name: "an empty term matches nothing", spec: required({}), want: false },
-      { name: "no terms match nothing", spec: required(), want: false },
-      {
-        name: "an invalid term matches nothing",
-        spec: required({ matchExpressions: [{ key: "zone", operator: "In", values: [] }] }),
-        want: false,
-      },
-      {
-        name: "a bad operator matches nothing",
-        spec: required({ matchExpressions: [{ key: "zone", operator: "Near", values: ["a"] }] }),
-        want: false,
-      },
-    ];
-  for (const c of cases) {
-    await t.step(c.name, () => assert.equal(matchesRequiredNodeAffinity(c.spec, n), c.want));
-  }
-});
 
 Deno.test("withDaemonPodTolerations() adds the daemon tolerations, replacing matching ones", () => {
   const mine = { key: "dedicated", operator: "Exists" };
@@ -159,6 +84,24 @@ Deno.test("nodeShouldRunDaemonPod() tells new placement from staying", async (t)
       node: node("n"),
       spec: { ...spec, nodeSelector: { a: "b" } },
       want: [false, false],
+    },
+    {
+      name: "required node affinity pins another node",
+      node: node("n"),
+      spec: {
+        ...spec,
+        ...required({ matchFields: [{ key: "metadata.name", operator: "In", values: ["m"] }] }),
+      },
+      want: [false, false],
+    },
+    {
+      name: "required node affinity matching",
+      node: node("n"),
+      spec: {
+        ...spec,
+        ...required({ matchExpressions: [{ key: "cores", operator: "Gt", values: ["2"] }] }),
+      },
+      want: [true, true],
     },
   ];
   for (const c of cases) {

@@ -24,7 +24,6 @@ export * from "./fit_error.ts";
 export * from "./framework.ts";
 export * from "./host_ports.ts";
 export * from "./node_info.ts";
-export * from "./node_selector.ts";
 export * from "./normalize_score.ts";
 export * from "./profile.ts";
 export * from "./registry.ts";

@@ -27,7 +27,7 @@ import {
   type RequiredNodeAffinity,
   requiredNodeAffinity,
   type WeightedNodeSelectorTerm,
-} from "../node_selector.ts";
+} from "../../client/node_selector.ts";
 import type { NodeInfo } from "../node_info.ts";
 import { defaultNormalizeScore } from "../normalize_score.ts";
 import { errorStatus, skip, unresolvable } from "../status.ts";

@@ -47,7 +47,7 @@ import {
   type SelectorRequirement,
 } from "../../client/label_selector.ts";
 import type { NodeInfo, PodInfo } from "../node_info.ts";
-import { type RequiredNodeAffinity, requiredNodeAffinity } from "../node_selector.ts";
+import { type RequiredNodeAffinity, requiredNodeAffinity } from "../../client/node_selector.ts";
 import { errorStatus, type PluginStatus, skip, unresolvable, unschedulable } from "../status.ts";
 import { findUntoleratedTaint } from "../../client/tolerations.ts";
 import { parseArgs } from "./_args.ts";

@@ -8,33 +8,10 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { Kubectl, type KubectlResult } from "../_support/kubectl.ts";
-import { startTestServer, type TestServer } from "../_support/skiff_server.ts";
+import { e2eCluster } from "../_support/e2e_cluster.ts";
+import { startTestServer } from "../_support/skiff_server.ts";
 
-const VERSION = "1.33";
 const MINUTE = 60_000;
-
-function ok(r: KubectlResult, what: string, server: TestServer): string {
-  assert.equal(
-    r.code,
-    0,
-    `${what} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\nserver log:\n${
-      server.logTail(20)
-    }`,
-  );
-  return r.stdout;
-}
-
-/** Retries `check` until it returns true or `timeoutMs` passes (the controller acts in the background). */
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`Timed out waiting for ${what}`);
-}
 
 function iso(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -51,20 +28,13 @@ interface JobJson {
 
 Deno.test("kubectl 1.33 creates and lists CronJobs, and skiff server's controller runs them", async (t) => {
   await using server = await startTestServer();
-  const kubectl = new Kubectl(VERSION, {
-    kubeconfig: server.kubeconfig,
-    homeDir: join(server.scratchDir, "home"),
-  });
-  const run = (args: string[], stdin?: string) =>
-    kubectl.run(args, stdin === undefined ? {} : { stdin });
-  const json = async (args: string[]) =>
-    JSON.parse(ok(await run([...args, "-o", "json"]), args.join(" "), server));
+  using cluster = e2eCluster(server, { waitMs: 15_000 });
+  const { run, ok, json, eventually } = cluster;
 
   await t.step("kubectl create cronjob", async () => {
     const out = ok(
       await run(["create", "cronjob", "x", "--image=busybox", "--schedule=*/1 * * * *"]),
       "create cronjob",
-      server,
     );
     assert.equal(out.trim(), "cronjob.batch/x created");
     const cj = await json(["get", "cronjob", "x"]);
@@ -73,13 +43,13 @@ Deno.test("kubectl 1.33 creates and lists CronJobs, and skiff server's controlle
   });
 
   await t.step("kubectl get cronjobs prints 1.33's columns", async () => {
-    const lines = ok(await run(["get", "cronjobs"]), "get cronjobs", server).trimEnd().split("\n");
+    const lines = ok(await run(["get", "cronjobs"]), "get cronjobs").trimEnd().split("\n");
     assert.match(
       lines[0]!,
       /^NAME\s+SCHEDULE\s+TIMEZONE\s+SUSPEND\s+ACTIVE\s+LAST SCHEDULE\s+AGE$/,
     );
     assert.match(lines[1]!, /^x\s+\*\/1 \* \* \* \*\s+<none>\s+False\s+0\s+<none>\s+\d+s$/);
-    const wide = ok(await run(["get", "cronjobs", "-o", "wide"]), "get -o wide", server);
+    const wide = ok(await run(["get", "cronjobs", "-o", "wide"]), "get -o wide");
     assert.match(wide.split("\n")[0]!, /AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR$/);
     assert.match(wide.split("\n")[1]!, /\s+x\s+busybox\s+<none>$/);
   });
@@ -89,7 +59,6 @@ Deno.test("kubectl 1.33 creates and lists CronJobs, and skiff server's controlle
     const out = ok(
       await run(["create", "job", "--from=cronjob/x", "manual"]),
       "create job",
-      server,
     );
     assert.equal(out.trim(), "job.batch/manual created");
     const job: JobJson = await json(["get", "job", "manual"]);
@@ -131,7 +100,7 @@ Deno.test("kubectl 1.33 creates and lists CronJobs, and skiff server's controlle
           },
         },
       };
-      ok(await run(["apply", "-f", "-"], JSON.stringify(manifest)), "apply cronjob", server);
+      ok(await run(["apply", "-f", "-"], JSON.stringify(manifest)), "apply cronjob");
       // As if the controller had been down since a run three minutes ago: the most recent
       // activation since then (this minute's, at most a minute old) is due.
       const lastMinute = Math.floor(Date.now() / MINUTE) * MINUTE;
@@ -147,7 +116,6 @@ Deno.test("kubectl 1.33 creates and lists CronJobs, and skiff server's controlle
           JSON.stringify(status),
         ]),
         "patch cronjob status",
-        server,
       );
       let job: JobJson | undefined;
       await eventually("the overdue run's Job", async () => {
@@ -170,12 +138,11 @@ Deno.test("kubectl 1.33 creates and lists CronJobs, and skiff server's controlle
         return cj.status?.active?.[0]?.name === job!.metadata.name &&
           cj.status?.lastScheduleTime === iso(minute * MINUTE);
       });
-      const row = ok(await run(["get", "cronjob", "nightly", "--no-headers"]), "get", server);
+      const row = ok(await run(["get", "cronjob", "nightly", "--no-headers"]), "get");
       assert.match(row, /^nightly\s+\*\/1 \* \* \* \*\s+<none>\s+False\s+1\s+\d+s\s+\d+s\n$/);
       const events = ok(
         await run(["get", "events", "--field-selector", "involvedObject.name=nightly"]),
         "get events",
-        server,
       );
       assert.match(
         events,

@@ -8,32 +8,10 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { Kubectl, type KubectlResult } from "../_support/kubectl.ts";
-import { startTestServer, type TestServer } from "../_support/skiff_server.ts";
+import { e2eCluster } from "../_support/e2e_cluster.ts";
+import { startTestServer } from "../_support/skiff_server.ts";
 
-const VERSION = "1.33";
 const NS = "pdb";
-
-function ok(r: KubectlResult, what: string, server: TestServer): string {
-  assert.equal(
-    r.code,
-    0,
-    `${what} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\nserver log:\n${
-      server.logTail(20)
-    }`,
-  );
-  return r.stdout;
-}
-
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`Timed out waiting for ${what}`);
-}
 
 function pod(name: string) {
   return {
@@ -51,16 +29,12 @@ const READY_STATUS = JSON.stringify({
 
 Deno.test("kubectl create pdb and get pdb show the budget the disruption controller computes", async (t) => {
   await using server = await startTestServer();
-  const kubectl = new Kubectl(VERSION, {
-    kubeconfig: server.kubeconfig,
-    homeDir: join(server.scratchDir, "home"),
-  });
-  const run = (args: string[], stdin?: string) =>
-    kubectl.run(args, stdin === undefined ? {} : { stdin });
+  using cluster = e2eCluster(server);
+  const { run, ok, eventually } = cluster;
 
-  ok(await run(["create", "namespace", NS]), "create namespace", server);
+  ok(await run(["create", "namespace", NS]), "create namespace");
   for (const name of ["web-0", "web-1", "web-2"]) {
-    ok(await run(["apply", "-f", "-"], JSON.stringify(pod(name))), `apply ${name}`, server);
+    ok(await run(["apply", "-f", "-"], JSON.stringify(pod(name))), `apply ${name}`);
     ok(
       await run([
         "patch",
@@ -74,7 +48,6 @@ Deno.test("kubectl create pdb and get pdb show the budget the disruption control
         READY_STATUS,
       ]),
       `mark ${name} ready`,
-      server,
     );
   }
 
@@ -82,18 +55,17 @@ Deno.test("kubectl create pdb and get pdb show the budget the disruption control
     const created = ok(
       await run(["create", "pdb", "x", "-n", NS, "--selector=app=web", "--min-available=2"]),
       "create pdb",
-      server,
     );
     assert.equal(created.trim(), "poddisruptionbudget.policy/x created");
     let table = "";
     await eventually("ALLOWED DISRUPTIONS 1", async () => {
-      table = ok(await run(["get", "pdb", "-n", NS]), "get pdb", server);
+      table = ok(await run(["get", "pdb", "-n", NS]), "get pdb");
       return /^x\s+2\s+N\/A\s+1\s+\S+\s*$/m.test(table);
     });
     const [header] = table.split("\n");
     assert.match(header!, /^NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\s+ALLOWED DISRUPTIONS\s+AGE$/);
     const status = JSON.parse(
-      ok(await run(["get", "pdb", "x", "-n", NS, "-o", "json"]), "get pdb -o json", server),
+      ok(await run(["get", "pdb", "x", "-n", NS, "-o", "json"]), "get pdb -o json"),
     ).status;
     assert.equal(status.expectedPods, 3);
     assert.equal(status.desiredHealthy, 2);
@@ -113,10 +85,9 @@ Deno.test("kubectl create pdb and get pdb show the budget the disruption control
     ok(
       await run(["create", "pdb", "y", "-n", NS, "--selector=app=db", "--max-unavailable=50%"]),
       "create pdb y",
-      server,
     );
     await eventually("y's status", async () => {
-      const table = ok(await run(["get", "pdb", "y", "-n", NS]), "get pdb y", server);
+      const table = ok(await run(["get", "pdb", "y", "-n", NS]), "get pdb y");
       return /^y\s+N\/A\s+50%\s+0\s+\S+\s*$/m.test(table);
     });
   });
@@ -138,10 +109,9 @@ Deno.test("kubectl create pdb and get pdb show the budget the disruption control
         }),
       ]),
       "mark web-2 not ready",
-      server,
     );
     await eventually("ALLOWED DISRUPTIONS 0", async () => {
-      const table = ok(await run(["get", "pdb", "x", "-n", NS]), "get pdb", server);
+      const table = ok(await run(["get", "pdb", "x", "-n", NS]), "get pdb");
       return /^x\s+2\s+N\/A\s+0\s+/m.test(table);
     });
     // What `kubectl drain` does for each pod: POST its eviction subresource.
@@ -162,6 +132,6 @@ Deno.test("kubectl create pdb and get pdb show the budget the disruption control
       refused.stderr,
       /Cannot evict pod as it would violate the pod's disruption budget\./,
     );
-    ok(await run(["get", "pod", "web-0", "-n", NS]), "web-0 is still there", server);
+    ok(await run(["get", "pod", "web-0", "-n", NS]), "web-0 is still there");
   });
 });

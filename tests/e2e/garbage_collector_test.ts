@@ -7,32 +7,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { Kubectl, type KubectlResult } from "../_support/kubectl.ts";
-import { startTestServer, type TestServer } from "../_support/skiff_server.ts";
-
-const VERSION = "1.33";
-
-function ok(r: KubectlResult, what: string, server: TestServer): string {
-  assert.equal(
-    r.code,
-    0,
-    `${what} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\nserver log:\n${
-      server.logTail(20)
-    }`,
-  );
-  return r.stdout;
-}
-
-/** Retries `check` until it returns true or `timeoutMs` passes (the loops act in the background). */
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`Timed out waiting for ${what}`);
-}
+import { e2eCluster } from "../_support/e2e_cluster.ts";
+import { startTestServer } from "../_support/skiff_server.ts";
 
 function template(app: string) {
   return {
@@ -61,14 +37,8 @@ interface Meta {
 
 Deno.test("skiff server's garbage collector follows kubectl's cascading deletes", async (t) => {
   await using server = await startTestServer();
-  const kubectl = new Kubectl(VERSION, {
-    kubeconfig: server.kubeconfig,
-    homeDir: join(server.scratchDir, "home"),
-  });
-  const run = (args: string[], stdin?: string) =>
-    kubectl.run(args, stdin === undefined ? {} : { stdin });
-  const json = async (args: string[]) =>
-    JSON.parse(ok(await run([...args, "-o", "json"]), args.join(" "), server));
+  using cluster = e2eCluster(server, { waitMs: 30_000 });
+  const { kubectl, run, ok, json, eventually } = cluster;
   const pods = async (app: string): Promise<Meta[]> =>
     (await json(["get", "pods", "-n", "gc", "-l", `app=${app}`])).items;
   const gone = async (kind: string, name: string) => {
@@ -76,7 +46,7 @@ Deno.test("skiff server's garbage collector follows kubectl's cascading deletes"
     return r.code === 0 && r.stdout.trim() === "";
   };
 
-  ok(await run(["create", "namespace", "gc"]), "create namespace", server);
+  ok(await run(["create", "namespace", "gc"]), "create namespace");
 
   await t.step("kubectl delete deployment removes its ReplicaSets and pods", async () => {
     const deployment = {
@@ -85,11 +55,11 @@ Deno.test("skiff server's garbage collector follows kubectl's cascading deletes"
       metadata: { name: "web", namespace: "gc" },
       spec: { replicas: 2, selector: { matchLabels: { app: "web" } }, template: template("web") },
     };
-    ok(await run(["apply", "-f", "-"], JSON.stringify(deployment)), "apply deployment", server);
+    ok(await run(["apply", "-f", "-"], JSON.stringify(deployment)), "apply deployment");
     await eventually("2 pods of the deployment", async () => (await pods("web")).length === 2);
     const sets = await json(["get", "replicasets", "-n", "gc", "-l", "app=web"]);
     assert.equal(sets.items.length, 1);
-    ok(await run(["delete", "deployment", "web", "-n", "gc"]), "delete deployment", server);
+    ok(await run(["delete", "deployment", "web", "-n", "gc"]), "delete deployment");
     await eventually("the ReplicaSet and pods to be collected", async () => {
       const left = await json(["get", "replicasets", "-n", "gc", "-l", "app=web"]);
       return left.items.length === 0 && (await pods("web")).length === 0;
@@ -97,12 +67,11 @@ Deno.test("skiff server's garbage collector follows kubectl's cascading deletes"
   });
 
   await t.step("kubectl delete rs --cascade=orphan leaves the pods", async () => {
-    ok(await run(["apply", "-f", "-"], JSON.stringify(replicaSet("keep", 2))), "apply rs", server);
+    ok(await run(["apply", "-f", "-"], JSON.stringify(replicaSet("keep", 2))), "apply rs");
     await eventually("2 pods", async () => (await pods("keep")).length === 2);
     ok(
       await run(["delete", "rs", "keep", "-n", "gc", "--cascade=orphan"]),
       "delete --cascade=orphan",
-      server,
     );
     assert.ok(await gone("rs", "keep"), "kubectl waited for the ReplicaSet to go");
     const left = await pods("keep");
@@ -116,7 +85,7 @@ Deno.test("skiff server's garbage collector follows kubectl's cascading deletes"
   await t.step(
     "kubectl delete rs --cascade=foreground returns once the pods are gone",
     async () => {
-      ok(await run(["apply", "-f", "-"], JSON.stringify(replicaSet("fg", 2))), "apply rs", server);
+      ok(await run(["apply", "-f", "-"], JSON.stringify(replicaSet("fg", 2))), "apply rs");
       await eventually("2 pods", async () => (await pods("fg")).length === 2);
       // Hold one pod with a finalizer of the test's own, so the deletion has to wait for it.
       const held = (await pods("fg"))[0]!.metadata.name;
@@ -132,7 +101,6 @@ Deno.test("skiff server's garbage collector follows kubectl's cascading deletes"
           JSON.stringify({ metadata: { finalizers: ["example.com/hold"] } }),
         ]),
         "hold a pod",
-        server,
       );
       await using proc = await kubectl.spawn([
         "delete",
@@ -168,9 +136,8 @@ Deno.test("skiff server's garbage collector follows kubectl's cascading deletes"
           JSON.stringify({ metadata: { finalizers: null } }),
         ]),
         "release the pod",
-        server,
       );
-      ok(await finished, "delete --cascade=foreground", server);
+      ok(await finished, "delete --cascade=foreground");
       assert.equal((await pods("fg")).length, 0, "no pod is left once kubectl returns");
       assert.ok(await gone("rs", "fg"));
     },

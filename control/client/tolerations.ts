@@ -75,13 +75,17 @@ export function findUntoleratedTaint(
 export interface MatchingTolerations {
   /** Every taint is tolerated by at least one toleration. */
   readonly allTolerated: boolean;
-  /** The tolerations that tolerate some taint (empty when not all are tolerated). */
+  /**
+   * For each taint in order, the first toleration that tolerates it (so one toleration may
+   * stand more than once); empty when not all are tolerated.
+   */
   readonly used: readonly Toleration[];
 }
 
 /**
  * Whether every one of `taints` is tolerated, and by which of `tolerations` (upstream
- * `GetMatchingTolerations`): each toleration once, in the order the taints first need them.
+ * `GetMatchingTolerations`): a taint counts only the first toleration that tolerates it, so a
+ * later one with a shorter `tolerationSeconds` does not shorten the pod's stay.
  */
 export function matchingTolerations(
   taints: readonly TaintLike[],
@@ -89,9 +93,9 @@ export function matchingTolerations(
 ): MatchingTolerations {
   const used: Toleration[] = [];
   for (const taint of taints) {
-    const matching = (tolerations ?? []).filter((t) => toleratesTaint(t, taint));
-    if (matching.length === 0) return { allTolerated: false, used: [] };
-    for (const t of matching) if (!used.includes(t)) used.push(t);
+    const first = (tolerations ?? []).find((t) => toleratesTaint(t, taint));
+    if (first === undefined) return { allTolerated: false, used: [] };
+    used.push(first);
   }
   return { allTolerated: true, used };
 }

@@ -88,6 +88,12 @@ Deno.test("matchingTolerations() needs every taint tolerated and reports the tol
     used: [forUnreachable],
   });
   const all: Toleration = { operator: "Exists" };
-  assert.deepEqual(matchingTolerations([unreachable, notReady], [all]).used, [all]);
+  assert.deepEqual(matchingTolerations([unreachable, notReady], [all]).used, [all, all]);
   assert.deepEqual(matchingTolerations([], undefined), { allTolerated: true, used: [] });
+  const shorter: Toleration = { ...forUnreachable, tolerationSeconds: 60 };
+  assert.deepEqual(
+    matchingTolerations([unreachable], [forUnreachable, shorter]).used,
+    [forUnreachable],
+    "only the first toleration of a taint counts",
+  );
 });

@@ -13,6 +13,10 @@ import { Client } from "../../control/client/client.ts";
 import { CORE_EVENTS, JOBS, PODS } from "../../control/client/resources.ts";
 import type { Transport, TransportRequestOptions } from "../../control/client/transport.ts";
 import { ControllerManager } from "../../control/controllers/controller_manager.ts";
+import {
+  GARBAGE_COLLECTOR_CONTROLLER_NAME,
+  garbageCollectorController,
+} from "../../control/controllers/garbage_collector.ts";
 import { JOB_CONTROLLER_NAME, jobController } from "../../control/controllers/job.ts";
 import {
   TTL_AFTER_FINISHED_CONTROLLER_NAME,
@@ -22,7 +26,6 @@ import { systemClock } from "../../control/util/clock.ts";
 import { RecordingLogger } from "../../control/util/logger.ts";
 import { type ControllerApi, startControllerApi, until } from "../_support/controller_api.ts";
 import { FakeKubelet, type PodExit } from "../_support/fake_kubelet.ts";
-import { ForegroundJobDeleter } from "../_support/foreground_deleter.ts";
 
 const NS = "default";
 const REGISTRY = [
@@ -38,14 +41,19 @@ interface RunningManager {
 /** The log of the last manager started (errors end up in failure messages). */
 let managerLog = new RecordingLogger();
 
-function startManager(transport: Transport): RunningManager {
+function startManager(transport: Transport, options: { gc?: boolean } = {}): RunningManager {
   managerLog = new RecordingLogger();
   const manager = new ControllerManager({
     client: new Client(transport, { fieldManager: "kube-controller-manager" }),
     clock: systemClock,
     logger: managerLog,
     identity: "test",
-    registry: REGISTRY,
+    registry: options.gc
+      ? [...REGISTRY, {
+        name: GARBAGE_COLLECTOR_CONTROLLER_NAME,
+        factory: garbageCollectorController,
+      }]
+      : REGISTRY,
     leaderElection: false,
   });
   const abort = new AbortController();
@@ -75,7 +83,15 @@ interface Harness extends AsyncDisposable {
   ): Promise<Job>;
 }
 
-async function start(finish?: (pod: Pod) => PodExit | undefined): Promise<Harness> {
+interface StartOptions {
+  /** How the fake kubelet ends pods (they run forever without). */
+  readonly finish?: (pod: Pod) => PodExit | undefined;
+  /** Run the garbage collector too (foreground deletions). */
+  readonly gc?: boolean;
+}
+
+async function start(options: StartOptions = {}): Promise<Harness> {
+  const { finish } = options;
   const api = await startControllerApi();
   const kubelet = await FakeKubelet.start({
     client: api.client,
@@ -86,7 +102,7 @@ async function start(finish?: (pod: Pod) => PodExit | undefined): Promise<Harnes
   const h: Harness = {
     api,
     kubelet,
-    manager: startManager(api.transport),
+    manager: startManager(api.transport, options.gc ? { gc: true } : {}),
     async job(name) {
       return await api.client.resource(JOBS).get(name, { namespace: NS });
     },
@@ -161,7 +177,7 @@ function succeedAfter(ms: number): (pod: Pod) => PodExit {
 }
 
 Deno.test("Job controller runs completions pods, at most parallelism at once, and completes", async () => {
-  await using h = await start(succeedAfter(150));
+  await using h = await start({ finish: succeedAfter(150) });
   await h.api.client.resource(JOBS).create(newJob("pi", { completions: 5, parallelism: 2 }));
   let maxActive = 0;
   const done = await h.waitFor("pi", "Complete", (job) => {
@@ -198,7 +214,7 @@ Deno.test("Job controller runs completions pods, at most parallelism at once, an
 });
 
 Deno.test("Job controller runs an Indexed Job: one pod per index, hostname and completedIndexes", async () => {
-  await using h = await start(succeedAfter(100));
+  await using h = await start({ finish: succeedAfter(100) });
   await h.api.client.resource(JOBS).create(
     newJob("idx", { completions: 3, parallelism: 3, completionMode: "Indexed" }),
   );
@@ -225,7 +241,7 @@ Deno.test("Job controller runs an Indexed Job: one pod per index, hostname and c
 });
 
 Deno.test("Job controller fails a Job whose failures exceed backoffLimit", async () => {
-  await using h = await start(() => ({ phase: "Failed", exitCode: 2, afterMs: 50 }));
+  await using h = await start({ finish: () => ({ phase: "Failed", exitCode: 2, afterMs: 50 }) });
   await h.api.client.resource(JOBS).create(
     newJob("bad", { completions: 3, parallelism: 3, backoffLimit: 2 }),
   );
@@ -248,9 +264,9 @@ Deno.test("Job controller fails a Job whose failures exceed backoffLimit", async
 Deno.test("Job controller replaces a failed pod after the 10 s backoff, within backoffLimit", async () => {
   let seen = 0;
   // The first pod fails, the next one succeeds.
-  await using h = await start(() =>
-    ++seen === 1 ? { phase: "Failed", exitCode: 1 } : { phase: "Succeeded" }
-  );
+  await using h = await start({
+    finish: () => ++seen === 1 ? { phase: "Failed", exitCode: 1 } : { phase: "Succeeded" },
+  });
   await h.api.client.resource(JOBS).create(newJob("retry", { backoffLimit: 1 }));
   const failed = await h.waitFor("retry", "one failure", (j) => j.status?.failed === 1);
   assert.deepEqual(conditions(failed), []);
@@ -324,8 +340,7 @@ Deno.test("Job controller deletes a suspended Job's pods and starts again on res
 });
 
 Deno.test("ttl-after-finished deletes a finished Job and its pods after ttlSecondsAfterFinished", async () => {
-  await using h = await start(succeedAfter(50));
-  await using _gc = await ForegroundJobDeleter.start({ client: h.api.client });
+  await using h = await start({ finish: succeedAfter(50), gc: true });
   await h.api.client.resource(JOBS).create(newJob("short", { ttlSecondsAfterFinished: 2 }));
   const done = await h.waitFor("short", "Complete", (job) => isTrue(job, "Complete"));
   const finishedAt = Date.parse(done.status!.completionTime!);
@@ -376,7 +391,7 @@ class CrashingTransport implements Transport {
 }
 
 Deno.test("a new controller manager finishes a Job the old one left mid-count: exactly completions successes", async () => {
-  await using h = await start(succeedAfter(200));
+  await using h = await start({ finish: succeedAfter(200) });
   // Manager A dies right after removing the tracking finalizer of a succeeded pod (its second
   // removal), before it writes the count: the pod is only listed in uncountedTerminatedPods.
   await h.manager.stop();

@@ -8,53 +8,19 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import type { DaemonSet } from "../../control/api/types/apps_v1.ts";
 import type { Pod } from "../../control/api/types/core_v1_pod.ts";
-import { Client } from "../../control/client/client.ts";
 import { DAEMON_SETS, PODS } from "../../control/client/resources.ts";
-import { HttpsTransport } from "../../control/client/transport.ts";
+import { e2eCluster } from "../_support/e2e_cluster.ts";
 import { FakeKubelet } from "../_support/fake_kubelet.ts";
-import { Kubectl, type KubectlResult } from "../_support/kubectl.ts";
-import { startTestServer, type TestServer } from "../_support/skiff_server.ts";
+import { readyNode } from "../_support/ready_node.ts";
+import { rolloutHistory } from "../_support/rollout_history.ts";
+import { startTestServer } from "../_support/skiff_server.ts";
 
 const NS = "daemons";
 const NODES = ["edge-1", "edge-2", "edge-3"];
-
-function ok(r: KubectlResult, what: string, server: TestServer): string {
-  assert.equal(
-    r.code,
-    0,
-    `${what} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\nserver log:\n${
-      server.logTail(20)
-    }`,
-  );
-  return r.stdout;
-}
-
-/** The revision → change cause table of `kubectl rollout history`. */
-function historyTable(stdout: string): [number, string][] {
-  const rows: [number, string][] = [];
-  for (const line of stdout.split("\n")) {
-    const m = /^(\d+)\s+(.*?)\s*$/.exec(line);
-    if (m) rows.push([Number(m[1]), m[2]!]);
-  }
-  return rows;
-}
-
-function node(name: string, taint?: boolean) {
-  return {
-    apiVersion: "v1",
-    kind: "Node",
-    metadata: { name, labels: { "kubernetes.io/hostname": name } },
-    spec: taint ? { taints: [{ key: "dedicated", value: "db", effect: "NoSchedule" }] } : {},
-    status: {
-      capacity: { cpu: "4", memory: "8Gi", pods: "110" },
-      allocatable: { cpu: "4", memory: "8Gi", pods: "110" },
-      conditions: [{ type: "Ready", status: "True", reason: "KubeletReady" }],
-    },
-  };
-}
+/** edge-3's taint, which the DaemonSet tolerates only at the end. */
+const TAINT = { key: "dedicated", value: "db", effect: "NoSchedule" } as const;
 
 const DAEMON_SET = {
   apiVersion: "apps/v1",
@@ -77,15 +43,9 @@ const DAEMON_SET = {
 
 Deno.test("kubectl apply, rollout status, history and undo drive skiff's DaemonSet controller", async (t) => {
   await using server = await startTestServer();
-  using transport = HttpsTransport.fromKubeconfig(await Deno.readTextFile(server.kubeconfig));
-  const client = new Client(transport, { fieldManager: "daemonset-e2e" });
+  using cluster = e2eCluster(server, { fieldManager: "daemonset-e2e" });
+  const { client, kubectl: k, runOk } = cluster;
   await using _kubelet = await FakeKubelet.start({ client, nodes: NODES, registerNodes: false });
-  const k = new Kubectl("1.33", {
-    kubeconfig: server.kubeconfig,
-    homeDir: join(server.scratchDir, "home"),
-  });
-  const run = async (args: string[], stdin?: string) =>
-    ok(await k.run(args, stdin === undefined ? {} : { stdin }), args.join(" "), server);
   const daemonSet = () => client.resource(DAEMON_SETS).get("agent", { namespace: NS });
   const pods = async () =>
     ((await client.resource(PODS).list({ namespace: NS, labelSelector: "app=agent" }))
@@ -93,11 +53,11 @@ Deno.test("kubectl apply, rollout status, history and undo drive skiff's DaemonS
       .filter((p) => !p.metadata?.deletionTimestamp);
   const image = (ds: DaemonSet) => ds.spec?.template.spec?.containers[0]?.image;
   const rolledOut = async () => {
-    const out = await run(["rollout", "status", "daemonset/agent", "-n", NS, "--timeout=60s"]);
+    const out = await runOk(["rollout", "status", "daemonset/agent", "-n", NS, "--timeout=60s"]);
     assert.match(out, /daemon set "agent" successfully rolled out/);
   };
   const changeCause = (cause: string) =>
-    run([
+    runOk([
       "annotate",
       "daemonset/agent",
       "-n",
@@ -106,14 +66,15 @@ Deno.test("kubectl apply, rollout status, history and undo drive skiff's DaemonS
       `kubernetes.io/change-cause=${cause}`,
     ]);
 
-  await run(["create", "namespace", NS]);
+  await runOk(["create", "namespace", NS]);
   for (const name of NODES) {
-    await run(["apply", "-f", "-"], JSON.stringify(node(name, name === "edge-3")));
+    const node = readyNode(name, name === "edge-3" ? { taints: [TAINT] } : {});
+    await runOk(["apply", "-f", "-"], JSON.stringify(node));
   }
 
   await t.step("apply: a pod on every node that fits, bound there by the scheduler", async () => {
     assert.match(
-      await run(["apply", "-f", "-"], JSON.stringify(DAEMON_SET)),
+      await runOk(["apply", "-f", "-"], JSON.stringify(DAEMON_SET)),
       /daemonset\.apps\/agent created/,
     );
     await rolledOut();
@@ -123,42 +84,53 @@ Deno.test("kubectl apply, rollout status, history and undo drive skiff's DaemonS
     assert.equal(ds.status?.desiredNumberScheduled, 2);
     assert.equal(ds.status?.numberAvailable, 2);
     assert.equal(ds.status?.observedGeneration, ds.metadata?.generation);
-    const table = await run(["get", "daemonset", "agent", "-n", NS]);
+    const table = await runOk(["get", "daemonset", "agent", "-n", NS]);
     assert.match(
       table,
       /^NAME\s+DESIRED\s+CURRENT\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+NODE SELECTOR/,
     );
     assert.match(table, /\nagent\s+2\s+2\s+2\s+2\s+2\s+<none>/);
-    const events = await run(["get", "events", "-n", NS]);
+    const events = await runOk(["get", "events", "-n", NS]);
     assert.match(events, /SuccessfulCreate\s+daemonset\/agent\s+Created pod: agent-/);
   });
 
   await t.step("a new image rolls out node by node as revision 2", async () => {
     await changeCause("agent busybox:2");
-    await run(["set", "image", "daemonset/agent", "-n", NS, "agent=busybox:2"]);
+    await runOk(["set", "image", "daemonset/agent", "-n", NS, "agent=busybox:2"]);
     await rolledOut();
     assert.ok((await pods()).every((p) => p.spec?.containers[0]?.image === "busybox:2"));
-    const history = historyTable(await run(["rollout", "history", "daemonset/agent", "-n", NS]));
+    const history = rolloutHistory(
+      await runOk(["rollout", "history", "daemonset/agent", "-n", NS]),
+    );
     assert.deepEqual(history, [[1, "agent busybox:1"], [2, "agent busybox:2"]]);
-    const detail = await run(["rollout", "history", "daemonset/agent", "-n", NS, "--revision=2"]);
+    const detail = await runOk(["rollout", "history", "daemonset/agent", "-n", NS, "--revision=2"]);
     assert.match(detail, /daemonset\.apps\/agent with revision #2/);
     assert.match(detail, /Image:\s+busybox:2/);
   });
 
   await t.step("rollout undo goes back to revision 1's template, as revision 3", async () => {
     assert.match(
-      await run(["rollout", "undo", "daemonset/agent", "-n", NS]),
+      await runOk(["rollout", "undo", "daemonset/agent", "-n", NS]),
       /daemonset\.apps\/agent rolled back/,
     );
     await rolledOut();
     assert.equal(image(await daemonSet()), "busybox:1");
     assert.ok((await pods()).every((p) => p.spec?.containers[0]?.image === "busybox:1"));
-    const history = historyTable(await run(["rollout", "history", "daemonset/agent", "-n", NS]));
+    const history = rolloutHistory(
+      await runOk(["rollout", "history", "daemonset/agent", "-n", NS]),
+    );
     assert.deepEqual(history, [[2, "agent busybox:2"], [3, "agent busybox:1"]]);
   });
 
   await t.step("undo to the current revision is skipped; to a missing one fails", async () => {
-    const skipped = await run(["rollout", "undo", "daemonset/agent", "-n", NS, "--to-revision=3"]);
+    const skipped = await runOk([
+      "rollout",
+      "undo",
+      "daemonset/agent",
+      "-n",
+      NS,
+      "--to-revision=3",
+    ]);
     assert.match(skipped, /skipped rollback \(current template already matches revision 3\)/);
     const missing = await k.run([
       "rollout",
@@ -173,7 +145,7 @@ Deno.test("kubectl apply, rollout status, history and undo drive skiff's DaemonS
   });
 
   await t.step("tolerating the taint adds the third node", async () => {
-    await run([
+    await runOk([
       "patch",
       "daemonset/agent",
       "-n",

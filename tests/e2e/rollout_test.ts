@@ -8,61 +8,32 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import type { Deployment, ReplicaSet } from "../../control/api/types/apps_v1.ts";
-import { Client } from "../../control/client/client.ts";
 import { DEPLOYMENTS, REPLICA_SETS } from "../../control/client/resources.ts";
-import { HttpsTransport } from "../../control/client/transport.ts";
+import { e2eCluster } from "../_support/e2e_cluster.ts";
 import { FakeKubelet } from "../_support/fake_kubelet.ts";
-import { Kubectl, type KubectlResult, type KubectlVersion } from "../_support/kubectl.ts";
-import { startTestServer, type TestServer } from "../_support/skiff_server.ts";
+import type { KubectlVersion } from "../_support/kubectl.ts";
+import { rolloutHistory } from "../_support/rollout_history.ts";
+import { startTestServer } from "../_support/skiff_server.ts";
 
 const NS = "roll";
 const VERSIONS: readonly KubectlVersion[] = ["1.27", "1.28", "1.29", "1.30", "1.31", "1.32"];
 
-function ok(r: KubectlResult, what: string, server: TestServer): string {
-  assert.equal(
-    r.code,
-    0,
-    `${what} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\nserver log:\n${
-      server.logTail(20)
-    }`,
-  );
-  return r.stdout;
-}
-
-/** The revision → change cause table of `kubectl rollout history`. */
-function historyTable(stdout: string): Map<number, string> {
-  const rows = new Map<number, string>();
-  for (const line of stdout.split("\n")) {
-    const m = /^(\d+)\s+(.*?)\s*$/.exec(line);
-    if (m) rows.set(Number(m[1]), m[2]!);
-  }
-  return rows;
-}
-
 Deno.test("kubectl rollout, scale and wait drive skiff's Deployment controller as a real cluster's", async (t) => {
   await using server = await startTestServer();
-  using transport = HttpsTransport.fromKubeconfig(await Deno.readTextFile(server.kubeconfig));
-  const client = new Client(transport, { fieldManager: "rollout-test" });
+  using cluster = e2eCluster(server, { fieldManager: "rollout-test" });
+  const { client, kubectl: k, runOk } = cluster;
   await using _kubelet = await FakeKubelet.start({ client, nodes: ["edge-1", "edge-2"] });
-  const kubectl = (version: KubectlVersion = "1.33") =>
-    new Kubectl(version, {
-      kubeconfig: server.kubeconfig,
-      homeDir: join(server.scratchDir, `home-${version}`),
-    });
-  const k = kubectl();
-  const run = async (args: string[]) => ok(await k.run(args), args.join(" "), server);
   const deployment = () => client.resource(DEPLOYMENTS).get("web", { namespace: NS });
   const replicaSets = async () =>
     (await client.resource(REPLICA_SETS).list({ namespace: NS })).items as ReplicaSet[];
   const image = (d: Deployment) => d.spec?.template.spec?.containers[0]?.image;
   const rolledOut = async () => {
-    const out = await run(["rollout", "status", "deployment/web", "-n", NS, "--timeout=60s"]);
+    const out = await runOk(["rollout", "status", "deployment/web", "-n", NS, "--timeout=60s"]);
     assert.match(out, /deployment "web" successfully rolled out/);
   };
   const changeCause = (cause: string) =>
-    run([
+    runOk([
       "annotate",
       "deployment/web",
       "-n",
@@ -71,10 +42,10 @@ Deno.test("kubectl rollout, scale and wait drive skiff's Deployment controller a
       `kubernetes.io/change-cause=${cause}`,
     ]);
 
-  await run(["create", "namespace", NS]);
+  await runOk(["create", "namespace", NS]);
 
   await t.step("rollout status waits for a new Deployment's pods to be available", async () => {
-    await run(["create", "deployment", "web", "-n", NS, "--image=busybox:1", "--replicas=3"]);
+    await runOk(["create", "deployment", "web", "-n", NS, "--image=busybox:1", "--replicas=3"]);
     await changeCause("create busybox:1");
     await rolledOut();
     const d = await deployment();
@@ -85,11 +56,11 @@ Deno.test("kubectl rollout, scale and wait drive skiff's Deployment controller a
   });
 
   await t.step("a new image rolls out as revision 2 and history shows both causes", async () => {
-    await run(["set", "image", "deployment/web", "-n", NS, "busybox=busybox:2"]);
+    await runOk(["set", "image", "deployment/web", "-n", NS, "busybox=busybox:2"]);
     await changeCause("image busybox:2");
     await rolledOut();
-    const history = historyTable(await run(["rollout", "history", "deployment/web", "-n", NS]));
-    assert.deepEqual([...history], [[1, "create busybox:1"], [2, "image busybox:2"]]);
+    const history = rolloutHistory(await runOk(["rollout", "history", "deployment/web", "-n", NS]));
+    assert.deepEqual(history, [[1, "create busybox:1"], [2, "image busybox:2"]]);
     const sets = await replicaSets();
     assert.equal(sets.length, 2);
     const byRevision = new Map(
@@ -97,21 +68,21 @@ Deno.test("kubectl rollout, scale and wait drive skiff's Deployment controller a
     );
     assert.equal(byRevision.get("1")?.spec?.replicas, 0);
     assert.equal(byRevision.get("2")?.spec?.replicas, 3);
-    const detail = await run(["rollout", "history", "deployment/web", "-n", NS, "--revision=2"]);
+    const detail = await runOk(["rollout", "history", "deployment/web", "-n", NS, "--revision=2"]);
     assert.match(detail, /deployment\.apps\/web with revision #2/);
     assert.match(detail, /Image:\s+busybox:2/);
   });
 
   await t.step("rollout undo goes back to revision 1's template, as revision 3", async () => {
-    const out = await run(["rollout", "undo", "deployment/web", "-n", NS]);
+    const out = await runOk(["rollout", "undo", "deployment/web", "-n", NS]);
     assert.match(out, /deployment\.apps\/web rolled back/);
     await rolledOut();
     const d = await deployment();
     assert.equal(image(d), "busybox:1");
     assert.equal(d.metadata?.annotations?.["deployment.kubernetes.io/revision"], "3");
-    const history = historyTable(await run(["rollout", "history", "deployment/web", "-n", NS]));
+    const history = rolloutHistory(await runOk(["rollout", "history", "deployment/web", "-n", NS]));
     // Revision 1 became 3: its ReplicaSet was re-used, not copied.
-    assert.deepEqual([...history], [[2, "image busybox:2"], [3, "create busybox:1"]]);
+    assert.deepEqual(history, [[2, "image busybox:2"], [3, "create busybox:1"]]);
     assert.equal((await replicaSets()).length, 2);
     const reused = (await replicaSets()).find((rs) =>
       rs.spec?.template?.spec?.containers[0]?.image === "busybox:1"
@@ -120,10 +91,10 @@ Deno.test("kubectl rollout, scale and wait drive skiff's Deployment controller a
   });
 
   await t.step("rollout undo --to-revision=2 and to the current revision", async () => {
-    await run(["rollout", "undo", "deployment/web", "-n", NS, "--to-revision=2"]);
+    await runOk(["rollout", "undo", "deployment/web", "-n", NS, "--to-revision=2"]);
     await rolledOut();
     assert.equal(image(await deployment()), "busybox:2");
-    const skipped = await run(["rollout", "undo", "deployment/web", "-n", NS, "--to-revision=4"]);
+    const skipped = await runOk(["rollout", "undo", "deployment/web", "-n", NS, "--to-revision=4"]);
     assert.match(skipped, /skipped rollback \(current template already matches revision 4\)/);
     const missing = await k.run(["rollout", "undo", "deployment/web", "-n", NS, "--to-revision=9"]);
     assert.equal(missing.code, 1);
@@ -132,10 +103,10 @@ Deno.test("kubectl rollout, scale and wait drive skiff's Deployment controller a
 
   await t.step("a paused Deployment rolls nothing out until resumed", async () => {
     assert.match(
-      await run(["rollout", "pause", "deployment/web", "-n", NS]),
+      await runOk(["rollout", "pause", "deployment/web", "-n", NS]),
       /deployment\.apps\/web paused/,
     );
-    await run(["set", "image", "deployment/web", "-n", NS, "busybox=busybox:3"]);
+    await runOk(["set", "image", "deployment/web", "-n", NS, "busybox=busybox:3"]);
     // The controller reports the pause and creates no ReplicaSet for the new template.
     const deadline = Date.now() + 10_000;
     let d = await deployment();
@@ -158,7 +129,7 @@ Deno.test("kubectl rollout, scale and wait drive skiff's Deployment controller a
     assert.equal(undo.code, 1);
     assert.match(undo.stderr, /you cannot rollback a paused deployment; resume it first/);
     assert.match(
-      await run(["rollout", "resume", "deployment/web", "-n", NS]),
+      await runOk(["rollout", "resume", "deployment/web", "-n", NS]),
       /deployment\.apps\/web resumed/,
     );
     await rolledOut();
@@ -170,7 +141,7 @@ Deno.test("kubectl rollout, scale and wait drive skiff's Deployment controller a
 
   await t.step("rollout restart replaces every pod with the same image", async () => {
     assert.match(
-      await run(["rollout", "restart", "deployment/web", "-n", NS]),
+      await runOk(["rollout", "restart", "deployment/web", "-n", NS]),
       /deployment\.apps\/web restarted/,
     );
     await rolledOut();
@@ -182,10 +153,10 @@ Deno.test("kubectl rollout, scale and wait drive skiff's Deployment controller a
 
   await t.step("kubectl scale and kubectl wait", async () => {
     assert.match(
-      await run(["scale", "deployment/web", "-n", NS, "--replicas=5"]),
+      await runOk(["scale", "deployment/web", "-n", NS, "--replicas=5"]),
       /deployment\.apps\/web scaled/,
     );
-    await run([
+    await runOk([
       "wait",
       "deployment/web",
       "-n",
@@ -193,7 +164,7 @@ Deno.test("kubectl rollout, scale and wait drive skiff's Deployment controller a
       "--for=jsonpath={.status.availableReplicas}=5",
       "--timeout=60s",
     ]);
-    const waited = await run([
+    const waited = await runOk([
       "wait",
       "deployment/web",
       "-n",
@@ -202,8 +173,8 @@ Deno.test("kubectl rollout, scale and wait drive skiff's Deployment controller a
       "--timeout=30s",
     ]);
     assert.match(waited, /deployment\.apps\/web condition met/);
-    await run(["scale", "deployment/web", "-n", NS, "--replicas=1"]);
-    await run([
+    await runOk(["scale", "deployment/web", "-n", NS, "--replicas=1"]);
+    await runOk([
       "wait",
       "deployment/web",
       "-n",
@@ -214,19 +185,27 @@ Deno.test("kubectl rollout, scale and wait drive skiff's Deployment controller a
   });
 
   await t.step("revisionHistoryLimit keeps only that many old ReplicaSets", async () => {
-    await run(["patch", "deployment/web", "-n", NS, "-p", '{"spec":{"revisionHistoryLimit":1}}']);
+    await runOk(["patch", "deployment/web", "-n", NS, "-p", '{"spec":{"revisionHistoryLimit":1}}']);
     const deadline = Date.now() + 15_000;
     while ((await replicaSets()).length > 2 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    const history = historyTable(await run(["rollout", "history", "deployment/web", "-n", NS]));
-    assert.deepEqual([...history.keys()], [5, 6]);
+    const history = rolloutHistory(await runOk(["rollout", "history", "deployment/web", "-n", NS]));
+    assert.deepEqual(history.map(([n]) => n), [5, 6]);
   });
 
   await t.step("pods refused by a quota show as ReplicaFailure on the Deployment", async () => {
-    await run(["create", "namespace", "tight"]);
-    await run(["create", "quota", "pods", "-n", "tight", "--hard=pods=1"]);
-    await run(["create", "deployment", "web", "-n", "tight", "--image=busybox:1", "--replicas=2"]);
+    await runOk(["create", "namespace", "tight"]);
+    await runOk(["create", "quota", "pods", "-n", "tight", "--hard=pods=1"]);
+    await runOk([
+      "create",
+      "deployment",
+      "web",
+      "-n",
+      "tight",
+      "--image=busybox:1",
+      "--replicas=2",
+    ]);
     const deadline = Date.now() + 20_000;
     let failure;
     while (Date.now() < deadline) {
@@ -245,7 +224,7 @@ Deno.test("kubectl rollout, scale and wait drive skiff's Deployment controller a
 
   await t.step("rollout status and history read the same with kubectl 1.27 to 1.32", async () => {
     for (const version of VERSIONS) {
-      const other = kubectl(version);
+      const other = cluster.kubectlAt(version);
       const status = await other.run([
         "rollout",
         "status",
@@ -258,7 +237,7 @@ Deno.test("kubectl rollout, scale and wait drive skiff's Deployment controller a
       assert.match(status.stdout, /deployment "web" successfully rolled out/, version);
       const history = await other.run(["rollout", "history", "deployment/web", "-n", NS]);
       assert.equal(history.code, 0, `${version}: ${history.stderr}`);
-      assert.deepEqual([...historyTable(history.stdout).keys()], [5, 6], version);
+      assert.deepEqual(rolloutHistory(history.stdout).map(([n]) => n), [5, 6], version);
     }
   });
 });

@@ -7,37 +7,14 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import type { StatefulSet } from "../../control/api/types/apps_v1.ts";
-import { Client } from "../../control/client/client.ts";
 import { PERSISTENT_VOLUME_CLAIMS, PODS, STATEFUL_SETS } from "../../control/client/resources.ts";
-import { HttpsTransport } from "../../control/client/transport.ts";
+import { e2eCluster } from "../_support/e2e_cluster.ts";
 import { FakeKubelet } from "../_support/fake_kubelet.ts";
-import { Kubectl, type KubectlResult } from "../_support/kubectl.ts";
-import { startTestServer, type TestServer } from "../_support/skiff_server.ts";
+import { rolloutHistory } from "../_support/rollout_history.ts";
+import { startTestServer } from "../_support/skiff_server.ts";
 
 const NS = "sts";
-
-function ok(r: KubectlResult, what: string, server: TestServer): string {
-  assert.equal(
-    r.code,
-    0,
-    `${what} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\nserver log:\n${
-      server.logTail(20)
-    }`,
-  );
-  return r.stdout;
-}
-
-/** The revision → change cause table of `kubectl rollout history`. */
-function historyTable(stdout: string): [number, string][] {
-  const rows: [number, string][] = [];
-  for (const line of stdout.split("\n")) {
-    const m = /^(\d+)\s+(.*?)\s*$/.exec(line);
-    if (m) rows.push([Number(m[1]), m[2]!]);
-  }
-  return rows;
-}
 
 const MANIFEST = `
 apiVersion: v1
@@ -90,22 +67,16 @@ spec:
 
 Deno.test("kubectl apply, rollout status, scale and rollout history drive skiff's StatefulSet controller", async (t) => {
   await using server = await startTestServer();
-  using transport = HttpsTransport.fromKubeconfig(await Deno.readTextFile(server.kubeconfig));
-  const client = new Client(transport, { fieldManager: "stateful-set-test" });
+  using cluster = e2eCluster(server, { fieldManager: "stateful-set-test" });
+  const { client, runOk } = cluster;
   await using _kubelet = await FakeKubelet.start({ client, nodes: ["edge-1", "edge-2"] });
-  const kubectl = new Kubectl("1.33", {
-    kubeconfig: server.kubeconfig,
-    homeDir: join(server.scratchDir, "home"),
-  });
-  const run = async (args: string[], stdin?: string) =>
-    ok(await kubectl.run(args, stdin === undefined ? {} : { stdin }), args.join(" "), server);
   const set = () => client.resource(STATEFUL_SETS).get("web", { namespace: NS });
   const podNames = async () =>
     (await client.resource(PODS).list({ namespace: NS, labelSelector: "app=web" })).items
       .filter((p) => !p.metadata?.deletionTimestamp)
       .map((p) => p.metadata?.name ?? "").sort();
   const rolledOut = async (replicas: number): Promise<StatefulSet> => {
-    const out = await run(["rollout", "status", "statefulset/web", "-n", NS, "--timeout=60s"]);
+    const out = await runOk(["rollout", "status", "statefulset/web", "-n", NS, "--timeout=60s"]);
     // As on a real cluster: the defaulted `rollingUpdate.partition: 0` makes kubectl report a
     // partitioned roll out.
     assert.match(
@@ -120,12 +91,12 @@ Deno.test("kubectl apply, rollout status, scale and rollout history drive skiff'
     return s;
   };
 
-  await run(["create", "namespace", NS]);
+  await runOk(["create", "namespace", NS]);
 
   await t.step(
     "kubectl apply makes web-0..web-2 with their claims; rollout status waits",
     async () => {
-      const applied = await run(["apply", "-f", "-"], MANIFEST);
+      const applied = await runOk(["apply", "-f", "-"], MANIFEST);
       assert.match(applied, /statefulset\.apps\/web created/);
       const s = await rolledOut(3);
       assert.equal(s.status?.readyReplicas, 3);
@@ -138,10 +109,10 @@ Deno.test("kubectl apply, rollout status, scale and rollout history drive skiff'
         "www-web-1",
         "www-web-2",
       ]);
-      const get = await run(["get", "statefulset", "web", "-n", NS]);
+      const get = await runOk(["get", "statefulset", "web", "-n", NS]);
       assert.match(get, /^NAME\s+READY\s+AGE\n/);
       assert.match(get, /\nweb\s+3\/3\s+/);
-      const events = await run([
+      const events = await runOk([
         "get",
         "events",
         "-n",
@@ -161,7 +132,7 @@ Deno.test("kubectl apply, rollout status, scale and rollout history drive skiff'
 
   await t.step("kubectl scale adds web-3 and web-4", async () => {
     assert.match(
-      await run(["scale", "statefulset", "web", "-n", NS, "--replicas=5"]),
+      await runOk(["scale", "statefulset", "web", "-n", NS, "--replicas=5"]),
       /statefulset\.apps\/web scaled/,
     );
     await rolledOut(5);
@@ -169,7 +140,7 @@ Deno.test("kubectl apply, rollout status, scale and rollout history drive skiff'
   });
 
   await t.step("a new image rolls out as revision 2; rollout history shows both", async () => {
-    await run([
+    await runOk([
       "annotate",
       "statefulset/web",
       "-n",
@@ -177,7 +148,7 @@ Deno.test("kubectl apply, rollout status, scale and rollout history drive skiff'
       "--overwrite",
       "kubernetes.io/change-cause=image nginx:1.28",
     ]);
-    await run(["set", "image", "statefulset/web", "-n", NS, "nginx=nginx:1.28"]);
+    await runOk(["set", "image", "statefulset/web", "-n", NS, "nginx=nginx:1.28"]);
     const s = await rolledOut(5);
     const pods = (await client.resource(PODS).list({ namespace: NS, labelSelector: "app=web" }))
       .items;
@@ -187,22 +158,24 @@ Deno.test("kubectl apply, rollout status, scale and rollout history drive skiff'
         p.metadata?.labels?.["controller-revision-hash"] === s.status?.updateRevision
       ),
     );
-    const history = await run(["rollout", "history", "statefulset/web", "-n", NS]);
+    const history = await runOk(["rollout", "history", "statefulset/web", "-n", NS]);
     assert.match(history, /^statefulset\.apps\/web \n/);
-    assert.deepEqual(historyTable(history), [[1, "<none>"], [2, "image nginx:1.28"]]);
-    const detail = await run(["rollout", "history", "statefulset/web", "-n", NS, "--revision=2"]);
+    assert.deepEqual(rolloutHistory(history), [[1, "<none>"], [2, "image nginx:1.28"]]);
+    const detail = await runOk(["rollout", "history", "statefulset/web", "-n", NS, "--revision=2"]);
     assert.match(detail, /statefulset\.apps\/web with revision #2/);
     assert.match(detail, /Image:\s+nginx:1\.28/);
   });
 
   await t.step("rollout undo goes back to revision 1's template, renumbered 3", async () => {
     assert.match(
-      await run(["rollout", "undo", "statefulset/web", "-n", NS]),
+      await runOk(["rollout", "undo", "statefulset/web", "-n", NS]),
       /statefulset\.apps\/web rolled back/,
     );
     const s = await rolledOut(5);
     assert.equal(s.spec?.template.spec?.containers[0]?.image, "nginx:1.27");
-    const history = historyTable(await run(["rollout", "history", "statefulset/web", "-n", NS]));
+    const history = rolloutHistory(
+      await runOk(["rollout", "history", "statefulset/web", "-n", NS]),
+    );
     assert.deepEqual(history.map(([n]) => n), [2, 3]);
   });
 });

@@ -5,10 +5,10 @@
  *
  * @module
  */
+import { JOB_COMPLETION_INDEX_ANNOTATION } from "../api/types/batch_v1.ts";
 import type { Pod } from "../api/types/core_v1_pod.ts";
 
-/** Annotation (and label) with the completion index of a pod of an Indexed Job. */
-export const JOB_COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index";
+export { JOB_COMPLETION_INDEX_ANNOTATION } from "../api/types/batch_v1.ts";
 /** The environment variable every container of an Indexed Job's pods reads its index from. */
 export const JOB_COMPLETION_INDEX_ENV = "JOB_COMPLETION_INDEX";
 /** What {@linkcode completionIndex} answers for a pod without a valid index. */

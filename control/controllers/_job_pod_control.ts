@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { JOB_TRACKING_FINALIZER } from "../api/types/batch_v1.ts";
 import type { Pod } from "../api/types/core_v1_pod.ts";
 import type { Client, ResourceClient } from "../client/client.ts";
 import type { EventRecorder } from "../client/event_recorder.ts";
@@ -24,8 +25,7 @@ import {
   SUCCESSFUL_CREATE_POD_REASON,
 } from "./pod_control.ts";
 
-/** Finalizer the Job controller puts on its pods until it has counted them. */
-export const JOB_TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking";
+export { JOB_TRACKING_FINALIZER } from "../api/types/batch_v1.ts";
 
 /** A pod creation, optionally with its own `generateName`. */
 export interface JobPodCreateRequest extends CreatePodsRequest {

@@ -43,6 +43,7 @@ import {
   GARBAGE_COLLECTOR_CONTROLLER_NAME,
   garbageCollectorController,
 } from "./garbage_collector.ts";
+import { JOB_CONTROLLER_NAME, jobController } from "./job.ts";
 import { NAMESPACE_CONTROLLER_NAME, NamespaceController } from "./namespace.ts";
 import { NODE_LIFECYCLE_CONTROLLER_NAME, nodeLifecycleController } from "./node_lifecycle.ts";
 import { ApiPodControl } from "./pod_control.ts";
@@ -50,6 +51,10 @@ import { POD_GC_CONTROLLER_NAME, podGcController } from "./pod_gc.ts";
 import { REPLICASET_CONTROLLER_NAME, ReplicaSetController } from "./replicaset.ts";
 import { STATEFUL_SET_CONTROLLER_NAME, statefulSetController } from "./stateful_set.ts";
 import { TAINT_EVICTION_CONTROLLER_NAME, taintEvictionController } from "./taint_eviction.ts";
+import {
+  TTL_AFTER_FINISHED_CONTROLLER_NAME,
+  ttlAfterFinishedController,
+} from "./ttl_after_finished.ts";
 
 /** The Lease the controller managers elect on (upstream's default). */
 export const CONTROLLER_MANAGER_LEASE = Object.freeze({
@@ -176,7 +181,9 @@ export function defaultControllers(): ControllerDescriptor[] {
     { name: ENDPOINTS_CONTROLLER_NAME, factory: endpointsController },
     { name: STATEFUL_SET_CONTROLLER_NAME, factory: statefulSetController },
     { name: DAEMON_SET_CONTROLLER_NAME, factory: daemonSetController },
+    { name: JOB_CONTROLLER_NAME, factory: jobController },
     { name: CRON_JOB_CONTROLLER_NAME, factory: cronJobController },
+    { name: TTL_AFTER_FINISHED_CONTROLLER_NAME, factory: ttlAfterFinishedController },
     { name: GARBAGE_COLLECTOR_CONTROLLER_NAME, factory: garbageCollectorController },
     { name: DISRUPTION_CONTROLLER_NAME, factory: (context) => disruptionController(context) },
     { name: POD_GC_CONTROLLER_NAME, factory: (context) => podGcController(context) },

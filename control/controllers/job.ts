@@ -42,7 +42,12 @@
  *
  * @module
  */
-import type { Job, JobCondition, JobStatus } from "../api/types/batch_v1.ts";
+import {
+  type Job,
+  JOB_MANAGED_BY_DEFAULT,
+  type JobCondition,
+  type JobStatus,
+} from "../api/types/batch_v1.ts";
 import type { Pod, PodTemplateSpec } from "../api/types/core_v1_pod.ts";
 import type { OwnerReference } from "../api/types/meta_v1.ts";
 import type { Client, ResourceClient } from "../client/client.ts";
@@ -137,9 +142,6 @@ export const JOB_CONTROLLER_COMPONENT = "job-controller";
 
 /** The kind the controller manages. */
 export const JOB_KIND: ControllerKind = { apiVersion: "batch/v1", kind: "Job" };
-
-/** The `spec.managedBy` of Jobs this controller handles (and unset). */
-export const JOB_MANAGED_BY_DEFAULT = "kubernetes.io/job-controller";
 
 /** Pod events and status changes wait this long, so one sync handles a burst. */
 export const JOB_SYNC_BATCH_PERIOD_MS = 1000;

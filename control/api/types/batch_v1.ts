@@ -39,7 +39,7 @@ export const JOB_COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completi
 /** Finalizer the Job controller puts on its pods until it has counted them. */
 export const JOB_TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking";
 /** The `managedBy` value of the built-in Job controller. */
-export const JOB_CONTROLLER_NAME = "kubernetes.io/job-controller";
+export const JOB_MANAGED_BY_DEFAULT = "kubernetes.io/job-controller";
 /** Annotation the CronJob controller puts on its Jobs: the scheduled time, RFC 3339. */
 export const CRONJOB_SCHEDULED_TIMESTAMP_ANNOTATION =
   "batch.kubernetes.io/cronjob-scheduled-timestamp";

@@ -27,6 +27,7 @@
  * @module
  */
 import type { LabelSelector } from "../api/types/meta_v1.ts";
+import { isLabelKey, isLabelValue, labelRequirementErrors } from "./_label_requirement.ts";
 
 /** A set of labels (an object's `metadata.labels`). */
 export type LabelSet = Readonly<Record<string, string>>;
@@ -42,23 +43,6 @@ export interface SelectorRequirement {
   readonly key: string;
   readonly operator: SelectorOperator;
   readonly values: readonly string[];
-}
-
-const NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-
-function isLabelKey(key: string): boolean {
-  const slash = key.indexOf("/");
-  const name = slash < 0 ? key : key.slice(slash + 1);
-  if (name.length === 0 || name.length > 63 || !NAME_PART.test(name)) return false;
-  if (slash < 0) return true;
-  const prefix = key.slice(0, slash);
-  return prefix.length > 0 && prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix);
-}
-
-function isLabelValue(value: string): boolean {
-  return value.length <= 63 && LABEL_VALUE.test(value);
 }
 
 /** A requirement prepared for matching. */
@@ -187,22 +171,7 @@ export function labelSelectorErrors(selector: LabelSelector | null | undefined):
       errors.push(`${path}.operator: ${JSON.stringify(op)} is not a valid label selector operator`);
       return;
     }
-    if (!isLabelKey(e.key)) errors.push(`${path}.key: Invalid value: ${JSON.stringify(e.key)}`);
-    if ((op === "In" || op === "NotIn") && values.length === 0) {
-      errors.push(
-        `${path}.values: Required value: for 'in', 'notin' operators, values set can't be empty`,
-      );
-    }
-    if ((op === "Exists" || op === "DoesNotExist") && values.length > 0) {
-      errors.push(
-        `${path}.values: Forbidden: values set must be empty for exists and does not exist`,
-      );
-    }
-    values.forEach((v, j) => {
-      if (!isLabelValue(v)) {
-        errors.push(`${path}.values[${j}]: Invalid value: ${JSON.stringify(v)}`);
-      }
-    });
+    errors.push(...labelRequirementErrors({ key: e.key, operator: op, values }, path));
   });
   return errors;
 }

@@ -43,40 +43,19 @@ import type {
 } from "../api/types/core_v1_common.ts";
 import type { Node } from "../api/types/core_v1_node.ts";
 import type { PodSpec } from "../api/types/core_v1_pod.ts";
+import { labelRequirementErrors, parseInt64 } from "./_label_requirement.ts";
 
 /** The node field `matchFields` can select on. */
 export const OBJECT_NAME_FIELD = "metadata.name";
 
 const OPERATORS = ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"] as const;
 const FIELD_OPERATORS = ["In", "NotIn"] as const;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-const NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const INTEGER = /^[+-]?[0-9]+$/;
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 
 type Labels = Readonly<Record<string, string>>;
 type Match = (labels: Labels, name: string) => boolean;
 
 function quoteList(values: readonly string[]): string {
   return values.map((v) => JSON.stringify(v)).join(", ");
-}
-
-function isLabelKey(key: string): boolean {
-  const slash = key.indexOf("/");
-  const name = slash < 0 ? key : key.slice(slash + 1);
-  if (name.length === 0 || name.length > 63 || !NAME_PART.test(name)) return false;
-  if (slash < 0) return true;
-  const prefix = key.slice(0, slash);
-  return prefix.length > 0 && prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix);
-}
-
-/** `text` as a Go `strconv.ParseInt(text, 10, 64)` would read it, or `undefined`. */
-function parseInt64(text: string): bigint | undefined {
-  if (!INTEGER.test(text)) return undefined;
-  const n = BigInt(text);
-  return n < INT64_MIN || n > INT64_MAX ? undefined : n;
 }
 
 function compileRequirement(
@@ -94,41 +73,11 @@ function compileRequirement(
     );
     return null;
   }
-  const before = errors.length;
-  if (!isLabelKey(r.key)) errors.push(`${path}.key: Invalid value: ${JSON.stringify(r.key)}`);
-  if ((op === "In" || op === "NotIn") && values.length === 0) {
-    errors.push(
-      `${path}.values: Required value: for 'in', 'notin' operators, values set can't be empty`,
-    );
+  const problems = labelRequirementErrors({ key: r.key, operator: op, values }, path);
+  if (problems.length > 0) {
+    errors.push(...problems);
+    return null;
   }
-  if ((op === "Exists" || op === "DoesNotExist") && values.length > 0) {
-    errors.push(
-      `${path}.values: Forbidden: values set must be empty for exists and does not exist`,
-    );
-  }
-  let bound: bigint | undefined;
-  if (op === "Gt" || op === "Lt") {
-    if (values.length !== 1) {
-      errors.push(
-        `${path}.values: Required value: for 'Gt', 'Lt' operators, exactly one value is required`,
-      );
-    } else {
-      bound = parseInt64(values[0]!);
-      if (bound === undefined) {
-        errors.push(
-          `${path}.values[0]: Invalid value: ${
-            JSON.stringify(values[0])
-          }: for 'Gt', 'Lt' operators, the value must be an integer`,
-        );
-      }
-    }
-  }
-  values.forEach((v, i) => {
-    if (v.length > 63 || !LABEL_VALUE.test(v)) {
-      errors.push(`${path}.values[${i}]: Invalid value: ${JSON.stringify(v)}`);
-    }
-  });
-  if (errors.length > before) return null;
   const key = r.key;
   const set = new Set(values);
   switch (op) {
@@ -141,7 +90,7 @@ function compileRequirement(
     case "DoesNotExist":
       return (labels) => !(Object.hasOwn(labels, key));
     default: {
-      const limit = bound!;
+      const limit = parseInt64(values[0]!)!;
       const greater = op === "Gt";
       return (labels) => {
         if (!(Object.hasOwn(labels, key))) return false;

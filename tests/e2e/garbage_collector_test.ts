@@ -9,22 +9,7 @@
 import assert from "node:assert/strict";
 import { e2eCluster } from "../_support/e2e_cluster.ts";
 import { startTestServer } from "../_support/skiff_server.ts";
-
-function template(app: string) {
-  return {
-    metadata: { labels: { app } },
-    spec: { containers: [{ name: "main", image: "busybox" }] },
-  };
-}
-
-function replicaSet(name: string, replicas: number) {
-  return {
-    apiVersion: "apps/v1",
-    kind: "ReplicaSet",
-    metadata: { name, namespace: "gc" },
-    spec: { replicas, selector: { matchLabels: { app: name } }, template: template(name) },
-  };
-}
+import { testDeployment, testReplicaSet } from "../_support/workloads.ts";
 
 interface Meta {
   metadata: {
@@ -49,12 +34,7 @@ Deno.test("skiff server's garbage collector follows kubectl's cascading deletes"
   ok(await run(["create", "namespace", "gc"]), "create namespace");
 
   await t.step("kubectl delete deployment removes its ReplicaSets and pods", async () => {
-    const deployment = {
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name: "web", namespace: "gc" },
-      spec: { replicas: 2, selector: { matchLabels: { app: "web" } }, template: template("web") },
-    };
+    const deployment = testDeployment("web", { namespace: "gc", replicas: 2 });
     ok(await run(["apply", "-f", "-"], JSON.stringify(deployment)), "apply deployment");
     await eventually("2 pods of the deployment", async () => (await pods("web")).length === 2);
     const sets = await json(["get", "replicasets", "-n", "gc", "-l", "app=web"]);
@@ -67,7 +47,8 @@ Deno.test("skiff server's garbage collector follows kubectl's cascading deletes"
   });
 
   await t.step("kubectl delete rs --cascade=orphan leaves the pods", async () => {
-    ok(await run(["apply", "-f", "-"], JSON.stringify(replicaSet("keep", 2))), "apply rs");
+    const keep = testReplicaSet("keep", { namespace: "gc", replicas: 2 });
+    ok(await run(["apply", "-f", "-"], JSON.stringify(keep)), "apply rs");
     await eventually("2 pods", async () => (await pods("keep")).length === 2);
     ok(
       await run(["delete", "rs", "keep", "-n", "gc", "--cascade=orphan"]),
@@ -85,7 +66,8 @@ Deno.test("skiff server's garbage collector follows kubectl's cascading deletes"
   await t.step(
     "kubectl delete rs --cascade=foreground returns once the pods are gone",
     async () => {
-      ok(await run(["apply", "-f", "-"], JSON.stringify(replicaSet("fg", 2))), "apply rs");
+      const fg = testReplicaSet("fg", { namespace: "gc", replicas: 2 });
+      ok(await run(["apply", "-f", "-"], JSON.stringify(fg)), "apply rs");
       await eventually("2 pods", async () => (await pods("fg")).length === 2);
       // Hold one pod with a finalizer of the test's own, so the deletion has to wait for it.
       const held = (await pods("fg"))[0]!.metadata.name;

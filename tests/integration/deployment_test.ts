@@ -15,22 +15,7 @@ import { systemClock } from "../../control/util/clock.ts";
 import { RecordingLogger } from "../../control/util/logger.ts";
 import { startControllerApi, until } from "../_support/controller_api.ts";
 import { FakeKubelet } from "../_support/fake_kubelet.ts";
-
-function deployment(replicas: number): Deployment {
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { namespace: "default", name: "web" },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: "web" } },
-      template: {
-        metadata: { labels: { app: "web" } },
-        spec: { containers: [{ name: "main", image: "nginx:1" }] },
-      },
-    },
-  };
-}
+import { testDeployment } from "../_support/workloads.ts";
 
 /** Whether the rollout is done, as `kubectl rollout status` decides. */
 function rolledOut(d: Deployment): boolean {
@@ -74,7 +59,7 @@ Deno.test("Deployment rolls a new image out within maxSurge and maxUnavailable",
       .filter((p) => !p.metadata?.deletionTimestamp && isPodReady(p));
   }
   try {
-    await deployments.create(deployment(3));
+    await deployments.create(testDeployment("web", { replicas: 3, image: "nginx:1" }));
     await until(async () => rolledOut(await deployments.get("web", { namespace: "default" })), {
       what: "the first rollout",
       timeoutMs: 15_000,

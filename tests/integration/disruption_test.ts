@@ -6,7 +6,6 @@
  * posts) refuses with 429 while the budget allows no disruption and evicts otherwise.
  */
 import assert from "node:assert/strict";
-import type { Deployment } from "../../control/api/types/apps_v1.ts";
 import type { Pod } from "../../control/api/types/core_v1_pod.ts";
 import type {
   PodDisruptionBudget,
@@ -28,24 +27,9 @@ import { systemClock } from "../../control/util/clock.ts";
 import { RecordingLogger } from "../../control/util/logger.ts";
 import { type ControllerApi, startControllerApi, until } from "../_support/controller_api.ts";
 import { FakeKubelet } from "../_support/fake_kubelet.ts";
+import { testDeployment } from "../_support/workloads.ts";
 
 const NS = "default";
-
-function deployment(replicas: number): Deployment {
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { namespace: NS, name: "web" },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: "web" } },
-      template: {
-        metadata: { labels: { app: "web" } },
-        spec: { containers: [{ name: "main", image: "nginx:1" }] },
-      },
-    },
-  };
-}
 
 function budget(spec: PodDisruptionBudgetSpec): PodDisruptionBudget {
   return {
@@ -151,7 +135,9 @@ async function cluster(api: ControllerApi, options: { ready?: (pod: Pod) => bool
 Deno.test("PodDisruptionBudget status follows a Deployment's pods as they become ready and not ready", async () => {
   await using api = await startControllerApi();
   await using c = await cluster(api);
-  await api.client.resource(DEPLOYMENTS).create(deployment(3));
+  await api.client.resource(DEPLOYMENTS).create(
+    testDeployment("web", { replicas: 3, image: "nginx:1" }),
+  );
   await until(async () => (await c.readyPods()).length === 3, { what: "3 ready pods" });
   await c.pdbs.create(budget({ minAvailable: 2 }));
   const pdb = await c.waitFor(
@@ -177,7 +163,9 @@ Deno.test("PodDisruptionBudget status follows a Deployment's pods as they become
 Deno.test("PodDisruptionBudget status in its integer and percentage forms", async (t) => {
   await using api = await startControllerApi();
   await using c = await cluster(api);
-  await api.client.resource(DEPLOYMENTS).create(deployment(4));
+  await api.client.resource(DEPLOYMENTS).create(
+    testDeployment("web", { replicas: 4, image: "nginx:1" }),
+  );
   await until(async () => (await c.readyPods()).length === 4, { what: "4 ready pods" });
   await c.pdbs.create(budget({ minAvailable: 1 }));
   const cases: { spec: PodDisruptionBudgetSpec; want: Counts }[] = [
@@ -220,7 +208,9 @@ Deno.test("Eviction through the API is refused with 429 while the budget allows 
   await using c = await cluster(api, {
     ready: (pod) => !hold || readyNames.has(pod.metadata?.name ?? ""),
   });
-  await api.client.resource(DEPLOYMENTS).create(deployment(3));
+  await api.client.resource(DEPLOYMENTS).create(
+    testDeployment("web", { replicas: 3, image: "nginx:1" }),
+  );
   await until(async () => (await c.readyPods()).length === 3, { what: "3 ready pods" });
   await c.pdbs.create(budget({ minAvailable: 3 }));
   await c.waitFor(

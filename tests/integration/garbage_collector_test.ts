@@ -5,7 +5,7 @@
  * owners, and a restart after owners were deleted while the collector was down.
  */
 import assert from "node:assert/strict";
-import type { Deployment, ReplicaSet } from "../../control/api/types/apps_v1.ts";
+import type { Deployment } from "../../control/api/types/apps_v1.ts";
 import type { ConfigMap } from "../../control/api/types/core_v1_config.ts";
 import type { OwnerReference } from "../../control/api/types/meta_v1.ts";
 import { Client } from "../../control/client/client.ts";
@@ -31,6 +31,7 @@ import { systemClock } from "../../control/util/clock.ts";
 import { RecordingLogger } from "../../control/util/logger.ts";
 import { type ControllerApi, startControllerApi, until } from "../_support/controller_api.ts";
 import { FakeKubelet } from "../_support/fake_kubelet.ts";
+import { testReplicaSet } from "../_support/workloads.ts";
 
 const REGISTRY = [
   ...defaultControllers(),
@@ -88,22 +89,6 @@ async function cluster(
   };
 }
 
-function replicaSet(name: string, replicas: number): ReplicaSet {
-  return {
-    apiVersion: "apps/v1",
-    kind: "ReplicaSet",
-    metadata: { namespace: "default", name },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: { containers: [{ name: "main", image: "busybox" }] },
-      },
-    },
-  };
-}
-
 function configMap(name: string, owners: OwnerReference[] = [], namespace = "default"): ConfigMap {
   return {
     apiVersion: "v1",
@@ -143,7 +128,7 @@ async function podsOf(client: Client, app: string) {
 }
 
 async function withRunningReplicaSet(client: Client, name: string, replicas: number) {
-  const rs = await client.resource(REPLICA_SETS).create(replicaSet(name, replicas));
+  const rs = await client.resource(REPLICA_SETS).create(testReplicaSet(name, { replicas }));
   await until(async () => (await podsOf(client, name)).length === replicas, {
     what: `${replicas} pods of ${name}`,
   });

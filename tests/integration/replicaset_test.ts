@@ -15,6 +15,10 @@ import { systemClock } from "../../control/util/clock.ts";
 import { RecordingLogger } from "../../control/util/logger.ts";
 import { createPod, startControllerApi, until } from "../_support/controller_api.ts";
 import { FakeKubelet } from "../_support/fake_kubelet.ts";
+import { testReplicaSet } from "../_support/workloads.ts";
+
+/** A pod label the selector does not name. */
+const FRONT = { tier: "front" };
 
 /** Holds back the bytes of pod watch streams while `hold()` is in effect (a lagging cache). */
 class DelayedPodWatch implements Transport {
@@ -59,23 +63,6 @@ class DelayedPodWatch implements Transport {
     });
     return new Response(body, { status: res.status, headers: res.headers });
   }
-}
-
-function replicaSet(name: string, replicas: number, minReadySeconds = 0): ReplicaSet {
-  return {
-    apiVersion: "apps/v1",
-    kind: "ReplicaSet",
-    metadata: { namespace: "default", name },
-    spec: {
-      replicas,
-      ...(minReadySeconds > 0 ? { minReadySeconds } : {}),
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name, tier: "front" } },
-        spec: { containers: [{ name: "main", image: "busybox" }] },
-      },
-    },
-  };
 }
 
 interface Harness extends AsyncDisposable {
@@ -169,7 +156,9 @@ function sleep(ms: number): Promise<void> {
 
 Deno.test("ReplicaSet scaled 0→3→1→5 converges to exactly the right pods while its pod events lag", async () => {
   await using h = await start();
-  await h.client.resource(REPLICA_SETS).create(replicaSet("web", 0));
+  await h.client.resource(REPLICA_SETS).create(
+    testReplicaSet("web", { replicas: 0, labels: FRONT }),
+  );
   await until(async () => (await h.rs("web")).status?.observedGeneration === 1, {
     what: "the first status",
   });
@@ -236,7 +225,9 @@ Deno.test("ReplicaSet scaled 0→3→1→5 converges to exactly the right pods w
 
 Deno.test("ReplicaSet scale-down deletes the unscheduled and the unready pods first", async () => {
   await using h = await start();
-  await h.client.resource(REPLICA_SETS).create(replicaSet("db", 3));
+  await h.client.resource(REPLICA_SETS).create(
+    testReplicaSet("db", { replicas: 3, labels: FRONT }),
+  );
   await converged(h, "db", 3);
   const [unready] = await h.activePods("db");
   h.kubelet.setReady(`default/${unready!.metadata!.name}`, false);
@@ -265,7 +256,9 @@ Deno.test("ReplicaSet scale-down deletes the unscheduled and the unready pods fi
 Deno.test("ReplicaSet adopts a matching orphan and reports fully labeled, ready and available replicas", async () => {
   await using h = await start();
   await createPod(h.client, { namespace: "default", name: "stray", labels: { app: "api" } });
-  await h.client.resource(REPLICA_SETS).create(replicaSet("api", 3, 1));
+  await h.client.resource(REPLICA_SETS).create(
+    testReplicaSet("api", { replicas: 3, labels: FRONT, minReadySeconds: 1 }),
+  );
   await until(async () => {
     const s = (await h.rs("api")).status;
     return s?.replicas === 3 && s.readyReplicas === 3;

@@ -8,8 +8,6 @@
  */
 import assert from "node:assert/strict";
 import type { ControllerRevision, DaemonSet } from "../../control/api/types/apps_v1.ts";
-import type { Taint } from "../../control/api/types/core_v1_common.ts";
-import type { Node } from "../../control/api/types/core_v1_node.ts";
 import type { Pod } from "../../control/api/types/core_v1_pod.ts";
 import type { Client } from "../../control/client/client.ts";
 import { Informer } from "../../control/client/informer.ts";
@@ -31,13 +29,9 @@ import { systemClock } from "../../control/util/clock.ts";
 import { RecordingLogger } from "../../control/util/logger.ts";
 import { startControllerApi, until } from "../_support/controller_api.ts";
 import { FakeKubelet } from "../_support/fake_kubelet.ts";
+import { readyNode, type ReadyNodeOptions } from "../_support/ready_node.ts";
 
 const NODE_NAMES = ["node-1", "node-2", "node-3", "node-4", "node-5"];
-
-interface NodeInit {
-  readonly labels?: Record<string, string>;
-  readonly taints?: Taint[];
-}
 
 function daemonSet(
   strategy: NonNullable<NonNullable<DaemonSet["spec"]>["updateStrategy"]>,
@@ -134,19 +128,8 @@ class Harness implements AsyncDisposable {
     await this.#parts.dispose();
   }
 
-  async addNode(name: string, init: NodeInit = {}): Promise<void> {
-    const node: Node = {
-      apiVersion: "v1",
-      kind: "Node",
-      metadata: { name, labels: { "kubernetes.io/hostname": name, ...init.labels } },
-      spec: init.taints ? { taints: init.taints } : {},
-      status: {
-        capacity: { cpu: "4", memory: "8Gi", pods: "110" },
-        allocatable: { cpu: "4", memory: "8Gi", pods: "110" },
-        conditions: [{ type: "Ready", status: "True", reason: "KubeletReady" }],
-      },
-    };
-    await this.client.resource(NODES).create(node);
+  async addNode(name: string, init: ReadyNodeOptions = {}): Promise<void> {
+    await this.client.resource(NODES).create(readyNode(name, init));
   }
 
   async patchNode(name: string, body: unknown): Promise<void> {

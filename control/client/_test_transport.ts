@@ -3,6 +3,7 @@
  *
  * - {@linkcode ScriptedTransport} answers every request with a test's handler and records it;
  * - {@linkcode WatchStream} is a watch response the test writes events into and ends;
+ * - {@linkcode scriptedListWatch} is a fake API for informers: scripted lists, open watches;
  * - {@linkcode ControlledTransport} wraps a real transport (the in-process API) and lets a
  *   test hold watch requests, cut open watch streams (as a dropped connection) and record
  *   what was asked.
@@ -52,6 +53,42 @@ export async function until(cond: () => boolean, what = "condition"): Promise<vo
     if (performance.now() - start > 5000) throw new Error(`Timed out waiting for ${what}`);
     await turn();
   }
+}
+
+/** How a scripted API answers one request. */
+export type Responder = (req: RecordedRequest) => Response | Promise<Response>;
+
+/** What {@linkcode scriptedListWatch} builds. */
+export interface ScriptedListWatch {
+  readonly transport: ScriptedTransport;
+  /** The watch streams opened so far, oldest first. */
+  readonly streams: WatchStream[];
+  /** Responders for the next watches (taken in order); push more at any time. */
+  readonly watches: Responder[];
+}
+
+/**
+ * A fake API for informers: list requests take the next responder of `lists` (the last one
+ * repeats), watch requests the next of `watches`, else a new open {@linkcode WatchStream} kept
+ * in `streams`.
+ */
+export function scriptedListWatch(
+  lists: readonly Responder[],
+  watches: Responder[] = [],
+): ScriptedListWatch {
+  const streams: WatchStream[] = [];
+  let listed = 0;
+  const transport = new ScriptedTransport((req) => {
+    if (req.query.get("watch") === "1") {
+      const next = watches.shift();
+      if (next) return next(req);
+      const stream = new WatchStream();
+      streams.push(stream);
+      return stream.response;
+    }
+    return lists[Math.min(listed++, lists.length - 1)]!(req);
+  });
+  return { transport, streams, watches };
 }
 
 /** Answers requests with `handler`; records each. */

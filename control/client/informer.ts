@@ -23,12 +23,19 @@
  * @module
  */
 import type { KubeObject } from "../api/types/meta_v1.ts";
-import type { Clock, TimerHandle } from "../util/clock.ts";
+import type { TimerHandle } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
-import { Backoff } from "./backoff.ts";
+import { HandlerSet } from "./_handler_set.ts";
+import {
+  type ListSink,
+  Reflector,
+  type ReflectorEvent,
+  type ReflectorOptions,
+} from "./_reflector.ts";
 import type { ResourceClient } from "./client.ts";
-import { isGone } from "./errors.ts";
 import { deepFreeze, type IndexFn, metaNamespaceKey, ObjectStore } from "./store.ts";
+
+export type { ReflectorOptions } from "./_reflector.ts";
 
 /** What a delete handler is told besides the object. */
 export interface DeleteInfo {
@@ -63,9 +70,7 @@ export interface InformerScope {
 }
 
 /** Options of {@linkcode Informer}. */
-export interface InformerOptions<T extends KubeObject> extends InformerScope {
-  readonly clock: Clock;
-  readonly logger: Logger;
+export interface InformerOptions<T extends KubeObject> extends InformerScope, ReflectorOptions {
   /** Indexes of the store besides `namespace`. */
   readonly indexers?: Readonly<Record<string, IndexFn<T>>>;
   /**
@@ -73,27 +78,6 @@ export interface InformerOptions<T extends KubeObject> extends InformerScope {
    * @default {0} (off)
    */
   readonly resyncPeriodMs?: number;
-  /** @default {500} */
-  readonly pageSize?: number;
-  /**
-   * Each watch asks the server to end it after a random time between this and twice this
-   * (client-go: 5 to 10 minutes), so connections are renewed now and then.
-   * @default {300}
-   */
-  readonly minWatchTimeoutSeconds?: number;
-  /** @default {800} */
-  readonly initialBackoffMs?: number;
-  /** @default {30000} */
-  readonly maxBackoffMs?: number;
-  /** A random number in `[0, 1)` (jitter). @default {Math.random} */
-  readonly random?: () => number;
-}
-
-/** A watch that ends without events sooner than this counts as a failure (backs off). */
-const SHORT_WATCH_MS = 1000;
-
-interface Waiter {
-  resolve(synced: boolean): void;
 }
 
 /** A cache of one resource kept current by list + watch, with change handlers. */
@@ -102,31 +86,34 @@ export class Informer<T extends KubeObject> {
   readonly store: ObjectStore<T>;
   readonly #client: ResourceClient<T>;
   readonly #options: InformerOptions<T>;
-  readonly #logger: Logger;
-  readonly #backoff: Backoff;
-  readonly #handlers = new Set<InformerHandler<T>>();
-  #synced = false;
-  #running = false;
-  #stopped = false;
-  #waiters: Waiter[] = [];
-  #lastResourceVersion = "";
+  readonly #handlers: HandlerSet<InformerHandler<T>>;
+  readonly #reflector: Reflector<T>;
   #resyncTimer: TimerHandle | null = null;
 
   constructor(client: ResourceClient<T>, options: InformerOptions<T>) {
     this.#client = client;
     this.#options = options;
     this.store = new ObjectStore<T>(options.indexers ? { indexers: options.indexers } : {});
-    this.#logger = options.logger.with({
+    const logger: Logger = options.logger.with({
       resource: client.resource.group === ""
         ? client.resource.resource
         : `${client.resource.resource}.${client.resource.group}`,
       ...(options.namespace ? { namespace: options.namespace } : {}),
     });
-    this.#backoff = new Backoff({
-      initialMs: options.initialBackoffMs ?? 800,
-      maxMs: options.maxBackoffMs ?? 30_000,
-      ...(options.random ? { random: options.random } : {}),
-    });
+    this.#handlers = new HandlerSet(logger);
+    const { namespace, labelSelector, fieldSelector } = options;
+    const scope: InformerScope = {
+      ...(namespace ? { namespace } : {}),
+      ...(labelSelector ? { labelSelector } : {}),
+      ...(fieldSelector ? { fieldSelector } : {}),
+    };
+    this.#reflector = new Reflector<T>({
+      source: {
+        list: (request) => client.list({ ...scope, ...request }),
+        watch: (request) => client.watch({ ...scope, ...request }),
+      },
+      store: { startList: () => this.#startList(), event: (e) => this.#onEvent(e) },
+    }, { ...options, logger });
   }
 
   /** The resource client this informer lists and watches through. */
@@ -136,39 +123,24 @@ export class Informer<T extends KubeObject> {
 
   /** Whether {@linkcode Informer.run} was called. */
   get started(): boolean {
-    return this.#running || this.#stopped;
+    return this.#reflector.started;
   }
 
   /** True once the first list is in the store and its objects went to the handlers. */
   hasSynced(): boolean {
-    return this.#synced;
+    return this.#reflector.hasSynced();
   }
 
   /** The resourceVersion the store is current at (`""` before the first list). */
   lastSyncResourceVersion(): string {
-    return this.#lastResourceVersion;
+    return this.#reflector.lastSyncResourceVersion();
   }
 
   /**
    * Resolves `true` once synced, or `false` if `signal` aborts or the informer stops first.
    */
   waitForSync(signal?: AbortSignal): Promise<boolean> {
-    if (this.#synced) return Promise.resolve(true);
-    if (this.#stopped || signal?.aborted) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const waiter: Waiter = {
-        resolve: (synced) => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve(synced);
-        },
-      };
-      const onAbort = () => {
-        this.#waiters = this.#waiters.filter((w) => w !== waiter);
-        resolve(false);
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.#waiters.push(waiter);
-    });
+    return this.#reflector.waitForSync(signal);
   }
 
   /** Adds indexes to the store (also after start: they are built over what is stored). */
@@ -181,192 +153,75 @@ export class Informer<T extends KubeObject> {
    * first gets an `add` for each (as client-go replays the cache to a late handler).
    */
   addHandler(handler: InformerHandler<T>): HandlerRegistration {
-    this.#handlers.add(handler);
-    if (this.#synced) {
-      for (const obj of this.store.list()) this.#call(handler, (h) => h.add?.(obj, true));
+    const registration = this.#handlers.add(handler);
+    if (this.hasSynced()) {
+      for (const obj of this.store.list()) this.#handlers.call(handler, (h) => h.add?.(obj, true));
     }
-    return { remove: () => void this.#handlers.delete(handler) };
+    return registration;
   }
 
   /** Lists and watches until `signal` aborts; resolves once stopped. Runs at most once. */
   async run(signal: AbortSignal): Promise<void> {
     if (this.started) throw new TypeError("Cannot run an informer twice");
-    this.#running = true;
-    this.#logger.info("Starting informer");
     try {
-      await this.#loop(signal);
+      await this.#reflector.run(signal);
     } finally {
-      this.#running = false;
-      this.#stopped = true;
       this.#resyncTimer?.cancel();
       this.#resyncTimer = null;
-      for (const w of this.#waiters.splice(0)) w.resolve(false);
-      this.#logger.info("Shutting down informer");
     }
   }
 
-  async #loop(signal: AbortSignal): Promise<void> {
-    let needList = true;
-    while (!signal.aborted) {
-      const step = needList ? "list" : "watch";
-      try {
-        if (needList) {
-          await this.#list(signal);
-          needList = false;
-          this.#backoff.reset();
-          continue;
-        }
-        const watch = await this.#watch(signal);
-        if (signal.aborted) break;
-        if (watch.events === 0 && watch.durationMs < SHORT_WATCH_MS) {
-          throw new Error("Cannot watch: the server ended the watch at once, without events");
-        }
-        this.#logger.debug("Watch ended; watching again", {
-          resourceVersion: this.#lastResourceVersion,
-          events: watch.events,
-        });
-      } catch (err) {
-        if (signal.aborted) break;
-        if (isGone(err)) {
-          this.#logger.info("Watch resourceVersion expired; listing again", {
-            resourceVersion: this.#lastResourceVersion,
-            error: err,
-          });
-          needList = true;
-          continue;
-        }
-        const delayMs = this.#backoff.next();
-        this.#logger.warn(step === "list" ? "Failed to list" : "Failed to watch", {
-          error: err,
-          retryInMs: delayMs,
-        });
-        try {
-          await this.#options.clock.sleep(delayMs, signal);
-        } catch {
-          break;
-        }
-      }
-    }
-  }
-
-  async #list(signal: AbortSignal): Promise<void> {
-    const scope = this.#scope();
-    const pageSize = this.#options.pageSize ?? 500;
+  /** A relist replaces the store; the handlers hear only what changed. */
+  #startList(): ListSink<T> {
     const items: T[] = [];
-    let resourceVersion = "";
-    let cont: string | undefined;
-    for (;;) {
-      let page;
-      try {
-        page = await this.#client.list({
-          ...scope,
-          limit: pageSize,
-          ...(cont !== undefined ? { continue: cont } : {}),
-          signal,
-        });
-      } catch (err) {
-        if (cont === undefined || !isGone(err)) throw err;
-        // The continue token expired mid-list: list everything in one go instead.
-        this.#logger.info("List continue token expired; listing in one page");
-        page = await this.#client.list({ ...scope, signal });
-        items.length = 0;
-        items.push(...page.items);
-        resourceVersion = page.metadata.resourceVersion ?? "";
+    return {
+      add: (page) => {
+        for (const item of page) items.push(item);
+      },
+      commit: (initial) => {
+        const changes = this.store.replace(items);
+        const handlers = this.#handlers;
+        for (const obj of changes.added) handlers.dispatch((h) => h.add?.(obj, initial));
+        for (const [old, obj] of changes.updated) handlers.dispatch((h) => h.update?.(old, obj));
+        for (const obj of changes.deleted) {
+          handlers.dispatch((h) => h.delete?.(obj, { finalStateUnknown: true }));
+        }
+        if (initial) this.#scheduleResync();
+      },
+    };
+  }
+
+  #onEvent(event: ReflectorEvent<T>): void {
+    const obj = event.object;
+    switch (event.type) {
+      case "ADDED":
+      case "MODIFIED": {
+        const old = this.store.add(obj);
+        if (old === undefined) this.#handlers.dispatch((h) => h.add?.(obj, false));
+        else this.#handlers.dispatch((h) => h.update?.(old, obj));
         break;
       }
-      for (const item of page.items) items.push(item);
-      resourceVersion = page.metadata.resourceVersion ?? resourceVersion;
-      cont = page.metadata.continue || undefined;
-      if (cont === undefined) break;
-    }
-    if (signal.aborted) return;
-    const initial = !this.#synced;
-    const changes = this.store.replace(items);
-    this.#lastResourceVersion = resourceVersion;
-    for (const obj of changes.added) this.#dispatch((h) => h.add?.(obj, initial));
-    for (const [old, obj] of changes.updated) this.#dispatch((h) => h.update?.(old, obj));
-    for (const obj of changes.deleted) {
-      this.#dispatch((h) => h.delete?.(obj, { finalStateUnknown: true }));
-    }
-    this.#logger.debug("Listed", { resourceVersion, items: items.length });
-    if (initial) {
-      this.#synced = true;
-      for (const w of this.#waiters.splice(0)) w.resolve(true);
-      this.#scheduleResync();
-    }
-  }
-
-  async #watch(signal: AbortSignal): Promise<{ events: number; durationMs: number }> {
-    const clock = this.#options.clock;
-    const minTimeout = this.#options.minWatchTimeoutSeconds ?? 300;
-    const random = this.#options.random ?? Math.random;
-    const startedMs = clock.now();
-    let events = 0;
-    const stream = this.#client.watch({
-      ...this.#scope(),
-      resourceVersion: this.#lastResourceVersion,
-      allowWatchBookmarks: true,
-      timeoutSeconds: Math.floor(minTimeout * (1 + random())),
-      signal,
-    });
-    for await (const event of stream) {
-      events++;
-      this.#backoff.reset();
-      const obj = event.object;
-      const rv = obj.metadata?.resourceVersion;
-      switch (event.type) {
-        case "ADDED":
-        case "MODIFIED": {
-          const old = this.store.add(obj);
-          if (old === undefined) this.#dispatch((h) => h.add?.(obj, false));
-          else this.#dispatch((h) => h.update?.(old, obj));
-          break;
-        }
-        case "DELETED": {
-          // The event's object is the final state (handlers get it even for an object the
-          // store did not have, as client-go does).
-          this.store.delete(metaNamespaceKey(obj));
-          deepFreeze(obj);
-          this.#dispatch((h) => h.delete?.(obj, { finalStateUnknown: false }));
-          break;
-        }
-        case "BOOKMARK":
-          break;
+      case "DELETED": {
+        // The event's object is the final state (handlers get it even for an object the
+        // store did not have, as client-go does).
+        this.store.delete(metaNamespaceKey(obj));
+        deepFreeze(obj);
+        this.#handlers.dispatch((h) => h.delete?.(obj, { finalStateUnknown: false }));
+        break;
       }
-      if (rv) this.#lastResourceVersion = rv;
+      case "BOOKMARK":
+        break;
     }
-    return { events, durationMs: clock.now() - startedMs };
-  }
-
-  #scope(): InformerScope {
-    const { namespace, labelSelector, fieldSelector } = this.#options;
-    return {
-      ...(namespace ? { namespace } : {}),
-      ...(labelSelector ? { labelSelector } : {}),
-      ...(fieldSelector ? { fieldSelector } : {}),
-    };
   }
 
   #scheduleResync(): void {
     const periodMs = this.#options.resyncPeriodMs ?? 0;
-    if (periodMs <= 0 || !this.#running) return;
+    if (periodMs <= 0 || !this.#reflector.running) return;
     this.#resyncTimer = this.#options.clock.setTimeout(() => {
       this.#resyncTimer = null;
-      if (!this.#running) return;
-      for (const obj of this.store.list()) this.#dispatch((h) => h.update?.(obj, obj));
+      if (!this.#reflector.running) return;
+      for (const obj of this.store.list()) this.#handlers.dispatch((h) => h.update?.(obj, obj));
       this.#scheduleResync();
     }, periodMs);
-  }
-
-  #dispatch(call: (handler: InformerHandler<T>) => void): void {
-    for (const handler of this.#handlers) this.#call(handler, call);
-  }
-
-  #call(handler: InformerHandler<T>, call: (handler: InformerHandler<T>) => void): void {
-    try {
-      call(handler);
-    } catch (err) {
-      this.#logger.error("Informer event handler failed", { error: err });
-    }
   }
 }

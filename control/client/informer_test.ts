@@ -6,10 +6,10 @@ import { createTestApp } from "../api/_test_app.ts";
 import { createTestPki, startTestHttps } from "../api/_test_https.ts";
 import {
   ControlledTransport,
-  type RecordedRequest,
-  ScriptedTransport,
+  type Responder,
+  type ScriptedListWatch,
+  scriptedListWatch,
   until,
-  WatchStream,
 } from "./_test_transport.ts";
 import { HttpsTransport } from "./transport.ts";
 import { Client } from "./client.ts";
@@ -39,31 +39,6 @@ function status(code: number, reason: string, message: string) {
   return { kind: "Status", apiVersion: "v1", status: "Failure", code, reason, message };
 }
 
-type Responder = (req: RecordedRequest) => Response | Promise<Response>;
-
-/**
- * A fake API: list requests take the next responder of `lists` (the last one repeats), watch
- * requests the next of `watches` (default: a new open {@linkcode WatchStream}, kept in
- * `streams`).
- */
-function fakeApi(lists: Responder[]) {
-  const streams: WatchStream[] = [];
-  const watches: Responder[] = [];
-  let listed = 0;
-  const transport = new ScriptedTransport((req) => {
-    if (req.query.get("watch") === "1") {
-      const next = watches.shift();
-      if (next) return next(req);
-      const stream = new WatchStream();
-      streams.push(stream);
-      return stream.response;
-    }
-    const responder = lists[Math.min(listed++, lists.length - 1)]!;
-    return responder(req);
-  });
-  return { transport, streams, watches };
-}
-
 /** What the handlers were told, one line per call. */
 function recorder() {
   const calls: string[] = [];
@@ -87,7 +62,7 @@ function recorder() {
 }
 
 function setup(lists: Responder[], options: Partial<InformerOptions<KubeObject>> = {}) {
-  const api = fakeApi(lists);
+  const api = scriptedListWatch(lists);
   const clock = new FakeClock(1_000_000);
   const logger = new RecordingLogger();
   const informer = new Informer(new Client(api.transport).resource(CONFIG_MAPS), {
@@ -183,12 +158,12 @@ Deno.test("Informer lists again on 410 Gone and hands the handlers only what cha
   const cases = [
     {
       name: "an ERROR event",
-      gone: (api: ReturnType<typeof fakeApi>) =>
+      gone: (api: ScriptedListWatch) =>
         api.streams[0]!.send("ERROR", status(410, "Expired", "too old resource version: 10 (30)")),
     },
     {
       name: "a 410 answer to the watch",
-      gone: (api: ReturnType<typeof fakeApi>) => {
+      gone: (api: ScriptedListWatch) => {
         api.watches.push(() =>
           Response.json(status(410, "Gone", "too old resource version"), { status: 410 })
         );
@@ -340,7 +315,7 @@ Deno.test("Informer resyncs every resyncPeriodMs, and sets no timer without one"
 
 Deno.test("Informer.run() ends when its signal aborts; waitForSync() then answers false", async () => {
   const never = Promise.withResolvers<Response>();
-  const api = fakeApi([() => never.promise]);
+  const api = scriptedListWatch([() => never.promise]);
   const informer = new Informer(new Client(api.transport).resource(CONFIG_MAPS), {
     clock: new FakeClock(),
     logger: new RecordingLogger(),

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { ObjectMeta } from "../api/types/meta_v1.ts";
 import { FakeClock } from "../util/clock.ts";
 import { RecordingLogger } from "../util/logger.ts";
-import { type RecordedRequest, ScriptedTransport, until, WatchStream } from "./_test_transport.ts";
+import { type Responder, scriptedListWatch, until } from "./_test_transport.ts";
 import { MetadataClient } from "./metadata_client.ts";
 import { type DeletedMetadata, MetadataInformer } from "./metadata_informer.ts";
 import { PODS } from "./resources.ts";
@@ -20,21 +20,8 @@ function list(items: unknown[], rv: string, cont?: string): Response {
   });
 }
 
-type Responder = (req: RecordedRequest) => Response | Promise<Response>;
-
 function setup(lists: Responder[], watches: Responder[] = []) {
-  const streams: WatchStream[] = [];
-  let listed = 0;
-  const transport = new ScriptedTransport((req) => {
-    if (req.query.get("watch") === "1") {
-      const next = watches.shift();
-      if (next) return next(req);
-      const stream = new WatchStream();
-      streams.push(stream);
-      return stream.response;
-    }
-    return lists[Math.min(listed++, lists.length - 1)]!(req);
-  });
+  const { transport, streams } = scriptedListWatch(lists, watches);
   const clock = new FakeClock(1_000_000);
   const informer = new MetadataInformer(new MetadataClient(transport).resource(PODS), {
     clock,
@@ -157,4 +144,29 @@ Deno.test("MetadataInformer.run() runs at most once, and a stopped informer neve
   const waiting = t.informer.waitForSync();
   await t[Symbol.asyncDispose]();
   assert.equal(await waiting, false);
+});
+
+Deno.test("MetadataInformer lists in one page when the continue token expired, and watches again after a dropped watch", async () => {
+  await using t = setup([
+    (req) => {
+      if (req.query.get("continue") === "old") {
+        return Response.json({ kind: "Status", code: 410, reason: "Expired" }, { status: 410 });
+      }
+      if (req.query.get("limit") === null) {
+        return list([item("a", "u1", "5"), item("b", "u2", "9")], "12");
+      }
+      return list([item("a", "u1", "5")], "10", "old");
+    },
+  ]);
+  assert.equal(await t.informer.waitForSync(), true);
+  // The first page is dropped with its token: each object is told once.
+  assert.deepEqual(t.calls, ["add a/u1@5 (initial)", "add b/u2@9 (initial)"]);
+  assert.equal(t.informer.lastSyncResourceVersion(), "12");
+  await until(() => t.streams.length === 1, "the watch");
+  t.streams[0]!.send("MODIFIED", item("a", "u1", "13"));
+  await until(() => t.informer.lastSyncResourceVersion() === "13", "the event");
+  t.streams[0]!.end();
+  await until(() => t.streams.length === 2, "the second watch");
+  assert.equal(t.transport.watches()[1]!.query.get("resourceVersion"), "13");
+  assert.equal(t.transport.lists().length, 3, "no relist");
 });

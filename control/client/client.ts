@@ -25,8 +25,7 @@
  */
 import { PATCH_MEDIA_TYPES, type PatchType } from "../api/patch/patch_type.ts";
 import type { KubeObject, ListMeta, Status } from "../api/types/meta_v1.ts";
-import { decodeWatchStream } from "./_watch_decoder.ts";
-import { RequestError, StatusError } from "./errors.ts";
+import { query, requestJson, watchEvents } from "./_request.ts";
 import { type ApiResource, apiVersionOf } from "./resources.ts";
 import type { Transport } from "./transport.ts";
 
@@ -203,15 +202,6 @@ export interface ResourceClientDeps extends ClientOptions {
   readonly transport: Transport;
 }
 
-function query(params: Record<string, string | number | boolean | undefined>): string {
-  const parts: string[] = [];
-  for (const [key, value] of Object.entries(params)) {
-    if (value === undefined || value === "" || value === false) continue;
-    parts.push(`${key}=${encodeURIComponent(String(value))}`);
-  }
-  return parts.length > 0 ? `?${parts.join("&")}` : "";
-}
-
 function deleteBody(
   options: Omit<DeleteRequest, "namespace" | "signal">,
 ): Record<string, unknown> | undefined {
@@ -306,26 +296,8 @@ export class ResourceClient<T extends KubeObject> {
       timeoutSeconds: options.timeoutSeconds,
       sendInitialEvents: options.sendInitialEvents,
     });
-    let res: Response;
-    try {
-      res = await this.#send("GET", path, options);
-    } catch (err) {
-      if (options.signal?.aborted) return;
-      throw err;
-    }
-    if (!res.body) return;
-    for await (const raw of decodeWatchStream(res.body, options.signal)) {
-      if (raw.type === "ERROR") {
-        const status = raw.object as { code?: unknown };
-        throw StatusError.fromBody(typeof status.code === "number" ? status.code : 500, raw.object);
-      }
-      if (
-        raw.type !== "ADDED" && raw.type !== "MODIFIED" && raw.type !== "DELETED" &&
-        raw.type !== "BOOKMARK"
-      ) {
-        throw new SyntaxError(`Cannot parse watch event: unknown type "${raw.type}"`);
-      }
-      yield { type: raw.type, object: raw.object as T };
+    for await (const event of watchEvents(this.#transport, { path, signal: options.signal })) {
+      yield { type: event.type, object: event.object as T };
     }
   }
 
@@ -433,40 +405,12 @@ export class ResourceClient<T extends KubeObject> {
   }
 
   async #json(method: string, path: string, options: SendOptions): Promise<KubeObject> {
-    const res = await this.#send(method, path, options);
-    const text = await res.text();
-    if (text === "") return {};
-    try {
-      return JSON.parse(text) as KubeObject;
-    } catch (err) {
-      throw new SyntaxError(
-        `Cannot parse the answer to ${method} ${path.split("?")[0]}: not JSON`,
-        {
-          cause: err,
-        },
-      );
-    }
-  }
-
-  async #send(method: string, path: string, options: SendOptions): Promise<Response> {
-    let res: Response;
-    try {
-      res = await this.#transport.request(method, path, {
-        ...(options.body !== undefined ? { body: options.body } : {}),
-        ...(options.contentType !== undefined ? { contentType: options.contentType } : {}),
-        ...(options.signal !== undefined ? { signal: options.signal } : {}),
-      });
-    } catch (err) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      throw new RequestError(method, path.split("?")[0]!, { cause: err });
-    }
-    if (res.status >= 200 && res.status < 300) return res;
-    let text = "";
-    try {
-      text = await res.text();
-    } catch {
-      // the body broke off: the status code still tells what happened
-    }
-    throw StatusError.fromText(res.status, text, { method, headers: res.headers });
+    return await requestJson(this.#transport, {
+      method,
+      path,
+      body: options.body,
+      contentType: options.contentType,
+      signal: options.signal,
+    }) as KubeObject;
   }
 }

@@ -1,9 +1,9 @@
 /**
  * The metadata-only client (client-go's `metadata.Interface`): get, list and watch any resource
- * as `PartialObjectMetadata` — only `metadata` travels (for list and get), asked for with
- * `Accept: application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1` (and
- * `as=PartialObjectMetadataList` for lists). A server that sends whole objects anyway (a watch)
- * is fine: callers read only `metadata`. Errors are those of {@linkcode ResourceClient}:
+ * as `PartialObjectMetadata` — only `metadata` travels, asked for with
+ * `Accept: application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1` (gets and watches;
+ * `as=PartialObjectMetadataList` for lists). A server that sends whole objects anyway is fine:
+ * callers read only `metadata`. Errors are those of {@linkcode ResourceClient}:
  * {@linkcode StatusError} for answers that are not a success, {@linkcode RequestError} for no
  * answer.
  *
@@ -18,9 +18,8 @@
  * @module
  */
 import type { KubeObject, ListMeta, ObjectMeta } from "../api/types/meta_v1.ts";
-import { decodeWatchStream } from "./_watch_decoder.ts";
+import { query, requestJson, watchEvents } from "./_request.ts";
 import { ResourceClient, type WatchEventKind } from "./client.ts";
-import { RequestError, StatusError } from "./errors.ts";
 import type { ApiResource } from "./resources.ts";
 import type { Transport } from "./transport.ts";
 
@@ -81,15 +80,6 @@ export interface MetadataWatchRequest {
   readonly allowWatchBookmarks?: boolean;
   readonly timeoutSeconds?: number;
   readonly signal?: AbortSignal;
-}
-
-function query(params: Record<string, string | number | boolean | undefined>): string {
-  const parts: string[] = [];
-  for (const [key, value] of Object.entries(params)) {
-    if (value === undefined || value === "" || value === false) continue;
-    parts.push(`${key}=${encodeURIComponent(String(value))}`);
-  }
-  return parts.length > 0 ? `?${parts.join("&")}` : "";
 }
 
 /** Makes sure an answer has `metadata` (an object). */
@@ -175,57 +165,15 @@ export class MetadataResourceClient {
       allowWatchBookmarks: options.allowWatchBookmarks,
       timeoutSeconds: options.timeoutSeconds,
     });
-    let res: Response;
-    try {
-      res = await this.#send(path, PARTIAL_OBJECT_METADATA_ACCEPT, options.signal);
-    } catch (err) {
-      if (options.signal?.aborted) return;
-      throw err;
-    }
-    if (!res.body) return;
-    for await (const raw of decodeWatchStream(res.body, options.signal)) {
-      if (raw.type === "ERROR") {
-        const status = raw.object as { code?: unknown };
-        throw StatusError.fromBody(typeof status.code === "number" ? status.code : 500, raw.object);
-      }
-      if (
-        raw.type !== "ADDED" && raw.type !== "MODIFIED" && raw.type !== "DELETED" &&
-        raw.type !== "BOOKMARK"
-      ) {
-        throw new SyntaxError(`Cannot parse watch event: unknown type "${raw.type}"`);
-      }
-      yield { type: raw.type, object: partial(raw.object) };
-    }
+    const events = watchEvents(this.#transport, {
+      path,
+      accept: PARTIAL_OBJECT_METADATA_ACCEPT,
+      signal: options.signal,
+    });
+    for await (const event of events) yield { type: event.type, object: partial(event.object) };
   }
 
-  async #json(path: string, accept: string, signal: AbortSignal | undefined): Promise<unknown> {
-    const res = await this.#send(path, accept, signal);
-    const text = await res.text();
-    if (text === "") return {};
-    try {
-      return JSON.parse(text);
-    } catch (err) {
-      throw new SyntaxError(`Cannot parse the answer to GET ${path.split("?")[0]}: not JSON`, {
-        cause: err,
-      });
-    }
-  }
-
-  async #send(path: string, accept: string, signal: AbortSignal | undefined): Promise<Response> {
-    let res: Response;
-    try {
-      res = await this.#transport.request("GET", path, { accept, ...(signal ? { signal } : {}) });
-    } catch (err) {
-      if (signal?.aborted) throw signal.reason;
-      throw new RequestError("GET", path.split("?")[0]!, { cause: err });
-    }
-    if (res.status >= 200 && res.status < 300) return res;
-    let text = "";
-    try {
-      text = await res.text();
-    } catch {
-      // the body broke off: the status code still tells what happened
-    }
-    throw StatusError.fromText(res.status, text, { method: "GET", headers: res.headers });
+  #json(path: string, accept: string, signal: AbortSignal | undefined): Promise<unknown> {
+    return requestJson(this.#transport, { method: "GET", path, accept, signal });
   }
 }

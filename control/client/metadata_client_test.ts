@@ -110,6 +110,15 @@ Deno.test("MetadataClient reads only metadata from the real API server", async (
   const big = list.items.find((i) => i.metadata.name === "big");
   assert.deepEqual(big?.metadata.labels, { a: "b" });
   assert.equal((big as unknown as Record<string, unknown>).data, undefined);
+  // Watches too: the initial state and changes, as PartialObjectMetadata.
+  const stop = new AbortController();
+  const events = meta.watch({ namespace: "default", signal: stop.signal });
+  const added = (await events.next()).value as { object: Record<string, unknown> } | undefined;
+  assert.equal(added?.object.kind, "PartialObjectMetadata");
+  assert.equal(added?.object.apiVersion, "meta.k8s.io/v1");
+  assert.equal(added?.object.data, undefined);
+  stop.abort();
+  assert.equal((await events.next()).done, true);
   await assert.rejects(
     meta.get("missing", { namespace: "default" }),
     (err: unknown) => err instanceof StatusError && err.reason === "NotFound",

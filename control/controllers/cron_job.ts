@@ -47,20 +47,21 @@ import {
   type Job,
 } from "../api/types/batch_v1.ts";
 import type { ObjectReference } from "../api/types/core_v1_common.ts";
-import type { KubeObject, OwnerReference } from "../api/types/meta_v1.ts";
+import type { KubeObject } from "../api/types/meta_v1.ts";
 import type { Client, ResourceClient } from "../client/client.ts";
-import { runController } from "../client/controller.ts";
 import { isAlreadyExists, isNotFound } from "../client/errors.ts";
 import type { EventRecorder, EventType } from "../client/event_recorder.ts";
-import type { HandlerRegistration } from "../client/informer.ts";
 import { CRON_JOBS, JOBS } from "../client/resources.ts";
-import { type IndexFn, metaNamespaceKey, splitMetaNamespaceKey } from "../client/store.ts";
-import { WorkQueue } from "../client/workqueue.ts";
+import { metaNamespaceKey, splitMetaNamespaceKey } from "../client/store.ts";
+import type { WorkQueue } from "../client/workqueue.ts";
 import type { Clock } from "../util/clock.ts";
 import { type CronSchedule, parseCronSchedule } from "../util/cron_schedule.ts";
 import type { Logger } from "../util/logger.ts";
 import { loadLocationError, localTimeZoneName, TimeZone } from "../util/time_zone.ts";
+import { ownedObjectHandler, ownerHandler } from "./_controller_handlers.ts";
+import { addMissingIndexers, ControllerLoop, type InformerLike } from "./_controller_loop.ts";
 import { nextScheduleDelayMs, nextScheduleTime } from "./_cron_job_times.ts";
+import { errorText } from "./_errors.ts";
 import { parseTime, rfc3339 } from "./_rfc3339.ts";
 import type { ControllerContext, RunnableController } from "./controller_manager.ts";
 import {
@@ -68,8 +69,8 @@ import {
   getControllerOf,
   newControllerRef,
 } from "./controller_ref_manager.ts";
+import { OwnerLookup } from "./owner_lookup.ts";
 import { isNamespaceTerminating } from "./pod_control.ts";
-import type { InformerLike } from "./replicaset.ts";
 
 /** The controller's name in logs and in the controller manager's list. */
 export const CRON_JOB_CONTROLLER_NAME = "cronjob";
@@ -186,10 +187,6 @@ export function rfc1123z(ms: number): string {
   } ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** What {@linkcode CronJobController} works with. */
 export interface CronJobControllerDeps {
   /** Creates and deletes Jobs, reads past the caches, writes CronJob status. */
@@ -229,32 +226,37 @@ export class CronJobController {
   readonly #deps: CronJobControllerDeps;
   readonly #cronJobs: ResourceClient<CronJob>;
   readonly #jobs: ResourceClient<Job>;
+  readonly #loop: ControllerLoop;
   readonly #queue: WorkQueue<string>;
   readonly #logger: Logger;
-  readonly #workers: number;
   readonly #localTimeZone: string;
   readonly #schedules = new Map<string, CronSchedule | SyntaxError | RangeError>();
-  readonly #registrations: HandlerRegistration[] = [];
 
   constructor(deps: CronJobControllerDeps, options: CronJobControllerOptions = {}) {
     this.#deps = deps;
     this.#cronJobs = deps.client.resource(CRON_JOBS);
     this.#jobs = deps.client.resource(JOBS);
     this.#logger = deps.logger.with({ controller: CRON_JOB_CONTROLLER_NAME });
-    this.#workers = options.workers ?? 5;
+    this.#loop = new ControllerLoop({
+      name: CRON_JOB_CONTROLLER_NAME,
+      workers: options.workers ?? 5,
+      clock: deps.clock,
+      logger: deps.logger,
+    });
+    this.#queue = this.#loop.queue;
     this.#localTimeZone = options.localTimeZone ?? localTimeZoneName();
-    this.#queue = new WorkQueue<string>({ clock: deps.clock });
     addMissingIndexers(deps.jobInformer, { [JOB_CRON_JOB_INDEX]: indexJobsByCronJob });
-    this.#registrations.push(
-      deps.cronJobInformer.addHandler({
-        add: (cj) => this.#queue.add(metaNamespaceKey(cj)),
-        update: (old, cur) => this.#onCronJobUpdate(old, cur),
-        delete: (cj) => this.#queue.add(metaNamespaceKey(cj)),
-      }),
-      deps.jobInformer.addHandler({
-        add: (job) => this.#onJobAdd(job),
-        update: (old, cur) => this.#onJobUpdate(old, cur),
-        delete: (job) => this.#onJobDelete(job),
+    this.#loop.handle(deps.cronJobInformer, {
+      ...ownerHandler<CronJob>({ queue: this.#queue }),
+      update: (old, cur) => this.#onCronJobUpdate(old, cur),
+    });
+    // A Job maps to the CronJob its controllerRef names; an orphan Job is never adopted.
+    this.#loop.handle(
+      deps.jobInformer,
+      ownedObjectHandler<Job, CronJob>({
+        owners: new OwnerLookup({ store: deps.cronJobInformer.store, kind: CRON_JOB_KIND }),
+        queue: this.#queue,
+        adoptOrphans: false,
       }),
     );
   }
@@ -266,20 +268,10 @@ export class CronJobController {
 
   /** Waits for the caches, then syncs queued keys until `signal` aborts. Runs once. */
   async run(signal: AbortSignal): Promise<void> {
-    try {
-      await runController({
-        name: CRON_JOB_CONTROLLER_NAME,
-        queue: this.#queue,
-        sync: (key) => this.sync(key),
-        workers: this.#workers,
-        waitFor: [this.#deps.jobInformer, this.#deps.cronJobInformer],
-        signal,
-        logger: this.#deps.logger,
-        clock: this.#deps.clock,
-      });
-    } finally {
-      for (const r of this.#registrations.splice(0)) r.remove();
-    }
+    await this.#loop.run(signal, {
+      sync: (key) => this.sync(key),
+      waitFor: [this.#deps.jobInformer, this.#deps.cronJobInformer],
+    });
   }
 
   // --- event handlers: only enqueue keys ------------------------------------------------------
@@ -310,37 +302,6 @@ export class CronJobController {
     }
     const delayMs = nextScheduleDelayMs(cur, { nowMs: this.#deps.clock.now(), schedule });
     this.#queue.addAfter(key, delayMs ?? 0);
-  }
-
-  #resolveControllerRef(namespace: string, ref: OwnerReference): CronJob | undefined {
-    if (ref.kind !== CRON_JOB_KIND.kind) return undefined;
-    const cj = this.#deps.cronJobInformer.store.get(`${namespace}/${ref.name}`);
-    return cj && cj.metadata?.uid === ref.uid ? cj : undefined;
-  }
-
-  #enqueueOwner(job: Job, ref: OwnerReference | undefined = getControllerOf(job)): void {
-    if (!ref) return;
-    const cj = this.#resolveControllerRef(job.metadata?.namespace ?? "", ref);
-    if (cj) this.#queue.add(metaNamespaceKey(cj));
-  }
-
-  #onJobAdd(job: Job): void {
-    this.#enqueueOwner(job);
-  }
-
-  #onJobUpdate(old: Job, cur: Job): void {
-    // A resync (same version): nothing changed.
-    if (cur.metadata?.resourceVersion === old.metadata?.resourceVersion) return;
-    const curRef = getControllerOf(cur);
-    const oldRef = getControllerOf(old);
-    if (oldRef && JSON.stringify(curRef ?? null) !== JSON.stringify(oldRef)) {
-      this.#enqueueOwner(old, oldRef);
-    }
-    this.#enqueueOwner(cur, curRef);
-  }
-
-  #onJobDelete(job: Job): void {
-    this.#enqueueOwner(job);
   }
 
   // --- helpers ----------------------------------------------------------------------------
@@ -716,15 +677,6 @@ export class CronJobController {
     state.updateStatus = true;
     return nextScheduleDelayMs(cj, input);
   }
-}
-
-function addMissingIndexers<T extends KubeObject>(
-  informer: InformerLike<T>,
-  indexers: Readonly<Record<string, IndexFn<T>>>,
-): void {
-  const have = new Set(informer.store.indexNames());
-  const missing = Object.entries(indexers).filter(([name]) => !have.has(name));
-  if (missing.length > 0) informer.addIndexers(Object.fromEntries(missing));
 }
 
 function statusOf(cj: CronJob): CronJobStatus {

@@ -43,24 +43,22 @@
 import type { ControllerRevision, DaemonSet, DaemonSetStatus } from "../api/types/apps_v1.ts";
 import type { Node } from "../api/types/core_v1_node.ts";
 import type { Pod } from "../api/types/core_v1_pod.ts";
-import type { KubeObject, OwnerReference } from "../api/types/meta_v1.ts";
 import type { Client, ResourceClient } from "../client/client.ts";
 import { isNotFound } from "../client/errors.ts";
 import type { EventRecorder } from "../client/event_recorder.ts";
-import type { HandlerRegistration } from "../client/informer.ts";
-import { type CompiledLabelSelector, compileLabelSelector } from "../client/label_selector.ts";
+import type { CompiledLabelSelector } from "../client/label_selector.ts";
 import { CONTROLLER_REVISIONS, DAEMON_SETS, NODES, PODS } from "../client/resources.ts";
 import {
   indexByOwnerUid,
-  type IndexFn,
   metaNamespaceKey,
   type ObjectStore,
   splitMetaNamespaceKey,
 } from "../client/store.ts";
-import { WorkQueue } from "../client/workqueue.ts";
-import { runController } from "../client/controller.ts";
+import type { WorkQueue } from "../client/workqueue.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
+import { availabilityRecheckMs, ownedObjectHandler, ownerHandler } from "./_controller_handlers.ts";
+import { addMissingIndexers, ControllerLoop, type InformerLike } from "./_controller_loop.ts";
 import { FailedPodsBackoff } from "./_daemon_set_backoff.ts";
 import { DaemonSetHistory, ORPHAN_REVISION_INDEX } from "./_daemon_set_history.ts";
 import {
@@ -79,22 +77,20 @@ import {
   templateGeneration,
 } from "./_daemon_set_pods.ts";
 import { planRollingUpdate, rollingUpdateCounts } from "./_daemon_set_rolling_update.ts";
-import { isPodAvailable, isPodReady } from "./active_pods.ts";
-import type { ControllerContext, RunnableController } from "./controller_manager.ts";
+import { aggregateErrors, errorText } from "./_errors.ts";
 import {
-  type ControllerKind,
-  getControllerOf,
-  newControllerRef,
-  PodControllerRefManager,
-} from "./controller_ref_manager.ts";
-import { ControllerExpectations } from "./expectations.ts";
-import { ApiPodControl, isNamespaceTerminating, type PodControl } from "./pod_control.ts";
-import {
+  claimOwnedPods,
   indexOrphansByNamespace,
-  type InformerLike,
   ORPHAN_NAMESPACE_INDEX,
   OWNER_UID_INDEX,
-} from "./replicaset.ts";
+  recheckOwner,
+} from "./_owner_adoption.ts";
+import { isPodAvailable, isPodReady } from "./active_pods.ts";
+import type { ControllerContext, RunnableController } from "./controller_manager.ts";
+import { type ControllerKind, newControllerRef } from "./controller_ref_manager.ts";
+import { ControllerExpectations } from "./expectations.ts";
+import { OwnerLookup } from "./owner_lookup.ts";
+import { ApiPodControl, isNamespaceTerminating, type PodControl } from "./pod_control.ts";
 import { slowStartBatch } from "./slow_start_batch.ts";
 
 export { REVISION_HASH_LABEL, TEMPLATE_GENERATION_LABEL } from "./_daemon_set_pods.ts";
@@ -236,24 +232,6 @@ export function daemonSetStatusUnchanged(ds: DaemonSet, counts: DaemonSetStatusC
     (status.observedGeneration ?? 0) >= (ds.metadata?.generation ?? 0);
 }
 
-function addMissingIndexers<T extends KubeObject>(
-  informer: InformerLike<T>,
-  indexers: Readonly<Record<string, IndexFn<T>>>,
-): void {
-  const have = new Set(informer.store.indexNames());
-  const missing = Object.entries(indexers).filter(([name]) => !have.has(name));
-  if (missing.length > 0) informer.addIndexers(Object.fromEntries(missing));
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function aggregate(errors: readonly unknown[]): unknown {
-  if (errors.length === 1) return errors[0];
-  return new AggregateError(errors, `[${errors.map(errorText).join(", ")}]`);
-}
-
 function isSelectingAll(ds: DaemonSet): boolean {
   const s = ds.spec?.selector;
   return s !== undefined && Object.keys(s.matchLabels ?? {}).length === 0 &&
@@ -281,24 +259,28 @@ export class DaemonSetController {
   readonly #dsStore: ObjectStore<DaemonSet>;
   readonly #podStore: ObjectStore<Pod>;
   readonly #nodeStore: ObjectStore<Node>;
-  readonly #historyStore: ObjectStore<ControllerRevision>;
   readonly #history: DaemonSetHistory;
+  readonly #loop: ControllerLoop;
   readonly #queue: WorkQueue<string>;
   readonly #expectations: ControllerExpectations;
   readonly #backoff: FailedPodsBackoff;
   readonly #logger: Logger;
   readonly #burstReplicas: number;
-  readonly #workers: number;
-  readonly #registrations: HandlerRegistration[] = [];
-  readonly #selectors = new WeakMap<DaemonSet, CompiledLabelSelector | null>();
+  /** The DaemonSets of the cache, by controllerRef or selector. */
+  readonly #owners: OwnerLookup<DaemonSet>;
 
   constructor(deps: DaemonSetControllerDeps, options: DaemonSetControllerOptions = {}) {
     this.#deps = deps;
     this.#dsClient = deps.client.resource(DAEMON_SETS);
     this.#logger = deps.logger.with({ controller: DAEMON_SET_CONTROLLER_NAME });
     this.#burstReplicas = options.burstReplicas ?? DAEMON_SET_BURST_REPLICAS;
-    this.#workers = options.workers ?? 2;
-    this.#queue = new WorkQueue<string>({ clock: deps.clock });
+    this.#loop = new ControllerLoop({
+      name: DAEMON_SET_CONTROLLER_NAME,
+      workers: options.workers ?? 2,
+      clock: deps.clock,
+      logger: deps.logger,
+    });
+    this.#queue = this.#loop.queue;
     this.#expectations = new ControllerExpectations({
       clock: deps.clock,
       logger: this.#logger,
@@ -325,36 +307,52 @@ export class DaemonSetController {
     this.#dsStore = deps.dsInformer.store;
     this.#podStore = deps.podInformer.store;
     this.#nodeStore = deps.nodeInformer.store;
-    this.#historyStore = deps.historyInformer.store;
+    this.#owners = new OwnerLookup({
+      store: this.#dsStore,
+      kind: DAEMON_SET_KIND,
+      selector: (ds) => ds.spec?.selector,
+      overlapWarning: {
+        logger: this.#logger,
+        message: "More than one DaemonSet is selecting these labels",
+        objectField: "object",
+        ownersField: "daemonSets",
+      },
+    });
     this.#history = new DaemonSetHistory({
       client: deps.client,
-      store: this.#historyStore,
+      store: deps.historyInformer.store,
       kind: DAEMON_SET_KIND,
       ownerIndex: OWNER_UID_INDEX,
       logger: this.#logger,
     });
-    this.#registrations.push(
-      deps.dsInformer.addHandler({
-        add: (ds) => this.#enqueue(ds),
-        update: (old, cur) => this.#onDaemonSetUpdate(old, cur),
-        delete: (ds) => this.#onDaemonSetDelete(ds),
-      }),
-      deps.historyInformer.addHandler({
-        add: (r) => this.#onHistoryAdd(r),
-        update: (old, cur) => this.#onHistoryUpdate(old, cur),
-        delete: (r) => this.#onHistoryDelete(r),
-      }),
-      deps.podInformer.addHandler({
-        add: (pod) => this.#onPodAdd(pod),
-        update: (old, cur) => this.#onPodUpdate(old, cur),
-        delete: (pod) => this.#onPodDelete(pod),
-      }),
-      deps.nodeInformer.addHandler({
-        add: (node) => this.#onNodeAdd(node),
-        update: (old, cur) => this.#onNodeUpdate(old, cur),
-        delete: (node) => this.#onNodeDelete(node),
+    this.#loop.handle(
+      deps.dsInformer,
+      ownerHandler<DaemonSet>({ queue: this.#queue, expectations: this.#expectations }),
+    );
+    // Only a revision's owner cares about it, and for a new one its owner made it.
+    this.#loop.handle(
+      deps.historyInformer,
+      ownedObjectHandler<ControllerRevision, DaemonSet>({
+        owners: this.#owners,
+        queue: this.#queue,
+        enqueueOwnerOnAdd: false,
       }),
     );
+    this.#loop.handle(
+      deps.podInformer,
+      ownedObjectHandler<Pod, DaemonSet>({
+        owners: this.#owners,
+        queue: this.#queue,
+        expectations: this.#expectations,
+        deletionStart: "delete",
+        recheckAfterMs: availabilityRecheckMs,
+      }),
+    );
+    this.#loop.handle(deps.nodeInformer, {
+      add: (node) => this.#onNodeAdd(node),
+      update: (old, cur) => this.#onNodeUpdate(old, cur),
+      delete: (node) => this.#onNodeDelete(node),
+    });
   }
 
   /** The keys waiting to be synced. */
@@ -369,180 +367,21 @@ export class DaemonSetController {
 
   /** Waits for the caches, then syncs queued keys until `signal` aborts. Runs once. */
   async run(signal: AbortSignal): Promise<void> {
-    try {
-      await runController({
-        name: DAEMON_SET_CONTROLLER_NAME,
-        queue: this.#queue,
-        sync: (key) => this.sync(key),
-        workers: this.#workers,
-        waitFor: [
-          this.#deps.podInformer,
-          this.#deps.nodeInformer,
-          this.#deps.historyInformer,
-          this.#deps.dsInformer,
-        ],
-        signal,
-        logger: this.#deps.logger,
-        clock: this.#deps.clock,
-      });
-    } finally {
-      for (const r of this.#registrations.splice(0)) r.remove();
-    }
+    await this.#loop.run(signal, {
+      sync: (key) => this.sync(key),
+      waitFor: [
+        this.#deps.podInformer,
+        this.#deps.nodeInformer,
+        this.#deps.historyInformer,
+        this.#deps.dsInformer,
+      ],
+    });
   }
 
-  // --- event handlers: only enqueue keys (and lower expectations) ---------------------------
+  // --- event handlers of nodes: only enqueue keys -------------------------------------------
 
   #enqueue(ds: DaemonSet): void {
     this.#queue.add(metaNamespaceKey(ds));
-  }
-
-  #onDaemonSetUpdate(old: DaemonSet, cur: DaemonSet): void {
-    if (old.metadata?.uid !== cur.metadata?.uid) this.#onDaemonSetDelete(old);
-    this.#enqueue(cur);
-  }
-
-  #onDaemonSetDelete(ds: DaemonSet): void {
-    const key = metaNamespaceKey(ds);
-    // A new DaemonSet of the same name starts with clean expectations.
-    this.#expectations.delete(key);
-    this.#queue.add(key);
-  }
-
-  #resolveControllerRef(namespace: string, ref: OwnerReference): DaemonSet | undefined {
-    if (ref.kind !== DAEMON_SET_KIND.kind) return undefined;
-    const ds = this.#dsStore.get(`${namespace}/${ref.name}`);
-    return ds && ds.metadata?.uid === ref.uid ? ds : undefined;
-  }
-
-  #selectorOf(ds: DaemonSet): CompiledLabelSelector | null {
-    if (this.#selectors.has(ds)) return this.#selectors.get(ds)!;
-    let selector: CompiledLabelSelector | null;
-    try {
-      selector = compileLabelSelector(ds.spec?.selector);
-    } catch {
-      selector = null;
-    }
-    if (Object.isFrozen(ds)) this.#selectors.set(ds, selector);
-    return selector;
-  }
-
-  /** The DaemonSets whose selectors match `obj`'s labels (upstream `GetPodDaemonSets`). */
-  #selectingDaemonSets(obj: KubeObject): DaemonSet[] {
-    const labels = obj.metadata?.labels;
-    if (!labels || Object.keys(labels).length === 0) return [];
-    const matched = this.#dsStore.byIndex("namespace", obj.metadata?.namespace ?? "").filter(
-      (ds) => {
-        const selector = this.#selectorOf(ds);
-        return selector !== null && !selector.isEmpty && selector.matches(labels);
-      },
-    );
-    if (matched.length > 1) {
-      this.#logger.warn("More than one DaemonSet is selecting these labels", {
-        object: metaNamespaceKey(obj),
-        labels,
-        daemonSets: matched.map(metaNamespaceKey),
-      });
-    }
-    return matched;
-  }
-
-  #onHistoryAdd(revision: ControllerRevision): void {
-    if (revision.metadata?.deletionTimestamp) {
-      this.#onHistoryDelete(revision);
-      return;
-    }
-    const ref = getControllerOf(revision);
-    if (ref) {
-      // Only its owner cares, and its owner made it.
-      return;
-    }
-    for (const ds of this.#selectingDaemonSets(revision)) this.#enqueue(ds);
-  }
-
-  #onHistoryUpdate(old: ControllerRevision, cur: ControllerRevision): void {
-    if (cur.metadata?.resourceVersion === old.metadata?.resourceVersion) return;
-    const curRef = getControllerOf(cur);
-    const oldRef = getControllerOf(old);
-    const refChanged = !sameJson(curRef, oldRef);
-    if (refChanged && oldRef) {
-      const ds = this.#resolveControllerRef(old.metadata?.namespace ?? "", oldRef);
-      if (ds) this.#enqueue(ds);
-    }
-    if (curRef) {
-      const ds = this.#resolveControllerRef(cur.metadata?.namespace ?? "", curRef);
-      if (ds) this.#enqueue(ds);
-      return;
-    }
-    if (refChanged || !sameJson(cur.metadata?.labels, old.metadata?.labels)) {
-      for (const ds of this.#selectingDaemonSets(cur)) this.#enqueue(ds);
-    }
-  }
-
-  #onHistoryDelete(revision: ControllerRevision): void {
-    const ref = getControllerOf(revision);
-    if (!ref) return;
-    const ds = this.#resolveControllerRef(revision.metadata?.namespace ?? "", ref);
-    if (ds) this.#enqueue(ds);
-  }
-
-  #onPodAdd(pod: Pod): void {
-    if (pod.metadata?.deletionTimestamp) {
-      // Seen for the first time already being deleted: not a creation to observe.
-      this.#onPodDelete(pod);
-      return;
-    }
-    const ref = getControllerOf(pod);
-    if (ref) {
-      const ds = this.#resolveControllerRef(pod.metadata?.namespace ?? "", ref);
-      if (!ds) return;
-      const key = metaNamespaceKey(ds);
-      this.#expectations.creationObserved(key);
-      this.#queue.add(key);
-      return;
-    }
-    // An orphan: every matching DaemonSet may want to adopt it. No creation is observed.
-    for (const ds of this.#selectingDaemonSets(pod)) this.#enqueue(ds);
-  }
-
-  #onPodUpdate(old: Pod, cur: Pod): void {
-    if (cur.metadata?.resourceVersion === old.metadata?.resourceVersion) return;
-    if (cur.metadata?.deletionTimestamp) {
-      // A graceful delete began: count it now and replace the pod without waiting for the
-      // kubelet to finish.
-      this.#onPodDelete(cur);
-      return;
-    }
-    const curRef = getControllerOf(cur);
-    const oldRef = getControllerOf(old);
-    const refChanged = !sameJson(curRef, oldRef);
-    if (refChanged && oldRef) {
-      const ds = this.#resolveControllerRef(old.metadata?.namespace ?? "", oldRef);
-      if (ds) this.#enqueue(ds);
-    }
-    if (curRef) {
-      const ds = this.#resolveControllerRef(cur.metadata?.namespace ?? "", curRef);
-      if (!ds) return;
-      this.#enqueue(ds);
-      const minReadySeconds = ds.spec?.minReadySeconds ?? 0;
-      if (!isPodReady(old) && isPodReady(cur) && minReadySeconds > 0) {
-        // Check availability once the pod has been ready long enough (+1 s against skew).
-        this.#queue.addAfter(metaNamespaceKey(ds), minReadySeconds * 1000 + 1000);
-      }
-      return;
-    }
-    if (refChanged || !sameJson(cur.metadata?.labels, old.metadata?.labels)) {
-      for (const ds of this.#selectingDaemonSets(cur)) this.#enqueue(ds);
-    }
-  }
-
-  #onPodDelete(pod: Pod): void {
-    const ref = getControllerOf(pod);
-    if (!ref) return;
-    const ds = this.#resolveControllerRef(pod.metadata?.namespace ?? "", ref);
-    if (!ds) return;
-    const key = metaNamespaceKey(ds);
-    this.#expectations.deletionObserved(key, metaNamespaceKey(pod));
-    this.#queue.add(key);
   }
 
   #placement(node: Node, ds: DaemonSet): DaemonPodPlacement {
@@ -599,7 +438,7 @@ export class DaemonSetController {
       });
       return;
     }
-    const selector = this.#selectorOf(ds);
+    const selector = this.#owners.selectorOf(ds);
     if (selector === null) {
       this.#logger.error("Cannot use the DaemonSet's pod selector", { key });
       return;
@@ -642,44 +481,20 @@ export class DaemonSetController {
 
   /** Rejects unless an uncached read shows the same DaemonSet, not being deleted. */
   async #canAdopt(ds: DaemonSet): Promise<void> {
-    const { namespace, name } = splitMetaNamespaceKey(metaNamespaceKey(ds));
-    let fresh: DaemonSet;
-    try {
-      fresh = await this.#dsClient.get(name, { namespace });
-    } catch (err) {
-      throw new Error(`Cannot recheck deletionTimestamp: ${errorText(err)}`, { cause: err });
-    }
-    if (fresh.metadata?.uid !== ds.metadata?.uid) {
-      throw new Error(
-        `original DaemonSet ${namespace}/${name} is gone: got uid ${fresh.metadata?.uid}, wanted ${ds.metadata?.uid}`,
-      );
-    }
-    if (fresh.metadata?.deletionTimestamp) {
-      throw new Error(
-        `${namespace}/${name} has just been deleted at ${fresh.metadata.deletionTimestamp}`,
-      );
-    }
+    await recheckOwner(ds, { client: this.#dsClient, kind: DAEMON_SET_KIND });
   }
 
   /** The pods `ds` controls, after adopting and releasing (upstream `getDaemonPods`). */
   async #claimPods(ds: DaemonSet, selector: CompiledLabelSelector): Promise<Pod[]> {
-    const uid = ds.metadata?.uid ?? "";
-    const namespace = ds.metadata?.namespace ?? "";
-    const candidates = [
-      ...this.#podStore.byIndex(OWNER_UID_INDEX, uid).filter((pod) =>
-        getControllerOf(pod)?.uid === uid
-      ),
-      ...this.#podStore.byIndex(ORPHAN_NAMESPACE_INDEX, namespace),
-    ];
-    const manager = new PodControllerRefManager({
+    const { claimed, errors } = await claimOwnedPods({
+      podStore: this.#podStore,
       podControl: this.#deps.podControl,
-      controller: ds,
-      controllerKind: DAEMON_SET_KIND,
+      owner: ds,
+      kind: DAEMON_SET_KIND,
       matches: (pod) => selector.matches(pod.metadata?.labels),
       canAdopt: () => this.#canAdopt(ds),
     });
-    const { claimed, errors } = await manager.claimPods(candidates);
-    if (errors.length > 0) throw aggregate(errors);
+    if (errors.length > 0) throw aggregateErrors(errors);
     return claimed;
   }
 
@@ -1017,7 +832,7 @@ export class DaemonSetController {
         errors.push(err);
       }
     }));
-    if (errors.length > 0) throw aggregate(errors);
+    if (errors.length > 0) throw aggregateErrors(errors);
   }
 
   /** Counts and writes the status (upstream `updateDaemonSetStatus`). */

@@ -46,21 +46,13 @@ import type {
 } from "../api/types/apps_v1.ts";
 import type { PodTemplateSpec } from "../api/types/core_v1_pod.ts";
 import type { Pod } from "../api/types/core_v1_pod.ts";
-import type { KubeObject, OwnerReference } from "../api/types/meta_v1.ts";
 import type { Client, ResourceClient } from "../client/client.ts";
-import { runController } from "../client/controller.ts";
 import { isAlreadyExists, isNotFound } from "../client/errors.ts";
 import type { EventRecorder } from "../client/event_recorder.ts";
-import type { HandlerRegistration } from "../client/informer.ts";
-import { type CompiledLabelSelector, compileLabelSelector } from "../client/label_selector.ts";
+import type { CompiledLabelSelector } from "../client/label_selector.ts";
 import { DEPLOYMENTS, REPLICA_SETS } from "../client/resources.ts";
-import {
-  indexByOwnerUid,
-  type IndexFn,
-  metaNamespaceKey,
-  splitMetaNamespaceKey,
-} from "../client/store.ts";
-import { WorkQueue } from "../client/workqueue.ts";
+import { indexByOwnerUid, metaNamespaceKey, splitMetaNamespaceKey } from "../client/store.ts";
+import type { WorkQueue } from "../client/workqueue.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
 import {
@@ -70,13 +62,16 @@ import {
   setNewReplicaSetAnnotations,
   withDeploymentRevision,
 } from "./_deployment_annotations.ts";
+import { ownerHandler } from "./_controller_handlers.ts";
+import { addMissingIndexers, ControllerLoop, type InformerLike } from "./_controller_loop.ts";
+import { OWNER_UID_INDEX } from "./_owner_adoption.ts";
 import { parseTime, rfc3339 } from "./_rfc3339.ts";
 import {
   type ControllerKind,
   getControllerOf,
   newControllerRef,
 } from "./controller_ref_manager.ts";
-import { type InformerLike, OWNER_UID_INDEX } from "./replicaset.ts";
+import { OwnerLookup } from "./owner_lookup.ts";
 
 /** The controller's name in logs and in the controller manager's list. */
 export const DEPLOYMENT_CONTROLLER_NAME = "deployment";
@@ -376,50 +371,46 @@ export interface DeploymentControllerOptions {
   readonly workers?: number;
 }
 
-function addMissingIndexers<T extends KubeObject>(
-  informer: InformerLike<T>,
-  indexers: Readonly<Record<string, IndexFn<T>>>,
-): void {
-  const have = new Set(informer.store.indexNames());
-  const missing = Object.entries(indexers).filter(([name]) => !have.has(name));
-  if (missing.length > 0) informer.addIndexers(Object.fromEntries(missing));
-}
-
 /** Rolls Deployments out through ReplicaSets. */
 export class DeploymentController {
   readonly #deps: DeploymentControllerDeps;
   readonly #rsClient: ResourceClient<ReplicaSet>;
   readonly #dClient: ResourceClient<Deployment>;
+  readonly #loop: ControllerLoop;
   readonly #queue: WorkQueue<string>;
   readonly #logger: Logger;
-  readonly #workers: number;
-  readonly #registrations: HandlerRegistration[] = [];
+  /** The Deployments of the cache, by controllerRef; their compiled selectors. */
+  readonly #owners: OwnerLookup<Deployment>;
 
   constructor(deps: DeploymentControllerDeps, options: DeploymentControllerOptions = {}) {
     this.#deps = deps;
     this.#rsClient = deps.client.resource(REPLICA_SETS);
     this.#dClient = deps.client.resource(DEPLOYMENTS);
     this.#logger = deps.logger.with({ controller: DEPLOYMENT_CONTROLLER_NAME });
-    this.#workers = options.workers ?? 5;
-    this.#queue = new WorkQueue<string>({ clock: deps.clock });
+    this.#loop = new ControllerLoop({
+      name: DEPLOYMENT_CONTROLLER_NAME,
+      workers: options.workers ?? 5,
+      clock: deps.clock,
+      logger: deps.logger,
+    });
+    this.#queue = this.#loop.queue;
+    this.#owners = new OwnerLookup({
+      store: deps.deploymentInformer.store,
+      kind: DEPLOYMENT_KIND,
+      selector: (d) => d.spec?.selector,
+    });
     addMissingIndexers(deps.rsInformer, { [OWNER_UID_INDEX]: indexByOwnerUid });
-    this.#registrations.push(
-      deps.deploymentInformer.addHandler({
-        add: (d) => this.#queue.add(metaNamespaceKey(d)),
-        update: (_old, cur) => this.#queue.add(metaNamespaceKey(cur)),
-        delete: (d) => this.#queue.add(metaNamespaceKey(d)),
-      }),
-      deps.rsInformer.addHandler({
-        add: (rs) => this.#onRs(rs),
-        update: (old, cur) => {
-          const oldRef = getControllerOf(old);
-          if (oldRef && oldRef.uid !== getControllerOf(cur)?.uid) this.#onRs(old);
-          this.#onRs(cur);
-        },
-        delete: (rs) => this.#onRs(rs),
-      }),
-      deps.podInformer.addHandler({ delete: (pod) => this.#onPodDelete(pod) }),
-    );
+    this.#loop.handle(deps.deploymentInformer, ownerHandler<Deployment>({ queue: this.#queue }));
+    this.#loop.handle(deps.rsInformer, {
+      add: (rs) => this.#onRs(rs),
+      update: (old, cur) => {
+        const oldRef = getControllerOf(old);
+        if (oldRef && oldRef.uid !== getControllerOf(cur)?.uid) this.#onRs(old);
+        this.#onRs(cur);
+      },
+      delete: (rs) => this.#onRs(rs),
+    });
+    this.#loop.handle(deps.podInformer, { delete: (pod) => this.#onPodDelete(pod) });
   }
 
   /** The keys waiting to be synced. */
@@ -429,46 +420,27 @@ export class DeploymentController {
 
   /** Waits for the caches, then syncs queued keys until `signal` aborts. Runs once. */
   async run(signal: AbortSignal): Promise<void> {
-    try {
-      await runController({
-        name: DEPLOYMENT_CONTROLLER_NAME,
-        queue: this.#queue,
-        sync: (key) => this.sync(key),
-        workers: this.#workers,
-        waitFor: [this.#deps.deploymentInformer, this.#deps.rsInformer, this.#deps.podInformer],
-        signal,
-        logger: this.#deps.logger,
-        clock: this.#deps.clock,
-      });
-    } finally {
-      for (const r of this.#registrations.splice(0)) r.remove();
-    }
+    await this.#loop.run(signal, {
+      sync: (key) => this.sync(key),
+      waitFor: [this.#deps.deploymentInformer, this.#deps.rsInformer, this.#deps.podInformer],
+    });
   }
 
-  #resolve(namespace: string, ref: OwnerReference): Deployment | undefined {
-    if (ref.kind !== DEPLOYMENT_KIND.kind) return undefined;
-    const d = this.#deps.deploymentInformer.store.get(`${namespace}/${ref.name}`);
-    return d && d.metadata?.uid === ref.uid ? d : undefined;
-  }
-
+  /** The Deployment's selector compiled; `null` when it is invalid or empty (selects no pods). */
   #selectorOf(d: Deployment): CompiledLabelSelector | null {
-    try {
-      const s = compileLabelSelector(d.spec?.selector);
-      return s.isEmpty ? null : s;
-    } catch {
-      return null;
-    }
+    const selector = this.#owners.selectorOf(d);
+    return selector === null || selector.isEmpty ? null : selector;
   }
 
   #onRs(rs: ReplicaSet): void {
     const namespace = rs.metadata?.namespace ?? "";
     const ref = getControllerOf(rs);
     if (ref) {
-      const d = this.#resolve(namespace, ref);
+      const d = this.#owners.resolve(namespace, ref);
       if (d) this.#queue.add(metaNamespaceKey(d));
       return;
     }
-    for (const d of this.#deps.deploymentInformer.store.byIndex("namespace", namespace)) {
+    for (const d of this.#owners.store.byIndex("namespace", namespace)) {
       if (this.#selectorOf(d)?.matches(rs.metadata?.labels)) this.#queue.add(metaNamespaceKey(d));
     }
   }
@@ -479,7 +451,7 @@ export class DeploymentController {
     if (!rsRef || rsRef.kind !== "ReplicaSet") return;
     const rs = this.#deps.rsInformer.store.get(`${namespace}/${rsRef.name}`);
     const ref = rs ? getControllerOf(rs) : undefined;
-    const d = ref ? this.#resolve(namespace, ref) : undefined;
+    const d = ref ? this.#owners.resolve(namespace, ref) : undefined;
     if (d && isRecreate(d)) this.#queue.add(metaNamespaceKey(d));
   }
 

@@ -35,28 +35,30 @@
  */
 import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from "../api/types/apps_v1.ts";
 import type { Pod } from "../api/types/core_v1_pod.ts";
-import type { KubeObject, OwnerReference } from "../api/types/meta_v1.ts";
 import type { Client, ResourceClient } from "../client/client.ts";
-import type { CacheSyncWaiter } from "../client/controller.ts";
-import { runController } from "../client/controller.ts";
 import { isNotFound } from "../client/errors.ts";
-import type { HandlerRegistration, InformerHandler } from "../client/informer.ts";
 import { REPLICA_SETS } from "../client/resources.ts";
 import {
   indexByOwnerUid,
-  type IndexFn,
   metaNamespaceKey,
   type ObjectStore,
   splitMetaNamespaceKey,
 } from "../client/store.ts";
-import { WorkQueue } from "../client/workqueue.ts";
+import type { WorkQueue } from "../client/workqueue.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
+import { type CompiledLabelSelector, labelSelectorFromSet } from "../client/label_selector.ts";
+import { availabilityRecheckMs, ownedObjectHandler, ownerHandler } from "./_controller_handlers.ts";
+import { addMissingIndexers, ControllerLoop, type InformerLike } from "./_controller_loop.ts";
+import { errorText } from "./_errors.ts";
 import {
-  type CompiledLabelSelector,
-  compileLabelSelector,
-  labelSelectorFromSet,
-} from "../client/label_selector.ts";
+  claimOwnedPods,
+  controlledBy,
+  indexOrphansByNamespace,
+  ORPHAN_NAMESPACE_INDEX,
+  OWNER_UID_INDEX,
+  recheckOwner,
+} from "./_owner_adoption.ts";
 import { rfc3339 } from "./_rfc3339.ts";
 import {
   filterActivePods,
@@ -69,9 +71,9 @@ import {
   type ControllerKind,
   getControllerOf,
   newControllerRef,
-  PodControllerRefManager,
 } from "./controller_ref_manager.ts";
 import { ControllerExpectations } from "./expectations.ts";
+import { OwnerLookup } from "./owner_lookup.ts";
 import {
   FAILED_CREATE_POD_REASON,
   FAILED_DELETE_POD_REASON,
@@ -79,6 +81,13 @@ import {
   type PodControl,
 } from "./pod_control.ts";
 import { slowStartBatch } from "./slow_start_batch.ts";
+
+export type { InformerLike } from "./_controller_loop.ts";
+export {
+  indexOrphansByNamespace,
+  ORPHAN_NAMESPACE_INDEX,
+  OWNER_UID_INDEX,
+} from "./_owner_adoption.ts";
 
 /** The controller's name in logs and in the controller manager's list. */
 export const REPLICASET_CONTROLLER_NAME = "replicaset";
@@ -89,25 +98,8 @@ export const REPLICA_SET_KIND: ControllerKind = { apiVersion: "apps/v1", kind: "
 /** The most pods one sync creates or deletes (upstream `BurstReplicas`). */
 export const BURST_REPLICAS = 500;
 
-/** Index of objects by the uids of their owners (shared with other controllers). */
-export const OWNER_UID_INDEX = "ownerUid";
-/** Index of pods without a controller, by namespace (orphans to adopt). */
-export const ORPHAN_NAMESPACE_INDEX = "orphanNamespace";
-
-/** The orphans' index: a pod with no controllerRef is filed under its namespace. */
-export function indexOrphansByNamespace(obj: KubeObject): readonly string[] {
-  return getControllerOf(obj) ? [] : [obj.metadata?.namespace ?? ""];
-}
-
 /** The condition a ReplicaSet gets while it cannot create or delete pods. */
 export const REPLICA_FAILURE = "ReplicaFailure";
-
-/** What the controller needs of an informer (an `Informer`, or a fake in tests). */
-export interface InformerLike<T extends KubeObject> extends CacheSyncWaiter {
-  readonly store: ObjectStore<T>;
-  addHandler(handler: InformerHandler<T>): HandlerRegistration;
-  addIndexers(indexers: Readonly<Record<string, IndexFn<T>>>): void;
-}
 
 /** What {@linkcode ReplicaSetController} works with. */
 export interface ReplicaSetControllerDeps {
@@ -128,19 +120,6 @@ export interface ReplicaSetControllerOptions {
   readonly workers?: number;
   /** @default {EXPECTATIONS_TIMEOUT_MS} */
   readonly expectationsTimeoutMs?: number;
-}
-
-function addMissingIndexers<T extends KubeObject>(
-  informer: InformerLike<T>,
-  indexers: Readonly<Record<string, IndexFn<T>>>,
-): void {
-  const have = new Set(informer.store.indexNames());
-  const missing = Object.entries(indexers).filter(([name]) => !have.has(name));
-  if (missing.length > 0) informer.addIndexers(Object.fromEntries(missing));
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** What {@linkcode calculateReplicaSetStatus} needs besides the ReplicaSet. */
@@ -222,24 +201,27 @@ const STATUS_UPDATE_RETRIES = 1;
 export class ReplicaSetController {
   readonly #deps: ReplicaSetControllerDeps;
   readonly #rsClient: ResourceClient<ReplicaSet>;
-  readonly #rsStore: ObjectStore<ReplicaSet>;
   readonly #podStore: ObjectStore<Pod>;
+  readonly #loop: ControllerLoop;
   readonly #queue: WorkQueue<string>;
   readonly #expectations: ControllerExpectations;
   readonly #logger: Logger;
   readonly #burstReplicas: number;
-  readonly #workers: number;
-  readonly #registrations: HandlerRegistration[] = [];
-  /** Compiled selectors of cached ReplicaSet objects (frozen, so safe to key by identity). */
-  readonly #selectors = new WeakMap<ReplicaSet, CompiledLabelSelector | null>();
+  /** The ReplicaSets of the cache, by controllerRef or selector. */
+  readonly #owners: OwnerLookup<ReplicaSet>;
 
   constructor(deps: ReplicaSetControllerDeps, options: ReplicaSetControllerOptions = {}) {
     this.#deps = deps;
     this.#rsClient = deps.client.resource(REPLICA_SETS);
     this.#logger = deps.logger.with({ controller: REPLICASET_CONTROLLER_NAME });
     this.#burstReplicas = options.burstReplicas ?? BURST_REPLICAS;
-    this.#workers = options.workers ?? 5;
-    this.#queue = new WorkQueue<string>({ clock: deps.clock });
+    this.#loop = new ControllerLoop({
+      name: REPLICASET_CONTROLLER_NAME,
+      workers: options.workers ?? 5,
+      clock: deps.clock,
+      logger: deps.logger,
+    });
+    this.#queue = this.#loop.queue;
     this.#expectations = new ControllerExpectations({
       clock: deps.clock,
       logger: this.#logger,
@@ -252,18 +234,34 @@ export class ReplicaSetController {
       [OWNER_UID_INDEX]: indexByOwnerUid,
       [ORPHAN_NAMESPACE_INDEX]: indexOrphansByNamespace,
     });
-    this.#rsStore = deps.rsInformer.store;
     this.#podStore = deps.podInformer.store;
-    this.#registrations.push(
-      deps.rsInformer.addHandler({
-        add: (rs) => this.#enqueue(rs),
-        update: (old, cur) => this.#onRsUpdate(old, cur),
-        delete: (rs) => this.#onRsDelete(rs),
+    this.#owners = new OwnerLookup({
+      store: deps.rsInformer.store,
+      kind: REPLICA_SET_KIND,
+      selector: (rs) => rs.spec?.selector,
+      overlapWarning: {
+        logger: this.#logger,
+        message: "More than one ReplicaSet is selecting pods with these labels",
+        objectField: "pod",
+        ownersField: "replicaSets",
+      },
+    });
+    this.#loop.handle(
+      deps.rsInformer,
+      ownerHandler<ReplicaSet>({
+        queue: this.#queue,
+        expectations: this.#expectations,
+        updated: (old, cur) => this.#logReplicasChange(old, cur),
       }),
-      deps.podInformer.addHandler({
-        add: (pod) => this.#onPodAdd(pod),
-        update: (old, cur) => this.#onPodUpdate(old, cur),
-        delete: (pod) => this.#onPodDelete(pod),
+    );
+    this.#loop.handle(
+      deps.podInformer,
+      ownedObjectHandler<Pod, ReplicaSet>({
+        owners: this.#owners,
+        queue: this.#queue,
+        expectations: this.#expectations,
+        deletionStart: "deleteOldToo",
+        recheckAfterMs: availabilityRecheckMs,
       }),
     );
   }
@@ -280,148 +278,19 @@ export class ReplicaSetController {
 
   /** Waits for the caches, then syncs queued keys until `signal` aborts. Runs once. */
   async run(signal: AbortSignal): Promise<void> {
-    try {
-      await runController({
-        name: REPLICASET_CONTROLLER_NAME,
-        queue: this.#queue,
-        sync: (key) => this.sync(key),
-        workers: this.#workers,
-        waitFor: [this.#deps.rsInformer, this.#deps.podInformer],
-        signal,
-        logger: this.#deps.logger,
-        clock: this.#deps.clock,
-      });
-    } finally {
-      for (const r of this.#registrations.splice(0)) r.remove();
-    }
+    await this.#loop.run(signal, {
+      sync: (key) => this.sync(key),
+      waitFor: [this.#deps.rsInformer, this.#deps.podInformer],
+    });
   }
 
-  // --- event handlers: only enqueue keys (and lower expectations) ---------------------------
-
-  #enqueue(rs: ReplicaSet): void {
-    this.#queue.add(metaNamespaceKey(rs));
-  }
-
-  #onRsUpdate(old: ReplicaSet, cur: ReplicaSet): void {
-    if (old.metadata?.uid !== cur.metadata?.uid) this.#onRsDelete(old);
-    if ((old.spec?.replicas ?? 1) !== (cur.spec?.replicas ?? 1)) {
-      this.#logger.debug("ReplicaSet updated. Desired pod count change.", {
-        replicaSet: metaNamespaceKey(cur),
-        oldReplicas: old.spec?.replicas ?? 1,
-        newReplicas: cur.spec?.replicas ?? 1,
-      });
-    }
-    this.#enqueue(cur);
-  }
-
-  #onRsDelete(rs: ReplicaSet): void {
-    const key = metaNamespaceKey(rs);
-    // A new ReplicaSet of the same name starts with clean expectations.
-    this.#expectations.delete(key);
-    this.#queue.add(key);
-  }
-
-  #resolveControllerRef(namespace: string, ref: OwnerReference): ReplicaSet | undefined {
-    if (ref.kind !== REPLICA_SET_KIND.kind) return undefined;
-    const rs = this.#rsStore.get(`${namespace}/${ref.name}`);
-    return rs && rs.metadata?.uid === ref.uid ? rs : undefined;
-  }
-
-  #selectorOf(rs: ReplicaSet): CompiledLabelSelector | null {
-    if (this.#selectors.has(rs)) return this.#selectors.get(rs)!;
-    let selector: CompiledLabelSelector | null;
-    try {
-      selector = compileLabelSelector(rs.spec?.selector);
-    } catch {
-      selector = null;
-    }
-    if (Object.isFrozen(rs)) this.#selectors.set(rs, selector);
-    return selector;
-  }
-
-  /** The ReplicaSets whose selectors match an orphan pod (upstream `GetPodReplicaSets`). */
-  #podReplicaSets(pod: Pod): ReplicaSet[] {
-    const labels = pod.metadata?.labels;
-    if (!labels || Object.keys(labels).length === 0) return [];
-    const matched = this.#rsStore.byIndex("namespace", pod.metadata?.namespace ?? "").filter(
-      (rs) => {
-        const selector = this.#selectorOf(rs);
-        // A nil or empty selector must match nothing here, not everything.
-        return selector !== null && !selector.isEmpty && selector.matches(labels);
-      },
-    );
-    if (matched.length > 1) {
-      this.#logger.warn("More than one ReplicaSet is selecting pods with these labels", {
-        pod: metaNamespaceKey(pod),
-        labels,
-        replicaSets: matched.map(metaNamespaceKey),
-      });
-    }
-    return matched;
-  }
-
-  #onPodAdd(pod: Pod): void {
-    if (pod.metadata?.deletionTimestamp) {
-      // Seen for the first time already being deleted: not a creation to observe.
-      this.#onPodDelete(pod);
-      return;
-    }
-    const ref = getControllerOf(pod);
-    if (ref) {
-      const rs = this.#resolveControllerRef(pod.metadata?.namespace ?? "", ref);
-      if (!rs) return;
-      const key = metaNamespaceKey(rs);
-      this.#expectations.creationObserved(key);
-      this.#queue.add(key);
-      return;
-    }
-    // An orphan: every matching ReplicaSet may want to adopt it. No creation is observed.
-    for (const rs of this.#podReplicaSets(pod)) this.#enqueue(rs);
-  }
-
-  #onPodUpdate(old: Pod, cur: Pod): void {
-    // A resync (same version): nothing changed.
-    if (cur.metadata?.resourceVersion === old.metadata?.resourceVersion) return;
-    const labelsChanged = JSON.stringify(cur.metadata?.labels ?? {}) !==
-      JSON.stringify(old.metadata?.labels ?? {});
-    if (cur.metadata?.deletionTimestamp) {
-      // A graceful delete began: count it now and replace the pod without waiting for the
-      // kubelet to finish.
-      this.#onPodDelete(cur);
-      if (labelsChanged) this.#onPodDelete(old);
-      return;
-    }
-    const curRef = getControllerOf(cur);
-    const oldRef = getControllerOf(old);
-    const refChanged = JSON.stringify(curRef ?? null) !== JSON.stringify(oldRef ?? null);
-    if (refChanged && oldRef) {
-      const rs = this.#resolveControllerRef(old.metadata?.namespace ?? "", oldRef);
-      if (rs) this.#enqueue(rs);
-    }
-    if (curRef) {
-      const rs = this.#resolveControllerRef(cur.metadata?.namespace ?? "", curRef);
-      if (!rs) return;
-      this.#enqueue(rs);
-      const minReadySeconds = rs.spec?.minReadySeconds ?? 0;
-      if (!isPodReady(old) && isPodReady(cur) && minReadySeconds > 0) {
-        // Check availability once the pod has been ready long enough (+1 s against skew).
-        this.#queue.addAfter(metaNamespaceKey(rs), minReadySeconds * 1000 + 1000);
-      }
-      return;
-    }
-    if (labelsChanged || refChanged) {
-      for (const rs of this.#podReplicaSets(cur)) this.#enqueue(rs);
-    }
-  }
-
-  #onPodDelete(pod: Pod): void {
-    const ref = getControllerOf(pod);
-    if (!ref) return;
-    const rs = this.#resolveControllerRef(pod.metadata?.namespace ?? "", ref);
-    if (!rs) return;
-    const key = metaNamespaceKey(rs);
-    this.#expectations.deletionObserved(key, metaNamespaceKey(pod));
-    this.#queue.add(key);
+  #logReplicasChange(old: ReplicaSet, cur: ReplicaSet): void {
+    if ((old.spec?.replicas ?? 1) === (cur.spec?.replicas ?? 1)) return;
+    this.#logger.debug("ReplicaSet updated. Desired pod count change.", {
+      replicaSet: metaNamespaceKey(cur),
+      oldReplicas: old.spec?.replicas ?? 1,
+      newReplicas: cur.spec?.replicas ?? 1,
+    });
   }
 
   // --- sync -----------------------------------------------------------------------------------
@@ -431,13 +300,13 @@ export class ReplicaSetController {
    * with backoff (a failed claim, create, delete or status write).
    */
   async sync(key: string): Promise<void> {
-    const rs = this.#rsStore.get(key);
+    const rs = this.#owners.store.get(key);
     if (!rs) {
       this.#expectations.delete(key);
       return;
     }
     const needsSync = this.#expectations.satisfied(key);
-    const selector = this.#selectorOf(rs);
+    const selector = this.#owners.selectorOf(rs);
     if (selector === null) {
       this.#logger.error("Cannot use the ReplicaSet's pod selector", { key });
       return;
@@ -480,43 +349,15 @@ export class ReplicaSetController {
     rs: ReplicaSet,
     selector: CompiledLabelSelector,
   ): Promise<{ claimed: Pod[]; errors: unknown[] }> {
-    const uid = rs.metadata?.uid ?? "";
-    const namespace = rs.metadata?.namespace ?? "";
-    const candidates = [
-      ...this.#podStore.byIndex(OWNER_UID_INDEX, uid).filter((pod) =>
-        getControllerOf(pod)?.uid === uid
-      ),
-      ...this.#podStore.byIndex(ORPHAN_NAMESPACE_INDEX, namespace),
-    ];
-    const manager = new PodControllerRefManager({
+    return await claimOwnedPods({
+      podStore: this.#podStore,
       podControl: this.#deps.podControl,
-      controller: rs,
-      controllerKind: REPLICA_SET_KIND,
+      owner: rs,
+      kind: REPLICA_SET_KIND,
       matches: (pod) => selector.matches(pod.metadata?.labels),
-      canAdopt: () => this.#canAdopt(rs),
+      canAdopt: () => recheckOwner(rs, { client: this.#rsClient, kind: REPLICA_SET_KIND }),
+      candidates: filterActivePods,
     });
-    return await manager.claimPods(filterActivePods(candidates));
-  }
-
-  /** Rejects unless an uncached read shows the same ReplicaSet, not being deleted. */
-  async #canAdopt(rs: ReplicaSet): Promise<void> {
-    const { namespace, name } = splitMetaNamespaceKey(metaNamespaceKey(rs));
-    let fresh: ReplicaSet;
-    try {
-      fresh = await this.#rsClient.get(name, { namespace });
-    } catch (err) {
-      throw new Error(`Cannot recheck deletionTimestamp: ${errorText(err)}`, { cause: err });
-    }
-    if (fresh.metadata?.uid !== rs.metadata?.uid) {
-      throw new Error(
-        `Original ReplicaSet "${namespace}/${name}" is gone: got uid ${fresh.metadata?.uid}, wanted ${rs.metadata?.uid}`,
-      );
-    }
-    if (fresh.metadata?.deletionTimestamp) {
-      throw new Error(
-        `ReplicaSet "${namespace}/${name}" has just been deleted at ${fresh.metadata.deletionTimestamp}`,
-      );
-    }
   }
 
   async #manageReplicas(rs: ReplicaSet, pods: readonly Pod[]): Promise<void> {
@@ -617,13 +458,11 @@ export class ReplicaSetController {
   #relatedPods(rs: ReplicaSet): Pod[] {
     const ref = getControllerOf(rs);
     if (!ref) return [];
-    const related = this.#rsStore.byIndex(OWNER_UID_INDEX, ref.uid).filter((r) =>
-      getControllerOf(r)?.uid === ref.uid
-    );
+    const related = controlledBy(this.#owners.store, ref.uid);
     const seen = new Set<string>();
     const out: Pod[] = [];
     for (const other of related) {
-      const selector = this.#selectorOf(other);
+      const selector = this.#owners.selectorOf(other);
       if (selector === null) continue;
       for (const pod of this.#podStore.byIndex("namespace", other.metadata?.namespace ?? "")) {
         const uid = pod.metadata?.uid ?? metaNamespaceKey(pod);

@@ -31,13 +31,10 @@
 import type { ControllerRevision, StatefulSet, StatefulSetStatus } from "../api/types/apps_v1.ts";
 import type { Pod } from "../api/types/core_v1_pod.ts";
 import type { PersistentVolumeClaim } from "../api/types/core_v1_storage.ts";
-import type { OwnerReference } from "../api/types/meta_v1.ts";
 import type { Client, ResourceClient } from "../client/client.ts";
-import { runController } from "../client/controller.ts";
 import { isConflict } from "../client/errors.ts";
 import type { EventRecorder } from "../client/event_recorder.ts";
-import type { HandlerRegistration } from "../client/informer.ts";
-import { type CompiledLabelSelector, compileLabelSelector } from "../client/label_selector.ts";
+import type { CompiledLabelSelector } from "../client/label_selector.ts";
 import {
   CONTROLLER_REVISIONS,
   PERSISTENT_VOLUME_CLAIMS,
@@ -46,14 +43,23 @@ import {
 } from "../client/resources.ts";
 import {
   indexByOwnerUid,
-  type IndexFn,
   metaNamespaceKey,
   type ObjectStore,
   splitMetaNamespaceKey,
 } from "../client/store.ts";
-import { WorkQueue } from "../client/workqueue.ts";
+import type { WorkQueue } from "../client/workqueue.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
+import { availabilityRecheckMs, ownedObjectHandler, ownerHandler } from "./_controller_handlers.ts";
+import { addMissingIndexers, ControllerLoop, type InformerLike } from "./_controller_loop.ts";
+import { errorText } from "./_errors.ts";
+import {
+  claimOwnedPods,
+  indexOrphansByNamespace,
+  ORPHAN_NAMESPACE_INDEX,
+  OWNER_UID_INDEX,
+  recheckOwner,
+} from "./_owner_adoption.ts";
 import { ApiStatefulPodControl, type StatefulPodControl } from "./_stateful_pod_control.ts";
 import {
   type RevisionHistory,
@@ -61,17 +67,11 @@ import {
   type StatefulSetStatusUpdater,
 } from "./_stateful_set_control.ts";
 import { isMemberOf, replicasOf, STATEFUL_SET_KIND } from "./_stateful_set_utils.ts";
-import { isPodReady } from "./active_pods.ts";
 import { ControllerHistory } from "./controller_history.ts";
 import type { ControllerContext, RunnableController } from "./controller_manager.ts";
-import { getControllerOf, PodControllerRefManager } from "./controller_ref_manager.ts";
+import { getControllerOf } from "./controller_ref_manager.ts";
+import { OwnerLookup } from "./owner_lookup.ts";
 import { ApiPodControl, type PodControl } from "./pod_control.ts";
-import {
-  indexOrphansByNamespace,
-  type InformerLike,
-  ORPHAN_NAMESPACE_INDEX,
-  OWNER_UID_INDEX,
-} from "./replicaset.ts";
 
 export {
   POD_INDEX_LABEL,
@@ -111,19 +111,6 @@ export interface StatefulSetControllerOptions {
   readonly maxUnavailableStatefulSet?: boolean;
 }
 
-function addMissingIndexers(
-  informer: InformerLike<Pod>,
-  indexers: Readonly<Record<string, IndexFn<Pod>>>,
-): void {
-  const have = new Set(informer.store.indexNames());
-  const missing = Object.entries(indexers).filter(([name]) => !have.has(name));
-  if (missing.length > 0) informer.addIndexers(Object.fromEntries(missing));
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** Status writes tried (upstream `retry.DefaultRetry`'s steps). */
 const STATUS_ATTEMPTS = 5;
 
@@ -154,28 +141,42 @@ class ApiStatusUpdater implements StatefulSetStatusUpdater {
 export class StatefulSetController {
   readonly #deps: StatefulSetControllerDeps;
   readonly #sets: ResourceClient<StatefulSet>;
-  readonly #setStore: ObjectStore<StatefulSet>;
   readonly #podStore: ObjectStore<Pod>;
+  readonly #loop: ControllerLoop;
   readonly #queue: WorkQueue<string>;
   readonly #logger: Logger;
-  readonly #workers: number;
   readonly #control: StatefulSetControl;
   readonly #claimControl: PodControl;
-  readonly #registrations: HandlerRegistration[] = [];
-  readonly #selectors = new WeakMap<StatefulSet, CompiledLabelSelector | null>();
+  /** The StatefulSets of the cache, by controllerRef or selector. */
+  readonly #owners: OwnerLookup<StatefulSet>;
 
   constructor(deps: StatefulSetControllerDeps, options: StatefulSetControllerOptions = {}) {
     this.#deps = deps;
     this.#sets = deps.client.resource(STATEFUL_SETS);
     this.#logger = deps.logger.with({ controller: STATEFUL_SET_CONTROLLER_NAME });
-    this.#workers = options.workers ?? 5;
-    this.#queue = new WorkQueue<string>({ clock: deps.clock });
+    this.#loop = new ControllerLoop({
+      name: STATEFUL_SET_CONTROLLER_NAME,
+      workers: options.workers ?? 5,
+      clock: deps.clock,
+      logger: deps.logger,
+    });
+    this.#queue = this.#loop.queue;
     addMissingIndexers(deps.podInformer, {
       [OWNER_UID_INDEX]: indexByOwnerUid,
       [ORPHAN_NAMESPACE_INDEX]: indexOrphansByNamespace,
     });
-    this.#setStore = deps.setInformer.store;
     this.#podStore = deps.podInformer.store;
+    this.#owners = new OwnerLookup({
+      store: deps.setInformer.store,
+      kind: STATEFUL_SET_KIND,
+      selector: (set) => set.spec?.selector,
+      overlapWarning: {
+        logger: this.#logger,
+        message: "More than one StatefulSet is selecting pods with these labels",
+        objectField: "pod",
+        ownersField: "statefulSets",
+      },
+    });
     this.#claimControl = new ApiPodControl({
       client: deps.client,
       recorder: deps.recorder,
@@ -196,25 +197,28 @@ export class StatefulSetController {
       logger: this.#logger,
       ...(options.maxUnavailableStatefulSet ? { maxUnavailableStatefulSet: true } : {}),
     });
-    this.#registrations.push(
-      deps.setInformer.addHandler({
-        add: (set) => this.#enqueue(set),
-        update: (old, cur) => this.#onSetUpdate(old, cur),
-        delete: (set) => this.#enqueue(set),
-      }),
-      deps.podInformer.addHandler({
-        add: (pod) => this.#onPodAdd(pod),
-        update: (old, cur) => this.#onPodUpdate(old, cur),
-        delete: (pod) => this.#onPodDelete(pod),
-      }),
-      // Not upstream (which waits for a resync): a pod held back by a stale claim is made as
-      // soon as the garbage collector has deleted that claim.
-      deps.claimInformer.addHandler({
-        delete: (claim) => {
-          for (const set of this.#matchingSets(claim)) this.#enqueue(set);
-        },
+    this.#loop.handle(
+      deps.setInformer,
+      ownerHandler<StatefulSet>({
+        queue: this.#queue,
+        updated: (old, cur) => this.#logReplicasChange(old, cur),
       }),
     );
+    this.#loop.handle(
+      deps.podInformer,
+      ownedObjectHandler<Pod, StatefulSet>({
+        owners: this.#owners,
+        queue: this.#queue,
+        recheckAfterMs: availabilityRecheckMs,
+      }),
+    );
+    // Not upstream (which waits for a resync): a pod held back by a stale claim is made as
+    // soon as the garbage collector has deleted that claim.
+    this.#loop.handle(deps.claimInformer, {
+      delete: (claim) => {
+        for (const set of this.#owners.matching(claim)) this.#queue.add(metaNamespaceKey(set));
+      },
+    });
   }
 
   /** The keys waiting to be synced. */
@@ -224,131 +228,24 @@ export class StatefulSetController {
 
   /** Waits for the caches, then syncs queued keys until `signal` aborts. Runs once. */
   async run(signal: AbortSignal): Promise<void> {
-    try {
-      await runController({
-        name: STATEFUL_SET_CONTROLLER_NAME,
-        queue: this.#queue,
-        sync: (key) => this.sync(key),
-        workers: this.#workers,
-        waitFor: [
-          this.#deps.setInformer,
-          this.#deps.podInformer,
-          this.#deps.revisionInformer,
-          this.#deps.claimInformer,
-        ],
-        signal,
-        logger: this.#deps.logger,
-        clock: this.#deps.clock,
-      });
-    } finally {
-      for (const r of this.#registrations.splice(0)) r.remove();
-    }
-  }
-
-  // --- event handlers: only enqueue keys -------------------------------------------------------
-
-  #enqueue(set: StatefulSet): void {
-    this.#queue.add(metaNamespaceKey(set));
-  }
-
-  #onSetUpdate(old: StatefulSet, cur: StatefulSet): void {
-    if ((old.status?.replicas ?? 0) !== (cur.status?.replicas ?? 0)) {
-      this.#logger.debug("Observed updated replica count for StatefulSet", {
-        statefulSet: metaNamespaceKey(cur),
-        oldReplicas: old.status?.replicas ?? 0,
-        newReplicas: cur.status?.replicas ?? 0,
-      });
-    }
-    this.#enqueue(cur);
-  }
-
-  #resolveControllerRef(namespace: string, ref: OwnerReference): StatefulSet | undefined {
-    if (ref.kind !== STATEFUL_SET_KIND.kind) return undefined;
-    const set = this.#setStore.get(`${namespace}/${ref.name}`);
-    return set && set.metadata?.uid === ref.uid ? set : undefined;
-  }
-
-  #selectorOf(set: StatefulSet): CompiledLabelSelector | null {
-    if (this.#selectors.has(set)) return this.#selectors.get(set)!;
-    let selector: CompiledLabelSelector | null;
-    try {
-      selector = compileLabelSelector(set.spec?.selector);
-    } catch {
-      selector = null;
-    }
-    if (Object.isFrozen(set)) this.#selectors.set(set, selector);
-    return selector;
-  }
-
-  /** The sets in the object's namespace whose selectors match its labels. */
-  #matchingSets(obj: Pod | PersistentVolumeClaim): StatefulSet[] {
-    const labels = obj.metadata?.labels;
-    if (!labels || Object.keys(labels).length === 0) return [];
-    return this.#setStore.byIndex("namespace", obj.metadata?.namespace ?? "").filter((set) => {
-      const selector = this.#selectorOf(set);
-      return selector !== null && !selector.isEmpty && selector.matches(labels);
+    await this.#loop.run(signal, {
+      sync: (key) => this.sync(key),
+      waitFor: [
+        this.#deps.setInformer,
+        this.#deps.podInformer,
+        this.#deps.revisionInformer,
+        this.#deps.claimInformer,
+      ],
     });
   }
 
-  /** The sets whose selectors match an orphan pod (upstream `getPodStatefulSets`). */
-  #podStatefulSets(pod: Pod): StatefulSet[] {
-    const matched = this.#matchingSets(pod);
-    if (matched.length > 1) {
-      this.#logger.warn("More than one StatefulSet is selecting pods with these labels", {
-        pod: metaNamespaceKey(pod),
-        labels: pod.metadata?.labels,
-        statefulSets: matched.map(metaNamespaceKey),
-      });
-    }
-    return matched;
-  }
-
-  #onPodAdd(pod: Pod): void {
-    if (pod.metadata?.deletionTimestamp) {
-      this.#onPodDelete(pod);
-      return;
-    }
-    const ref = getControllerOf(pod);
-    if (ref) {
-      const set = this.#resolveControllerRef(pod.metadata?.namespace ?? "", ref);
-      if (set) this.#enqueue(set);
-      return;
-    }
-    for (const set of this.#podStatefulSets(pod)) this.#enqueue(set);
-  }
-
-  #onPodUpdate(old: Pod, cur: Pod): void {
-    if (cur.metadata?.resourceVersion === old.metadata?.resourceVersion) return;
-    const labelsChanged = JSON.stringify(cur.metadata?.labels ?? {}) !==
-      JSON.stringify(old.metadata?.labels ?? {});
-    const curRef = getControllerOf(cur);
-    const oldRef = getControllerOf(old);
-    const refChanged = JSON.stringify(curRef ?? null) !== JSON.stringify(oldRef ?? null);
-    if (refChanged && oldRef) {
-      const set = this.#resolveControllerRef(old.metadata?.namespace ?? "", oldRef);
-      if (set) this.#enqueue(set);
-    }
-    if (curRef) {
-      const set = this.#resolveControllerRef(cur.metadata?.namespace ?? "", curRef);
-      if (!set) return;
-      this.#enqueue(set);
-      const minReadySeconds = set.spec?.minReadySeconds ?? 0;
-      if (!isPodReady(old) && isPodReady(cur) && minReadySeconds > 0) {
-        // Look again once the pod has been ready long enough (+1 s against skew).
-        this.#queue.addAfter(metaNamespaceKey(set), minReadySeconds * 1000 + 1000);
-      }
-      return;
-    }
-    if (labelsChanged || refChanged) {
-      for (const set of this.#podStatefulSets(cur)) this.#enqueue(set);
-    }
-  }
-
-  #onPodDelete(pod: Pod): void {
-    const ref = getControllerOf(pod);
-    if (!ref) return;
-    const set = this.#resolveControllerRef(pod.metadata?.namespace ?? "", ref);
-    if (set) this.#enqueue(set);
+  #logReplicasChange(old: StatefulSet, cur: StatefulSet): void {
+    if ((old.status?.replicas ?? 0) === (cur.status?.replicas ?? 0)) return;
+    this.#logger.debug("Observed updated replica count for StatefulSet", {
+      statefulSet: metaNamespaceKey(cur),
+      oldReplicas: old.status?.replicas ?? 0,
+      newReplicas: cur.status?.replicas ?? 0,
+    });
   }
 
   // --- sync -------------------------------------------------------------------------------------
@@ -358,12 +255,12 @@ export class StatefulSetController {
    * with backoff.
    */
   async sync(key: string): Promise<void> {
-    const set = this.#setStore.get(key);
+    const set = this.#owners.store.get(key);
     if (!set) {
       this.#logger.debug("StatefulSet has been deleted", { key });
       return;
     }
-    const selector = this.#selectorOf(set);
+    const selector = this.#owners.selectorOf(set);
     if (selector === null) {
       // An invalid selector cannot be fixed by retrying.
       this.#logger.error("Error converting StatefulSet selector", { key });
@@ -387,22 +284,14 @@ export class StatefulSetController {
 
   /** The pods this set controls or may adopt (matching, and named `<set>-<n>`), claimed. */
   async #claimPods(set: StatefulSet, selector: CompiledLabelSelector): Promise<Pod[]> {
-    const uid = set.metadata?.uid ?? "";
-    const namespace = set.metadata?.namespace ?? "";
-    const candidates = [
-      ...this.#podStore.byIndex(OWNER_UID_INDEX, uid).filter((pod) =>
-        getControllerOf(pod)?.uid === uid
-      ),
-      ...this.#podStore.byIndex(ORPHAN_NAMESPACE_INDEX, namespace),
-    ];
-    const manager = new PodControllerRefManager({
+    const { claimed, errors } = await claimOwnedPods({
+      podStore: this.#podStore,
       podControl: this.#claimControl,
-      controller: set,
-      controllerKind: STATEFUL_SET_KIND,
+      owner: set,
+      kind: STATEFUL_SET_KIND,
       matches: (pod) => selector.matches(pod.metadata?.labels) && isMemberOf(set, pod),
       canAdopt: () => this.#canAdopt(set),
     });
-    const { claimed, errors } = await manager.claimPods(candidates);
     if (errors.length > 0) {
       throw new Error(
         `Cannot claim pods of StatefulSet "${metaNamespaceKey(set)}": ${errorText(errors[0])}`,
@@ -414,23 +303,7 @@ export class StatefulSetController {
 
   /** Rejects unless an uncached read shows the same set, not being deleted. */
   async #canAdopt(set: StatefulSet): Promise<void> {
-    const { namespace, name } = splitMetaNamespaceKey(metaNamespaceKey(set));
-    let fresh: StatefulSet;
-    try {
-      fresh = await this.#sets.get(name, { namespace });
-    } catch (err) {
-      throw new Error(`Cannot recheck deletionTimestamp: ${errorText(err)}`, { cause: err });
-    }
-    if (fresh.metadata?.uid !== set.metadata?.uid) {
-      throw new Error(
-        `Original StatefulSet "${namespace}/${name}" is gone: got uid ${fresh.metadata?.uid}, wanted ${set.metadata?.uid}`,
-      );
-    }
-    if (fresh.metadata?.deletionTimestamp) {
-      throw new Error(
-        `StatefulSet "${namespace}/${name}" has just been deleted at ${fresh.metadata.deletionTimestamp}`,
-      );
-    }
+    await recheckOwner(set, { client: this.#sets, kind: STATEFUL_SET_KIND });
   }
 }
 

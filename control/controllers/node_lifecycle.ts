@@ -74,16 +74,17 @@ import type { Node, NodeCondition } from "../api/types/core_v1_node.ts";
 import type { Pod } from "../api/types/core_v1_pod.ts";
 import type { KubeObject } from "../api/types/meta_v1.ts";
 import type { Client, ResourceClient } from "../client/client.ts";
-import { runController } from "../client/controller.ts";
 import { isNotFound } from "../client/errors.ts";
 import type { EventRecorder } from "../client/event_recorder.ts";
-import type { HandlerRegistration, Informer } from "../client/informer.ts";
+import type { Informer } from "../client/informer.ts";
 import { LEASES, NODES, PODS } from "../client/resources.ts";
 import type { SharedInformerFactory } from "../client/shared_informer_factory.ts";
 import { indexByNodeName, metaNamespaceKey, splitMetaNamespaceKey } from "../client/store.ts";
-import { WorkQueue } from "../client/workqueue.ts";
+import type { WorkQueue } from "../client/workqueue.ts";
 import { type Clock, setTimeoutAt, type TimerHandle } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
+import { ControllerLoop } from "./_controller_loop.ts";
+import { errorText } from "./_errors.ts";
 import type { ControllerContext, RunnableController } from "./controller_manager.ts";
 import {
   healthExpired,
@@ -176,10 +177,6 @@ function nodeRef(name: string, uid: string | undefined): KubeObject {
   return { apiVersion: "v1", kind: "Node", metadata: { name, ...(uid ? { uid } : {}) } };
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** Watches node heartbeats, marks silent nodes Unknown, and taints nodes by condition. */
 export class NodeLifecycleController implements RunnableController {
   readonly #deps: NodeLifecycleControllerDeps;
@@ -189,9 +186,9 @@ export class NodeLifecycleController implements RunnableController {
   readonly #pods: Informer<Pod>;
   readonly #nodeClient: ResourceClient<Node>;
   readonly #podClient: ResourceClient<Pod>;
+  readonly #loop: ControllerLoop;
   readonly #queue: WorkQueue<string>;
   readonly #tainter: ZoneTainter;
-  readonly #registrations: HandlerRegistration[] = [];
   readonly #monitorGraceMs: number;
   readonly #startupGraceMs: number;
   readonly #monitorPeriodMs: number;
@@ -199,7 +196,6 @@ export class NodeLifecycleController implements RunnableController {
   readonly #secondaryRate: number;
   readonly #largeCluster: number;
   readonly #unhealthyThreshold: number;
-  readonly #workers: number;
   /** Per node: its health as last observed. */
   readonly #health = new Map<string, NodeHealth>();
   /** Per node: the timer of its next grace-period expiry. */
@@ -249,10 +245,15 @@ export class NodeLifecycleController implements RunnableController {
     this.#secondaryRate = secondaryNodeEvictionRate;
     this.#largeCluster = largeClusterSizeThreshold;
     this.#unhealthyThreshold = unhealthyZoneThreshold;
-    this.#workers = workers;
     this.#nodeClient = deps.client.resource(NODES);
     this.#podClient = deps.client.resource(PODS);
-    this.#queue = new WorkQueue<string>({ clock: deps.clock });
+    this.#loop = new ControllerLoop({
+      name: NODE_LIFECYCLE_CONTROLLER_NAME,
+      workers,
+      clock: deps.clock,
+      logger: deps.logger,
+    });
+    this.#queue = this.#loop.queue;
     this.#tainter = new ZoneTainter({
       clock: deps.clock,
       qps: nodeEvictionRate,
@@ -266,33 +267,31 @@ export class NodeLifecycleController implements RunnableController {
     this.#pods = deps.informers.informerFor(PODS, {
       indexers: { [NODE_NAME_INDEX]: indexByNodeName },
     });
-    this.#registrations.push(
-      this.#nodes.addHandler({
-        add: (node) => this.#queue.add(node.metadata?.name ?? ""),
-        update: (old, node) => {
-          if (old.metadata?.resourceVersion === node.metadata?.resourceVersion) return;
-          this.#queue.add(node.metadata?.name ?? "");
-        },
-        delete: (node) => this.#queue.add(node.metadata?.name ?? ""),
-      }),
-      this.#leases.addHandler({
-        add: (lease) => this.#queue.add(lease.metadata?.name ?? ""),
-        update: (old, lease) => {
-          if (old.spec?.renewTime === lease.spec?.renewTime) return;
-          this.#queue.add(lease.metadata?.name ?? "");
-        },
-      }),
-      this.#pods.addHandler({
-        add: (pod) => {
-          if (pod.spec?.nodeName) this.#queue.add(metaNamespaceKey(pod));
-        },
-        update: (old, pod) => {
-          if (pod.spec?.nodeName && pod.spec.nodeName !== old.spec?.nodeName) {
-            this.#queue.add(metaNamespaceKey(pod));
-          }
-        },
-      }),
-    );
+    this.#loop.handle(this.#nodes, {
+      add: (node) => this.#queue.add(node.metadata?.name ?? ""),
+      update: (old, node) => {
+        if (old.metadata?.resourceVersion === node.metadata?.resourceVersion) return;
+        this.#queue.add(node.metadata?.name ?? "");
+      },
+      delete: (node) => this.#queue.add(node.metadata?.name ?? ""),
+    });
+    this.#loop.handle(this.#leases, {
+      add: (lease) => this.#queue.add(lease.metadata?.name ?? ""),
+      update: (old, lease) => {
+        if (old.spec?.renewTime === lease.spec?.renewTime) return;
+        this.#queue.add(lease.metadata?.name ?? "");
+      },
+    });
+    this.#loop.handle(this.#pods, {
+      add: (pod) => {
+        if (pod.spec?.nodeName) this.#queue.add(metaNamespaceKey(pod));
+      },
+      update: (old, pod) => {
+        if (pod.spec?.nodeName && pod.spec.nodeName !== old.spec?.nodeName) {
+          this.#queue.add(metaNamespaceKey(pod));
+        }
+      },
+    });
   }
 
   /** The keys waiting: node names, and `namespace/name` of pods just bound. */
@@ -308,18 +307,11 @@ export class NodeLifecycleController implements RunnableController {
   /** Waits for the caches, then syncs until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
     try {
-      await runController({
-        name: NODE_LIFECYCLE_CONTROLLER_NAME,
-        queue: this.#queue,
+      await this.#loop.run(signal, {
         sync: (key) => this.sync(key),
-        workers: this.#workers,
         waitFor: [this.#nodes, this.#leases, this.#pods],
-        signal,
-        logger: this.#deps.logger,
-        clock: this.#deps.clock,
       });
     } finally {
-      for (const r of this.#registrations.splice(0)) r.remove();
       for (const timer of this.#timers.values()) timer.handle.cancel();
       this.#timers.clear();
       this.#tainter.stop();

@@ -33,17 +33,18 @@ import type { Taint } from "../api/types/core_v1_common.ts";
 import type { Node } from "../api/types/core_v1_node.ts";
 import type { Pod } from "../api/types/core_v1_pod.ts";
 import type { Client, ResourceClient } from "../client/client.ts";
-import { runController } from "../client/controller.ts";
 import { isNotFound } from "../client/errors.ts";
 import type { EventRecorder } from "../client/event_recorder.ts";
-import type { HandlerRegistration, Informer } from "../client/informer.ts";
+import type { Informer } from "../client/informer.ts";
 import { NODES, PODS } from "../client/resources.ts";
 import type { SharedInformerFactory } from "../client/shared_informer_factory.ts";
 import { indexByNodeName, metaNamespaceKey, splitMetaNamespaceKey } from "../client/store.ts";
 import { matchingTolerations } from "../client/tolerations.ts";
-import { WorkQueue } from "../client/workqueue.ts";
+import type { WorkQueue } from "../client/workqueue.ts";
 import { type Clock, setTimeoutAt, type TimerHandle } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
+import { ControllerLoop } from "./_controller_loop.ts";
+import { errorText } from "./_errors.ts";
 import type { ControllerContext, RunnableController } from "./controller_manager.ts";
 import { setPodCondition } from "./_pod_conditions.ts";
 import { minTolerationMs } from "./_taint_tolerations.ts";
@@ -101,10 +102,6 @@ function noExecuteTaints(node: Node | undefined): Taint[] {
   return (node?.spec?.taints ?? []).filter((t) => t.effect === "NoExecute");
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** Deletes pods from nodes with NoExecute taints they do not tolerate (long enough). */
 export class TaintEvictionController implements RunnableController {
   readonly #deps: TaintEvictionControllerDeps;
@@ -112,9 +109,8 @@ export class TaintEvictionController implements RunnableController {
   readonly #nodes: Informer<Node>;
   readonly #pods: Informer<Pod>;
   readonly #podClient: ResourceClient<Pod>;
+  readonly #loop: ControllerLoop;
   readonly #queue: WorkQueue<string>;
-  readonly #registrations: HandlerRegistration[] = [];
-  readonly #workers: number;
   /** Per tainted node: its NoExecute taints, as last synced. */
   readonly #tainted = new Map<string, Taint[]>();
   readonly #evictions = new Map<string, Eviction>();
@@ -125,38 +121,41 @@ export class TaintEvictionController implements RunnableController {
       throw new RangeError(`Cannot run the taint eviction controller with ${workers} workers`);
     }
     this.#deps = deps;
-    this.#workers = workers;
     this.#logger = deps.logger.with({ controller: TAINT_EVICTION_CONTROLLER_NAME });
     this.#podClient = deps.client.resource(PODS);
-    this.#queue = new WorkQueue<string>({ clock: deps.clock });
+    this.#loop = new ControllerLoop({
+      name: TAINT_EVICTION_CONTROLLER_NAME,
+      workers,
+      clock: deps.clock,
+      logger: deps.logger,
+    });
+    this.#queue = this.#loop.queue;
     this.#nodes = deps.informers.informerFor(NODES);
     this.#pods = deps.informers.informerFor(PODS, {
       indexers: { [NODE_NAME_INDEX]: indexByNodeName },
     });
-    this.#registrations.push(
-      this.#nodes.addHandler({
-        add: (node) => this.#queue.add(node.metadata?.name ?? ""),
-        update: (old, node) => {
-          if (JSON.stringify(noExecuteTaints(old)) === JSON.stringify(noExecuteTaints(node))) {
-            return;
-          }
-          this.#queue.add(node.metadata?.name ?? "");
-        },
-        delete: (node) => this.#queue.add(node.metadata?.name ?? ""),
-      }),
-      this.#pods.addHandler({
-        add: (pod) => this.#queue.add(metaNamespaceKey(pod)),
-        update: (old, pod) => {
-          if (
-            old.spec?.nodeName === pod.spec?.nodeName &&
-            JSON.stringify(old.spec?.tolerations ?? []) ===
-              JSON.stringify(pod.spec?.tolerations ?? [])
-          ) return;
-          this.#queue.add(metaNamespaceKey(pod));
-        },
-        delete: (pod) => this.#queue.add(metaNamespaceKey(pod)),
-      }),
-    );
+    this.#loop.handle(this.#nodes, {
+      add: (node) => this.#queue.add(node.metadata?.name ?? ""),
+      update: (old, node) => {
+        if (JSON.stringify(noExecuteTaints(old)) === JSON.stringify(noExecuteTaints(node))) {
+          return;
+        }
+        this.#queue.add(node.metadata?.name ?? "");
+      },
+      delete: (node) => this.#queue.add(node.metadata?.name ?? ""),
+    });
+    this.#loop.handle(this.#pods, {
+      add: (pod) => this.#queue.add(metaNamespaceKey(pod)),
+      update: (old, pod) => {
+        if (
+          old.spec?.nodeName === pod.spec?.nodeName &&
+          JSON.stringify(old.spec?.tolerations ?? []) ===
+            JSON.stringify(pod.spec?.tolerations ?? [])
+        ) return;
+        this.#queue.add(metaNamespaceKey(pod));
+      },
+      delete: (pod) => this.#queue.add(metaNamespaceKey(pod)),
+    });
   }
 
   /** The keys waiting: node names and pod `namespace/name` keys. */
@@ -173,18 +172,11 @@ export class TaintEvictionController implements RunnableController {
   /** Waits for the caches, then syncs until `signal` aborts; cancels every timer at the end. */
   async run(signal: AbortSignal): Promise<void> {
     try {
-      await runController({
-        name: TAINT_EVICTION_CONTROLLER_NAME,
-        queue: this.#queue,
+      await this.#loop.run(signal, {
         sync: (key) => this.sync(key),
-        workers: this.#workers,
         waitFor: [this.#nodes, this.#pods],
-        signal,
-        logger: this.#deps.logger,
-        clock: this.#deps.clock,
       });
     } finally {
-      for (const r of this.#registrations.splice(0)) r.remove();
       for (const e of this.#evictions.values()) e.timer?.cancel();
       this.#evictions.clear();
     }

@@ -8,9 +8,7 @@
  */
 import assert from "node:assert/strict";
 import type { CronJob, Job } from "../../control/api/types/batch_v1.ts";
-import { Client } from "../../control/client/client.ts";
 import { CORE_EVENTS, CRON_JOBS, JOBS } from "../../control/client/resources.ts";
-import { ControllerManager } from "../../control/controllers/controller_manager.ts";
 import { CRON_JOB_CONTROLLER_NAME, cronJobController } from "../../control/controllers/cron_job.ts";
 import { FakeClock } from "../../control/util/clock.ts";
 import { RecordingLogger } from "../../control/util/logger.ts";
@@ -20,6 +18,7 @@ import {
   type UntilOptions,
 } from "../_support/controller_api.ts";
 import { cronJobManifest, finishJob, type TestCronJob } from "../_support/cron_jobs.ts";
+import { startTestManager, type TestManager } from "../_support/test_manager.ts";
 
 const MINUTE = 60_000;
 
@@ -37,27 +36,19 @@ async function harness() {
   const logger = new RecordingLogger();
   const cronJobs = client.resource(CRON_JOBS);
   const jobs = client.resource(JOBS);
-  let stop: AbortController | null = null;
-  let running: Promise<void> | null = null;
+  let manager: TestManager | null = null;
 
   function startManager(): void {
-    const manager = new ControllerManager({
-      client: new Client(api.transport, { fieldManager: "kube-controller-manager" }),
+    manager = startTestManager(api.transport, {
       clock,
       logger,
-      identity: "test",
-      leaderElection: false,
       registry: [{ name: CRON_JOB_CONTROLLER_NAME, factory: cronJobController }],
     });
-    stop = new AbortController();
-    running = manager.run(stop.signal);
   }
 
   async function stopManager(): Promise<void> {
-    stop?.abort();
-    await running;
-    stop = null;
-    running = null;
+    await manager?.stop();
+    manager = null;
   }
 
   /** How many syncs of `default/<name>` the controller has finished. */
@@ -92,7 +83,7 @@ async function harness() {
     async create(options: TestCronJob): Promise<CronJob> {
       const before = syncs(options.name);
       const created = await cronJobs.create(cronJobManifest(options));
-      if (running) await until(() => syncs(options.name) > before, { what: "the first sync" });
+      if (manager) await until(() => syncs(options.name) > before, { what: "the first sync" });
       return created;
     },
     /** Moves the fake clock to `atMs` (if not past it), firing the controller's timers. */

@@ -8,15 +8,14 @@
 import assert from "node:assert/strict";
 import type { Deployment } from "../../control/api/types/apps_v1.ts";
 import type { Pod } from "../../control/api/types/core_v1_pod.ts";
-import { Client } from "../../control/client/client.ts";
 import { Informer } from "../../control/client/informer.ts";
 import { DEPLOYMENTS, PODS, REPLICA_SETS } from "../../control/client/resources.ts";
 import { isPodReady } from "../../control/controllers/active_pods.ts";
-import { ControllerManager } from "../../control/controllers/controller_manager.ts";
 import { systemClock } from "../../control/util/clock.ts";
 import { RecordingLogger } from "../../control/util/logger.ts";
 import { startControllerApi, until } from "../_support/controller_api.ts";
 import { FakeKubelet } from "../_support/fake_kubelet.ts";
+import { startTestManager } from "../_support/test_manager.ts";
 
 const REPLICAS = 10;
 const SURGE = 2;
@@ -49,22 +48,9 @@ Deno.test("a rolling update converges with no extra or lost pods when the contro
     bindUnscheduled: true,
   });
   const logger = new RecordingLogger();
-  const startManager = (identity: string) => {
-    const manager = new ControllerManager({
-      client: new Client(api.transport, { fieldManager: "kube-controller-manager" }),
-      clock: systemClock,
-      logger,
-      identity,
-      controllers: ["replicaset", "deployment"],
-      leaderElection: false,
-    });
-    const stop = new AbortController();
-    const running = manager.run(stop.signal);
-    return async () => {
-      stop.abort();
-      await running;
-    };
-  };
+  const startManager = (identity: string) =>
+    startTestManager(api.transport, { logger, identity, controllers: ["replicaset", "deployment"] })
+      .stop;
 
   // Watch every pod change and keep the extremes.
   const watching = new AbortController();

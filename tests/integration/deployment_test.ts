@@ -7,14 +7,11 @@
 import assert from "node:assert/strict";
 import type { Deployment, ReplicaSet } from "../../control/api/types/apps_v1.ts";
 import type { Pod } from "../../control/api/types/core_v1_pod.ts";
-import { Client } from "../../control/client/client.ts";
 import { CORE_EVENTS, DEPLOYMENTS, PODS, REPLICA_SETS } from "../../control/client/resources.ts";
-import { ControllerManager } from "../../control/controllers/controller_manager.ts";
 import { isPodReady } from "../../control/controllers/active_pods.ts";
-import { systemClock } from "../../control/util/clock.ts";
-import { RecordingLogger } from "../../control/util/logger.ts";
 import { startControllerApi, until } from "../_support/controller_api.ts";
 import { FakeKubelet } from "../_support/fake_kubelet.ts";
+import { startTestManager } from "../_support/test_manager.ts";
 import { testDeployment } from "../_support/workloads.ts";
 
 /** Whether the rollout is done, as `kubectl rollout status` decides. */
@@ -38,16 +35,7 @@ Deno.test("Deployment rolls a new image out within maxSurge and maxUnavailable",
     nodes: ["node-1", "node-2"],
     bindUnscheduled: true,
   });
-  const manager = new ControllerManager({
-    client: new Client(api.transport, { fieldManager: "kube-controller-manager" }),
-    clock: systemClock,
-    logger: new RecordingLogger(),
-    identity: "test",
-    controllers: ["replicaset", "deployment"],
-    leaderElection: false,
-  });
-  const stop = new AbortController();
-  const running = manager.run(stop.signal);
+  const manager = startTestManager(api.transport, { controllers: ["replicaset", "deployment"] });
   const deployments = client.resource(DEPLOYMENTS);
   const sets = client.resource(REPLICA_SETS);
   const pods = client.resource(PODS);
@@ -112,8 +100,7 @@ Deno.test("Deployment rolls a new image out within maxSurge and maxUnavailable",
       events.join("\n"),
     );
   } finally {
-    stop.abort();
-    await running;
+    await manager.stop();
     await kubelet.stop();
   }
 });

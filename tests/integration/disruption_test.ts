@@ -11,22 +11,17 @@ import type {
   PodDisruptionBudget,
   PodDisruptionBudgetSpec,
 } from "../../control/api/types/policy_v1.ts";
-import { Client } from "../../control/client/client.ts";
 import { StatusError } from "../../control/client/errors.ts";
 import { DEPLOYMENTS, POD_DISRUPTION_BUDGETS, PODS } from "../../control/client/resources.ts";
 import { isPodReady } from "../../control/controllers/active_pods.ts";
-import {
-  ControllerManager,
-  defaultControllers,
-} from "../../control/controllers/controller_manager.ts";
+import { defaultControllers } from "../../control/controllers/controller_manager.ts";
 import {
   DISRUPTION_CONTROLLER_NAME,
   disruptionController,
 } from "../../control/controllers/disruption.ts";
-import { systemClock } from "../../control/util/clock.ts";
-import { RecordingLogger } from "../../control/util/logger.ts";
 import { type ControllerApi, startControllerApi, until } from "../_support/controller_api.ts";
 import { FakeKubelet } from "../_support/fake_kubelet.ts";
+import { startTestManager } from "../_support/test_manager.ts";
 import { testDeployment } from "../_support/workloads.ts";
 
 const NS = "default";
@@ -68,20 +63,13 @@ async function cluster(api: ControllerApi, options: { ready?: (pod: Pod) => bool
     bindUnscheduled: true,
     ...(options.ready ? { ready: options.ready } : {}),
   });
-  const manager = new ControllerManager({
-    client: new Client(api.transport, { fieldManager: "kube-controller-manager" }),
-    clock: systemClock,
-    logger: new RecordingLogger(),
-    identity: "test",
+  const manager = startTestManager(api.transport, {
     registry: [
       ...defaultControllers(),
       { name: DISRUPTION_CONTROLLER_NAME, factory: disruptionController },
     ],
     controllers: ["replicaset", "deployment", DISRUPTION_CONTROLLER_NAME],
-    leaderElection: false,
   });
-  const stop = new AbortController();
-  const running = manager.run(stop.signal);
   const pdbs = api.client.resource(POD_DISRUPTION_BUDGETS);
   const pods = api.client.resource(PODS);
   return {
@@ -125,8 +113,7 @@ async function cluster(api: ControllerApi, options: { ready?: (pod: Pod) => bool
       });
     },
     async [Symbol.asyncDispose]() {
-      stop.abort();
-      await running;
+      await manager.stop();
       await kubelet.stop();
     },
   };

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type { Deployment } from "../../control/api/types/apps_v1.ts";
 import type { ConfigMap } from "../../control/api/types/core_v1_config.ts";
 import type { OwnerReference } from "../../control/api/types/meta_v1.ts";
-import { Client } from "../../control/client/client.ts";
+import type { Client } from "../../control/client/client.ts";
 import { isNotFound } from "../../control/client/errors.ts";
 import {
   CONFIG_MAPS,
@@ -19,18 +19,15 @@ import {
   PRIORITY_CLASSES,
   REPLICA_SETS,
 } from "../../control/client/resources.ts";
-import {
-  ControllerManager,
-  defaultControllers,
-} from "../../control/controllers/controller_manager.ts";
+import { defaultControllers } from "../../control/controllers/controller_manager.ts";
 import {
   GARBAGE_COLLECTOR_CONTROLLER_NAME,
   garbageCollectorController,
 } from "../../control/controllers/garbage_collector.ts";
-import { systemClock } from "../../control/util/clock.ts";
 import { RecordingLogger } from "../../control/util/logger.ts";
 import { type ControllerApi, startControllerApi, until } from "../_support/controller_api.ts";
 import { FakeKubelet } from "../_support/fake_kubelet.ts";
+import { startTestManager } from "../_support/test_manager.ts";
 import { testReplicaSet } from "../_support/workloads.ts";
 
 const REGISTRY = [
@@ -38,31 +35,12 @@ const REGISTRY = [
   { name: GARBAGE_COLLECTOR_CONTROLLER_NAME, factory: garbageCollectorController },
 ];
 
-/** A running controller manager; `stop()` ends it. */
-interface Running {
-  readonly logger: RecordingLogger;
-  stop(): Promise<void>;
-}
-
-function startManager(api: ControllerApi, controllers: readonly string[]): Running {
+/** The controller manager running `controllers` of the registry above, and its log. */
+function startManager(api: ControllerApi, controllers: readonly string[]) {
   const logger = new RecordingLogger();
-  const manager = new ControllerManager({
-    client: new Client(api.transport, { fieldManager: "kube-controller-manager" }),
-    clock: systemClock,
-    logger,
-    identity: "test",
-    controllers,
-    registry: REGISTRY,
-    leaderElection: false,
-  });
-  const stop = new AbortController();
-  const done = manager.run(stop.signal);
   return {
     logger,
-    async stop() {
-      stop.abort();
-      await done;
-    },
+    ...startTestManager(api.transport, { logger, controllers, registry: REGISTRY }),
   };
 }
 

@@ -15,7 +15,6 @@ import { Client } from "../../control/client/client.ts";
 import { CORE_EVENTS, LEASES, NODES, PODS } from "../../control/client/resources.ts";
 import type { SharedInformerFactory } from "../../control/client/shared_informer_factory.ts";
 import type { Transport } from "../../control/client/transport.ts";
-import { ControllerManager } from "../../control/controllers/controller_manager.ts";
 import {
   AUTONOMY_ANNOTATION,
   NODE_LIFECYCLE_CONTROLLER_NAME,
@@ -35,6 +34,7 @@ import {
   postNodeStatus,
   renewNodeLease,
 } from "../_support/node_heartbeats.ts";
+import { startTestManager } from "../_support/test_manager.ts";
 
 const NODE_NAMES = ["edge-live", "edge-lost", "edge-auto"] as const;
 
@@ -73,12 +73,9 @@ Deno.test("node lifecycle: a silent node's pods are evicted after 300 s, an auto
   const logger = new RecordingLogger();
   let informers: SharedInformerFactory | undefined;
   let evictions: TaintEvictionController | undefined;
-  const manager = new ControllerManager({
-    client: new Client(transport, { fieldManager: "kube-controller-manager" }),
+  const manager = startTestManager(transport, {
     clock,
     logger,
-    identity: "test",
-    leaderElection: false,
     registry: [
       {
         name: NODE_LIFECYCLE_CONTROLLER_NAME,
@@ -127,8 +124,6 @@ Deno.test("node lifecycle: a silent node's pods are evicted after 300 s, an auto
     return list.items.filter((e) => e.reason === reason).map((e) => e.message ?? "");
   }
 
-  const stop = new AbortController();
-  const running = manager.run(stop.signal);
   try {
     await t.step("pods get the default 300 s tolerations and run", async () => {
       for (const name of NODE_NAMES) {
@@ -252,8 +247,7 @@ Deno.test("node lifecycle: a silent node's pods are evicted after 300 s, an auto
       assert.equal((await pod("edge-auto")).metadata?.deletionTimestamp, undefined);
     });
   } finally {
-    stop.abort();
-    await running;
+    await manager.stop();
     for (const kubelet of kubelets.values()) await kubelet.stop();
   }
 });

@@ -6,17 +6,13 @@
  */
 import assert from "node:assert/strict";
 import type { Pod } from "../../control/api/types/core_v1_pod.ts";
-import { Client } from "../../control/client/client.ts";
 import { isNotFound } from "../../control/client/errors.ts";
 import { NODES, PODS } from "../../control/client/resources.ts";
-import { ControllerManager } from "../../control/controllers/controller_manager.ts";
 import {
   POD_GC_CONTROLLER_NAME,
   podGcController,
   type PodGcControllerOptions,
 } from "../../control/controllers/pod_gc.ts";
-import { systemClock } from "../../control/util/clock.ts";
-import { RecordingLogger } from "../../control/util/logger.ts";
 import {
   type ControllerApi,
   createPod,
@@ -25,29 +21,17 @@ import {
   until,
 } from "../_support/controller_api.ts";
 import { FakeKubelet } from "../_support/fake_kubelet.ts";
+import { startTestManager } from "../_support/test_manager.ts";
 
 const NS = "default";
 
 function manager(api: ControllerApi, options: PodGcControllerOptions) {
-  const m = new ControllerManager({
-    client: new Client(api.transport, { fieldManager: "kube-controller-manager" }),
-    clock: systemClock,
-    logger: new RecordingLogger(),
-    identity: "test",
+  return startTestManager(api.transport, {
     registry: [{
       name: POD_GC_CONTROLLER_NAME,
       factory: (context) => podGcController(context, options),
     }],
-    leaderElection: false,
   });
-  const stop = new AbortController();
-  const running = m.run(stop.signal);
-  return {
-    async [Symbol.asyncDispose]() {
-      stop.abort();
-      await running;
-    },
-  };
 }
 
 async function names(api: ControllerApi): Promise<string[]> {

@@ -7,14 +7,12 @@
 import assert from "node:assert/strict";
 import type { ReplicaSet } from "../../control/api/types/apps_v1.ts";
 import type { Pod } from "../../control/api/types/core_v1_pod.ts";
-import { Client } from "../../control/client/client.ts";
+import type { Client } from "../../control/client/client.ts";
 import { CORE_EVENTS, PODS, REPLICA_SETS } from "../../control/client/resources.ts";
 import type { Transport, TransportRequestOptions } from "../../control/client/transport.ts";
-import { ControllerManager } from "../../control/controllers/controller_manager.ts";
-import { systemClock } from "../../control/util/clock.ts";
-import { RecordingLogger } from "../../control/util/logger.ts";
 import { createPod, startControllerApi, until } from "../_support/controller_api.ts";
 import { FakeKubelet } from "../_support/fake_kubelet.ts";
+import { startTestManager } from "../_support/test_manager.ts";
 import { testReplicaSet } from "../_support/workloads.ts";
 
 /** A pod label the selector does not name. */
@@ -88,16 +86,7 @@ async function start(): Promise<Harness> {
     nodes: ["node-1", "node-2"],
     bindUnscheduled: true,
   });
-  const manager = new ControllerManager({
-    client: new Client(delayed, { fieldManager: "kube-controller-manager" }),
-    clock: systemClock,
-    logger: new RecordingLogger(),
-    identity: "test",
-    controllers: ["replicaset"],
-    leaderElection: false,
-  });
-  const stop = new AbortController();
-  const running = manager.run(stop.signal);
+  const manager = startTestManager(delayed, { controllers: ["replicaset"] });
   const pods = client.resource(PODS);
   async function allPods(app: string): Promise<Pod[]> {
     return (await pods.list({ namespace: "default", labelSelector: `app=${app}` })).items;
@@ -128,8 +117,7 @@ async function start(): Promise<Harness> {
     },
     async [Symbol.asyncDispose]() {
       delayed.release();
-      stop.abort();
-      await running;
+      await manager.stop();
       await kubelet.stop();
       await api[Symbol.asyncDispose]();
     },

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import type { ControllerRevision, StatefulSet } from "../../control/api/types/apps_v1.ts";
 import type { Pod } from "../../control/api/types/core_v1_pod.ts";
 import type { PersistentVolumeClaim } from "../../control/api/types/core_v1_storage.ts";
-import { Client } from "../../control/client/client.ts";
+import type { Client } from "../../control/client/client.ts";
 import {
   CONTROLLER_REVISIONS,
   CORE_EVENTS,
@@ -18,15 +18,13 @@ import {
   STATEFUL_SETS,
 } from "../../control/client/resources.ts";
 import type { Transport, TransportRequestOptions } from "../../control/client/transport.ts";
-import { ControllerManager } from "../../control/controllers/controller_manager.ts";
 import {
   STATEFUL_SET_CONTROLLER_NAME,
   statefulSetController,
 } from "../../control/controllers/stateful_set.ts";
-import { systemClock } from "../../control/util/clock.ts";
-import { RecordingLogger } from "../../control/util/logger.ts";
 import { setPodStatus, startControllerApi, until } from "../_support/controller_api.ts";
 import { FakeKubelet } from "../_support/fake_kubelet.ts";
+import { startTestManager, type TestManager } from "../_support/test_manager.ts";
 
 /**
  * Records the pod creations and deletions the controller manager asks for, in order; can hold
@@ -163,23 +161,14 @@ async function start(options: { ready?: (pod: Pod) => boolean } = {}): Promise<H
     bindUnscheduled: true,
     ...(options.ready ? { ready: options.ready } : {}),
   });
-  let stop: AbortController | undefined;
-  let running: Promise<void> | undefined;
+  let manager: TestManager | undefined;
   function startManager(): void {
-    const manager = new ControllerManager({
-      client: new Client(writes, { fieldManager: "kube-controller-manager" }),
-      clock: systemClock,
-      logger: new RecordingLogger(),
-      identity: "test",
+    manager = startTestManager(writes, {
       registry: [{ name: STATEFUL_SET_CONTROLLER_NAME, factory: statefulSetController }],
-      leaderElection: false,
     });
-    stop = new AbortController();
-    running = manager.run(stop.signal);
   }
   async function stopManager(): Promise<void> {
-    stop?.abort();
-    await running;
+    await manager?.stop();
   }
   startManager();
   return {

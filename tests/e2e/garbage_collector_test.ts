@@ -26,6 +26,10 @@ Deno.test("skiff server's garbage collector follows kubectl's cascading deletes"
   const { kubectl, run, ok, json, eventually } = cluster;
   const pods = async (app: string): Promise<Meta[]> =>
     (await json(["get", "pods", "-n", "gc", "-l", `app=${app}`])).items;
+  const setFinalizers = async (pod: string, finalizers: string[] | null, what: string) => {
+    const patch = JSON.stringify({ metadata: { finalizers } });
+    ok(await run(["patch", "pod", pod, "-n", "gc", "--type=merge", "-p", patch]), what);
+  };
   const gone = async (kind: string, name: string) => {
     const r = await run(["get", kind, name, "-n", "gc", "--ignore-not-found", "-o", "name"]);
     return r.code === 0 && r.stdout.trim() === "";
@@ -71,19 +75,7 @@ Deno.test("skiff server's garbage collector follows kubectl's cascading deletes"
       await eventually("2 pods", async () => (await pods("fg")).length === 2);
       // Hold one pod with a finalizer of the test's own, so the deletion has to wait for it.
       const held = (await pods("fg"))[0]!.metadata.name;
-      ok(
-        await run([
-          "patch",
-          "pod",
-          held,
-          "-n",
-          "gc",
-          "--type=merge",
-          "-p",
-          JSON.stringify({ metadata: { finalizers: ["example.com/hold"] } }),
-        ]),
-        "hold a pod",
-      );
+      await setFinalizers(held, ["example.com/hold"], "hold a pod");
       await using proc = await kubectl.spawn([
         "delete",
         "rs",
@@ -106,19 +98,7 @@ Deno.test("skiff server's garbage collector follows kubectl's cascading deletes"
       assert.ok(rs.metadata.deletionTimestamp, "the ReplicaSet is being deleted");
       assert.deepEqual(rs.metadata.finalizers, ["foregroundDeletion"]);
       assert.equal(exited, false, "kubectl still waits");
-      ok(
-        await run([
-          "patch",
-          "pod",
-          held,
-          "-n",
-          "gc",
-          "--type=merge",
-          "-p",
-          JSON.stringify({ metadata: { finalizers: null } }),
-        ]),
-        "release the pod",
-      );
+      await setFinalizers(held, null, "release the pod");
       ok(await finished, "delete --cascade=foreground");
       assert.equal((await pods("fg")).length, 0, "no pod is left once kubectl returns");
       assert.ok(await gone("rs", "fg"));

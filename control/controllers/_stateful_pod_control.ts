@@ -19,6 +19,7 @@ import type { EventRecorder } from "../client/event_recorder.ts";
 import { PERSISTENT_VOLUME_CLAIMS, PODS } from "../client/resources.ts";
 import type { ObjectStore } from "../client/store.ts";
 import type { Logger } from "../util/logger.ts";
+import { aggregateErrors, errorText } from "./_errors.ts";
 import {
   claimOwnerRefsForPolicy,
   hasStaleOwnerRef,
@@ -66,10 +67,6 @@ export interface ApiStatefulPodControlDeps {
   readonly logger?: Logger;
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 function title(verb: string): string {
   return verb.charAt(0).toUpperCase() + verb.slice(1);
 }
@@ -91,6 +88,23 @@ export class ApiStatefulPodControl implements StatefulPodControl {
 
   #claim(namespace: string, name: string): PersistentVolumeClaim | undefined {
     return this.#deps.claimStore.get(`${namespace}/${name}`);
+  }
+
+  /** The cached claims of the pod's volume claim templates with their names (none if missing). */
+  *#cachedClaims(
+    set: StatefulSet,
+    pod: Pod,
+  ): Generator<{ readonly name: string; readonly claim: PersistentVolumeClaim }> {
+    const namespace = set.metadata?.namespace ?? "";
+    const ordinal = ordinalOf(pod);
+    for (const template of set.spec?.volumeClaimTemplates ?? []) {
+      const name = persistentVolumeClaimName(set, {
+        template: template.metadata?.name ?? "",
+        ordinal,
+      });
+      const claim = this.#claim(namespace, name);
+      if (claim) yield { name, claim };
+    }
   }
 
   #podEvent(verb: string, at: { set: StatefulSet; pod: Pod; error?: unknown }): void {
@@ -223,30 +237,16 @@ export class ApiStatefulPodControl implements StatefulPodControl {
   }
 
   claimsMatchRetentionPolicy(set: StatefulSet, pod: Pod): boolean {
-    const namespace = set.metadata?.namespace ?? "";
-    const ordinal = ordinalOf(pod);
-    for (const template of set.spec?.volumeClaimTemplates ?? []) {
-      const name = persistentVolumeClaimName(set, {
-        template: template.metadata?.name ?? "",
-        ordinal,
-      });
-      const claim = this.#claim(namespace, name);
-      // A missing claim is made in a later pass.
-      if (claim && !isClaimOwnerUpToDate(claim, { set, pod })) return false;
+    // A missing claim is made in a later pass.
+    for (const { claim } of this.#cachedClaims(set, pod)) {
+      if (!isClaimOwnerUpToDate(claim, { set, pod })) return false;
     }
     return true;
   }
 
   async updatePodClaimForRetentionPolicy(set: StatefulSet, pod: Pod): Promise<void> {
     const namespace = set.metadata?.namespace ?? "";
-    const ordinal = ordinalOf(pod);
-    for (const template of set.spec?.volumeClaimTemplates ?? []) {
-      const name = persistentVolumeClaimName(set, {
-        template: template.metadata?.name ?? "",
-        ordinal,
-      });
-      const claim = this.#claim(namespace, name);
-      if (!claim) continue;
+    for (const { name, claim } of this.#cachedClaims(set, pod)) {
       if (hasUnexpectedController(claim, { set, pod })) {
         this.#deps.recorder.event(set, {
           type: "Warning",
@@ -314,9 +314,6 @@ export class ApiStatefulPodControl implements StatefulPodControl {
         }
       }
     }
-    if (errors.length === 1) throw errors[0];
-    if (errors.length > 1) {
-      throw new AggregateError(errors, `[${errors.map((e) => e.message).join(", ")}]`);
-    }
+    if (errors.length > 0) throw aggregateErrors(errors);
   }
 }

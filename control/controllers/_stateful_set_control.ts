@@ -23,6 +23,7 @@ import type { KubeObject } from "../api/types/meta_v1.ts";
 import { isNotFound } from "../client/errors.ts";
 import type { CompiledLabelSelector } from "../client/label_selector.ts";
 import type { Logger } from "../util/logger.ts";
+import { aggregateErrors } from "./_errors.ts";
 import type { StatefulPodControl } from "./_stateful_pod_control.ts";
 import {
   allowsBurst,
@@ -110,15 +111,6 @@ export interface UpdateStatefulSetRequest {
   readonly selector: CompiledLabelSelector;
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function aggregate(errors: readonly unknown[]): unknown {
-  if (errors.length === 1) return errors[0];
-  return new AggregateError(errors, `[${errors.map(errorText).join(", ")}]`);
-}
-
 /** A pass over pods stopped (monotonic: blocked; any: a write failed). */
 interface PassResult {
   readonly exit: boolean;
@@ -133,7 +125,8 @@ interface PodsPass {
   readonly replicas: Pod[];
   readonly condemned: Pod[];
   readonly firstUnavailable: Pod | undefined;
-  readonly nowMs: number;
+  /** `minReadySeconds` and the time the pass judges availability at. */
+  readonly availability: { readonly minReadySeconds: number; readonly nowMs: number };
 }
 
 /** The StatefulSet control loop. */
@@ -194,7 +187,7 @@ export class StatefulSetControl {
     try {
       await this.#truncateHistory(set, { pods: request.pods, revisions, current, update });
     } catch (err) {
-      throw failure === undefined ? err : aggregate([failure, err]);
+      throw failure === undefined ? err : aggregateErrors([failure, err]);
     }
     if (failure !== undefined) throw failure;
     return status!;
@@ -340,7 +333,7 @@ export class StatefulSetControl {
       replicas,
       condemned,
       firstUnavailable,
-      nowMs,
+      availability,
     };
     let result = await this.#runForAll(pass, {
       count: replicas.length,
@@ -405,15 +398,14 @@ export class StatefulSetControl {
         }
       },
     });
-    return errors.length > 0 ? { exit: true, error: aggregate(errors) } : { exit: false };
+    return errors.length > 0 ? { exit: true, error: aggregateErrors(errors) } : { exit: false };
   }
 
   /** One wanted pod (upstream `processReplica`); `true` stops a monotonic pass. */
   async #processReplica(pass: PodsPass, i: number): Promise<boolean> {
-    const { set, updateSet, monotonic } = pass;
+    const { set, updateSet, monotonic, availability } = pass;
     const control = this.#deps.podControl;
     const pod = pass.replicas[i]!;
-    const availability = { minReadySeconds: set.spec?.minReadySeconds ?? 0, nowMs: pass.nowMs };
     if (isFailed(pod) || isSucceeded(pod)) {
       // Made again by a later sync, once this one is gone.
       if (!isTerminating(pod)) await control.deleteStatefulPod(set, pod);
@@ -436,9 +428,8 @@ export class StatefulSetControl {
 
   /** One pod beyond the wanted ordinals (upstream `processCondemned`). */
   async #processCondemned(pass: PodsPass, i: number): Promise<boolean> {
-    const { set, monotonic } = pass;
+    const { set, monotonic, availability } = pass;
     const pod = pass.condemned[i]!;
-    const availability = { minReadySeconds: set.spec?.minReadySeconds ?? 0, nowMs: pass.nowMs };
     if (isTerminating(pod)) return monotonic;
     if (!isRunningAndReady(pod) && monotonic && pod !== pass.firstUnavailable) return true;
     if (!isRunningAndAvailable(pod, availability) && monotonic && pod !== pass.firstUnavailable) {
@@ -457,8 +448,7 @@ export class StatefulSetControl {
     pass: PodsPass,
     at: { readonly status: StatefulSetStatus; readonly updateName: string },
   ): Promise<void> {
-    const { set, replicas } = pass;
-    const availability = { minReadySeconds: set.spec?.minReadySeconds ?? 0, nowMs: pass.nowMs };
+    const { set, replicas, availability } = pass;
     const updateMin = set.spec?.updateStrategy?.rollingUpdate?.partition ?? 0;
     for (let target = replicas.length - 1; target >= updateMin; target--) {
       const pod = replicas[target]!;
@@ -467,12 +457,7 @@ export class StatefulSetControl {
           statefulSet: `${set.metadata?.namespace}/${set.metadata?.name}`,
           pod: pod.metadata?.name,
         });
-        try {
-          await this.#deps.podControl.deleteStatefulPod(set, pod);
-        } catch (err) {
-          if (!isNotFound(err)) throw err;
-        }
-        at.status.currentReplicas = (at.status.currentReplicas ?? 0) - 1;
+        await this.#deleteOutdated(set, { pod, status: at.status });
         return;
       }
       if (isUnavailable(pod, availability)) return;
@@ -484,8 +469,7 @@ export class StatefulSetControl {
     pass: PodsPass,
     at: { readonly status: StatefulSetStatus; readonly updateName: string },
   ): Promise<void> {
-    const { set, replicas } = pass;
-    const availability = { minReadySeconds: set.spec?.minReadySeconds ?? 0, nowMs: pass.nowMs };
+    const { set, replicas, availability } = pass;
     const updateMin = set.spec?.updateStrategy?.rollingUpdate?.partition ?? 0;
     const allowed = set.spec?.updateStrategy?.rollingUpdate ? maxUnavailable(set) : 1;
     const unavailable = replicas.filter((p) => isUnavailable(p, availability)).length;
@@ -494,14 +478,22 @@ export class StatefulSetControl {
     for (let target = replicas.length - 1; target >= updateMin && budget > 0; target--) {
       const pod = replicas[target]!;
       if (podRevision(pod) === at.updateName || isTerminating(pod)) continue;
-      try {
-        await this.#deps.podControl.deleteStatefulPod(set, pod);
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
+      await this.#deleteOutdated(set, { pod, status: at.status });
       budget--;
-      at.status.currentReplicas = (at.status.currentReplicas ?? 0) - 1;
     }
+  }
+
+  /** Deletes a pod of an outdated revision (gone already is fine): one current replica less. */
+  async #deleteOutdated(
+    set: StatefulSet,
+    at: { readonly pod: Pod; readonly status: StatefulSetStatus },
+  ): Promise<void> {
+    try {
+      await this.#deps.podControl.deleteStatefulPod(set, at.pod);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    at.status.currentReplicas = (at.status.currentReplicas ?? 0) - 1;
   }
 
   /** Completes a finished rollout in `status` and writes it when it changed. */

@@ -617,17 +617,7 @@ export class DaemonSetController {
             podsToDelete.push(pod.metadata?.name ?? "");
           }
         } else if (phase === "Succeeded") {
-          this.#logger.info("Found succeeded daemon pod on node, will try to delete it", {
-            pod: metaNamespaceKey(pod),
-            node: nodeName,
-          });
-          this.#deps.recorder.event(ds, {
-            type: "Normal",
-            reason: SUCCEEDED_DAEMON_POD_REASON,
-            message: `Found succeeded daemon pod ${
-              metaNamespaceKey(pod)
-            } on node ${nodeName}, will try to delete it`,
-          });
+          this.#reportFinishedPod(ds, { pod, nodeName, failed: false });
           podsToDelete.push(pod.metadata?.name ?? "");
         } else {
           running.push(pod);
@@ -664,18 +654,26 @@ export class DaemonSetController {
       return false;
     }
     this.#backoff.next(backoffKey, nowMs);
-    this.#logger.info("Found failed daemon pod on node, will try to kill it", {
-      pod: metaNamespaceKey(pod),
-      node: nodeName,
+    this.#reportFinishedPod(ds, { pod, nodeName, failed: true });
+    return true;
+  }
+
+  /** Logs and records (upstream's texts) that a failed or succeeded pod on a node goes. */
+  #reportFinishedPod(
+    ds: DaemonSet,
+    at: { readonly pod: Pod; readonly nodeName: string; readonly failed: boolean },
+  ): void {
+    const pod = metaNamespaceKey(at.pod);
+    const [what, verb] = at.failed ? ["failed", "kill"] : ["succeeded", "delete"];
+    this.#logger.info(`Found ${what} daemon pod on node, will try to ${verb} it`, {
+      pod,
+      node: at.nodeName,
     });
     this.#deps.recorder.event(ds, {
-      type: "Warning",
-      reason: FAILED_DAEMON_POD_REASON,
-      message: `Found failed daemon pod ${
-        metaNamespaceKey(pod)
-      } on node ${nodeName}, will try to kill it`,
+      type: at.failed ? "Warning" : "Normal",
+      reason: at.failed ? FAILED_DAEMON_POD_REASON : SUCCEEDED_DAEMON_POD_REASON,
+      message: `Found ${what} daemon pod ${pod} on node ${at.nodeName}, will try to ${verb} it`,
     });
-    return true;
   }
 
   /**

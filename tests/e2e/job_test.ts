@@ -8,32 +8,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { Kubectl, type KubectlResult } from "../_support/kubectl.ts";
-import { startTestServer, type TestServer } from "../_support/skiff_server.ts";
-
-const VERSION = "1.33";
-
-function ok(r: KubectlResult, what: string, server: TestServer): string {
-  assert.equal(
-    r.code,
-    0,
-    `${what} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\nserver log:\n${
-      server.logTail(20)
-    }`,
-  );
-  return r.stdout;
-}
-
-/** Retries `check` until it returns true or `timeoutMs` passes. */
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`Timed out waiting for ${what}`);
-}
+import { e2eCluster } from "../_support/e2e_cluster.ts";
+import { startTestServer } from "../_support/skiff_server.ts";
 
 /** A pod status as a kubelet writes it when the container exited with `exitCode`. */
 function exitedStatus(container: string, exitCode: number): unknown {
@@ -78,14 +54,8 @@ const FAILING_JOB = {
 
 Deno.test("skiff server's Job controller runs what kubectl create job makes", async (t) => {
   await using server = await startTestServer();
-  const kubectl = new Kubectl(VERSION, {
-    kubeconfig: server.kubeconfig,
-    homeDir: join(server.scratchDir, "home"),
-  });
-  const run = (args: string[], stdin?: string) =>
-    kubectl.run(args, stdin === undefined ? {} : { stdin });
-  const json = async (args: string[]) =>
-    JSON.parse(ok(await run([...args, "-o", "json"]), args.join(" "), server));
+  using cluster = e2eCluster(server, { waitMs: 30_000 });
+  const { run, ok, json, eventually } = cluster;
   /** The one pod of Job `name`, once the controller created it. */
   async function podOf(name: string): Promise<{ metadata: { name: string } }> {
     let pods: { metadata: { name: string } }[] = [];
@@ -109,11 +79,10 @@ Deno.test("skiff server's Job controller runs what kubectl create job makes", as
         JSON.stringify(exitedStatus(container, exitCode)),
       ]),
       "patch pod status",
-      server,
     );
   }
 
-  ok(await run(["create", "namespace", "jobs"]), "create namespace", server);
+  ok(await run(["create", "namespace", "jobs"]), "create namespace");
 
   await t.step(
     "kubectl create job: one pod with the tracking finalizer and the Job's labels",
@@ -121,7 +90,6 @@ Deno.test("skiff server's Job controller runs what kubectl create job makes", as
       const out = ok(
         await run(["create", "job", "hello", "-n", "jobs", "--image=busybox", "--", "true"]),
         "create job",
-        server,
       );
       assert.equal(out.trim(), "job.batch/hello created");
       const pod = await podOf("hello");
@@ -130,7 +98,7 @@ Deno.test("skiff server's Job controller runs what kubectl create job makes", as
       assert.deepEqual(full.metadata.finalizers, ["batch.kubernetes.io/job-tracking"]);
       assert.equal(full.metadata.labels["batch.kubernetes.io/job-name"], "hello");
       assert.equal(full.metadata.ownerReferences[0].kind, "Job");
-      const listed = ok(await run(["get", "jobs", "-n", "jobs"]), "get jobs", server);
+      const listed = ok(await run(["get", "jobs", "-n", "jobs"]), "get jobs");
       const [header, row] = listed.trimEnd().split("\n");
       assert.match(header!, /^NAME\s+STATUS\s+COMPLETIONS\s+DURATION\s+AGE$/);
       assert.match(row!, /^hello\s+Running\s+0\/1\s+\d+s\s+\d+s$/);
@@ -143,7 +111,6 @@ Deno.test("skiff server's Job controller runs what kubectl create job makes", as
     const waited = ok(
       await run(["wait", "--for=condition=complete", "job/hello", "-n", "jobs", "--timeout=60s"]),
       "wait complete",
-      server,
     );
     assert.equal(waited.trim(), "job.batch/hello condition met");
     const job = await json(["get", "job", "hello", "-n", "jobs"]);
@@ -153,12 +120,11 @@ Deno.test("skiff server's Job controller runs what kubectl create job makes", as
       job.status.conditions.map((c: { type: string; reason: string }) => `${c.type}/${c.reason}`),
       ["SuccessCriteriaMet/CompletionsReached", "Complete/CompletionsReached"],
     );
-    const listed = ok(await run(["get", "jobs", "-n", "jobs"]), "get jobs", server);
+    const listed = ok(await run(["get", "jobs", "-n", "jobs"]), "get jobs");
     assert.match(listed.trimEnd().split("\n")[1]!, /^hello\s+Complete\s+1\/1\s+\d+s\s+\d+s$/);
     const wide = ok(
       await run(["get", "jobs", "-n", "jobs", "-o", "wide"]),
       "get jobs wide",
-      server,
     );
     const [wideHeader, wideRow] = wide.trimEnd().split("\n");
     assert.match(
@@ -173,25 +139,24 @@ Deno.test("skiff server's Job controller runs what kubectl create job makes", as
 
   await t.step("kubectl describe job shows the controller's events", async () => {
     await eventually("the Completed event", async () => {
-      const out = ok(await run(["describe", "job", "hello", "-n", "jobs"]), "describe", server);
+      const out = ok(await run(["describe", "job", "hello", "-n", "jobs"]), "describe");
       return /Completed\s+\S+\s+job-controller\s+Job completed/.test(out);
     });
-    const out = ok(await run(["describe", "job", "hello", "-n", "jobs"]), "describe", server);
+    const out = ok(await run(["describe", "job", "hello", "-n", "jobs"]), "describe");
     assert.match(out, /SuccessfulCreate\s+\S+\s+job-controller\s+Created pod: hello-[a-z0-9]{5}/);
     assert.match(out, /Pods Statuses:\s+0 Active \(0 Ready\) \/ 1 Succeeded \/ 0 Failed/);
   });
 
   await t.step("a failed pod past backoffLimit fails the Job", async () => {
-    ok(await run(["apply", "-f", "-"], JSON.stringify(FAILING_JOB)), "apply job", server);
+    ok(await run(["apply", "-f", "-"], JSON.stringify(FAILING_JOB)), "apply job");
     const pod = await podOf("oops");
     await exitPod(pod.metadata.name, "oops", 1);
     const waited = ok(
       await run(["wait", "--for=condition=failed", "job/oops", "-n", "jobs", "--timeout=60s"]),
       "wait failed",
-      server,
     );
     assert.equal(waited.trim(), "job.batch/oops condition met");
-    const listed = ok(await run(["get", "job", "oops", "-n", "jobs"]), "get job", server);
+    const listed = ok(await run(["get", "job", "oops", "-n", "jobs"]), "get job");
     assert.match(listed.trimEnd().split("\n")[1]!, /^oops\s+Failed\s+0\/1\s+\d+s\s+\d+s$/);
     const job = await json(["get", "job", "oops", "-n", "jobs"]);
     assert.equal(job.status.failed, 1);

@@ -110,19 +110,12 @@ export class ApiStatefulPodControl implements StatefulPodControl {
   #podEvent(verb: string, at: { set: StatefulSet; pod: Pod; error?: unknown }): void {
     const pod = at.pod.metadata?.name ?? "";
     const set = at.set.metadata?.name ?? "";
-    if (at.error === undefined) {
-      this.#deps.recorder.event(at.set, {
-        type: "Normal",
-        reason: `Successful${title(verb)}`,
-        message: `${verb} Pod ${pod} in StatefulSet ${set} successful`,
-      });
-    } else {
-      this.#deps.recorder.event(at.set, {
-        type: "Warning",
-        reason: `Failed${title(verb)}`,
-        message: `${verb} Pod ${pod} in StatefulSet ${set} failed error: ${errorText(at.error)}`,
-      });
-    }
+    this.#writeEvent(at.set, {
+      verb,
+      success: `Pod ${pod} in StatefulSet ${set} successful`,
+      failure: `Pod ${pod} in StatefulSet ${set}`,
+      error: at.error,
+    });
   }
 
   #claimEvent(
@@ -131,19 +124,34 @@ export class ApiStatefulPodControl implements StatefulPodControl {
   ): void {
     const pod = at.pod.metadata?.name ?? "";
     const set = at.set.metadata?.name ?? "";
-    if (at.error === undefined) {
-      this.#deps.recorder.event(at.set, {
+    this.#writeEvent(at.set, {
+      verb,
+      success: `Claim ${at.claim} Pod ${pod} in StatefulSet ${set} success`,
+      failure: `Claim ${at.claim} for Pod ${pod} in StatefulSet ${set}`,
+      error: at.error,
+    });
+  }
+
+  /**
+   * Records a write's `Successful<Verb>` event (`<verb> <success>`) or, with an error, its
+   * `Failed<Verb>` warning (`<verb> <failure> failed error: <error>`), in upstream's words.
+   */
+  #writeEvent(
+    set: StatefulSet,
+    write: { verb: string; success: string; failure: string; error: unknown },
+  ): void {
+    const { verb, error } = write;
+    if (error === undefined) {
+      this.#deps.recorder.event(set, {
         type: "Normal",
         reason: `Successful${title(verb)}`,
-        message: `${verb} Claim ${at.claim} Pod ${pod} in StatefulSet ${set} success`,
+        message: `${verb} ${write.success}`,
       });
     } else {
-      this.#deps.recorder.event(at.set, {
+      this.#deps.recorder.event(set, {
         type: "Warning",
         reason: `Failed${title(verb)}`,
-        message: `${verb} Claim ${at.claim} for Pod ${pod} in StatefulSet ${set} failed error: ${
-          errorText(at.error)
-        }`,
+        message: `${verb} ${write.failure} failed error: ${errorText(error)}`,
       });
     }
   }

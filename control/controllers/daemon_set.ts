@@ -245,6 +245,14 @@ function sameJson(a: unknown, b: unknown): boolean {
 /** The pods a sync acts on, by node (upstream `getNodesToDaemonPods`). */
 type NodeToDaemonPods = Map<string, Pod[]>;
 
+/** What one sync of a DaemonSet works from: every node, the current revision, the selector. */
+interface DaemonSetPass {
+  readonly nodes: readonly Node[];
+  /** The current revision's hash. */
+  readonly hash: string;
+  readonly selector: CompiledLabelSelector;
+}
+
 /** What one call of `#syncNodes` does. */
 interface SyncNodesRequest {
   readonly podsToDelete: readonly string[];
@@ -542,12 +550,7 @@ export class DaemonSetController {
   /** Creates and deletes pods, rolls the update, cleans history (upstream `updateDaemonSet`). */
   async #updateDaemonSet(
     ds: DaemonSet,
-    input: {
-      readonly nodes: readonly Node[];
-      readonly hash: string;
-      readonly selector: CompiledLabelSelector;
-      readonly old: readonly ControllerRevision[];
-    },
+    input: DaemonSetPass & { readonly old: readonly ControllerRevision[] },
   ): Promise<void> {
     const { nodes, hash, selector } = input;
     await this.#manage(ds, { nodes, hash, selector });
@@ -568,11 +571,7 @@ export class DaemonSetController {
   /** Creates missing pods, deletes the ones that must go (upstream `manage`). */
   async #manage(
     ds: DaemonSet,
-    input: {
-      readonly nodes: readonly Node[];
-      readonly hash: string;
-      readonly selector: CompiledLabelSelector;
-    },
+    input: DaemonSetPass,
   ): Promise<void> {
     const { nodes, hash, selector } = input;
     const byNode = await this.#nodeToDaemonPods(ds, { selector, includeDeletedTerminal: false });
@@ -717,11 +716,7 @@ export class DaemonSetController {
   /** One RollingUpdate step (upstream `rollingUpdate`). */
   async #rollingUpdate(
     ds: DaemonSet,
-    input: {
-      readonly nodes: readonly Node[];
-      readonly hash: string;
-      readonly selector: CompiledLabelSelector;
-    },
+    input: DaemonSetPass,
   ): Promise<void> {
     const { nodes, hash, selector } = input;
     const byNode = await this.#nodeToDaemonPods(ds, { selector, includeDeletedTerminal: false });
@@ -836,12 +831,7 @@ export class DaemonSetController {
   /** Counts and writes the status (upstream `updateDaemonSetStatus`). */
   async #updateStatus(
     ds: DaemonSet,
-    input: {
-      readonly nodes: readonly Node[];
-      readonly hash: string;
-      readonly selector: CompiledLabelSelector;
-      readonly observedGeneration: boolean;
-    },
+    input: DaemonSetPass & { readonly observedGeneration: boolean },
   ): Promise<void> {
     const byNode = await this.#nodeToDaemonPods(ds, {
       selector: input.selector,

@@ -292,9 +292,7 @@ export class DaemonSetController {
     this.#expectations = new ControllerExpectations({
       clock: deps.clock,
       logger: this.#logger,
-      ...(options.expectationsTimeoutMs !== undefined
-        ? { timeoutMs: options.expectationsTimeoutMs }
-        : {}),
+      timeoutMs: options.expectationsTimeoutMs,
     });
     this.#backoff = new FailedPodsBackoff({
       ...(options.failedPodsBackoffInitialMs !== undefined

@@ -41,7 +41,7 @@ export interface ControllerExpectationsOptions {
   readonly clock: Clock;
   readonly logger?: Logger;
   /** @default {EXPECTATIONS_TIMEOUT_MS} */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
 }
 
 /** The expectations of one key. */

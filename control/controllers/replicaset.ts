@@ -225,9 +225,7 @@ export class ReplicaSetController {
     this.#expectations = new ControllerExpectations({
       clock: deps.clock,
       logger: this.#logger,
-      ...(options.expectationsTimeoutMs !== undefined
-        ? { timeoutMs: options.expectationsTimeoutMs }
-        : {}),
+      timeoutMs: options.expectationsTimeoutMs,
     });
     addMissingIndexers(deps.rsInformer, { [OWNER_UID_INDEX]: indexByOwnerUid });
     addMissingIndexers(deps.podInformer, {

@@ -49,13 +49,11 @@ import {
   type JobStatus,
 } from "../api/types/batch_v1.ts";
 import type { Pod, PodTemplateSpec } from "../api/types/core_v1_pod.ts";
-import type { OwnerReference } from "../api/types/meta_v1.ts";
 import type { Client, ResourceClient } from "../client/client.ts";
 import { runController } from "../client/controller.ts";
 import { isNotFound } from "../client/errors.ts";
 import type { EventRecorder } from "../client/event_recorder.ts";
 import type { HandlerRegistration } from "../client/informer.ts";
-import { type CompiledLabelSelector, compileLabelSelector } from "../client/label_selector.ts";
 import { ItemExponentialFailureRateLimiter } from "../client/rate_limiter.ts";
 import { JOBS, PODS } from "../client/resources.ts";
 import {
@@ -67,6 +65,8 @@ import {
 import { WorkQueue } from "../client/workqueue.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
+import { addMissingIndexers, type InformerLike } from "./_controller_loop.ts";
+import { errorText } from "./_errors.ts";
 import {
   type BackoffRecord,
   backoffRemainingMs,
@@ -120,6 +120,7 @@ import {
 } from "./_job_index_failures.ts";
 import { matchPodFailurePolicy } from "./_job_pod_failure_policy.ts";
 import { JOB_REASON_SUCCESS_POLICY, matchSuccessPolicy } from "./_job_success_policy.ts";
+import { OWNER_UID_INDEX, recheckOwner } from "./_owner_adoption.ts";
 import { parseTime, rfc3339 } from "./_rfc3339.ts";
 import { filterActivePods, isPodReady, sortPodsForDeletion } from "./active_pods.ts";
 import type { ControllerContext, RunnableController } from "./controller_manager.ts";
@@ -131,7 +132,7 @@ import {
 } from "./controller_ref_manager.ts";
 import { ControllerExpectations } from "./expectations.ts";
 import { isNamespaceTerminating } from "./pod_control.ts";
-import { type InformerLike, OWNER_UID_INDEX } from "./replicaset.ts";
+import { OwnerLookup } from "./owner_lookup.ts";
 import { slowStartBatch } from "./slow_start_batch.ts";
 
 /** The controller's name in `--controllers` and in logs. */
@@ -216,10 +217,6 @@ interface SyncContext {
 interface ManageResult {
   readonly active: number;
   readonly error?: unknown;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 function isIndexed(job: Job): boolean {
@@ -321,7 +318,8 @@ export class JobController {
   readonly #logger: Logger;
   readonly #workers: number;
   readonly #registrations: HandlerRegistration[] = [];
-  readonly #selectors = new WeakMap<Job, CompiledLabelSelector | null>();
+  /** The Jobs of the cache, by controllerRef; their compiled selectors. */
+  readonly #owners: OwnerLookup<Job>;
 
   constructor(deps: JobControllerDeps, options: JobControllerOptions = {}) {
     this.#deps = deps;
@@ -340,10 +338,13 @@ export class JobController {
         ? { timeoutMs: options.expectationsTimeoutMs }
         : {}),
     });
-    if (!deps.podInformer.store.indexNames().includes(OWNER_UID_INDEX)) {
-      deps.podInformer.addIndexers({ [OWNER_UID_INDEX]: indexByOwnerUid });
-    }
+    addMissingIndexers(deps.podInformer, { [OWNER_UID_INDEX]: indexByOwnerUid });
     this.#jobStore = deps.jobInformer.store;
+    this.#owners = new OwnerLookup({
+      store: this.#jobStore,
+      kind: JOB_KIND,
+      selector: (job) => job.spec?.selector,
+    });
     this.#podStore = deps.podInformer.store;
     this.#registrations.push(
       deps.jobInformer.addHandler({
@@ -440,30 +441,12 @@ export class JobController {
     }
   }
 
-  #resolveControllerRef(namespace: string, ref: OwnerReference): Job | undefined {
-    if (ref.kind !== JOB_KIND.kind) return undefined;
-    const job = this.#jobStore.get(`${namespace}/${ref.name}`);
-    return job && job.metadata?.uid === ref.uid ? job : undefined;
-  }
-
-  #selectorOf(job: Job): CompiledLabelSelector | null {
-    if (this.#selectors.has(job)) return this.#selectors.get(job)!;
-    let selector: CompiledLabelSelector | null;
-    try {
-      selector = compileLabelSelector(job.spec?.selector);
-    } catch {
-      selector = null;
-    }
-    if (Object.isFrozen(job)) this.#selectors.set(job, selector);
-    return selector;
-  }
-
   /** The Jobs whose selectors match an orphan pod (upstream `getPodJobs`). */
   #podJobs(pod: Pod): Job[] {
     const labels = pod.metadata?.labels;
     if (!labels || Object.keys(labels).length === 0) return [];
     const jobs = this.#jobStore.byIndex("namespace", pod.metadata?.namespace ?? "").filter(
-      (job) => this.#selectorOf(job)?.matches(labels) ?? false,
+      (job) => this.#owners.selectorOf(job)?.matches(labels) ?? false,
     );
     if (jobs.length > 1) {
       this.#logger.warn("More than one job is selecting pods with these labels", {
@@ -482,7 +465,7 @@ export class JobController {
     }
     const ref = getControllerOf(pod);
     if (ref) {
-      const job = this.#resolveControllerRef(pod.metadata?.namespace ?? "", ref);
+      const job = this.#owners.resolve(pod.metadata?.namespace ?? "", ref);
       if (!job) {
         // Its Job may be gone (deleted while no controller ran): the finalizer must go.
         if (hasTrackingFinalizer(pod)) this.#orphanQueue.add(metaNamespaceKey(pod));
@@ -508,14 +491,14 @@ export class JobController {
     const refChanged = JSON.stringify(curRef ?? null) !== JSON.stringify(oldRef ?? null);
     const uid = cur.metadata?.uid ?? "";
     if (refChanged && oldRef) {
-      const job = this.#resolveControllerRef(old.metadata?.namespace ?? "", oldRef);
+      const job = this.#owners.resolve(old.metadata?.namespace ?? "", oldRef);
       if (job) {
         if (finalizerRemoved) this.#finalizerExpectations.observed(metaNamespaceKey(job), uid);
         this.#enqueueBatched(job);
       }
     }
     if (curRef) {
-      const job = this.#resolveControllerRef(cur.metadata?.namespace ?? "", curRef);
+      const job = this.#owners.resolve(cur.metadata?.namespace ?? "", curRef);
       if (!job) {
         if (hasTrackingFinalizer(cur)) this.#orphanQueue.add(metaNamespaceKey(cur));
         return;
@@ -540,7 +523,7 @@ export class JobController {
       if (hasFinalizer) this.#orphanQueue.add(metaNamespaceKey(pod));
       return;
     }
-    const job = this.#resolveControllerRef(pod.metadata?.namespace ?? "", ref);
+    const job = this.#owners.resolve(pod.metadata?.namespace ?? "", ref);
     if (!job || isJobFinished(job)) {
       if (hasFinalizer) this.#orphanQueue.add(metaNamespaceKey(pod));
       return;
@@ -562,7 +545,7 @@ export class JobController {
     const ref = getControllerOf(pod);
     if (ref) {
       if (ref.kind !== JOB_KIND.kind || ref.apiVersion !== JOB_KIND.apiVersion) return;
-      const job = this.#resolveControllerRef(pod.metadata?.namespace ?? "", ref);
+      const job = this.#owners.resolve(pod.metadata?.namespace ?? "", ref);
       if (job && managedByExternalController(job)) return;
       if (job && !isJobFinished(job)) return;
     }
@@ -930,7 +913,7 @@ export class JobController {
    */
   async #podsForJob(job: Job): Promise<Pod[]> {
     const key = metaNamespaceKey(job);
-    const selector = this.#selectorOf(job);
+    const selector = this.#owners.selectorOf(job);
     if (selector === null) throw new Error(`Cannot use the pod selector of Job "${key}"`);
     const uid = job.metadata?.uid ?? "";
     const candidates = this.#podStore.byIndex("namespace", job.metadata?.namespace ?? "");
@@ -958,23 +941,7 @@ export class JobController {
 
   /** Rejects unless an uncached read shows the same Job, not being deleted. */
   async #canAdopt(job: Job): Promise<void> {
-    const { namespace, name } = splitMetaNamespaceKey(metaNamespaceKey(job));
-    let fresh: Job;
-    try {
-      fresh = await this.#jobs.get(name, { namespace });
-    } catch (err) {
-      throw new Error(`Cannot recheck deletionTimestamp: ${errorText(err)}`, { cause: err });
-    }
-    if (fresh.metadata?.uid !== job.metadata?.uid) {
-      throw new Error(
-        `original Job ${namespace}/${name} is gone: got uid ${fresh.metadata?.uid}, wanted ${job.metadata?.uid}`,
-      );
-    }
-    if (fresh.metadata?.deletionTimestamp) {
-      throw new Error(
-        `Job "${namespace}/${name}" has just been deleted at ${fresh.metadata.deletionTimestamp}`,
-      );
-    }
+    await recheckOwner(job, { client: this.#jobs, kind: JOB_KIND });
   }
 
   /**

@@ -23,7 +23,12 @@ Deno.test("kubectl rollout, scale and wait drive skiff's Deployment controller a
   await using server = await startTestServer();
   using cluster = e2eCluster(server, { fieldManager: "rollout-test" });
   const { client, kubectl: k, runOk } = cluster;
-  await using _kubelet = await FakeKubelet.start({ client, nodes: ["edge-1", "edge-2"] });
+  // Pods of the image "busybox:stuck" run but never become ready.
+  await using _kubelet = await FakeKubelet.start({
+    client,
+    nodes: ["edge-1", "edge-2"],
+    ready: (pod) => pod.spec?.containers[0]?.image !== "busybox:stuck",
+  });
   const deployment = () => client.resource(DEPLOYMENTS).get("web", { namespace: NS });
   const replicaSets = async () =>
     (await client.resource(REPLICA_SETS).list({ namespace: NS })).items as ReplicaSet[];
@@ -193,6 +198,45 @@ Deno.test("kubectl rollout, scale and wait drive skiff's Deployment controller a
     const history = rolloutHistory(await runOk(["rollout", "history", "deployment/web", "-n", NS]));
     assert.deepEqual(history.map(([n]) => n), [5, 6]);
   });
+
+  await t.step(
+    "a rollout with no progress for progressDeadlineSeconds fails rollout status",
+    async () => {
+      await runOk(["create", "deployment", "slow", "-n", NS, "--image=busybox:1"]);
+      await runOk([
+        "patch",
+        "deployment/slow",
+        "-n",
+        NS,
+        "-p",
+        '{"spec":{"progressDeadlineSeconds":2}}',
+      ]);
+      await runOk(["rollout", "status", "deployment/slow", "-n", NS, "--timeout=60s"]);
+      await runOk(["set", "image", "deployment/slow", "-n", NS, "busybox=busybox:stuck"]);
+      const stuck = await k.run([
+        "rollout",
+        "status",
+        "deployment/slow",
+        "-n",
+        NS,
+        "--timeout=60s",
+      ]);
+      assert.equal(stuck.code, 1, stuck.stdout + stuck.stderr);
+      assert.match(stuck.stderr, /deployment "slow" exceeded its progress deadline/);
+      const d = await client.resource(DEPLOYMENTS).get("slow", { namespace: NS });
+      const progressing = d.status?.conditions?.find((c) => c.type === "Progressing");
+      assert.deepEqual([progressing?.status, progressing?.reason], [
+        "False",
+        "ProgressDeadlineExceeded",
+      ]);
+      assert.match(
+        progressing?.message ?? "",
+        /^ReplicaSet "slow-[a-z0-9]+" has timed out progressing\.$/,
+      );
+      // The old pod stays: maxUnavailable 25 % of 1 rounds down to 0.
+      assert.equal(d.status?.availableReplicas, 1);
+    },
+  );
 
   await t.step("pods refused by a quota show as ReplicaFailure on the Deployment", async () => {
     await runOk(["create", "namespace", "tight"]);

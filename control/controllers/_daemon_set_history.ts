@@ -28,6 +28,7 @@ import type { CompiledLabelSelector } from "../client/label_selector.ts";
 import { CONTROLLER_REVISIONS, DAEMON_SETS, PODS } from "../client/resources.ts";
 import type { ObjectStore } from "../client/store.ts";
 import type { Logger } from "../util/logger.ts";
+import { errorText } from "./_errors.ts";
 import { REVISION_HASH_LABEL } from "./_daemon_set_pods.ts";
 import {
   ControllerHistory,
@@ -58,10 +59,6 @@ export function revisionMatches(ds: DaemonSet, revision: ControllerRevision): bo
 /** The highest revision number of `revisions` (0 for none). */
 export function maxRevision(revisions: readonly ControllerRevision[]): number {
   return revisions.reduce((max, r) => Math.max(max, r.revision), 0);
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** What {@linkcode DaemonSetHistory} works with. */

@@ -1,7 +1,7 @@
 /**
  * Pod writes of the Job controller: creations may carry an explicit `generateName` (an Indexed
- * Job's `<job>-<index>-`), with the same `SuccessfulCreate` / `FailedCreate` events as
- * {@linkcode ApiPodControl}; the `batch.kubernetes.io/job-tracking` finalizer patches; and the
+ * Job's `<job>-<index>-`, which {@linkcode ApiPodControl} takes); the
+ * `batch.kubernetes.io/job-tracking` finalizer patches; and the
  * adoption and release patches of the Job's claim, which add and remove that finalizer along
  * with the controllerRef (upstream's `PodControllerRefManager` built with finalizers).
  *
@@ -9,29 +9,18 @@
  */
 import { JOB_TRACKING_FINALIZER } from "../api/types/batch_v1.ts";
 import type { Pod } from "../api/types/core_v1_pod.ts";
-import type { Client, ResourceClient } from "../client/client.ts";
-import type { EventRecorder } from "../client/event_recorder.ts";
-import { PODS } from "../client/resources.ts";
-import type { Logger } from "../util/logger.ts";
 import {
   ApiPodControl,
+  type ApiPodControlDeps,
   type CreatePodsRequest,
-  type DeletePodRequest,
-  FAILED_CREATE_POD_REASON,
-  isNamespaceTerminating,
   type PatchPodRequest,
   type PodControl,
-  podFromTemplate,
-  SUCCESSFUL_CREATE_POD_REASON,
 } from "./pod_control.ts";
 
 export { JOB_TRACKING_FINALIZER } from "../api/types/batch_v1.ts";
 
 /** A pod creation, optionally with its own `generateName`. */
-export interface JobPodCreateRequest extends CreatePodsRequest {
-  /** The pod's name prefix; unset: `<owner>-`. */
-  readonly generateName?: string;
-}
+export type JobPodCreateRequest = CreatePodsRequest;
 
 /** What the Job controller needs to create, delete and patch pods. */
 export interface JobPodControl extends PodControl {
@@ -46,10 +35,6 @@ export function hasTrackingFinalizer(pod: Pick<Pod, "metadata">): boolean {
 /** The strategic patch removing the tracking finalizer (and nothing else). */
 export function removeTrackingFinalizerPatch(): unknown {
   return { metadata: { "$deleteFromPrimitiveList/finalizers": [JOB_TRACKING_FINALIZER] } };
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**
@@ -77,59 +62,10 @@ function withFinalizerChange(request: PatchPodRequest): unknown {
 }
 
 /** What {@linkcode ApiJobPodControl} works with. */
-export interface ApiJobPodControlDeps {
-  readonly client: Client;
-  readonly recorder: EventRecorder;
-  readonly logger?: Logger;
-}
+export type ApiJobPodControlDeps = ApiPodControlDeps;
 
-/** Pod writes through the API for the Job controller. */
-export class ApiJobPodControl implements JobPodControl {
-  readonly #inner: ApiPodControl;
-  readonly #pods: ResourceClient<Pod>;
-  readonly #recorder: EventRecorder;
-
-  constructor(deps: ApiJobPodControlDeps) {
-    this.#inner = new ApiPodControl(deps);
-    this.#pods = deps.client.resource(PODS);
-    this.#recorder = deps.recorder;
-  }
-
-  async createPods(request: JobPodCreateRequest): Promise<void> {
-    if (request.generateName === undefined) return await this.#inner.createPods(request);
-    const pod = podFromTemplate(request.template, {
-      ownerName: request.owner.metadata?.name ?? "",
-      ...(request.controllerRef ? { controllerRef: request.controllerRef } : {}),
-    });
-    pod.metadata!.generateName = request.generateName;
-    if (Object.keys(pod.metadata?.labels ?? {}).length === 0) {
-      throw new Error("unable to create pods, no labels");
-    }
-    let created: Pod;
-    try {
-      created = await this.#pods.create(pod, { namespace: request.namespace });
-    } catch (err) {
-      if (!isNamespaceTerminating(err)) {
-        this.#recorder.event(request.owner, {
-          type: "Warning",
-          reason: FAILED_CREATE_POD_REASON,
-          message: `Error creating: ${errorText(err)}`,
-        });
-      }
-      throw err;
-    }
-    this.#recorder.event(request.owner, {
-      type: "Normal",
-      reason: SUCCESSFUL_CREATE_POD_REASON,
-      message: `Created pod: ${created.metadata?.name ?? ""}`,
-    });
-  }
-
-  deletePod(request: DeletePodRequest): Promise<void> {
-    return this.#inner.deletePod(request);
-  }
-
-  patchPod(request: PatchPodRequest): Promise<void> {
-    return this.#inner.patchPod(request);
-  }
-}
+/**
+ * Pod writes through the API for the Job controller: {@linkcode ApiPodControl}'s, whose
+ * creations take the request's `generateName`.
+ */
+export class ApiJobPodControl extends ApiPodControl implements JobPodControl {}

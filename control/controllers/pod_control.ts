@@ -27,6 +27,7 @@ import { isNotFound, StatusError } from "../client/errors.ts";
 import type { EventRecorder } from "../client/event_recorder.ts";
 import { PODS } from "../client/resources.ts";
 import type { Logger } from "../util/logger.ts";
+import { errorText } from "./_errors.ts";
 
 /** Reason of the event and condition when a pod cannot be created. */
 export const FAILED_CREATE_POD_REASON = "FailedCreate";
@@ -45,6 +46,8 @@ export interface CreatePodsRequest {
   readonly owner: KubeObject;
   /** The pod's controllerRef (`controller: true`, `blockOwnerDeletion: true`). */
   readonly controllerRef?: OwnerReference;
+  /** The pod's name prefix (an Indexed Job's `<job>-<index>-`); unset: `<owner>-`. */
+  readonly generateName?: string;
 }
 
 /** What {@linkcode PodControl.deletePod} deletes. */
@@ -115,10 +118,6 @@ export function isNamespaceTerminating(err: unknown): boolean {
   return hasStatusCause(err, "NamespaceTerminating");
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** What {@linkcode ApiPodControl} works with. */
 export interface ApiPodControlDeps {
   readonly client: Client;
@@ -143,6 +142,7 @@ export class ApiPodControl implements PodControl {
       ownerName: request.owner.metadata?.name ?? "",
       ...(request.controllerRef ? { controllerRef: request.controllerRef } : {}),
     });
+    if (request.generateName !== undefined) pod.metadata!.generateName = request.generateName;
     if (Object.keys(pod.metadata?.labels ?? {}).length === 0) {
       throw new Error("unable to create pods, no labels");
     }

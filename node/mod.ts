@@ -6,4 +6,4 @@
  *
  * @module
  */
-export {};
+export * from "./containerd/mod.ts";

@@ -194,8 +194,12 @@ export class BenchKubelet {
     const conn = await Http1Connection.connect(tls);
     const kubelet = new BenchKubelet({ pool, watchConn: conn, nodes: options.nodes });
     for (const [name, lease] of leases) kubelet.#leases.set(name, lease);
+    let busy = false;
     kubelet.#heartbeat = setInterval(() => {
-      kubelet.#renewing = kubelet.#renewLeases();
+      // A slow server may take longer than the period: never two renewals at once.
+      if (busy) return;
+      busy = true;
+      kubelet.#renewing = kubelet.#renewLeases().finally(() => busy = false);
     }, LEASE_RENEW_MS);
     kubelet.#watching = conn.watch(
       `/api/v1/pods?watch=true&resourceVersion=${rv}`,
@@ -234,6 +238,10 @@ export class BenchKubelet {
       if (res.status === 200) {
         this.counts.leaseRenewals++;
         this.#leases.set(name, JSON.parse(res.text));
+      } else if (res.status === 409) {
+        // Someone else wrote it (the node lifecycle controller does not, but be safe): reread.
+        const got = await this.#pool.request("GET", `${LEASES}/${name}`);
+        if (got.status === 200) this.#leases.set(name, JSON.parse(got.text));
       } else if (!this.#stopped) {
         this.errors.push(`lease ${name}: ${res.status} ${res.text.slice(0, 200)}`);
       }

@@ -12,10 +12,11 @@
  * manager runs); commands as JSON lines on stdin: `{"cpu":true}` (answers the CPU time and request counts so
  * far and, with `--cpu-profile`, starts the profiler), `{"mem":true}` (answers `{"event":"mem",…}`:
  * CPU time, `/proc/self/status` as it is, then the V8 heap and `/proc/self/status` again after a
- * full GC, and the request counts; stops the profiler and writes the profile), `{"stop":true}`.
+ * full GC, the request counts, and the sockets open now and at most (sampled each second);
+ * stops the profiler and writes the profile), `{"stop":true}`.
  *
  * Usage: `deno run -A --v8-flags=<skiff's>,--expose-gc _controllers_host.ts --kubeconfig FILE
- * [--cpu-profile FILE] [--log-level warn]` (a V8 `.cpuprofile` from `cpu` to `mem`, for Chrome DevTools).
+ * [--cpu-profile FILE] [--log-level warn] [--max-inflight N]` (a V8 `.cpuprofile` from `cpu` to `mem`, for Chrome DevTools).
  *
  * @module
  */
@@ -34,13 +35,18 @@ import { systemClock } from "../../control/util/clock.ts";
 import { JsonLogger, LOG_LEVELS, type LogLevel } from "../../control/util/logger.ts";
 import { readLines } from "./_lines.ts";
 
+/** Whether a request path is a watch (`watch=1` or `watch=true`). */
+function isWatch(path: string): boolean {
+  return /[?&]watch=(1|true)(&|$)/.test(path);
+}
+
 /** `"POST pods"`, `"PUT replicasets/status"`, `"GET events"`… of a request path. */
 export function requestKind(method: string, path: string): string {
   const bare = path.split("?")[0] ?? "";
   const parts = bare.split("/").filter((p) => p !== "");
   // /api/v1/... or /apis/<group>/<version>/...
   const rest = parts[0] === "api" ? parts.slice(2) : parts.slice(3);
-  const watch = path.includes("watch=true") ? " (watch)" : "";
+  const watch = isWatch(path) ? " (watch)" : "";
   let i = 0;
   if (rest[0] === "namespaces" && rest.length >= 3) i = 2;
   const resource = rest[i] ?? "";
@@ -88,6 +94,46 @@ class CountingTransport implements Transport {
   }
 }
 
+/**
+ * At most `limit` requests other than watches in flight through `inner` at once; the rest wait
+ * in order. An experiment (`--max-inflight`), not what skiff ships: it shows what bounding the
+ * controller manager's concurrent requests (so its HTTPS connections) does to time and memory.
+ */
+class LimitedTransport implements Transport {
+  readonly #inner: Transport;
+  readonly #limit: number;
+  readonly #waiting: (() => void)[] = [];
+  #inflight = 0;
+
+  constructor(inner: Transport, limit: number) {
+    this.#inner = inner;
+    this.#limit = limit;
+  }
+
+  async request(
+    method: string,
+    path: string,
+    options?: TransportRequestOptions,
+  ): Promise<Response> {
+    if (isWatch(path)) return await this.#inner.request(method, path, options);
+    if (this.#inflight >= this.#limit) await new Promise<void>((r) => this.#waiting.push(r));
+    this.#inflight++;
+    try {
+      const res = await this.#inner.request(method, path, options);
+      // Read the body before letting the next request go, so the connection is free again.
+      const body = await res.arrayBuffer();
+      return new Response(body, {
+        status: res.status,
+        statusText: res.statusText,
+        headers: res.headers,
+      });
+    } finally {
+      this.#inflight--;
+      this.#waiting.shift()?.();
+    }
+  }
+}
+
 /** `/proc/self/status` sizes in MiB. */
 async function procStatus(): Promise<Record<string, number>> {
   const status = await Deno.readTextFile("/proc/self/status");
@@ -96,6 +142,19 @@ async function procStatus(): Promise<Record<string, number>> {
     out[field] = Number(new RegExp(`${field}:\\s*(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
   }
   return out;
+}
+
+/** How many of this process's file descriptors are sockets (its TCP connections, mostly). */
+async function socketCount(): Promise<number> {
+  let n = 0;
+  for await (const e of Deno.readDir("/proc/self/fd")) {
+    try {
+      if ((await Deno.readLink(`/proc/self/fd/${e.name}`)).startsWith("socket:")) n++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
 }
 
 function cpuOf(): number {
@@ -110,6 +169,7 @@ async function main(): Promise<void> {
       kubeconfig: { type: "string" },
       "cpu-profile": { type: "string" },
       "log-level": { type: "string", default: "warn" },
+      "max-inflight": { type: "string" },
     },
   });
   if (!values.kubeconfig) {
@@ -125,7 +185,8 @@ async function main(): Promise<void> {
   const https = HttpsTransport.fromKubeconfig(await Deno.readTextFile(values.kubeconfig), {
     userAgent: "kube-controller-manager/skiff-bench",
   });
-  const transport = new CountingTransport(https);
+  const limit = values["max-inflight"] ? Number(values["max-inflight"]) : 0;
+  const transport = new CountingTransport(limit > 0 ? new LimitedTransport(https, limit) : https);
   const manager = new ControllerManager({
     client: new Client(transport, { fieldManager: "kube-controller-manager" }),
     clock: systemClock,
@@ -139,6 +200,11 @@ async function main(): Promise<void> {
   );
   const say = (obj: Record<string, unknown>) => console.log(JSON.stringify(obj));
   say({ event: "ready", controllers: manager.controllers });
+  // The most sockets open at once, sampled every second.
+  let maxSockets = 0;
+  const sampler = setInterval(async () => {
+    maxSockets = Math.max(maxSockets, await socketCount().catch(() => 0));
+  }, 1000);
 
   let profiler: Session | null = null;
   for await (const line of readLines(Deno.stdin.readable)) {
@@ -186,10 +252,13 @@ async function main(): Promise<void> {
         requests: Object.fromEntries(transport.counts),
         failedRequests: Object.fromEntries(transport.failures),
         maxPodWritesInflight: transport.maxPodWritesInflight,
+        sockets: await socketCount(),
+        maxSockets,
       });
     }
     if (cmd.stop) break;
   }
+  clearInterval(sampler);
   stop.abort();
   await running;
   https.close();

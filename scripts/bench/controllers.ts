@@ -7,15 +7,17 @@
  * **Setup.** Each trial starts fresh processes: a real `skiff server` (`mod.ts server
  * --disable-agent --disable-scheduler --disable-controller-manager`, Deno KV in a new data
  * directory, skiff's V8 flags) pinned to CPU 1; for the controller trials, the controller manager
- * in a process of its own (`_controllers_host.ts`: `ControllerManager` with `defaultControllers()`,
- * no leader election as `skiff server` on Deno KV, over HTTPS with the admin kubeconfig), pinned
- * to CPU 0 with this process. This process is the user (16 keep-alive HTTP/1.1 connections) and
- * the kubelet and scheduler (`_bench_kubelet.ts`: one pod watch, 16 more connections; it binds
- * unbound pods round-robin to 20 fake nodes, marks bound pods Running and Ready with one status
- * write, and finishes graceful deletions with `gracePeriodSeconds: 0`). The same kubelet serves
- * the controller trials and the floor trials. Before measuring, a warm-up (a 3-replica
- * Deployment created and rolled to a new image, or 3 pods created and deleted for the floor)
- * shows the caches synced and the code paths compiled.
+ * in a process of its own (`_controllers_host.ts`: `ControllerManager` with `defaultControllers()`
+ * — every controller skiff has, not only the Deployment and ReplicaSet ones — without leader
+ * election as `skiff server` runs it on Deno KV, over `HttpsTransport` with the admin
+ * kubeconfig), pinned to CPU 0 with this process. This process is the user (16 keep-alive
+ * HTTP/1.1 connections, `_http1_pool.ts`) and the kubelet and scheduler (`_bench_kubelet.ts`:
+ * one pod watch and 16 connections; it binds unbound pods round-robin to 20 fake nodes, marks
+ * bound pods Running and Ready with one status write, finishes graceful deletions with
+ * `gracePeriodSeconds: 0`, and renews the nodes' Leases every 10 s so that the node lifecycle
+ * controller sees them alive). The same kubelet serves the controller trials and the floor
+ * trials. Before measuring, a warm-up (a 3-replica Deployment created and rolled to a new image,
+ * or 3 pods created and deleted for the floor) shows the caches synced and the code compiled.
  *
  * **Scenarios.**
  * - `deployment-1000-update`: a 1,000-replica Deployment (default RollingUpdate, 25 % surge and
@@ -25,33 +27,46 @@
  *   ({@linkcode deploymentRolloutStatus}) **and** every old pod deleted (their `DELETED` events);
  *   afterwards the old ReplicaSet is checked to be at 0 replicas. Floor: 1,000 plain pods with
  *   the same template are created and readied (untimed); then the client creates 1,000 new pods
- *   and deletes the 1,000 old ones (default grace period), interleaved, 16 requests in flight;
+ *   and deletes the 1,000 old ones (default grace period), interleaved, 64 requests in flight;
  *   timed until all new pods are seen Ready and all old ones deleted.
  * - `deployments-100x10`: 100 Deployments of 10 replicas created (16 at a time); timed until every
  *   one is seen complete. Floor: the 1,000 pods created directly; timed until all are Ready.
  * - `rss-10k`: 10 Deployments of 1,000 replicas created; timed until all are complete, then the
  *   controller manager's memory is read from `/proc/<pid>/status` (VmRSS as it is, then RssAnon,
  *   RssFile and the V8 heap after a full GC, and the peak VmHWM), with 10,000 pods in its
- *   informer. No floor. Goal: VmRSS < 200 MB.
- * `--quick` shrinks them to 200 replicas, 20 × 10 and 10 × 100 (1,000 pods, so its memory line
- * is not the 10k goal) and says so.
+ *   informers. No floor. Goal: VmRSS < 200 MB (190.7 MiB).
+ * `--quick` shrinks them to 200 replicas, 20 × 10 and 10 × 100 (so its memory line is not the
+ * 10k goal, and says so).
  *
  * **What the numbers mean.** The floor is the API work any controller must cause — one create
  * and one graceful delete per pod, with the kubelet's bind, status write and final delete — done
- * by the cheapest client. The controllers add their own requests on top (events, ReplicaSet and
- * Deployment status writes, ReplicaSet scaling, watches to feed), and a rolling update also waits
- * for readiness between steps, where the floor does everything at once. The ratio (controllers ÷
- * floor, goal ≤ 2.0) is what all of that costs. The server, the controller manager and this
- * process have their CPU time over the measured phase printed (from `/proc/<pid>/stat`), with the
- * server's share of its core: a server near 100 % means the API is the bottleneck, and the
- * controllers' request counts (printed by kind) say what they asked of it. The controller
- * manager's most pod writes in flight are printed next to the floor's 16.
+ * by the cheapest client, 64 writes in flight (enough to keep the server's one thread ~97 %
+ * busy; the controller manager has up to ~250 pod writes in flight in the 1,000-pod rollout and
+ * ~1,200 at 10k pods). The controllers add their own requests on top (events, ReplicaSet and
+ * Deployment status writes, ReplicaSet scaling, watches to feed, a TLS handshake per
+ * connection), and a rolling update waits for readiness between its steps, where the floor does
+ * everything at once. The ratio (controllers ÷ floor, goal ≤ 2.0) is what all of that costs.
+ * Printed with it: each process's CPU time over the measured phase (`/proc/<pid>/stat`) and its
+ * share of a core (a server near 100 % means the API is the bottleneck), the controller
+ * manager's requests by kind and its failed ones, what it logged, its sockets (its HTTPS
+ * connections: `HttpsTransport` uses `fetch`, and the server speaks HTTP/1.1 only, so each
+ * concurrent request holds a connection of its own), and the kubelet's request counts.
+ *
+ * In `skiff server` the controllers run in the server's process over an in-process client: no
+ * sockets, no TLS, and one heap. Here they run apart so that their memory is their own; the
+ * HTTPS transport's connections are part of that memory (see `--manager-max-inflight`).
  *
  * Options: `--quick`, `--runs N` (trials per scenario and mode, alternating; the median by time
- * is reported; default 1), `--only a,b`, `--pin off`, `--floor-concurrency N` (default 16),
+ * is reported; default 1 — a shared 2-core machine varies ±30 % between runs), `--only a,b`,
+ * `--pin off`, `--floor-concurrency N` (default 64), `--kubelet-connections N` (default 16),
  * `--cpu-profile-dir DIR` (a V8 `.cpuprofile` of the controller manager over each controller
- * trial's measured phase, for Chrome DevTools, with the top functions by self time printed).
- * A full run takes about TBD minutes on this 2-core machine; `--quick` about TBD.
+ * trial's measured phase, for Chrome DevTools, with the top functions by self time printed),
+ * `--progress` (pods, bound, ready and each process's CPU every 2 s), `--manager-log-level
+ * info` (count the controllers' info messages too), `--log-dir DIR` (keep the server's and the
+ * controller manager's logs), `--manager-max-inflight N` (an experiment, not what skiff ships:
+ * at most N of the controller manager's requests, watches aside, in flight at once).
+ * A full run takes about 3 minutes on this 2-core machine (the 10k-pod scenario ~2 of them),
+ * `--quick` about 25 s, `--runs 3` about 6 minutes.
  *
  * @module
  */
@@ -105,6 +120,13 @@ export interface ControllersBenchOptions {
   readonly managerLogLevel: "error" | "warn" | "info";
   /** Print progress every 2 s of a measured phase. */
   readonly progress: boolean;
+  /** Copy the server's and the controller manager's logs into this directory. */
+  readonly logDir?: string;
+  /**
+   * An experiment: at most this many requests (not watches) of the controller manager in flight
+   * at once (0: no limit, as skiff ships).
+   */
+  readonly managerMaxInflight: number;
 }
 
 function positiveInt(flag: string, raw: string): number {
@@ -134,6 +156,8 @@ export function parseControllersBenchArgs(args: readonly string[]): ControllersB
       "cpu-profile-dir": { type: "string" },
       "manager-log-level": { type: "string", default: "warn" },
       progress: { type: "boolean", default: false },
+      "log-dir": { type: "string" },
+      "manager-max-inflight": { type: "string", default: "0" },
     },
   });
   const level = values["manager-log-level"];
@@ -168,6 +192,10 @@ export function parseControllersBenchArgs(args: readonly string[]): ControllersB
     managerLogLevel: level,
     progress: values.progress,
     ...(values["cpu-profile-dir"] ? { cpuProfileDir: values["cpu-profile-dir"] } : {}),
+    ...(values["log-dir"] ? { logDir: values["log-dir"] } : {}),
+    managerMaxInflight: values["manager-max-inflight"] === "0"
+      ? 0
+      : positiveInt("--manager-max-inflight", values["manager-max-inflight"]),
   };
 }
 
@@ -376,9 +404,13 @@ class LogTally {
   readonly #counts = new Map<string, number>();
   readonly done: Promise<void>;
 
-  constructor(stream: ReadableStream<Uint8Array>) {
+  /** Reads `stream`; appends every line to the file `copyTo` too, if given. */
+  constructor(stream: ReadableStream<Uint8Array>, copyTo?: string) {
     this.done = (async () => {
+      using file = copyTo ? await Deno.open(copyTo, { append: true, create: true }) : undefined;
+      const encoder = new TextEncoder();
       for await (const line of readLines(stream)) {
+        if (file) await file.write(encoder.encode(line + "\n"));
         this.#tail.push(line);
         if (this.#tail.length > 50) this.#tail.shift();
         let key = line.slice(0, 120);
@@ -418,7 +450,10 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function startServer(v8Flags: string, pinned: boolean): Promise<Server> {
+async function startServer(
+  options: { v8Flags: string; pinned: boolean; log?: string },
+): Promise<Server> {
+  const { v8Flags, pinned } = options;
   const dir = await Deno.makeTempDir({ prefix: "skiff-bench-ctrl-" });
   const dataDir = `${dir}/data`;
   const port = freePort();
@@ -445,7 +480,7 @@ async function startServer(v8Flags: string, pinned: boolean): Promise<Server> {
     stdout: "null",
     stderr: "piped",
   }).spawn();
-  const log = new LogTally(child.stderr);
+  const log = new LogTally(child.stderr, options.log && `${options.log}.server.log`);
   let exited = false;
   child.status.then(() => exited = true);
   if (pinned) await pin(child.pid, 1);
@@ -526,6 +561,9 @@ interface ManagerMemory {
   /** Failed answers by `"<verb> <resource> <status>"`. */
   readonly failedRequests: Record<string, number>;
   readonly maxPodWritesInflight: number;
+  /** Sockets open at the end, and at most (sampled each second). */
+  readonly sockets: number;
+  readonly maxSockets: number;
 }
 
 /** A controller-manager process. */
@@ -540,7 +578,14 @@ interface Manager {
 
 async function startManager(
   server: Server,
-  options: { v8Flags: string; pinned: boolean; cpuProfile?: string; logLevel: string },
+  options: {
+    v8Flags: string;
+    pinned: boolean;
+    cpuProfile?: string;
+    logLevel: string;
+    log?: string;
+    maxInflight: number;
+  },
 ): Promise<Manager> {
   const flags = [options.v8Flags, "--expose-gc"].filter((f) => f !== "").join(",");
   const child = new Deno.Command(Deno.execPath(), {
@@ -553,6 +598,7 @@ async function startManager(
       server.kubeconfig,
       "--log-level",
       options.logLevel,
+      ...(options.maxInflight > 0 ? ["--max-inflight", String(options.maxInflight)] : []),
       ...(options.cpuProfile ? ["--cpu-profile", options.cpuProfile] : []),
     ],
     cwd: ROOT,
@@ -560,7 +606,7 @@ async function startManager(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const log = new LogTally(child.stderr);
+  const log = new LogTally(child.stderr, options.log && `${options.log}.manager.log`);
   if (options.pinned) await pin(child.pid, 0);
   const waiting = new Map<string, (ev: Json) => void>();
   const early = new Map<string, Json>();
@@ -881,6 +927,8 @@ interface Trial {
   /** The controller manager's requests during the measured phase, by kind. */
   readonly requests: Record<string, number>;
   readonly maxPodWritesInflight: number;
+  /** The controller manager's sockets (HTTPS connections) at most and at the end. */
+  readonly managerSockets: { readonly max: number; readonly end: number } | null;
   readonly kubelet: { binds: number; statusWrites: number; finishes: number; races: number };
   readonly managerMemory: ManagerMemory | null;
   readonly problems: string[];
@@ -1087,6 +1135,9 @@ function manyPhase(
 
 interface TrialOptions {
   readonly v8Flags: string;
+  readonly managerMaxInflight: number;
+  /** Copy the processes' logs to `<log>.server.log` and `<log>.manager.log`. */
+  readonly log?: string;
   readonly kubeletConnections: number;
   readonly managerLogLevel: string;
   readonly progress: boolean;
@@ -1112,7 +1163,11 @@ async function runTrial(
   options: TrialOptions,
 ): Promise<Trial> {
   const problems: string[] = [];
-  const server = await startServer(options.v8Flags, options.pinned);
+  const server = await startServer({
+    v8Flags: options.v8Flags,
+    pinned: options.pinned,
+    ...(options.log ? { log: options.log } : {}),
+  });
   let manager: Manager | null = null;
   let kubelet: BenchKubelet | null = null;
   let deployments: DeploymentWatch | null = null;
@@ -1123,6 +1178,8 @@ async function runTrial(
         v8Flags: options.v8Flags,
         pinned: options.pinned,
         logLevel: options.managerLogLevel,
+        maxInflight: options.managerMaxInflight,
+        ...(options.log ? { log: options.log } : {}),
         ...(options.cpuProfile ? { cpuProfile: options.cpuProfile } : {}),
       });
     }
@@ -1169,10 +1226,12 @@ async function runTrial(
     let memory: ManagerMemory | null = null;
     let requests: Record<string, number> = {};
     let inflight = measured.floorInflight ?? 0;
+    let sockets: { max: number; end: number } | null = null;
     if (manager) {
       const ev = await manager.command({ mem: true }, "mem") as unknown as ManagerMemory;
       requests = diffCounts(ev.requests, requests0);
       inflight = ev.maxPodWritesInflight;
+      sockets = { max: ev.maxSockets, end: ev.sockets };
       if (options.memory) memory = ev;
       const failed = diffCounts(ev.failedRequests, failed0);
       if (Object.keys(failed).length > 0) {
@@ -1196,6 +1255,7 @@ async function runTrial(
       serverRssMiB: (await memoryOf(server.pid)).VmRSS ?? NaN,
       requests,
       maxPodWritesInflight: inflight,
+      managerSockets: sockets,
       kubelet: {
         binds: c.binds - counts0.binds,
         statusWrites: c.statusWrites - counts0.statusWrites,
@@ -1268,7 +1328,11 @@ function describe(t: Trial): string {
     t.mode === "controllers" ? `, controller manager ${busy(t.managerCpuS)}` : ""
   }, bench ${
     busy(t.benchCpuS)
-  }; kubelet ${t.kubelet.binds} binds, ${t.kubelet.statusWrites} status, ${t.kubelet.finishes} finishes, ${t.kubelet.races} races; pod writes in flight ≤ ${t.maxPodWritesInflight}`;
+  }; kubelet ${t.kubelet.binds} binds, ${t.kubelet.statusWrites} status, ${t.kubelet.finishes} finishes, ${t.kubelet.races} races; pod writes in flight ≤ ${t.maxPodWritesInflight}${
+    t.managerSockets
+      ? `; controller-manager sockets ≤ ${t.managerSockets.max} (${t.managerSockets.end} at the end)`
+      : ""
+  }`;
 }
 
 function requestSummary(requests: Record<string, number>): string {
@@ -1315,6 +1379,7 @@ export async function runControllersBench(args: string[]): Promise<void> {
     kubernetes: KUBERNETES_VERSION.gitVersion,
   };
   if (options.cpuProfileDir) await Deno.mkdir(options.cpuProfileDir, { recursive: true });
+  if (options.logDir) await Deno.mkdir(options.logDir, { recursive: true });
   console.log(
     `# controllers benchmark: ${
       JSON.stringify({ ...machine, ...versions, quick: options.quick, runs: options.runs })
@@ -1323,6 +1388,11 @@ export async function runControllersBench(args: string[]): Promise<void> {
   console.log(
     `# skiff server pinned to CPU 1; controller manager, kubelet and client to CPU 0: ${pinned}`,
   );
+  if (options.managerMaxInflight > 0) {
+    console.log(
+      `# EXPERIMENT: the controller manager's requests limited to ${options.managerMaxInflight} in flight (not as skiff ships)`,
+    );
+  }
   const started = performance.now();
   for (const name of options.only) {
     const controllersTrials: Trial[] = [];
@@ -1345,30 +1415,29 @@ export async function runControllersBench(args: string[]): Promise<void> {
       const profile = options.cpuProfileDir
         ? `${options.cpuProfileDir}/${name}-${r}.cpuprofile`
         : undefined;
+      const base = {
+        v8Flags,
+        managerLogLevel: options.managerLogLevel,
+        managerMaxInflight: options.managerMaxInflight,
+        kubeletConnections: options.kubeletConnections,
+        progress: options.progress,
+        pinned,
+        floorConcurrency: options.floorConcurrency,
+      };
+      const log = (mode: string) =>
+        options.logDir ? { log: `${options.logDir}/${name}-${mode}-${r}` } : {};
       controllersTrials.push(
         await runTrial(phase(true), "controllers", {
-          v8Flags,
-          managerLogLevel: options.managerLogLevel,
-          kubeletConnections: options.kubeletConnections,
-          progress: options.progress,
-          pinned,
-          floorConcurrency: options.floorConcurrency,
+          ...base,
           memory: true,
+          ...log("controllers"),
           ...(profile ? { cpuProfile: profile } : {}),
         }),
       );
       if (profile) await printProfile(profile, 25).catch(() => {});
       if (hasFloor) {
         floorTrials.push(
-          await runTrial(phase(false), "floor", {
-            v8Flags,
-            managerLogLevel: options.managerLogLevel,
-            kubeletConnections: options.kubeletConnections,
-            progress: options.progress,
-            pinned,
-            floorConcurrency: options.floorConcurrency,
-            memory: false,
-          }),
+          await runTrial(phase(false), "floor", { ...base, memory: false, ...log("floor") }),
         );
       }
     }
@@ -1441,6 +1510,7 @@ export async function runControllersBench(args: string[]): Promise<void> {
       baseline_server_cpu_s: f?.serverCpuS ?? null,
       manager_requests: c.requests,
       manager_max_pod_writes_inflight: c.maxPodWritesInflight,
+      manager_max_sockets: c.managerSockets?.max ?? null,
       floor_concurrency: options.floorConcurrency,
       ...(m
         ? {

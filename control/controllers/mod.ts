@@ -34,6 +34,7 @@ export * from "./garbage_collector.ts";
 export * from "./job.ts";
 export * from "./namespace.ts";
 export * from "./node_lifecycle.ts";
+export * from "./owner_lookup.ts";
 export * from "./pod_control.ts";
 export * from "./pod_gc.ts";
 export * from "./replicaset.ts";

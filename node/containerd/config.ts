@@ -43,6 +43,12 @@ export interface ContainerdConfigOptions {
   readonly cniConfDir: string;
   /** The pod sandbox (pause) image; on offline nodes it must be imported into `k8s.io`. */
   readonly sandboxImage: string;
+  /**
+   * runc's state root (`runtimes.runc.options.Root`). runc's own default,
+   * `/run/containerd/runc`, is shared by every containerd on the host, so containers of two
+   * instances with one name collide there. @default {`${stateDir}/runc`}
+   */
+  readonly runcRoot?: string;
   /** @default {"overlayfs"} */
   readonly snapshotter?: ContainerdSnapshotter;
   /** Whether runc uses the systemd cgroup driver; false for cgroupfs. @default {false} */
@@ -147,6 +153,7 @@ export function renderContainerdConfig(options: ContainerdConfigOptions): string
   if (options.registryConfigPath !== undefined) {
     paths.push(["registryConfigPath", options.registryConfigPath]);
   }
+  if (options.runcRoot !== undefined) paths.push(["runcRoot", options.runcRoot]);
   for (const [name, path] of paths) requireAbsolute(name, path);
   const socketBytes = byteLength(options.socketPath);
   if (socketBytes > MAX_CONTAINERD_SOCKET_PATH_BYTES) {
@@ -204,6 +211,7 @@ export function renderContainerdConfig(options: ContainerdConfigOptions): string
     "",
     `      [${CRI}.containerd.runtimes.runc.options]`,
     `        SystemdCgroup = ${options.systemdCgroup ?? false}`,
+    `        Root = ${tomlString(options.runcRoot ?? `${trimSlash(options.stateDir)}/runc`)}`,
     "",
     `  [${CRI}.cni]`,
     `    bin_dir = ${tomlString(options.cniBinDir)}`,

@@ -171,6 +171,7 @@ export class ContainerdSupervisor implements AsyncDisposable {
   readonly #stop = new AbortController();
   readonly #logTail: string[] = [];
   #started = false;
+  #spawned = false;
   #child: SpawnedProcess | undefined;
   #loop: Promise<void> | undefined;
   #restarts = 0;
@@ -275,7 +276,8 @@ export class ContainerdSupervisor implements AsyncDisposable {
     const child = this.#child;
     if (child) await this.#terminate(child);
     await this.#loop;
-    if (this.#options.mode === "managed" && this.#started) await this.#removeSockets();
+    // Sockets are ours to remove only once containerd ran (never another process's).
+    if (this.#spawned) await this.#removeSockets();
   }
 
   async #terminate(child: SpawnedProcess): Promise<void> {
@@ -349,6 +351,7 @@ export class ContainerdSupervisor implements AsyncDisposable {
       throw new Error(`Cannot start containerd "${argv.join(" ")}"`, { cause: err });
     }
     this.#child = child;
+    this.#spawned = true;
     this.#logger.debug("Started containerd", { pid: child.pid, argv });
     return child;
   }

@@ -2,7 +2,8 @@
  * Runs a throwaway containerd for tests, through skiff's own {@linkcode ContainerdSupervisor}:
  * a fresh temp dir holding its config, root, state, socket and CNI dirs (never the system's
  * `/run/containerd`). Disposal removes every trace: tasks are killed, containerd is stopped,
- * leftover shims of this instance are killed, whatever containerd mounted under the temp dir is
+ * containers runc still runs for it are force-deleted (its runc root is its own, under the
+ * state dir), leftover shims of this instance are killed, whatever containerd mounted under the temp dir is
  * unmounted (`umount -R`) and the dir is removed. `containerd` and `ctr` come from PATH
  * (Debian's containerd, installed by `scripts/setup.sh`); a missing binary is an error, never a
  * skip. Needs root.
@@ -42,6 +43,11 @@ export interface ContainerdProcess extends AsyncDisposable {
   readonly cniBinDir: string;
   /** containerd's CNI `conf_dir` (empty: the network is not ready until a test writes a conflist). */
   readonly cniConfDir: string;
+  /**
+   * runc's state root of this instance (`<stateDir>/runc`); `ctr run` needs
+   * `--runc-root <runcRoot>` to use it instead of the host-wide `/run/containerd/runc`.
+   */
+  readonly runcRoot: string;
   /** The file containerd's forwarded log lines (JSON) go to. */
   readonly logFile: string;
   /** The supervisor (pid, restarts, ready()). */
@@ -158,6 +164,7 @@ class TestContainerd implements ContainerdProcess {
   readonly cniBinDir: string;
   readonly cniConfDir: string;
   readonly logFile: string;
+  readonly runcRoot: string;
   readonly supervisor: ContainerdSupervisor;
   #logHandle: Deno.FsFile | undefined;
   #stopping: Promise<void> | undefined;
@@ -179,6 +186,7 @@ class TestContainerd implements ContainerdProcess {
     this.logFile = join(dir, "containerd.log");
     this.supervisor = supervisor;
     this.#logHandle = logHandle;
+    this.runcRoot = config.runcRoot ?? join(config.stateDir, "runc");
   }
 
   async ctr(args: readonly string[], options: { namespace?: string } = {}): Promise<string> {
@@ -231,6 +239,33 @@ class TestContainerd implements ContainerdProcess {
     }
   }
 
+  /**
+   * Force-deletes containers runc still knows under this instance's runc root (tasks whose
+   * containerd was stopped or killed by the test): their processes and cgroups go with them.
+   */
+  async #deleteLeftoverContainers(): Promise<void> {
+    const runcRoot = this.runcRoot;
+    let namespaces: string[];
+    try {
+      namespaces = (await Array.fromAsync(Deno.readDir(runcRoot))).map((e) => e.name);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return;
+      throw err;
+    }
+    for (const ns of namespaces) {
+      const root = join(runcRoot, ns);
+      for await (const entry of Deno.readDir(root)) {
+        if (!entry.isDirectory) continue;
+        const r = await runner.run(["runc", "--root", root, "delete", "--force", entry.name]);
+        if (r.code !== 0) {
+          throw new Error(
+            `Cannot delete leftover container "${ns}/${entry.name}": ${r.stderr.trim()}`,
+          );
+        }
+      }
+    }
+  }
+
   async #cleanup(): Promise<void> {
     const errors: unknown[] = [];
     async function step(fn: () => Promise<void>): Promise<void> {
@@ -242,6 +277,7 @@ class TestContainerd implements ContainerdProcess {
     }
     await step(() => this.#killTasks());
     await step(() => this.supervisor.stop());
+    await step(() => this.#deleteLeftoverContainers());
     await step(async () => {
       for (let i = 0; i < 20; i++) {
         const pids = await shimsOf(this.socketPath);
@@ -275,6 +311,7 @@ export async function startContainerd(
 ): Promise<ContainerdProcess> {
   await requireBinary("containerd");
   await requireBinary("ctr");
+  await requireBinary("runc");
   const dir = await Deno.makeTempDir({ prefix: "skiff-ctd-" });
   const logFile = join(dir, "containerd.log");
   let logHandle: Deno.FsFile | undefined;

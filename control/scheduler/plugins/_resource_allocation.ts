@@ -3,6 +3,9 @@
  * NodeResourcesBalancedAllocation (upstream `resourceAllocationScorer`): for each configured
  * resource, the node's allocatable amount and what would be requested with the pod on it.
  *
+ * Score runs once per feasible node per plugin, so {@linkcode ResourceAllocationScorer} works
+ * out each resource's kind once and fills two buffers it reuses, allocating nothing per node.
+ *
  * @module
  */
 import type { Pod } from "../../api/types/core_v1_pod.ts";
@@ -10,10 +13,13 @@ import type { NodeInfo } from "../node_info.ts";
 import { isScalarResource, NON_ZERO_DEFAULTS, podRequests, resourceValue } from "../resources.ts";
 import type { ResourceSpec } from "./_args.ts";
 
-/** Turns per-resource requested and allocatable amounts into a 0–100 score. */
+/**
+ * Turns per-resource requested and allocatable amounts (ordered as the configured resources;
+ * 0 and 0 for a resource not counted) into a 0–100 score.
+ */
 export type ResourceScorer = (
-  requested: readonly number[],
-  allocatable: readonly number[],
+  requested: ArrayLike<number>,
+  allocatable: ArrayLike<number>,
 ) => number;
 
 /**
@@ -31,56 +37,95 @@ export function podRequestList(
   return options.resources.map((r) => resourceValue(r.name, requests.get(r.name)));
 }
 
-/**
- * The node's allocatable amount of `resource` and the amount requested with the pod on it;
- * `[0, 0]` for a scalar resource the pod does not request or a resource the node lacks.
- */
-function allocatableAndRequested(
-  nodeInfo: NodeInfo,
-  query: { readonly resource: string; readonly podRequest: number; readonly useRequested: boolean },
-): [number, number] {
-  const { resource, podRequest, useRequested } = query;
-  const requested = useRequested ? nodeInfo.requested : nodeInfo.nonZeroRequested;
-  if (podRequest === 0 && isScalarResource(resource)) return [0, 0];
+const CPU = 0;
+const MEMORY = 1;
+const EPHEMERAL_STORAGE = 2;
+const SCALAR = 3;
+
+function kindOf(resource: string): number {
   switch (resource) {
     case "cpu":
-      return [nodeInfo.allocatable.milliCpu, requested.milliCpu + podRequest];
+      return CPU;
     case "memory":
-      return [nodeInfo.allocatable.memoryBytes, requested.memoryBytes + podRequest];
+      return MEMORY;
     case "ephemeral-storage":
-      return [
-        nodeInfo.allocatable.ephemeralStorageBytes,
-        nodeInfo.requested.ephemeralStorageBytes + podRequest,
-      ];
-    default: {
-      const alloc = nodeInfo.allocatable.scalarResources.get(resource);
-      if (alloc === undefined) return [0, 0];
-      return [alloc, (nodeInfo.requested.scalarResources.get(resource) ?? 0) + podRequest];
-    }
+      return EPHEMERAL_STORAGE;
+    default:
+      return SCALAR;
   }
 }
 
-/** The score of `nodeInfo` for a pod requesting `podRequests` (ordered as `resources`). */
-export function scoreNode(
-  nodeInfo: NodeInfo,
-  query: {
-    readonly resources: readonly ResourceSpec[];
-    readonly podRequests: readonly number[];
-    readonly useRequested: boolean;
-    readonly scorer: ResourceScorer;
-  },
-): number {
-  const requested = new Array<number>(query.resources.length).fill(0);
-  const allocatable = new Array<number>(query.resources.length).fill(0);
-  query.resources.forEach((r, i) => {
-    const [alloc, req] = allocatableAndRequested(nodeInfo, {
-      resource: r.name,
-      podRequest: query.podRequests[i] ?? 0,
-      useRequested: query.useRequested,
-    });
-    if (alloc === 0) return;
-    allocatable[i] = alloc;
-    requested[i] = req;
-  });
-  return query.scorer(requested, allocatable);
+/** How {@linkcode ResourceAllocationScorer} scores. */
+export interface ResourceAllocationOptions {
+  /** Count the pods' requests as requested (`true`) or their non-zero requests (`false`). */
+  readonly useRequested: boolean;
+  /** The strategy's scorer. */
+  readonly scorer: ResourceScorer;
+}
+
+/** Scores nodes for one plugin's configured resources (upstream `resourceAllocationScorer.score`). */
+export class ResourceAllocationScorer {
+  readonly #names: readonly string[];
+  readonly #kinds: Uint8Array;
+  /** Whether a resource is scalar, so skipped when the pod does not request it. */
+  readonly #scalar: Uint8Array;
+  readonly #useRequested: boolean;
+  readonly #scorer: ResourceScorer;
+  readonly #requested: Float64Array;
+  readonly #allocatable: Float64Array;
+
+  constructor(resources: readonly ResourceSpec[], options: ResourceAllocationOptions) {
+    this.#names = resources.map((r) => r.name);
+    this.#kinds = Uint8Array.from(this.#names, kindOf);
+    this.#scalar = Uint8Array.from(this.#names, (n) => isScalarResource(n) ? 1 : 0);
+    this.#useRequested = options.useRequested;
+    this.#scorer = options.scorer;
+    this.#requested = new Float64Array(resources.length);
+    this.#allocatable = new Float64Array(resources.length);
+  }
+
+  /**
+   * The score of `nodeInfo` for a pod requesting `podRequests` (ordered as the resources): for
+   * each resource the node's allocatable amount and what would be requested with the pod on
+   * it, both 0 for a scalar resource the pod does not request or a resource the node lacks.
+   */
+  score(nodeInfo: NodeInfo, podRequests: readonly number[]): number {
+    const requestedBuf = this.#requested;
+    const allocatableBuf = this.#allocatable;
+    const alloc = nodeInfo.allocatable;
+    const requested = this.#useRequested ? nodeInfo.requested : nodeInfo.nonZeroRequested;
+    for (let i = 0; i < requestedBuf.length; i++) {
+      const podRequest = podRequests[i] ?? 0;
+      let a = 0;
+      let r = 0;
+      if (podRequest !== 0 || this.#scalar[i] === 0) {
+        switch (this.#kinds[i]) {
+          case CPU:
+            a = alloc.milliCpu;
+            r = requested.milliCpu + podRequest;
+            break;
+          case MEMORY:
+            a = alloc.memoryBytes;
+            r = requested.memoryBytes + podRequest;
+            break;
+          case EPHEMERAL_STORAGE:
+            a = alloc.ephemeralStorageBytes;
+            r = nodeInfo.requested.ephemeralStorageBytes + podRequest;
+            break;
+          default: {
+            const name = this.#names[i]!;
+            const scalar = alloc.scalarResources.get(name);
+            if (scalar !== undefined) {
+              a = scalar;
+              r = (nodeInfo.requested.scalarResources.get(name) ?? 0) + podRequest;
+            }
+          }
+        }
+      }
+      if (a === 0) r = 0;
+      allocatableBuf[i] = a;
+      requestedBuf[i] = r;
+    }
+    return this.#scorer(requestedBuf, allocatableBuf);
+  }
 }

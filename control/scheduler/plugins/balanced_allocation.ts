@@ -16,7 +16,7 @@ import {
 } from "../framework.ts";
 import { skip } from "../status.ts";
 import { DEFAULT_RESOURCE_SPECS, parseArgs, ResourceSpecSchema } from "./_args.ts";
-import { podRequestList, scoreNode } from "./_resource_allocation.ts";
+import { podRequestList, ResourceAllocationScorer } from "./_resource_allocation.ts";
 
 /** The plugin's name. */
 export const NAME = "NodeResourcesBalancedAllocation";
@@ -31,26 +31,37 @@ export type BalancedAllocationArgs = z.infer<typeof ArgsSchema>;
 
 /** Upstream `balancedResourceScorer`. */
 export function balancedResourceScorer(
-  requested: readonly number[],
-  allocatable: readonly number[],
+  requested: ArrayLike<number>,
+  allocatable: ArrayLike<number>,
 ): number {
-  const fractions: number[] = [];
+  // The fractions are computed again in the second pass rather than kept in an array: this
+  // runs for every feasible node.
+  let count = 0;
   let total = 0;
+  let first = 0;
+  let second = 0;
   for (let i = 0; i < requested.length; i++) {
     const capacity = allocatable[i]!;
     if (capacity === 0) continue;
     const fraction = Math.min(requested[i]! / capacity, 1);
     total += fraction;
-    fractions.push(fraction);
+    if (count === 0) first = fraction;
+    else if (count === 1) second = fraction;
+    count++;
   }
   let std = 0;
-  if (fractions.length === 2) {
-    std = Math.abs((fractions[0]! - fractions[1]!) / 2);
-  } else if (fractions.length > 2) {
-    const mean = total / fractions.length;
+  if (count === 2) {
+    std = Math.abs((first - second) / 2);
+  } else if (count > 2) {
+    const mean = total / count;
     let sum = 0;
-    for (const f of fractions) sum += (f - mean) * (f - mean);
-    std = Math.sqrt(sum / fractions.length);
+    for (let i = 0; i < requested.length; i++) {
+      const capacity = allocatable[i]!;
+      if (capacity === 0) continue;
+      const fraction = Math.min(requested[i]! / capacity, 1);
+      sum += (fraction - mean) * (fraction - mean);
+    }
+    std = Math.sqrt(sum / count);
   }
   return Math.trunc((1 - std) * MAX_NODE_SCORE);
 }
@@ -71,6 +82,10 @@ export function newBalancedAllocation(
 ): PreScorePlugin & ScorePlugin {
   const parsed = parseArgs(NAME, { schema: ArgsSchema, args });
   const resources = parsed?.resources ?? DEFAULT_RESOURCE_SPECS;
+  const allocation = new ResourceAllocationScorer(resources, {
+    useRequested: true,
+    scorer: balancedResourceScorer,
+  });
   return {
     name: NAME,
     preScore(state, pod) {
@@ -85,12 +100,7 @@ export function newBalancedAllocation(
         podRequests = podRequestList(pod, { resources, useRequested: true });
         if (podRequests.every((r) => r === 0)) return 0;
       }
-      return scoreNode(nodeInfo, {
-        resources,
-        podRequests,
-        useRequested: true,
-        scorer: balancedResourceScorer,
-      });
+      return allocation.score(nodeInfo, podRequests);
     },
   };
 }

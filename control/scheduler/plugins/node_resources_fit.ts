@@ -30,7 +30,11 @@ import {
   type ResourceSpec,
   ResourceSpecSchema,
 } from "./_args.ts";
-import { podRequestList, type ResourceScorer, scoreNode } from "./_resource_allocation.ts";
+import {
+  podRequestList,
+  ResourceAllocationScorer,
+  type ResourceScorer,
+} from "./_resource_allocation.ts";
 
 /** The plugin's name. */
 export const NAME = "NodeResourcesFit";
@@ -142,6 +146,7 @@ export function fitsRequest(
       capacity: alloc.ephemeralStorageBytes,
     }));
   }
+  if (request.scalarResources.size === 0) return out;
   const names = [...request.scalarResources.keys()].sort();
   for (const name of names) {
     const quantity = request.scalarResources.get(name)!;
@@ -231,6 +236,7 @@ export function newNodeResourcesFit(
     resources,
     strategy === "MostAllocated" ? mostRequestedScore : leastRequestedScore,
   );
+  const allocation = new ResourceAllocationScorer(resources, { useRequested: false, scorer });
   const requestsOf = (pod: Pod) => podRequestList(pod, { resources, useRequested: false });
   return {
     name: NAME,
@@ -256,7 +262,7 @@ export function newNodeResourcesFit(
     },
     score(state, pod, nodeInfo) {
       const podRequests = state.read(PRE_SCORE_KEY)?.podRequests ?? requestsOf(pod);
-      return scoreNode(nodeInfo, { resources, podRequests, useRequested: false, scorer });
+      return allocation.score(nodeInfo, podRequests);
     },
   };
 }

@@ -225,6 +225,78 @@ export interface PermitRun {
   readonly waitingPlugins: ReadonlyMap<string, number>;
 }
 
+/**
+ * The index of the highest of `totals[0..length)`, ties picked by reservoir sampling exactly as
+ * {@linkcode selectHost} does (same draws from `random`, so the same choice).
+ */
+function selectHostIndex(
+  totals: Float64Array,
+  options: { readonly length: number; readonly random: () => number },
+): number {
+  let best = 0;
+  let ties = 1;
+  for (let i = 1; i < options.length; i++) {
+    const t = totals[i]!;
+    if (t > totals[best]!) {
+      best = i;
+      ties = 1;
+    } else if (t === totals[best]) {
+      ties++;
+      if (Math.floor(options.random() * ties) === 0) best = i;
+    }
+  }
+  return best;
+}
+
+/** A node score the framework hands to NormalizeScore and reuses the next cycle. */
+interface NodeScoreSlot {
+  name: string;
+  score: number;
+}
+
+/** Score's buffers, kept from cycle to cycle so that scoring a node allocates nothing. */
+class ScoreBuffers {
+  /** The active plugins' scores, plugin-major: raw, then normalized, then weighted. */
+  weighted = new Float64Array(0);
+  /** Each node's weighted total. */
+  totals = new Float64Array(0);
+  /** Per score plugin (by index), the slots handed to its NormalizeScore. */
+  readonly #slots: NodeScoreSlot[][] = [];
+  readonly #views: NodeScore[][] = [];
+
+  /** Makes room for `scores` plugin scores and `nodes` totals. */
+  reserve(scores: number, nodes: number): void {
+    if (this.weighted.length < scores) {
+      this.weighted = new Float64Array(Math.max(scores, this.weighted.length * 2));
+    }
+    if (this.totals.length < nodes) {
+      this.totals = new Float64Array(Math.max(nodes, this.totals.length * 2));
+    }
+  }
+
+  /** Plugin `plugin`'s slots for `nodes`, holding the scores in `from`. */
+  nodeScores(
+    plugin: number,
+    input: { readonly nodes: readonly NodeInfo[]; readonly from: Float64Array },
+  ): NodeScore[] {
+    const slots = this.#slots[plugin] ??= [];
+    const view = this.#views[plugin] ??= [];
+    const { nodes, from } = input;
+    view.length = nodes.length;
+    for (let n = 0; n < nodes.length; n++) {
+      let slot = slots[n];
+      if (slot === undefined) {
+        slot = { name: "", score: 0 };
+        slots.push(slot);
+      }
+      slot.name = nodes[n]!.name;
+      slot.score = from[n]!;
+      view[n] = slot;
+    }
+    return view;
+  }
+}
+
 function podPriority(pod: Pod): number {
   return pod.spec?.priority ?? 0;
 }
@@ -261,6 +333,9 @@ export class Framework implements FrameworkHandle {
   readonly #preScore: PreScorePlugin[] = [];
   readonly #score: ScorePlugin[] = [];
   readonly #weights = new Map<string, number>();
+  /** The weight of each plugin in `#score`, by index. */
+  readonly #scoreWeights: number[] = [];
+  readonly #scoreBuffers = new ScoreBuffers();
   readonly #reserve: ReservePlugin[] = [];
   readonly #permit: PermitPlugin[] = [];
   readonly #preBind: PreBindPlugin[] = [];
@@ -305,6 +380,7 @@ export class Framework implements FrameworkHandle {
       if (isScorePlugin(plugin)) {
         this.#score.push(plugin);
         this.#weights.set(ref.name, ref.weight || 1);
+        this.#scoreWeights.push(ref.weight || 1);
       }
       if (isReservePlugin(plugin)) this.#reserve.push(plugin);
       if (isPermitPlugin(plugin)) this.#permit.push(plugin);
@@ -616,25 +692,57 @@ export class Framework implements FrameworkHandle {
     pod: Pod,
     nodes: readonly NodeInfo[],
   ): NodePluginScores[] | PluginStatus {
-    const plugins = this.#score.filter((pl) => !state.skipScorePlugins.has(pl.name));
-    const perPlugin: NodeScore[][] = plugins.map(() => new Array(nodes.length));
+    const active = this.#scoreNodes(state, pod, nodes);
+    if (!Array.isArray(active)) return active;
+    const weighted = this.#scoreBuffers.weighted;
+    const totals = this.#scoreBuffers.totals;
+    const out: NodePluginScores[] = [];
     for (let n = 0; n < nodes.length; n++) {
+      const scores: PluginScore[] = [];
+      for (let a = 0; a < active.length; a++) {
+        const name = this.#score[active[a]!]!.name;
+        scores.push({ name, score: weighted[a * nodes.length + n]! });
+      }
+      out.push({ name: nodes[n]!.name, scores, totalScore: totals[n]! });
+    }
+    return out;
+  }
+
+  /**
+   * Score, NormalizeScore and weights into the reused buffers: each active plugin's weighted
+   * scores (plugin-major) and each node's total. Returns the active plugins' indices in
+   * `#score`, or the error status. Nothing is allocated per node: raw scores go into a typed
+   * array, and only plugins that normalize see `NodeScore` objects, reused from cycle to cycle.
+   */
+  #scoreNodes(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): number[] | PluginStatus {
+    const plugins = this.#score;
+    const active: number[] = [];
+    for (let p = 0; p < plugins.length; p++) {
+      if (!state.skipScorePlugins.has(plugins[p]!.name)) active.push(p);
+    }
+    const numNodes = nodes.length;
+    const buffers = this.#scoreBuffers;
+    buffers.reserve(active.length * numNodes, numNodes);
+    const raw = buffers.weighted;
+    for (let n = 0; n < numNodes; n++) {
       const info = nodes[n]!;
-      for (let p = 0; p < plugins.length; p++) {
-        const pl = plugins[p]!;
+      for (let a = 0; a < active.length; a++) {
+        const pl = plugins[active[a]!]!;
         const s = pl.score(state, pod, info);
         if (typeof s !== "number") {
           return errorStatus(
             `running Score plugins: plugin "${pl.name}" failed with: ${pluginStatusMessage(s)}`,
           );
         }
-        perPlugin[p]![n] = { name: info.name, score: s };
+        raw[a * numNodes + n] = s;
       }
     }
-    for (let p = 0; p < plugins.length; p++) {
-      const pl = plugins[p]!;
+    for (let a = 0; a < active.length; a++) {
+      const pl = plugins[active[a]!]!;
       if (pl.normalizeScore === undefined) continue;
-      const s = pl.normalizeScore(state, pod, perPlugin[p]!);
+      const offset = a * numNodes;
+      const view = buffers.nodeScores(active[a]!, { nodes, from: raw.subarray(offset) });
+      const s = pl.normalizeScore(state, pod, view);
       if (!isSuccess(s)) {
         return errorStatus(
           `running Normalize on Score plugins: plugin "${pl.name}" failed with: ${
@@ -642,26 +750,29 @@ export class Framework implements FrameworkHandle {
           }`,
         );
       }
+      for (let n = 0; n < numNodes; n++) raw[offset + n] = view[n]!.score;
     }
-    const out: NodePluginScores[] = [];
-    for (let n = 0; n < nodes.length; n++) {
-      const scores: PluginScore[] = [];
+    const weights = this.#scoreWeights;
+    const totals = buffers.totals;
+    for (let n = 0; n < numNodes; n++) {
       let total = 0;
-      for (let p = 0; p < plugins.length; p++) {
-        const pl = plugins[p]!;
-        const score = perPlugin[p]![n]!.score;
+      for (let a = 0; a < active.length; a++) {
+        const i = a * numNodes + n;
+        const score = raw[i]!;
         if (score > MAX_NODE_SCORE || score < MIN_NODE_SCORE) {
           return errorStatus(
-            `applying score defaultWeights on Score plugins: plugin "${pl.name}" returns an invalid score ${score}, it should in the range of [${MIN_NODE_SCORE}, ${MAX_NODE_SCORE}] after normalizing`,
+            `applying score defaultWeights on Score plugins: plugin "${
+              plugins[active[a]!]!.name
+            }" returns an invalid score ${score}, it should in the range of [${MIN_NODE_SCORE}, ${MAX_NODE_SCORE}] after normalizing`,
           );
         }
-        const weighted = score * this.scoreWeight(pl.name);
-        scores.push({ name: pl.name, score: weighted });
+        const weighted = score * weights[active[a]!]!;
+        raw[i] = weighted;
         total += weighted;
       }
-      out.push({ name: nodes[n]!.name, scores, totalScore: total });
+      totals[n] = total;
     }
-    return out;
+    return active;
   }
 
   /** Runs Reserve (upstream `RunReservePluginsReserve`); stops at the first failure. */
@@ -776,9 +887,8 @@ export class Framework implements FrameworkHandle {
     if (feasible.length === 1) {
       return { suggestedHost: feasible[0]!.name, evaluatedNodes, feasibleNodes: 1 };
     }
-    const scores = this.#prioritizeNodes(state, pod, feasible);
     return {
-      suggestedHost: selectHost(scores, this.#random),
+      suggestedHost: this.#prioritizeNodes(state, pod, feasible),
       evaluatedNodes,
       feasibleNodes: feasible.length,
     };
@@ -854,15 +964,21 @@ export class Framework implements FrameworkHandle {
     return feasible;
   }
 
-  #prioritizeNodes(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): NodePluginScores[] {
+  /** PreScore, Score and the host with the highest total (upstream `prioritizeNodes` + `selectHost`). */
+  #prioritizeNodes(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): string {
     if (!this.hasScorePlugins()) {
-      return nodes.map((n) => ({ name: n.name, scores: [], totalScore: 1 }));
+      return selectHost(
+        nodes.map((n) => ({ name: n.name, scores: [], totalScore: 1 })),
+        this.#random,
+      );
     }
     const pre = this.runPreScorePlugins(state, pod, nodes);
     if (!isSuccess(pre)) fail(pre!);
-    const scores = this.runScorePlugins(state, pod, nodes);
-    if (!Array.isArray(scores)) fail(scores);
-    return scores;
+    const active = this.#scoreNodes(state, pod, nodes);
+    if (!Array.isArray(active)) fail(active);
+    return nodes[
+      selectHostIndex(this.#scoreBuffers.totals, { length: nodes.length, random: this.#random })
+    ]!.name;
   }
 }
 

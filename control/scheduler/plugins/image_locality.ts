@@ -6,6 +6,7 @@
  * @module
  */
 import type { Pod } from "../../api/types/core_v1_pod.ts";
+import type { CycleState } from "../cycle_state.ts";
 import { type FrameworkHandle, MAX_NODE_SCORE, type ScorePlugin } from "../framework.ts";
 import type { NodeInfo } from "../node_info.ts";
 import type { Snapshot } from "../snapshot.ts";
@@ -25,23 +26,38 @@ export function normalizedImageName(name: string): string {
   return name.lastIndexOf(":") <= name.lastIndexOf("/") ? `${name}:latest` : name;
 }
 
-/** The sum of the pod's image sizes on the node, each scaled by its spread over all nodes. */
-export function sumImageScores(
-  pod: Pod,
+/** The normalized image names of the pod's init containers, then its containers. */
+function podImageNames(pod: Pod): string[] {
+  const names: string[] = [];
+  for (const c of pod.spec?.initContainers ?? []) names.push(normalizedImageName(c.image ?? ""));
+  for (const c of pod.spec?.containers ?? []) names.push(normalizedImageName(c.image ?? ""));
+  return names;
+}
+
+function sumScores(
+  names: readonly string[],
   view: { readonly nodeInfo: NodeInfo; readonly snapshot: Snapshot },
 ): number {
   const total = view.snapshot.numNodes;
   if (total === 0) return 0;
+  const images = view.nodeInfo.images;
+  if (images.size === 0) return 0;
   let sum = 0;
-  const containers = [...pod.spec?.initContainers ?? [], ...pod.spec?.containers ?? []];
-  for (const c of containers) {
-    const name = normalizedImageName(c.image ?? "");
-    const size = view.nodeInfo.images.get(name);
+  for (const name of names) {
+    const size = images.get(name);
     if (size === undefined) continue;
     const spread = view.snapshot.imageNumNodes(name) / total;
     sum += Math.trunc(size * spread);
   }
   return sum;
+}
+
+/** The sum of the pod's image sizes on the node, each scaled by its spread over all nodes. */
+export function sumImageScores(
+  pod: Pod,
+  view: { readonly nodeInfo: NodeInfo; readonly snapshot: Snapshot },
+): number {
+  return sumScores(podImageNames(pod), view);
 }
 
 /** Upstream `calculatePriority`: the clamped sum mapped onto 0–100. */
@@ -57,13 +73,22 @@ export function calculatePriority(sumScores: number, numContainers: number): num
 /** The ImageLocality plugin (takes no args). */
 export function newImageLocality(args: unknown, handle: FrameworkHandle): ScorePlugin {
   parseArgs(NAME, { schema: NO_ARGS, args });
+  // Score runs for every feasible node: the pod's image names are worked out once per cycle.
+  let cycle: CycleState | undefined;
+  let cyclePod: Pod | undefined;
+  let names: readonly string[] = [];
   return {
     name: NAME,
-    score(_state, pod, nodeInfo) {
-      const sum = sumImageScores(pod, { nodeInfo, snapshot: handle.snapshot() });
-      const numContainers = (pod.spec?.initContainers?.length ?? 0) +
-        (pod.spec?.containers?.length ?? 0);
-      return calculatePriority(sum, numContainers);
+    score(state, pod, nodeInfo) {
+      if (state !== cycle || pod !== cyclePod) {
+        cycle = state;
+        cyclePod = pod;
+        names = podImageNames(pod);
+      }
+      const sum = nodeInfo.images.size === 0
+        ? 0
+        : sumScores(names, { nodeInfo, snapshot: handle.snapshot() });
+      return calculatePriority(sum, names.length);
     },
   };
 }

@@ -308,6 +308,17 @@ function intersect(a: ReadonlySet<string> | null, b: ReadonlySet<string>): Set<s
   return out;
 }
 
+/** The status a Filter plugin's failure `s` gives: a rejection as is, anything else an `Error`. */
+function filterFailure(pl: FilterPlugin, s: PluginStatus): PluginStatus {
+  if (!isRejected(s)) {
+    return withPlugin(
+      errorStatus(`running "${pl.name}" filter plugin: ${pluginStatusMessage(s)}`),
+      pl.name,
+    );
+  }
+  return withPlugin(s, pl.name);
+}
+
 /** Throws the error an `Error` status stands for. */
 function fail(status: PluginStatus): never {
   throw new Error(pluginStatusMessage(status));
@@ -555,14 +566,22 @@ export class Framework implements FrameworkHandle {
     for (const pl of this.#filter) {
       if (state.skipFilterPlugins.has(pl.name)) continue;
       const s = pl.filter(state, pod, nodeInfo);
-      if (isSuccess(s)) continue;
-      if (!isRejected(s)) {
-        return withPlugin(
-          errorStatus(`running "${pl.name}" filter plugin: ${pluginStatusMessage(s)}`),
-          pl.name,
-        );
-      }
-      return withPlugin(s!, pl.name);
+      if (!isSuccess(s)) return filterFailure(pl, s!);
+    }
+    return null;
+  }
+
+  /** {@linkcode Framework.runFilterPlugins} with the skipped plugins already left out. */
+  #runFilters(
+    state: CycleState,
+    pod: Pod,
+    run: { readonly nodeInfo: NodeInfo; readonly filters: readonly FilterPlugin[] },
+  ): PluginStatus | null {
+    const { nodeInfo, filters } = run;
+    for (let i = 0; i < filters.length; i++) {
+      const pl = filters[i]!;
+      const s = pl.filter(state, pod, nodeInfo);
+      if (!isSuccess(s)) return filterFailure(pl, s!);
     }
     return null;
   }
@@ -949,9 +968,14 @@ export class Framework implements FrameworkHandle {
       for (let i = 0; i < numNodesToFind; i++) feasible.push(nodes[(start + i) % numAllNodes]!);
       return feasible;
     }
+    const filters = this.#filter.filter((pl) => !state.skipFilterPlugins.has(pl.name));
+    const nominator = this.#nominator;
     for (let i = 0; i < numAllNodes; i++) {
       const info = nodes[(start + i) % numAllNodes]!;
-      const s = this.runFilterPluginsWithNominatedPods(state, pod, info);
+      // Most nodes have no nominated pods: filter them without the nominated-pods pass.
+      const s = nominator === undefined || nominator.nominatedPodsForNode(info.name).length === 0
+        ? this.#runFilters(state, pod, { nodeInfo: info, filters })
+        : this.runFilterPluginsWithNominatedPods(state, pod, info);
       if (isSuccess(s)) {
         feasible.push(info);
         if (feasible.length >= numNodesToFind) break;

@@ -102,6 +102,9 @@ const PLUGIN_EVENTS: PluginEvents = Object.freeze({
   ],
 });
 
+/** What the nominator gives for a node without nominated pods (Filter asks for every node). */
+const NO_POD_INFOS: readonly PodInfo[] = Object.freeze([]);
+
 /** The field selector of the pod informer: every pod that is not terminal. */
 export const NON_TERMINAL_PODS = "status.phase!=Succeeded,status.phase!=Failed";
 
@@ -228,8 +231,10 @@ export class Scheduler {
     }
     const nominator = {
       nominatedPodsForNode: (nodeName: string): readonly PodInfo[] => {
-        const pods = this.#run?.queue.nominatedPodsForNode(nodeName) ?? [];
-        return pods.length === 0 ? [] : pods.map((pod) => this.#podInfoOf(pod));
+        const pods = this.#run?.queue.nominatedPodsForNode(nodeName);
+        return pods === undefined || pods.length === 0
+          ? NO_POD_INFOS
+          : pods.map((pod) => this.#podInfoOf(pod));
       },
     };
     const executor = {

@@ -634,7 +634,9 @@ export class SchedulingQueue implements Disposable {
 
   /** The pods nominated to `nodeName`, each in its latest version known to the queue. */
   nominatedPodsForNode(nodeName: string): Pod[] {
-    return this.#nominator.podsFor(nodeName).map((pod) =>
+    const pods = this.#nominator.podsFor(nodeName);
+    if (pods.length === 0) return pods;
+    return pods.map((pod) =>
       this.#find(keyOf(pod))?.[0].pod ?? this.#inFlight.get(podUid(pod))?.pod ?? pod
     );
   }

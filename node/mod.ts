@@ -7,3 +7,4 @@
  * @module
  */
 export * from "./containerd/mod.ts";
+export * from "./cri/mod.ts";

@@ -7,6 +7,9 @@
  */
 import type { Pod } from "../api/types/core_v1_pod.ts";
 
+/** The answer for a node without nominated pods (asked for every node Filter examines). */
+const NO_PODS: readonly Pod[] = Object.freeze([]);
+
 /** The UID of `pod`, or `namespace/name` for a pod without one. */
 export function podUid(pod: Pod): string {
   const meta = pod.metadata;
@@ -70,9 +73,9 @@ export class Nominator {
   }
 
   /** The pods nominated to `nodeName`, in nomination order. */
-  podsFor(nodeName: string): Pod[] {
+  podsFor(nodeName: string): readonly Pod[] {
     const pods = this.#byNode.get(nodeName);
-    return pods === undefined ? [] : [...pods.values()];
+    return pods === undefined ? NO_PODS : [...pods.values()];
   }
 
   clear(): void {

@@ -22,13 +22,19 @@ import { MAX_NODE_SCORE, type NodeScore } from "./framework.ts";
  * `reverse`, each becomes `100 - score`. All zero stays all zero (all 100 when reversed).
  */
 export function defaultNormalizeScore(scores: NodeScore[], reverse = false): null {
+  // Index loops: this runs once per cycle over every feasible node, often before it is
+  // optimized, when for-of would allocate an iterator result per node.
   let max = 0;
-  for (const s of scores) if (s.score > max) max = s.score;
+  for (let i = 0; i < scores.length; i++) {
+    const score = scores[i]!.score;
+    if (score > max) max = score;
+  }
   if (max === 0) {
-    if (reverse) { for (const s of scores) s.score = MAX_NODE_SCORE; }
+    if (reverse) { for (let i = 0; i < scores.length; i++) scores[i]!.score = MAX_NODE_SCORE; }
     return null;
   }
-  for (const s of scores) {
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i]!;
     const scaled = Math.trunc(MAX_NODE_SCORE * s.score / max);
     s.score = reverse ? MAX_NODE_SCORE - scaled : scaled;
   }

@@ -282,7 +282,7 @@ class ScoreBuffers {
     const slots = this.#slots[plugin] ??= [];
     const view = this.#views[plugin] ??= [];
     const { nodes, from } = input;
-    view.length = nodes.length;
+    if (view.length > nodes.length) view.length = nodes.length;
     for (let n = 0; n < nodes.length; n++) {
       let slot = slots[n];
       if (slot === undefined) {
@@ -291,7 +291,8 @@ class ScoreBuffers {
       }
       slot.name = nodes[n]!.name;
       slot.score = from[n]!;
-      view[n] = slot;
+      if (n < view.length) view[n] = slot;
+      else view.push(slot);
     }
     return view;
   }
@@ -575,9 +576,9 @@ export class Framework implements FrameworkHandle {
   #runFilters(
     state: CycleState,
     pod: Pod,
-    run: { readonly nodeInfo: NodeInfo; readonly filters: readonly FilterPlugin[] },
+    nodeInfo: NodeInfo,
+    filters: readonly FilterPlugin[],
   ): PluginStatus | null {
-    const { nodeInfo, filters } = run;
     for (let i = 0; i < filters.length; i++) {
       const pl = filters[i]!;
       const s = pl.filter(state, pod, nodeInfo);
@@ -974,7 +975,7 @@ export class Framework implements FrameworkHandle {
       const info = nodes[(start + i) % numAllNodes]!;
       // Most nodes have no nominated pods: filter them without the nominated-pods pass.
       const s = nominator === undefined || nominator.nominatedPodsForNode(info.name).length === 0
-        ? this.#runFilters(state, pod, { nodeInfo: info, filters })
+        ? this.#runFilters(state, pod, info, filters)
         : this.runFilterPluginsWithNominatedPods(state, pod, info);
       if (isSuccess(s)) {
         feasible.push(info);

@@ -633,7 +633,7 @@ export class SchedulingQueue implements Disposable {
   }
 
   /** The pods nominated to `nodeName`, each in its latest version known to the queue. */
-  nominatedPodsForNode(nodeName: string): Pod[] {
+  nominatedPodsForNode(nodeName: string): readonly Pod[] {
     const pods = this.#nominator.podsFor(nodeName);
     if (pods.length === 0) return pods;
     return pods.map((pod) =>

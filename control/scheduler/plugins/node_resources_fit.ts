@@ -164,6 +164,24 @@ export function fitsRequest(
   return out;
 }
 
+/**
+ * Whether the node has room for `request` by pod count, cpu, memory and ephemeral storage,
+ * checked without allocating; `false` also for a request of scalar resources, which
+ * {@linkcode fitsRequest} must judge. `true` means `fitsRequest` finds nothing missing.
+ */
+function fitsWithoutScalars(request: Resources, nodeInfo: NodeInfo): boolean {
+  const alloc = nodeInfo.allocatable;
+  const used = nodeInfo.requested;
+  if (nodeInfo.pods.length + 1 > alloc.allowedPodNumber) return false;
+  if (request.scalarResources.size > 0) return false;
+  if (request.milliCpu > 0 && request.milliCpu > alloc.milliCpu - used.milliCpu) return false;
+  if (request.memoryBytes > 0 && request.memoryBytes > alloc.memoryBytes - used.memoryBytes) {
+    return false;
+  }
+  return !(request.ephemeralStorageBytes > 0 &&
+    request.ephemeralStorageBytes > alloc.ephemeralStorageBytes - used.ephemeralStorageBytes);
+}
+
 /** What the node lacks for `pod`, with nothing ignored (upstream `Fits`). */
 export function fits(pod: Pod, nodeInfo: NodeInfo): InsufficientResource[] {
   return fitsRequest(computePodResourceRequest(pod), { nodeInfo });
@@ -249,6 +267,7 @@ export function newNodeResourcesFit(
       if (s === undefined) {
         return errorStatus(`error reading "${PRE_FILTER_KEY.name}" from cycleState: not found`);
       }
+      if (fitsWithoutScalars(s.request, nodeInfo)) return null;
       const missing = fitsRequest(s.request, { nodeInfo, ignored });
       if (missing.length === 0) return null;
       const code = missing.some((m) => m.unresolvable)

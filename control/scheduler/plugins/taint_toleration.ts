@@ -24,7 +24,9 @@ export function errReason(taint: Pick<Taint, "key" | "value">): string {
 
 /** `null` when `pod` tolerates every NoSchedule/NoExecute taint of the node, else the rejection. */
 export function check(pod: Pod, nodeInfo: NodeInfo): PluginStatus | null {
-  const taint = findUntoleratedTaint(nodeInfo.node?.spec?.taints, pod.spec?.tolerations);
+  const taints = nodeInfo.node?.spec?.taints;
+  if (taints === undefined || taints.length === 0) return null;
+  const taint = findUntoleratedTaint(taints, pod.spec?.tolerations);
   return taint === undefined ? null : unresolvable(errReason(taint));
 }
 
@@ -38,8 +40,11 @@ export function countIntolerableTaints(
   nodeInfo: NodeInfo,
   tolerations: readonly Toleration[],
 ): number {
+  const taints = nodeInfo.node?.spec?.taints;
+  if (taints === undefined) return 0;
   let count = 0;
-  for (const taint of nodeInfo.node?.spec?.taints ?? []) {
+  for (let i = 0; i < taints.length; i++) {
+    const taint = taints[i]!;
     if (taint.effect !== "PreferNoSchedule") continue;
     if (!tolerationsTolerateTaint(tolerations, taint)) count++;
   }

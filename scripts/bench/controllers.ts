@@ -47,9 +47,12 @@
  * connection), and a rolling update waits for readiness between its steps, where the floor does
  * everything at once. The ratio (controllers ÷ floor, goal ≤ 2.0) is what all of that costs.
  * Printed with it: each process's CPU time over the measured phase (`/proc/<pid>/stat`) and its
- * share of a core (a server near 100 % means the API is the bottleneck), the controller
- * manager's requests by kind and its failed ones, what it logged, its sockets (its HTTPS
- * connections: `HttpsTransport` uses `fetch`, and the server speaks HTTP/1.1 only, so each
+ * share of a core (a server near 100 % means the API is the bottleneck), at least how much of
+ * the server's and the controller manager's cores other processes took (their main threads'
+ * run-queue wait from `/proc/<pid>/task/<pid>/schedstat`, less what our own threads on that core
+ * used; over 10 % of the phase the run is flagged as not reliable: a shared machine), the
+ * controller manager's requests by kind and its failed ones, what it logged, its sockets (its
+ * HTTPS connections: `HttpsTransport` uses `fetch`, and the server speaks HTTP/1.1 only, so each
  * concurrent request holds a connection of its own), and the kubelet's request counts.
  *
  * In `skiff server` the controllers run in the server's process over an in-process client: no
@@ -66,7 +69,7 @@
  * controller manager's logs), `--manager-max-inflight N` (an experiment, not what skiff ships:
  * at most N of the controller manager's requests, watches aside, in flight at once).
  * A full run takes about 3 minutes on this 2-core machine (the 10k-pod scenario ~2 of them),
- * `--quick` about 25 s, `--runs 3` about 6 minutes.
+ * `--quick` about 40 s, `--runs 3` about 6 minutes.
  *
  * @module
  */
@@ -94,6 +97,8 @@ const WARMUP_REPLICAS = 3;
 const IMAGE_A = "registry.k8s.io/pause:3.10";
 const IMAGE_B = "registry.k8s.io/pause:3.9";
 const NAMESPACE = "bench";
+/** Other processes taking this share of a measured phase from our cores make a run unreliable. */
+const CONTENDED = 0.1;
 /** Ratio of controller time to floor time to stay within. */
 const GOAL_RATIO = 2;
 /** Resident memory of the controller manager with 10k pods to stay under, bytes (200 MB). */
@@ -367,12 +372,45 @@ async function productV8Flags(): Promise<string> {
   return flag?.slice("--v8-flags=".length) ?? "";
 }
 
-/** CPU seconds a process used so far (all threads), from `/proc/<pid>/stat`. */
-async function cpuSecondsOf(pid: number): Promise<number> {
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+function ticksOf(stat: string): number {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // utime and stime are fields 14 and 15 of stat(5); `fields[0]` is field 3. Ticks of 1/100 s.
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds a process used so far (all threads), from `/proc/<pid>/stat`. */
+async function cpuSecondsOf(pid: number): Promise<number> {
+  return ticksOf(await Deno.readTextFile(`/proc/${pid}/stat`));
+}
+
+/** A process's CPU use so far: all threads, its main thread, and how long that waited. */
+interface CpuSample {
+  /** CPU seconds of all its threads. */
+  readonly cpu: number;
+  /** CPU seconds of its main (JavaScript) thread. */
+  readonly main: number;
+  /** Seconds its main thread waited for a CPU while runnable (`schedstat`). */
+  readonly wait: number;
+}
+
+async function sampleCpu(pid: number): Promise<CpuSample> {
+  const [all, main, sched] = await Promise.all([
+    Deno.readTextFile(`/proc/${pid}/stat`),
+    Deno.readTextFile(`/proc/${pid}/task/${pid}/stat`),
+    Deno.readTextFile(`/proc/${pid}/task/${pid}/schedstat`).catch(() => ""),
+  ]);
+  return { cpu: ticksOf(all), main: ticksOf(main), wait: Number(sched.split(" ")[1]) / 1e9 };
+}
+
+/**
+ * Seconds, at least, that processes other than ours took from a pinned process's core while
+ * its main thread waited for it: that wait, less what our own other threads on the core used
+ * (`ownCpu`: all the CPU of our processes pinned there, this main thread's included).
+ */
+function foreignCpu(before: CpuSample, after: CpuSample, ownCpu: number): number {
+  const wait = after.wait - before.wait;
+  const ourOthers = ownCpu - (after.main - before.main);
+  return Math.max(0, wait - ourOthers);
 }
 
 /** `/proc/<pid>/status` sizes, MiB. */
@@ -922,6 +960,9 @@ interface Trial {
   readonly setupMs: number;
   readonly serverCpuS: number;
   readonly managerCpuS: number;
+  /** Seconds (at least) other processes took from the server's and the manager's cores. */
+  readonly serverForeignS: number;
+  readonly managerForeignS: number;
   readonly benchCpuS: number;
   readonly serverRssMiB: number;
   /** The controller manager's requests during the measured phase, by kind. */
@@ -1193,7 +1234,8 @@ async function runTrial(
     await createNamespace(pool, NAMESPACE);
     await warmUp(cluster, mode === "controllers");
 
-    let cpu0 = { server: 0, manager: 0, bench: 0 };
+    const none: CpuSample = { cpu: 0, main: 0, wait: 0 };
+    let cpu0 = { server: none, manager: none, bench: 0 };
     let requests0: Record<string, number> = {};
     let failed0: Record<string, number> = {};
     let counts0 = { ...kubelet.counts };
@@ -1211,18 +1253,26 @@ async function runTrial(
       server.log.clear();
       if (options.progress) progress = startProgress(cluster);
       cpu0 = {
-        server: await cpuSecondsOf(server.pid),
-        manager: manager ? await cpuSecondsOf(manager.pid) : 0,
+        server: await sampleCpu(server.pid),
+        manager: manager ? await sampleCpu(manager.pid) : none,
         bench: selfCpuSeconds(),
       };
     };
     let progress: (() => void) | null = null;
     const measured = await phaseOf(problems)(cluster, mark).finally(() => progress?.());
     const cpu1 = {
-      server: await cpuSecondsOf(server.pid),
-      manager: manager ? await cpuSecondsOf(manager.pid) : 0,
+      server: await sampleCpu(server.pid),
+      manager: manager ? await sampleCpu(manager.pid) : none,
       bench: selfCpuSeconds(),
     };
+    const serverCpuS = cpu1.server.cpu - cpu0.server.cpu;
+    const managerCpuS = cpu1.manager.cpu - cpu0.manager.cpu;
+    const benchCpuS = cpu1.bench - cpu0.bench;
+    // What others took from CPU 1 (the server's) and CPU 0 (the manager's, shared with us).
+    const serverForeignS = foreignCpu(cpu0.server, cpu1.server, serverCpuS);
+    const managerForeignS = manager
+      ? foreignCpu(cpu0.manager, cpu1.manager, managerCpuS + benchCpuS)
+      : 0;
     let memory: ManagerMemory | null = null;
     let requests: Record<string, number> = {};
     let inflight = measured.floorInflight ?? 0;
@@ -1240,6 +1290,18 @@ async function runTrial(
       const logged = manager.logSummary();
       if (logged !== "") problems.push(`controller manager logged ${logged}`);
     }
+    const wallS = measured.ms / 1000;
+    const contended: [string, number][] = [["server", serverForeignS]];
+    if (manager) contended.push(["controller manager", managerForeignS]);
+    for (const [who, took] of options.pinned ? contended : []) {
+      if (took > CONTENDED * wallS) {
+        problems.push(
+          `other processes took at least ${fmt(took)} s of ${
+            fmt(wallS)
+          } s from the ${who}'s core: this run's time is not reliable`,
+        );
+      }
+    }
     const serverLogged = server.log.summary();
     if (serverLogged !== "") problems.push(`server logged ${serverLogged}`);
     problems.push(...kubelet.errors.slice(0, 5));
@@ -1249,9 +1311,11 @@ async function runTrial(
       ms: measured.ms,
       pods: measured.pods,
       setupMs: measured.setupMs,
-      serverCpuS: cpu1.server - cpu0.server,
-      managerCpuS: cpu1.manager - cpu0.manager,
-      benchCpuS: cpu1.bench - cpu0.bench,
+      serverCpuS,
+      managerCpuS,
+      serverForeignS,
+      managerForeignS,
+      benchCpuS,
       serverRssMiB: (await memoryOf(server.pid)).VmRSS ?? NaN,
       requests,
       maxPodWritesInflight: inflight,
@@ -1324,8 +1388,12 @@ function fmt(x: number): string {
 function describe(t: Trial): string {
   const s = t.ms / 1000;
   const busy = (cpu: number) => `${fmt(cpu)} s (${fmt((100 * cpu) / s)}%)`;
-  return `server CPU ${busy(t.serverCpuS)}${
-    t.mode === "controllers" ? `, controller manager ${busy(t.managerCpuS)}` : ""
+  return `server CPU ${busy(t.serverCpuS)}, others took ≥ ${fmt(t.serverForeignS)} s of its core${
+    t.mode === "controllers"
+      ? `; controller manager ${busy(t.managerCpuS)}, others took ≥ ${
+        fmt(t.managerForeignS)
+      } s of its core`
+      : ""
   }, bench ${
     busy(t.benchCpuS)
   }; kubelet ${t.kubelet.binds} binds, ${t.kubelet.statusWrites} status, ${t.kubelet.finishes} finishes, ${t.kubelet.races} races; pod writes in flight ≤ ${t.maxPodWritesInflight}${
@@ -1508,6 +1576,9 @@ export async function runControllersBench(args: string[]): Promise<void> {
       manager_cpu_s: c.managerCpuS,
       bench_cpu_s: c.benchCpuS,
       baseline_server_cpu_s: f?.serverCpuS ?? null,
+      server_core_taken_by_others_s: c.serverForeignS,
+      manager_core_taken_by_others_s: c.managerForeignS,
+      baseline_server_core_taken_by_others_s: f?.serverForeignS ?? null,
       manager_requests: c.requests,
       manager_max_pod_writes_inflight: c.maxPodWritesInflight,
       manager_max_sockets: c.managerSockets?.max ?? null,

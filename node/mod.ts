@@ -8,3 +8,4 @@
  */
 export * from "./containerd/mod.ts";
 export * from "./cri/mod.ts";
+export * from "./volumes/mod.ts";

@@ -144,12 +144,17 @@ export class EventBroadcaster {
     await this.shutdown();
   }
 
-  /** A unique name for an event about `name`: the time in nanoseconds, in hex. */
+  /**
+   * A unique name for an event about `name`: the time in nanoseconds, in hex, as upstream's.
+   * Below the millisecond the clock gives, a random start (so two recorders in one process —
+   * the agent's and the controller manager's — do not pick the same name in the same
+   * millisecond) plus a sequence within this recorder.
+   */
   #newName(name: string, nowMs: number): string {
     if (nowMs === this.#lastNameMs) this.#nameSeq++;
     else {
       this.#lastNameMs = nowMs;
-      this.#nameSeq = 0;
+      this.#nameSeq = Math.floor(this.#random() * 500_000);
     }
     const nanos = BigInt(Math.floor(nowMs)) * 1_000_000n + BigInt(this.#nameSeq % 1_000_000);
     return `${name}.${nanos.toString(16)}`;

@@ -25,15 +25,23 @@ Deno.test("EventBroadcaster writes an Event about the object with every referenc
   await using app = await createTestApp();
   const client = new Client(app.client);
   const clock = new FakeClock(START_MS + 123);
-  await using events = new EventBroadcaster({ client, clock, logger: new RecordingLogger() });
+  await using events = new EventBroadcaster({
+    client,
+    clock,
+    logger: new RecordingLogger(),
+    random: () => 0.25,
+  });
   const recorder = events.newRecorder({ component: "replicaset-controller" });
   recorder.event(RS, { type: "Normal", reason: "SuccessfulCreate", message: "Created pod: web-a" });
   await events.flush();
   const [event, ...more] = await eventsIn(client);
   assert.equal(more.length, 0);
   assert.ok(event);
-  // `<name>.<nanoseconds in hex>`
-  assert.equal(event.metadata?.name, `web.${(BigInt(START_MS + 123) * 1_000_000n).toString(16)}`);
+  // `<name>.<nanoseconds in hex>`: the clock's milliseconds, and below them a random start.
+  assert.equal(
+    event.metadata?.name,
+    `web.${(BigInt(START_MS + 123) * 1_000_000n + 125_000n).toString(16)}`,
+  );
   assert.equal(event.metadata?.namespace, "default");
   assert.deepEqual(event.involvedObject, {
     kind: "ReplicaSet",
@@ -305,4 +313,32 @@ Deno.test("EventBroadcaster.shutdown() ends a retry wait", async () => {
   assert.equal(clock.pendingTimers, 0);
   assert.equal(transport.requests.length, 1);
   assert.ok(logger.messages("error").includes("Unable to write event (broadcaster is shut down)"));
+});
+
+Deno.test("EventBroadcaster names do not collide between two broadcasters in the same millisecond", async () => {
+  await using app = await createTestApp();
+  const client = new Client(app.client);
+  const clock = new FakeClock(START_MS);
+  const draws = [0.1, 0.6];
+  await using a = new EventBroadcaster({
+    client,
+    clock,
+    logger: new RecordingLogger(),
+    random: () => draws[0]!,
+  });
+  await using b = new EventBroadcaster({
+    client,
+    clock,
+    logger: new RecordingLogger(),
+    random: () => draws[1]!,
+  });
+  a.newRecorder({ component: "node-controller" })
+    .event(RS, { type: "Normal", reason: "One", message: "from the controller manager" });
+  b.newRecorder({ component: "kubelet" })
+    .event(RS, { type: "Normal", reason: "Two", message: "from the agent" });
+  await a.flush();
+  await b.flush();
+  const events = await eventsIn(client);
+  assert.deepEqual(events.map((e) => e.reason).sort(), ["One", "Two"]);
+  assert.equal(new Set(events.map((e) => e.metadata?.name)).size, 2);
 });

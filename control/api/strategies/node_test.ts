@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import type { Node } from "../types/core_v1_node.ts";
+import { validateSchema } from "../codec/validate_schema.ts";
+import { Node } from "../types/core_v1_node.ts";
 import { nodeStrategy } from "./node.ts";
 
 function node(obj: Partial<Node> = {}): Node {
@@ -96,4 +97,20 @@ Deno.test("nodeStrategy.prepareForUpdate() keeps the stored status", () => {
   const obj = node({ status: { capacity: { cpu: "64" } } });
   nodeStrategy.prepareForUpdate!(obj, old);
   assert.deepEqual(obj.status, { capacity: { cpu: "2" } });
+});
+
+Deno.test("A Node's nodeInfo may report empty values, as upstream does not validate them", () => {
+  const info = {
+    machineID: "0123456789abcdef0123456789abcdef",
+    systemUUID: "",
+    bootID: "b7c2a9",
+    kernelVersion: "6.1.0-rpi7-rpi-v8",
+    osImage: "Debian GNU/Linux 12 (bookworm)",
+    containerRuntimeVersion: "containerd://1.6.20",
+    kubeletVersion: "v1.33.0",
+    kubeProxyVersion: "",
+    operatingSystem: "linux",
+    architecture: "arm64",
+  };
+  assert.deepEqual(validateSchema(Node, node({ status: { nodeInfo: info } })).map(String), []);
 });

@@ -187,39 +187,57 @@ export const NodeSwapStatus = object(`${CORE}.NodeSwapStatus`, {
 export const NodeSystemInfo = object(`${CORE}.NodeSystemInfo`, {
   description: "IDs and versions that identify the node and its software.",
   fields: {
+    // Required in OpenAPI only: upstream does not validate nodeInfo (a kubelet reports an empty
+    // kubeProxyVersion, a board without DMI an empty systemUUID).
     machineID: requiredField(string(), {
       description: "The machine-id of the node; preferred for unique identification.",
       proto: 1,
+      zeroValid: true,
     }),
     systemUUID: requiredField(string(), {
       description: "The system UUID reported by the node.",
       proto: 2,
+      zeroValid: true,
     }),
-    bootID: requiredField(string(), { description: "The boot ID of the node.", proto: 3 }),
+    bootID: requiredField(string(), {
+      description: "The boot ID of the node.",
+      proto: 3,
+      zeroValid: true,
+    }),
     kernelVersion: requiredField(string(), {
       description: "The kernel version ('uname -r').",
       proto: 4,
+      zeroValid: true,
     }),
     osImage: requiredField(string(), {
       description: "The OS image, from /etc/os-release.",
       proto: 5,
+      zeroValid: true,
     }),
     containerRuntimeVersion: requiredField(string(), {
       description: "The container runtime version, e.g. containerd://1.6.20.",
       proto: 6,
+      zeroValid: true,
     }),
-    kubeletVersion: requiredField(string(), { description: "The kubelet version.", proto: 7 }),
+    kubeletVersion: requiredField(string(), {
+      description: "The kubelet version.",
+      proto: 7,
+      zeroValid: true,
+    }),
     kubeProxyVersion: requiredField(string(), {
       description: "Deprecated: the kube-proxy version.",
       proto: 8,
+      zeroValid: true,
     }),
     operatingSystem: requiredField(string(), {
       description: "The operating system, e.g. linux.",
       proto: 9,
+      zeroValid: true,
     }),
     architecture: requiredField(string(), {
       description: "The architecture, e.g. arm64.",
       proto: 10,
+      zeroValid: true,
     }),
     swap: field(NodeSwapStatus, { description: "Swap memory of the node.", proto: 11 }),
   },

@@ -9,3 +9,5 @@
 export * from "./containerd/mod.ts";
 export * from "./cri/mod.ts";
 export * from "./volumes/mod.ts";
+export * from "./images/mod.ts";
+export * from "./status/mod.ts";

@@ -20,10 +20,8 @@ import type { ResourceFieldSelector } from "../../control/api/types/core_v1_comm
 import { Quantity } from "../../control/api/types/quantity.ts";
 import { cleanPayloadPath, type FileProjection, type Payload } from "./atomic_writer.ts";
 import { goQuote } from "./_go_quote.ts";
+import type { NodeResourceList } from "../status/node_resources.ts";
 import { aggregateError } from "./_aggregate.ts";
-
-/** Resource quantities by name (`cpu`, `memory`, `ephemeral-storage`…). */
-export type ResourceList = Readonly<Record<string, string>>;
 
 /** The mode of volume files nobody set one for (upstream's `*VolumeSourceDefaultMode`). */
 export const DEFAULT_VOLUME_FILE_MODE = 0o644;
@@ -126,7 +124,7 @@ export function extractContainerResourceValue(
 /** The container with unset CPU, memory and ephemeral-storage limits set to the node's allocatable. */
 export function withNodeAllocatableLimits(
   container: Container,
-  nodeAllocatable: ResourceList,
+  nodeAllocatable: Readonly<NodeResourceList>,
 ): Container {
   const limits: Record<string, string> = { ...container.resources?.limits };
   for (const name of ["cpu", "memory", "ephemeral-storage"]) {
@@ -142,7 +140,7 @@ export interface DownwardApiContext {
   /** The volume's `defaultMode`. @default {0o644} */
   readonly defaultMode?: number;
   /** The node's allocatable resources: the limits of containers that set none. */
-  readonly nodeAllocatable: ResourceList;
+  readonly nodeAllocatable: Readonly<NodeResourceList>;
 }
 
 function findContainer(pod: Pod, name: string): Container {

@@ -33,7 +33,8 @@ import type { Clock } from "../../control/util/clock.ts";
 import type { Logger } from "../../control/util/logger.ts";
 import type { CommandRunner } from "../containerd/command_runner.ts";
 import { AtomicWriter, type FileProjection, type Payload } from "./atomic_writer.ts";
-import { DEFAULT_VOLUME_FILE_MODE, downwardApiPayload, type ResourceList } from "./downward_api.ts";
+import type { NodeResourceList } from "../status/node_resources.ts";
+import { DEFAULT_VOLUME_FILE_MODE, downwardApiPayload } from "./downward_api.ts";
 import { configMapPayload, secretPayload } from "./key_projection.ts";
 import { emptyDirMemorySize, STORAGE_MEDIUM_MEMORY, tmpfsMountOptions } from "./empty_dir.ts";
 import { setUpHostPath } from "./host_path.ts";
@@ -96,7 +97,7 @@ export interface VolumeManagerOptions {
   /** Reads the mount table. @default {reads /proc/self/mountinfo} */
   readonly readMountInfo?: () => Promise<string>;
   /** The node's allocatable resources (downward API defaults, tmpfs sizes). */
-  readonly nodeAllocatable: () => ResourceList;
+  readonly nodeAllocatable: () => Readonly<NodeResourceList>;
   readonly logger: Logger;
   /** Names the atomic writer's timestamped directories. @default {systemClock} */
   readonly clock?: Clock;
@@ -209,7 +210,7 @@ export class VolumeManager {
   readonly #secrets: SecretGetter;
   readonly #tokens: ServiceAccountTokenSource;
   readonly #mounter: Mounter;
-  readonly #nodeAllocatable: () => ResourceList;
+  readonly #nodeAllocatable: () => Readonly<NodeResourceList>;
   readonly #logger: Logger;
   readonly #clock: Clock | undefined;
   readonly #secretsOnTmpfs: boolean;

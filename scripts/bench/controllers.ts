@@ -68,8 +68,8 @@
  * info` (count the controllers' info messages too), `--log-dir DIR` (keep the server's and the
  * controller manager's logs), `--manager-max-inflight N` (an experiment, not what skiff ships:
  * at most N of the controller manager's requests, watches aside, in flight at once).
- * A full run takes about 3 minutes on this 2-core machine (the 10k-pod scenario ~2 of them),
- * `--quick` about 40 s, `--runs 3` about 6 minutes.
+ * A full run takes 2½–4 minutes on this 2-core machine (the 10k-pod scenario most of it; more
+ * when other processes share the cores), `--quick` about 40 s, `--runs 3` about 6 minutes.
  *
  * @module
  */

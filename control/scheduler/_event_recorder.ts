@@ -43,6 +43,8 @@ export const NOTE_LENGTH_LIMIT = 1024;
 
 /** `message` cut to the API's note limit with a trailing ` ...`, as kube-scheduler does. */
 export function truncateNote(message: string): string {
+  // A UTF-16 code unit takes at most 3 bytes of UTF-8: most notes need no encoding at all.
+  if (message.length * 3 <= NOTE_LENGTH_LIMIT) return message;
   const bytes = new TextEncoder().encode(message);
   if (bytes.length <= NOTE_LENGTH_LIMIT) return message;
   const suffix = " ...";
@@ -54,7 +56,8 @@ export function truncateNote(message: string): string {
 
 /** The MicroTime text (`2026-05-01T10:00:00.123000Z`) of `ms` since the epoch. */
 export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+  // toISOString always ends in milliseconds and "Z": ".sssZ" becomes ".sss000Z".
+  return `${new Date(ms).toISOString().slice(0, -1)}000Z`;
 }
 
 /** A reference to `obj` as client-go's `GetReference` makes it (resourceVersion included). */
@@ -95,6 +98,7 @@ export interface EventRecorderDeps {
 }
 
 interface Remembered {
+  /** The event as last recorded: replaced on each repeat, never changed (writes keep theirs). */
   event: Event;
   /** When the event, or its series' latest occurrence, was observed. */
   observedMs: number;
@@ -144,14 +148,17 @@ export class EventRecorder {
     ]);
     const known = this.#cache.get(key);
     if (known !== undefined) {
+      // A remembered event is replaced, never changed: writes under way keep the one they got.
       const series = known.event.series;
       if (series !== undefined) {
-        series.count = (series.count ?? 1) + 1;
-        series.lastObservedTime = microTime(nowMs);
+        known.event = {
+          ...known.event,
+          series: { count: (series.count ?? 1) + 1, lastObservedTime: microTime(nowMs) },
+        };
         known.observedMs = nowMs;
         return;
       }
-      known.event.series = { count: 2, lastObservedTime: microTime(nowMs) };
+      known.event = { ...known.event, series: { count: 2, lastObservedTime: microTime(nowMs) } };
       known.observedMs = nowMs;
       this.#write(known);
       return;
@@ -231,10 +238,10 @@ export class EventRecorder {
       });
       return;
     }
-    const snapshot = structuredClone(entry.event);
+    const event = entry.event;
     entry.writtenMs = this.#deps.clock.now();
-    entry.writtenCount = snapshot.series?.count ?? 1;
-    const done = this.#attempt(snapshot).finally(() => this.#writes.delete(done));
+    entry.writtenCount = event.series?.count ?? 1;
+    const done = this.#attempt(event).finally(() => this.#writes.delete(done));
     this.#writes.add(done);
   }
 

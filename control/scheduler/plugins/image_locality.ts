@@ -73,7 +73,8 @@ export function calculatePriority(sumScores: number, numContainers: number): num
 /** The ImageLocality plugin (takes no args). */
 export function newImageLocality(args: unknown, handle: FrameworkHandle): ScorePlugin {
   parseArgs(NAME, { schema: NO_ARGS, args });
-  // Score runs for every feasible node: the pod's image names are worked out once per cycle.
+  // Score runs for every feasible node: the pod's image names are worked out once per cycle,
+  // and when no node of the snapshot has any image (fake or fresh nodes), no node is read.
   let cycle: CycleState | undefined;
   let cyclePod: Pod | undefined;
   let names: readonly string[] = [];
@@ -85,9 +86,10 @@ export function newImageLocality(args: unknown, handle: FrameworkHandle): ScoreP
         cyclePod = pod;
         names = podImageNames(pod);
       }
-      const sum = nodeInfo.images.size === 0
+      const snapshot = handle.snapshot();
+      const sum = snapshot.imageCounts().size === 0 || nodeInfo.images.size === 0
         ? 0
-        : sumScores(names, { nodeInfo, snapshot: handle.snapshot() });
+        : sumScores(names, { nodeInfo, snapshot });
       return calculatePriority(sum, names.length);
     },
   };

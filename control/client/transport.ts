@@ -46,6 +46,28 @@ export interface HttpsTransportOptions {
   readonly token?: string;
   /** The `User-Agent` header. @default {"skiff"} */
   readonly userAgent?: string;
+  /**
+   * Requests that may wait for their answer at once, watches and other long-running requests
+   * apart; more wait their turn. The API speaks HTTP/1.1, one request per connection at a time,
+   * so this also bounds the connections (each a TLS session and buffers) a burst opens.
+   * @default {DEFAULT_MAX_REQUESTS_IN_FLIGHT}
+   */
+  readonly maxRequestsInFlight?: number;
+}
+
+/**
+ * 32: a controller manager creating 10,000 pods kept ~1,200 connections open without a cap
+ * (224 MiB RSS out of process) and 93 with 32 (176 MiB); the API server is busy either way.
+ */
+export const DEFAULT_MAX_REQUESTS_IN_FLIGHT = 32;
+
+/** Whether a request holds its connection open for long: watches, logs that follow, streams. */
+function isLongRunning(path: string): boolean {
+  const q = path.indexOf("?");
+  const query = q < 0 ? "" : path.slice(q + 1);
+  if (/(?:^|&)(?:watch=(?:1|true)|follow=true)(?:&|$)/.test(query)) return true;
+  const route = q < 0 ? path : path.slice(0, q);
+  return /\/(?:exec|attach|portforward|proxy)(?:\/|$)/.test(route);
 }
 
 /** Options of {@linkcode HttpsTransport.fromKubeconfig}. */
@@ -61,6 +83,9 @@ export class HttpsTransport implements Transport, Disposable {
   readonly #client: Deno.HttpClient;
   readonly #authorization: string | null;
   readonly #userAgent: string;
+  readonly #maxInFlight: number;
+  #inFlight = 0;
+  readonly #waiting: (() => void)[] = [];
   #closed = false;
 
   constructor(options: HttpsTransportOptions) {
@@ -87,6 +112,16 @@ export class HttpsTransport implements Transport, Disposable {
     });
     this.#authorization = options.token !== undefined ? `Bearer ${options.token}` : null;
     this.#userAgent = options.userAgent ?? "skiff";
+    const max = options.maxRequestsInFlight ?? DEFAULT_MAX_REQUESTS_IN_FLIGHT;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new RangeError(`Cannot limit requests in flight to ${max}: expected an integer >= 1`);
+    }
+    this.#maxInFlight = max;
+  }
+
+  /** Requests waiting for their answer now (long-running ones not counted). */
+  get requestsInFlight(): number {
+    return this.#inFlight;
   }
 
   /** A transport for the credentials of a kubeconfig's current (or named) context. */
@@ -133,13 +168,51 @@ export class HttpsTransport implements Transport, Disposable {
       body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
       headers["content-type"] = options.contentType ?? "application/json";
     }
-    return await fetch(`${this.#base}${path}`, {
-      method,
-      headers,
-      client: this.#client,
-      ...(body !== undefined ? { body } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
+    const send = () =>
+      fetch(`${this.#base}${path}`, {
+        method,
+        headers,
+        client: this.#client,
+        ...(body !== undefined ? { body } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    if (isLongRunning(path)) return await send();
+    await this.#acquire(options.signal);
+    // The slot is held until the answer's headers arrive: holding it until the body is read
+    // would let a caller that collects answers before reading them wait on itself.
+    try {
+      return await send();
+    } finally {
+      this.#release();
+    }
+  }
+
+  async #acquire(signal: AbortSignal | undefined): Promise<void> {
+    if (this.#inFlight < this.#maxInFlight) {
+      this.#inFlight++;
+      return;
+    }
+    signal?.throwIfAborted();
+    await new Promise<void>((resolve, reject) => {
+      const go = () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        const i = this.#waiting.indexOf(go);
+        if (i >= 0) this.#waiting.splice(i, 1);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#waiting.push(go);
     });
+  }
+
+  #release(): void {
+    const next = this.#waiting.shift();
+    // The slot passes straight to the next waiter; the count stays.
+    if (next) next();
+    else this.#inFlight--;
   }
 
   /** Closes the HTTP client and its connections; later requests fail. */

@@ -104,3 +104,51 @@ Deno.test("HttpsTransport() refuses bad settings", async (t) => {
     });
   }
 });
+
+Deno.test("HttpsTransport keeps at most maxRequestsInFlight requests open, watches apart", async () => {
+  const pki = await createTestPki();
+  let active = 0;
+  let peak = 0;
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => open = resolve);
+  const server = await startTestHttps({
+    fetch: async (request: Request) => {
+      if (new URL(request.url).searchParams.get("watch") === "1") return new Response("watching");
+      active++;
+      peak = Math.max(peak, active);
+      await gate;
+      active--;
+      return Response.json({ ok: true });
+    },
+  }, pki);
+  try {
+    using transport = new HttpsTransport({
+      server: server.url,
+      caCertPem: pki.ca.certPem,
+      maxRequestsInFlight: 3,
+    });
+    const answers = Array.from(
+      { length: 10 },
+      (_, i) => transport.request("GET", `/api/v1/namespaces/default/pods/p${i}`),
+    );
+    while (active < 3) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(active, 3, "the rest wait in the transport");
+    assert.equal(transport.requestsInFlight, 3);
+    // A watch is long-running: it does not wait for a slot.
+    const watch = await transport.request("GET", "/api/v1/pods?watch=1");
+    assert.equal(await watch.text(), "watching");
+    // One that gives up while waiting leaves the queue.
+    const ac = new AbortController();
+    const given = transport.request("GET", "/api/v1/namespaces", { signal: ac.signal });
+    ac.abort(new Error("gave up"));
+    await assert.rejects(given, /gave up/);
+    open();
+    for (const res of await Promise.all(answers)) assert.deepEqual(await res.json(), { ok: true });
+    assert.equal(peak, 3);
+    assert.equal(transport.requestsInFlight, 0);
+  } finally {
+    await server.close();
+    await pki[Symbol.asyncDispose]();
+  }
+});

@@ -98,6 +98,8 @@ export class EventBroadcaster {
   readonly #maxTries: number;
   readonly #retryDelayMs: number;
   readonly #random: () => number;
+  /** Events dropped since the queue last had room. */
+  #dropped = 0;
   readonly #correlator: EventCorrelator;
   readonly #queue: Event[] = [];
   readonly #stop = new AbortController();
@@ -221,12 +223,21 @@ export class EventBroadcaster {
         message: event.message,
       });
       if (this.#queue.length >= this.#queueSize) {
-        this.#logger.error("Unable to record event: too many queued events, dropped event", {
-          object: `${involved.namespace ?? ""}/${involved.name}`,
-          reason: event.reason,
-        });
+        // One line per burst, not per event: a burst of 10,000 pod creates drops thousands.
+        if (this.#dropped++ === 0) {
+          this.#logger.error("Unable to record event: too many queued events, dropped event", {
+            object: `${involved.namespace ?? ""}/${involved.name}`,
+            reason: event.reason,
+          });
+        }
         return;
       }
+      if (this.#dropped > 1) {
+        this.#logger.error("Dropped events while the event queue was full", {
+          dropped: this.#dropped,
+        });
+      }
+      this.#dropped = 0;
       this.#queue.push(event);
       this.#draining ??= this.#drain();
     } catch (err) {

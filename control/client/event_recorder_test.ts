@@ -216,13 +216,14 @@ Deno.test("EventBroadcaster.event() returns at once and never throws", async (t)
     recorder.event(RS, { type: "Normal", reason: "B", message: "2" });
     assert.equal(events.pending, 2);
   });
-  await t.step("a full queue drops the event and logs it", () => {
+  await t.step("a full queue drops the event and logs it, once per burst", () => {
     recorder.event(RS, { type: "Normal", reason: "C", message: "3" });
+    recorder.event(RS, { type: "Normal", reason: "D", message: "4" });
+    recorder.event(RS, { type: "Normal", reason: "E", message: "5" });
     assert.equal(events.pending, 2);
-    assert.ok(
-      logger.messages("error").includes(
-        "Unable to record event: too many queued events, dropped event",
-      ),
+    assert.deepEqual(
+      logger.messages("error").filter((m) => m.includes("dropped event")),
+      ["Unable to record event: too many queued events, dropped event"],
     );
   });
   await t.step("bad input is logged and dropped", () => {
@@ -239,9 +240,14 @@ Deno.test("EventBroadcaster.event() returns at once and never throws", async (t)
       logger.messages("error").includes("Could not construct reference, will not report event"),
     );
   });
-  release();
+  await t.step("once there is room again, one line counts the dropped events", async () => {
+    release();
+    await events.flush();
+    recorder.event(RS, { type: "Normal", reason: "F", message: "6" });
+    assert.ok(logger.messages("error").includes("Dropped events while the event queue was full"));
+  });
   await events.shutdown();
-  assert.equal(transport.requests.length, 2);
+  assert.equal(transport.requests.length, 3);
   await t.step("after shutdown events are dropped", () => {
     recorder.event(RS, { type: "Normal", reason: "D", message: "4" });
     assert.equal(events.pending, 0);

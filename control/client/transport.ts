@@ -75,6 +75,8 @@ export interface KubeconfigTransportOptions {
   /** The context to use instead of `current-context`. */
   readonly context?: string;
   readonly userAgent?: string;
+  /** See {@linkcode HttpsTransportOptions.maxRequestsInFlight}. */
+  readonly maxRequestsInFlight?: number;
 }
 
 /** HTTPS to one API server through a Deno HTTP client; close it (or `using`) when done. */
@@ -128,14 +130,19 @@ export class HttpsTransport implements Transport, Disposable {
   static fromKubeconfig(text: string, options: KubeconfigTransportOptions = {}): HttpsTransport {
     return HttpsTransport.fromCredentials(
       parseKubeconfig(text, options.context !== undefined ? { context: options.context } : {}),
-      options.userAgent !== undefined ? { userAgent: options.userAgent } : {},
+      {
+        ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
+        ...(options.maxRequestsInFlight !== undefined
+          ? { maxRequestsInFlight: options.maxRequestsInFlight }
+          : {}),
+      },
     );
   }
 
   /** A transport for credentials read from a kubeconfig. */
   static fromCredentials(
     credentials: KubeconfigCredentials,
-    options: { readonly userAgent?: string } = {},
+    options: { readonly userAgent?: string; readonly maxRequestsInFlight?: number } = {},
   ): HttpsTransport {
     return new HttpsTransport({
       server: credentials.server,
@@ -144,6 +151,9 @@ export class HttpsTransport implements Transport, Disposable {
       ...(credentials.keyPem !== undefined ? { keyPem: credentials.keyPem } : {}),
       ...(credentials.token !== undefined ? { token: credentials.token } : {}),
       ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
+      ...(options.maxRequestsInFlight !== undefined
+        ? { maxRequestsInFlight: options.maxRequestsInFlight }
+        : {}),
     });
   }
 

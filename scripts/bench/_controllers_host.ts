@@ -94,46 +94,6 @@ class CountingTransport implements Transport {
   }
 }
 
-/**
- * At most `limit` requests other than watches in flight through `inner` at once; the rest wait
- * in order. An experiment (`--max-inflight`), not what skiff ships: it shows what bounding the
- * controller manager's concurrent requests (so its HTTPS connections) does to time and memory.
- */
-class LimitedTransport implements Transport {
-  readonly #inner: Transport;
-  readonly #limit: number;
-  readonly #waiting: (() => void)[] = [];
-  #inflight = 0;
-
-  constructor(inner: Transport, limit: number) {
-    this.#inner = inner;
-    this.#limit = limit;
-  }
-
-  async request(
-    method: string,
-    path: string,
-    options?: TransportRequestOptions,
-  ): Promise<Response> {
-    if (isWatch(path)) return await this.#inner.request(method, path, options);
-    if (this.#inflight >= this.#limit) await new Promise<void>((r) => this.#waiting.push(r));
-    this.#inflight++;
-    try {
-      const res = await this.#inner.request(method, path, options);
-      // Read the body before letting the next request go, so the connection is free again.
-      const body = await res.arrayBuffer();
-      return new Response(body, {
-        status: res.status,
-        statusText: res.statusText,
-        headers: res.headers,
-      });
-    } finally {
-      this.#inflight--;
-      this.#waiting.shift()?.();
-    }
-  }
-}
-
 /** `/proc/self/status` sizes in MiB. */
 async function procStatus(): Promise<Record<string, number>> {
   const status = await Deno.readTextFile("/proc/self/status");
@@ -182,11 +142,13 @@ async function main(): Promise<void> {
     Deno.exit(2);
   }
   const logger = new JsonLogger({ level: level as LogLevel });
+  // `--max-inflight N`: another cap than the transport's default, for experiments.
+  const limit = values["max-inflight"] ? Number(values["max-inflight"]) : 0;
   const https = HttpsTransport.fromKubeconfig(await Deno.readTextFile(values.kubeconfig), {
     userAgent: "kube-controller-manager/skiff-bench",
+    ...(limit > 0 ? { maxRequestsInFlight: limit } : {}),
   });
-  const limit = values["max-inflight"] ? Number(values["max-inflight"]) : 0;
-  const transport = new CountingTransport(limit > 0 ? new LimitedTransport(https, limit) : https);
+  const transport = new CountingTransport(https);
   const manager = new ControllerManager({
     client: new Client(transport, { fieldManager: "kube-controller-manager" }),
     clock: systemClock,

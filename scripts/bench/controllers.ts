@@ -57,7 +57,8 @@
  *
  * In `skiff server` the controllers run in the server's process over an in-process client: no
  * sockets, no TLS, and one heap. Here they run apart so that their memory is their own; the
- * HTTPS transport's connections are part of that memory (see `--manager-max-inflight`).
+ * HTTPS transport's connections are part of that memory: it keeps at most 32 requests waiting
+ * for an answer (`DEFAULT_MAX_REQUESTS_IN_FLIGHT`; `--manager-max-inflight` tries another cap).
  *
  * Options: `--quick`, `--runs N` (trials per scenario and mode, alternating; the median by time
  * is reported; default 1 — a shared 2-core machine varies ±30 % between runs), `--only a,b`,
@@ -66,8 +67,8 @@
  * trial's measured phase, for Chrome DevTools, with the top functions by self time printed),
  * `--progress` (pods, bound, ready and each process's CPU every 2 s), `--manager-log-level
  * info` (count the controllers' info messages too), `--log-dir DIR` (keep the server's and the
- * controller manager's logs), `--manager-max-inflight N` (an experiment, not what skiff ships:
- * at most N of the controller manager's requests, watches aside, in flight at once).
+ * controller manager's logs), `--manager-max-inflight N` (an experiment: another cap than the
+ * transport's 32 on the controller manager's requests in flight, watches aside).
  * A full run takes 2½–4 minutes on this 2-core machine (the 10k-pod scenario most of it; more
  * when other processes share the cores), `--quick` about 40 s, `--runs 3` about 6 minutes.
  *
@@ -1458,7 +1459,7 @@ export async function runControllersBench(args: string[]): Promise<void> {
   );
   if (options.managerMaxInflight > 0) {
     console.log(
-      `# EXPERIMENT: the controller manager's requests limited to ${options.managerMaxInflight} in flight (not as skiff ships)`,
+      `# EXPERIMENT: the controller manager's requests limited to ${options.managerMaxInflight} in flight (skiff ships 32)`,
     );
   }
   const started = performance.now();

@@ -47,7 +47,7 @@ import type {
 import type { PodTemplateSpec } from "../api/types/core_v1_pod.ts";
 import type { Pod } from "../api/types/core_v1_pod.ts";
 import type { Client, ResourceClient } from "../client/client.ts";
-import { isAlreadyExists, isNotFound } from "../client/errors.ts";
+import { isAlreadyExists, isConflict, isNotFound } from "../client/errors.ts";
 import type { EventRecorder } from "../client/event_recorder.ts";
 import type { CompiledLabelSelector } from "../client/label_selector.ts";
 import { DEPLOYMENTS, REPLICA_SETS } from "../client/resources.ts";
@@ -70,6 +70,7 @@ import {
   type ControllerKind,
   getControllerOf,
   newControllerRef,
+  releasePatch,
 } from "./controller_ref_manager.ts";
 import { OwnerLookup } from "./owner_lookup.ts";
 
@@ -612,6 +613,21 @@ export class DeploymentController {
     for (const rs of this.#deps.rsInformer.store.byIndex("namespace", namespace)) {
       const ref = getControllerOf(rs);
       if (ref?.uid === uid) {
+        // Owned but no longer selected (its labels or the selector changed): released, as
+        // upstream's ControllerRefManager does, unless the Deployment is going away.
+        if (!selector.matches(rs.metadata?.labels) && !d.metadata?.deletionTimestamp) {
+          try {
+            await this.#rsClient.patch(rs.metadata?.name ?? "", {
+              namespace,
+              type: "strategic",
+              body: releasePatch(uid, rs.metadata?.uid ?? ""),
+            });
+          } catch (err) {
+            // Gone already, or its uid changed: nothing to release.
+            if (!isNotFound(err) && !isConflict(err)) throw err;
+          }
+          continue;
+        }
         out.push(rs);
         continue;
       }

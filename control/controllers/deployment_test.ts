@@ -345,6 +345,35 @@ Deno.test("DeploymentController.sync() adopts a matching orphan ReplicaSet", asy
   assert.equal(progressing?.reason, "FoundNewReplicaSet");
 });
 
+Deno.test("DeploymentController.sync() releases an owned ReplicaSet its selector no longer matches", async () => {
+  await using h = await harness();
+  await h.deployments.create(deployment(1));
+  await h.sync();
+  const [rs] = await h.replicaSets();
+  assert.ok(rs);
+  // Relabelled out of the Deployment's selector, as an admin pulling a ReplicaSet out would.
+  await h.sets.patch(rs.metadata!.name!, {
+    namespace: "default",
+    type: "merge",
+    body: { metadata: { labels: { app: "debug" } } },
+  });
+  await h.settle(rs.metadata!.name!);
+  // The released ReplicaSet keeps its name, so the new one's collides, as upstream: the sync
+  // bumps collisionCount and fails, and the next one creates it under another hash.
+  await assert.rejects(h.sync(), /the name is taken \(hash collision\)/);
+  await h.sync();
+  const sets = await h.replicaSets();
+  const released = sets.find((x) => x.metadata?.uid === rs.metadata?.uid);
+  assert.deepEqual(released?.metadata?.ownerReferences ?? [], []);
+  const fresh = sets.find((x) => x.metadata?.uid !== rs.metadata?.uid);
+  assert.equal(getControllerOfForTest(fresh)?.name, "web");
+  assert.equal((await h.get()).status?.collisionCount, 1);
+});
+
+function getControllerOfForTest(obj: KubeObject | undefined) {
+  return obj?.metadata?.ownerReferences?.find((r) => r.controller);
+}
+
 async function rollTo(h: Awaited<ReturnType<typeof harness>>, image: string): Promise<void> {
   await h.deployments.patch("web", {
     namespace: "default",

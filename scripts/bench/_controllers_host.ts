@@ -20,8 +20,6 @@
  *
  * @module
  */
-import { Session } from "node:inspector/promises";
-import { cpuUsage } from "node:process";
 import { parseArgs } from "node:util";
 import { getHeapStatistics } from "node:v8";
 import { Client } from "../../control/client/client.ts";
@@ -33,7 +31,9 @@ import {
 import { ControllerManager } from "../../control/controllers/controller_manager.ts";
 import { systemClock } from "../../control/util/clock.ts";
 import { JsonLogger, LOG_LEVELS, type LogLevel } from "../../control/util/logger.ts";
+import { HostProfiler } from "./_host_profiler.ts";
 import { readLines } from "./_lines.ts";
+import { ownCpuUs, procStatusMiB } from "./_proc_stats.ts";
 
 /** Whether a request path is a watch (`watch=1` or `watch=true`). */
 function isWatch(path: string): boolean {
@@ -94,16 +94,6 @@ class CountingTransport implements Transport {
   }
 }
 
-/** `/proc/self/status` sizes in MiB. */
-async function procStatus(): Promise<Record<string, number>> {
-  const status = await Deno.readTextFile("/proc/self/status");
-  const out: Record<string, number> = {};
-  for (const field of ["VmRSS", "VmHWM", "RssAnon", "RssFile"]) {
-    out[field] = Number(new RegExp(`${field}:\\s*(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
-  }
-  return out;
-}
-
 /** How many of this process's file descriptors are sockets (its TCP connections, mostly). */
 async function socketCount(): Promise<number> {
   let n = 0;
@@ -115,11 +105,6 @@ async function socketCount(): Promise<number> {
     }
   }
   return n;
-}
-
-function cpuOf(): number {
-  const u = cpuUsage();
-  return u.user + u.system;
 }
 
 async function main(): Promise<void> {
@@ -168,34 +153,23 @@ async function main(): Promise<void> {
     maxSockets = Math.max(maxSockets, await socketCount().catch(() => 0));
   }, 1000);
 
-  let profiler: Session | null = null;
+  const profiler = new HostProfiler();
   for await (const line of readLines(Deno.stdin.readable)) {
     if (line.trim() === "") continue;
     const cmd = JSON.parse(line) as { cpu?: boolean; mem?: boolean; stop?: boolean };
     if (cmd.cpu) {
-      if (values["cpu-profile"] && profiler === null) {
-        profiler = new Session();
-        profiler.connect();
-        await profiler.post("Profiler.enable");
-        await profiler.post("Profiler.setSamplingInterval", { interval: 200 });
-        await profiler.post("Profiler.start");
-      }
+      if (values["cpu-profile"]) await profiler.start();
       say({
         event: "cpu",
-        cpuUs: cpuOf(),
+        cpuUs: ownCpuUs(),
         requests: Object.fromEntries(transport.counts),
         failedRequests: Object.fromEntries(transport.failures),
       });
     }
     if (cmd.mem) {
-      const cpuUs = cpuOf();
-      if (profiler !== null && values["cpu-profile"]) {
-        const { profile } = await profiler.post("Profiler.stop");
-        await Deno.writeTextFile(values["cpu-profile"], JSON.stringify(profile));
-        profiler.disconnect();
-        profiler = null;
-      }
-      const before = await procStatus();
+      const cpuUs = ownCpuUs();
+      if (values["cpu-profile"]) await profiler.stopTo(values["cpu-profile"]);
+      const before = await procStatusMiB("self");
       const gc = (globalThis as { gc?: () => void }).gc;
       gc?.();
       const m = Deno.memoryUsage();
@@ -204,7 +178,7 @@ async function main(): Promise<void> {
         cpuUs,
         gc: gc !== undefined,
         procBeforeGc: before,
-        proc: await procStatus(),
+        proc: await procStatusMiB("self"),
         heapUsedMiB: m.heapUsed / 2 ** 20,
         heapTotalMiB: m.heapTotal / 2 ** 20,
         /** The V8 heap's resident pages (all spaces), and V8's own malloc. */

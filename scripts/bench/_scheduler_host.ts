@@ -24,8 +24,6 @@
  *
  * @module
  */
-import { Session } from "node:inspector/promises";
-import { cpuUsage } from "node:process";
 import { parseArgs } from "node:util";
 import { startApiServer } from "../../control/api/api_server.ts";
 import { InProcessClient } from "../../control/api/in_process_client.ts";
@@ -47,7 +45,9 @@ import { openStorage } from "../../control/storage/registry.ts";
 import { systemClock } from "../../control/util/clock.ts";
 import { JsonLogger, type LogFields, type Logger } from "../../control/util/logger.ts";
 import { KUBERNETES_VERSION, SKIFF_VERSION } from "../../control/version.ts";
+import { HostProfiler } from "./_host_profiler.ts";
 import { readLines } from "./_lines.ts";
+import { ownCpuUs, procStatusMiB } from "./_proc_stats.ts";
 
 /** The scheduler's log line once its informers synced (scheduler.ts). */
 const CACHES_SYNCED = "Scheduler caches synced";
@@ -112,16 +112,6 @@ class CountingTransport implements Transport {
   }
 }
 
-/** `/proc/self/status` sizes in MiB. */
-async function procStatus(): Promise<Record<string, number>> {
-  const status = await Deno.readTextFile("/proc/self/status");
-  const out: Record<string, number> = {};
-  for (const field of ["VmRSS", "VmHWM", "RssAnon", "RssFile"]) {
-    out[field] = Number(new RegExp(`${field}:\\s*(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
-  }
-  return out;
-}
-
 /**
  * The baseline binder: watches unscheduled pods and binds each, as soon as it is seen, to the
  * next node round-robin; never waits for one binding before sending the next.
@@ -172,12 +162,6 @@ async function bindOnly(
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-}
-
-/** CPU time this process used (all threads), in microseconds. */
-function cpuOf(): number {
-  const u = cpuUsage();
-  return u.user + u.system;
 }
 
 async function main(): Promise<void> {
@@ -275,7 +259,7 @@ async function main(): Promise<void> {
   const say = (obj: Record<string, unknown>) => console.log(JSON.stringify(obj));
   say({ event: "ready", kubeconfig: pki.kubeconfigPath, mode });
 
-  let profiler: Session | null = null;
+  const profiler = new HostProfiler();
   for await (const line of readLines(Deno.stdin.readable)) {
     if (line.trim() === "") continue;
     const cmd = JSON.parse(line) as {
@@ -285,27 +269,16 @@ async function main(): Promise<void> {
       stop?: boolean;
     };
     if (cmd.cpu) {
-      if (values["cpu-profile"] && profiler === null) {
-        profiler = new Session();
-        profiler.connect();
-        await profiler.post("Profiler.enable");
-        await profiler.post("Profiler.setSamplingInterval", { interval: 200 });
-        await profiler.post("Profiler.start");
-      }
-      say({ event: "cpu", cpuUs: cpuOf() });
+      if (values["cpu-profile"]) await profiler.start();
+      say({ event: "cpu", cpuUs: ownCpuUs() });
     }
     if (cmd.nodes !== undefined) {
       binder.nodes = cmd.nodes;
       say({ event: "nodes", nodes: cmd.nodes });
     }
     if (cmd.mem) {
-      const cpuUs = cpuOf();
-      if (profiler !== null && values["cpu-profile"]) {
-        const { profile } = await profiler.post("Profiler.stop");
-        await Deno.writeTextFile(values["cpu-profile"], JSON.stringify(profile));
-        profiler.disconnect();
-        profiler = null;
-      }
+      const cpuUs = ownCpuUs();
+      if (values["cpu-profile"]) await profiler.stopTo(values["cpu-profile"]);
       const gc = (globalThis as { gc?: () => void }).gc;
       gc?.();
       const m = Deno.memoryUsage();
@@ -316,7 +289,7 @@ async function main(): Promise<void> {
         heapUsedMiB: m.heapUsed / 2 ** 20,
         heapTotalMiB: m.heapTotal / 2 ** 20,
         externalMiB: m.external / 2 ** 20,
-        proc: await procStatus(),
+        proc: await procStatusMiB("self"),
         binds: transport.binds,
         failedBinds: transport.failedBinds,
         maxInflightBinds: transport.maxInflight,

@@ -1,0 +1,41 @@
+/**
+ * A process's CPU time and memory from `/proc`, for the benchmarks and their child processes.
+ *
+ * @module
+ */
+import { cpuUsage } from "node:process";
+
+/** The sizes {@linkcode procStatusMiB} reads. */
+export const STATUS_FIELDS = ["VmRSS", "VmHWM", "RssAnon", "RssFile"] as const;
+
+/** CPU seconds (utime + stime, all threads) in the text of a `/proc/<pid>/stat` file. */
+export function ticksOf(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime and stime are fields 14 and 15 of stat(5); `fields[0]` is field 3. Ticks of 1/100 s.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds a process used so far (all threads), from `/proc/<pid>/stat`. */
+export async function cpuSecondsOf(pid: number): Promise<number> {
+  return ticksOf(await Deno.readTextFile(`/proc/${pid}/stat`));
+}
+
+/** {@linkcode STATUS_FIELDS} in the text of a `/proc/<pid>/status` file, MiB (NaN if absent). */
+export function statusSizesMiB(status: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const field of STATUS_FIELDS) {
+    out[field] = Number(new RegExp(`${field}:\\s*(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
+  }
+  return out;
+}
+
+/** `/proc/<pid>/status` sizes ({@linkcode STATUS_FIELDS}) of a process, or of this one, MiB. */
+export async function procStatusMiB(pid: number | "self"): Promise<Record<string, number>> {
+  return statusSizesMiB(await Deno.readTextFile(`/proc/${pid}/status`));
+}
+
+/** CPU time this process used so far (all threads, user and system), µs. */
+export function ownCpuUs(): number {
+  const u = cpuUsage();
+  return u.user + u.system;
+}

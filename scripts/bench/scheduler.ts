@@ -64,10 +64,10 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { parse as parseYaml } from "yaml";
 import { KUBERNETES_VERSION, SKIFF_VERSION } from "../../control/version.ts";
-import { readLines } from "./_lines.ts";
+import { HostChannel, type Json } from "./_host_channel.ts";
 import { Http1Connection, type TlsOptions } from "./_http1_client.ts";
+import { freePort, pin, productV8Flags, tlsOfKubeconfig } from "./_server_process.ts";
 import { quantile } from "./stats.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -77,7 +77,6 @@ const CONNECTIONS = 16;
 const WARMUP_PODS = 50;
 const ZONES = ["zone-1", "zone-2", "zone-3"];
 
-type Json = Record<string, unknown>;
 type PodTemplate = (name: string, namespace: string, nodeName?: string) => Json;
 
 /** One workload of the benchmark. */
@@ -264,36 +263,6 @@ function workloads(quick: boolean): Workload[] {
   ];
 }
 
-/** Pins every thread of `pid` to `cpu` (taskset). */
-async function pin(pid: number, cpu: number): Promise<boolean> {
-  try {
-    const out = await new Deno.Command("taskset", {
-      args: ["-a", "-p", "-c", String(cpu), String(pid)],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return out.success;
-  } catch {
-    return false;
-  }
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-/** The V8 flags the product runs with (deno.json's `skiff` task). */
-async function productV8Flags(): Promise<string> {
-  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
-    tasks: Record<string, string>;
-  };
-  const flag = (config.tasks.skiff ?? "").split(/\s+/).find((a) => a.startsWith("--v8-flags="));
-  return flag?.slice("--v8-flags=".length) ?? "";
-}
-
 /** Memory of the server process, from `_scheduler_host.ts`. */
 interface HostMemory {
   /** CPU time of the process so far (all threads), µs. */
@@ -349,46 +318,14 @@ async function startHost(
     stderr: "inherit",
   }).spawn();
   if (options.pinned) await pin(child.pid, 1);
-  const waiting = new Map<string, (ev: Json) => void>();
-  const early = new Map<string, Json>();
-  const reading = (async () => {
-    for await (const line of readLines(child.stdout)) {
-      let ev: Json;
-      try {
-        ev = JSON.parse(line) as Json;
-      } catch {
-        continue;
-      }
-      const type = String(ev.event);
-      const w = waiting.get(type);
-      if (w) {
-        waiting.delete(type);
-        w(ev);
-      } else early.set(type, ev);
-    }
-  })();
-  const writer = child.stdin.getWriter();
-  const next = (event: string, timeoutMs: number) => {
-    const got = early.get(event);
-    if (got) {
-      early.delete(event);
-      return Promise.resolve(got);
-    }
-    return new Promise<Json>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`Server process sent no "${event}" within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      waiting.set(event, (ev) => {
-        clearTimeout(timer);
-        resolve(ev);
-      });
-    });
-  };
+  const channel = new HostChannel(
+    child,
+    (event, ms) => `Server process sent no "${event}" within ${ms} ms`,
+  );
   let ready: Json;
   try {
     ready = await Promise.race([
-      next("ready", 60_000),
+      channel.next("ready", 60_000),
       child.status.then((s) => {
         throw new Error(`Server process exited with ${s.code} before it was ready`);
       }),
@@ -403,43 +340,14 @@ async function startHost(
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     throw err;
   }
-  const kc = parseYaml(await Deno.readTextFile(String(ready.kubeconfig))) as {
-    clusters: { cluster: Record<string, string> }[];
-    users: { user: Record<string, string> }[];
-  };
-  const tls: TlsOptions = {
-    hostname: "127.0.0.1",
-    port,
-    caCert: atob(kc.clusters[0]!.cluster["certificate-authority-data"]!),
-    cert: atob(kc.users[0]!.user["client-certificate-data"]!),
-    key: atob(kc.users[0]!.user["client-key-data"]!),
-  };
+  const tls = tlsOfKubeconfig(await Deno.readTextFile(String(ready.kubeconfig)), port);
   return {
     pid: child.pid,
     tls,
     dataDir,
-    async command(cmd, event) {
-      const answer = next(event, 60_000);
-      await writer.write(new TextEncoder().encode(JSON.stringify(cmd) + "\n"));
-      return await answer;
-    },
+    command: (cmd, event) => channel.command(cmd, event),
     async stop() {
-      try {
-        await writer.write(new TextEncoder().encode('{"stop":true}\n'));
-        await writer.close();
-      } catch {
-        // gone
-      }
-      const timer = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // gone
-        }
-      }, 15_000);
-      await child.status;
-      clearTimeout(timer);
-      await reading.catch(() => {});
+      await channel.stop();
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     },
   };

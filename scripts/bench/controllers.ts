@@ -74,14 +74,15 @@
  *
  * @module
  */
-import { cpuUsage } from "node:process";
 import { parseArgs } from "node:util";
-import { parse as parseYaml } from "yaml";
 import { KUBERNETES_VERSION, SKIFF_VERSION } from "../../control/version.ts";
 import { BenchKubelet, type BenchPodEvent, isReady } from "./_bench_kubelet.ts";
 import { Http1Connection, type TlsOptions } from "./_http1_client.ts";
 import { Http1Pool } from "./_http1_pool.ts";
+import { HostChannel, type Json } from "./_host_channel.ts";
 import { readLines } from "./_lines.ts";
+import { cpuSecondsOf, ownCpuUs, procStatusMiB, ticksOf } from "./_proc_stats.ts";
+import { awaitExit, freePort, pin, productV8Flags, tlsOfKubeconfig } from "./_server_process.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const HOST = new URL("./_controllers_host.ts", import.meta.url).pathname;
@@ -308,8 +309,6 @@ function sizesOf(quick: boolean): Sizes {
     };
 }
 
-type Json = Record<string, unknown>;
-
 function podTemplate(app: string, image: string): Json {
   return {
     metadata: { labels: { app } },
@@ -343,47 +342,6 @@ function podBody(name: string, app: string, image = IMAGE_A): Json {
   return { apiVersion: "v1", kind: "Pod", metadata: { ...t.metadata, name }, spec: t.spec };
 }
 
-/** Pins every thread of `pid` to `cpu` (taskset). */
-async function pin(pid: number, cpu: number): Promise<boolean> {
-  try {
-    const out = await new Deno.Command("taskset", {
-      args: ["-a", "-p", "-c", String(cpu), String(pid)],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return out.success;
-  } catch {
-    return false;
-  }
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-/** The V8 flags the product runs with (deno.json's `skiff` task). */
-async function productV8Flags(): Promise<string> {
-  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
-    tasks: Record<string, string>;
-  };
-  const flag = (config.tasks.skiff ?? "").split(/\s+/).find((a) => a.startsWith("--v8-flags="));
-  return flag?.slice("--v8-flags=".length) ?? "";
-}
-
-function ticksOf(stat: string): number {
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // utime and stime are fields 14 and 15 of stat(5); `fields[0]` is field 3. Ticks of 1/100 s.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** CPU seconds a process used so far (all threads), from `/proc/<pid>/stat`. */
-async function cpuSecondsOf(pid: number): Promise<number> {
-  return ticksOf(await Deno.readTextFile(`/proc/${pid}/stat`));
-}
-
 /** A process's CPU use so far: all threads, its main thread, and how long that waited. */
 interface CpuSample {
   /** CPU seconds of all its threads. */
@@ -414,19 +372,8 @@ function foreignCpu(before: CpuSample, after: CpuSample, ownCpu: number): number
   return Math.max(0, wait - ourOthers);
 }
 
-/** `/proc/<pid>/status` sizes, MiB. */
-async function memoryOf(pid: number): Promise<Record<string, number>> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  const out: Record<string, number> = {};
-  for (const field of ["VmRSS", "VmHWM", "RssAnon", "RssFile"]) {
-    out[field] = Number(new RegExp(`${field}:\\s*(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
-  }
-  return out;
-}
-
 function selfCpuSeconds(): number {
-  const u = cpuUsage();
-  return (u.user + u.system) / 1e6;
+  return ownCpuUs() / 1e6;
 }
 
 function delay(ms: number): Promise<void> {
@@ -529,15 +476,7 @@ async function startServer(
     } catch {
       // gone
     }
-    const timer = setTimeout(() => {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // gone
-      }
-    }, 15_000);
-    await child.status;
-    clearTimeout(timer);
+    await awaitExit(child, 15_000);
     await log.done;
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
@@ -547,17 +486,7 @@ async function startServer(
     let tls: TlsOptions | null = null;
     while (tls === null && performance.now() < deadline) {
       try {
-        const kc = parseYaml(await Deno.readTextFile(kubeconfig)) as {
-          clusters: { cluster: Record<string, string> }[];
-          users: { user: Record<string, string> }[];
-        };
-        tls = {
-          hostname: "127.0.0.1",
-          port,
-          caCert: atob(kc.clusters[0]!.cluster["certificate-authority-data"]!),
-          cert: atob(kc.users[0]!.user["client-certificate-data"]!),
-          key: atob(kc.users[0]!.user["client-key-data"]!),
-        };
+        tls = tlsOfKubeconfig(await Deno.readTextFile(kubeconfig), port);
       } catch {
         if (exited) break;
         await delay(100);
@@ -647,74 +576,23 @@ async function startManager(
   }).spawn();
   const log = new LogTally(child.stderr, options.log && `${options.log}.manager.log`);
   if (options.pinned) await pin(child.pid, 0);
-  const waiting = new Map<string, (ev: Json) => void>();
-  const early = new Map<string, Json>();
-  const reading = (async () => {
-    for await (const line of readLines(child.stdout)) {
-      let ev: Json;
-      try {
-        ev = JSON.parse(line) as Json;
-      } catch {
-        continue;
-      }
-      const type = String(ev.event);
-      const w = waiting.get(type);
-      if (w) {
-        waiting.delete(type);
-        w(ev);
-      } else early.set(type, ev);
-    }
-  })();
-  const next = (event: string, timeoutMs: number): Promise<Json> => {
-    const got = early.get(event);
-    if (got) {
-      early.delete(event);
-      return Promise.resolve(got);
-    }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        waiting.delete(event);
-        reject(new Error(`Controller manager: no "${event}" within ${timeoutMs} ms`));
-      }, timeoutMs);
-      waiting.set(event, (ev) => {
-        clearTimeout(timer);
-        resolve(ev);
-      });
-    });
-  };
-  const writer = child.stdin.getWriter();
+  const channel = new HostChannel(
+    child,
+    (event, ms) => `Controller manager: no "${event}" within ${ms} ms`,
+  );
   const stop = async () => {
-    try {
-      await writer.write(new TextEncoder().encode('{"stop":true}\n'));
-      await writer.close();
-    } catch {
-      // gone
-    }
-    const timer = setTimeout(() => {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // gone
-      }
-    }, 15_000);
-    await child.status;
-    clearTimeout(timer);
-    await reading.catch(() => {});
+    await channel.stop();
     await log.done;
   };
   try {
-    await next("ready", 60_000);
+    await channel.next("ready", 60_000);
   } catch (err) {
     await stop();
     throw new Error(`Cannot start the controller manager; log:\n${log.tail()}`, { cause: err });
   }
   return {
     pid: child.pid,
-    async command(cmd, event) {
-      const answer = next(event, 60_000);
-      await writer.write(new TextEncoder().encode(JSON.stringify(cmd) + "\n"));
-      return await answer;
-    },
+    command: (cmd, event) => channel.command(cmd, event),
     logSummary: () => log.summary(),
     clearLog: () => log.clear(),
     stop,
@@ -1317,7 +1195,7 @@ async function runTrial(
       serverForeignS,
       managerForeignS,
       benchCpuS,
-      serverRssMiB: (await memoryOf(server.pid)).VmRSS ?? NaN,
+      serverRssMiB: (await procStatusMiB(server.pid)).VmRSS ?? NaN,
       requests,
       maxPodWritesInflight: inflight,
       managerSockets: sockets,

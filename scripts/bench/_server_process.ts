@@ -6,9 +6,10 @@
  * @module
  */
 import { parse as parseYaml } from "yaml";
-import type { TlsOptions } from "./_http1_client.ts";
+import { Http1Connection, type TlsOptions } from "./_http1_client.ts";
 
-const DENO_JSON = new URL("../../deno.json", import.meta.url).pathname;
+const ROOT = new URL("../../", import.meta.url).pathname;
+const DENO_JSON = `${ROOT}deno.json`;
 
 /** Pins every thread of `pid` to `cpu` (taskset); false when taskset is missing or fails. */
 export async function pin(pid: number, cpu: number): Promise<boolean> {
@@ -70,4 +71,94 @@ export async function awaitExit(child: Deno.ChildProcess, graceMs: number): Prom
   }, graceMs);
   await child.status;
   clearTimeout(timer);
+}
+
+/** How to run `skiff server` (`mod.ts server`) for a benchmark. */
+export interface SkiffServerOptions {
+  readonly dataDir: string;
+  readonly port: number;
+  /** `--v8-flags=` for the process; "" for none. */
+  readonly v8Flags: string;
+  /** Components to run without, besides the agent: `["scheduler", "controller-manager"]`. */
+  readonly disable?: readonly string[];
+  /** What becomes of its stderr (stdin and stdout are closed). */
+  readonly stderr: "piped" | "inherit";
+  readonly env?: Record<string, string>;
+}
+
+/** The arguments of `deno` that run `skiff server` as {@linkcode SkiffServerOptions} say. */
+export function skiffServerArgs(options: SkiffServerOptions): string[] {
+  return [
+    "run",
+    "-A",
+    ...(options.v8Flags ? [`--v8-flags=${options.v8Flags}`] : []),
+    "mod.ts",
+    "server",
+    "--data-dir",
+    options.dataDir,
+    "--https-port",
+    String(options.port),
+    "--disable-agent",
+    ...(options.disable ?? []).map((c) => `--disable-${c}`),
+    "--log-level",
+    "warn",
+  ];
+}
+
+/** Starts `skiff server` from the repository's root; it logs at level warn. */
+export function spawnSkiffServer(options: SkiffServerOptions): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: skiffServerArgs(options),
+    cwd: ROOT,
+    ...(options.env ? { env: options.env } : {}),
+    stdin: "null",
+    stdout: "null",
+    stderr: options.stderr,
+  }).spawn();
+}
+
+/** How {@linkcode waitForServer} waits. */
+export interface WaitOptions {
+  /** The port the server listens on, on 127.0.0.1. */
+  readonly port: number;
+  /** `performance.now()` after which it gives up. */
+  readonly deadline: number;
+  /** Between two tries, ms. */
+  readonly pollMs: number;
+  /** True once the server process exited: no use waiting further. */
+  readonly exited?: () => boolean;
+}
+
+/**
+ * Waits until the server wrote its admin kubeconfig (at `kubeconfig`) and answers `/readyz`
+ * with 200: its TLS settings then, or what it did not do in time.
+ */
+export async function waitForServer(
+  kubeconfig: string,
+  options: WaitOptions,
+): Promise<TlsOptions | "no kubeconfig" | "not ready"> {
+  const exited = options.exited ?? (() => false);
+  const pause = () => new Promise((r) => setTimeout(r, options.pollMs));
+  let tls: TlsOptions | null = null;
+  while (tls === null && performance.now() < options.deadline) {
+    try {
+      tls = tlsOfKubeconfig(await Deno.readTextFile(kubeconfig), options.port);
+    } catch {
+      if (exited()) break;
+      await pause();
+    }
+  }
+  if (tls === null) return "no kubeconfig";
+  for (;;) {
+    try {
+      const c = await Http1Connection.connect(tls);
+      const res = await c.request("GET", "/readyz");
+      c.close();
+      if (res.status === 200) return tls;
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() > options.deadline || exited()) return "not ready";
+    await pause();
+  }
 }

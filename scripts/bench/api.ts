@@ -12,13 +12,20 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { parse as parseYaml } from "yaml";
 import { openDenoKvStorage } from "../../control/storage/deno_kv.ts";
 import { Http1Connection, type TlsOptions } from "./_http1_client.ts";
+import { Http1Pool } from "./_http1_pool.ts";
+import { procStatusMiB } from "./_proc_stats.ts";
+import {
+  freePort,
+  pin,
+  productV8Flags,
+  spawnSkiffServer,
+  waitForServer,
+} from "./_server_process.ts";
 import { measureAuthCost } from "./auth.ts";
 import { type LatencyStats, summarize, timeSequential } from "./stats.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 /** Keep-alive connections the load generator uses for requests. */
 const POOL_SIZE = 16;
 
@@ -35,150 +42,32 @@ interface Server {
   readonly pid: number;
   readonly tls: TlsOptions;
   /** A few keep-alive connections for requests. */
-  readonly pool: Pool;
+  readonly pool: Http1Pool;
   stop(): Promise<void>;
-}
-
-/** Keep-alive connections handed out one request at a time, waiting in order when all busy. */
-class Pool {
-  readonly #free: Http1Connection[] = [];
-  readonly #waiting: ((c: Http1Connection) => void)[] = [];
-  readonly #all: Http1Connection[] = [];
-
-  static async open(tls: TlsOptions, size: number): Promise<Pool> {
-    const pool = new Pool();
-    for (let i = 0; i < size; i++) {
-      const c = await Http1Connection.connect(tls);
-      pool.#all.push(c);
-      pool.#free.push(c);
-    }
-    return pool;
-  }
-
-  async request(
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; text: string }> {
-    const c = this.#free.pop() ?? await new Promise<Http1Connection>((r) => this.#waiting.push(r));
-    try {
-      const res = await c.request(
-        method,
-        path,
-        body === undefined ? undefined : new TextEncoder().encode(JSON.stringify(body)),
-      );
-      return { status: res.status, text: new TextDecoder().decode(res.body) };
-    } finally {
-      const next = this.#waiting.shift();
-      if (next) next(c);
-      else this.#free.push(c);
-    }
-  }
-
-  close(): void {
-    for (const c of this.#all) c.close();
-  }
-}
-
-/** Pins every thread of `pid` to `cpu` (taskset), so server and load generator do not mix. */
-async function pin(pid: number, cpu: number): Promise<boolean> {
-  try {
-    const out = await new Deno.Command("taskset", {
-      args: ["-a", "-p", "-c", String(cpu), String(pid)],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return out.success;
-  } catch {
-    return false;
-  }
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-/** The V8 flags the product runs with (deno.json's `skiff` task and the compiled binary). */
-async function productV8Flags(): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
-    tasks: Record<string, string>;
-  };
-  return (config.tasks.skiff ?? "").split(/\s+/).filter((a) => a.startsWith("--v8-flags="));
 }
 
 async function startServer(dataDir: string, v8Flags?: string): Promise<Server> {
   const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      ...(v8Flags === undefined
-        ? await productV8Flags()
-        : v8Flags
-        ? [`--v8-flags=${v8Flags}`]
-        : []),
-      "mod.ts",
-      "server",
-      "--data-dir",
-      dataDir,
-      "--https-port",
-      String(port),
-      "--disable-agent",
-      "--log-level",
-      "warn",
-    ],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
-  const deadline = Date.now() + 60_000;
-  let kubeconfig: Record<string, unknown> | null = null;
-  while (Date.now() < deadline) {
-    try {
-      kubeconfig = parseYaml(await Deno.readTextFile(`${dataDir}/kubeconfig.yaml`)) as Record<
-        string,
-        unknown
-      >;
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  if (!kubeconfig) throw new Error("Cannot start the server: no kubeconfig after 60 s");
-  const kc = kubeconfig as {
-    clusters: { cluster: Record<string, string> }[];
-    users: { user: Record<string, string> }[];
-  };
-  const tls: TlsOptions = {
-    hostname: "127.0.0.1",
+  const child = spawnSkiffServer({
+    dataDir,
     port,
-    caCert: atob(kc.clusters[0]!.cluster["certificate-authority-data"]!),
-    cert: atob(kc.users[0]!.user["client-certificate-data"]!),
-    key: atob(kc.users[0]!.user["client-key-data"]!),
-  };
-  let pool: Pool | null = null;
-  while (Date.now() < deadline && pool === null) {
-    try {
-      const probe = await Pool.open(tls, 1);
-      const res = await probe.request("GET", "/readyz");
-      probe.close();
-      if (res.status === 200) pool = await Pool.open(tls, POOL_SIZE);
-    } catch {
-      // not listening yet
-    }
-    if (pool === null) await new Promise((r) => setTimeout(r, 200));
-  }
-  if (pool === null) throw new Error("Cannot start the server: /readyz never answered ok");
+    v8Flags: v8Flags ?? await productV8Flags(),
+    stderr: "inherit",
+  });
+  const tls = await waitForServer(`${dataDir}/kubeconfig.yaml`, {
+    port,
+    deadline: performance.now() + 60_000,
+    pollMs: 200,
+  });
+  if (tls === "no kubeconfig") throw new Error("Cannot start the server: no kubeconfig after 60 s");
+  if (tls === "not ready") throw new Error("Cannot start the server: /readyz never answered ok");
+  const pool = await Http1Pool.open(tls, POOL_SIZE);
   return {
     pid: child.pid,
     tls,
     pool,
     async stop() {
-      pool!.close();
+      pool.close();
       try {
         child.kill("SIGTERM");
       } catch {
@@ -249,10 +138,8 @@ async function fill(s: Server, namespace: string, n: number): Promise<void> {
  * and smaller in a compiled skiff (denort carries no TypeScript tooling).
  */
 async function rssMiB(pid: number): Promise<{ total: number; anon: number; file: number }> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  const field = (name: string) =>
-    Number(new RegExp(`${name}:\\s*(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
-  return { total: field("VmRSS"), anon: field("RssAnon"), file: field("RssFile") };
+  const sizes = await procStatusMiB(pid);
+  return { total: sizes.VmRSS!, anon: sizes.RssAnon!, file: sizes.RssFile! };
 }
 
 /** Issues `op` at `rate`/s for `seconds`, open loop, recording each latency. */

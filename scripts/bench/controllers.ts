@@ -82,7 +82,14 @@ import { Http1Pool } from "./_http1_pool.ts";
 import { HostChannel, type Json } from "./_host_channel.ts";
 import { readLines } from "./_lines.ts";
 import { cpuSecondsOf, ownCpuUs, procStatusMiB, ticksOf } from "./_proc_stats.ts";
-import { awaitExit, freePort, pin, productV8Flags, tlsOfKubeconfig } from "./_server_process.ts";
+import {
+  awaitExit,
+  freePort,
+  pin,
+  productV8Flags,
+  spawnSkiffServer,
+  waitForServer,
+} from "./_server_process.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const HOST = new URL("./_controllers_host.ts", import.meta.url).pathname;
@@ -376,10 +383,6 @@ function selfCpuSeconds(): number {
   return ownCpuUs() / 1e6;
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 /**
  * Reads a child's JSON log (stderr): keeps its last lines, and counts the messages (info and
  * above: what the child's log level lets through) by message and controller since the last
@@ -443,29 +446,14 @@ async function startServer(
   const dir = await Deno.makeTempDir({ prefix: "skiff-bench-ctrl-" });
   const dataDir = `${dir}/data`;
   const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      ...(v8Flags ? [`--v8-flags=${v8Flags}`] : []),
-      "mod.ts",
-      "server",
-      "--data-dir",
-      dataDir,
-      "--https-port",
-      String(port),
-      "--disable-agent",
-      "--disable-scheduler",
-      "--disable-controller-manager",
-      "--log-level",
-      "warn",
-    ],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "null",
+  const child = spawnSkiffServer({
+    dataDir,
+    port,
+    v8Flags,
+    disable: ["scheduler", "controller-manager"],
     stderr: "piped",
-  }).spawn();
+    env: { NO_COLOR: "1" },
+  });
   const log = new LogTally(child.stderr, options.log && `${options.log}.server.log`);
   let exited = false;
   child.status.then(() => exited = true);
@@ -482,33 +470,18 @@ async function startServer(
   };
   try {
     const kubeconfig = `${dataDir}/kubeconfig.yaml`;
-    const deadline = performance.now() + 60_000;
-    let tls: TlsOptions | null = null;
-    while (tls === null && performance.now() < deadline) {
-      try {
-        tls = tlsOfKubeconfig(await Deno.readTextFile(kubeconfig), port);
-      } catch {
-        if (exited) break;
-        await delay(100);
-      }
-    }
-    if (tls === null) {
+    const tls = await waitForServer(kubeconfig, {
+      port,
+      deadline: performance.now() + 60_000,
+      pollMs: 100,
+      exited: () => exited,
+    });
+    if (tls === "no kubeconfig") {
       await log.done;
       throw new Error(`Cannot start skiff server: no kubeconfig; log:\n${log.tail()}`);
     }
-    for (;;) {
-      try {
-        const c = await Http1Connection.connect(tls);
-        const res = await c.request("GET", "/readyz");
-        c.close();
-        if (res.status === 200) break;
-      } catch {
-        // not listening yet
-      }
-      if (performance.now() > deadline || exited) {
-        throw new Error(`Cannot start skiff server: not ready; log:\n${log.tail()}`);
-      }
-      await delay(100);
+    if (tls === "not ready") {
+      throw new Error(`Cannot start skiff server: not ready; log:\n${log.tail()}`);
     }
     return { pid: child.pid, tls, kubeconfig, log, stop };
   } catch (err) {

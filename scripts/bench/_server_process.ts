@@ -11,11 +11,11 @@ import { Http1Connection, type TlsOptions } from "./_http1_client.ts";
 const ROOT = new URL("../../", import.meta.url).pathname;
 const DENO_JSON = `${ROOT}deno.json`;
 
-/** Pins every thread of `pid` to `cpu` (taskset); false when taskset is missing or fails. */
-export async function pin(pid: number, cpu: number): Promise<boolean> {
+/** Runs `taskset` with `args`; false when it is missing or fails. */
+export async function taskset(args: readonly string[]): Promise<boolean> {
   try {
     const out = await new Deno.Command("taskset", {
-      args: ["-a", "-p", "-c", String(cpu), String(pid)],
+      args: [...args],
       stdout: "null",
       stderr: "null",
     }).output();
@@ -23,6 +23,11 @@ export async function pin(pid: number, cpu: number): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Pins every thread of `pid` to `cpu` (taskset); false when taskset is missing or fails. */
+export function pin(pid: number, cpu: number): Promise<boolean> {
+  return taskset(["-a", "-p", "-c", String(cpu), String(pid)]);
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */

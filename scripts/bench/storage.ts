@@ -18,6 +18,7 @@ import { openDenoKvStorage } from "../../control/storage/deno_kv.ts";
 import { openEtcdStorage } from "../../control/storage/etcd.ts";
 import type { Storage } from "../../control/storage/types.ts";
 import { startEtcd } from "../../tests/_support/etcd_process.ts";
+import { pin, taskset } from "./_server_process.ts";
 import { type LatencyStats, medianRun, summarize, timeSequential } from "./stats.ts";
 
 /** The raw store operations a backend is compared against. */
@@ -495,22 +496,12 @@ async function otherCpuBusy(ms: number): Promise<number> {
   return 1 - (b.idle - a.idle) / Math.max(1, b.total - a.total);
 }
 
-async function taskset(args: string[]): Promise<boolean> {
-  try {
-    const out = await new Deno.Command("taskset", { args, stdout: "null", stderr: "null" })
-      .output();
-    return out.success;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Pins the store to CPU 1 and the load to CPU 0: this process's threads all to CPU 0 except
  * Deno KV's SQLite workers (threads named `sw-…`, one per open handle, so call this after
  * opening), and the store's own process, when it has one, to CPU 1. Returns what was done.
  */
-async function pin(subject: Subject): Promise<string> {
+async function pinSubject(subject: Subject): Promise<string> {
   if (navigator.hardwareConcurrency < 2) return "off: fewer than 2 CPUs";
   let sqlite = 0;
   for await (const task of Deno.readDir("/proc/self/task")) {
@@ -523,7 +514,7 @@ async function pin(subject: Subject): Promise<string> {
     }
   }
   if (subject.serverPid !== undefined) {
-    await taskset(["-a", "-p", "-c", "1", String(subject.serverPid)]);
+    await pin(subject.serverPid, 1);
     return `etcd (pid ${subject.serverPid}) on CPU 1, this process on CPU 0`;
   }
   return `Deno KV SQLite worker threads (${sqlite}) on CPU 1, the rest of this process on CPU 0`;
@@ -638,7 +629,7 @@ export async function runStorageBench(args: string[]): Promise<void> {
       : null;
     if (!subject) throw new Error(`Cannot benchmark backend "${backend}": expected kv or etcd`);
     try {
-      console.log(`# ${backend} pinning: ${o.pin ? await pin(subject) : "off (--pin off)"}`);
+      console.log(`# ${backend} pinning: ${o.pin ? await pinSubject(subject) : "off (--pin off)"}`);
       const bytes = await writeLatencies(subject, o, report);
       console.log(
         `${backend} | disk bytes written per 1 KiB write | skiff ${

@@ -11,3 +11,4 @@ export * from "./cri/mod.ts";
 export * from "./volumes/mod.ts";
 export * from "./images/mod.ts";
 export * from "./status/mod.ts";
+export * from "./probes/mod.ts";

@@ -138,7 +138,12 @@ export class ProberWorker {
     }
     this.#timer?.cancel();
     this.#timer = undefined;
-    void this.#run();
+    // Run after the caller's turn, so the probe sees the status it is about to store.
+    this.#running = true;
+    queueMicrotask(() => {
+      this.#running = false;
+      void this.#run();
+    });
   }
 
   /** Stops probing and forgets this worker's verdict. Idempotent. */

@@ -12,3 +12,4 @@ export * from "./volumes/mod.ts";
 export * from "./images/mod.ts";
 export * from "./status/mod.ts";
 export * from "./probes/mod.ts";
+export * from "./pods/mod.ts";

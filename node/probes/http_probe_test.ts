@@ -106,3 +106,51 @@ Deno.test("httpProbe() fails when the server answers after the timeout", async (
       `Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`,
   });
 });
+
+async function selfSignedCert(dir: string): Promise<{ cert: string; key: string }> {
+  const args = [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    `${dir}/key.pem`,
+    "-out",
+    `${dir}/cert.pem`,
+    "-days",
+    "1",
+    "-subj",
+    "/CN=probe",
+  ];
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command("openssl", { args, stdout: "null", stderr: "piped" }).output();
+  } catch (err) {
+    throw new Error("Cannot run openssl to make a test certificate (install openssl)", {
+      cause: err,
+    });
+  }
+  if (!out.success) throw new Error(`openssl failed: ${new TextDecoder().decode(out.stderr)}`);
+  return {
+    cert: await Deno.readTextFile(`${dir}/cert.pem`),
+    key: await Deno.readTextFile(`${dir}/key.pem`),
+  };
+}
+
+Deno.test("httpProbe() does not verify an HTTPS server's certificate", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { cert, key } = await selfSignedCert(dir);
+    await using server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, cert, key, onListen() {} },
+      () => new Response("secure"),
+    );
+    const out = await httpProbe({ url: `https://127.0.0.1:${server.addr.port}/`, timeoutMs: 2000 });
+    assert.deepEqual(out, { result: "success", output: "secure" });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

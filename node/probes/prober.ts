@@ -168,11 +168,7 @@ export class Prober {
         this.#event(target, "Unhealthy", `${title} probe failed: ${outcome.output}`);
         return "failure";
       case "unknown":
-        this.#event(
-          target,
-          "Unhealthy",
-          `${title} probe resulted in unknown state: ${outcome.output}`,
-        );
+        // No event: upstream only logs an unknown result without an error.
         return "failure";
     }
   }

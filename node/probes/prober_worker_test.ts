@@ -69,6 +69,7 @@ function setup(kind: ProbeKind, probe: Probe, options: {
   answers?: ("success" | "failure")[];
   status?: PodStatus;
   initialDelayMs?: number;
+  pod?: Partial<Pod>;
 } = {}) {
   const clock = new FakeClock(START_MS);
   const container = { name: "app", image: "busybox", [`${kind}Probe`]: probe } as Container;
@@ -77,7 +78,7 @@ function setup(kind: ProbeKind, probe: Probe, options: {
   let status = options.status ?? runningStatus();
   const worker = new ProberWorker({
     kind,
-    pod: podWith(container),
+    pod: podWith(container, options.pod),
     container,
     clock,
     prober,
@@ -219,4 +220,43 @@ Deno.test("ProberWorker.trigger() probes at once and keeps the period", async ()
   assert.deepEqual(prober.calls, [0, 4000, 10000]);
   assert.equal(clock.pendingTimers, 1);
   worker.stop();
+});
+
+Deno.test("ProberWorker ends liveness with success once the pod is being deleted", async () => {
+  const { results, worker, prober } = setup("liveness", { periodSeconds: 1 }, {
+    pod: {
+      metadata: {
+        name: "web",
+        namespace: "default",
+        uid: "uid-1",
+        deletionTimestamp: "2026-01-01T00:00:00Z",
+      },
+    },
+  });
+  worker.start();
+  await flush();
+  assert.equal(worker.stopped, true);
+  assert.deepEqual(prober.calls, []);
+  // The initial verdict, then a last success for a quiet shutdown.
+  assert.deepEqual(results.results(), ["success", "success"]);
+});
+
+Deno.test("ProberWorker stops when a container that will not restart has exited", async () => {
+  const status = runningStatus();
+  const exited = {
+    ...status,
+    containerStatuses: status.containerStatuses?.map((c) => ({
+      ...c,
+      state: { terminated: { exitCode: 1 } },
+    })),
+  } as PodStatus;
+  const { results, worker } = setup("readiness", { periodSeconds: 1 }, {
+    status: exited,
+    pod: { spec: { containers: [], restartPolicy: "Never" } },
+  });
+  worker.start();
+  await flush();
+  assert.equal(worker.stopped, true);
+  assert.deepEqual(results.results(), ["failure", "failure"]);
+  assert.deepEqual(results.removed, ["containerd://c1"]);
 });

@@ -23,14 +23,11 @@
 import { parseArgs } from "node:util";
 import { getHeapStatistics } from "node:v8";
 import { Client } from "../../control/client/client.ts";
-import {
-  HttpsTransport,
-  type Transport,
-  type TransportRequestOptions,
-} from "../../control/client/transport.ts";
+import { HttpsTransport } from "../../control/client/transport.ts";
 import { ControllerManager } from "../../control/controllers/controller_manager.ts";
 import { systemClock } from "../../control/util/clock.ts";
 import { JsonLogger, LOG_LEVELS, type LogLevel } from "../../control/util/logger.ts";
+import { CountingTransport } from "./_counting_transport.ts";
 import { HostProfiler } from "./_host_profiler.ts";
 import { readLines } from "./_lines.ts";
 import { ownCpuUs, procStatusMiB } from "./_proc_stats.ts";
@@ -52,46 +49,6 @@ export function requestKind(method: string, path: string): string {
   const resource = rest[i] ?? "";
   const sub = rest[i + 2];
   return `${method} ${resource}${sub ? `/${sub}` : ""}${watch}`;
-}
-
-/** Counts the requests through a transport, and the pod writes in flight. */
-class CountingTransport implements Transport {
-  readonly #inner: Transport;
-  readonly counts = new Map<string, number>();
-  podWritesInflight = 0;
-  maxPodWritesInflight = 0;
-  /** Failed answers by `"<kind> <status>"`. */
-  readonly failures = new Map<string, number>();
-
-  constructor(inner: Transport) {
-    this.#inner = inner;
-  }
-
-  async request(
-    method: string,
-    path: string,
-    options?: TransportRequestOptions,
-  ): Promise<Response> {
-    const kind = requestKind(method, path);
-    this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
-    const podWrite = kind === "POST pods" || kind === "DELETE pods";
-    if (podWrite) {
-      this.podWritesInflight++;
-      if (this.podWritesInflight > this.maxPodWritesInflight) {
-        this.maxPodWritesInflight = this.podWritesInflight;
-      }
-    }
-    try {
-      const res = await this.#inner.request(method, path, options);
-      if (!res.ok) {
-        const k = `${kind} ${res.status}`;
-        this.failures.set(k, (this.failures.get(k) ?? 0) + 1);
-      }
-      return res;
-    } finally {
-      if (podWrite) this.podWritesInflight--;
-    }
-  }
 }
 
 /** How many of this process's file descriptors are sockets (its TCP connections, mostly). */
@@ -133,7 +90,11 @@ async function main(): Promise<void> {
     userAgent: "kube-controller-manager/skiff-bench",
     ...(limit > 0 ? { maxRequestsInFlight: limit } : {}),
   });
-  const transport = new CountingTransport(https);
+  // The pod writes (creates and deletes) in flight are tracked.
+  const transport = new CountingTransport(https, {
+    kindOf: requestKind,
+    tracked: (_method, _path, kind) => kind === "POST pods" || kind === "DELETE pods",
+  });
   const manager = new ControllerManager({
     client: new Client(transport, { fieldManager: "kube-controller-manager" }),
     clock: systemClock,
@@ -187,7 +148,7 @@ async function main(): Promise<void> {
         externalMiB: m.external / 2 ** 20,
         requests: Object.fromEntries(transport.counts),
         failedRequests: Object.fromEntries(transport.failures),
-        maxPodWritesInflight: transport.maxPodWritesInflight,
+        maxPodWritesInflight: transport.maxInflight,
         sockets: await socketCount(),
         maxSockets,
       });

@@ -33,7 +33,6 @@ import { ResourceRegistry } from "../../control/api/registry/resource_registry.t
 import type { Pod } from "../../control/api/types/core_v1_pod.ts";
 import { Client } from "../../control/client/client.ts";
 import { PODS } from "../../control/client/resources.ts";
-import type { Transport, TransportRequestOptions } from "../../control/client/transport.ts";
 import { runScheduler } from "../../control/scheduler/run_scheduler.ts";
 import { runCompactor } from "../../control/storage/compactor.ts";
 import { openEncryptingStorage } from "../../control/storage/encrypting_storage.ts";
@@ -45,6 +44,7 @@ import { openStorage } from "../../control/storage/registry.ts";
 import { systemClock } from "../../control/util/clock.ts";
 import { JsonLogger, type LogFields, type Logger } from "../../control/util/logger.ts";
 import { KUBERNETES_VERSION, SKIFF_VERSION } from "../../control/version.ts";
+import { CountingTransport } from "./_counting_transport.ts";
 import { HostProfiler } from "./_host_profiler.ts";
 import { readLines } from "./_lines.ts";
 import { ownCpuUs, procStatusMiB } from "./_proc_stats.ts";
@@ -76,39 +76,6 @@ class HostLogger implements Logger {
   }
   with(fields: LogFields): Logger {
     return new HostLogger(this.#inner.with(fields), this.#onInfo);
-  }
-}
-
-/** Counts `pods/binding` requests in flight through a transport. */
-class CountingTransport implements Transport {
-  readonly #inner: Transport;
-  inflight = 0;
-  maxInflight = 0;
-  binds = 0;
-  failedBinds = 0;
-
-  constructor(inner: Transport) {
-    this.#inner = inner;
-  }
-
-  async request(
-    method: string,
-    path: string,
-    options?: TransportRequestOptions,
-  ): Promise<Response> {
-    if (method !== "POST" || !path.includes("/binding")) {
-      return await this.#inner.request(method, path, options);
-    }
-    this.inflight++;
-    if (this.inflight > this.maxInflight) this.maxInflight = this.inflight;
-    try {
-      const res = await this.#inner.request(method, path, options);
-      if (res.ok) this.binds++;
-      else this.failedBinds++;
-      return res;
-    } finally {
-      this.inflight--;
-    }
   }
 }
 
@@ -239,6 +206,8 @@ async function main(): Promise<void> {
       username: "system:kube-scheduler",
       groups: ["system:authenticated"],
     }),
+    // The `pods/binding` requests in flight are tracked.
+    { tracked: (method, path) => method === "POST" && path.includes("/binding") },
   );
   const client = new Client(transport, { fieldManager: "kube-scheduler" });
   const binder = { nodes: 0, signal, logger };
@@ -290,8 +259,8 @@ async function main(): Promise<void> {
         heapTotalMiB: m.heapTotal / 2 ** 20,
         externalMiB: m.external / 2 ** 20,
         proc: await procStatusMiB("self"),
-        binds: transport.binds,
-        failedBinds: transport.failedBinds,
+        binds: transport.trackedOk,
+        failedBinds: transport.trackedFailed,
         maxInflightBinds: transport.maxInflight,
       });
     }

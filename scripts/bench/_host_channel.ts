@@ -8,8 +8,31 @@
 import { readLines } from "./_lines.ts";
 import { awaitExit } from "./_server_process.ts";
 
+const ROOT = new URL("../../", import.meta.url).pathname;
+
 /** A JSON object. */
 export type Json = Record<string, unknown>;
+
+/** How to start a host process. */
+export interface HostSpawnOptions {
+  /** V8 flags besides `--expose-gc` (comma-separated; "" for none). */
+  readonly v8Flags: string;
+  /** The host script's own arguments. */
+  readonly args: readonly string[];
+  readonly stderr: "piped" | "inherit";
+}
+
+/** Starts the host script `script` from the repository's root, its stdin and stdout piped. */
+export function spawnHost(script: string, options: HostSpawnOptions): Deno.ChildProcess {
+  const flags = [options.v8Flags, "--expose-gc"].filter((f) => f !== "").join(",");
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `--v8-flags=${flags}`, script, ...options.args],
+    cwd: ROOT,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: options.stderr,
+  }).spawn();
+}
 
 /** Commands to and events from a host process spawned with stdin and stdout piped. */
 export class HostChannel {

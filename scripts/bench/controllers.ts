@@ -79,7 +79,7 @@ import { KUBERNETES_VERSION, SKIFF_VERSION } from "../../control/version.ts";
 import { BenchKubelet, type BenchPodEvent, isReady } from "./_bench_kubelet.ts";
 import { Http1Connection, type TlsOptions } from "./_http1_client.ts";
 import { Http1Pool } from "./_http1_pool.ts";
-import { HostChannel, type Json } from "./_host_channel.ts";
+import { HostChannel, type Json, spawnHost } from "./_host_channel.ts";
 import { readLines } from "./_lines.ts";
 import { cpuSecondsOf, ownCpuUs, procStatusMiB, ticksOf } from "./_proc_stats.ts";
 import {
@@ -91,7 +91,6 @@ import {
   waitForServer,
 } from "./_server_process.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 const HOST = new URL("./_controllers_host.ts", import.meta.url).pathname;
 /** The benchmark's own connections (creates, updates, the floor's writes by default). */
 const CLIENT_CONNECTIONS = 16;
@@ -528,13 +527,9 @@ async function startManager(
     maxInflight: number;
   },
 ): Promise<Manager> {
-  const flags = [options.v8Flags, "--expose-gc"].filter((f) => f !== "").join(",");
-  const child = new Deno.Command(Deno.execPath(), {
+  const child = spawnHost(HOST, {
+    v8Flags: options.v8Flags,
     args: [
-      "run",
-      "-A",
-      `--v8-flags=${flags}`,
-      HOST,
       "--kubeconfig",
       server.kubeconfig,
       "--log-level",
@@ -542,11 +537,8 @@ async function startManager(
       ...(options.maxInflight > 0 ? ["--max-inflight", String(options.maxInflight)] : []),
       ...(options.cpuProfile ? ["--cpu-profile", options.cpuProfile] : []),
     ],
-    cwd: ROOT,
-    stdin: "piped",
-    stdout: "piped",
     stderr: "piped",
-  }).spawn();
+  });
   const log = new LogTally(child.stderr, options.log && `${options.log}.manager.log`);
   if (options.pinned) await pin(child.pid, 0);
   const channel = new HostChannel(

@@ -65,12 +65,11 @@
  */
 import { parseArgs } from "node:util";
 import { KUBERNETES_VERSION, SKIFF_VERSION } from "../../control/version.ts";
-import { HostChannel, type Json } from "./_host_channel.ts";
+import { HostChannel, type Json, spawnHost } from "./_host_channel.ts";
 import { Http1Connection, type TlsOptions } from "./_http1_client.ts";
 import { freePort, pin, productV8Flags, tlsOfKubeconfig } from "./_server_process.ts";
 import { quantile } from "./stats.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 const HOST = new URL("./_scheduler_host.ts", import.meta.url).pathname;
 /** Connections (and so concurrent creates) of the test client. */
 const CONNECTIONS = 16;
@@ -297,13 +296,9 @@ async function startHost(
 ): Promise<Host & { dataDir: string }> {
   const dataDir = await Deno.makeTempDir({ prefix: "skiff-bench-sched-" });
   const port = freePort();
-  const flags = [options.v8Flags, "--expose-gc"].filter((f) => f !== "").join(",");
-  const child = new Deno.Command(Deno.execPath(), {
+  const child = spawnHost(HOST, {
+    v8Flags: options.v8Flags,
     args: [
-      "run",
-      "-A",
-      `--v8-flags=${flags}`,
-      HOST,
       "--data-dir",
       `${dataDir}/data`,
       "--port",
@@ -312,11 +307,8 @@ async function startHost(
       mode,
       ...(options.cpuProfile ? ["--cpu-profile", options.cpuProfile] : []),
     ],
-    cwd: ROOT,
-    stdin: "piped",
-    stdout: "piped",
     stderr: "inherit",
-  }).spawn();
+  });
   if (options.pinned) await pin(child.pid, 1);
   const channel = new HostChannel(
     child,

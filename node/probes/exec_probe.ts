@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { MAX_PROBE_OUTPUT_BYTES, type ProbeOutcome } from "./probe_result.ts";
+import { MAX_PROBE_OUTPUT_BYTES, ProbeError, type ProbeOutcome } from "./probe_result.ts";
 
 /** What a command run in a container gave back (CRI's ExecSyncResponse). */
 export interface ExecSyncResult {
@@ -66,7 +66,8 @@ function combinedOutput(result: ExecSyncResult): string {
 
 /**
  * Runs an exec probe. A failed exec that is not a timeout (the container is gone, the runtime
- * is down) rejects: upstream reports such a probe as errored and drops its result.
+ * is down) rejects with a {@linkcode ProbeError} (result `unknown`): upstream reports such a
+ * probe as errored and drops its result.
  */
 export async function execProbe(
   request: ExecProbeRequest,
@@ -79,7 +80,7 @@ export async function execProbe(
     if (isTimeout(err)) {
       return { result: "failure", output: new ExecTimeoutError(request.command).message };
     }
-    throw new Error(
+    throw new ProbeError(
       `Cannot run probe command "${
         request.command.join(" ")
       }" in container "${request.containerId}"`,

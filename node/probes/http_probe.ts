@@ -14,6 +14,7 @@ import {
   joinHostPort,
   MAX_PROBE_OUTPUT_BYTES,
   PROBE_USER_AGENT,
+  ProbeError,
   type ProbeOutcome,
 } from "./probe_result.ts";
 
@@ -86,8 +87,21 @@ interface Answer {
 
 class RequestTimeout extends Error {
   constructor() {
-    super("context deadline exceeded (Client.Timeout exceeded while awaiting headers)");
+    super("context deadline exceeded");
     this.name = "RequestTimeout";
+  }
+}
+
+/** The body broke off after the headers came (Go's body read error). */
+class BodyError extends Error {
+  constructor(cause: unknown) {
+    super(
+      cause instanceof RequestTimeout
+        ? "context deadline exceeded (Client.Timeout or context cancellation while reading body)"
+        : "unexpected EOF",
+      { cause },
+    );
+    this.name = "BodyError";
   }
 }
 
@@ -98,6 +112,7 @@ function getOnce(
   signal: AbortSignal,
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
+    let gotHeaders = false;
     const secure = url.protocol === "https:";
     const options: https.RequestOptions = {
       method: "GET",
@@ -110,12 +125,17 @@ function getOnce(
     };
     if (secure) options.rejectUnauthorized = false;
     const onResponse = (res: http.IncomingMessage): void => {
+      gotHeaders = true;
       const chunks: Uint8Array[] = [];
       let size = 0;
       let done = false;
       const finish = (): void => {
         if (done) return;
         done = true;
+        if (signal.aborted && size < MAX_PROBE_OUTPUT_BYTES) {
+          reject(new BodyError(signal.reason));
+          return;
+        }
         const body = new Uint8Array(size);
         let at = 0;
         for (const chunk of chunks) {
@@ -136,17 +156,28 @@ function getOnce(
       });
       res.on("end", finish);
       res.on("error", (err) => {
-        if (!done) reject(err);
+        if (!done) reject(new BodyError(signal.aborted ? signal.reason : err));
+      });
+      res.on("close", () => {
+        if (!done) reject(new BodyError(signal.aborted ? signal.reason : undefined));
       });
     };
     const req = secure ? https.request(options, onResponse) : http.request(options, onResponse);
     req.on("error", reject);
+    // Whatever state the request is in, the deadline ends it.
+    signal.addEventListener(
+      "abort",
+      () => reject(gotHeaders ? new BodyError(signal.reason) : signal.reason),
+      { once: true },
+    );
     req.end();
   });
 }
 
 function errorText(err: unknown, url: URL): string {
-  if (err instanceof RequestTimeout) return err.message;
+  if (err instanceof RequestTimeout) {
+    return `${err.message} (Client.Timeout exceeded while awaiting headers)`;
+  }
   const code = (err as { code?: unknown }).code;
   if (typeof code === "string" && code.startsWith("E") && code !== "ECONNRESET") {
     const host = url.hostname.replace(/^\[|\]$/g, "");
@@ -161,7 +192,9 @@ function errorText(err: unknown, url: URL): string {
  * Runs an HTTP GET probe. Connection errors and timeouts are failures whose output is Go's
  * client error (`Get "http://10.42.0.5:8080/healthz": dial tcp 10.42.0.5:8080: connect:
  * connection refused`); a status outside 200–399 fails with `HTTP probe failed with statuscode:
- * 500`; a redirect not followed succeeds with a warning.
+ * 500`; a redirect not followed succeeds with a warning. A body that breaks off after the
+ * headers (a timeout while reading it) rejects with a {@linkcode ProbeError} (result `failure`),
+ * as upstream returns an error then.
  */
 export async function httpProbe(
   request: HttpProbeRequest,
@@ -184,6 +217,10 @@ export async function httpProbe(
       try {
         answer = await getOnce(url, headers, controller.signal);
       } catch (err) {
+        if (err instanceof BodyError) {
+          // Upstream reports a body read error as an error next to a failure.
+          throw new ProbeError(err.message, { result: "failure", cause: err });
+        }
         const cause = controller.signal.aborted ? controller.signal.reason : err;
         return { result: "failure", output: `Get "${url.href}": ${errorText(cause, url)}` };
       }

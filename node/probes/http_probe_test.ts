@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { httpProbe, httpProbeUrl } from "./http_probe.ts";
+import { ProbeError } from "./probe_result.ts";
 
 function serve(handler: (req: Request) => Response | Promise<Response>) {
   return Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
@@ -153,4 +154,28 @@ Deno.test("httpProbe() does not verify an HTTPS server's certificate", async () 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("httpProbe() rejects with a ProbeError when the body stalls past the timeout", async () => {
+  let cancelBody = (): void => {};
+  await using server = serve(() => {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode("partial"));
+        cancelBody = () => controller.close();
+      },
+    });
+    return new Response(body);
+  });
+  const url = `http://127.0.0.1:${server.addr.port}/stall`;
+  await assert.rejects(httpProbe({ url, timeoutMs: 200 }), (err: unknown) => {
+    assert.ok(err instanceof ProbeError);
+    assert.equal(err.result, "failure");
+    assert.equal(
+      err.message,
+      "context deadline exceeded (Client.Timeout or context cancellation while reading body)",
+    );
+    return true;
+  });
+  cancelBody();
 });

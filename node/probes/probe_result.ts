@@ -15,6 +15,21 @@ export interface ProbeOutcome {
   readonly output: string;
 }
 
+/**
+ * A probe that could not be run to a verdict (upstream's non-nil error next to a result): the
+ * prober retries it and, if it keeps failing, drops the result and records that it errored.
+ */
+export class ProbeError extends Error {
+  /** The result upstream pairs with the error (`unknown` mostly, `failure` for a cut body). */
+  readonly result: ProbeResult;
+
+  constructor(message: string, options: ErrorOptions & { result?: ProbeResult } = {}) {
+    super(message, options);
+    this.name = "ProbeError";
+    this.result = options.result ?? "unknown";
+  }
+}
+
 /** The User-Agent probes send (the kubelet's `kube-probe/<major>.<minor>`). */
 export const PROBE_USER_AGENT = "kube-probe/1.33";
 

@@ -12,7 +12,7 @@ import { type Clock, systemClock } from "../../control/util/clock.ts";
 import { execProbe, type ExecSyncFunction } from "./exec_probe.ts";
 import { grpcProbe } from "./grpc_probe.ts";
 import { httpProbe, httpProbeUrl } from "./http_probe.ts";
-import type { ProbeOutcome } from "./probe_result.ts";
+import { ProbeError, type ProbeOutcome } from "./probe_result.ts";
 import { tcpProbe } from "./tcp_probe.ts";
 
 /** The three kinds of container probe. */
@@ -94,10 +94,10 @@ function resolvePort(port: number | string, container: Container): number {
     const named = (container.ports ?? []).find((p) => p.name === port);
     if (named) number = named.containerPort;
     else if (/^[0-9]+$/.test(port)) number = Number(port);
-    else throw new Error(`port ${port} not found`);
+    else throw new ProbeError(`port ${port} not found`);
   }
   if (!Number.isInteger(number) || number <= 0 || number > 65535) {
-    throw new RangeError(`invalid port number: ${number}`);
+    throw new ProbeError(`invalid port number: ${number}`);
   }
   return number;
 }
@@ -144,10 +144,11 @@ export class Prober {
         err: error,
       });
       const message = error instanceof Error ? errorChain(error) : String(error);
+      const state = error instanceof ProbeError ? error.result : "unknown";
       this.#event(
         target,
         "Unhealthy",
-        `${title} probe errored and resulted in unknown state: ${message}`,
+        `${title} probe errored and resulted in ${state} state: ${message}`,
       );
       return undefined;
     }
@@ -215,7 +216,7 @@ export class Prober {
       return grpcProbe({ host: podIP, port, service: spec.grpc.service ?? "", timeoutMs });
     }
     return Promise.reject(
-      new Error(`missing probe handler for ${podName(target.pod)}:${container.name}`),
+      new ProbeError(`missing probe handler for ${podName(target.pod)}:${container.name}`),
     );
   }
 }

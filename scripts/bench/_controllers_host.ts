@@ -30,7 +30,7 @@ import { JsonLogger, LOG_LEVELS, type LogLevel } from "../../control/util/logger
 import { CountingTransport } from "./_counting_transport.ts";
 import { HostProfiler } from "./_host_profiler.ts";
 import { readLines } from "./_lines.ts";
-import { ownCpuUs, procStatusMiB } from "./_proc_stats.ts";
+import { heapAfterGc, ownCpuUs, procStatusMiB } from "./_proc_stats.ts";
 
 /** Whether a request path is a watch (`watch=1` or `watch=true`). */
 function isWatch(path: string): boolean {
@@ -131,21 +131,19 @@ async function main(): Promise<void> {
       const cpuUs = ownCpuUs();
       if (values["cpu-profile"]) await profiler.stopTo(values["cpu-profile"]);
       const before = await procStatusMiB("self");
-      const gc = (globalThis as { gc?: () => void }).gc;
-      gc?.();
-      const m = Deno.memoryUsage();
+      const heap = heapAfterGc();
       say({
         event: "mem",
         cpuUs,
-        gc: gc !== undefined,
+        gc: heap.gc,
         procBeforeGc: before,
         proc: await procStatusMiB("self"),
-        heapUsedMiB: m.heapUsed / 2 ** 20,
-        heapTotalMiB: m.heapTotal / 2 ** 20,
+        heapUsedMiB: heap.heapUsedMiB,
+        heapTotalMiB: heap.heapTotalMiB,
         /** The V8 heap's resident pages (all spaces), and V8's own malloc. */
         heapPhysicalMiB: getHeapStatistics().total_physical_size / 2 ** 20,
         v8MallocMiB: getHeapStatistics().malloced_memory / 2 ** 20,
-        externalMiB: m.external / 2 ** 20,
+        externalMiB: heap.externalMiB,
         requests: Object.fromEntries(transport.counts),
         failedRequests: Object.fromEntries(transport.failures),
         maxPodWritesInflight: transport.maxInflight,

@@ -39,3 +39,25 @@ export function ownCpuUs(): number {
   const u = cpuUsage();
   return u.user + u.system;
 }
+
+/** This process's V8 heap after a full GC (when `--expose-gc` gave it one), MiB. */
+export interface HeapAfterGc {
+  /** Whether a GC ran: false without `--expose-gc`. */
+  readonly gc: boolean;
+  readonly heapUsedMiB: number;
+  readonly heapTotalMiB: number;
+  readonly externalMiB: number;
+}
+
+/** Runs a full GC if it can, then measures this process's V8 heap. */
+export function heapAfterGc(): HeapAfterGc {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const m = Deno.memoryUsage();
+  return {
+    gc: gc !== undefined,
+    heapUsedMiB: m.heapUsed / 2 ** 20,
+    heapTotalMiB: m.heapTotal / 2 ** 20,
+    externalMiB: m.external / 2 ** 20,
+  };
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { procStatusMiB, statusSizesMiB, ticksOf } from "./_proc_stats.ts";
+import { heapAfterGc, procStatusMiB, statusSizesMiB, ticksOf } from "./_proc_stats.ts";
 
 Deno.test("ticksOf() adds utime and stime, even with spaces in the command name", async (t) => {
   const rest = "S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 1 0 100 2000 300";
@@ -19,4 +19,11 @@ Deno.test("statusSizesMiB() reads the sizes in MiB and NaN for a missing one", (
 Deno.test("procStatusMiB() reads this process's resident memory", async () => {
   const got = await procStatusMiB("self");
   assert.ok(got.VmRSS! > 0);
+});
+
+Deno.test("heapAfterGc() measures the heap and says whether a GC ran", () => {
+  const got = heapAfterGc();
+  assert.equal(got.gc, typeof (globalThis as { gc?: unknown }).gc === "function");
+  assert.ok(got.heapUsedMiB > 0 && got.heapUsedMiB <= got.heapTotalMiB);
+  assert.ok(got.externalMiB >= 0);
 });

@@ -47,7 +47,7 @@ import { KUBERNETES_VERSION, SKIFF_VERSION } from "../../control/version.ts";
 import { CountingTransport } from "./_counting_transport.ts";
 import { HostProfiler } from "./_host_profiler.ts";
 import { readLines } from "./_lines.ts";
-import { ownCpuUs, procStatusMiB } from "./_proc_stats.ts";
+import { heapAfterGc, ownCpuUs, procStatusMiB } from "./_proc_stats.ts";
 
 /** The scheduler's log line once its informers synced (scheduler.ts). */
 const CACHES_SYNCED = "Scheduler caches synced";
@@ -248,16 +248,10 @@ async function main(): Promise<void> {
     if (cmd.mem) {
       const cpuUs = ownCpuUs();
       if (values["cpu-profile"]) await profiler.stopTo(values["cpu-profile"]);
-      const gc = (globalThis as { gc?: () => void }).gc;
-      gc?.();
-      const m = Deno.memoryUsage();
       say({
         event: "mem",
         cpuUs,
-        gc: gc !== undefined,
-        heapUsedMiB: m.heapUsed / 2 ** 20,
-        heapTotalMiB: m.heapTotal / 2 ** 20,
-        externalMiB: m.external / 2 ** 20,
+        ...heapAfterGc(),
         proc: await procStatusMiB("self"),
         binds: transport.trackedOk,
         failedBinds: transport.trackedFailed,

@@ -10,7 +10,7 @@ set -euo pipefail
 DENO_VERSION="2.9.6"
 APT_PACKAGES=(
   containerd runc nftables iproute2 etcd-server etcd-client busybox-static
-  containernetworking-plugins ca-certificates procps util-linux
+  containernetworking-plugins ca-certificates procps util-linux openssl
 )
 
 say() { printf 'setup: %s\n' "$*"; }

@@ -24,7 +24,7 @@ import {
   waitForServer,
 } from "./_server_process.ts";
 import { measureAuthCost } from "./auth.ts";
-import { type LatencyStats, summarize, timeSequential } from "./stats.ts";
+import { fmt, type LatencyStats, summarize, timeSequential } from "./stats.ts";
 
 /** Keep-alive connections the load generator uses for requests. */
 const POOL_SIZE = 16;
@@ -165,10 +165,6 @@ async function paced(
   }
   await Promise.all(inflight);
   return summarize(samples, performance.now() - start);
-}
-
-function fmt(x: number): string {
-  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(3);
 }
 
 interface Row {

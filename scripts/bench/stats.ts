@@ -54,3 +54,8 @@ export function medianRun(runs: LatencyStats[]): LatencyStats {
   const sorted = runs.toSorted((a, b) => a.p50 - b.p50);
   return sorted[Math.floor(sorted.length / 2)]!;
 }
+
+/** A latency or rate for a table: no decimals from 100, one from 10, three below. */
+export function fmt(x: number): string {
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(3);
+}

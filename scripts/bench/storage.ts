@@ -19,7 +19,7 @@ import { openEtcdStorage } from "../../control/storage/etcd.ts";
 import type { Storage } from "../../control/storage/types.ts";
 import { startEtcd } from "../../tests/_support/etcd_process.ts";
 import { pin, taskset } from "./_server_process.ts";
-import { type LatencyStats, medianRun, summarize, timeSequential } from "./stats.ts";
+import { fmt, type LatencyStats, medianRun, summarize, timeSequential } from "./stats.ts";
 
 /** The raw store operations a backend is compared against. */
 interface Raw {
@@ -526,10 +526,6 @@ async function unpin(): Promise<void> {
 }
 
 // --- output ------------------------------------------------------------------------------------
-
-function fmt(x: number): string {
-  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(3);
-}
 
 function machine(fsync: LatencyStats, busy: number): Record<string, unknown> {
   return {

@@ -13,3 +13,4 @@ export * from "./images/mod.ts";
 export * from "./status/mod.ts";
 export * from "./probes/mod.ts";
 export * from "./pods/mod.ts";
+export * from "./logs/mod.ts";

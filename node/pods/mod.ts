@@ -6,3 +6,4 @@
  * @module
  */
 export * from "./pod_status.ts";
+export * from "./sandbox_config.ts";

@@ -221,7 +221,15 @@ class LogFileReader {
       throw err;
     }
     const mine = await file.stat();
-    if (current.ino === mine.ino && current.dev === mine.dev) return undefined;
+    if (current.ino === mine.ino && current.dev === mine.dev) {
+      // Truncated in place (copytruncate): start again from the top.
+      if (mine.size < await file.seek(0, Deno.SeekMode.Current)) {
+        this.#leftover = new Uint8Array(0);
+        await file.seek(0, Deno.SeekMode.Start);
+        this.#notify();
+      }
+      return undefined;
+    }
     // The rest of the old file has been read; a line cut off at its end is emitted on its own.
     if (await this.#flushLeftover()) return undefined;
     return await open(this.#path);

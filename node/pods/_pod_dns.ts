@@ -50,13 +50,13 @@ export interface ResolvConf {
 }
 
 /**
- * Parses resolv.conf text: nameservers accumulate, the last `search` and `options` lines win,
- * trailing dots of search domains are dropped. Throws when a `nameserver` line has no address.
+ * Parses resolv.conf text: nameservers accumulate, the last `search` line wins (trailing dots
+ * dropped, `.` left out), options accumulate, a later one replacing an earlier one of its name. Throws when a `nameserver` line has no address.
  */
 export function parseResolvConf(text: string): ResolvConf {
   const nameservers: string[] = [];
   let searches: string[] = [];
-  let options: string[] = [];
+  const options = new Map<string, string>(); // by option name
   const errors: string[] = [];
   for (const line of text.split("\n")) {
     const trimmed = line.trim();
@@ -67,14 +67,14 @@ export function parseResolvConf(text: string): ResolvConf {
       if (rest[0] !== undefined) nameservers.push(rest[0]);
       else errors.push("nameserver list is empty ");
     } else if (keyword === "search") {
-      searches = rest.map((s) => s.endsWith(".") ? s.slice(0, -1) : s);
+      searches = rest.filter((s) => s !== ".").map((s) => s.endsWith(".") ? s.slice(0, -1) : s);
     } else if (keyword === "options") {
-      options = rest;
+      for (const option of rest) options.set(option.split(":")[0] ?? "", option);
     }
   }
   if (errors.length === 1) throw new SyntaxError(errors[0]);
   if (errors.length > 1) throw new SyntaxError(`[${errors.join(", ")}]`);
-  return { nameservers, searches, options };
+  return { nameservers, searches, options: [...options.values()] };
 }
 
 function omitDuplicates(values: readonly string[]): string[] {

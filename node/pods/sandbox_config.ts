@@ -30,7 +30,12 @@
  * @module
  */
 import type { Container, Pod } from "../../control/api/types/core_v1_pod.ts";
-import type { PodSandboxConfig, PortMapping, Protocol } from "../cri/types.ts";
+import type {
+  PodSandboxConfig,
+  PortMapping,
+  Protocol,
+  RunPodSandboxRequest,
+} from "../cri/types.ts";
 import { type DnsEvent, podDnsConfig } from "./_pod_dns.ts";
 import { kernelHostname } from "./_pod_hostname.ts";
 import { sandboxLinuxConfig } from "./_sandbox_linux.ts";
@@ -159,4 +164,20 @@ export function generatePodSandboxConfig(
   };
   for (const event of events) options.recordEvent?.(event);
   return config;
+}
+
+/** What {@linkcode runPodSandboxRequest} needs: the sandbox options and the runtime handler. */
+export interface RunPodSandboxOptions extends SandboxConfigOptions {
+  /** The handler of the pod's RuntimeClass; empty or unset for the runtime's default. */
+  readonly runtimeHandler?: string;
+}
+
+/** The RunPodSandbox request of `pod`: its sandbox config and its RuntimeClass's handler. */
+export function runPodSandboxRequest(
+  pod: Pod,
+  options: RunPodSandboxOptions,
+): RunPodSandboxRequest {
+  const config = generatePodSandboxConfig(pod, options);
+  const handler = options.runtimeHandler ?? "";
+  return handler === "" ? { config } : { config, runtimeHandler: handler };
 }

@@ -6,6 +6,7 @@ import {
   podLogsDirectory,
   podPortMappings,
   podSandboxLabels,
+  runPodSandboxRequest,
   type SandboxConfigOptions,
 } from "./sandbox_config.ts";
 
@@ -224,6 +225,24 @@ Deno.test("podPortMappings() maps the containers' ports", async (t) => {
   for (const c of cases) {
     await t.step(c.name, () => {
       assert.deepEqual(podPortMappings(pod({ containers: c.containers })), c.want);
+    });
+  }
+});
+
+Deno.test("runPodSandboxRequest() adds the runtime handler when there is one", async (t) => {
+  const cases: { name: string; handler?: string; want: string | undefined }[] = [
+    { name: "default runtime", want: undefined },
+    { name: "empty handler", handler: "", want: undefined },
+    { name: "RuntimeClass handler", handler: "runsc", want: "runsc" },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, () => {
+      const request = runPodSandboxRequest(pod(), {
+        ...OPTIONS,
+        ...(c.handler !== undefined ? { runtimeHandler: c.handler } : {}),
+      });
+      assert.equal(request.runtimeHandler, c.want);
+      assert.deepEqual(request.config, generatePodSandboxConfig(pod(), OPTIONS));
     });
   }
 });

@@ -1,7 +1,7 @@
 /**
  * A container's environment as the kubelet builds it (upstream's `makeEnvironmentVariables`):
- * `envFrom` ConfigMaps and Secrets (with prefixes; keys that are not variable names skipped with
- * a warning), then `env` in order (values expanded against the variables before them, or taken
+ * `envFrom` ConfigMaps and Secrets (with prefixes; every key is taken, as since upstream's
+ * relaxed variable-name validation, unless the older skipping of non-names is asked for), then `env` in order (values expanded against the variables before them, or taken
  * from a ConfigMap or Secret key, a pod field or a container resource), then service variables
  * not already set.
  *
@@ -39,6 +39,12 @@ export interface EnvContext {
   /** Service link variables (`<SVC>_SERVICE_HOST`…); added after the container's own. */
   readonly serviceEnv?: ReadonlyMap<string, string>;
   readonly recordEvent?: (event: EnvEvent) => void;
+  /**
+   * Skip envFrom keys that are not C-style variable names (`[-._a-zA-Z][-._a-zA-Z0-9]*`) with an
+   * `InvalidEnvironmentVariableNames` warning, as kubelets before relaxed validation did.
+   * @default {false}
+   */
+  readonly skipInvalidEnvFromKeys?: boolean;
 }
 
 const ENV_VAR_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
@@ -146,7 +152,7 @@ export async function makeEnvironment(ctx: EnvContext): Promise<Map<string, stri
       const invalid: string[] = [];
       for (const [key, value] of Object.entries(cm.data ?? {})) {
         const k = prefixed(from.prefix, key);
-        if (!ENV_VAR_NAME.test(k)) invalid.push(k);
+        if (ctx.skipInvalidEnvFromKeys && !ENV_VAR_NAME.test(k)) invalid.push(k);
         else env.set(k, value);
       }
       warnInvalid(ctx, invalid, "configMap", name);
@@ -160,7 +166,7 @@ export async function makeEnvironment(ctx: EnvContext): Promise<Map<string, stri
       const invalid: string[] = [];
       for (const [key, value] of Object.entries(secret.data ?? {})) {
         const k = prefixed(from.prefix, key);
-        if (!ENV_VAR_NAME.test(k)) invalid.push(k);
+        if (ctx.skipInvalidEnvFromKeys && !ENV_VAR_NAME.test(k)) invalid.push(k);
         else env.set(k, secretValue(value));
       }
       warnInvalid(ctx, invalid, "secret", name);

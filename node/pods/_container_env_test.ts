@@ -67,7 +67,15 @@ Deno.test("makeEnvironment() builds the variables as the kubelet does", async (t
         }],
         env: [{ name: "P_A", value: "over" }],
       },
-      want: [["P_A", "over"], ["P_B", "2"], ["P_1bad", "x"], ["P_a.b", "y"], ["PASS", "s3cret"]],
+      want: [
+        ["P_A", "over"],
+        ["P_B", "2"],
+        ["P_1bad", "x"],
+        ["P_a.b", "y"],
+        ["P_has space", "z"],
+        ["PASS", "s3cret"],
+        ["bad key", "q"],
+      ],
     },
     {
       name: "optional missing sources are skipped",
@@ -187,13 +195,15 @@ Deno.test("makeEnvironment() rejects with upstream's text", async (t) => {
   }
 });
 
-Deno.test("makeEnvironment() warns about skipped envFrom keys, sorted", async () => {
+Deno.test("makeEnvironment() skips non-name envFrom keys with a sorted warning on request", async () => {
   const events: EnvEvent[] = [];
   const container: Container = {
     name: "c",
     envFrom: [{ configMapRef: { name: "cfg" } }, { secretRef: { name: "creds" } }],
   };
-  const env = await makeEnvironment(ctx(container, { recordEvent: (e) => events.push(e) }));
+  const env = await makeEnvironment(
+    ctx(container, { recordEvent: (e) => events.push(e), skipInvalidEnvFromKeys: true }),
+  );
   assert.deepEqual([...env.keys()], ["A", "B", "a.b", "PASS"]);
   assert.deepEqual(events, [
     {

@@ -101,6 +101,8 @@ export interface ContainerConfigInput {
   readonly serviceEnv?: ReadonlyMap<string, string>;
   /** Receives warnings (`InvalidEnvironmentVariableNames`) to record as pod events. */
   readonly recordEvent?: (event: EnvEvent) => void;
+  /** Skip envFrom keys that are not C-style variable names, with a warning. @default {false} */
+  readonly skipInvalidEnvFromKeys?: boolean;
   /** Host path of the pod's managed hosts file; mounted at /etc/hosts when the pod has IPs. */
   readonly etcHostsPath?: string;
   /**
@@ -282,6 +284,7 @@ export async function generateContainerConfig(
       hostIps: input.hostIps,
       ...(input.serviceEnv ? { serviceEnv: input.serviceEnv } : {}),
       ...(input.recordEvent ? { recordEvent: input.recordEvent } : {}),
+      ...(input.skipInvalidEnvFromKeys ? { skipInvalidEnvFromKeys: true } : {}),
     });
     const mounts = containerMounts(container, {
       pod,

@@ -96,6 +96,39 @@ export interface ResourceOptions {
   readonly cpuCfsQuota?: boolean;
   /** The node uses cgroup v2: set `memory.oom.group`. @default {false} */
   readonly cgroupV2?: boolean;
+  /** The host's huge page sizes (`2MB`, `1GB`, as under /sys/kernel/mm/hugepages). @default {[]} */
+  readonly hugePageSizes?: readonly string[];
+}
+
+const PAGE_UNITS = ["B", "KB", "MB", "GB", "TB", "PB"];
+
+/** `2097152` → `2MB`: a page size in the 1024-based units cgroups name them by. */
+export function hugePageUnitSize(bytes: bigint): string {
+  let size = bytes;
+  let unit = 0;
+  while (size >= 1024n && size % 1024n === 0n && unit < PAGE_UNITS.length - 1) {
+    size /= 1024n;
+    unit++;
+  }
+  return `${size}${PAGE_UNITS[unit]}`;
+}
+
+/** A limit for every host page size: 0 unless the container's `hugepages-<size>` limit sets one. */
+export function hugepageLimits(
+  container: Container,
+  pageSizes: readonly string[],
+): cri.HugepageLimit[] {
+  const wanted = new Map<string, bigint>();
+  for (const [name, amount] of Object.entries(container.resources?.limits ?? {})) {
+    if (!name.startsWith("hugepages-")) continue;
+    try {
+      const size = Quantity.parse(name.slice("hugepages-".length)).value();
+      wanted.set(hugePageUnitSize(size), Quantity.parse(amount).value());
+    } catch {
+      // validation rejects such names
+    }
+  }
+  return pageSizes.map((pageSize) => ({ pageSize, limit: int64(wanted.get(pageSize) ?? 0n) }));
 }
 
 /** The CRI resources of `options.container`. */
@@ -116,6 +149,8 @@ export function linuxResources(pod: Pod, options: ResourceOptions): cri.LinuxCon
     out.cpuPeriod = CPU_PERIOD_US;
   }
   out.oomScoreAdj = oomScoreAdjust(pod, options);
+  const sizes = options.hugePageSizes ?? [];
+  if (sizes.length > 0) out.hugepageLimits = hugepageLimits(container, sizes);
   if (options.cgroupV2) out.unified = { "memory.oom.group": "1" };
   return out;
 }

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import type { Container, Pod } from "../../control/api/types/core_v1_pod.ts";
 import {
+  hugepageLimits,
+  hugePageUnitSize,
   linuxResources,
   milliCpuToQuota,
   milliCpuToShares,
@@ -137,4 +139,29 @@ Deno.test("linuxResources() builds shares, quota, memory and OOM score", async (
     assert.equal(got.cpuQuota, undefined);
     assert.equal(got.cpuPeriod, undefined);
   });
+});
+
+Deno.test("hugePageUnitSize() names page sizes in 1024-based units", async (t) => {
+  const cases: [bigint, string][] = [[4096n, "4KB"], [2n << 20n, "2MB"], [1n << 30n, "1GB"], [
+    1000n,
+    "1000B",
+  ]];
+  for (const [n, want] of cases) await t.step(want, () => assert.equal(hugePageUnitSize(n), want));
+});
+
+Deno.test("hugepageLimits() lists every host page size, 0 unless limited", () => {
+  const c: Container = {
+    name: "c",
+    resources: { limits: { "hugepages-2Mi": "100Mi", memory: "1Gi" } },
+  };
+  assert.deepEqual(hugepageLimits(c, ["2MB", "1GB"]), [
+    { pageSize: "2MB", limit: 104857600 },
+    { pageSize: "1GB", limit: 0 },
+  ]);
+  const got = linuxResources(podOf([c]), {
+    container: c,
+    memoryCapacityBytes: GiB,
+    hugePageSizes: ["2MB"],
+  });
+  assert.deepEqual(got.hugepageLimits, [{ pageSize: "2MB", limit: 104857600 }]);
 });

@@ -118,6 +118,8 @@ export interface ContainerConfigInput {
   readonly cpuCfsQuota?: boolean;
   /** The node runs cgroup v2. @default {false} */
   readonly cgroupV2?: boolean;
+  /** The host's huge page sizes (`2MB`, `1GB`): each gets a limit. @default {[]} */
+  readonly hugePageSizes?: readonly string[];
 }
 
 /** Labels identifying the container's pod and name. */
@@ -310,6 +312,7 @@ export async function generateContainerConfig(
       memoryCapacityBytes: input.memoryCapacityBytes,
       ...(input.cpuCfsQuota !== undefined ? { cpuCfsQuota: input.cpuCfsQuota } : {}),
       ...(input.cgroupV2 !== undefined ? { cgroupV2: input.cgroupV2 } : {}),
+      ...(input.hugePageSizes ? { hugePageSizes: input.hugePageSizes } : {}),
     });
     const config: cri.ContainerConfig = {
       metadata: { name: container.name, attempt: input.restartCount },

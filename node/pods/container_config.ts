@@ -45,6 +45,10 @@ import { containerHash } from "./_container_hash.ts";
 export type { EnvEvent } from "./_container_env.ts";
 export type { ImageUser } from "./_container_security.ts";
 export { containerHash } from "./_container_hash.ts";
+export {
+  createTerminationMessageFile,
+  type TerminationMessageFileOptions,
+} from "./_termination_message.ts";
 
 /** The waiting reason of a container whose config could not be built. */
 export const CREATE_CONTAINER_CONFIG_ERROR = "CreateContainerConfigError";
@@ -106,8 +110,8 @@ export interface ContainerConfigInput {
   /** Host path of the pod's managed hosts file; mounted at /etc/hosts when the pod has IPs. */
   readonly etcHostsPath?: string;
   /**
-   * Host file for the termination message (created empty, mode 0666, under
-   * `<pod-dir>/containers/<name>/`); mounted at the container's `terminationMessagePath`.
+   * Host file for the termination message ({@linkcode createTerminationMessageFile} makes it
+   * under `<pod-dir>/containers/<name>/`); mounted at the container's `terminationMessagePath`.
    */
   readonly terminationMessageHostPath?: string;
   /** Where `Localhost` seccomp profiles live. @default {"/var/lib/kubelet/seccomp"} */

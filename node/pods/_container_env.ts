@@ -32,7 +32,7 @@ export interface EnvContext {
   readonly configMaps: ConfigMapGetter;
   readonly secrets: SecretGetter;
   readonly nodeAllocatable: Readonly<NodeResourceList>;
-  /** The pod's IPs, primary family first. */
+  /** The pod's IPs (ordered here by the node's primary family). */
   readonly podIps: readonly string[];
   /** The node's IPs, primary family first. */
   readonly hostIps: readonly string[];
@@ -76,12 +76,25 @@ function secretValue(text: string): string {
   return new TextDecoder().decode(decodeBase64(text));
 }
 
+/**
+ * At most one pod IP of each family, the node's primary family (its first IP's; IPv4 when
+ * unknown) first, as the kubelet orders them for env vars.
+ */
+export function sortPodIps(podIps: readonly string[], hostIps: readonly string[]): string[] {
+  const primaryIsV6 = hostIps[0]?.includes(":") ?? false;
+  const isV6 = (ip: string) => ip.includes(":");
+  const primary = podIps.find((ip) => isV6(ip) === primaryIsV6);
+  const secondary = podIps.find((ip) => isV6(ip) !== primaryIsV6);
+  return [primary, secondary].filter((ip): ip is string => ip !== undefined);
+}
+
 /** A pod field for an env var (`fieldRef`), with the fields only env vars support. */
 export function podFieldValue(
   fieldPath: string,
   ctx: Pick<EnvContext, "pod" | "podIps" | "hostIps">,
 ): string {
   const spec = ctx.pod.spec;
+  const podIps = sortPodIps(ctx.podIps, ctx.hostIps);
   switch (fieldPath) {
     case "spec.nodeName":
       return spec?.nodeName ?? "";
@@ -94,9 +107,9 @@ export function podFieldValue(
       if (ctx.hostIps.length === 0) throw new Error("host IP unknown; known addresses: []");
       return ctx.hostIps.join(",");
     case "status.podIP":
-      return ctx.podIps[0] ?? "";
+      return podIps[0] ?? "";
     case "status.podIPs":
-      return ctx.podIps.join(",");
+      return podIps.join(",");
   }
   return extractFieldPathAsString(ctx.pod, fieldPath);
 }

@@ -6,6 +6,7 @@ import {
   type EnvEvent,
   makeEnvironment,
   podFieldValue,
+  sortPodIps,
 } from "./_container_env.ts";
 
 const b64 = (s: string) => btoa(s);
@@ -234,4 +235,17 @@ Deno.test("podFieldValue() rejects fields it does not know", () => {
   assert.throws(() => podFieldValue("spec.hostname", { pod: p, podIps: [], hostIps: [] }), {
     message: "unsupported fieldPath: spec.hostname",
   });
+});
+
+Deno.test("sortPodIps() keeps one IP per family, the node's primary family first", async (t) => {
+  const cases: [string[], string[], string[]][] = [
+    [["10.0.0.1", "fd00::1"], ["192.168.1.2"], ["10.0.0.1", "fd00::1"]],
+    [["10.0.0.1", "fd00::1"], ["fd00::2", "192.168.1.2"], ["fd00::1", "10.0.0.1"]],
+    [["fd00::1", "10.0.0.1", "10.0.0.2"], [], ["10.0.0.1", "fd00::1"]],
+    [["fd00::1"], ["192.168.1.2"], ["fd00::1"]],
+    [[], ["192.168.1.2"], []],
+  ];
+  for (const [pod, host, want] of cases) {
+    await t.step(`${pod} on ${host}`, () => assert.deepEqual(sortPodIps(pod, host), want));
+  }
 });

@@ -9,7 +9,9 @@ import {
   sortPodIps,
 } from "./_container_env.ts";
 
-const b64 = (s: string) => btoa(s);
+function b64(s: string): string {
+  return btoa(s);
+}
 
 const configMaps: Record<string, ConfigMap> = {
   cfg: { data: { A: "1", B: "2", "1bad": "x", "a.b": "y", "has space": "z" } },

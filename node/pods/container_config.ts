@@ -150,6 +150,37 @@ function portsJson(ports: NonNullable<Container["ports"]>): string {
   }));
 }
 
+/** Go's struct field order of a lifecycle handler and its parts, for its JSON. */
+const GO_FIELD_ORDER: readonly string[] = [
+  "exec",
+  "httpGet",
+  "tcpSocket",
+  "sleep",
+  "command",
+  "path",
+  "port",
+  "host",
+  "scheme",
+  "httpHeaders",
+  "name",
+  "value",
+  "seconds",
+];
+
+/** JSON with object keys in Go's field order (as encoding/json writes upstream's structs). */
+function goOrderedJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
+    const entries = Object.entries(v as Record<string, unknown>);
+    const rank = (k: string) => {
+      const i = GO_FIELD_ORDER.indexOf(k);
+      return i < 0 ? GO_FIELD_ORDER.length : i;
+    };
+    entries.sort(([a], [b]) => rank(a) - rank(b));
+    return Object.fromEntries(entries);
+  });
+}
+
 /** Annotations recording what the agent needs to know about a running container. */
 export function containerAnnotations(
   pod: Pod,
@@ -167,7 +198,7 @@ export function containerAnnotations(
   const termination = pod.spec?.terminationGracePeriodSeconds;
   if (termination !== undefined) out[CONTAINER_LABELS.terminationGracePeriod] = String(termination);
   const preStop = container.lifecycle?.preStop;
-  if (preStop) out[CONTAINER_LABELS.preStopHandler] = JSON.stringify(preStop);
+  if (preStop) out[CONTAINER_LABELS.preStopHandler] = goOrderedJson(preStop);
   if (container.ports && container.ports.length > 0) {
     out[CONTAINER_LABELS.ports] = portsJson(container.ports);
   }

@@ -321,3 +321,15 @@ Deno.test("containerLogPath() is <container>/<restartCount>.log", async (t) => {
     await t.step(want, () => assert.equal(containerLogPath(name, n), want));
   }
 });
+
+Deno.test("containerAnnotations() writes the preStop handler in Go's field order", () => {
+  const container: Container = {
+    name: "app",
+    lifecycle: { preStop: { httpGet: { scheme: "HTTP", port: 8080, path: "/stop", host: "h" } } },
+  };
+  const got = containerAnnotations(podWith(container), { container, restartCount: 1 });
+  assert.equal(
+    got["io.kubernetes.container.preStopHandler"],
+    '{"httpGet":{"path":"/stop","port":8080,"host":"h","scheme":"HTTP"}}',
+  );
+});

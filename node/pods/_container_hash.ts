@@ -1,7 +1,8 @@
 /**
- * The hash the agent stores in a container's `io.kubernetes.container.hash` annotation: FNV-1a
- * (32 bits, lowercase hex) over the JSON of the fields whose change restarts the container —
- * as upstream, only the name and the image.
+ * The hash the agent stores in a container's `io.kubernetes.container.hash` annotation, as the
+ * kubelet computes it: FNV-1a (32 bits, lowercase hex) over the Go `%#v` dump
+ * (`([]uint8)[123 34 …]`) of the JSON of the fields whose change restarts the container — only
+ * the name and the image.
  *
  * @module
  */
@@ -17,8 +18,19 @@ export function fnv32a(bytes: Uint8Array): number {
   return h >>> 0;
 }
 
+/** JSON as Go's encoding/json writes it: `<`, `>`, `&`, U+2028 and U+2029 escaped. */
+function goJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 /** The hash of the parts of `container` that identify a running instance of it. */
 export function containerHash(container: Pick<Container, "name" | "image">): string {
-  const json = JSON.stringify({ image: container.image ?? "", name: container.name });
-  return fnv32a(new TextEncoder().encode(json)).toString(16);
+  const json = new TextEncoder().encode(
+    goJson({ image: container.image ?? "", name: container.name }),
+  );
+  const dump = `([]uint8)[${json.join(" ")}]`;
+  return fnv32a(new TextEncoder().encode(dump)).toString(16);
 }

@@ -7,7 +7,10 @@
  * resident memory holding the objects.
  *
  * The server runs as its own process (`skiff server --disable-agent`) so its RSS is its own;
- * the load generator is this process.
+ * the load generator is this process. By default the server runs as shipped, with its scheduler
+ * and controllers (which then act on the bench's 12k pods: they stay pending, there are no
+ * nodes); `--api-only` adds `--disable-scheduler --disable-controller-manager` to measure the
+ * API server alone.
  *
  * @module
  */
@@ -46,13 +49,17 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function startServer(dataDir: string, v8Flags?: string): Promise<Server> {
+async function startServer(
+  dataDir: string,
+  options: { readonly v8Flags?: string | undefined; readonly apiOnly: boolean },
+): Promise<Server> {
   const port = freePort();
   const child = spawnSkiffServer({
     dataDir,
     port,
-    v8Flags: v8Flags ?? await productV8Flags(),
+    v8Flags: options.v8Flags ?? await productV8Flags(),
     stderr: "inherit",
+    ...(options.apiOnly ? { disable: ["scheduler", "controller-manager"] } : {}),
   });
   const tls = await waitForServer(`${dataDir}/kubeconfig.yaml`, {
     port,
@@ -175,7 +182,10 @@ interface Row {
   readonly goal?: string;
 }
 
-/** Runs the API benchmark. Options: --n 1000 --get-rate 2000 --list 1000,10000 --watchers 1,100,1000. */
+/**
+ * Runs the API benchmark. Options: --n 1000 --get-rate 2000 --list 1000,10000 --watchers
+ * 1,100,1000, --pin off, --api-only.
+ */
 export async function runApiBench(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -189,6 +199,8 @@ export async function runApiBench(args: string[]): Promise<void> {
       pin: { type: "string", default: "on" },
       /** Overrides the product's V8 flags for the server (for experiments; "" for none). */
       "server-v8-flags": { type: "string" },
+      /** The API server alone: no scheduler, no controllers in the server process. */
+      "api-only": { type: "boolean", default: false },
     },
   });
   const o: Options = {
@@ -233,7 +245,15 @@ export async function runApiBench(args: string[]): Promise<void> {
   const dataDir = await Deno.makeTempDir({ prefix: "skiff-bench-api-" });
   const rawDir = await Deno.makeTempDir({ prefix: "skiff-bench-raw-" });
   const raw = await openDenoKvStorage({ path: `${rawDir}/raw.kv` });
-  const server = await startServer(dataDir, values["server-v8-flags"]);
+  const server = await startServer(dataDir, {
+    v8Flags: values["server-v8-flags"],
+    apiOnly: values["api-only"],
+  });
+  console.log(
+    `# server components: ${
+      values["api-only"] ? "API only" : "as shipped (API, scheduler, controllers)"
+    }`,
+  );
   // The server gets one core and the load generator the other, as a device would run the
   // server alone; without taskset (or with --pin off) they share both.
   const pinned = values.pin !== "off" && navigator.hardwareConcurrency >= 2 &&

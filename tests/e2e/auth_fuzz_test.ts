@@ -463,9 +463,10 @@ async function certificateCases(
   const der = (await loadKeyPairCertificate(genuine.certPem, genuine.keyPem)).der;
   for (let i = 0; i < 50; i++) {
     const flipped = new Uint8Array(der);
-    for (let n = rng.int(1, 3); n > 0; n--) {
-      flipped[rng.int(0, der.length - 1)]! ^= 1 << rng.int(0, 7);
-    }
+    // Distinct bits: the same bit flipped twice would give back the genuine certificate.
+    const bits = new Set<number>();
+    for (let n = rng.int(1, 3); bits.size < n;) bits.add(rng.int(0, der.length * 8 - 1));
+    for (const bit of bits) flipped[bit >> 3]! ^= 1 << (bit & 7);
     cases.push({ kind: "bit-flipped", certPem: certificatePem(flipped), keyPem: genuine.keyPem });
   }
   for (let i = 0; i < 10; i++) {

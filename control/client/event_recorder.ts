@@ -28,6 +28,7 @@
  *
  * @module
  */
+import { formatTime as rfc3339 } from "../util/k8s_time.ts";
 import type { Event, EventSource } from "../api/types/core_v1_event.ts";
 import type { KubeObject } from "../api/types/meta_v1.ts";
 import type { Clock } from "../util/clock.ts";
@@ -77,11 +78,6 @@ export interface EventBroadcasterOptions {
   readonly random?: () => number;
   /** The correlator's limits (client-go's defaults unless set). */
   readonly correlator?: EventCorrelatorOptions;
-}
-
-/** RFC 3339 with seconds, as `metav1.Time` is written. */
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 function hasStatusCause(err: unknown, type: string): boolean {

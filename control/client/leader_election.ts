@@ -29,6 +29,7 @@
  *
  * @module
  */
+import { formatMicroTime as microTime } from "../util/k8s_time.ts";
 import type { Lease, LeaseSpec } from "../api/types/coordination_v1.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
@@ -67,11 +68,6 @@ export interface LeaderElectorOptions {
   readonly releaseOnCancel?: boolean;
   /** A random number in `[0, 1)` (jitter). @default {Math.random} */
   readonly random?: () => number;
-}
-
-/** The MicroTime text (`2024-05-01T10:00:00.123000Z`) of `ms` since the epoch. */
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 }
 
 function recordText(spec: LeaseSpec | undefined): string {

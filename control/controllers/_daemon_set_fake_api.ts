@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { formatTime } from "../util/k8s_time.ts";
 import type { KubeObject } from "../api/types/meta_v1.ts";
 import type { Transport, TransportRequestOptions } from "../client/transport.ts";
 import type { Clock } from "../util/clock.ts";
@@ -141,7 +142,7 @@ export class FakeApi implements Transport {
   }
 
   #now(): string {
-    return new Date(this.#clock.now()).toISOString().replace(/\.\d{3}Z$/, "Z");
+    return formatTime(this.#clock.now());
   }
 
   request(method: string, path: string, options: TransportRequestOptions = {}): Promise<Response> {

@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { formatMicroTime as microTime } from "../util/k8s_time.ts";
 import type { ObjectReference } from "../api/types/core_v1_common.ts";
 import type { Event } from "../api/types/events_v1.ts";
 import type { KubeObject } from "../api/types/meta_v1.ts";
@@ -54,11 +55,7 @@ export function truncateNote(message: string): string {
   return cut + suffix;
 }
 
-/** The MicroTime text (`2026-05-01T10:00:00.123000Z`) of `ms` since the epoch. */
-export function microTime(ms: number): string {
-  // toISOString always ends in milliseconds and "Z": ".sssZ" becomes ".sss000Z".
-  return `${new Date(ms).toISOString().slice(0, -1)}000Z`;
-}
+export { microTime };
 
 /** A reference to `obj` as client-go's `GetReference` makes it (resourceVersion included). */
 export function referenceTo(obj: KubeObject): ObjectReference {

@@ -26,9 +26,7 @@ export interface PodScheduledFailure {
 }
 
 /** `ms` since the epoch as a `metav1.Time` (whole seconds, UTC). */
-export function rfc3339Seconds(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
-}
+export { formatTime as rfc3339Seconds } from "../util/k8s_time.ts";
 
 /**
  * The strategic merge patch of `pod`'s status subresource for `failure`, or `null` when the pod

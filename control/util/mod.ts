@@ -20,4 +20,5 @@ export * from "./logger.ts";
 export * from "./writer.ts";
 export * from "./atomic_file.ts";
 export * from "./cron_schedule.ts";
+export * from "./k8s_time.ts";
 export * from "./time_zone.ts";

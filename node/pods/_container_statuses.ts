@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { formatTime } from "../../control/util/k8s_time.ts";
 import type {
   Container,
   ContainerState,
@@ -66,7 +67,7 @@ export function criContainerName(s: CriContainerStatus): string {
 export function criTime(ns: string): string | undefined {
   if (!/^\d+$/.test(ns) || /^0+$/.test(ns)) return undefined;
   const seconds = Number(BigInt(ns) / 1_000_000_000n);
-  return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return formatTime(seconds * 1000);
 }
 
 function restartCountOf(s: CriContainerStatus): number {

@@ -24,6 +24,7 @@
  *
  * @module
  */
+import { formatTime as rfc3339 } from "../../control/util/k8s_time.ts";
 import type { Pod, PodCondition, PodStatus } from "../../control/api/types/core_v1_pod.ts";
 import { qosClassOf } from "../../control/api/types/pod_qos.ts";
 import type { ContainerStatus as CriContainerStatus, PodSandboxStatus } from "../cri/types.ts";
@@ -66,11 +67,6 @@ export interface PodStatusInput {
   readonly terminal?: boolean;
   /** Runtime name in container IDs. @default "containerd" */
   readonly runtimeName?: string;
-}
-
-/** `ms` as `metav1.Time` (whole seconds). */
-function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 function isIPv6(ip: string): boolean {

@@ -25,6 +25,7 @@
  *
  * @module
  */
+import { formatTime as rfc3339 } from "../../control/util/k8s_time.ts";
 import type { Node } from "../../control/api/types/core_v1_node.ts";
 import type { Pod, PodCondition, PodStatus } from "../../control/api/types/core_v1_pod.ts";
 import type { Client } from "../../control/client/client.ts";
@@ -66,10 +67,6 @@ export interface FakeKubeletOptions {
    * first marked Running (unless {@linkcode FakeKubelet.finishPod} said).
    */
   readonly finish?: (pod: Pod) => PodExit | undefined;
-}
-
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 function condition(pod: Pod, type: string): PodCondition | undefined {

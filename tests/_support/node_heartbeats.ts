@@ -13,6 +13,10 @@
  *
  * @module
  */
+import {
+  formatMicroTime as microTime,
+  formatTime as rfc3339,
+} from "../../control/util/k8s_time.ts";
 import type { Lease } from "../../control/api/types/coordination_v1.ts";
 import type { Node, NodeCondition } from "../../control/api/types/core_v1_node.ts";
 import type { Client } from "../../control/client/client.ts";
@@ -23,15 +27,7 @@ import type { Clock } from "../../control/util/clock.ts";
 /** The namespace of node Leases. */
 export const NODE_LEASE_NAMESPACE = "kube-node-lease";
 
-/** `ms` as `metav1.Time` (whole seconds). */
-export function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-/** `ms` as `metav1.MicroTime`. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/Z$/, "000Z");
-}
+export { microTime, rfc3339 };
 
 /** What {@linkcode createHeartbeatNode} makes. */
 export interface HeartbeatNode {

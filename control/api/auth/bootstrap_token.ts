@@ -33,6 +33,7 @@
  *
  * @module
  */
+import { formatTime as formatRfc3339 } from "../../util/k8s_time.ts";
 import { createHash } from "node:crypto";
 import { type Clock, setTimeoutAt, type TimerHandle } from "../../util/clock.ts";
 import type { Logger } from "../../util/logger.ts";
@@ -175,9 +176,7 @@ export function parseRfc3339(text: string): number | null {
 }
 
 /** An RFC3339 UTC time with whole seconds (`2025-01-02T03:04:05Z`). */
-export function formatRfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
-}
+export { formatRfc3339 };
 
 /** Options of {@linkcode bootstrapTokenSecret}. */
 export interface BootstrapTokenSecretOptions extends BootstrapToken {

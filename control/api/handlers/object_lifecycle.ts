@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { formatTime as rfc3339 } from "../../util/k8s_time.ts";
 import { validateSchema } from "../codec/validate_schema.ts";
 import type { ResourceDef } from "../registry/resource_def.ts";
 import type { KubeObject, ObjectMeta } from "../types/meta_v1.ts";
@@ -14,10 +15,7 @@ import { jsonEqual } from "../util/json_value.ts";
 import type { FieldError } from "../validation/field_errors.ts";
 import { validateObjectMeta, validateObjectMetaUpdate } from "../validation/object_meta.ts";
 
-/** RFC 3339 with seconds precision and `Z`, as `metav1.Time` serializes. */
-export function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
-}
+export { rfc3339 };
 
 const NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
 /** The longest generateName prefix kept: 63 − 5 random characters. */

@@ -6,6 +6,7 @@
  * @module
  */
 import { ConflictError, KeyNotFoundError } from "../../storage/errors.ts";
+import { formatTime as rfc3339 } from "../../util/k8s_time.ts";
 import { guaranteedUpdate } from "../../storage/guaranteed_update.ts";
 import { applyJsonPatch } from "../patch/json_patch.ts";
 import { applyMergePatch } from "../patch/merge_patch.ts";
@@ -162,10 +163,7 @@ export function takeDisruption(
   const next = structuredClone(pdb);
   const s = (next.status ??= {}) as BudgetStatus;
   s.disruptionsAllowed = allowed - 1;
-  const now = new Date(Math.floor(options.nowMs / 1000) * 1000).toISOString().replace(
-    ".000Z",
-    "Z",
-  );
+  const now = rfc3339(options.nowMs);
   s.disruptedPods = { ...(s.disruptedPods ?? {}), [options.pod]: now };
   if (s.disruptionsAllowed === 0) {
     const conditions = s.conditions ?? [];
@@ -211,7 +209,7 @@ export function markEvicted(pod: KubeObject, nowMs: number): KubeObject | null {
     lastProbeTime: null,
     lastTransitionTime: cur?.status === "True" && cur.lastTransitionTime
       ? cur.lastTransitionTime
-      : new Date(Math.floor(nowMs / 1000) * 1000).toISOString().replace(".000Z", "Z"),
+      : rfc3339(nowMs),
     reason,
     message,
   };
@@ -422,8 +420,7 @@ export class SubresourceHandlers {
         type: "PodScheduled",
         status: "True",
         lastProbeTime: null,
-        lastTransitionTime: new Date(Math.floor(this.#parts.clock.now() / 1000) * 1000)
-          .toISOString().replace(".000Z", "Z"),
+        lastTransitionTime: rfc3339(this.#parts.clock.now()),
       });
       status.conditions = conditions;
       return next;

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { formatTime as rfc3339 } from "../../util/k8s_time.ts";
 import { type Clock, systemClock } from "../../util/clock.ts";
 import type { PersistentVolume, PersistentVolumeSpec } from "../types/core_v1_storage.ts";
 import { PERSISTENT_VOLUME_SOURCE_NAMES } from "../types/core_v1_storage.ts";
@@ -60,11 +61,6 @@ const BETA_TO_GA_LABELS: Readonly<Record<string, string>> = {
   "beta.kubernetes.io/arch": "kubernetes.io/arch",
   "beta.kubernetes.io/instance-type": "node.kubernetes.io/instance-type",
 };
-
-/** RFC 3339 with seconds, as `metav1.Time` serializes. */
-function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
-}
 
 function validateCapacity(spec: PersistentVolumeSpec, p: FieldPath): FieldError[] {
   const errs: FieldError[] = [];

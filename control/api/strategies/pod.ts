@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { formatTime as rfc3339Seconds } from "../../util/k8s_time.ts";
 import type {
   Binding,
   Container,
@@ -60,10 +61,6 @@ export const UPDATABLE_POD_SPEC_FIELDS = [
 export interface PodStrategyOptions {
   /** The clock for condition timestamps, in ms since the epoch. @default {Date.now} */
   readonly now?: () => number;
-}
-
-function rfc3339Seconds(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
 }
 
 function specOf(obj: KubeObject): PodSpec {

@@ -465,7 +465,8 @@ async function certificateCases(
     const flipped = new Uint8Array(der);
     // Distinct bits: the same bit flipped twice would give back the genuine certificate.
     const bits = new Set<number>();
-    for (let n = rng.int(1, 3); bits.size < n;) bits.add(rng.int(0, der.length * 8 - 1));
+    const count = rng.int(1, 3);
+    while (bits.size < count) bits.add(rng.int(0, der.length * 8 - 1));
     for (const bit of bits) flipped[bit >> 3]! ^= 1 << (bit & 7);
     cases.push({ kind: "bit-flipped", certPem: certificatePem(flipped), keyPem: genuine.keyPem });
   }

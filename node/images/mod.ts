@@ -12,3 +12,4 @@ export * from "./oci_archive.ts";
 export * from "./image_reference.ts";
 export * from "./skiff_images.ts";
 export * from "./importer.ts";
+export * from "./build_skiff_images.ts";

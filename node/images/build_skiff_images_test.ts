@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { buildSkiffImages } from "./build_images.ts";
+import { buildSkiffImages } from "./build_skiff_images.ts";
 
 Deno.test("buildSkiffImages() writes pause.tar and busybox.tar, the same bytes every time", async () => {
   const dir = await Deno.makeTempDir();

@@ -1,8 +1,8 @@
 /**
  * The HTTPS listener: a `node:tls` server (Deno's native TLS cannot show the client
  * certificate) requesting but not requiring client certificates, so token users keep
- * working, with skiff's own HTTP/1.1 on each connection (`http1_connection.ts`). Each
- * request goes to the app's `fetch` with the connection's peer certificate, read once per
+ * working, with skiff's own HTTP/1.1 on each connection (`control/util/http1_connection.ts`).
+ * Each request goes to the app's `fetch` with the connection's peer certificate, read once per
  * connection; a client going away aborts its request's signal, which ends its watch.
  *
  * @module
@@ -13,7 +13,12 @@ import type { TLSSocket } from "node:tls";
 import type { Logger } from "../util/logger.ts";
 import type { ConnectionInfo } from "./auth/authenticator.ts";
 import { MAX_BODY_BYTES } from "./handlers/context.ts";
-import { Http1Connection, type Http1Socket } from "./http1_connection.ts";
+import { isStreamedResponse, pushSourceOf } from "./handlers/render.ts";
+import {
+  Http1Connection,
+  type Http1Socket,
+  type Http1Streaming,
+} from "../util/http1_connection.ts";
 
 /** Anything with a `fetch` like a Hono app's. */
 export interface FetchApp {
@@ -97,6 +102,9 @@ function connectionInfo(socket: TLSSocket): ConnectionInfo {
   };
 }
 
+/** The API's streamed responses (watches, followed logs), as its render helpers mark them. */
+const API_STREAMING: Http1Streaming = { isStreamed: isStreamedResponse, pushSource: pushSourceOf };
+
 /** The oldest TLS version accepted, as kube-apiserver's default. */
 const MIN_TLS_VERSION = "TLSv1.2";
 
@@ -136,6 +144,7 @@ export function startHttpsServer(options: HttpsServerOptions): Promise<HttpsServ
       logger: options.logger,
       origin: `https://${socket.localAddress ?? "localhost"}`,
       maxBodyBytes: MAX_BODY_BYTES,
+      streaming: API_STREAMING,
     });
     open.add(http);
     socket.on("close", () => open.delete(http));

@@ -24,7 +24,7 @@ export * from "./api_server.ts";
 export * from "./app.ts";
 export * from "./bootstrap.ts";
 export * from "./errors.ts";
-export * from "./http1_connection.ts";
+export * from "../util/http1_connection.ts";
 export * from "./https_server.ts";
 export * from "./in_process_client.ts";
 export * from "./media_type.ts";

@@ -1,9 +1,34 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { EventEmitter } from "node:events";
-import { RecordingLogger } from "../util/logger.ts";
-import { pushResponse, streamedResponse } from "./handlers/render.ts";
-import { framedChunk, Http1Connection, type Http1Socket } from "./http1_connection.ts";
+import { RecordingLogger } from "./logger.ts";
+import {
+  framedChunk,
+  Http1Connection,
+  type Http1PushSink,
+  type Http1Socket,
+  type Http1Streaming,
+} from "./http1_connection.ts";
+
+/** Responses marked streamed or push, as the API's render helpers mark them. */
+const streamed = new WeakSet<Response>();
+const pushed = new WeakMap<Response, (sink: Http1PushSink) => () => void>();
+const streaming: Http1Streaming = {
+  isStreamed: (r) => streamed.has(r),
+  pushSource: (r) => pushed.get(r),
+};
+
+function streamedResponse(body: ReadableStream<Uint8Array>, init: ResponseInit): Response {
+  const r = new Response(body, init);
+  streamed.add(r);
+  return r;
+}
+
+function pushResponse(source: (sink: Http1PushSink) => () => void, init: ResponseInit): Response {
+  const r = streamedResponse(new ReadableStream(), init);
+  pushed.set(r, source);
+  return r;
+}
 
 /** An in-memory socket: what the connection writes is collected; tests feed it bytes. */
 class FakeSocket extends EventEmitter {
@@ -49,6 +74,7 @@ function connect(handle: (r: Request) => Promise<Response>, options = {}) {
     },
     logger: new RecordingLogger(),
     origin: "https://127.0.0.1:6443",
+    streaming,
     ...options,
   });
   return { socket, seen };

@@ -14,8 +14,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { Logger } from "../util/logger.ts";
-import { isStreamedResponse, pushSourceOf } from "./handlers/render.ts";
+import type { Logger } from "./logger.ts";
 
 /** The socket side the connection needs (a `node:net`/`node:tls` socket). */
 export interface Http1Socket {
@@ -34,6 +33,28 @@ export interface Http1Socket {
   readonly destroyed: boolean;
 }
 
+/** Where a push response writes: straight to the connection's socket. */
+export interface Http1PushSink {
+  /** Sends bytes; never blocks. */
+  write(chunk: Uint8Array): void;
+  /** Ends the response. */
+  close(): void;
+  /** Bytes written but not yet sent (a slow client's backlog). */
+  backlog(): number;
+}
+
+/**
+ * How the connection recognizes responses produced over time. The API marks them (its
+ * `streamedResponse` and `pushResponse`); the connection sends their head at once and frames
+ * their body in chunks, and lets a push producer write straight to the socket.
+ */
+export interface Http1Streaming {
+  /** Whether the response's head goes out at once, its body chunked as it comes. */
+  isStreamed(response: Response): boolean;
+  /** The producer writing the response's chunks itself, if it has one. */
+  pushSource(response: Response): ((sink: Http1PushSink) => () => void) | undefined;
+}
+
 /** Options of {@linkcode Http1Connection}. */
 export interface Http1ConnectionOptions {
   /** Answers one request. `signal` aborts when the client goes away. */
@@ -41,7 +62,9 @@ export interface Http1ConnectionOptions {
   readonly logger: Logger;
   /** The URL scheme and authority requests are resolved against when they carry no Host. */
   readonly origin: string;
-  /** @default {MAX_BODY_BYTES (3 MiB)} */
+  /** Which responses are streamed. @default {none: every body is sent whole} */
+  readonly streaming?: Http1Streaming;
+  /** @default {3 MiB} */
   readonly maxBodyBytes?: number;
   /** @default {64 KiB} */
   readonly maxHeaderBytes?: number;
@@ -192,8 +215,8 @@ function parseHead(text: string): Head {
 export class Http1Connection {
   readonly #socket: Http1Socket;
   readonly #o:
-    & Required<Omit<Http1ConnectionOptions, "logger" | "handle" | "origin">>
-    & Pick<Http1ConnectionOptions, "logger" | "handle" | "origin">;
+    & Required<Omit<Http1ConnectionOptions, "logger" | "handle" | "origin" | "streaming">>
+    & Pick<Http1ConnectionOptions, "logger" | "handle" | "origin" | "streaming">;
   /** Bytes received and not yet consumed, in arrival order. */
   #chunks: Uint8Array[] = [];
   #size = 0;
@@ -448,7 +471,8 @@ export class Http1Connection {
     const socket = this.#socket;
     const connection = options.keepAlive ? [] : ["connection: close"];
     const noBody = options.head || response.status === 204 || response.status === 304;
-    if (!isStreamedResponse(response) || noBody) {
+    const streaming = this.#o.streaming;
+    if (!streaming?.isStreamed(response) || noBody) {
       const body = noBody || !response.body
         ? new Uint8Array(0)
         : new Uint8Array(await response.arrayBuffer());
@@ -460,7 +484,7 @@ export class Http1Connection {
       return;
     }
     socket.write(this.#headBytes(response, ["transfer-encoding: chunked", ...connection]));
-    const source = pushSourceOf(response);
+    const source = streaming.pushSource(response);
     if (source) {
       response.body?.cancel().catch(() => {});
       await new Promise<void>((resolve) => {

@@ -4,6 +4,7 @@ import { RecordingLogger } from "../util/logger.ts";
 import { streamedResponse } from "./handlers/render.ts";
 import type { ConnectionInfo } from "./auth/authenticator.ts";
 import { startHttpsServer } from "./https_server.ts";
+import { takeOverSocket } from "../util/http1_connection.ts";
 import { issueCertificate, serialNumberHex } from "./pki/certificates.ts";
 import { createTestPki } from "./_test_https.ts";
 
@@ -194,6 +195,50 @@ Deno.test("startHttpsServer() tells the app of a client certificate it cannot re
     assert.equal(good!.peerCertificateError, undefined);
     assert.equal(bad!.peerCertificate, undefined);
     assert.equal(typeof bad!.peerCertificateError, "string");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("startHttpsServer() lets a handler take over the TLS socket for an upgrade", async () => {
+  await using pki = await createTestPki();
+  const server = await startHttpsServer({
+    app: {
+      fetch: (request) => {
+        const taken = takeOverSocket(request.signal);
+        if (!taken) return new Response("no socket", { status: 500 });
+        const { socket, buffered } = taken;
+        socket.write(new TextEncoder().encode("HTTP/1.1 101 Switching Protocols\r\n\r\n"));
+        if (buffered.byteLength > 0) socket.write(buffered);
+        // An echo protocol: every byte back, until the client ends.
+        socket.on("data", (chunk) => socket.write(chunk));
+        socket.on("end", () => socket.end());
+        socket.resume();
+        return new Response(null, { status: 101 });
+      },
+    },
+    port: 0,
+    hostname: "127.0.0.1",
+    certPem: pki.serving.certPem,
+    keyPem: pki.serving.keyPem,
+    logger: new RecordingLogger(),
+  });
+  try {
+    const received = await new Promise<string>((resolve, reject) => {
+      const socket = tls.connect({ host: "127.0.0.1", port: server.port, ca: pki.ca.certPem });
+      let text = "";
+      socket.on("data", (chunk: Uint8Array) => {
+        text += new TextDecoder().decode(chunk);
+        if (text.endsWith("ping pong")) socket.end();
+      });
+      socket.once("end", () => resolve(text));
+      socket.once("error", reject);
+      socket.write(
+        "GET /echo HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nping",
+      );
+      setTimeout(() => socket.write(" pong"), 50);
+    });
+    assert.equal(received, "HTTP/1.1 101 Switching Protocols\r\n\r\nping pong");
   } finally {
     await server.close();
   }

@@ -11,6 +11,11 @@
  * what HTTP upgrades (exec, port-forward) need. Limits keep a bad client from costing the
  * server: header size, body size (413), a header deadline (slow clients), an idle timeout.
  *
+ * An upgrade is handed off: the request's handler calls {@linkcode takeOverSocket} with the
+ * request's signal, and from then on the socket is its own (it writes the `101` itself, or
+ * relays the bytes of an upgrade answered elsewhere); the connection parses no more requests
+ * and writes nothing of the handler's `Response`.
+ *
  * @module
  */
 import { Buffer } from "node:buffer";
@@ -25,10 +30,11 @@ export interface Http1Socket {
   resume(): void;
   setTimeout(ms: number): void;
   on(event: "data", fn: (chunk: Buffer) => void): void;
-  on(event: "close" | "timeout" | "drain", fn: () => void): void;
+  on(event: "close" | "timeout" | "drain" | "end", fn: () => void): void;
   on(event: "error", fn: (err: Error) => void): void;
-  once(event: "drain" | "close", fn: () => void): void;
-  off(event: "drain" | "close", fn: () => void): void;
+  once(event: "drain" | "close" | "end", fn: () => void): void;
+  off(event: "data", fn: (chunk: Buffer) => void): void;
+  off(event: "drain" | "close" | "timeout" | "end", fn: () => void): void;
   readonly writableLength: number;
   readonly destroyed: boolean;
 }
@@ -211,6 +217,30 @@ function parseHead(text: string): Head {
   return { method, target, version: version === "HTTP/1.1" ? "1.1" : "1.0", headers, index };
 }
 
+/** A socket a request handler took over for an upgrade. */
+export interface Http1TakenSocket {
+  /**
+   * The connection's socket, paused: attach listeners, then `resume()`. The connection no
+   * longer reads it, times it out or writes to it; it still aborts the request's signal when
+   * the socket closes, so the handler's work may end with it.
+   */
+  readonly socket: Http1Socket;
+  /** Bytes that arrived after the request's head (and body), before the take-over. */
+  readonly buffered: Uint8Array;
+}
+
+const takeOvers = new WeakMap<AbortSignal, () => Http1TakenSocket | null>();
+
+/**
+ * Takes the raw socket of the request whose `signal` is given, for an HTTP upgrade: the
+ * handler writes the response (`101 Switching Protocols`) and whatever follows itself. Null
+ * when the request did not come from an {@linkcode Http1Connection} (an in-process request),
+ * its connection is closed, or its socket was taken already.
+ */
+export function takeOverSocket(signal: AbortSignal): Http1TakenSocket | null {
+  return takeOvers.get(signal)?.() ?? null;
+}
+
 /** One HTTP/1.1 connection. */
 export class Http1Connection {
   readonly #socket: Http1Socket;
@@ -226,6 +256,9 @@ export class Http1Connection {
   #closed = false;
   #current: AbortController | null = null;
   #headStarted = false;
+  /** The socket belongs to an upgrade's handler. */
+  #takenOver = false;
+  readonly #onDataFn: (chunk: Buffer) => void;
 
   constructor(socket: Http1Socket, options: Http1ConnectionOptions) {
     this.#socket = socket;
@@ -237,11 +270,12 @@ export class Http1Connection {
       ...options,
     };
     socket.setTimeout(this.#o.idleTimeoutMs);
-    socket.on("data", (chunk) => this.#onData(chunk));
+    this.#onDataFn = (chunk) => this.#onData(chunk);
+    socket.on("data", this.#onDataFn);
     socket.on("timeout", () => {
       // Idle between requests, or a request head that never completes: close. A request in
       // flight (a watch waiting for events) is not idle.
-      if (!this.#busy) socket.destroy();
+      if (!this.#busy && !this.#takenOver) socket.destroy();
     });
     socket.on("close", () => this.#onClose());
     socket.on("error", () => {
@@ -421,8 +455,13 @@ export class Http1Connection {
       this.#fail(400, "malformed request");
       return;
     }
+    takeOvers.set(request.signal, () => this.#takeOver());
     (async () => {
       const response = await this.#o.handle(request);
+      if (this.#takenOver) {
+        response.body?.cancel().catch(() => {});
+        return;
+      }
       await this.#write(response, { head: head.method === "HEAD", keepAlive });
     })().catch((err) => {
       this.#o.logger.error("Cannot serve request", {
@@ -432,6 +471,9 @@ export class Http1Connection {
       });
       this.#socket.destroy();
     }).finally(() => {
+      takeOvers.delete(request.signal);
+      // The signal keeps following the socket: an upgrade's stream ends when it closes.
+      if (this.#takenOver) return;
       this.#current = null;
       this.#busy = false;
       if (!keepAlive || this.#closed) {
@@ -444,6 +486,20 @@ export class Http1Connection {
       this.#socket.setTimeout(this.#size > 0 ? this.#o.headerTimeoutMs : this.#o.idleTimeoutMs);
       this.#next();
     });
+  }
+
+  /** Hands the socket to the request in flight (once), with the bytes read past it. */
+  #takeOver(): Http1TakenSocket | null {
+    if (this.#takenOver || this.#closed || this.#socket.destroyed) return null;
+    this.#takenOver = true;
+    const socket = this.#socket;
+    socket.pause();
+    socket.off("data", this.#onDataFn);
+    socket.setTimeout(0);
+    const buffered = this.#size > 0 ? new Uint8Array(this.#buffered()) : new Uint8Array(0);
+    this.#chunks = [];
+    this.#size = 0;
+    return { socket, buffered };
   }
 
   #headBytes(response: Response, extra: readonly string[]): Uint8Array {

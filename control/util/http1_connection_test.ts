@@ -8,6 +8,8 @@ import {
   type Http1PushSink,
   type Http1Socket,
   type Http1Streaming,
+  type Http1TakenSocket,
+  takeOverSocket,
 } from "./http1_connection.ts";
 
 /** Responses marked streamed or push, as the API's render helpers mark them. */
@@ -48,8 +50,13 @@ class FakeSocket extends EventEmitter {
     this.destroyed = true;
     this.emit("close");
   }
-  pause(): void {}
-  resume(): void {}
+  paused = false;
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+  }
   setTimeout(ms: number): void {
     this.timeoutMs = ms;
   }
@@ -233,4 +240,74 @@ Deno.test("Http1Connection trims only spaces and tabs around header values", asy
   assert.equal(seen.length, 1);
   // A 0xA0 byte is part of the value (String.prototype.trim would have dropped it).
   assert.equal(seen[0]!.headers.get("authorization"), "Bearer abc\xa0");
+});
+
+Deno.test("takeOverSocket() hands an upgrade's socket to its handler with the bytes read past the head", async () => {
+  let taken: Http1TakenSocket | null = null;
+  let signal: AbortSignal | undefined;
+  const { socket, seen } = connect((r) => {
+    signal = r.signal;
+    taken = takeOverSocket(r.signal);
+    assert.equal(takeOverSocket(r.signal), null, "only once");
+    taken!.socket.write(new TextEncoder().encode("HTTP/1.1 101 Switching Protocols\r\n\r\n"));
+    // What the handler returns is not written: the socket is no longer HTTP.
+    return Promise.resolve(new Response("ignored"));
+  });
+  socket.feed(
+    "POST /exec HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n\x00\x03",
+  );
+  await settle();
+  assert.ok(taken);
+  const { socket: raw, buffered } = taken as Http1TakenSocket;
+  assert.equal(raw, socket as unknown as Http1Socket);
+  assert.deepEqual([...buffered], [0x00, 0x03]);
+  assert.equal(socket.paused, true, "paused until the new owner listens");
+  assert.equal(socket.text(), "HTTP/1.1 101 Switching Protocols\r\n\r\n");
+  assert.equal(socket.ended, false);
+  assert.equal(socket.timeoutMs, 0, "no idle timeout on a taken socket");
+
+  // The connection neither parses nor times out what follows.
+  const after: Uint8Array[] = [];
+  raw.on("data", (chunk) => after.push(chunk));
+  socket.feed("GET /next HTTP/1.1\r\nHost: h\r\n\r\n");
+  socket.emit("timeout");
+  await settle();
+  assert.equal(seen.length, 1);
+  assert.equal(socket.destroyed, false);
+  assert.equal(new TextDecoder().decode(after[0]), "GET /next HTTP/1.1\r\nHost: h\r\n\r\n");
+  assert.equal(signal?.aborted, false);
+  socket.destroy();
+  assert.equal(signal?.aborted, true, "the signal follows the socket");
+});
+
+Deno.test("takeOverSocket() is null outside a connection and once the response is written", async (t) => {
+  await t.step("in-process request", () => {
+    assert.equal(takeOverSocket(new Request("https://h/").signal), null);
+  });
+  await t.step("after the response", async () => {
+    let signal: AbortSignal | undefined;
+    const { socket } = connect((r) => {
+      signal = r.signal;
+      return Promise.resolve(new Response("ok"));
+    });
+    socket.feed("GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+    await settle();
+    assert.equal(takeOverSocket(signal!), null);
+    socket.feed("GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+    await settle();
+    assert.equal(socket.text().match(/HTTP\/1.1 200 OK/g)?.length, 2, "still HTTP");
+  });
+  await t.step("a handler that answers without taking over keeps the connection HTTP", async () => {
+    const { socket } = connect((r) =>
+      Promise.resolve(
+        new URL(r.url).pathname === "/exec"
+          ? new Response("upgrade refused", { status: 400 })
+          : new Response("ok"),
+      )
+    );
+    socket.feed("GET /exec HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n");
+    socket.feed("GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+    await settle();
+    assert.match(socket.text(), /^HTTP\/1.1 400 Bad Request[\s\S]*HTTP\/1.1 200 OK/);
+  });
 });

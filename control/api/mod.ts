@@ -27,6 +27,7 @@ export * from "./errors.ts";
 export * from "../util/http1_connection.ts";
 export * from "./https_server.ts";
 export * from "./in_process_client.ts";
+export * from "./kubelet_connection.ts";
 export * from "./media_type.ts";
 export * from "./request_info.ts";
 export * from "./secrets_encrypt_route.ts";

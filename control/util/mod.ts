@@ -22,3 +22,4 @@ export * from "./atomic_file.ts";
 export * from "./cron_schedule.ts";
 export * from "./k8s_time.ts";
 export * from "./time_zone.ts";
+export * from "./http1_connection.ts";

@@ -215,6 +215,8 @@ export class CertificateRenewer {
       ? this.#current.ca
       : issued.file === "serving"
       ? this.#current.serving
+      : issued.file === "client-kube-apiserver"
+      ? this.#current.kubeletClient
       : this.#current.admin;
     this.#o.logger.info(message, {
       certificate: issued.file,

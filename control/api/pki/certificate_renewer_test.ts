@@ -43,7 +43,7 @@ function pkiOptions(dataDir: string): Omit<ClusterPkiOptions, "now"> {
   };
 }
 
-function serial(pki: ClusterPki, which: "serving" | "admin"): string {
+function serial(pki: ClusterPki, which: "serving" | "admin" | "kubeletClient"): string {
   return serialNumberHex(pki[which].certificate);
 }
 
@@ -117,6 +117,7 @@ Deno.test("CertificateRenewer renews the leaves 90 days before they end, rewriti
       "Issued certificate",
       "Issued certificate",
       "Issued certificate",
+      "Issued certificate",
       "Starting certificate renewer",
     ]);
 
@@ -131,6 +132,7 @@ Deno.test("CertificateRenewer renews the leaves 90 days before they end, rewriti
     assert.deepEqual(next.issued, [
       { file: "serving", reason: "expiring" },
       { file: "client-admin", reason: "expiring" },
+      { file: "client-kube-apiserver", reason: "expiring" },
     ]);
     assert.equal(next.ca, r.pki.ca);
     assert.notEqual(serial(next, "serving"), serial(r.pki, "serving"));
@@ -141,12 +143,14 @@ Deno.test("CertificateRenewer renews the leaves 90 days before they end, rewriti
       serving: await Deno.readTextFile(`${dir.path}/tls/serving.crt`),
       servingKey: await Deno.readTextFile(`${dir.path}/tls/serving.key`),
       admin: await Deno.readTextFile(`${dir.path}/tls/client-admin.crt`),
+      kubeletClient: await Deno.readTextFile(`${dir.path}/tls/client-kube-apiserver.crt`),
       ca: await Deno.readTextFile(`${dir.path}/tls/server-ca.crt`),
     };
     assert.deepEqual(files, {
       serving: next.serving.certPem,
       servingKey: next.serving.keyPem,
       admin: next.admin.certPem,
+      kubeletClient: next.kubeletClient.certPem,
       ca: r.pki.ca.certPem,
     });
     assert.equal((await Deno.stat(`${dir.path}/tls/serving.key`)).mode! & 0o777, 0o600);
@@ -159,6 +163,7 @@ Deno.test("CertificateRenewer renews the leaves 90 days before they end, rewriti
     assert.deepEqual(logged.map((l) => [l.fields.certificate, l.fields.serial]), [
       ["serving", serial(next, "serving")],
       ["client-admin", serial(next, "admin")],
+      ["client-kube-apiserver", serial(next, "kubeletClient")],
     ]);
 
     // The next renewal is a year later; nothing else happens in between.
@@ -234,6 +239,7 @@ Deno.test("CertificateRenewer renews at start what a restart finds near its end"
       assert.deepEqual(r.pki.issued, [
         { file: "serving", reason: "expiring" },
         { file: "client-admin", reason: "expiring" },
+        { file: "client-kube-apiserver", reason: "expiring" },
       ]);
       assert.equal(r.pki.ca.certPem, first.ca.certPem);
       assert.notEqual(serial(r.pki, "serving"), serial(first, "serving"));
@@ -243,6 +249,7 @@ Deno.test("CertificateRenewer renews at start what a restart finds near its end"
         [
           ["serving", "expiring", serial(r.pki, "serving")],
           ["client-admin", "expiring", serial(r.pki, "admin")],
+          ["client-kube-apiserver", "expiring", serial(r.pki, "kubeletClient")],
         ],
       );
       assert.equal(r.renewer.nextRenewalMs, restartMs + LEAF_LIFETIME_MS - RENEW_BEFORE_MS);

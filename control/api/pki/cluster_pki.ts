@@ -1,11 +1,12 @@
 /**
  * The cluster's certificates on disk, as k3s keeps them: on first start the server creates a
- * cluster CA, its serving certificate and an admin client certificate under
- * `<data-dir>/tls/`, and writes `<data-dir>/kubeconfig.yaml`; later starts load them. Every file
+ * cluster CA, its serving certificate, an admin client certificate and the client certificate
+ * the API server shows kubelets (exec, logs, port-forward) under `<data-dir>/tls/`, and writes
+ * `<data-dir>/kubeconfig.yaml`; later starts load them. Every file
  * is written atomically, keys and the kubeconfig with mode 0600 (certificates 0644); keys never
  * leave the data dir.
  *
- * A leaf certificate (serving, admin) is reissued, signed by the same CA, when it is missing or
+ * A leaf certificate (serving, admin, kubelet client) is reissued, signed by the same CA, when it is missing or
  * unreadable, when its key does not match it (a crash between writing the two files), when
  * another CA signed it, when its names are no longer the ones wanted (a new address or
  * `--tls-san`), and when less than {@linkcode RENEW_BEFORE_MS} of it is left — at start here, and
@@ -45,7 +46,7 @@ export const CA_WARNING_BEFORE_MS = 365 * DAY_MS;
 const CAPPED_SLACK_MS = 60 * 1000;
 
 /** The certificate files under `<data-dir>/tls/`, by base name. */
-export type PkiFile = "server-ca" | "serving" | "client-admin";
+export type PkiFile = "server-ca" | "serving" | "client-admin" | "client-kube-apiserver";
 
 /** Why a certificate was (re)issued. */
 export type IssueReason =
@@ -81,6 +82,8 @@ export interface ClusterPki {
   readonly ca: KeyPairCertificate;
   readonly serving: KeyPairCertificate;
   readonly admin: KeyPairCertificate;
+  /** The API server's client certificate towards kubelets ({@linkcode KUBELET_CLIENT_SUBJECT}). */
+  readonly kubeletClient: KeyPairCertificate;
   /** `<data-dir>/kubeconfig.yaml`. */
   readonly kubeconfigPath: string;
   readonly kubeconfig: string;
@@ -91,6 +94,15 @@ export interface ClusterPki {
 /** The subject of the admin client certificate, as Kubernetes names the admin. */
 export const ADMIN_SUBJECT = {
   commonName: "system:admin",
+  organizations: ["system:masters"],
+} as const;
+
+/**
+ * The subject of the API server's client certificate towards kubelets, as kubeadm names it:
+ * the kubelet API authorizes it as a cluster admin.
+ */
+export const KUBELET_CLIENT_SUBJECT = {
+  commonName: "kube-apiserver-kubelet-client",
   organizations: ["system:masters"],
 } as const;
 
@@ -115,6 +127,14 @@ function leafSpecs(options: ClusterPkiOptions): readonly LeafSpec[] {
       issue: {
         commonName: ADMIN_SUBJECT.commonName,
         organizations: ADMIN_SUBJECT.organizations,
+        usage: "client",
+      },
+    },
+    {
+      file: "client-kube-apiserver",
+      issue: {
+        commonName: KUBELET_CLIENT_SUBJECT.commonName,
+        organizations: KUBELET_CLIENT_SUBJECT.organizations,
         usage: "client",
       },
     },
@@ -188,13 +208,17 @@ export function renewalTimeMs(
   return endMs - (options.renewBeforeMs ?? RENEW_BEFORE_MS);
 }
 
-/** The earliest {@linkcode renewalTimeMs} of the serving and admin certificates. */
+/** The earliest {@linkcode renewalTimeMs} of the leaf certificates. */
 export function nextRenewalTimeMs(
-  pki: Pick<ClusterPki, "ca" | "serving" | "admin">,
+  pki: Pick<ClusterPki, "ca" | "serving" | "admin"> & Partial<Pick<ClusterPki, "kubeletClient">>,
   options: { readonly renewBeforeMs?: number } = {},
 ): number {
   const opts = { ca: pki.ca, ...options };
-  return Math.min(renewalTimeMs(pki.serving, opts), renewalTimeMs(pki.admin, opts));
+  return Math.min(
+    renewalTimeMs(pki.serving, opts),
+    renewalTimeMs(pki.admin, opts),
+    pki.kubeletClient ? renewalTimeMs(pki.kubeletClient, opts) : Infinity,
+  );
 }
 
 /** Why `loaded` must be reissued now, or `null` to keep it. */
@@ -266,12 +290,13 @@ async function reconcile(state: State, options: ClusterPkiOptions): Promise<Clus
   }
   const serving = pairs.get("serving")!;
   const admin = pairs.get("client-admin")!;
+  const kubeletClient = pairs.get("client-kube-apiserver")!;
   const kubeconfigPath = `${options.dataDir}/kubeconfig.yaml`;
   const kubeconfig = adminKubeconfig({ ca, admin }, options.serverUrl);
   if ((await readIfExists(kubeconfigPath)) !== kubeconfig) {
     await writeFileAtomic(kubeconfigPath, { data: kubeconfig, mode: 0o600 });
   }
-  return { ca, serving, admin, kubeconfigPath, kubeconfig, issued };
+  return { ca, serving, admin, kubeletClient, kubeconfigPath, kubeconfig, issued };
 }
 
 /**
@@ -311,11 +336,13 @@ export async function ensureClusterPki(options: ClusterPkiOptions): Promise<Clus
     }
   }
 
-  const [serving, admin] = await Promise.all([
+  const [serving, admin, kubeletClient] = await Promise.all([
     loadPair(dir, "serving"),
     loadPair(dir, "client-admin"),
+    loadPair(dir, "client-kube-apiserver"),
   ]);
-  return await reconcile({ ca, leaves: { serving, "client-admin": admin }, issued }, options);
+  const leaves = { serving, "client-admin": admin, "client-kube-apiserver": kubeletClient };
+  return await reconcile({ ca, leaves, issued }, options);
 }
 
 /**
@@ -330,6 +357,7 @@ export async function renewClusterPki(
   const leaves = {
     serving: { kind: "ok", pair: pki.serving },
     "client-admin": { kind: "ok", pair: pki.admin },
+    "client-kube-apiserver": { kind: "ok", pair: pki.kubeletClient },
   } as const;
   return await reconcile({ ca: pki.ca, leaves, issued: [] }, options);
 }

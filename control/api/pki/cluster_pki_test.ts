@@ -56,11 +56,16 @@ Deno.test("ensureClusterPki() creates the CA, certificates and kubeconfig once",
     { file: "server-ca", reason: "missing" },
     { file: "serving", reason: "missing" },
     { file: "client-admin", reason: "missing" },
+    { file: "client-kube-apiserver", reason: "missing" },
   ]);
-  for (const f of ["server-ca.key", "serving.key", "client-admin.key"]) {
+  for (
+    const f of ["server-ca.key", "serving.key", "client-admin.key", "client-kube-apiserver.key"]
+  ) {
     assert.equal((await Deno.stat(`${dataDir}/tls/${f}`)).mode! & 0o777, 0o600, f);
   }
-  for (const f of ["server-ca.crt", "serving.crt", "client-admin.crt"]) {
+  for (
+    const f of ["server-ca.crt", "serving.crt", "client-admin.crt", "client-kube-apiserver.crt"]
+  ) {
     assert.equal((await Deno.stat(`${dataDir}/tls/${f}`)).mode! & 0o777, 0o644, f);
   }
   assert.equal((await Deno.stat(`${dataDir}/tls`)).mode! & 0o777, 0o700);
@@ -70,6 +75,8 @@ Deno.test("ensureClusterPki() creates the CA, certificates and kubeconfig once",
   assert.deepEqual(names, [
     "client-admin.crt",
     "client-admin.key",
+    "client-kube-apiserver.crt",
+    "client-kube-apiserver.key",
     "server-ca.crt",
     "server-ca.key",
     "serving.crt",
@@ -93,6 +100,15 @@ Deno.test("ensureClusterPki() creates the CA, certificates and kubeconfig once",
   assert.equal(
     new X509Certificate(first.admin.certPem).subject,
     "O=system:masters\nCN=system:admin",
+  );
+  // The API server's client certificate towards kubelets: a cluster admin.
+  assert.deepEqual(
+    await verifyClientCertificate(first.kubeletClient.der, { cas: [first.ca.certificate], now }),
+    { ok: true, commonName: "kube-apiserver-kubelet-client", organizations: ["system:masters"] },
+  );
+  assert.equal(
+    new X509Certificate(first.kubeletClient.certPem).subject,
+    "O=system:masters\nCN=kube-apiserver-kubelet-client",
   );
   // Leaves last a year, the CA ten.
   assert.equal(
@@ -172,6 +188,7 @@ Deno.test("ensureClusterPki() reissues a leaf only when it must", async (t) => {
       issued: [
         { file: "serving", reason: "expiring" },
         { file: "client-admin", reason: "expiring" },
+        { file: "client-kube-apiserver", reason: "expiring" },
       ],
     },
     {
@@ -190,6 +207,7 @@ Deno.test("ensureClusterPki() reissues a leaf only when it must", async (t) => {
       issued: [
         { file: "serving", reason: "expiring" },
         { file: "client-admin", reason: "expiring" },
+        { file: "client-kube-apiserver", reason: "expiring" },
       ],
     },
     {
@@ -204,6 +222,15 @@ Deno.test("ensureClusterPki() reissues a leaf only when it must", async (t) => {
         return o;
       },
       issued: [{ file: "client-admin", reason: "missing" }],
+    },
+    {
+      name: "the kubelet client certificate missing (a data dir from before it existed)",
+      change: async (d, o) => {
+        await Deno.remove(`${d}/tls/client-kube-apiserver.crt`);
+        await Deno.remove(`${d}/tls/client-kube-apiserver.key`);
+        return o;
+      },
+      issued: [{ file: "client-kube-apiserver", reason: "missing" }],
     },
     {
       name: "an unreadable certificate",
@@ -247,7 +274,11 @@ Deno.test("ensureClusterPki() reissues a leaf only when it must", async (t) => {
       const second = await ensureClusterPki(changed);
       assert.deepEqual(second.issued, c.issued);
       assert.equal(second.ca.certPem, first.ca.certPem);
-      const pairs = [["serving", second.serving], ["client-admin", second.admin]] as const;
+      const pairs = [
+        ["serving", second.serving],
+        ["client-admin", second.admin],
+        ["client-kube-apiserver", second.kubeletClient],
+      ] as const;
       for (const [file, pair] of pairs) {
         assert.equal(await Deno.readTextFile(`${dir.path}/tls/${file}.crt`), pair.certPem);
         assert.equal(await Deno.readTextFile(`${dir.path}/tls/${file}.key`), pair.keyPem);
@@ -310,10 +341,19 @@ Deno.test("renewClusterPki() reissues what is due with the same CA", async () =>
   assert.deepEqual(kept.issued, []);
   assert.equal(kept.serving, first.serving);
   assert.equal(kept.admin, first.admin);
+  assert.equal(kept.kubeletClient, first.kubeletClient);
 
   const dueMs = nextRenewalTimeMs(first);
   const renewed = await renewClusterPki(first, { ...options, now: new Date(dueMs) });
-  assert.deepEqual(renewed.issued.map((i) => i.file), ["serving", "client-admin"]);
+  assert.deepEqual(renewed.issued.map((i) => i.file), [
+    "serving",
+    "client-admin",
+    "client-kube-apiserver",
+  ]);
+  assert.equal(
+    await Deno.readTextFile(`${dir.path}/tls/client-kube-apiserver.crt`),
+    renewed.kubeletClient.certPem,
+  );
   assert.equal(renewed.ca, first.ca);
   assert.notEqual(
     serialNumberHex(renewed.serving.certificate),

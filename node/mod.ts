@@ -14,3 +14,4 @@ export * from "./status/mod.ts";
 export * from "./probes/mod.ts";
 export * from "./pods/mod.ts";
 export * from "./logs/mod.ts";
+export * from "./local_state/mod.ts";

@@ -15,6 +15,7 @@ import {
   serverFlagsHelp,
   systemConfigDeps,
 } from "./config.ts";
+import { agentUsage, runAgentCommand } from "./agent_command.ts";
 import { runSecretsEncryptCommand } from "./secrets_encrypt_command.ts";
 import { runServer } from "./server.ts";
 import { runTokenCommand } from "./token_command.ts";
@@ -40,6 +41,7 @@ export interface CliDeps {
 /** The commands {@linkcode main} dispatches; DESIGN.md's others arrive with their issues. */
 export const COMMANDS = [
   "server",
+  "agent",
   "kubeconfig",
   "token",
   "secrets-encrypt",
@@ -58,7 +60,9 @@ function usage(): string {
     "skiff is a Kubernetes distribution for edge devices.",
     "",
     "Commands:",
-    "  server      run the control plane: storage, the Kubernetes API server, the scheduler",
+    "  server      run the control plane: storage, the Kubernetes API server, the scheduler,",
+    "              the controllers, and this machine's node agent",
+    "  agent       join this machine to a cluster as a node: --server URL --token TOKEN",
     "  kubeconfig  print the admin kubeconfig of the server using --data-dir",
     "  token       create|list|delete: the join tokens agents use to join the cluster",
     "  secrets-encrypt",
@@ -78,7 +82,8 @@ function serverUsage(): string {
     "pods to nodes while it holds the kube-system/kube-scheduler lease, and the controllers",
     "(Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, garbage collector, Namespace,",
     "EndpointSlice, Endpoints, disruption, pod GC, node lifecycle, taint eviction) while they hold",
-    "kube-system/kube-controller-manager. The node agent arrives in a later release.",
+    "kube-system/kube-controller-manager, and the node agent of this machine (containerd, pods)",
+    "unless --disable-agent.",
     "",
     "Every flag can also be set as an environment variable (--https-port → SKIFF_HTTPS_PORT) or as",
     "a key of the --config YAML file (https-port: 6443). Flags win over the environment, which",
@@ -124,6 +129,10 @@ async function runHelp(args: readonly string[], deps: CliDeps): Promise<number> 
   }
   if (topic === "server") {
     print(deps.stdout, serverUsage());
+    return EXIT_OK;
+  }
+  if (topic === "agent") {
+    print(deps.stdout, agentUsage());
     return EXIT_OK;
   }
   if (topic === "token" || topic === "secrets-encrypt") return await main([topic, "--help"], deps);
@@ -216,6 +225,8 @@ export async function main(args: readonly string[], deps: CliDeps): Promise<numb
   switch (command) {
     case "server":
       return await runServerCommand(rest, deps);
+    case "agent":
+      return await runAgentCommand(rest, deps);
     case "kubeconfig":
       return await runKubeconfig(rest, deps);
     case "token":

@@ -103,14 +103,14 @@ Deno.test("main() without a command prints usage and exits 2", async () => {
 });
 
 Deno.test("main() refuses commands that are not built yet as unknown", async (t) => {
-  for (const command of ["agent", "snapshot", "serve"]) {
+  for (const command of ["snapshot", "serve"]) {
     await t.step(command, async () => {
       const cli = fakeCli();
       assert.equal(await main([command, "list"], cli.deps), 2);
       const [first] = cli.stderr.lines();
       assert.equal(
         first,
-        `skiff: unknown command "${command}": expected one of server, kubeconfig, token, secrets-encrypt, version, help`,
+        `skiff: unknown command "${command}": expected one of server, agent, kubeconfig, token, secrets-encrypt, version, help`,
       );
       assert.match(cli.stderr.text(), /Usage: skiff <command>/);
       assert.equal(cli.stdout.text(), "");
@@ -120,8 +120,8 @@ Deno.test("main() refuses commands that are not built yet as unknown", async (t)
 
 Deno.test("main() help with an unknown topic exits 2", async () => {
   const cli = fakeCli();
-  assert.equal(await main(["help", "agent"], cli.deps), 2);
-  assert.match(cli.stderr.text(), /^skiff: unknown command "agent"/);
+  assert.equal(await main(["help", "snapshot"], cli.deps), 2);
+  assert.match(cli.stderr.text(), /^skiff: unknown command "snapshot"/);
 });
 
 Deno.test("main() server with a bad flag exits 2 naming the flag and accepted values", async (t) => {
@@ -175,6 +175,7 @@ Deno.test("main() server runs until the shutdown signal and exits 0", async () =
       "API server is serving",
       "Wrote admin kubeconfig",
       "Running the scheduler and controllers without leader election",
+      "Node agent is disabled: running the control plane alone",
       "Shutting down skiff server",
       "Stopped skiff server",
     ]);

@@ -73,6 +73,26 @@ export interface ServerConfig {
   readonly tlsSans: readonly string[];
   /** The URL {@linkcode ServerConfig.storage} opens: `kv:///<data-dir>/db/state.kv` or `etcd://…`. */
   readonly storageUrl: string;
+  /** An existing CRI runtime for the agent (`--container-runtime-endpoint`); `null`: skiff's. */
+  readonly containerRuntimeEndpoint: string | null;
+  /** The node's advertised addresses (`--node-ip`); empty: the default route's. */
+  readonly nodeIPs: readonly string[];
+}
+
+/** The validated, frozen configuration `skiff agent` runs with. */
+export interface AgentConfig {
+  readonly dataDir: string;
+  /** The server to join (`--server`), without a trailing slash. */
+  readonly server: string;
+  /** The join token (`--token`); `null` when the node already holds its credential. */
+  readonly token: string | null;
+  readonly nodeName: string;
+  readonly nodeIPs: readonly string[];
+  readonly containerRuntimeEndpoint: string | null;
+  readonly clusterDns: string;
+  readonly clusterDomain: string;
+  readonly configFile: string | null;
+  readonly logLevel: LogLevel;
 }
 
 /** What {@linkcode loadServerConfig} reads from the outside world; inject fakes in tests. */
@@ -114,10 +134,29 @@ export const CONFIG_KEYS = [
   "cluster-domain",
   "log-level",
   "tls-san",
+  "container-runtime-endpoint",
+  "node-ip",
 ] as const;
 
-/** One of {@linkcode CONFIG_KEYS}. */
-export type ConfigKey = typeof CONFIG_KEYS[number];
+/** The keys of `skiff agent`: flag names without `--`, and its config file's keys. */
+export const AGENT_CONFIG_KEYS = [
+  "config",
+  "data-dir",
+  "server",
+  "token",
+  "node-name",
+  "node-ip",
+  "container-runtime-endpoint",
+  "cluster-dns",
+  "cluster-domain",
+  "log-level",
+] as const;
+
+/** A key of {@linkcode CONFIG_KEYS} or {@linkcode AGENT_CONFIG_KEYS}. */
+export type ConfigKey = typeof CONFIG_KEYS[number] | typeof AGENT_CONFIG_KEYS[number];
+
+/** The keys one command reads. */
+type KeySet = readonly ConfigKey[];
 
 const DNS_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
 const DNS_SUBDOMAIN_RE = new RegExp(`^${DNS_LABEL}(\\.${DNS_LABEL})*$`);
@@ -370,6 +409,51 @@ const SPECS = {
     metavar: "NAME,…",
     help: "more DNS names or IP addresses for the serving certificate (repeatable)",
   }),
+  "container-runtime-endpoint": spec({
+    type: "string",
+    schema: z.string().regex(/^(unix:\/\/)?\/\S+$/),
+    expected:
+      "a unix socket as unix:///path or /path, such as unix:///run/containerd/containerd.sock",
+    metavar: "ENDPOINT",
+    help: "use this CRI runtime instead of starting containerd",
+    defaultHelp: "skiff starts and supervises its own containerd",
+  }),
+  "node-ip": spec({
+    type: "string",
+    multiple: true,
+    schema: z.union([z.string().transform((s) => [s]), z.array(z.string())])
+      .transform((list, ctx) => {
+        const out: string[] = [];
+        for (const item of list.flatMap((s) => s.split(","))) {
+          const ip = item.trim();
+          if (ip.includes("%") || isIP(ip) === 0) {
+            ctx.addIssue({ code: "custom", message: `bad address ${JSON.stringify(item)}` });
+            return z.NEVER;
+          }
+          if (!out.includes(ip)) out.push(ip);
+        }
+        return out;
+      })
+      .pipe(z.array(z.string()).min(1).max(2)),
+    expected: "one IP address, or an IPv4 and an IPv6 one separated by a comma",
+    metavar: "IP",
+    help: "the node's address to advertise",
+    defaultHelp: "the address of the default route's interface",
+  }),
+  "server": spec({
+    type: "string",
+    schema: z.string().regex(/^https:\/\/[^/\s]+\/?$/).transform((s) => s.replace(/\/$/, "")),
+    expected: "an https:// URL of a skiff server such as https://10.0.0.1:6443",
+    metavar: "URL",
+    help: "the server to join",
+  }),
+  "token": spec({
+    type: "string",
+    schema: nonEmptyString,
+    expected: "a join token printed by skiff token create",
+    metavar: "TOKEN",
+    help: "the join token (used once: the node then keeps its own credential)",
+  }),
 } as const satisfies Record<ConfigKey, KeySpec<unknown>>;
 
 type Values = { [K in ConfigKey]: z.output<typeof SPECS[K]["schema"]> };
@@ -435,13 +519,13 @@ function setSetting<K extends ConfigKey>(settings: Settings, key: K, raw: unknow
   (settings as Record<K, Setting<Values[K]>>)[key] = parseSetting(key, raw, source);
 }
 
-function flagList(): string {
-  return CONFIG_KEYS.map((k) => `--${k}`).join(", ");
+function flagList(keys: KeySet): string {
+  return keys.map((k) => `--${k}`).join(", ");
 }
 
-function parseFlags(args: readonly string[]): Settings {
+function parseFlags(args: readonly string[], keys: KeySet, command: string): Settings {
   const options = Object.fromEntries(
-    CONFIG_KEYS.map((key) => {
+    keys.map((key) => {
       const s: KeySpec<unknown> = SPECS[key];
       return [key, s.multiple ? { type: s.type, multiple: true } : { type: s.type }];
     }),
@@ -450,23 +534,23 @@ function parseFlags(args: readonly string[]): Settings {
   try {
     ({ values } = parseArgs({ args: [...args], options, strict: true, allowPositionals: false }));
   } catch (err) {
-    throw flagError(err);
+    throw flagError(err, keys, command);
   }
   const settings: Settings = {};
-  for (const key of CONFIG_KEYS) {
+  for (const key of keys) {
     const raw = values[key];
     if (raw !== undefined) setSetting(settings, key, raw, { kind: "flag" });
   }
   return settings;
 }
 
-function flagError(err: unknown): ConfigError {
+function flagError(err: unknown, keys: KeySet, command: string): ConfigError {
   const code = (err as { code?: unknown }).code;
   const message = err instanceof Error ? err.message : String(err);
   const name = /'(-[^' =<]*)/.exec(message)?.[1] ?? "";
-  const key = CONFIG_KEYS.find((k) => `--${k}` === name);
+  const key = keys.find((k) => `--${k}` === name);
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-    return new ConfigError(`Unknown flag ${quote(name)}: expected one of ${flagList()}`);
+    return new ConfigError(`Unknown flag ${quote(name)}: expected one of ${flagList(keys)}`);
   }
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && key !== undefined) {
     if (SPECS[key].type === "boolean") {
@@ -479,21 +563,21 @@ function flagError(err: unknown): ConfigError {
   }
   if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
     const arg = /'([^']*)'/.exec(message)?.[1] ?? "";
-    return new ConfigError(`Unexpected argument ${quote(arg)}: skiff server takes only flags`);
+    return new ConfigError(`Unexpected argument ${quote(arg)}: skiff ${command} takes only flags`);
   }
   return new ConfigError(`Cannot parse flags: ${message}`, { cause: err });
 }
 
-function parseEnv(env: ConfigDeps["env"]): Settings {
+function parseEnv(env: ConfigDeps["env"], keys: KeySet): Settings {
   const settings: Settings = {};
-  for (const key of CONFIG_KEYS) {
+  for (const key of keys) {
     const raw = env[envName(key)];
     if (raw !== undefined && raw !== "") setSetting(settings, key, raw, { kind: "env" });
   }
   return settings;
 }
 
-async function parseFile(path: string, deps: ConfigDeps): Promise<Settings> {
+async function parseFile(path: string, deps: ConfigDeps, keys: KeySet): Promise<Settings> {
   let text: string;
   try {
     text = await deps.readTextFile(path);
@@ -522,12 +606,12 @@ async function parseFile(path: string, deps: ConfigDeps): Promise<Settings> {
         `Cannot parse config file ${quote(path)}: key "config" cannot be set in a config file`,
       );
     }
-    if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
-      const keys = CONFIG_KEYS.filter((k) => k !== "config").join(", ");
+    if (!(keys as readonly string[]).includes(key)) {
+      const expected = keys.filter((k) => k !== "config").join(", ");
       throw new ConfigError(
         `Cannot parse config file ${quote(path)}: unknown key ${
           quote(key)
-        }, expected one of ${keys}`,
+        }, expected one of ${expected}`,
       );
     }
     setSetting(settings, key as ConfigKey, raw, source);
@@ -574,6 +658,20 @@ function storageOrigin(setting: Setting<unknown> | undefined): string {
   return setting === undefined ? "the default" : `from ${describe("storage", setting.source)}`;
 }
 
+/** Flags over the environment over the config file, for the keys of one command. */
+async function readSettings(
+  args: readonly string[],
+  deps: ConfigDeps,
+  command: { keys: KeySet; command: string },
+): Promise<{ merged: Settings; configFile: string | null }> {
+  const flags = parseFlags(args, command.keys, command.command);
+  const env = parseEnv(deps.env, command.keys);
+  const configSetting = flags.config ?? env.config;
+  const configFile = configSetting ? expandPath(configSetting.value, deps) : null;
+  const file = configFile === null ? {} : await parseFile(configFile, deps, command.keys);
+  return { merged: { ...file, ...env, ...flags }, configFile };
+}
+
 /**
  * Builds the server configuration from `args` (the flags after `skiff server`), the environment
  * and the config file, in that order of precedence. Throws {@linkcode ConfigError} naming the
@@ -601,13 +699,10 @@ export async function loadServerConfig(
   args: readonly string[],
   deps: ConfigDeps,
 ): Promise<ServerConfig> {
-  const flags = parseFlags(args);
-  const env = parseEnv(deps.env);
-  const configSetting = flags.config ?? env.config;
-  const configFile = configSetting ? expandPath(configSetting.value, deps) : null;
-  const file = configFile === null ? {} : await parseFile(configFile, deps);
-
-  const merged: Settings = { ...file, ...env, ...flags };
+  const { merged, configFile } = await readSettings(args, deps, {
+    keys: CONFIG_KEYS,
+    command: "server",
+  });
   const storageSetting = merged.storage;
   const storage = storageSetting?.value ?? "kv";
   const endpointsSetting = merged["etcd-endpoints"];
@@ -677,6 +772,39 @@ export async function loadServerConfig(
     logLevel: merged["log-level"]?.value ?? "info",
     tlsSans: Object.freeze([...(merged["tls-san"]?.value ?? [])]),
     storageUrl: storageUrlOf(storage, dataDir, etcdEndpoints),
+    containerRuntimeEndpoint: merged["container-runtime-endpoint"]?.value ?? null,
+    nodeIPs: Object.freeze([...(merged["node-ip"]?.value ?? [])]),
+  });
+}
+
+/**
+ * Builds the configuration of `skiff agent` from `args`, the environment and the config file, as
+ * {@linkcode loadServerConfig} does. `--server` is required.
+ */
+export async function loadAgentConfig(
+  args: readonly string[],
+  deps: ConfigDeps,
+): Promise<AgentConfig> {
+  const { merged, configFile } = await readSettings(args, deps, {
+    keys: AGENT_CONFIG_KEYS,
+    command: "agent",
+  });
+  const server = merged.server?.value;
+  if (server === undefined) {
+    throw new ConfigError(`Missing --server: expected ${SPECS.server.expected}`);
+  }
+  const dataDirSetting = merged["data-dir"];
+  return Object.freeze({
+    dataDir: dataDirSetting ? expandPath(dataDirSetting.value, deps) : defaultDataDir(deps),
+    server,
+    token: merged.token?.value ?? null,
+    nodeName: merged["node-name"]?.value ?? defaultNodeName(deps),
+    nodeIPs: Object.freeze([...(merged["node-ip"]?.value ?? [])]),
+    containerRuntimeEndpoint: merged["container-runtime-endpoint"]?.value ?? null,
+    clusterDns: merged["cluster-dns"]?.value ?? "10.43.0.10",
+    clusterDomain: merged["cluster-domain"]?.value ?? "cluster.local",
+    configFile,
+    logLevel: merged["log-level"]?.value ?? "info",
   });
 }
 
@@ -696,7 +824,16 @@ export function systemConfigDeps(): ConfigDeps {
 
 /** The flags of `skiff server`, one per line with its default, for help output. */
 export function serverFlagsHelp(): string {
-  const rows = CONFIG_KEYS.map((key) => {
+  return flagsHelp(CONFIG_KEYS);
+}
+
+/** The flags of `skiff agent`, as {@linkcode serverFlagsHelp}. */
+export function agentFlagsHelp(): string {
+  return flagsHelp(AGENT_CONFIG_KEYS);
+}
+
+function flagsHelp(keys: KeySet): string {
+  const rows = keys.map((key) => {
     const s: KeySpec<unknown> = SPECS[key];
     const flag = s.metavar === "" ? `--${key}` : `--${key} ${s.metavar}`;
     const text = s.defaultHelp === undefined ? s.help : `${s.help} (default: ${s.defaultHelp})`;

@@ -4,6 +4,7 @@ import {
   type ConfigDeps,
   ConfigError,
   envName,
+  loadAgentConfig,
   loadServerConfig,
   type ServerConfig,
   serverFlagsHelp,
@@ -70,6 +71,8 @@ Deno.test("loadServerConfig() applies the defaults for a non-root user", async (
     logLevel: "info",
     tlsSans: [],
     storageUrl: "kv:///home/pi/.skiff/db/state.kv",
+    containerRuntimeEndpoint: null,
+    nodeIPs: [],
   });
 });
 
@@ -132,6 +135,8 @@ Deno.test("loadServerConfig() reads every key from its flag", async () => {
     "--cluster-domain=edge.internal",
     "--log-level=debug",
     "--tls-san=edge.example.com,192.168.1.10",
+    "--container-runtime-endpoint=unix:///run/containerd/containerd.sock",
+    "--node-ip=192.168.1.10",
   ]);
   assert.deepEqual({ ...config }, {
     dataDir: "/d",
@@ -150,6 +155,8 @@ Deno.test("loadServerConfig() reads every key from its flag", async () => {
     logLevel: "debug",
     tlsSans: ["edge.example.com", "192.168.1.10"],
     storageUrl: "etcd://10.0.0.1:2379,https://etcd.example:2379",
+    containerRuntimeEndpoint: "unix:///run/containerd/containerd.sock",
+    nodeIPs: ["192.168.1.10"],
   });
 });
 
@@ -365,7 +372,8 @@ Deno.test("loadServerConfig() refuses malformed command lines, naming the flag",
     { args: ["--sotrage", "kv"], message: /^Unknown flag "--sotrage": expected one of --config, / },
     {
       args: ["-x"],
-      message: /^Unknown flag "-x": expected one of .*--storage.*--log-level, --tls-san$/,
+      message:
+        /^Unknown flag "-x": expected one of .*--storage.*--log-level, --tls-san, --container-runtime-endpoint, --node-ip$/,
     },
     { args: ["--storage"], message: "Missing value for --storage: expected one of kv, etcd" },
     {
@@ -777,4 +785,59 @@ Deno.test("serverFlagsHelp() shows --tls-san", () => {
     serverFlagsHelp(),
     /--tls-san NAME,… +more DNS names or IP addresses for the serving certificate \(repeatable\)/,
   );
+});
+
+Deno.test("loadAgentConfig() needs --server and reads the agent's keys", async (t) => {
+  await t.step("defaults", async () => {
+    const config = await loadAgentConfig(["--server", "https://10.0.0.1:6443/"], fakeDeps({}));
+    assert.deepEqual({ ...config }, {
+      dataDir: "/home/pi/.skiff",
+      server: "https://10.0.0.1:6443",
+      token: null,
+      nodeName: "edge-1",
+      nodeIPs: [],
+      containerRuntimeEndpoint: null,
+      clusterDns: "10.43.0.10",
+      clusterDomain: "cluster.local",
+      configFile: null,
+      logLevel: "info",
+    });
+  });
+  await t.step("from the environment", async () => {
+    const config = await loadAgentConfig(
+      [],
+      fakeDeps({
+        env: {
+          HOME: "/home/pi",
+          SKIFF_SERVER: "https://s:6443",
+          SKIFF_TOKEN: "abcdef.0123456789abcdef",
+        },
+      }),
+    );
+    assert.equal(config.server, "https://s:6443");
+    assert.equal(config.token, "abcdef.0123456789abcdef");
+  });
+  await t.step("no --server", async () => {
+    await assert.rejects(
+      loadAgentConfig([], fakeDeps({})),
+      (err: Error) =>
+        err instanceof ConfigError && /^Missing --server: expected an https:\/\//.test(err.message),
+    );
+  });
+  await t.step("a server-only flag", async () => {
+    await assert.rejects(
+      loadAgentConfig(["--server", "https://s:6443", "--storage", "kv"], fakeDeps({})),
+      (err: Error) =>
+        err instanceof ConfigError &&
+        /^Unknown flag "--storage": expected one of --config, --data-dir, --server/.test(
+          err.message,
+        ),
+    );
+  });
+  await t.step("an http:// server", async () => {
+    await assert.rejects(
+      loadAgentConfig(["--server", "http://s:6443"], fakeDeps({})),
+      (err: Error) => err instanceof ConfigError && err.message.includes("--server"),
+    );
+  });
 });

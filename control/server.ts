@@ -5,9 +5,9 @@
  * `--disable-scheduler`) and controller manager (in process; off with
  * `--disable-controller-manager`), both under leader election on etcd, where several servers
  * share the datastore, and without it on the embedded Deno KV datastore, which only this process
- * can open. The node agent joins in a later
- * issue. On shutdown the scheduler and the controllers stop (releasing their leases, flushing
- * queued events) before the API server closes.
+ * can open → the node agent (unless `--disable-agent`, see `server_agent.ts`). On shutdown the
+ * scheduler and the controllers stop (releasing their leases, flushing queued events), then the
+ * agent (leaving its containers running), before the API server closes.
  *
  * @module
  */
@@ -31,6 +31,8 @@ import { KUBERNETES_VERSION, SKIFF_VERSION } from "./version.ts";
 import { Client } from "./client/client.ts";
 import { runScheduler } from "./scheduler/run_scheduler.ts";
 import { ControllerManager } from "./controllers/controller_manager.ts";
+import { startServerAgent } from "./server_agent.ts";
+import type { RunningAgent } from "../node/agent/agent.ts";
 
 /** What {@linkcode runServer} needs from its caller. */
 export interface ServerDeps {
@@ -166,6 +168,8 @@ async function serve(
   const schedulerStop = new AbortController();
   let scheduling: Promise<void> | undefined;
   let controlling: Promise<void> | undefined;
+  const agentStop = new AbortController();
+  let agent: RunningAgent | undefined;
   let raw: Storage;
   try {
     raw = await openStorage(config.storageUrl);
@@ -278,8 +282,20 @@ async function serve(
         signal: schedulerStop.signal,
       });
     }
-    if (!config.disableAgent) {
-      logger.info("Node agent is not built yet: running the control plane alone");
+    if (config.disableAgent) {
+      logger.info("Node agent is disabled: running the control plane alone");
+    } else {
+      // The agent runs on its own signal: it stops after the controllers, before the API.
+      agent = startServerAgent(started, {
+        config,
+        clock,
+        logger,
+        signal: agentStop.signal,
+      });
+      agent.ready.catch((err) => logger.error("Node agent did not start", { error: err }));
+      agent.finished.catch((err) =>
+        logger.error("Node agent stopped with an error", { error: err })
+      );
     }
     // Keeps about one interval of history watchable; arms no timer while nothing is written.
     const compactor = runCompactor({
@@ -298,12 +314,16 @@ async function serve(
     schedulerStop.abort();
     await scheduling;
     await controlling;
+    agentStop.abort();
+    await agent?.finished.catch(() => {});
     await api.close();
     await compactor;
   } finally {
     schedulerStop.abort();
     await scheduling;
     await controlling;
+    agentStop.abort();
+    await agent?.finished.catch(() => {});
     await api?.close();
     await renewing;
     await storage.close();

@@ -66,7 +66,8 @@ Deno.test("runServer() with kv storage opens, creates the KV file and closes cle
       "Starting ServiceAccount keeper",
       "Starting resource quota controller",
       "API server is serving",
-      // A first start issues the CA, the serving and the admin certificates.
+      // A first start issues the CA, the serving, the admin and the kubelet client certificates.
+      "Issued certificate",
       "Issued certificate",
       "Issued certificate",
       "Issued certificate",
@@ -74,6 +75,7 @@ Deno.test("runServer() with kv storage opens, creates the KV file and closes cle
       "Wrote admin kubeconfig",
       // The kv datastore is this server's alone: nothing to elect against, no Lease writes.
       "Running the scheduler and controllers without leader election",
+      "Node agent is disabled: running the control plane alone",
     ]);
     const serving = logger.records.find((r) => r.msg === "API server is serving")!;
     assert.equal(serving.fields.port, config.httpsPort);
@@ -129,9 +131,9 @@ Deno.test("runServer() reopens the same KV file on a second start", async () => 
   });
 });
 
-Deno.test("runServer() says the node agent is not built yet unless disabled", async () => {
+Deno.test("runServer() says when the node agent is disabled", async () => {
   await withTempDir(async (dir) => {
-    const config = await configFor(dir);
+    const config = await configFor(dir, ["--disable-agent"]);
     const logger = new RecordingLogger();
     const server = runServer(config, {
       logger,
@@ -140,7 +142,7 @@ Deno.test("runServer() says the node agent is not built yet unless disabled", as
     });
     await server.finished;
     assert.ok(
-      logger.messages().includes("Node agent is not built yet: running the control plane alone"),
+      logger.messages().includes("Node agent is disabled: running the control plane alone"),
     );
   });
 });

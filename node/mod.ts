@@ -15,3 +15,4 @@ export * from "./probes/mod.ts";
 export * from "./pods/mod.ts";
 export * from "./logs/mod.ts";
 export * from "./local_state/mod.ts";
+export * from "./agent/mod.ts";

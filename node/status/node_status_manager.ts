@@ -195,6 +195,11 @@ export class NodeStatusManager {
   #wake: (() => void) | undefined;
   #wakeRequested = false;
   #running = false;
+  #onRegistered!: () => void;
+  /** Resolves once the node is registered (never rejects; stays pending if it never is). */
+  readonly registration: Promise<void> = new Promise((resolve) => {
+    this.#onRegistered = resolve;
+  });
 
   constructor(deps: NodeStatusManagerDeps, options: NodeStatusManagerOptions) {
     if (options.nodeName === "") throw new TypeError("Cannot register a node: empty node name");
@@ -286,6 +291,7 @@ export class NodeStatusManager {
         await this.#tryRegister(initial, signal);
         this.#log.info("Successfully registered node");
         this.#registered = true;
+        this.#onRegistered();
         return true;
       } catch (err) {
         if (signal.aborted) return false;

@@ -396,12 +396,15 @@ Deno.test("NodeStatusManager retries registration from 100 ms doubling to 7 s", 
   }
   assert.deepEqual(delays, [100, 200, 400, 800, 1600, 3200, 6400, 7000, 7000]);
   assert.equal(h.manager!.registered, false);
+  let registration = "pending";
+  h.manager!.registration.then(() => registration = "resolved");
   assert.ok(h.logger.records.some((r) => r.msg === "Unable to register node with API server"));
   h.failing = false;
   await h.idle();
   h.clock.runNext();
   await h.idle();
   assert.equal(h.manager!.registered, true);
+  assert.equal(registration, "resolved");
   assert.equal((await h.node()).metadata?.name, "edge-1");
 });
 

@@ -1,0 +1,75 @@
+/**
+ * The node agent inside `skiff server` (unless `--disable-agent`): the same agent `skiff agent`
+ * runs, talking to this process's API in process as `system:node:<node-name>`, so the Node
+ * authorizer and NodeRestriction hold it to what a joined node may do. Only the server may mark
+ * its node a control-plane node (NodeRestriction refuses the `node-role.kubernetes.io/*` labels
+ * from a node's own credential, as upstream does): once the node is registered, the server
+ * labels it `node-role.kubernetes.io/control-plane: "true"` as an administrator.
+ *
+ * @module
+ */
+import type { ApiServer } from "./api/api_server.ts";
+import { InProcessClient } from "./api/in_process_client.ts";
+import { Client } from "./client/client.ts";
+import { NODES } from "./client/resources.ts";
+import type { ServerConfig } from "./config.ts";
+import type { Clock, Logger } from "./util/mod.ts";
+import { KUBERNETES_VERSION } from "./version.ts";
+import { runAgent, type RunningAgent } from "../node/agent/agent.ts";
+import { CONTROL_PLANE_LABEL } from "../node/status/node_status_manager.ts";
+
+/** What {@linkcode startServerAgent} needs. */
+export interface ServerAgentDeps {
+  readonly config: ServerConfig;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly signal: AbortSignal;
+}
+
+/** The identity the server's own agent acts as. */
+export function nodeUser(nodeName: string): { username: string; groups: string[] } {
+  return {
+    username: `system:node:${nodeName}`,
+    groups: ["system:nodes", "system:authenticated"],
+  };
+}
+
+/**
+ * Starts the agent of the server's node on `api`. Its `ready` resolves once the node is
+ * registered and labelled a control-plane node.
+ */
+export function startServerAgent(api: ApiServer, deps: ServerAgentDeps): RunningAgent {
+  const config = deps.config;
+  const logger = deps.logger.with({ component: "server-agent" });
+  const client = new Client(new InProcessClient(api.app, nodeUser(config.nodeName)), {
+    fieldManager: "skiff-agent",
+  });
+  const agent = runAgent(
+    {
+      nodeName: config.nodeName,
+      dataDir: config.dataDir,
+      kubeletVersion: KUBERNETES_VERSION.gitVersion,
+      ...(config.containerRuntimeEndpoint
+        ? { containerRuntimeEndpoint: config.containerRuntimeEndpoint }
+        : {}),
+      ...(config.nodeIPs.length > 0 ? { nodeIPs: config.nodeIPs } : {}),
+    },
+    { client, clock: deps.clock, logger: deps.logger, signal: deps.signal },
+  );
+  const admin = new Client(
+    new InProcessClient(api.app, { username: "system:skiff-server", groups: ["system:masters"] }),
+    { fieldManager: "skiff-server" },
+  );
+  const ready = agent.ready.then(async () => {
+    await admin.resource(NODES).patch(config.nodeName, {
+      type: "merge",
+      body: { metadata: { labels: { [CONTROL_PLANE_LABEL]: "true" } } },
+    });
+    logger.info("Labelled the server's node", {
+      node: config.nodeName,
+      label: CONTROL_PLANE_LABEL,
+    });
+  });
+  ready.catch(() => {});
+  return { ...agent, ready };
+}

@@ -1,0 +1,226 @@
+/**
+ * The node agent's startup script, in the order the kubelet brings a node up: the agent's
+ * directories → containerd (a supervised child with a generated config, or an existing one at
+ * `containerRuntimeEndpoint`) → skiff's own images (built from busybox-static when missing) and
+ * the air-gapped image import of `<data-dir>/agent/images/` → the CRI client → node registration
+ * and status, and the node Lease heartbeat. It talks to the control plane only through the
+ * `client` it is given (authenticated as `system:node:<name>`), so the same code runs inside
+ * `skiff server` and as `skiff agent`.
+ *
+ * On shutdown the heartbeats stop and the CRI connection closes; a managed containerd is
+ * stopped too, but runc's containers outlive it (their shims keep them), so pods keep running
+ * and a restarted agent finds them.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { Client } from "../../control/client/client.ts";
+import type { Clock } from "../../control/util/clock.ts";
+import type { Logger } from "../../control/util/logger.ts";
+import { DenoCommandRunner } from "../containerd/command_runner.ts";
+import type { CommandRunner } from "../containerd/command_runner.ts";
+import { containerdLayout } from "../containerd/config.ts";
+import { ContainerdSupervisor } from "../containerd/supervisor.ts";
+import type { ContainerdSupervisorOptions } from "../containerd/supervisor.ts";
+import { CriClient } from "../cri/client.ts";
+import { buildSkiffImages } from "../images/build_skiff_images.ts";
+import { ImageImporter } from "../images/importer.ts";
+import { PAUSE_IMAGE } from "../images/skiff_images.ts";
+import { systemMachineHost } from "../status/machine_info.ts";
+import type { MachineHost } from "../status/machine_info.ts";
+import { NodeLease } from "../status/node_lease.ts";
+import { NodeStatusManager } from "../status/node_status_manager.ts";
+import { agentPaths } from "./agent_paths.ts";
+import { runtimeImages, runtimeReadiness, runtimeVersion } from "./runtime_state.ts";
+
+/** How the agent runs, from `skiff server` / `skiff agent` flags. */
+export interface AgentOptions {
+  readonly nodeName: string;
+  /** skiff's `--data-dir`; the agent keeps its files under `<dataDir>/agent/`. */
+  readonly dataDir: string;
+  /** `nodeInfo.kubeletVersion`: the Kubernetes version skiff serves, e.g. `v1.33.0`. */
+  readonly kubeletVersion: string;
+  /** An existing CRI endpoint (`--container-runtime-endpoint`); unset: run containerd. */
+  readonly containerRuntimeEndpoint?: string;
+  /** `--node-ip`. @default {the default route's interface address} */
+  readonly nodeIPs?: readonly string[];
+  /** The busybox-static binary skiff's images are built from. @default {"/usr/bin/busybox"} */
+  readonly busybox?: string;
+  /** How long containerd gets to answer after it starts. @default {30000} */
+  readonly runtimeReadyTimeoutMs?: number;
+}
+
+/** What the agent uses from its caller. */
+export interface AgentDeps {
+  /** The API, as `system:node:<nodeName>`. */
+  readonly client: Client;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** @default {a DenoCommandRunner} */
+  readonly runner?: CommandRunner;
+  /** @default {systemMachineHost()} */
+  readonly host?: MachineHost;
+  /** Aborting it stops the agent. */
+  readonly signal: AbortSignal;
+}
+
+/** A started agent. */
+export interface RunningAgent {
+  /** Resolves when the node is registered and the runtime answers; rejects if start fails. */
+  readonly ready: Promise<void>;
+  /** Resolves when the agent has stopped (after `signal` aborts, or a failed start). */
+  readonly finished: Promise<void>;
+  /** The CRI endpoint in use (`unix://…`). */
+  readonly runtimeEndpoint: string;
+}
+
+const DEFAULT_RUNTIME_READY_TIMEOUT_MS = 30_000;
+
+/** Resolves when `signal` aborts. */
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+}
+
+/** The pause and busybox archives in the image dir, built from busybox-static when missing. */
+async function ensureSkiffImages(
+  dir: string,
+  options: { busybox: string; logger: Logger },
+): Promise<void> {
+  const wanted = ["pause.tar", "busybox.tar"];
+  const present = await Promise.all(
+    wanted.map((name) => Deno.stat(join(dir, name)).then(() => true, () => false)),
+  );
+  if (present.every(Boolean)) return;
+  try {
+    const built = await buildSkiffImages({ outDir: dir, busybox: options.busybox });
+    options.logger.info("Built skiff's images", {
+      images: built.map((b) => b.archive.name),
+      dir,
+    });
+  } catch (err) {
+    // Not fatal: the images may already be in containerd, or arrive as archives later.
+    options.logger.warn("Cannot build skiff's images", { dir, error: err });
+  }
+}
+
+/**
+ * Starts the node agent and runs it until `signal` aborts (see the module doc).
+ *
+ * @example
+ * ```ts ignore
+ * const agent = runAgent({ nodeName: "edge-1", dataDir: "/var/lib/skiff", kubeletVersion: "v1.33.0" },
+ *   { client, clock: systemClock, logger, signal });
+ * await agent.ready;
+ * ```
+ */
+export function runAgent(options: AgentOptions, deps: AgentDeps): RunningAgent {
+  const signal = deps.signal;
+  const logger = deps.logger.with({ component: "agent", node: options.nodeName });
+  const runner = deps.runner ?? new DenoCommandRunner();
+  const paths = agentPaths(options.dataDir);
+  const readyTimeoutMs = options.runtimeReadyTimeoutMs ?? DEFAULT_RUNTIME_READY_TIMEOUT_MS;
+  const layout = containerdLayout({ dataDir: options.dataDir });
+  const supervisorOptions: ContainerdSupervisorOptions = options.containerRuntimeEndpoint
+    ? { mode: "external", endpoint: options.containerRuntimeEndpoint, readyTimeoutMs }
+    : {
+      mode: "managed",
+      readyTimeoutMs,
+      configPath: layout.configPath,
+      config: {
+        rootDir: layout.rootDir,
+        stateDir: layout.stateDir,
+        socketPath: layout.socketPath,
+        cniBinDir: layout.cniBinDir,
+        cniConfDir: layout.cniConfDir,
+        sandboxImage: PAUSE_IMAGE,
+        registryConfigPath: layout.registryConfigPath,
+        streamServerAddress: "127.0.0.1",
+        streamServerPort: "0",
+      },
+    };
+  const supervisor = new ContainerdSupervisor(supervisorOptions, {
+    logger: deps.logger.with({ component: "containerd" }),
+    clock: deps.clock,
+    runner,
+  });
+  const cri = new CriClient({ endpoint: supervisor.endpoint });
+
+  let resolveReady!: () => void;
+  let rejectReady!: (err: unknown) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+  ready.catch(() => {});
+
+  const run = async (): Promise<void> => {
+    const tasks: Promise<void>[] = [];
+    try {
+      for (const dir of [paths.root, paths.images, paths.podManifests, paths.pods]) {
+        await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+      }
+      await supervisor.start(signal);
+      await cri.waitForReady();
+      logger.info("Container runtime is ready", {
+        endpoint: supervisor.endpoint,
+        mode: supervisor.mode,
+        version: await runtimeVersion(cri),
+      });
+
+      await ensureSkiffImages(paths.images, {
+        busybox: options.busybox ?? "/usr/bin/busybox",
+        logger,
+      });
+      const importer = new ImageImporter(
+        { runner, logger: deps.logger.with({ component: "image-import" }), clock: deps.clock },
+        { dir: paths.images, socketPath: supervisor.socketPath },
+      );
+      tasks.push(
+        importer.run(signal).catch((err) => logger.error("Image import stopped", { error: err })),
+      );
+      await importer.ready;
+
+      const status = new NodeStatusManager({
+        client: deps.client,
+        clock: deps.clock,
+        logger: deps.logger,
+        host: deps.host ?? systemMachineHost(),
+        readiness: () => runtimeReadiness(cri),
+        containerRuntimeVersion: () => runtimeVersion(cri),
+        images: () => runtimeImages(cri),
+      }, {
+        nodeName: options.nodeName,
+        rootDir: options.dataDir,
+        kubeletVersion: options.kubeletVersion,
+        ...(options.nodeIPs ? { nodeIPs: options.nodeIPs } : {}),
+      });
+      tasks.push(
+        status.run(signal).catch((err) => logger.error("Node status stopped", { error: err })),
+      );
+      await Promise.race([status.registration, aborted(signal)]);
+      if (signal.aborted) return;
+      // The Lease is owned by the Node: it starts once the Node exists.
+      const lease = new NodeLease({ client: deps.client, clock: deps.clock, logger: deps.logger }, {
+        nodeName: options.nodeName,
+      });
+      tasks.push(
+        lease.run(signal).catch((err) => logger.error("Node lease stopped", { error: err })),
+      );
+      resolveReady();
+      logger.info("Node agent is running");
+      await aborted(signal);
+    } catch (err) {
+      rejectReady(err);
+      if (!signal.aborted) throw err;
+    } finally {
+      await Promise.all(tasks);
+      cri.close();
+      await supervisor.stop();
+    }
+  };
+  const finished = run();
+  return { ready, finished, runtimeEndpoint: supervisor.endpoint };
+}

@@ -1,0 +1,8 @@
+/**
+ * The node agent assembled: containerd, images, CRI, node status and Lease, pods.
+ *
+ * @module
+ */
+export * from "./agent.ts";
+export * from "./agent_paths.ts";
+export * from "./runtime_state.ts";

@@ -16,11 +16,14 @@
  * @module
  */
 import { main, systemCliDeps } from "./control/cli.ts";
+import { cniMain, systemCniDeps } from "./cni/cni_main.ts";
 
 export * from "./control/mod.ts";
 export * from "./node/mod.ts";
 export * from "./cni/mod.ts";
 
 if (import.meta.main) {
+  // containerd runs this binary as a CNI plugin with CNI_COMMAND set (cni/cni_main.ts).
+  if (Deno.env.get("CNI_COMMAND")) Deno.exit(await cniMain(systemCniDeps()));
   Deno.exit(await main(Deno.args, systemCliDeps()));
 }

@@ -17,6 +17,7 @@ import { join } from "node:path";
 import type { Client } from "../../control/client/client.ts";
 import type { Clock } from "../../control/util/clock.ts";
 import type { Logger } from "../../control/util/logger.ts";
+import { CAP_SYS_RESOURCE, processHasCapability } from "../containerd/capabilities.ts";
 import { DenoCommandRunner } from "../containerd/command_runner.ts";
 import type { CommandRunner } from "../containerd/command_runner.ts";
 import { containerdLayout } from "../containerd/config.ts";
@@ -46,6 +47,8 @@ export interface AgentOptions {
   readonly nodeIPs?: readonly string[];
   /** The busybox-static binary skiff's images are built from. @default {"/usr/bin/busybox"} */
   readonly busybox?: string;
+  /** The process may lower oom_score_adj. @default {whether it has CAP_SYS_RESOURCE} */
+  readonly canLowerOomScore?: boolean;
   /** How long containerd gets to answer after it starts. @default {30000} */
   readonly runtimeReadyTimeoutMs?: number;
 }
@@ -123,31 +126,6 @@ export function runAgent(options: AgentOptions, deps: AgentDeps): RunningAgent {
   const paths = agentPaths(options.dataDir);
   const readyTimeoutMs = options.runtimeReadyTimeoutMs ?? DEFAULT_RUNTIME_READY_TIMEOUT_MS;
   const layout = containerdLayout({ dataDir: options.dataDir });
-  const supervisorOptions: ContainerdSupervisorOptions = options.containerRuntimeEndpoint
-    ? { mode: "external", endpoint: options.containerRuntimeEndpoint, readyTimeoutMs }
-    : {
-      mode: "managed",
-      readyTimeoutMs,
-      configPath: layout.configPath,
-      config: {
-        rootDir: layout.rootDir,
-        stateDir: layout.stateDir,
-        socketPath: layout.socketPath,
-        cniBinDir: layout.cniBinDir,
-        cniConfDir: layout.cniConfDir,
-        sandboxImage: PAUSE_IMAGE,
-        registryConfigPath: layout.registryConfigPath,
-        streamServerAddress: "127.0.0.1",
-        streamServerPort: "0",
-      },
-    };
-  const supervisor = new ContainerdSupervisor(supervisorOptions, {
-    logger: deps.logger.with({ component: "containerd" }),
-    clock: deps.clock,
-    runner,
-  });
-  const cri = new CriClient({ endpoint: supervisor.endpoint });
-
   let resolveReady!: () => void;
   let rejectReady!: (err: unknown) => void;
   const ready = new Promise<void>((resolve, reject) => {
@@ -158,6 +136,37 @@ export function runAgent(options: AgentOptions, deps: AgentDeps): RunningAgent {
 
   const run = async (): Promise<void> => {
     const tasks: Promise<void>[] = [];
+    const canLowerOomScore = options.canLowerOomScore ??
+      await processHasCapability(CAP_SYS_RESOURCE);
+    const supervisorOptions: ContainerdSupervisorOptions = options.containerRuntimeEndpoint
+      ? { mode: "external", endpoint: options.containerRuntimeEndpoint, readyTimeoutMs }
+      : {
+        mode: "managed",
+        readyTimeoutMs,
+        configPath: layout.configPath,
+        config: {
+          rootDir: layout.rootDir,
+          stateDir: layout.stateDir,
+          socketPath: layout.socketPath,
+          cniBinDir: layout.cniBinDir,
+          cniConfDir: layout.cniConfDir,
+          sandboxImage: PAUSE_IMAGE,
+          registryConfigPath: layout.registryConfigPath,
+          streamServerAddress: "127.0.0.1",
+          streamServerPort: "0",
+          // runc's state and the pods' network namespaces stay apart from any other containerd.
+          runcRoot: `${layout.stateDir}/runc`,
+          netnsMountsUnderStateDir: true,
+          // Without CAP_SYS_RESOURCE (in a container) a negative oom_score_adj fails sandboxes.
+          restrictOomScoreAdj: !canLowerOomScore,
+        },
+      };
+    const supervisor = new ContainerdSupervisor(supervisorOptions, {
+      logger: deps.logger.with({ component: "containerd" }),
+      clock: deps.clock,
+      runner,
+    });
+    const cri = new CriClient({ endpoint: supervisor.endpoint });
     try {
       for (const dir of [paths.root, paths.images, paths.podManifests, paths.pods]) {
         await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -221,6 +230,15 @@ export function runAgent(options: AgentOptions, deps: AgentDeps): RunningAgent {
       await supervisor.stop();
     }
   };
-  const finished = run();
-  return { ready, finished, runtimeEndpoint: supervisor.endpoint };
+  const finished = run().catch((err) => {
+    rejectReady(err);
+    throw err;
+  });
+  const given = options.containerRuntimeEndpoint;
+  const runtimeEndpoint = given === undefined
+    ? `unix://${layout.socketPath}`
+    : given.startsWith("unix://")
+    ? given
+    : `unix://${given}`;
+  return { ready, finished, runtimeEndpoint };
 }

@@ -27,6 +27,7 @@ import type {
 import { ContainerdSupervisor } from "../../node/containerd/supervisor.ts";
 import { CAP_SYS_RESOURCE, processHasCapability } from "../../node/containerd/capabilities.ts";
 import { type CommandResult, DenoCommandRunner } from "../../node/containerd/command_runner.ts";
+import { deleteRuncContainers, killShimsOf, unmountAll } from "./containerd_cleanup.ts";
 
 /** A running containerd started by {@linkcode startContainerd}. */
 export interface ContainerdProcess extends AsyncDisposable {
@@ -96,62 +97,6 @@ async function requireBinary(name: string): Promise<void> {
   throw new Error(
     `Cannot start containerd: no "${name}" binary on PATH, run scripts/setup.sh to install it`,
   );
-}
-
-/** Decodes the octal escapes (`\040`) of a /proc mountinfo field. */
-function unescapeMountPath(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
-
-/** Mount points at or under `dir`, deepest first. */
-async function mountsUnder(dir: string): Promise<string[]> {
-  const text = await Deno.readTextFile("/proc/self/mountinfo");
-  const points = new Set<string>();
-  for (const line of text.split("\n")) {
-    const field = line.split(" ")[4];
-    if (field === undefined) continue;
-    const point = unescapeMountPath(field);
-    if (point === dir || point.startsWith(`${dir}/`)) points.add(point);
-  }
-  return [...points].sort((a, b) => b.length - a.length);
-}
-
-async function unmountAll(dir: string): Promise<void> {
-  for (let round = 0; round < 3; round++) {
-    const points = await mountsUnder(dir);
-    if (points.length === 0) return;
-    for (const point of points) {
-      const r = await runner.run(["umount", "-R", point]);
-      if (r.code !== 0) await runner.run(["umount", "-R", "-l", point]);
-    }
-  }
-  const left = await mountsUnder(dir);
-  if (left.length > 0) {
-    throw new Error(`Cannot clean up containerd dir "${dir}": still mounted: ${left.join(", ")}`);
-  }
-}
-
-/** Pids of shims this containerd started (their command line names its socket). */
-async function shimsOf(socketPath: string): Promise<number[]> {
-  const pids: number[] = [];
-  for await (const entry of Deno.readDir("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    let cmdline: string;
-    try {
-      cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`);
-    } catch {
-      continue;
-    }
-    const argv = cmdline.split("\0");
-    if (!(argv[0] ?? "").includes("containerd-shim")) continue;
-    const at = argv.indexOf("-address");
-    if (at >= 0 && argv[at + 1] === socketPath) pids.push(Number(entry.name));
-  }
-  return pids;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 class TestContainerd implements ContainerdProcess {
@@ -239,33 +184,6 @@ class TestContainerd implements ContainerdProcess {
     }
   }
 
-  /**
-   * Force-deletes containers runc still knows under this instance's runc root (tasks whose
-   * containerd was stopped or killed by the test): their processes and cgroups go with them.
-   */
-  async #deleteLeftoverContainers(): Promise<void> {
-    const runcRoot = this.runcRoot;
-    let namespaces: string[];
-    try {
-      namespaces = (await Array.fromAsync(Deno.readDir(runcRoot))).map((e) => e.name);
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return;
-      throw err;
-    }
-    for (const ns of namespaces) {
-      const root = join(runcRoot, ns);
-      for await (const entry of Deno.readDir(root)) {
-        if (!entry.isDirectory) continue;
-        const r = await runner.run(["runc", "--root", root, "delete", "--force", entry.name]);
-        if (r.code !== 0) {
-          throw new Error(
-            `Cannot delete leftover container "${ns}/${entry.name}": ${r.stderr.trim()}`,
-          );
-        }
-      }
-    }
-  }
-
   async #cleanup(): Promise<void> {
     const errors: unknown[] = [];
     async function step(fn: () => Promise<void>): Promise<void> {
@@ -277,21 +195,8 @@ class TestContainerd implements ContainerdProcess {
     }
     await step(() => this.#killTasks());
     await step(() => this.supervisor.stop());
-    await step(() => this.#deleteLeftoverContainers());
-    await step(async () => {
-      for (let i = 0; i < 20; i++) {
-        const pids = await shimsOf(this.socketPath);
-        if (pids.length === 0) return;
-        for (const pid of pids) {
-          try {
-            Deno.kill(pid, "SIGKILL");
-          } catch {
-            // gone already
-          }
-        }
-        await delay(50);
-      }
-    });
+    await step(() => deleteRuncContainers(this.runcRoot));
+    await step(() => killShimsOf(this.socketPath));
     await step(() => unmountAll(this.dir));
     this.#logHandle?.close();
     this.#logHandle = undefined;

@@ -1,5 +1,5 @@
 /**
- * Runs the real `skiff server --disable-agent` command line for end-to-end tests, as a user
+ * Runs the real `skiff server` command line (`--disable-agent` unless asked) for end-to-end tests, as a user
  * would start it (`deno run -A mod.ts server …` from the repository root): a fresh temp data
  * directory, a free 127.0.0.1 port, and a wait for `GET /readyz` to answer `ok` over HTTPS
  * with the cluster CA from the admin kubeconfig. The server's JSON log (stderr) is kept for
@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { terminate } from "./terminate.ts";
+import { removeAgentLeftovers } from "./containerd_cleanup.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const STOP_GRACE_MS = 10_000;
@@ -53,6 +54,12 @@ export interface StartTestServerOptions {
   readonly readyTimeoutMs?: number;
   /** More `skiff server` flags. */
   readonly args?: readonly string[];
+  /**
+   * Run the server's node agent (containerd, pods; needs root) instead of `--disable-agent`.
+   * Stopping the server then also removes what its agent leaves running (containers, shims,
+   * mounts). @default {false}
+   */
+  readonly agent?: boolean;
 }
 
 function delay(ms: number): Promise<void> {
@@ -99,9 +106,11 @@ class SkiffServerProcess implements TestServer {
   #removed = false;
   #args: readonly string[] = [];
   #readyTimeoutMs = 60_000;
+  readonly #agent: boolean;
 
-  constructor(tempDir: string, port: number) {
+  constructor(tempDir: string, port: number, agent: boolean) {
     this.#tempDir = tempDir;
+    this.#agent = agent;
     this.port = port;
     this.url = `https://127.0.0.1:${port}`;
     this.dataDir = join(tempDir, "data");
@@ -139,7 +148,7 @@ class SkiffServerProcess implements TestServer {
         this.dataDir,
         "--https-port",
         String(this.port),
-        "--disable-agent",
+        ...(this.#agent ? [] : ["--disable-agent"]),
         ...args,
       ],
       cwd: ROOT,
@@ -235,6 +244,7 @@ class SkiffServerProcess implements TestServer {
     await this.halt();
     if (!this.#removed) {
       this.#removed = true;
+      if (this.#agent) await removeAgentLeftovers(this.dataDir);
       await Deno.remove(this.#tempDir, { recursive: true });
     }
   }
@@ -261,7 +271,7 @@ export async function startTestServer(options: StartTestServerOptions = {}): Pro
   // A free port can be taken before the server binds it: try again with a new one.
   for (let attempt = 1;; attempt++) {
     const tempDir = await Deno.makeTempDir({ prefix: "skiff-e2e-" });
-    const server = new SkiffServerProcess(tempDir, freePort());
+    const server = new SkiffServerProcess(tempDir, freePort(), options.agent ?? false);
     let started: boolean;
     try {
       started = await server.start(options.args ?? [], readyTimeoutMs);

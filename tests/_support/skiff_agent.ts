@@ -1,0 +1,140 @@
+/**
+ * Runs the real `skiff agent` command line for end-to-end tests (`deno run -A mod.ts agent …`
+ * from the repository root), as root, with a fresh data directory of its own: its containerd,
+ * images and credential live there. Stopping it also removes what the agent leaves running on
+ * purpose (containers, shims, mounts) and the directory.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { removeAgentLeftovers } from "./containerd_cleanup.ts";
+import { terminate } from "./terminate.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const STOP_GRACE_MS = 15_000;
+const LOG_LINES_KEPT = 400;
+
+/** Options of {@linkcode startTestAgent}. */
+export interface StartTestAgentOptions {
+  /** `--server`. */
+  readonly server: string;
+  /** `--token`; omitted when unset. */
+  readonly token?: string;
+  readonly nodeName: string;
+  /** More flags. */
+  readonly args?: readonly string[];
+  /** Reuse this data dir (a restart); a fresh one otherwise. */
+  readonly dataDir?: string;
+}
+
+/** A `skiff agent` process. */
+export interface TestAgent extends AsyncDisposable {
+  readonly dataDir: string;
+  /** Resolves with the exit code when the process exits. */
+  readonly exited: Promise<number>;
+  logTail(lines?: number): string;
+  /** Whether a log line's `msg` is `message`. */
+  logged(message: string): boolean;
+  /** SIGTERM, then SIGKILL after a grace period; keeps the data dir. */
+  halt(): Promise<void>;
+  /** Halts, then removes the agent's leftovers and its data dir (unless it was given). */
+  stop(): Promise<void>;
+}
+
+class SkiffAgentProcess implements TestAgent {
+  readonly dataDir: string;
+  readonly exited: Promise<number>;
+  readonly #child: Deno.ChildProcess;
+  readonly #lines: string[] = [];
+  readonly #pump: Promise<void>;
+  readonly #ownsDir: boolean;
+  #stopped = false;
+
+  constructor(options: StartTestAgentOptions, dataDir: string, ownsDir: boolean) {
+    this.dataDir = dataDir;
+    this.#ownsDir = ownsDir;
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "mod.ts",
+        "agent",
+        "--server",
+        options.server,
+        "--data-dir",
+        dataDir,
+        "--node-name",
+        options.nodeName,
+        ...(options.token === undefined ? [] : ["--token", options.token]),
+        ...(options.args ?? []),
+      ],
+      cwd: ROOT,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    this.#pump = this.#pumpLog(this.#child.stderr).catch(() => {});
+    this.exited = this.#child.status.then((s) => s.code);
+  }
+
+  async #pumpLog(stream: ReadableStream<Uint8Array>): Promise<void> {
+    let buffered = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      buffered += chunk;
+      let newline: number;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        this.#lines.push(buffered.slice(0, newline));
+        buffered = buffered.slice(newline + 1);
+        if (this.#lines.length > LOG_LINES_KEPT) this.#lines.shift();
+      }
+    }
+    if (buffered !== "") this.#lines.push(buffered);
+  }
+
+  logTail(lines = 60): string {
+    return this.#lines.slice(-lines).join("\n");
+  }
+
+  logged(message: string): boolean {
+    return this.#lines.some((line) => {
+      try {
+        return (JSON.parse(line) as { msg?: unknown }).msg === message;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  async halt(): Promise<void> {
+    if (!await terminate(this.#child, STOP_GRACE_MS)) {
+      try {
+        this.#child.kill("SIGKILL");
+      } catch { /* exited */ }
+      await this.#child.status;
+    }
+    await this.#pump;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    await this.halt();
+    await removeAgentLeftovers(this.dataDir);
+    if (this.#ownsDir) await Deno.remove(join(this.dataDir, ".."), { recursive: true });
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+}
+
+/** Starts `skiff agent` (see the module doc); it does not wait for anything. */
+export async function startTestAgent(options: StartTestAgentOptions): Promise<TestAgent> {
+  if (options.dataDir !== undefined) {
+    return new SkiffAgentProcess(options, options.dataDir, false);
+  }
+  const temp = await Deno.makeTempDir({ prefix: "skiff-agent-e2e-" });
+  return new SkiffAgentProcess(options, join(temp, "data"), true);
+}

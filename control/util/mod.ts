@@ -23,3 +23,5 @@ export * from "./cron_schedule.ts";
 export * from "./k8s_time.ts";
 export * from "./time_zone.ts";
 export * from "./http1_connection.ts";
+export * from "./http1_upgrade_client.ts";
+export * from "./websocket/mod.ts";

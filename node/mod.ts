@@ -16,3 +16,4 @@ export * from "./pods/mod.ts";
 export * from "./logs/mod.ts";
 export * from "./local_state/mod.ts";
 export * from "./agent/mod.ts";
+export * from "./server/mod.ts";

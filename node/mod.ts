@@ -17,3 +17,4 @@ export * from "./logs/mod.ts";
 export * from "./local_state/mod.ts";
 export * from "./agent/mod.ts";
 export * from "./server/mod.ts";
+export * from "./network/mod.ts";

@@ -7,3 +7,4 @@ export * from "./agent.ts";
 export * from "./agent_paths.ts";
 export * from "./runtime_state.ts";
 export * from "./referenced_objects.ts";
+export * from "./pod_source.ts";

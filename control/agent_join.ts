@@ -16,14 +16,14 @@ import { CA_CERTS_PATH, NODE_CREDENTIAL_PATH } from "./api/auth/node_credential.
 import { agentPaths } from "../node/agent/agent_paths.ts";
 
 /** The credential a joined agent uses. */
-export interface NodeIdentity {
+export interface NodeCredentials {
   /** The bearer token `skiff-node:<name>:<secret>`. */
   readonly token: string;
   /** The cluster CA (PEM) the server's certificate must chain to. */
   readonly caCertPem: string;
 }
 
-/** What {@linkcode ensureNodeIdentity} needs. */
+/** What {@linkcode ensureNodeCredentials} needs. */
 export interface JoinOptions {
   readonly server: string;
   readonly dataDir: string;
@@ -110,7 +110,7 @@ async function requestCredential(
  * The node's credential: the stored one, or a new one obtained with the join token (see the
  * module doc). Throws {@linkcode JoinError} saying what went wrong.
  */
-export async function ensureNodeIdentity(options: JoinOptions): Promise<NodeIdentity> {
+export async function ensureNodeCredentials(options: JoinOptions): Promise<NodeCredentials> {
   const paths = agentPaths(options.dataDir);
   const [storedToken, storedCa] = await Promise.all([
     readIfPresent(paths.credential),

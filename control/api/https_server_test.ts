@@ -5,7 +5,7 @@ import { streamedResponse } from "./handlers/render.ts";
 import type { ConnectionInfo } from "./auth/authenticator.ts";
 import { startHttpsServer } from "./https_server.ts";
 import { takeOverSocket } from "../util/http1_connection.ts";
-import { issueCertificate, serialNumberHex } from "./pki/certificates.ts";
+import { issueCertificate, serialNumberHex } from "../util/x509/certificates.ts";
 import { createTestPki } from "./_test_https.ts";
 
 Deno.test("startHttpsServer() sends a streamed response's headers before its first chunk", async () => {

@@ -10,7 +10,7 @@ import {
   KubeletDialError,
   kubeletEndpoint,
 } from "./kubelet_connection.ts";
-import { createCa } from "./pki/certificates.ts";
+import { createCa } from "../util/x509/certificates.ts";
 import type { Node } from "./types/core_v1_node.ts";
 
 function node(status: Node["status"]): Node {

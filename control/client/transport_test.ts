@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { ConnectionInfo } from "../api/auth/authenticator.ts";
 import { createTestPki, startTestHttps } from "../api/_test_https.ts";
-import { createCa } from "../api/pki/certificates.ts";
+import { createCa } from "../util/x509/certificates.ts";
 import { Client } from "./client.ts";
 import { RequestError } from "./errors.ts";
 import { NODES } from "./resources.ts";

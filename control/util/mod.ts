@@ -25,3 +25,4 @@ export * from "./time_zone.ts";
 export * from "./http1_connection.ts";
 export * from "./http1_upgrade_client.ts";
 export * from "./websocket/mod.ts";
+export * from "./x509/mod.ts";

@@ -22,7 +22,7 @@ import { RecordingLogger } from "../../control/util/logger.ts";
 import { type ApiServer, startApiServer } from "../../control/api/api_server.ts";
 import { authorizationAttributes } from "../../control/api/app.ts";
 import type { ConnectionInfo } from "../../control/api/auth/authenticator.ts";
-import { issueCertificate } from "../../control/api/pki/certificates.ts";
+import { issueCertificate } from "../../control/util/x509/certificates.ts";
 import { ensureClusterPki } from "../../control/api/pki/cluster_pki.ts";
 import { BUILTIN_RESOURCES } from "../../control/api/registry/builtin_resources.ts";
 import { ResourceRegistry } from "../../control/api/registry/resource_registry.ts";

@@ -9,7 +9,7 @@
  */
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
-import type { KeyPairCertificate } from "../../control/api/pki/certificates.ts";
+import type { KeyPairCertificate } from "../../control/util/x509/certificates.ts";
 
 const OID_CN = "2.5.4.3";
 const OID_O = "2.5.4.10";

@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { NODE_CREDENTIAL_PATH } from "../../control/api/auth/node_credential.ts";
-import { issueCertificate, loadKeyPairCertificate } from "../../control/api/pki/certificates.ts";
+import { issueCertificate, loadKeyPairCertificate } from "../../control/util/x509/certificates.ts";
 
 /** The credentials one identity presents (none for anonymous). */
 export interface Credentials {

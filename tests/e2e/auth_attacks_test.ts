@@ -34,7 +34,7 @@ import {
   type KeyPairCertificate,
   loadKeyPairCertificate,
   subjectOf,
-} from "../../control/api/pki/certificates.ts";
+} from "../../control/util/x509/certificates.ts";
 import { systemConfigDeps } from "../../control/config.ts";
 import { runTokenCommand } from "../../control/token_command.ts";
 import { BufferWriter, systemClock } from "../../control/util/mod.ts";

@@ -26,7 +26,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { loadKeyPairCertificate, pemToDer } from "../../control/api/pki/certificates.ts";
+import { loadKeyPairCertificate, pemToDer } from "../../control/util/x509/certificates.ts";
 import {
   certificatePem,
   forgeCertificate,

@@ -17,7 +17,7 @@
 import type * as pkijs from "pkijs";
 import type { Clock } from "../../util/clock.ts";
 import type { RequestUser } from "../handlers/context.ts";
-import { parseCertificate, verifyClientCertificate } from "../pki/certificates.ts";
+import { parseCertificate, verifyClientCertificate } from "../../util/x509/certificates.ts";
 import {
   AUTHENTICATED_GROUP,
   AuthenticationError,

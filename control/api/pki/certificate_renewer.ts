@@ -51,7 +51,7 @@
  */
 import { type Clock, MAX_TIMER_DELAY_MS, type TimerHandle } from "../../util/clock.ts";
 import type { Logger } from "../../util/logger.ts";
-import { serialNumberHex } from "./certificates.ts";
+import { serialNumberHex } from "../../util/x509/certificates.ts";
 import {
   CA_WARNING_BEFORE_MS,
   type ClusterPki,

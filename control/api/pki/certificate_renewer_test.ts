@@ -7,7 +7,7 @@ import { AuthenticationError } from "../auth/authenticator.ts";
 import { X509Authenticator } from "../auth/x509_authenticator.ts";
 import { startHttpsServer } from "../https_server.ts";
 import { CertificateRenewer, RENEWAL_RETRY_MS } from "./certificate_renewer.ts";
-import { createCa, LEAF_LIFETIME_MS, serialNumberHex } from "./certificates.ts";
+import { createCa, LEAF_LIFETIME_MS, serialNumberHex } from "../../util/x509/certificates.ts";
 import {
   type ClusterPki,
   type ClusterPkiOptions,

@@ -18,7 +18,7 @@
 import { stringify } from "yaml";
 import { writeFileAtomic } from "../../util/atomic_file.ts";
 import { firstServiceIp } from "../admission/service_allocator.ts";
-import { canonicalIpAddress } from "./_ip_address.ts";
+import { canonicalIpAddress } from "../../util/x509/_ip_address.ts";
 import {
   createCa,
   isSignedBy,
@@ -29,7 +29,7 @@ import {
   loadKeyPairCertificate,
   subjectAltNames,
   subjectOf,
-} from "./certificates.ts";
+} from "../../util/x509/certificates.ts";
 
 const DAY_MS = 24 * 3600 * 1000;
 

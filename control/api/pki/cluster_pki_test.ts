@@ -18,7 +18,7 @@ import {
   LEAF_LIFETIME_MS,
   serialNumberHex,
   verifyClientCertificate,
-} from "./certificates.ts";
+} from "../../util/x509/certificates.ts";
 
 const now = new Date("2026-12-01T00:00:00Z");
 const DAY_MS = 24 * 3600 * 1000;

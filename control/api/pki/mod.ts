@@ -3,6 +3,5 @@
  *
  * @module
  */
-export * from "./certificates.ts";
 export * from "./cluster_pki.ts";
 export * from "./certificate_renewer.ts";

@@ -8,7 +8,7 @@
 import { agentFlagsHelp, type ConfigDeps, ConfigError, loadAgentConfig } from "./config.ts";
 import { Client } from "./client/client.ts";
 import { HttpsTransport } from "./client/transport.ts";
-import { ensureNodeIdentity, JoinError } from "./agent_join.ts";
+import { ensureNodeCredentials, JoinError } from "./agent_join.ts";
 import { type Clock, JsonLogger, type SyncWriter, writeTextSync } from "./util/mod.ts";
 import { KUBERNETES_VERSION, SKIFF_VERSION } from "./version.ts";
 import { runAgent } from "../node/agent/agent.ts";
@@ -78,7 +78,7 @@ export async function runAgentCommand(
   using shutdown = deps.onShutdown();
   let identity;
   try {
-    identity = await ensureNodeIdentity({
+    identity = await ensureNodeCredentials({
       server: config.server,
       dataDir: config.dataDir,
       nodeName: config.nodeName,

@@ -11,3 +11,4 @@ export * from "./local_state_store.ts";
 export * from "./pod_references.ts";
 export * from "./state_fs.ts";
 export * from "./stored_objects.ts";
+export * from "./stored_token_source.ts";

@@ -250,7 +250,11 @@ export class MirrorPods {
       this.#logger.info("No mirror pod: the node is being deleted", { pod: keyOf(pod) });
       return;
     }
-    const mirror = mirrorPodFor(pod, { name: this.#nodeName, uid: node.metadata?.uid ?? "" });
+    const nodeUid = node.metadata?.uid ?? "";
+    if (!nodeUid) {
+      throw new Error(`Cannot create mirror pod "${keyOf(pod)}": UID unset for current node`);
+    }
+    const mirror = mirrorPodFor(pod, { name: this.#nodeName, uid: nodeUid });
     try {
       await this.#pods.create(mirror);
       this.#logger.info("Created mirror pod", { pod: keyOf(pod), hash: staticPodHash(pod) });

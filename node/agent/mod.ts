@@ -8,3 +8,4 @@ export * from "./agent_paths.ts";
 export * from "./runtime_state.ts";
 export * from "./referenced_objects.ts";
 export * from "./pod_source.ts";
+export * from "./kubelet_serving_cert.ts";

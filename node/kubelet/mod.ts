@@ -1,0 +1,29 @@
+/**
+ * The kubelet's pod lifecycle on this node: {@linkcode PodWorkers} converge each pod bound to
+ * the node on the CRI runtime (sandbox, init containers, containers, hooks, restarts with
+ * CrashLoopBackOff, graceful termination, adoption after an agent restart), and
+ * {@linkcode PodStatusManager} reports their status to the API and makes the kubelet's final
+ * delete.
+ *
+ * @example Wire the workers (sketch)
+ * ```ts ignore
+ * const statusManager = new PodStatusManager({ pods: client.resource(PODS), clock, logger, nodeIPs });
+ * const workers = new PodWorkers(
+ *   { runtime: cri, statusManager, volumes, configMaps, secrets, recorder, clock, logger, node, probes },
+ *   { sandbox: { resolvConf, clusterDns: ["10.43.0.10"], clusterDomain: "cluster.local" } },
+ * );
+ * await workers.start();
+ * podInformer.addEventHandler({ add: (p) => workers.update(p), update: (_, p) => workers.update(p),
+ *   delete: (p) => workers.forget(p.metadata.uid) });
+ * ```
+ *
+ * @module
+ */
+export * from "./pod_workers.ts";
+export * from "./pod_status_manager.ts";
+export * from "./pod_actions.ts";
+export * from "./runtime_pod.ts";
+export * from "./runtime_service.ts";
+export * from "./image_puller.ts";
+export * from "./lifecycle_hooks.ts";
+export * from "./crash_loop_backoff.ts";

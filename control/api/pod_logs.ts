@@ -1,0 +1,488 @@
+/**
+ * `GET /api/v1/namespaces/{ns}/pods/{name}/log` (`kubectl logs`), as kube-apiserver's pod log
+ * REST serves it:
+ *
+ * 1. the query is decoded into a `PodLogOptions` (400 when a value does not parse) and
+ *    validated (422 `PodLogOptions "web" is invalid: tailLines: Invalid value: -1: …`);
+ * 2. the pod must exist (404), and the container is defaulted when the pod has exactly one,
+ *    else named (400 `a container name must be specified for pod web, choose one of: [a b]`,
+ *    `container x is not valid for pod web`);
+ * 3. a pod not yet bound to a node has no logs: an empty answer;
+ * 4. the node's kubelet is dialled (`kubelet_connection.ts`) with the API server's kubelet
+ *    client certificate, asked for `/containerLogs/{ns}/{pod}/{container}` with the options,
+ *    and its answer streamed back as `text/plain`, each chunk passed on as it arrives (so
+ *    `-f` follows), until the kubelet ends it or the client goes away. A kubelet error reads
+ *    as upstream's generic response checker words it (`Error from server (BadRequest):
+ *    container "c" in pod "web" is waiting to start: ContainerCreating`).
+ *
+ * Authorization (`get` on `pods/log`) happens before, in the app, as for every subresource.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { TLSSocket } from "node:tls";
+import {
+  readResponseBody,
+  type ResponseHead,
+  sendUpgradeRequest,
+} from "../util/http1_upgrade_client.ts";
+import type { Logger } from "../util/logger.ts";
+import { ApiError } from "./errors.ts";
+import type { ResourceRequest } from "./handlers/context.ts";
+import type { SubresourceHook } from "./handlers/extensions.ts";
+import { streamedResponse } from "./handlers/render.ts";
+import {
+  dialKubelet,
+  type DialKubeletOptions,
+  KubeletAddressError,
+  kubeletAuthority,
+  type KubeletClientCredentials,
+  KubeletDialError,
+  type KubeletEndpoint,
+  kubeletEndpoint,
+} from "./kubelet_connection.ts";
+import type { Node } from "./types/core_v1_node.ts";
+import type { Pod } from "./types/core_v1_pod.ts";
+import { type FieldError, forbidden, invalid, notSupported } from "./validation/field_errors.ts";
+
+/** The query of a pod log request, decoded (`core/v1 PodLogOptions`). */
+export interface PodLogOptions {
+  readonly container?: string;
+  readonly follow: boolean;
+  readonly previous: boolean;
+  readonly timestamps: boolean;
+  readonly sinceSeconds?: number;
+  /** RFC 3339 as sent. */
+  readonly sinceTime?: string;
+  readonly tailLines?: number;
+  readonly limitBytes?: number;
+  readonly insecureSkipTLSVerifyBackend: boolean;
+  /** `Stdout`, `Stderr` or `All` (1.32+). */
+  readonly stream?: string;
+}
+
+function boolParam(query: URLSearchParams, name: string): boolean {
+  const v = query.get(name);
+  if (v === null) return false;
+  return !(v === "0" || v.toLowerCase() === "false");
+}
+
+function intParam(query: URLSearchParams, name: string): number | undefined {
+  const v = query.get(name);
+  if (v === null || v === "") return undefined;
+  if (!/^[+-]?\d+$/.test(v)) {
+    throw ApiError.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
+  }
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) {
+    throw ApiError.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: value out of range`);
+  }
+  return n;
+}
+
+const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)$/i;
+
+function timeParam(query: URLSearchParams, name: string): string | undefined {
+  const v = query.get(name);
+  if (v === null || v === "" || v === "null") return undefined;
+  if (!RFC3339.test(v) || Number.isNaN(Date.parse(v))) {
+    throw ApiError.badRequest(
+      `parsing time ${JSON.stringify(v)} as "2006-01-02T15:04:05Z07:00": cannot parse ${
+        JSON.stringify(v)
+      } as RFC 3339`,
+    );
+  }
+  return v;
+}
+
+/**
+ * Decodes a pod log query as the API server's parameter codec does (booleans: absent, `0`
+ * and `false` are false).
+ *
+ * @throws {ApiError} 400 when a value does not parse.
+ */
+export function parsePodLogOptions(query: URLSearchParams): PodLogOptions {
+  const container = query.get("container");
+  const sinceSeconds = intParam(query, "sinceSeconds");
+  const sinceTime = timeParam(query, "sinceTime");
+  const tailLines = intParam(query, "tailLines");
+  const limitBytes = intParam(query, "limitBytes");
+  const stream = query.get("stream");
+  return {
+    ...(container === null || container === "" ? {} : { container }),
+    follow: boolParam(query, "follow"),
+    previous: boolParam(query, "previous"),
+    timestamps: boolParam(query, "timestamps"),
+    ...(sinceSeconds === undefined ? {} : { sinceSeconds }),
+    ...(sinceTime === undefined ? {} : { sinceTime }),
+    ...(tailLines === undefined ? {} : { tailLines }),
+    ...(limitBytes === undefined ? {} : { limitBytes }),
+    insecureSkipTLSVerifyBackend: boolParam(query, "insecureSkipTLSVerifyBackend"),
+    ...(stream === null || stream === "" ? {} : { stream }),
+  };
+}
+
+const LOG_STREAMS = ["All", "Stderr", "Stdout"];
+
+/** The field errors of `options`, by the rules of upstream's `ValidatePodLogOptions`. */
+export function podLogOptionsErrors(options: PodLogOptions): FieldError[] {
+  const errors: FieldError[] = [];
+  if (options.tailLines !== undefined && options.tailLines < 0) {
+    errors.push(invalid("tailLines", {
+      value: options.tailLines,
+      detail: "must be greater than or equal to 0",
+    }));
+  }
+  if (options.limitBytes !== undefined && options.limitBytes < 1) {
+    errors.push(
+      invalid("limitBytes", { value: options.limitBytes, detail: "must be greater than 0" }),
+    );
+  }
+  if (options.sinceSeconds !== undefined && options.sinceTime !== undefined) {
+    errors.push(forbidden("", "at most one of `sinceTime` or `sinceSeconds` may be specified"));
+  } else if (options.sinceSeconds !== undefined && options.sinceSeconds < 1) {
+    errors.push(invalid("sinceSeconds", {
+      value: options.sinceSeconds,
+      detail: "must be greater than 0",
+    }));
+  }
+  if (options.stream !== undefined) {
+    if (!LOG_STREAMS.includes(options.stream)) {
+      errors.push(notSupported("stream", { value: options.stream, supported: LOG_STREAMS }));
+    }
+    if (options.stream !== "All" && options.tailLines !== undefined) {
+      errors.push(
+        forbidden("", "`tailLines` and specific `stream` are mutually exclusive for now"),
+      );
+    }
+  }
+  return errors;
+}
+
+function names(list: readonly { readonly name: string }[] | undefined): string {
+  return (list ?? []).map((c) => c.name).join(" ");
+}
+
+/**
+ * The container whose logs are read: `container` if the pod has it (regular, init or
+ * ephemeral), else the only container, with upstream's messages.
+ *
+ * @throws {ApiError} 400 when none can be chosen.
+ */
+export function podLogContainer(pod: Pod, container: string | undefined): string {
+  const name = pod.metadata?.name ?? "";
+  const spec = pod.spec;
+  const containers = spec?.containers ?? [];
+  if (container === undefined || container === "") {
+    if (containers.length === 1) return containers[0]!.name;
+    if (containers.length === 0) {
+      throw ApiError.badRequest(`a container name must be specified for pod ${name}`);
+    }
+    let message = `a container name must be specified for pod ${name}, choose one of: [${
+      names(containers)
+    }]`;
+    const inits = names(spec?.initContainers);
+    if (inits !== "") message += ` or one of the init containers: [${inits}]`;
+    throw ApiError.badRequest(message);
+  }
+  const all = [
+    ...containers,
+    ...(spec?.initContainers ?? []),
+    ...(spec?.ephemeralContainers ?? []),
+  ];
+  if (!all.some((c) => c.name === container)) {
+    throw ApiError.badRequest(`container ${container} is not valid for pod ${name}`);
+  }
+  return container;
+}
+
+/** The kubelet's `/containerLogs` path and query for `options` (as upstream's LogLocation). */
+export function kubeletLogPath(
+  pod: { readonly namespace: string; readonly name: string; readonly container: string },
+  options: PodLogOptions,
+): string {
+  const params = new URLSearchParams();
+  if (options.follow) params.set("follow", "true");
+  if (options.previous) params.set("previous", "true");
+  if (options.timestamps) params.set("timestamps", "true");
+  if (options.sinceSeconds !== undefined) params.set("sinceSeconds", String(options.sinceSeconds));
+  if (options.sinceTime !== undefined) {
+    // Go formats the time back in RFC 3339 without fractions.
+    params.set("sinceTime", new Date(options.sinceTime).toISOString().replace(/\.\d+Z$/, "Z"));
+  }
+  if (options.tailLines !== undefined) params.set("tailLines", String(options.tailLines));
+  if (options.limitBytes !== undefined) params.set("limitBytes", String(options.limitBytes));
+  if (options.stream !== undefined) params.set("stream", options.stream);
+  params.sort();
+  const q = params.toString();
+  const path = [pod.namespace, pod.name, pod.container].map(encodeURIComponent).join("/");
+  return `/containerLogs/${path}${q ? `?${q}` : ""}`;
+}
+
+const LOG_RESOURCE = "pods/log";
+
+/**
+ * A kubelet's error answer as the API server reports it (upstream's
+ * `GenericHttpResponseChecker`): 400 and 500 carry the kubelet's text, others a generic
+ * message naming `pods/log` and the pod.
+ */
+export function kubeletResponseError(
+  status: number,
+  options: { readonly body: string; readonly name: string },
+): ApiError {
+  const { body, name } = options;
+  if (status === 500) return ApiError.internal(new Error(body));
+  if (status === 400) return ApiError.badRequest(body);
+  let reason: ApiError["reason"] = "";
+  let message =
+    `the server responded with the status code ${status} but did not return more information`;
+  switch (status) {
+    case 404:
+      reason = "NotFound";
+      message = "the server could not find the requested resource";
+      break;
+    case 401:
+      reason = "Unauthorized";
+      message = "the server has asked for the client to provide credentials";
+      break;
+    case 403:
+      reason = "Forbidden";
+      message = body;
+      break;
+    case 409:
+      reason = "Conflict";
+      message = "the server reported a conflict";
+      break;
+    case 429:
+      reason = "TooManyRequests";
+      message = "the server has received too many requests and has asked us to try again later";
+      break;
+    case 503:
+      reason = "ServiceUnavailable";
+      message = "the server is currently unable to handle the request";
+      break;
+    case 504:
+      reason = "Timeout";
+      message =
+        "the server was unable to return a response in the time allotted, but may still be processing the request";
+      break;
+  }
+  return new ApiError(`${message} ( ${LOG_RESOURCE} ${name})`, {
+    code: status,
+    reason,
+    details: { name, group: "", kind: LOG_RESOURCE },
+  });
+}
+
+/** Options of {@linkcode PodLogHook}. */
+export interface PodLogHookOptions {
+  /** Reads a pod (from storage: its spec's containers and node are needed). */
+  readonly getPod: (namespace: string, name: string) => Promise<Pod | undefined>;
+  /** Reads a node (its addresses and kubelet port). */
+  readonly getNode: (name: string) => Promise<Node | undefined>;
+  /** The API server's kubelet client certificate, read per request (it is renewed). */
+  readonly credentials: () => KubeletClientCredentials;
+  /** Dials a kubelet. @default {dialKubelet} */
+  readonly dial?: (endpoint: KubeletEndpoint, options: DialKubeletOptions) => Promise<TLSSocket>;
+  readonly logger: Logger;
+  /** How long the kubelet may take to answer. @default {30000} */
+  readonly responseTimeoutMs?: number;
+}
+
+/** Decodes a chunked body as it arrives. */
+class ChunkedDecoder {
+  #buf: Buffer = Buffer.alloc(0);
+  /** Bytes left of the current chunk (and its CRLF), or -1 when a size line is next. */
+  #left = -1;
+  #done = false;
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** The body bytes in `chunk`. @throws {SyntaxError} on malformed framing. */
+  push(chunk: Uint8Array): Uint8Array[] {
+    this.#buf = this.#buf.byteLength ? Buffer.concat([this.#buf, chunk]) : Buffer.from(chunk);
+    const out: Uint8Array[] = [];
+    while (!this.#done) {
+      if (this.#left < 0) {
+        const nl = this.#buf.indexOf("\r\n");
+        if (nl < 0) {
+          if (this.#buf.byteLength > 1024) throw new SyntaxError("Malformed chunk size line");
+          break;
+        }
+        const text = this.#buf.subarray(0, nl).toString("latin1").split(";")[0]!.trim();
+        if (!/^[0-9a-fA-F]+$/.test(text)) throw new SyntaxError("Malformed chunk size line");
+        this.#buf = this.#buf.subarray(nl + 2);
+        const size = parseInt(text, 16);
+        if (size === 0) {
+          this.#done = true;
+          break;
+        }
+        this.#left = size + 2;
+      }
+      if (this.#buf.byteLength === 0) break;
+      // What is left of the chunk's data; the rest of `#left` is its CRLF.
+      const body = Math.max(0, this.#left - 2);
+      const take = Math.min(this.#buf.byteLength, this.#left);
+      const data = this.#buf.subarray(0, Math.min(take, body));
+      if (data.byteLength > 0) out.push(new Uint8Array(data));
+      this.#left -= take;
+      this.#buf = this.#buf.subarray(take);
+      if (this.#left === 0) this.#left = -1;
+    }
+    return out;
+  }
+}
+
+/** The body of a kubelet's 200 answer, as a stream that ends with it. */
+function bodyStream(socket: TLSSocket, head: ResponseHead): ReadableStream<Uint8Array> {
+  const chunked = (head.headers.get("transfer-encoding") ?? "").toLowerCase().includes("chunked");
+  const lengthText = head.headers.get("content-length");
+  let left = !chunked && lengthText !== null && /^\d+$/.test(lengthText)
+    ? Number(lengthText)
+    : Infinity;
+  const decoder = chunked ? new ChunkedDecoder() : null;
+  let finished = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const finish = () => {
+        if (finished) return;
+        finished = true;
+        socket.off("data", onData);
+        socket.destroy();
+        try {
+          controller.close();
+        } catch {
+          // already cancelled
+        }
+      };
+      const emit = (bytes: Uint8Array) => {
+        if (bytes.byteLength === 0 || finished) return;
+        controller.enqueue(bytes);
+      };
+      const onData = (chunk: Uint8Array) => {
+        if (finished) return;
+        if (decoder) {
+          let parts: Uint8Array[];
+          try {
+            parts = decoder.push(chunk);
+          } catch (err) {
+            finished = true;
+            socket.destroy();
+            controller.error(err);
+            return;
+          }
+          for (const p of parts) emit(p);
+          if (decoder.done) finish();
+          return;
+        }
+        const bytes = chunk.byteLength > left ? chunk.subarray(0, left) : chunk;
+        left -= bytes.byteLength;
+        emit(new Uint8Array(bytes));
+        if (left <= 0) finish();
+      };
+      socket.on("data", onData);
+      socket.on("end", finish);
+      socket.on("close", finish);
+      if (head.buffered.byteLength > 0) onData(head.buffered);
+      if (left === 0) finish();
+    },
+    cancel() {
+      finished = true;
+      socket.destroy();
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** Serves `pods/log`. */
+export class PodLogHook implements SubresourceHook {
+  readonly group = "";
+  readonly resource = "pods";
+  readonly subresource = "log";
+  readonly #o: PodLogHookOptions;
+
+  constructor(options: PodLogHookOptions) {
+    this.#o = options;
+  }
+
+  async handle(req: ResourceRequest): Promise<Response> {
+    const { namespace, name } = req.info;
+    if (req.method !== "GET") {
+      throw ApiError.methodNotSupported({ group: "", resource: LOG_RESOURCE }, req.info.verb);
+    }
+    const options = parsePodLogOptions(req.query);
+    const errors = podLogOptionsErrors(options);
+    if (errors.length > 0) {
+      throw ApiError.invalid({ group: "", kind: "PodLogOptions" }, { name, errors });
+    }
+    const pod = await this.#o.getPod(namespace, name);
+    if (!pod) throw ApiError.notFound({ group: "", resource: "pods" }, name);
+    const container = podLogContainer(pod, options.container);
+    const nodeName = pod.spec?.nodeName ?? "";
+    if (nodeName === "") {
+      // Not scheduled yet: nothing to read, as upstream's empty location.
+      return new Response(new Uint8Array(0), { headers: { "content-type": "text/plain" } });
+    }
+    const node = await this.#o.getNode(nodeName);
+    if (!node) throw ApiError.notFound({ group: "", resource: "nodes" }, nodeName);
+    let endpoint: KubeletEndpoint;
+    try {
+      endpoint = kubeletEndpoint(node);
+    } catch (err) {
+      if (err instanceof KubeletAddressError) throw ApiError.internal(err);
+      throw err;
+    }
+    const path = kubeletLogPath({ namespace, name, container }, options);
+    const url = `https://${kubeletAuthority(endpoint)}${path}`;
+    // The kubelet's connection lives as long as the client's request.
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(req.signal.reason);
+    req.signal.addEventListener("abort", onAbort, { once: true });
+    let socket: TLSSocket;
+    try {
+      socket = await (this.#o.dial ?? dialKubelet)(endpoint, {
+        credentials: this.#o.credentials(),
+        signal: stop.signal,
+      });
+    } catch (err) {
+      req.signal.removeEventListener("abort", onAbort);
+      if (err instanceof KubeletDialError) {
+        throw new ApiError(
+          `Get ${JSON.stringify(url)}: ${err.message.replace(/^error dialing backend: /, "")}`,
+          { code: 500, reason: "", cause: err },
+        );
+      }
+      throw err;
+    }
+    socket.once("close", () => req.signal.removeEventListener("abort", onAbort));
+    socket.on("error", () => {
+      // "close" follows; the stream ends there.
+    });
+    let head: ResponseHead;
+    try {
+      head = await sendUpgradeRequest(socket, {
+        method: "GET",
+        path,
+        headers: [["Host", kubeletAuthority(endpoint)], ["User-Agent", "skiff-apiserver"]],
+        timeoutMs: this.#o.responseTimeoutMs ?? 30_000,
+      });
+    } catch (err) {
+      socket.destroy();
+      throw new ApiError(`Get ${JSON.stringify(url)}: ${(err as Error).message}`, {
+        code: 500,
+        reason: "",
+        cause: err,
+      });
+    }
+    if (head.status < 200 || head.status > 206) {
+      const body = await readResponseBody(socket, { head, maxBytes: 4096, timeoutMs: 10_000 });
+      socket.destroy();
+      throw kubeletResponseError(head.status, { body: new TextDecoder().decode(body), name });
+    }
+    return streamedResponse(bodyStream(socket, head), {
+      status: 200,
+      headers: { "content-type": "text/plain" },
+    });
+  }
+}

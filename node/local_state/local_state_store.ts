@@ -23,8 +23,10 @@
  * A ConfigMap or Secret is on disk only while a stored pod references it (volumes, projected
  * sources, env `valueFrom`, `envFrom`, `imagePullSecrets`: {@linkcode podConfigMapNames},
  * {@linkcode podSecretNames}); one put before any pod references it is kept in memory and
- * written once one does. A token is on disk while the pod it is bound to is stored (an unbound
- * one: while a stored pod in its namespace runs as its service account).
+ * written once one does, and one no pod references any more is forgotten (its watch ends, so
+ * a copy would go stale: put it again when a pod references it again). A token is on disk
+ * while the pod it is bound to is stored, and forgotten with the pod (an unbound one: on disk
+ * while a stored pod in its namespace runs as its service account).
  *
  * {@linkcode LocalStateStore.load} reads everything at start; a file that does not parse or
  * does not hold what its name says is reported, logged and removed, and temporary files a
@@ -522,7 +524,11 @@ export class LocalStateStore {
       if (now.has(key)) continue;
       const n = (refs.get(key) ?? 0) - 1;
       if (n > 0) refs.set(key, n);
-      else refs.delete(key);
+      else {
+        refs.delete(key);
+        // No pod uses it: nothing watches it any more, so the copy would go stale.
+        (kind === "configmaps" ? this.#configMaps : this.#secrets).delete(key);
+      }
       this.#mark(kind, fileOfNamespaced(key), key);
     }
     for (const key of now) {
@@ -536,12 +542,15 @@ export class LocalStateStore {
   #markPod(uid: string, pod: Pod): void {
     this.#mark("pods", `${uid}.json`, uid);
     const ns = pod.metadata?.namespace ?? "";
-    for (const [key, entry] of this.#tokens) {
+    const gone = !this.#pods.has(uid);
+    for (const [key, entry] of [...this.#tokens]) {
       const t = entry.value;
       const bound = t.spec.boundObjectRef?.uid;
       if (bound === uid || (!bound && t.namespace === ns)) {
         this.#mark("tokens", tokenFile(key), key);
       }
+      // A token bound to a pod that is gone is of no use any more.
+      if (bound === uid && gone) this.#tokens.delete(key);
     }
   }
 

@@ -209,6 +209,7 @@ Deno.test("LocalStateStore.load() returns what was stored, and identical puts af
   h.store.putToken(token);
   await h.tick();
   assert.equal(h.fs.writes.length, 4);
+  assert.equal(h.fs.writes[3], `${h.dir}/pods/u1.json`, "what a pod uses is written before it");
   for (const kind of ["secrets", "tokens", "pods", "configmaps"]) {
     const [file] = await h.fs.readDir(`${h.dir}/${kind}`);
     assert.equal((await Deno.stat(`${h.dir}/${kind}/${file}`)).mode! & 0o777, 0o600, kind);
@@ -274,17 +275,25 @@ Deno.test("LocalStateStore keeps a ConfigMap or Secret on disk only while a stor
     await h.tick();
     assert.equal(await exists(cmFile), false);
     assert.equal(await exists(secretFile), false);
+    const removes = h.fs.removes;
+    assert.ok(
+      removes.indexOf(`${h.dir}/pods/u2.json`) < removes.indexOf(secretFile),
+      "what a pod used is removed after the pod",
+    );
   });
-  await t.step("a later reference writes it again from memory", async () => {
+  await t.step("one no pod references any more is forgotten until it is put again", async () => {
     h.fs.reset();
+    assert.equal(await h.store.getConfigMap("default", "settings"), undefined);
     h.store.putPod(usingConfigMap("u4", "settings"));
     await h.tick();
+    assert.equal(await exists(cmFile), false);
+    h.store.putConfigMap({
+      metadata: { name: "settings", namespace: "default" },
+      data: { a: "2" },
+    });
+    await h.tick();
     assert.equal(await exists(cmFile), true);
-    assert.deepEqual(
-      h.fs.writes,
-      [cmFile, `${h.dir}/pods/u4.json`],
-      "the ConfigMap before the pod",
-    );
+    assert.deepEqual(h.fs.writes, [`${h.dir}/pods/u4.json`, cmFile]);
   });
   await t.step("a deleted ConfigMap is removed even while referenced", async () => {
     h.store.removeConfigMap("default", "settings");

@@ -40,8 +40,8 @@ class FakeWatcher implements DirectoryWatcher {
 }
 
 /** Lets pending I/O and promise callbacks run (bounded real time, for file reads). */
-async function settle(until: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
+async function settle(until: () => boolean, what: string, limitMs = 5_000): Promise<void> {
+  for (let i = 0; i < limitMs / 2; i++) {
     if (until()) return;
     await new Promise((resolve) => setTimeout(resolve, 2));
   }

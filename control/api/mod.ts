@@ -29,6 +29,7 @@ export * from "./https_server.ts";
 export * from "./in_process_client.ts";
 export * from "./kubelet_connection.ts";
 export * from "./media_type.ts";
+export * from "./pod_logs.ts";
 export * from "./request_info.ts";
 export * from "./secrets_encrypt_route.ts";
 export * from "./service_account_keeper.ts";

@@ -45,6 +45,7 @@ import {
 } from "./garbage_collector.ts";
 import { JOB_CONTROLLER_NAME, jobController } from "./job.ts";
 import { NAMESPACE_CONTROLLER_NAME, NamespaceController } from "./namespace.ts";
+import { NODE_IPAM_CONTROLLER_NAME, nodeIpamController } from "./node_ipam.ts";
 import { NODE_LIFECYCLE_CONTROLLER_NAME, nodeLifecycleController } from "./node_lifecycle.ts";
 import { ApiPodControl } from "./pod_control.ts";
 import { POD_GC_CONTROLLER_NAME, podGcController } from "./pod_gc.ts";
@@ -98,6 +99,10 @@ export interface ControllerContext {
   recorder(component: string): EventRecorder;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** `--cluster-cidr`, the pod network the nodes' pod CIDRs come from. */
+  readonly clusterCidr?: string;
+  /** `--service-cidr`, the Service ClusterIP range. */
+  readonly serviceCidr?: string;
 }
 
 /** A built controller: runs until `signal` aborts (waiting for its caches first). */
@@ -195,6 +200,7 @@ export function defaultControllers(): ControllerDescriptor[] {
       name: TAINT_EVICTION_CONTROLLER_NAME,
       factory: (context) => taintEvictionController(context),
     },
+    { name: NODE_IPAM_CONTROLLER_NAME, factory: (context) => nodeIpamController(context) },
   ];
 }
 
@@ -258,6 +264,10 @@ export interface ControllerManagerOptions {
   readonly resyncPeriodMs?: number;
   /** A random number in `[0, 1)` (election and watch jitter). @default {Math.random} */
   readonly random?: () => number;
+  /** `--cluster-cidr`, for the nodeipam controller. @default {"10.42.0.0/16"} */
+  readonly clusterCidr?: string;
+  /** `--service-cidr`, whose overlap with the cluster CIDR nodeipam never hands out. */
+  readonly serviceCidr?: string;
 }
 
 /** Runs the enabled controllers while holding the controller manager's Lease. */
@@ -353,6 +363,12 @@ export class ControllerManager {
       informers,
       clock,
       logger,
+      ...(this.#options.clusterCidr !== undefined
+        ? { clusterCidr: this.#options.clusterCidr }
+        : {}),
+      ...(this.#options.serviceCidr !== undefined
+        ? { serviceCidr: this.#options.serviceCidr }
+        : {}),
       recorder: (component) => {
         let recorder = recorders.get(component);
         if (!recorder) recorders.set(component, recorder = this.#events.newRecorder({ component }));

@@ -125,6 +125,7 @@ Deno.test("enabledControllers() reads a --controllers list", async (t) => {
     "podgc",
     "nodelifecycle",
     "taint-eviction-controller",
+    "nodeipam",
   ]);
 });
 

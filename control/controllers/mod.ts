@@ -33,6 +33,7 @@ export * from "./expectations.ts";
 export * from "./garbage_collector.ts";
 export * from "./job.ts";
 export * from "./namespace.ts";
+export * from "./node_ipam.ts";
 export * from "./node_lifecycle.ts";
 export * from "./owner_lookup.ts";
 export * from "./pod_control.ts";

@@ -3,7 +3,8 @@
  * `fieldSelector=spec.nodeName=<node>` (the only pod list the Node authorizer allows a node),
  * every add and update passed on (deletions in progress included), a pod gone from the API
  * forgotten, and — once the first list is in — whatever the runtime still runs of pods that
- * no longer exist removed. The ConfigMaps and Secrets each pod uses are registered with their
+ * no longer exist removed. Mirror pods are not passed on: the static pod source runs the
+ * static pods they show. The ConfigMaps and Secrets each pod uses are registered with their
  * {@linkcode ReferencedObjects} so their watches follow the pods.
  *
  * @module
@@ -16,6 +17,7 @@ import type { ConfigMap, Secret } from "../../control/api/types/core_v1_config.t
 import type { Clock } from "../../control/util/clock.ts";
 import type { Logger } from "../../control/util/logger.ts";
 import { podConfigMapNames, podSecretNames } from "../local_state/pod_references.ts";
+import { isMirrorPod } from "../static_pods/mirror_pods.ts";
 import type { ReferencedObjects } from "./referenced_objects.ts";
 
 /** Where the pods go (the pod workers). */
@@ -34,6 +36,8 @@ export interface PodSourceOptions {
   readonly sink: PodSink;
   readonly configMaps?: ReferencedObjects<ConfigMap>;
   readonly secrets?: ReferencedObjects<Secret>;
+  /** Pods that must survive the first list's orphan sweep: the static pods. */
+  readonly otherDesiredPods?: () => Iterable<string>;
   /** Told about every pod as it is seen (the node-local store). */
   readonly onPod?: (pod: Pod) => void;
   readonly onPodGone?: (pod: Pod) => void;
@@ -62,13 +66,16 @@ export class PodSource {
   async run(signal: AbortSignal): Promise<void> {
     const running = this.informer.run(signal);
     if (await this.informer.waitForSync(signal)) {
-      const uids = this.informer.store.list().map((p) => p.metadata?.uid ?? "");
-      this.#options.sink.removeOrphans(uids);
+      const uids = this.informer.store.list().filter((p) => !isMirrorPod(p))
+        .map((p) => p.metadata?.uid ?? "");
+      this.#options.sink.removeOrphans([...uids, ...(this.#options.otherDesiredPods?.() ?? [])]);
     }
     await running;
   }
 
   #seen(pod: Pod): void {
+    // A mirror pod only shows a static pod in the API; the static pod source runs it.
+    if (isMirrorPod(pod)) return;
     const uid = pod.metadata?.uid ?? "";
     const namespace = pod.metadata?.namespace ?? "default";
     this.#options.configMaps?.setReferences(uid, namespace, podConfigMapNames(pod));
@@ -78,6 +85,7 @@ export class PodSource {
   }
 
   #gone(pod: Pod): void {
+    if (isMirrorPod(pod)) return;
     const uid = pod.metadata?.uid ?? "";
     const namespace = pod.metadata?.namespace ?? "default";
     this.#options.configMaps?.setReferences(uid, namespace, []);

@@ -46,11 +46,12 @@ Deno.test("PodSource passes on the node's pods, and only those, with what they r
     logger,
     sink,
     configMaps,
+    otherDesiredPods: () => ["static-uid"],
   });
   const running = source.run(stop.signal);
   try {
     await until(() => sink.orphanChecks.length === 1, { what: "the first list" });
-    assert.deepEqual(sink.orphanChecks[0], [before.metadata?.uid]);
+    assert.deepEqual(sink.orphanChecks[0], [before.metadata?.uid, "static-uid"]);
     assert.deepEqual(sink.updates.map((p) => p.metadata?.name), ["early"]);
 
     const pods = api.client.resource(PODS);
@@ -73,6 +74,29 @@ Deno.test("PodSource passes on the node's pods, and only those, with what they r
     });
     assert.equal(configMaps.size, 0, "the ConfigMap's watch ends with its last pod");
     assert.ok(!sink.updates.some((p) => p.metadata?.name === "elsewhere"));
+
+    await pods.create({
+      metadata: {
+        name: "static-n1",
+        namespace: "default",
+        annotations: {
+          "kubernetes.io/config.mirror": "abc",
+          "kubernetes.io/config.source": "file",
+        },
+      },
+      spec: { nodeName: "n1", containers: [{ name: "c", image: "busybox" }] },
+    });
+    await pods.create({
+      metadata: { name: "after-mirror", namespace: "default" },
+      spec: { nodeName: "n1", containers: [{ name: "c", image: "busybox" }] },
+    });
+    await until(() => sink.updates.some((p) => p.metadata?.name === "after-mirror"), {
+      what: "a pod created after the mirror pod",
+    });
+    assert.ok(
+      !sink.updates.some((p) => p.metadata?.name === "static-n1"),
+      "mirror pods are skipped",
+    );
   } finally {
     stop.abort();
     await running;

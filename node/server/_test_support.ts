@@ -1,16 +1,13 @@
 /**
  * Test helpers of the kubelet API: certificates made with `openssl` (a CA, a serving
- * certificate, client certificates), a client-certificate verifier over `node:crypto` for
- * tests (signature, issuer, validity; the agent's own comes from the cluster PKI), and a
- * review fake that answers TokenReviews and SubjectAccessReviews from tables.
+ * certificate, client certificates) and a review fake that answers TokenReviews and
+ * SubjectAccessReviews from tables.
  *
  * @module
  */
-import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import type {
   ApiReviews,
-  ClientCertificateVerifier,
   KubeletUser,
   NodeRequestAttributes,
   TokenReviewAnswer,
@@ -116,32 +113,6 @@ export async function makeTestCa(dir: string, name = "test-ca"): Promise<TestCa>
         "/CN=kubelet",
         "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n",
       ),
-  };
-}
-
-/**
- * A verifier for tests: the certificate must be signed by `caPem`'s key, name it as issuer and
- * be within its validity.
- */
-export function testCertificateVerifier(caPem: string): ClientCertificateVerifier {
-  const ca = new X509Certificate(caPem);
-  return (der, now) => {
-    let cert: X509Certificate;
-    try {
-      cert = new X509Certificate(der);
-    } catch {
-      return Promise.resolve({ ok: false, reason: "malformed certificate" });
-    }
-    if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
-      return Promise.resolve({ ok: false, reason: "certificate signed by unknown authority" });
-    }
-    if (now < new Date(cert.validFrom) || now > new Date(cert.validTo)) {
-      return Promise.resolve({ ok: false, reason: "certificate has expired" });
-    }
-    const rdns = cert.subject.split("\n");
-    const cn = rdns.find((r) => r.startsWith("CN="))?.slice(3) ?? "";
-    const orgs = rdns.filter((r) => r.startsWith("O=")).map((r) => r.slice(2));
-    return Promise.resolve({ ok: true, commonName: cn, organizations: orgs });
   };
 }
 

@@ -23,6 +23,11 @@ import type { TokenReview } from "../../control/api/types/authentication_v1.ts";
 import type { Client } from "../../control/client/client.ts";
 import { apiResource } from "../../control/client/resources.ts";
 import type { Clock } from "../../control/util/clock.ts";
+import {
+  parseCertificate,
+  pemCertificates,
+  verifyClientCertificate,
+} from "../../control/util/x509/certificates.ts";
 
 /** An authenticated user. */
 export interface KubeletUser {
@@ -45,6 +50,21 @@ export type ClientCertificateVerifier = (
   der: Uint8Array,
   now: Date,
 ) => Promise<KubeletCertificateResult>;
+
+/**
+ * A {@linkcode ClientCertificateVerifier} trusting the CAs in `caPem` (the cluster CA bundle,
+ * `--client-ca-file`): the leaf must be signed by one of them itself, be valid at `now` and be
+ * meant for client authentication, as the API server's x509 authenticator checks.
+ *
+ * @throws {SyntaxError} when `caPem` holds no certificate.
+ */
+export function clusterCaVerifier(caPem: string): ClientCertificateVerifier {
+  const cas = pemCertificates(caPem).map((der) => parseCertificate(der));
+  if (cas.length === 0) {
+    throw new SyntaxError("Cannot verify client certificates: the CA bundle has no certificate");
+  }
+  return (der, now) => verifyClientCertificate(der, { cas, intermediates: [], now });
+}
 
 /** The API server's answer to a TokenReview. */
 export interface TokenReviewAnswer {

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { FakeClock } from "../../control/util/clock.ts";
-import { FakeReviews } from "./_test_support.ts";
-import { apiVerbOf, KubeletAuth, nodeRequestAttributes } from "./kubelet_auth.ts";
+import { pemToDer } from "../../control/util/x509/certificates.ts";
+import { FakeReviews, makeTestCa } from "./_test_support.ts";
+import {
+  apiVerbOf,
+  clusterCaVerifier,
+  KubeletAuth,
+  nodeRequestAttributes,
+} from "./kubelet_auth.ts";
 
 Deno.test("nodeRequestAttributes() maps paths to the node's subresources as the kubelet", async (t) => {
   const cases: [string, string, string[]][] = [
@@ -154,4 +160,36 @@ Deno.test("KubeletAuth.check() answers 500 when the review cannot be made", asyn
       message: "Authorization error (user=carol, verb=create, resource=nodes, subresource=proxy)",
     },
   });
+});
+
+Deno.test("clusterCaVerifier() accepts client certificates the cluster CA signed, only", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kubelet-auth-" });
+  try {
+    const ca = await makeTestCa(dir);
+    const other = await makeTestCa(dir, "other-ca");
+    const verify = clusterCaVerifier(ca.certPem);
+    const der = (pem: string) => pemToDer(pem, "CERTIFICATE");
+    const now = new Date();
+    const good = await ca.client("kube-apiserver-kubelet-client", ["system:masters"]);
+    assert.deepEqual(await verify(der(good.certPem), now), {
+      ok: true,
+      commonName: "kube-apiserver-kubelet-client",
+      organizations: ["system:masters"],
+    });
+    const foreign = await verify(der((await other.client("mallory")).certPem), now);
+    assert.equal(foreign.ok, false);
+    const serving = await verify(der((await ca.serving()).certPem), now);
+    assert.deepEqual(serving, {
+      ok: false,
+      reason: "certificate specifies an incompatible key usage",
+    });
+    const later = await verify(der(good.certPem), new Date(now.getTime() + 3 * 86_400_000));
+    assert.deepEqual(later, {
+      ok: false,
+      reason: "certificate has expired or is not yet valid",
+    });
+    assert.throws(() => clusterCaVerifier("no pem"), SyntaxError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -6,8 +6,8 @@ import tls from "node:tls";
 import type { Pod } from "../../control/api/types/core_v1_pod.ts";
 import { systemClock } from "../../control/util/clock.ts";
 import { RecordingLogger } from "../../control/util/logger.ts";
-import { FakeReviews, makeTestCa, testCertificateVerifier } from "./_test_support.ts";
-import { KubeletAuth } from "./kubelet_auth.ts";
+import { FakeReviews, makeTestCa } from "./_test_support.ts";
+import { clusterCaVerifier, KubeletAuth } from "./kubelet_auth.ts";
 import { KubeletHandler, type KubeletRuntime } from "./kubelet_handler.ts";
 import { startKubeletServer } from "./kubelet_server.ts";
 
@@ -132,7 +132,7 @@ async function setup() {
       nodeName: "edge-1",
       reviews,
       clock: systemClock,
-      verifyClientCertificate: testCertificateVerifier(ca.certPem),
+      verifyClientCertificate: clusterCaVerifier(ca.certPem),
     }),
     clock: systemClock,
     logger,

@@ -48,7 +48,14 @@ export interface KubeletPod {
 
 /** What the server needs of the pod workers (node/kubelet `PodWorkers`). */
 export interface KubeletPodSource {
+  /** The pods the runtime has something of (their sandboxes). */
   runningPods(): ReadonlyArray<KubeletPod>;
+  /**
+   * The pods bound to the node (the kubelet's pod manager: API and static pods), also those
+   * whose sandbox is not made yet; `/pods` lists them and lookups find them.
+   * @default {the pods of runningPods()}
+   */
+  desiredPods?(): ReadonlyArray<Pod>;
   findContainer(
     namespace: string,
     podName: string,
@@ -216,7 +223,7 @@ export class KubeletHandler {
             kind: "PodList",
             apiVersion: "v1",
             metadata: {},
-            items: this.#o.pods.runningPods().map((p) => p.pod),
+            items: this.#desired(),
           });
         case "containerLogs":
           return await this.#containerLogs(request, url, route);
@@ -236,10 +243,22 @@ export class KubeletHandler {
     }
   }
 
+  #desired(): ReadonlyArray<Pod> {
+    return this.#o.pods.desiredPods?.() ?? this.#o.pods.runningPods().map((p) => p.pod);
+  }
+
+  /** The pod `namespace/name` the node runs, with its sandbox when it has one. */
   #pod(namespace: string, name: string): KubeletPod | undefined {
-    return this.#o.pods.runningPods().find((p) =>
-      p.pod.metadata?.namespace === namespace && p.pod.metadata?.name === name
+    const pod = this.#desired().find((p) =>
+      p.metadata?.namespace === namespace && p.metadata?.name === name
     );
+    if (!pod) return undefined;
+    const uid = pod.metadata?.uid;
+    const running = this.#o.pods.runningPods().find((p) =>
+      p.pod.metadata?.namespace === namespace && p.pod.metadata?.name === name &&
+      p.pod.metadata?.uid === uid
+    );
+    return running?.sandboxId ? { pod, sandboxId: running.sandboxId } : { pod };
   }
 
   async #containerLogs(request: Request, url: URL, route: Route): Promise<Response> {

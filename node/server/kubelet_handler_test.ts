@@ -90,6 +90,21 @@ async function setup() {
   const clock = new FakeClock(Date.parse("2026-12-01T10:00:30Z"));
   const runtime = new FakeRuntime();
   const pods: KubeletPod[] = [{ pod: webPod(), sandboxId: "sandbox-1" }];
+  // Bound to the node, its sandbox not made yet.
+  const creating = {
+    metadata: { name: "new", namespace: "default", uid: "uid-2" },
+    spec: { containers: [{ name: "app", image: "busybox" }] },
+    status: {
+      containerStatuses: [{
+        name: "app",
+        image: "busybox",
+        imageID: "",
+        ready: false,
+        restartCount: 0,
+        state: { waiting: { reason: "ContainerCreating" } },
+      }],
+    },
+  } as Pod;
   const found: Record<string, KubeletContainerRef> = {
     app: { podUid: "uid-1", containerId: "c-app", logPath: current, sandboxId: "sandbox-1" },
     "app previous": {
@@ -103,6 +118,7 @@ async function setup() {
   const handler = new KubeletHandler({
     pods: {
       runningPods: () => pods,
+      desiredPods: () => [pods[0]!.pod, creating],
       findContainer: (ns, name, container, { previous }) =>
         ns === "default" && name === "web"
           ? found[previous ? `${container} previous` : container]
@@ -146,7 +162,7 @@ Deno.test("KubeletHandler serves /healthz and /pods, 404 and 405 elsewhere", asy
   const list = await pods.json();
   assert.equal(list.kind, "PodList");
   assert.equal(list.apiVersion, "v1");
-  assert.deepEqual(list.items.map((p: Pod) => p.metadata?.name), ["web"]);
+  assert.deepEqual(list.items.map((p: Pod) => p.metadata?.name), ["web", "new"]);
   const missing = await s.get("/nothing/here");
   assert.equal(missing.status, 404);
   assert.equal(await missing.text(), "404 page not found");
@@ -218,6 +234,11 @@ Deno.test("KubeletHandler /containerLogs answers with the kubelet's errors", asy
       400,
       'previous terminated container "side" in pod "web" not found',
     ],
+    [
+      "/containerLogs/default/new/app",
+      400,
+      'container "app" in pod "new" is waiting to start: ContainerCreating',
+    ],
     ["/containerLogs/default/web/app?tailLines=-1", 422, '{"message": "Invalid request."}'],
     ["/containerLogs/default/web/app?tailLines=x", 400, '{"message": "Unable to decode query."}'],
   ];
@@ -258,7 +279,7 @@ Deno.test("KubeletHandler /containerLogs?follow ends when the client goes away",
   assert.equal((await reader.read()).done, true);
 });
 
-Deno.test("KubeletHandler /exec and /attach check the request before calling CRI", async (t) => {
+Deno.test("KubeletHandler /exec, /attach and /portForward check the request before calling CRI", async (t) => {
   await using s = await setup();
   const upgrade = { connection: "Upgrade", upgrade: "SPDY/3.1" };
   const cases: [string, string, Record<string, string>, number, string][] = [
@@ -287,6 +308,16 @@ Deno.test("KubeletHandler /exec and /attach check the request before calling CRI
     ["POST", "/exec/default/web/app?command=ls&output=1", {}, 500, "Upgrade request required"],
     ["POST", "/attach/default/web/app?output=1", {}, 500, "Upgrade request required"],
     ["PUT", "/exec/default/web/app?command=ls&output=1", upgrade, 405, "405: Method Not Allowed"],
+    ["POST", "/portForward/default/new", upgrade, 500, "pod not found"],
+    ["POST", "/portForward/default/web/uid-9", upgrade, 404, "pod not found"],
+    ["POST", "/portForward/default/nope", upgrade, 404, "pod does not exist"],
+    [
+      "GET",
+      "/portForward/default/web",
+      { connection: "Upgrade", upgrade: "websocket" },
+      400,
+      'query parameter "port" is required',
+    ],
   ];
   for (const [method, path, headers, status, message] of cases) {
     await t.step(`${method} ${path}`, async () => {

@@ -81,26 +81,31 @@ Deno.test("cniMain() prints CNI error JSON and exits 1", async (t) => {
   }
 });
 
-Deno.test("the skiff program is a CNI plugin when CNI_COMMAND is set", async () => {
-  const mod = new URL("../mod.ts", import.meta.url).pathname;
-  const run = async (env: Record<string, string>, stdin: string) => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", mod],
-      env,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(stdin));
-    await writer.close();
-    const out = await child.output();
-    return { code: out.code, json: JSON.parse(new TextDecoder().decode(out.stdout)) };
-  };
-  const version = await run({ CNI_COMMAND: "VERSION" }, "");
-  assert.equal(version.code, 0);
-  assert.equal(version.json.cniVersion, "1.0.0");
-  const failed = await run({ CNI_COMMAND: "DEL" }, CONF);
-  assert.equal(failed.code, 1);
-  assert.equal(failed.json.code, 4);
+async function runEntry(entry: string, env: Record<string, string>, stdin: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", entry],
+    env,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(stdin));
+  await writer.close();
+  const out = await child.output();
+  return { code: out.code, json: JSON.parse(new TextDecoder().decode(out.stdout)) };
+}
+
+Deno.test("cni/_main.ts and skiff's mod.ts are the CNI plugin when run with CNI_COMMAND", async (t) => {
+  for (const entry of ["./_main.ts", "../mod.ts"]) {
+    await t.step(entry, async () => {
+      const path = new URL(entry, import.meta.url).pathname;
+      const version = await runEntry(path, { CNI_COMMAND: "VERSION" }, "");
+      assert.equal(version.code, 0);
+      assert.equal(version.json.cniVersion, "1.0.0");
+      const failed = await runEntry(path, { CNI_COMMAND: "DEL" }, CONF);
+      assert.equal(failed.code, 1);
+      assert.equal(failed.json.code, 4);
+    });
+  }
 });

@@ -321,3 +321,26 @@ Deno.test("skiff CNI: hostPort mappings DNAT from the node and hairpin back into
     assert.doesNotMatch(after, /8080/);
   });
 });
+
+Deno.test("skiff CNI: concurrent ADDs on a fresh node race for the bridge and still get distinct, working addresses", async () => {
+  await withEnv(async ({ ns, p }) => {
+    const pods = await Promise.all(["a", "b", "c", "d"].map((s) => ns.add(s)));
+    const results = await Promise.all(
+      pods.map((pod, i) => p.call("ADD", { containerId: `ctr-${i}`, netns: path(pod) })),
+    );
+    for (const r of results) assert.equal(r.code, 0, JSON.stringify(r));
+    const ips = results.map((r) =>
+      (r.json!.ips as { address: string }[])[0]!.address.split("/")[0]!
+    );
+    assert.equal(new Set(ips).size, 4, ips.join(", "));
+    for (const [i, pod] of pods.entries()) await ping(pod, ips[(i + 1) % ips.length]!);
+    const dels = await Promise.all(
+      pods.map((pod, i) => p.call("DEL", { containerId: `ctr-${i}`, netns: path(pod) })),
+    );
+    for (const r of dels) assert.equal(r.code, 0, JSON.stringify(r));
+    const left = (await Array.fromAsync(Deno.readDir(p.ipamDir))).map((e) => e.name).filter((n) =>
+      /^\d/.test(n)
+    );
+    assert.deepEqual(left, []);
+  });
+});

@@ -132,3 +132,24 @@ export async function writeCniConfig(
   }
   return { path, changed: true };
 }
+
+/**
+ * The pod CIDR of the conflist a previous run wrote into `confDir`, if any: an agent that
+ * starts without the control plane reachable can keep its pod network as it was.
+ */
+export async function readCniConfigPodCidr(confDir: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(`${confDir}/${SKIFF_CNI_CONFIG_FILE}`);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw new Error(`Cannot read the CNI config in "${confDir}"`, { cause: err });
+  }
+  try {
+    const list = JSON.parse(text) as { plugins?: { ipam?: { subnet?: unknown } }[] };
+    const subnet = list.plugins?.[0]?.ipam?.subnet;
+    return typeof subnet === "string" ? subnet : undefined;
+  } catch {
+    return undefined;
+  }
+}

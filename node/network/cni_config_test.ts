@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { cniConfigList, SKIFF_CNI_CONFIG_FILE, writeCniConfig } from "./cni_config.ts";
+import {
+  cniConfigList,
+  readCniConfigPodCidr,
+  SKIFF_CNI_CONFIG_FILE,
+  writeCniConfig,
+} from "./cni_config.ts";
 
 Deno.test("cniConfigList() is one skiff bridge plugin with the pod CIDR and portMappings capability", () => {
   assert.deepEqual(
@@ -71,6 +76,19 @@ Deno.test("writeCniConfig() writes the conflist once and again only when it chan
     assert.deepEqual((await Array.fromAsync(Deno.readDir(confDir))).map((e) => e.name), [
       SKIFF_CNI_CONFIG_FILE,
     ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readCniConfigPodCidr() finds the pod CIDR a previous run wrote", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "skiff-cniconf-" });
+  try {
+    assert.equal(await readCniConfigPodCidr(dir), undefined);
+    await writeCniConfig({ confDir: dir, podCidr: "10.42.7.0/24", ipamDataDir: "/x" });
+    assert.equal(await readCniConfigPodCidr(dir), "10.42.7.0/24");
+    await Deno.writeTextFile(`${dir}/${SKIFF_CNI_CONFIG_FILE}`, "{");
+    assert.equal(await readCniConfigPodCidr(dir), undefined);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

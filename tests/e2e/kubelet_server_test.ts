@@ -1,9 +1,10 @@
 /**
  * The agent's kubelet API (`node/server`) in front of a real containerd (as root, in a temp
  * dir of its own): a host-network busybox pod made with the node/pods builders from skiff's
- * own images, its log read and followed through `/containerLogs`, an exec over WebSocket
- * (`v4.channel.k8s.io`, from Deno's WebSocket client) and a SPDY upgrade proxied raw to
- * containerd's streaming server, and requests without credentials (401) or rights (403).
+ * own images, its log read and followed through `/containerLogs`, an exec and a
+ * port-forward over WebSocket (`v4.channel.k8s.io`, from Deno's WebSocket client) and a SPDY
+ * upgrade proxied raw to containerd's streaming server, and requests without credentials
+ * (401) or rights (403).
  *
  * @module
  */
@@ -84,6 +85,33 @@ ws.onerror = (e) => console.error("error", e.message);
 ws.onclose = (e) => console.log(JSON.stringify({ protocol: ws.protocol, code: e.code, channels }));
 `;
 
+/** The WebSocket port-forward client: one port, an HTTP GET on its data channel. */
+const WS_PORT_FORWARD_CLIENT = `
+const [url, token] = Deno.args;
+const ws = new WebSocket(url, { protocols: ["v4.channel.k8s.io"], headers: { authorization: "Bearer " + token } });
+ws.binaryType = "arraybuffer";
+let data = "";
+const heads = {};
+ws.onmessage = (e) => {
+  const bytes = new Uint8Array(e.data);
+  const channel = bytes[0];
+  if (heads[channel] === undefined) {
+    heads[channel] = bytes[1] | (bytes[2] << 8);
+    if (channel === 1) {
+      ws.send(new Uint8Array([0, ...new TextEncoder().encode("GET /index.html HTTP/1.0\\r\\n\\r\\n")]));
+    }
+    return;
+  }
+  if (channel === 0) data += new TextDecoder().decode(bytes.subarray(1));
+  if (data.includes("hello-pf")) ws.close();
+};
+ws.onerror = (e) => console.error("error", e.message);
+ws.onclose = () => console.log(JSON.stringify({ protocol: ws.protocol, heads, data }));
+`;
+
+/** The port busybox httpd listens on in the host-network pod. */
+const HTTPD_PORT = 20000 + Math.floor(Math.random() * 20000);
+
 Deno.test("the kubelet API serves logs and proxies exec to a real containerd", async (t) => {
   if (Deno.uid() !== 0) {
     throw new Error("Cannot run the kubelet API e2e test: it needs root to run containerd");
@@ -107,6 +135,8 @@ Deno.test("the kubelet API serves logs and proxies exec to a real containerd", a
         image: BUSYBOX_IMAGE,
         command: ["sh", "-c"],
         args: [
+          `mkdir -p /tmp/www && echo hello-pf > /tmp/www/index.html && ` +
+          `httpd -p 127.0.0.1:${HTTPD_PORT} -h /tmp/www && ` +
           "echo one; echo two >&2; i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.3; done",
         ],
         terminationMessagePath: "/dev/termination-log",
@@ -293,6 +323,25 @@ Deno.test("the kubelet API serves logs and proxies exec to a real containerd", a
       assert.equal(status.status, "Failure");
       assert.equal(status.reason, "NonZeroExitCode");
       assert.deepEqual(status.details.causes, [{ reason: "ExitCode", message: "3" }]);
+    });
+
+    await step("a WebSocket port-forward reaches a port in the pod", async () => {
+      const caFile = join(work, "ca.crt");
+      await Deno.writeTextFile(caFile, ca.certPem);
+      const script = join(work, "ws_port_forward.ts");
+      await Deno.writeTextFile(script, WS_PORT_FORWARD_CLIENT);
+      const url = `wss://127.0.0.1:${port}/portForward/default/web?port=${HTTPD_PORT}`;
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--cert", caFile, script, url, "admin-token"],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(out.code, 0, decoder.decode(out.stderr));
+      const result = JSON.parse(decoder.decode(out.stdout));
+      assert.equal(result.protocol, "v4.channel.k8s.io");
+      assert.deepEqual(result.heads, { "0": HTTPD_PORT, "1": HTTPD_PORT });
+      assert.match(result.data, /^HTTP\/1\.[01] 200 OK\r\n/);
+      assert.match(result.data, /hello-pf\n$/);
     });
   } finally {
     await server?.close();

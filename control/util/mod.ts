@@ -26,3 +26,4 @@ export * from "./http1_connection.ts";
 export * from "./http1_upgrade_client.ts";
 export * from "./websocket/mod.ts";
 export * from "./x509/mod.ts";
+export * from "./spdy/mod.ts";

@@ -2,7 +2,7 @@
  * skiff's CNI plugin under a real containerd (as root): containerd runs inside a network
  * namespace this test creates (`nsenter --net`, as a node of a multi-node test would), with
  * the conflist from `writeCniConfig` and the plugin from `installCniPlugin` (the `deno run`
- * wrapper of a checkout); a pod sandbox that is not host-network gets an address from the
+ * wrapper of a checkout, on `cni/_main.ts`); a pod sandbox that is not host-network gets an address from the
  * node's pod CIDR, is reachable from the node, has its hostPort mapped, and gives everything
  * back when it is stopped and removed.
  *
@@ -24,7 +24,8 @@ import { startContainerd } from "../_support/containerd_process.ts";
 import { until } from "../_support/until.ts";
 
 const BUILD_SCRIPT = fileURLToPath(new URL("../../scripts/build_images.ts", import.meta.url));
-const MOD_URL = new URL("../../mod.ts", import.meta.url).href;
+/** The plugin entry the agent installs from a checkout. */
+const PLUGIN_URL = new URL("../../cni/_main.ts", import.meta.url).href;
 const decoder = new TextDecoder();
 
 async function must(argv: string[]): Promise<string> {
@@ -73,7 +74,7 @@ Deno.test("skiff CNI: containerd gives a pod sandbox an address from the pod CID
     await installCniPlugin({
       binDir: containerd.cniBinDir,
       executable: Deno.execPath(),
-      moduleUrl: MOD_URL,
+      moduleUrl: PLUGIN_URL,
       ...(denoDir ? { env: { DENO_DIR: denoDir } } : {}),
     });
     const ipamDir = join(work, "ipam");

@@ -8,6 +8,7 @@
  * @module
  */
 export * from "./container_logs.ts";
+export * from "./kubelet_api.ts";
 export * from "./kubelet_auth.ts";
 export * from "./kubelet_handler.ts";
 export * from "./kubelet_server.ts";

@@ -9,6 +9,8 @@
  * | `GET\|POST /exec/{ns}/{pod}[/{uid}]/{container}?command=…` | CRI Exec, then the upgrade proxied raw to the runtime's URL |
  * | `GET\|POST /attach/{ns}/{pod}[/{uid}]/{container}` | CRI Attach, likewise |
  * | `GET\|POST /portForward/{ns}/{pod}[/{uid}]` | CRI PortForward on the pod's sandbox, likewise |
+ * | `POST /run/{ns}/{pod}[/{uid}]/{container}?cmd=…` | CRI ExecSync: the command's stdout and stderr |
+ * | `GET /runningpods/` | the PodList of the pods the runtime has |
  *
  * Every request is authenticated and authorized first ({@linkcode KubeletAuth}). Errors are
  * plain text with the kubelet's messages and status codes.
@@ -64,8 +66,10 @@ export interface KubeletPodSource {
   ): KubeletContainerRef | undefined | Promise<KubeletContainerRef | undefined>;
 }
 
-/** The CRI calls the server makes. */
-export type KubeletRuntime = Pick<CriClient, "exec" | "attach" | "portForward" | "containerStatus">;
+/** The CRI calls the server makes (`execSync` only for `/run`). */
+export type KubeletRuntime =
+  & Pick<CriClient, "exec" | "attach" | "portForward" | "containerStatus">
+  & Partial<Pick<CriClient, "execSync">>;
 
 /** Options of {@linkcode KubeletHandler}. */
 export interface KubeletHandlerOptions {
@@ -141,7 +145,15 @@ export function portForwardPorts(query: URLSearchParams): number[] | string {
 }
 
 interface Route {
-  readonly kind: "healthz" | "pods" | "containerLogs" | "exec" | "attach" | "portForward";
+  readonly kind:
+    | "healthz"
+    | "pods"
+    | "runningPods"
+    | "containerLogs"
+    | "exec"
+    | "attach"
+    | "run"
+    | "portForward";
   readonly namespace: string;
   readonly pod: string;
   readonly uid: string;
@@ -169,6 +181,21 @@ export function routeOf(method: string, path: string): Route | "method" | null {
     case "pods":
       if (n !== 1 && !(n === 2 && a === "")) return null;
       return readOnly ? { kind: "pods", ...none } : "method";
+    case "runningpods":
+      if (n !== 2 || a !== "") return null;
+      return readOnly ? { kind: "runningPods", ...none } : "method";
+    case "run":
+      if (n === 4 && a !== "" && b !== "" && c !== "") {
+        return method === "POST"
+          ? { kind: "run", namespace: a, pod: b, uid: "", container: c }
+          : "method";
+      }
+      if (n === 5 && a !== "" && b !== "" && c !== "" && d !== "") {
+        return method === "POST"
+          ? { kind: "run", namespace: a, pod: b, uid: c, container: d }
+          : "method";
+      }
+      return null;
     case "containerLogs":
       if (n !== 4 || a === "" || b === "" || c === "") return null;
       return readOnly
@@ -225,6 +252,15 @@ export class KubeletHandler {
             metadata: {},
             items: this.#desired(),
           });
+        case "runningPods":
+          return json(200, {
+            kind: "PodList",
+            apiVersion: "v1",
+            metadata: {},
+            items: this.#o.pods.runningPods().map((p) => p.pod),
+          });
+        case "run":
+          return await this.#run(url, route);
         case "containerLogs":
           return await this.#containerLogs(request, url, route);
         case "exec":
@@ -421,6 +457,26 @@ export class KubeletHandler {
       return text(isCriNotFound(err) ? 404 : 500, (err as Error).message);
     }
     return await this.#proxy(request, streamingUrl);
+  }
+
+  /** `/run`: the command (`cmd`, split on spaces) run to its end; its stdout then stderr. */
+  async #run(url: URL, route: Route): Promise<Response> {
+    const running = this.#pod(route.namespace, route.pod);
+    if (!running) return text(404, "pod does not exist");
+    const found = route.uid !== "" && running.pod.metadata?.uid !== route.uid
+      ? undefined
+      : await this.#o.pods.findContainer(route.namespace, route.pod, route.container, {
+        previous: false,
+      });
+    if (!found) return text(500, `container not found (${JSON.stringify(route.container)})`);
+    const execSync = this.#o.runtime.execSync?.bind(this.#o.runtime);
+    if (!execSync) return text(500, "the runtime does not run commands");
+    const cmd = (url.searchParams.get("cmd") ?? "").split(" ");
+    const res = await execSync({ containerId: found.containerId, cmd, timeout: 0 });
+    const out = new Uint8Array(res.stdout.byteLength + res.stderr.byteLength);
+    out.set(res.stdout);
+    out.set(res.stderr, res.stdout.byteLength);
+    return new Response(out, { status: 200, headers: { "content-type": "application/json" } });
   }
 
   async #portForward(request: Request, url: URL, route: Route): Promise<Response> {

@@ -62,6 +62,14 @@ class FakeRuntime implements KubeletRuntime {
     this.calls.push({ portForward: request });
     return Promise.resolve({ url: "http://127.0.0.1:1/portforward/tok" });
   }
+  execSync(request: { containerId: string; cmd: readonly string[] }) {
+    this.calls.push({ execSync: request });
+    return Promise.resolve({
+      stdout: new TextEncoder().encode("out\n"),
+      stderr: new TextEncoder().encode("err\n"),
+      exitCode: 0,
+    });
+  }
   containerStatus() {
     return Promise.resolve({
       status: { state: this.running ? "CONTAINER_RUNNING" : "CONTAINER_EXITED" },
@@ -449,4 +457,22 @@ Deno.test("portForwardPorts() parses the WebSocket port list as the kubelet", as
       assert.deepEqual(portForwardPorts(new URLSearchParams(query)), want);
     });
   }
+});
+
+Deno.test("KubeletHandler /run runs a command to its end and /runningpods/ lists runtime pods", async () => {
+  await using s = await setup();
+  const res = await s.get("/run/default/web/app?cmd=echo%20hi%20there", { method: "POST" });
+  assert.equal(res.status, 200);
+  assert.equal(await res.text(), "out\nerr\n");
+  assert.deepEqual(s.runtime.calls, [
+    { execSync: { containerId: "c-app", cmd: ["echo", "hi", "there"], timeout: 0 } },
+  ]);
+  const missing = await s.get("/run/default/web/nope?cmd=ls", { method: "POST" });
+  assert.equal(missing.status, 500);
+  assert.equal(await missing.text(), 'container not found ("nope")');
+  const get = await s.get("/run/default/web/app?cmd=ls");
+  assert.equal(get.status, 405);
+  await get.body?.cancel();
+  const running = await s.get("/runningpods/");
+  assert.deepEqual((await running.json()).items.map((p: Pod) => p.metadata?.name), ["web"]);
 });

@@ -11,6 +11,13 @@
 import { formatCidr, type Ipv4Cidr } from "./_ipv4.ts";
 import type { PortMapping } from "./net_conf.ts";
 
+/**
+ * The conntrack mark bit of connections DNATed to a hostPort, so that those coming from pods
+ * are masqueraded (their replies must come back through the node) while other DNAT — a
+ * Service proxy's — keeps the pod source address NetworkPolicy needs.
+ */
+export const HOSTPORT_CT_MARK = 0x00010000;
+
 /** What the base table depends on. */
 export interface NftBaseOptions {
   readonly table: string;
@@ -18,6 +25,10 @@ export interface NftBaseOptions {
   /** Traffic to this block keeps its pod source address. */
   readonly clusterCidr: Ipv4Cidr;
   readonly ipMasq: boolean;
+}
+
+function hex(value: number): string {
+  return `0x${value.toString(16).padStart(8, "0")}`;
 }
 
 /** One hostPort map element. */
@@ -35,6 +46,7 @@ export function nftBaseScript(options: NftBaseOptions): string {
   const t = `ip ${options.table}`;
   const subnet = formatCidr(options.subnet);
   const cluster = formatCidr(options.clusterCidr);
+  const mark = `ct mark set ct mark | ${hex(HOSTPORT_CT_MARK)}`;
   const lines = [
     `add table ${t}`,
     `add map ${t} hostports { type inet_proto . inet_service : ipv4_addr . inet_service; }`,
@@ -45,13 +57,15 @@ export function nftBaseScript(options: NftBaseOptions): string {
     `flush chain ${t} prerouting`,
     `flush chain ${t} output`,
     `flush chain ${t} postrouting`,
-    `add rule ${t} prerouting fib daddr type local dnat ip addr . port to ip daddr . meta l4proto . th dport map @hostip_ports`,
-    `add rule ${t} prerouting fib daddr type local dnat ip addr . port to meta l4proto . th dport map @hostports`,
+    `add rule ${t} prerouting fib daddr type local ip daddr . meta l4proto . th dport @hostip_ports ${mark} dnat ip addr . port to ip daddr . meta l4proto . th dport map @hostip_ports`,
+    `add rule ${t} prerouting fib daddr type local meta l4proto . th dport @hostports ${mark} dnat ip addr . port to meta l4proto . th dport map @hostports`,
     `add rule ${t} output ip daddr != 127.0.0.0/8 fib daddr type local dnat ip addr . port to ip daddr . meta l4proto . th dport map @hostip_ports`,
     `add rule ${t} output ip daddr != 127.0.0.0/8 fib daddr type local dnat ip addr . port to meta l4proto . th dport map @hostports`,
-    // A pod reaching a hostPort that leads back into the pod network (hairpin) must see the
-    // reply come from the address it called.
-    `add rule ${t} postrouting ip saddr ${subnet} ip daddr ${subnet} ct status dnat masquerade`,
+    // A pod reaching a hostPort (of another pod or its own: hairpin) must see the reply come
+    // from the address it called.
+    `add rule ${t} postrouting ct mark & ${hex(HOSTPORT_CT_MARK)} == ${
+      hex(HOSTPORT_CT_MARK)
+    } ip saddr ${subnet} masquerade`,
   ];
   if (options.ipMasq) {
     lines.push(

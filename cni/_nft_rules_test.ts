@@ -26,11 +26,11 @@ add chain ip skiff-cni postrouting { type nat hook postrouting priority 100; pol
 flush chain ip skiff-cni prerouting
 flush chain ip skiff-cni output
 flush chain ip skiff-cni postrouting
-add rule ip skiff-cni prerouting fib daddr type local dnat ip addr . port to ip daddr . meta l4proto . th dport map @hostip_ports
-add rule ip skiff-cni prerouting fib daddr type local dnat ip addr . port to meta l4proto . th dport map @hostports
+add rule ip skiff-cni prerouting fib daddr type local ip daddr . meta l4proto . th dport @hostip_ports ct mark set ct mark | 0x00010000 dnat ip addr . port to ip daddr . meta l4proto . th dport map @hostip_ports
+add rule ip skiff-cni prerouting fib daddr type local meta l4proto . th dport @hostports ct mark set ct mark | 0x00010000 dnat ip addr . port to meta l4proto . th dport map @hostports
 add rule ip skiff-cni output ip daddr != 127.0.0.0/8 fib daddr type local dnat ip addr . port to ip daddr . meta l4proto . th dport map @hostip_ports
 add rule ip skiff-cni output ip daddr != 127.0.0.0/8 fib daddr type local dnat ip addr . port to meta l4proto . th dport map @hostports
-add rule ip skiff-cni postrouting ip saddr 10.42.3.0/24 ip daddr 10.42.3.0/24 ct status dnat masquerade
+add rule ip skiff-cni postrouting ct mark & 0x00010000 == 0x00010000 ip saddr 10.42.3.0/24 masquerade
 add rule ip skiff-cni postrouting ip saddr 10.42.3.0/24 ip daddr != 10.42.0.0/16 ip daddr != 224.0.0.0/4 masquerade
 `,
   );
@@ -41,7 +41,7 @@ add rule ip skiff-cni postrouting ip saddr 10.42.3.0/24 ip daddr != 10.42.0.0/16
     ipMasq: false,
   });
   assert.ok(!noMasq.includes("ip daddr != 10.42.3.0/24"));
-  assert.ok(noMasq.includes("ct status dnat masquerade"));
+  assert.ok(noMasq.includes("ct mark & 0x00010000 == 0x00010000 ip saddr 10.42.3.0/24 masquerade"));
 });
 
 Deno.test("hostPortElements() maps any-address and host-address ports, skipping IPv6 hosts", () => {

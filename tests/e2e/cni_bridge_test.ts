@@ -298,7 +298,10 @@ Deno.test("skiff CNI: hostPort mappings DNAT from the node and hairpin back into
   await withEnv(async ({ ns, node, p }) => {
     const a = await ns.add("a");
     const b = await ns.add("b");
-    const portMappings = [{ HostPort: 8080, ContainerPort: 80, Protocol: "tcp", HostIP: "" }];
+    const portMappings = [
+      { HostPort: 8080, ContainerPort: 80, Protocol: "tcp", HostIP: "" },
+      { HostPort: 8081, ContainerPort: 81, Protocol: "tcp", HostIP: "10.42.5.1" },
+    ];
     const conf = { runtimeConfig: { portMappings } };
     const addA = await p.call("ADD", { containerId: "ctr-a", netns: path(a), conf });
     assert.equal(addA.code, 0, JSON.stringify(addA));
@@ -315,10 +318,22 @@ Deno.test("skiff CNI: hostPort mappings DNAT from the node and hairpin back into
     server = await serveOnce(a, 80, "hairpin");
     assert.equal(await connect(a, "10.42.5.1", 8080), "hairpin");
     await server.status;
+    // A mapping bound to one host address.
+    const hostIpMap = await must(
+      inNs(node, ["nft", "list", "map", "ip", "skiff-cni", "hostip_ports"]),
+    );
+    assert.match(hostIpMap, /10\.42\.5\.1 \. tcp \. 8081 : 10\.42\.5\.2 \. 81/);
+    server = await serveOnce(a, 81, "host-ip");
+    assert.equal(await connect(b, "10.42.5.1", 8081), "host-ip");
+    await server.status;
 
     assert.equal((await p.call("DEL", { containerId: "ctr-a", netns: path(a), conf })).code, 0);
     const after = await must(inNs(node, ["nft", "list", "map", "ip", "skiff-cni", "hostports"]));
     assert.doesNotMatch(after, /8080/);
+    const afterHostIp = await must(
+      inNs(node, ["nft", "list", "map", "ip", "skiff-cni", "hostip_ports"]),
+    );
+    assert.doesNotMatch(afterHostIp, /8081/);
   });
 });
 

@@ -169,17 +169,19 @@ Deno.test("clusterCaVerifier() accepts client certificates the cluster CA signed
     const other = await makeTestCa(dir, "other-ca");
     const verify = clusterCaVerifier(ca.certPem);
     const der = (pem: string) => pemToDer(pem, "CERTIFICATE");
-    const now = new Date();
     const good = await ca.client("kube-apiserver-kubelet-client", ["system:masters"]);
+    const foreignCert = await other.client("mallory");
+    const servingCert = await ca.serving();
+    // After every certificate's notBefore (openssl starts them at the current second).
+    const now = new Date();
     assert.deepEqual(await verify(der(good.certPem), now), {
       ok: true,
       commonName: "kube-apiserver-kubelet-client",
       organizations: ["system:masters"],
     });
-    const foreign = await verify(der((await other.client("mallory")).certPem), now);
+    const foreign = await verify(der(foreignCert.certPem), now);
     assert.equal(foreign.ok, false);
-    const serving = await verify(der((await ca.serving()).certPem), now);
-    assert.deepEqual(serving, {
+    assert.deepEqual(await verify(der(servingCert.certPem), now), {
       ok: false,
       reason: "certificate specifies an incompatible key usage",
     });

@@ -41,6 +41,7 @@ import {
   type KubeletEndpoint,
   kubeletEndpoint,
 } from "./kubelet_connection.ts";
+import type { ObjectViews } from "./store/object_views.ts";
 import type { Node } from "./types/core_v1_node.ts";
 import type { Pod } from "./types/core_v1_pod.ts";
 import { type FieldError, forbidden, invalid, notSupported } from "./validation/field_errors.ts";
@@ -287,6 +288,22 @@ export interface PodLogHookOptions {
   readonly logger: Logger;
   /** How long the kubelet may take to answer. @default {30000} */
   readonly responseTimeoutMs?: number;
+}
+
+/**
+ * {@linkcode PodLogHookOptions.getPod} and `getNode` over the server's object views: read from
+ * storage (past the views, so a pod created a moment ago is found), as the views project them
+ * (a pod keeps its containers' names and its node).
+ */
+export function podLogReaders(
+  views: ObjectViews,
+): Pick<PodLogHookOptions, "getPod" | "getNode"> {
+  return {
+    getPod: async (namespace, name) =>
+      await views.get("/registry/pods/").readByName(namespace, name) as Pod | undefined,
+    getNode: async (name) =>
+      await views.get("/registry/nodes/").readByName("", name) as Node | undefined,
+  };
 }
 
 /** Decodes a chunked body as it arrives. */

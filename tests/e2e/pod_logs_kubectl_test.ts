@@ -12,8 +12,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createTestApp } from "../../control/api/_test_app.ts";
 import { createTestPki, startTestHttps } from "../../control/api/_test_https.ts";
-import { PodLogHook } from "../../control/api/pod_logs.ts";
-import type { Node } from "../../control/api/types/core_v1_node.ts";
+import { PodLogHook, podLogReaders } from "../../control/api/pod_logs.ts";
 import type { Pod } from "../../control/api/types/core_v1_pod.ts";
 import { systemClock } from "../../control/util/clock.ts";
 import { RecordingLogger } from "../../control/util/logger.ts";
@@ -96,10 +95,7 @@ Deno.test("kubectl logs reads a pod's container log through the API and the kube
     extensions: (parts) => ({
       subresources: [
         new PodLogHook({
-          getPod: async (ns, name) =>
-            await parts.views.get("/registry/pods/").readByName(ns, name) as Pod | undefined,
-          getNode: async (name) =>
-            await parts.views.get("/registry/nodes/").readByName("", name) as Node | undefined,
+          ...podLogReaders(parts.views),
           credentials: () => ({
             certPem: pki.kubeletClient.certPem,
             keyPem: pki.kubeletClient.keyPem,

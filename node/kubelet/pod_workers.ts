@@ -649,15 +649,20 @@ export class PodWorkers {
     this.#deps.probes?.addPod(pod);
 
     const nodeIps = this.#deps.node.ips();
-    const sandboxConfig = generatePodSandboxConfig(pod, {
+    const generated = generatePodSandboxConfig(pod, {
       ...this.#options.sandbox,
       attempt: actions.attempt,
-      nodeHostname: pod.spec?.hostNetwork === true ? this.#deps.node.hostname : "",
+      nodeHostname: this.#deps.node.hostname,
       nodeIps,
       recordEvent: (e) => {
         if (e.on === "pod") this.#record(pod, e.type, e.reason, e.message);
       },
     });
+    // A host-network sandbox shares the node's UTS namespace: runc refuses to set a hostname
+    // there, and the kubelet sends none.
+    const sandboxConfig = pod.spec?.hostNetwork === true
+      ? { ...generated, hostname: "" }
+      : generated;
     let sandboxId = actions.sandboxId;
     if (actions.createSandbox) {
       try {

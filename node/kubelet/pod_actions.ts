@@ -261,6 +261,7 @@ export function computePodActions(
     const latest = latestOf(c.name, runtime.containers);
     if (latest === undefined || latest.state !== "CONTAINER_RUNNING") {
       if (shouldContainerBeRestarted(pod, latest)) {
+        // An instance in an unknown state is stopped first (one only created is pruned).
         if (latest?.state === "CONTAINER_UNKNOWN") {
           toKill.push(killRunning(c.name, latest, "", "unknown-state"));
         }

@@ -52,6 +52,7 @@ import {
   POD_NAME_LABEL,
   POD_NAMESPACE_LABEL,
   POD_UID_LABEL,
+  podLogsDirectory,
   type SandboxConfigOptions,
 } from "../pods/sandbox_config.ts";
 import type { NodeResourceList } from "../status/node_resources.ts";
@@ -718,7 +719,7 @@ export class PodWorkers {
     this.#wakeAt(w, (this.#retryBackoff.lastUpdate(key) ?? now) + this.#retryBackoff.get(key));
   }
 
-  /** Removes exited instances beyond the newest two of each container. */
+  /** Removes exited instances beyond the newest two of each container, and stale created ones. */
   async #pruneInstances(w: Worker): Promise<void> {
     const count = new Map<string, number>();
     let removed = false;
@@ -726,7 +727,9 @@ export class PodWorkers {
       const name = c.status.metadata?.name ?? "";
       const n = (count.get(name) ?? 0) + 1;
       count.set(name, n);
-      if (n <= KEPT_INSTANCES || c.status.state !== "CONTAINER_EXITED") continue;
+      // An older instance that was only created (its start failed) never ran: remove it.
+      const stale = n > 1 && c.status.state === "CONTAINER_CREATED";
+      if (!stale && (n <= KEPT_INSTANCES || c.status.state !== "CONTAINER_EXITED")) continue;
       try {
         await this.#deps.runtime.removeContainer({ containerId: c.status.id });
         removed = true;
@@ -799,7 +802,7 @@ export class PodWorkers {
 
     const restartCount = latest
       ? restartCountOf(latest.annotations, latest.metadata?.attempt ?? 0) + 1
-      : 0;
+      : await this.#restartCountFromLogs(pod, name);
     let config;
     try {
       const podsDir = this.#options.podsDir;
@@ -890,6 +893,24 @@ export class PodWorkers {
     }
     w.startFailures.delete(name);
     return true;
+  }
+
+  /**
+   * The restart count of a container the runtime has no instance of: one more than the newest
+   * `<n>.log` in its log directory (the runtime lost its state, e.g. after a reboot), else 0.
+   */
+  async #restartCountFromLogs(pod: Pod, name: string): Promise<number> {
+    const dir = `${podLogsDirectory(pod, this.#options.sandbox.podLogsRoot)}/${name}`;
+    let newest = -1;
+    try {
+      for await (const entry of Deno.readDir(dir)) {
+        const m = /^(\d+)\.log/.exec(entry.name);
+        if (m) newest = Math.max(newest, Number(m[1]));
+      }
+    } catch {
+      return 0;
+    }
+    return newest + 1;
   }
 
   // ---- Killing -----------------------------------------------------------------------------

@@ -93,6 +93,7 @@ function app(overrides: Partial<Container> = {}): Container {
 
 interface HarnessOptions {
   readonly secrets?: typeof none;
+  readonly podLogsRoot?: string;
 }
 
 function harness(options: HarnessOptions = {}) {
@@ -129,7 +130,12 @@ function harness(options: HarnessOptions = {}) {
         allocatable: () => ({ cpu: "2", memory: "2Gi" }),
         memoryCapacityBytes: 2n << 30n,
       },
-    }, { sandbox: SANDBOX_OPTIONS });
+    }, {
+      sandbox: {
+        ...SANDBOX_OPTIONS,
+        ...(options.podLogsRoot !== undefined ? { podLogsRoot: options.podLogsRoot } : {}),
+      },
+    });
   const workers = make();
   /** Puts `pod` in the API and hands it to the workers; waits for the sync. */
   async function apply(pod: Pod, w = workers): Promise<Pod> {
@@ -589,5 +595,65 @@ Deno.test("PodWorkers.findContainer() finds the newest or the previous instance"
     "running",
     1,
   ]]);
+  await h.workers.stop();
+});
+
+Deno.test("PodWorkers stops sidecars after the regular containers", async () => {
+  const h = harness();
+  const pod = await h.apply(makePod({
+    initContainers: [
+      app({ name: "log-shipper", restartPolicy: "Always" }),
+      app({ name: "proxy", restartPolicy: "Always" }),
+    ],
+  }));
+  await h.advance(100);
+  assert.equal(h.runtime.latest("app")?.state, "CONTAINER_RUNNING");
+  h.runtime.calls.length = 0;
+  h.workers.update({
+    ...pod,
+    metadata: {
+      ...pod.metadata,
+      deletionTimestamp: "2026-12-01T12:00:00Z",
+      deletionGracePeriodSeconds: 30,
+    },
+  });
+  await h.settle();
+  assert.deepEqual(h.runtime.calls.filter((c) => c.startsWith("StopContainer")), [
+    "StopContainer app 30",
+    "StopContainer proxy 30",
+    "StopContainer log-shipper 30",
+  ]);
+  await h.workers.stop();
+});
+
+Deno.test("PodWorkers continues the restart count from the log directory when the runtime lost it", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${root}/default_web_u1/app`, { recursive: true });
+    for (const f of ["0.log", "1.log", "4.log", "4.log.20261201-120000"]) {
+      await Deno.writeTextFile(`${root}/default_web_u1/app/${f}`, "");
+    }
+    const h = harness({ podLogsRoot: root });
+    await h.apply(makePod());
+    assert.equal(h.status()?.containerStatuses?.[0]?.restartCount, 5);
+    assert.equal(h.runtime.latest("app")?.config.logPath, "app/5.log");
+    await h.workers.stop();
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("PodWorkers removes an instance whose start failed once another runs", async () => {
+  const h = harness();
+  h.runtime.failNext.set("StartContainer", new Error("exec format error"));
+  await h.apply(makePod());
+  const failed = h.runtime.latest("app")!;
+  assert.equal(failed.state, "CONTAINER_CREATED");
+  assert.equal(h.status()?.containerStatuses?.[0]?.state?.waiting?.reason, "RunContainerError");
+  assert.ok(h.events.has("Failed", "Error: exec format error"));
+  await h.advance(10_000);
+  assert.equal(h.runtime.latest("app")?.state, "CONTAINER_RUNNING");
+  assert.equal(h.runtime.containers.has(failed.id), false, "the created instance is removed");
+  assert.equal(h.status()?.containerStatuses?.[0]?.restartCount, 1);
   await h.workers.stop();
 });

@@ -12,6 +12,7 @@ import { ensureNodeCredentials, JoinError } from "./agent_join.ts";
 import { type Clock, JsonLogger, type SyncWriter, writeTextSync } from "./util/mod.ts";
 import { KUBERNETES_VERSION, SKIFF_VERSION } from "./version.ts";
 import { runAgent } from "../node/agent/agent.ts";
+import { cniPluginEntry } from "./server_agent.ts";
 
 /** What `skiff agent` uses from the outside world. */
 export interface AgentCommandDeps {
@@ -99,6 +100,8 @@ export async function runAgentCommand(
     nodeName: config.nodeName,
     dataDir: config.dataDir,
     kubeletVersion: KUBERNETES_VERSION.gitVersion,
+    clusterCidr: config.clusterCidr,
+    cniPlugin: cniPluginEntry(),
     ...(config.containerRuntimeEndpoint
       ? { containerRuntimeEndpoint: config.containerRuntimeEndpoint }
       : {}),

@@ -89,6 +89,8 @@ export interface AgentConfig {
   readonly nodeName: string;
   readonly nodeIPs: readonly string[];
   readonly containerRuntimeEndpoint: string | null;
+  /** The cluster's pod network, as the server's `--cluster-cidr`. */
+  readonly clusterCidr: string;
   readonly clusterDns: string;
   readonly clusterDomain: string;
   readonly configFile: string | null;
@@ -147,6 +149,7 @@ export const AGENT_CONFIG_KEYS = [
   "node-name",
   "node-ip",
   "container-runtime-endpoint",
+  "cluster-cidr",
   "cluster-dns",
   "cluster-domain",
   "log-level",
@@ -801,6 +804,7 @@ export async function loadAgentConfig(
     nodeName: merged["node-name"]?.value ?? defaultNodeName(deps),
     nodeIPs: Object.freeze([...(merged["node-ip"]?.value ?? [])]),
     containerRuntimeEndpoint: merged["container-runtime-endpoint"]?.value ?? null,
+    clusterCidr: merged["cluster-cidr"]?.value ?? "10.42.0.0/16",
     clusterDns: merged["cluster-dns"]?.value ?? "10.43.0.10",
     clusterDomain: merged["cluster-domain"]?.value ?? "cluster.local",
     configFile,

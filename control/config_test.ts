@@ -797,6 +797,7 @@ Deno.test("loadAgentConfig() needs --server and reads the agent's keys", async (
       nodeName: "edge-1",
       nodeIPs: [],
       containerRuntimeEndpoint: null,
+      clusterCidr: "10.42.0.0/16",
       clusterDns: "10.43.0.10",
       clusterDomain: "cluster.local",
       configFile: null,

@@ -279,6 +279,8 @@ async function serve(
         logger,
         hostname,
         elect,
+        clusterCidr: config.clusterCidr,
+        serviceCidr: config.serviceCidr,
         signal: schedulerStop.signal,
       });
     }
@@ -365,7 +367,15 @@ function startScheduler(
  */
 function startControllerManager(
   api: ApiServer,
-  deps: { clock: Clock; logger: Logger; hostname: string; elect: boolean; signal: AbortSignal },
+  deps: {
+    clock: Clock;
+    logger: Logger;
+    hostname: string;
+    elect: boolean;
+    signal: AbortSignal;
+    clusterCidr: string;
+    serviceCidr: string;
+  },
 ): Promise<void> {
   const logger = deps.logger.with({ component: "controller-manager" });
   const transport = new InProcessClient(api.app, {
@@ -376,6 +386,8 @@ function startControllerManager(
     client: new Client(transport, { fieldManager: "kube-controller-manager" }),
     clock: deps.clock,
     logger,
+    clusterCidr: deps.clusterCidr,
+    serviceCidr: deps.serviceCidr,
     identity: `${deps.hostname}_${crypto.randomUUID()}`,
     ...(deps.elect ? {} : { leaderElection: false as const }),
   }).run(deps.signal).catch((err) =>

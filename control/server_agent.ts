@@ -26,6 +26,17 @@ export interface ServerAgentDeps {
   readonly signal: AbortSignal;
 }
 
+/**
+ * How containerd runs skiff as a CNI plugin: a compiled skiff is its own plugin; from a checkout
+ * (`deno run mod.ts …`) the plugin is `deno run -A cni/_main.ts`, which loads only the plugin.
+ */
+export function cniPluginEntry(): { executable: string; moduleUrl?: string } {
+  const executable = Deno.execPath();
+  const entry = new URL("../cni/_main.ts", import.meta.url);
+  const viaDeno = /(?:^|\/)deno$/.test(executable) && entry.protocol === "file:";
+  return viaDeno ? { executable, moduleUrl: entry.href } : { executable };
+}
+
 /** The identity the server's own agent acts as. */
 export function nodeUser(nodeName: string): { username: string; groups: string[] } {
   return {
@@ -49,6 +60,8 @@ export function startServerAgent(api: ApiServer, deps: ServerAgentDeps): Running
       nodeName: config.nodeName,
       dataDir: config.dataDir,
       kubeletVersion: KUBERNETES_VERSION.gitVersion,
+      clusterCidr: config.clusterCidr,
+      cniPlugin: cniPluginEntry(),
       ...(config.containerRuntimeEndpoint
         ? { containerRuntimeEndpoint: config.containerRuntimeEndpoint }
         : {}),

@@ -32,6 +32,7 @@ import type { MachineHost } from "../status/machine_info.ts";
 import { NodeLease } from "../status/node_lease.ts";
 import { NodeStatusManager } from "../status/node_status_manager.ts";
 import { agentPaths } from "./agent_paths.ts";
+import { configurePodNetwork } from "./pod_network.ts";
 import { runtimeImages, runtimeReadiness, runtimeVersion } from "./runtime_state.ts";
 
 /** How the agent runs, from `skiff server` / `skiff agent` flags. */
@@ -47,6 +48,13 @@ export interface AgentOptions {
   readonly nodeIPs?: readonly string[];
   /** The busybox-static binary skiff's images are built from. @default {"/usr/bin/busybox"} */
   readonly busybox?: string;
+  /** The pod network (`--cluster-cidr`): pod traffic inside it is not masqueraded. */
+  readonly clusterCidr: string;
+  /**
+   * How containerd runs skiff as a CNI plugin: the compiled binary itself, or (from a checkout)
+   * `deno run -A <moduleUrl>`. @default {the compiled binary: Deno.execPath()}
+   */
+  readonly cniPlugin?: { readonly executable: string; readonly moduleUrl?: string };
   /** The process may lower oom_score_adj. @default {whether it has CAP_SYS_RESOURCE} */
   readonly canLowerOomScore?: boolean;
   /** How long containerd gets to answer after it starts. @default {30000} */
@@ -211,6 +219,23 @@ export function runAgent(options: AgentOptions, deps: AgentDeps): RunningAgent {
       );
       await Promise.race([status.registration, aborted(signal)]);
       if (signal.aborted) return;
+      tasks.push(
+        configurePodNetwork({
+          client: deps.client,
+          nodeName: options.nodeName,
+          clock: deps.clock,
+          logger,
+          signal,
+          runner,
+          confDir: layout.cniConfDir,
+          binDir: layout.cniBinDir,
+          ipamDataDir: join(paths.root, "cni", "networks"),
+          clusterCidr: options.clusterCidr,
+          plugin: options.cniPlugin ?? { executable: Deno.execPath() },
+        }).catch((err) => {
+          if (!signal.aborted) logger.error("Cannot set up the pod network", { error: err });
+        }),
+      );
       // The Lease is owned by the Node: it starts once the Node exists.
       const lease = new NodeLease({ client: deps.client, clock: deps.clock, logger: deps.logger }, {
         nodeName: options.nodeName,

@@ -9,3 +9,4 @@ export * from "./runtime_state.ts";
 export * from "./referenced_objects.ts";
 export * from "./pod_source.ts";
 export * from "./kubelet_serving_cert.ts";
+export * from "./pod_network.ts";

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { FakeClock } from "../../util/mod.ts";
-import { createCa, issueCertificate, verifyClientCertificate } from "../../util/x509/certificates.ts";
+import {
+  createCa,
+  issueCertificate,
+  verifyClientCertificate,
+} from "../../util/x509/certificates.ts";
 import { AuthenticationError } from "./authenticator.ts";
 import { X509Authenticator } from "./x509_authenticator.ts";
 

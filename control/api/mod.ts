@@ -20,6 +20,7 @@ export * from "./admission/mod.ts";
 export * from "./auth/mod.ts";
 export * from "./pki/mod.ts";
 export * from "./util/mod.ts";
+export * from "./streaming/mod.ts";
 export * from "./api_server.ts";
 export * from "./app.ts";
 export * from "./bootstrap.ts";

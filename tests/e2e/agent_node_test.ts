@@ -64,7 +64,16 @@ Deno.test("skiff server runs its node agent: the node registers with its runtime
   assert.match(node!.status?.nodeInfo?.containerRuntimeVersion ?? "", /^containerd:\/\/1\.6\./);
   assert.equal(node!.status?.nodeInfo?.kubeletVersion, "v1.33.0");
   assert.equal(node!.metadata?.labels?.["kubernetes.io/hostname"] !== undefined, true);
-  assert.ok(readyCondition(node), "the node reports a Ready condition");
+  // nodeipam gives the node a pod CIDR; the agent's conflist makes containerd's network ready.
+  await until(async () => {
+    node = await nodeNamed(admin.client, "server-node");
+    return readyCondition(node)?.status === "True";
+  }, { timeoutMs: 60_000, intervalMs: 200, what: `the node to be Ready\n${server.logTail()}` });
+  assert.equal(node!.spec?.podCIDR, "10.42.0.0/24");
+  const conflist = JSON.parse(
+    await Deno.readTextFile(join(server.dataDir, "agent", "cni", "net.d", "10-skiff.conflist")),
+  );
+  assert.equal(conflist.plugins[0].type, "skiff");
   const lease = await admin.client.resource(LEASES).get("server-node", {
     namespace: "kube-node-lease",
   });

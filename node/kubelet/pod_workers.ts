@@ -14,7 +14,9 @@
  *   left of the grace period (`deletionGracePeriodSeconds`, else
  *   `terminationGracePeriodSeconds`, at least 2 s), regular containers before sidecars; then the
  *   sandbox is stopped, the final status reported, volumes torn down, containers and sandbox
- *   removed, and the {@linkcode PodStatusManager} deletes the API pod.
+ *   removed, and the {@linkcode PodStatusManager} deletes the API pod. A later update with a
+ *   shorter grace period (a forced delete) cuts the wait short: preStop hooks are abandoned and
+ *   the containers stopped within the new period.
  *
  * Every sync ends by handing what the runtime has of the pod to the status manager.
  *
@@ -176,6 +178,10 @@ interface Worker {
   readonly startFailures: Map<string, ContainerStartFailure>;
   /** When the pod's termination began (grace periods count from there). */
   terminatingSinceMs: number | undefined;
+  /** When the termination's grace period ends (a later, shorter one moves it earlier). */
+  terminationDeadlineMs: number | undefined;
+  /** Aborted when the grace period is cut short: preStop hooks stop being waited for. */
+  shortened: AbortController;
 }
 
 const STATE_NAMES = {
@@ -337,8 +343,30 @@ export class PodWorkers {
     } else {
       w.pod = pod;
       w.known = true;
+      if (w.terminationDeadlineMs !== undefined && pod.metadata?.deletionTimestamp) {
+        this.#shortenGracePeriod(w, this.#podGracePeriod(pod, true));
+      }
     }
     this.#schedule(w);
+  }
+
+  /**
+   * A pod being terminated got a shorter grace period (`kubectl delete --grace-period=0
+   * --force`): stop waiting for its preStop hooks and stop its containers within the new one.
+   */
+  #shortenGracePeriod(w: Worker, graceSeconds: number): void {
+    const now = this.#deps.clock.now();
+    const deadlineMs = now + graceSeconds * 1000;
+    if (w.terminationDeadlineMs === undefined || deadlineMs >= w.terminationDeadlineMs) return;
+    w.terminationDeadlineMs = deadlineMs;
+    w.shortened.abort();
+    const timeout = Math.max(MINIMUM_GRACE_PERIOD_SECONDS, graceSeconds);
+    for (const c of w.runtime.containers) {
+      if (c.status.state !== "CONTAINER_RUNNING") continue;
+      this.#deps.runtime.stopContainer({ containerId: c.status.id, timeout }).catch((err) => {
+        this.#log.warn("Cannot stop container", { containerId: c.status.id, err });
+      });
+    }
   }
 
   /** The pod with UID `podUid` is gone from the API: kill whatever still runs of it. */
@@ -451,6 +479,8 @@ export class PodWorkers {
       runtime: EMPTY_RUNTIME_POD,
       startFailures: new Map(),
       terminatingSinceMs: undefined,
+      terminationDeadlineMs: undefined,
+      shortened: new AbortController(),
     };
   }
 
@@ -980,6 +1010,8 @@ export class PodWorkers {
       let timer: TimerHandle | undefined;
       const timeout = new Promise<"timeout">((resolve) => {
         timer = this.#deps.clock.setTimeout(() => resolve("timeout"), grace * 1000);
+        w.shortened.signal.addEventListener("abort", () => resolve("timeout"), { once: true });
+        if (w.shortened.signal.aborted) resolve("timeout");
       });
       const outcome = await Promise.race([hook, timeout]);
       timer?.cancel();
@@ -994,6 +1026,12 @@ export class PodWorkers {
         this.#record(pod, "Warning", "FailedPreStopHook", outcome);
       }
       grace -= Math.floor((this.#deps.clock.now() - startMs) / 1000);
+    }
+    if (w.terminationDeadlineMs !== undefined) {
+      grace = Math.min(
+        grace,
+        Math.floor((w.terminationDeadlineMs - this.#deps.clock.now()) / 1000),
+      );
     }
     if (grace < MINIMUM_GRACE_PERIOD_SECONDS) grace = MINIMUM_GRACE_PERIOD_SECONDS;
     try {
@@ -1060,6 +1098,7 @@ export class PodWorkers {
     this.#deps.probes?.removePod(w.uid);
     // An orphan (its spec unknown) is killed with what its containers' annotations recorded.
     const grace = w.known ? this.#podGracePeriod(pod, true) : undefined;
+    if (grace !== undefined) w.terminationDeadlineMs ??= w.terminatingSinceMs + grace * 1000;
     await this.#killPod(w, { gracePeriodSeconds: grace });
     await this.#refresh(w);
     this.#report(w, true);

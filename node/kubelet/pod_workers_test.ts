@@ -657,3 +657,33 @@ Deno.test("PodWorkers removes an instance whose start failed once another runs",
   assert.equal(h.status()?.containerStatuses?.[0]?.restartCount, 1);
   await h.workers.stop();
 });
+
+Deno.test("PodWorkers cuts a termination short when the grace period shrinks", async () => {
+  const h = harness();
+  const pod = await h.apply(makePod({
+    containers: [app({ lifecycle: { preStop: { exec: { command: ["sleep", "60"] } } } })],
+  }));
+  h.runtime.exec = async () => {
+    await h.clock.sleep(60_000);
+    return { stdout: new Uint8Array(), stderr: new Uint8Array(), exitCode: 0 };
+  };
+  h.runtime.calls.length = 0;
+  const deleting = (grace: number): Pod => ({
+    ...pod,
+    metadata: {
+      ...pod.metadata,
+      deletionTimestamp: "2026-12-01T12:00:00Z",
+      deletionGracePeriodSeconds: grace,
+    },
+  });
+  h.workers.update(deleting(30));
+  await h.advance(3000);
+  assert.deepEqual(h.runtime.calls, ["ExecSync app sleep 60"], "waiting for preStop");
+  h.workers.update(deleting(0));
+  await h.advance(100);
+  const stops = h.runtime.calls.filter((c) => c.startsWith("StopContainer"));
+  assert.ok(stops.length > 0);
+  assert.ok(stops.every((c) => c === "StopContainer app 2"), stops.join(", "));
+  assert.ok(h.runtime.calls.includes("RemovePodSandbox web"), "terminated without waiting 30 s");
+  await h.workers.stop();
+});

@@ -19,3 +19,4 @@ export * from "./agent/mod.ts";
 export * from "./server/mod.ts";
 export * from "./network/mod.ts";
 export * from "./static_pods/mod.ts";
+export * from "./kubelet/mod.ts";

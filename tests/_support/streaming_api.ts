@@ -31,6 +31,12 @@ export interface StreamingApiOptions {
   readonly getPod?: (namespace: string, name: string) => Promise<Pod | undefined>;
   /** @default {the node's Node} */
   readonly getNode?: (name: string) => Promise<Node | undefined>;
+  /** The front's serving certificate. @default {the node's test PKI's} */
+  readonly serving?: { readonly certPem: string; readonly keyPem: string };
+  /** The CA clients trust the front with. @default {the node's test PKI's} */
+  readonly caPem?: string;
+  /** The client certificate shown to the kubelet. @default {the test PKI's kubelet client} */
+  readonly credentials?: { readonly certPem: string; readonly keyPem: string };
 }
 
 /** A running front. */
@@ -56,10 +62,11 @@ export async function startStreamingApi(
         )),
     getNode: options.getNode ??
       ((name) => Promise.resolve(name === node.node.metadata?.name ? node.node : undefined)),
-    credentials: () => ({
-      certPem: node.pki.kubeletClient.certPem,
-      keyPem: node.pki.kubeletClient.keyPem,
-    }),
+    credentials: () =>
+      options.credentials ?? {
+        certPem: node.pki.kubeletClient.certPem,
+        keyPem: node.pki.kubeletClient.keyPem,
+      },
     logger: node.logger,
   });
   const app: FetchApp = {
@@ -98,8 +105,8 @@ export async function startStreamingApi(
     app,
     port: 0,
     hostname: "127.0.0.1",
-    certPem: node.pki.serving.certPem,
-    keyPem: node.pki.serving.keyPem,
+    certPem: options.serving?.certPem ?? node.pki.serving.certPem,
+    keyPem: options.serving?.keyPem ?? node.pki.serving.keyPem,
     logger: node.logger,
   });
   return {
@@ -108,7 +115,7 @@ export async function startStreamingApi(
     connect: () =>
       new Promise((resolve, reject) => {
         const socket = tls.connect(
-          { host: "127.0.0.1", port: server.port, ca: node.pki.ca.certPem },
+          { host: "127.0.0.1", port: server.port, ca: options.caPem ?? node.pki.ca.certPem },
           () => resolve(socket),
         );
         socket.once("error", reject);

@@ -69,8 +69,19 @@ async function removePodCgroups(parent: string): Promise<void> {
   for (const root of roots) await Deno.remove(join(root, parent)).catch(() => {});
 }
 
+/** Options of {@linkcode startStreamingNode}. */
+export interface StreamingNodeOptions {
+  /**
+   * The CA whose client certificates the kubelet API accepts (a real server's cluster CA).
+   * @default {the node's own test PKI's}
+   */
+  readonly clientCaPem?: string;
+}
+
 /** Starts containerd, the pod and the kubelet API (see the module doc). Needs root. */
-export async function startStreamingNode(): Promise<StreamingNode> {
+export async function startStreamingNode(
+  options: StreamingNodeOptions = {},
+): Promise<StreamingNode> {
   if (Deno.uid() !== 0) throw new Error("Cannot start a streaming node: it needs root");
   const containerd = await startContainerd({ sandboxImage: PAUSE_IMAGE });
   const cri = new CriClient({ endpoint: containerd.endpoint, timeoutMs: 30_000 });
@@ -184,7 +195,7 @@ export async function startStreamingNode(): Promise<StreamingNode> {
           reviewAccess: (user) => Promise.resolve(user.groups.includes("system:masters")),
         },
         clock: systemClock,
-        verifyClientCertificate: clusterCaVerifier(pki.ca.certPem),
+        verifyClientCertificate: clusterCaVerifier(options.clientCaPem ?? pki.ca.certPem),
       }),
       clock: systemClock,
       logger,

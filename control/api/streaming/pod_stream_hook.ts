@@ -196,6 +196,16 @@ export class PodStreamHook implements SubresourceHook {
     });
   }
 
+  #started(req: ResourceRequest, protocol: string, target: StreamTarget): void {
+    this.#o.logger.debug("Streaming to the kubelet", {
+      subresource: this.subresource,
+      namespace: req.info.namespace,
+      pod: req.info.name,
+      node: target.nodeName,
+      protocol,
+    });
+  }
+
   #takeOver(req: ResourceRequest, kubelet: TLSSocket): Http1TakenSocket {
     const taken = (this.#o.takeOver ?? takeOverSocket)(req.signal);
     if (!taken) {
@@ -217,6 +227,7 @@ export class PodStreamHook implements SubresourceHook {
     });
     if (upgrade.head.status !== 101) return await kubeletRefusal(upgrade);
     const taken = this.#takeOver(req, upgrade.socket);
+    this.#started(req, context.websocket ? "websocket" : "spdy", context.target);
     taken.socket.write(switchingHead(upgrade));
     void relaySockets([taken.socket as unknown as RelaySocket, upgrade.socket], {
       fromA: taken.buffered,
@@ -264,6 +275,7 @@ export class PodStreamHook implements SubresourceHook {
       session.destroy();
       throw err;
     }
+    this.#started(req, STREAM_PROTOCOL_V5, context.target);
     taken.socket.write(websocketUpgradeResponse({
       key: req.headers.get("sec-websocket-key") ?? "",
       protocol: STREAM_PROTOCOL_V5,
@@ -301,6 +313,7 @@ export class PodStreamHook implements SubresourceHook {
     if (upgrade.head.status !== 101) return await kubeletRefusal(upgrade);
     const kubelet = upgrade.socket;
     const taken = this.#takeOver(req, kubelet);
+    this.#started(req, PORT_FORWARD_TUNNEL_PROTOCOL, context.target);
     taken.socket.write(websocketUpgradeResponse({
       key: req.headers.get("sec-websocket-key") ?? "",
       protocol: PORT_FORWARD_TUNNEL_PROTOCOL,

@@ -1027,7 +1027,7 @@ export class PodWorkers {
       }
       grace -= Math.floor((this.#deps.clock.now() - startMs) / 1000);
     }
-    if (w.terminationDeadlineMs !== undefined) {
+    if (w.terminationDeadlineMs !== undefined && w.shortened.signal.aborted) {
       grace = Math.min(
         grace,
         Math.floor((w.terminationDeadlineMs - this.#deps.clock.now()) / 1000),

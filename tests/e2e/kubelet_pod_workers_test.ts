@@ -21,6 +21,8 @@ import { BUSYBOX_IMAGE, PAUSE_IMAGE } from "../../node/images/skiff_images.ts";
 import { FakePodApi } from "../../node/kubelet/_fake_pod_api.ts";
 import { PodStatusManager } from "../../node/kubelet/pod_status_manager.ts";
 import { PodWorkers } from "../../node/kubelet/pod_workers.ts";
+import { ProbeManager } from "../../node/probes/probe_manager.ts";
+import { Prober } from "../../node/probes/prober.ts";
 import type { PodRuntimeService } from "../../node/kubelet/runtime_service.ts";
 import type { MountedVolume } from "../../node/volumes/volume_manager.ts";
 import { startContainerd } from "../_support/containerd_process.ts";
@@ -142,16 +144,29 @@ Deno.test("PodWorkers run pods on a real containerd", async (t) => {
   const api = new FakePodApi();
   const events = new Events();
   const logger = new RecordingLogger();
-  const statusManager = new PodStatusManager({
+  const prober = new Prober({
+    execSync: (containerId, cmd, timeout) => cri.execSync({ containerId, cmd, timeout }),
+    recordEvent: (e) => events.event(e.pod, { type: e.type, reason: e.reason, message: e.message }),
+  });
+  const statusManager: PodStatusManager = new PodStatusManager({
     pods: api,
     clock: systemClock,
     logger,
     nodeIPs: () => ["127.0.0.1"],
+    probes: { result: (kind, id) => probes.result(kind, id) },
+  });
+  const probes = new ProbeManager({
+    clock: systemClock,
+    prober,
+    getPodStatus: (uid) => statusManager.getPodStatus(uid),
+    onResult: (update) => workers.handleProbeResult(update),
+    random: () => 0,
   });
   const makeWorkers = () =>
     new PodWorkers({
       runtime,
       statusManager,
+      probes,
       volumes,
       configMaps: none,
       secrets: none,
@@ -336,6 +351,36 @@ Deno.test("PodWorkers run pods on a real containerd", async (t) => {
       assert.deepEqual(left.containers, [], "the container is removed");
     });
 
+    await t.step("a failing liveness probe restarts the container", async () => {
+      const pod = run(podOf("liveness", {
+        containers: [
+          busybox("main", "touch /tmp/healthy; sleep 2; rm /tmp/healthy; exec sleep 3600", {
+            livenessProbe: {
+              exec: { command: ["cat", "/tmp/healthy"] },
+              periodSeconds: 1,
+              failureThreshold: 1,
+            },
+          }),
+        ],
+      }));
+      await waitFor(
+        () => (app("liveness")?.restartCount ?? 0) >= 1,
+        "a restart after the probe failed",
+      );
+      await waitFor(() => app("liveness")?.state?.running !== undefined, "running again");
+      const s = app("liveness");
+      assert.equal(s?.lastState?.terminated?.exitCode, 137, "SIGKILL after the 2 s grace period");
+      const seen = events.of("liveness");
+      assert.ok(
+        seen.some((e) =>
+          e.startsWith("Unhealthy: Liveness probe failed: cat: can't open '/tmp/healthy'")
+        ),
+        seen.join("\n"),
+      );
+      assert.ok(seen.includes("Killing: Container main failed liveness probe, will be restarted"));
+      workers.forget(pod.metadata!.uid!);
+    });
+
     await t.step("restarted workers adopt a running container without restarting it", async () => {
       run(podOf("adopt", { containers: [busybox("main", "exec sleep 3600")] }));
       await waitFor(() => app("adopt")?.state?.running !== undefined, "adopt running", 30_000);
@@ -363,6 +408,7 @@ Deno.test("PodWorkers run pods on a real containerd", async (t) => {
     for (const uid of uids) workers.forget(uid);
     await workers.idle().catch(() => {});
     await workers.stop();
+    probes.stop();
     await statusManager.stop();
     await containerd.stop();
     await removePodCgroups(uids);

@@ -640,7 +640,9 @@ export class PodWorkers {
     const actions = computePodActions(pod, { runtime: w.runtime, probes: this.#probeView() });
     const nothingToStart = actions.initContainersToStart.length === 0 &&
       actions.containersToStart.length === 0;
-    if (actions.killPod && !actions.createSandbox && nothingToStart) {
+    // A pod the API already shows finished never runs again (even if the runtime lost it).
+    const terminalPhase = pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
+    if (terminalPhase || (actions.killPod && !actions.createSandbox && nothingToStart)) {
       // The pod is done: nothing will run again.
       await this.#killPod(w, { gracePeriodSeconds: this.#podGracePeriod(pod, false) });
       await this.#refresh(w);
@@ -680,15 +682,29 @@ export class PodWorkers {
     this.#deps.probes?.addPod(pod);
 
     const nodeIps = this.#deps.node.ips();
-    const generated = generatePodSandboxConfig(pod, {
-      ...this.#options.sandbox,
-      attempt: actions.attempt,
-      nodeHostname: this.#deps.node.hostname,
-      nodeIps,
-      recordEvent: (e) => {
-        if (e.on === "pod") this.#record(pod, e.type, e.reason, e.message);
-      },
-    });
+    let generated: PodSandboxConfig;
+    try {
+      generated = generatePodSandboxConfig(pod, {
+        ...this.#options.sandbox,
+        attempt: actions.attempt,
+        nodeHostname: this.#deps.node.hostname,
+        nodeIps,
+        recordEvent: (e) => {
+          if (e.on === "pod") this.#record(pod, e.type, e.reason, e.message);
+        },
+      });
+    } catch (err) {
+      // A hostname or resolv.conf the sandbox cannot be made with: upstream's message.
+      this.#record(
+        pod,
+        "Warning",
+        "FailedCreatePodSandBox",
+        `Failed to create pod sandbox: ${errorText(err)}`,
+      );
+      this.#report(w, false);
+      this.#retry(w, "sandbox");
+      return;
+    }
     // A host-network sandbox shares the node's UTS namespace: runc refuses to set a hostname
     // there, and the kubelet sends none.
     const sandboxConfig = pod.spec?.hostNetwork === true
@@ -749,9 +765,13 @@ export class PodWorkers {
     this.#wakeAt(w, (this.#retryBackoff.lastUpdate(key) ?? now) + this.#retryBackoff.get(key));
   }
 
-  /** Removes exited instances beyond the newest two of each container, and stale created ones. */
+  /**
+   * Removes exited instances beyond the newest two of each container, stale created ones, and
+   * sandboxes of earlier attempts left without containers.
+   */
   async #pruneInstances(w: Worker): Promise<void> {
     const count = new Map<string, number>();
+    const gone = new Set<string>();
     let removed = false;
     for (const c of w.runtime.containers) {
       const name = c.status.metadata?.name ?? "";
@@ -762,9 +782,23 @@ export class PodWorkers {
       if (!stale && (n <= KEPT_INSTANCES || c.status.state !== "CONTAINER_EXITED")) continue;
       try {
         await this.#deps.runtime.removeContainer({ containerId: c.status.id });
+        gone.add(c.status.id);
         removed = true;
       } catch (err) {
         this.#log.warn("Cannot remove old container", { containerId: c.status.id, err });
+      }
+    }
+    // Sandboxes of earlier attempts go once none of their containers is kept.
+    for (const sb of w.runtime.sandboxes.slice(1)) {
+      const kept = w.runtime.containers.some((c) =>
+        c.sandboxId === sb.id && !gone.has(c.status.id)
+      );
+      if (sb.state === "SANDBOX_READY" || kept) continue;
+      try {
+        await this.#deps.runtime.removePodSandbox({ podSandboxId: sb.id });
+        removed = true;
+      } catch (err) {
+        this.#log.warn("Cannot remove old pod sandbox", { sandboxId: sb.id, err });
       }
     }
     if (removed) await this.#refresh(w);

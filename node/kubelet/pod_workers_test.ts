@@ -687,3 +687,38 @@ Deno.test("PodWorkers cuts a termination short when the grace period shrinks", a
   assert.ok(h.runtime.calls.includes("RemovePodSandbox web"), "terminated without waiting 30 s");
   await h.workers.stop();
 });
+
+Deno.test("PodWorkers never runs again a pod the API shows finished", async () => {
+  const h = harness();
+  const pod = makePod({ restartPolicy: "Never" });
+  await h.apply({ ...pod, status: { phase: "Succeeded" } });
+  assert.deepEqual(h.runtime.calls, [], "the runtime lost it, the pod stays done");
+  assert.equal(h.status()?.phase, "Succeeded");
+  await h.workers.stop();
+});
+
+Deno.test("PodWorkers reports a sandbox config it cannot build", async () => {
+  const h = harness();
+  await h.apply(makePod({ hostNetwork: false, hostname: "Not_A_Label" }));
+  assert.deepEqual(h.runtime.calls, []);
+  assert.ok(
+    h.events.list.some((e) => e.reason === "FailedCreatePodSandBox"),
+    JSON.stringify(h.events.list),
+  );
+  assert.equal(h.clock.pendingTimers, 1, "retried later");
+  await h.workers.stop();
+});
+
+Deno.test("PodWorkers removes the sandboxes of earlier attempts once their containers are gone", async () => {
+  const h = harness();
+  await h.apply(makePod());
+  for (let i = 0; i < 3; i++) {
+    const [newest] = [...h.runtime.sandboxes.values()].filter((s) => s.state === "SANDBOX_READY");
+    await h.runtime.stopPodSandbox({ podSandboxId: newest!.id });
+    await h.advance(1000);
+    await h.advance(20_000);
+  }
+  assert.ok(h.runtime.sandboxes.size <= 2, `sandboxes: ${h.runtime.sandboxes.size}`);
+  assert.equal(h.runtime.latest("app")?.state, "CONTAINER_RUNNING");
+  await h.workers.stop();
+});

@@ -165,6 +165,8 @@ export async function startHookFront(
         if (!m || !hook) return new Response("not found", { status: 404 });
         const req = {
           info: { namespace: m[1], name: m[2], subresource: m[3], verb: "create" },
+          def: { group: "", version: "v1", resource: "pods", kind: "Pod" },
+          user: { username: "alice", groups: ["system:authenticated"] },
           url,
           query: url.searchParams,
           headers: request.headers,

@@ -3,8 +3,11 @@
  * pod's kubelet through the API server. Authorization happened before, in the app (`create`
  * for kubectl's SPDY POST, `get` for its WebSocket GET, as upstream's verbs map). Then:
  *
- * 1. the request must be an upgrade (400 `Upgrade request required`); its query is decoded
- *    and the pod, container and node found (`stream_target.ts`, upstream's messages);
+ * 1. the query is decoded and, when an admission chain is given, admitted as a `CONNECT` of
+ *    the options object (`PodExecOptions`, `PodAttachOptions`, `PodPortForwardOptions`), as
+ *    upstream's connect handler does; then the pod, container and node are found
+ *    (`stream_target.ts`, upstream's messages), and the request must be an upgrade (400
+ *    `Upgrade request required`), in that order;
  * 2. the node's kubelet is dialled with the API server's kubelet client certificate and sent
  *    an upgrade to `/exec/{ns}/{pod}/{container}?…` (`/attach/…`, `/portForward/{ns}/{pod}`);
  *    a refusal is relayed as the kubelet gave it;
@@ -33,6 +36,7 @@ import {
   websocketUpgradeResponse,
 } from "../../util/websocket/handshake.ts";
 import { WebSocketConnection } from "../../util/websocket/websocket_connection.ts";
+import type { AdmissionChain } from "../admission/admission.ts";
 import { ApiError } from "../errors.ts";
 import type { ResourceRequest } from "../handlers/context.ts";
 import type { SubresourceHook } from "../handlers/extensions.ts";
@@ -86,6 +90,32 @@ export interface PodStreamHookOptions {
   readonly takeOver?: (signal: AbortSignal) => Http1TakenSocket | null;
   /** How long the kubelet may take to switch protocols. @default {30 s} */
   readonly kubeletTimeoutMs?: number;
+  /** Admits each stream as a `CONNECT` (webhooks may deny attach, say). @default {none} */
+  readonly admission?: Pick<AdmissionChain, "run">;
+}
+
+/** The options object a stream is admitted with, as upstream's `CONNECT` attributes carry. */
+export function connectOptionsObject(options: StreamOptions): Record<string, unknown> {
+  const meta = { apiVersion: "v1", metadata: {} };
+  const stdio = {
+    ...(options.stdin ? { stdin: true } : {}),
+    ...(options.stdout ? { stdout: true } : {}),
+    ...(options.stderr ? { stderr: true } : {}),
+    ...(options.tty ? { tty: true } : {}),
+    ...(options.container ? { container: options.container } : {}),
+  };
+  switch (options.subresource) {
+    case "exec":
+      return { kind: "PodExecOptions", ...meta, ...stdio, command: [...options.command] };
+    case "attach":
+      return { kind: "PodAttachOptions", ...meta, ...stdio };
+    case "portforward":
+      return {
+        kind: "PodPortForwardOptions",
+        ...meta,
+        ...(options.ports.length ? { ports: [...options.ports] } : {}),
+      };
+  }
 }
 
 /** Request headers an upgrade passes on to the kubelet as they are. */
@@ -143,11 +173,22 @@ export class PodStreamHook implements SubresourceHook {
         req.info.verb,
       );
     }
-    const websocket = isWebSocketUpgrade(req.headers);
-    if (!websocket && !isSpdyUpgrade(req.headers)) {
-      throw ApiError.badRequest("Upgrade request required");
-    }
     const options = parseStreamOptions(this.subresource, req.query);
+    if (this.#o.admission) {
+      await this.#o.admission.run({
+        operation: "CONNECT",
+        def: req.def,
+        namespace,
+        name,
+        subresource: this.subresource,
+        object: connectOptionsObject(options),
+        oldObject: undefined,
+        dryRun: false,
+        username: req.user.username,
+        groups: req.user.groups,
+        user: req.user,
+      });
+    }
     const pod = await this.#o.getPod(namespace, name);
     if (!pod) throw ApiError.notFound({ group: "", resource: "pods" }, name);
     const target = streamTarget(pod, options);
@@ -161,6 +202,10 @@ export class PodStreamHook implements SubresourceHook {
         throw new ApiError(err.message, { code: 500, reason: "", cause: err });
       }
       throw err;
+    }
+    const websocket = isWebSocketUpgrade(req.headers);
+    if (!websocket && !isSpdyUpgrade(req.headers)) {
+      throw ApiError.badRequest("Upgrade request required");
     }
     if (websocket && this.subresource !== "portforward") {
       if (chooseSubprotocol(req.headers, [STREAM_PROTOCOL_V5]) !== null) {

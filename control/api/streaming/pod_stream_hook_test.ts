@@ -4,6 +4,8 @@ import { spdyClientUpgrade } from "../../util/spdy/upgrade.ts";
 import { websocketClientHandshake } from "../../util/websocket/handshake.ts";
 import { WebSocketConnection } from "../../util/websocket/websocket_connection.ts";
 import { createTestPki } from "../_test_https.ts";
+import type { AdmissionAttributes } from "../admission/admission.ts";
+import { ApiError } from "../errors.ts";
 import type { Node } from "../types/core_v1_node.ts";
 import type { Pod } from "../types/core_v1_pod.ts";
 import {
@@ -280,4 +282,58 @@ Deno.test("PodStreamHook tunnels WebSocket-wrapped SPDY port-forward to a SPDY u
   );
   ws.close(1000);
   assert.equal((await ws.closed).code, 1000);
+});
+
+Deno.test("PodStreamHook admits each stream as a CONNECT of its options, before anything else", async () => {
+  await using pki = await createTestPki();
+  await using kubelet = await startTestKubelet(pki);
+  const seen: AdmissionAttributes[] = [];
+  await using front = await startHookFront({
+    pki,
+    getPod: () => Promise.resolve(testPod(["app"])),
+    getNode: () => Promise.resolve(testNode(kubelet.port)),
+    admission: {
+      run: (attrs) => {
+        seen.push(attrs);
+        if (attrs.subresource === "attach") {
+          throw new ApiError('admission webhook "deny.example.com" denied the request: no attach', {
+            code: 400,
+            reason: "BadRequest",
+          });
+        }
+        return Promise.resolve();
+      },
+    },
+  });
+  using client = Deno.createHttpClient({ caCerts: [pki.ca.certPem] });
+  const base = `https://127.0.0.1:${front.port}/api/v1/namespaces/default/pods/web`;
+  const attach = await fetch(`${base}/attach?stdin=1&stdout=1`, { method: "POST", client });
+  assert.deepEqual(await statusOf(attach), {
+    code: 400,
+    message: 'admission webhook "deny.example.com" denied the request: no attach',
+    reason: "BadRequest",
+  });
+  const exec = await fetch(`${base}/exec?command=ls&command=-l&stdout=true&container=app`, {
+    method: "POST",
+    client,
+  });
+  assert.equal((await statusOf(exec)).message, "Upgrade request required");
+  assert.deepEqual(seen.map((a) => [a.operation, a.subresource, a.username, a.object]), [
+    ["CONNECT", "attach", "alice", {
+      kind: "PodAttachOptions",
+      apiVersion: "v1",
+      metadata: {},
+      stdin: true,
+      stdout: true,
+    }],
+    ["CONNECT", "exec", "alice", {
+      kind: "PodExecOptions",
+      apiVersion: "v1",
+      metadata: {},
+      stdout: true,
+      container: "app",
+      command: ["ls", "-l"],
+    }],
+  ]);
+  assert.equal(kubelet.heads.length, 0);
 });

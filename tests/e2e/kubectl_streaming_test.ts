@@ -186,7 +186,8 @@ Deno.test("kubectl exec, cp, attach and port-forward reach containerd through sk
 
     await step(`kubectl ${version} cp into the pod and back`, async () => {
       const local = join(server.scratchDir, `in-${version}.txt`);
-      const content = `copied by kubectl ${version}\n${"c".repeat(50_000)}\n`;
+      // Megabytes, so that frames split and windows and buffers fill on the way.
+      const content = `copied by kubectl ${version}\n${"0123456789abcdef\n".repeat(250_000)}`;
       await Deno.writeTextFile(local, content);
       ok(await kubectl.run(["cp", local, `shell:/tmp/in-${version}.txt`]), "cp in");
       const inPod = await kubectl.run(["exec", "shell", "--", "cat", `/tmp/in-${version}.txt`]);

@@ -54,6 +54,7 @@ import {
   type KubeletUpgrade,
   upgradeKubelet,
 } from "./kubelet_upgrade.ts";
+import { type FlowSocket, Throttle } from "./_backpressure.ts";
 import { type RelaySocket, relaySockets } from "./socket_relay.ts";
 import {
   parseStreamOptions,
@@ -331,7 +332,12 @@ export class PodStreamHook implements SubresourceHook {
       buffered: taken.buffered,
       onMessage: (m) => onMessage(m),
     });
-    const bridge = bridgeV5({ ws, session, streams });
+    const bridge = bridgeV5({
+      ws,
+      session,
+      streams,
+      flow: { client: taken.socket as unknown as FlowSocket, kubelet: upgrade.socket },
+    });
     onMessage = bridge.onMessage;
     bridge.done.catch((err) =>
       this.#o.logger.warn("Stream ended with an error", { pod: req.info.name, error: err })
@@ -363,16 +369,24 @@ export class PodStreamHook implements SubresourceHook {
       key: req.headers.get("sec-websocket-key") ?? "",
       protocol: PORT_FORWARD_TUNNEL_PROTOCOL,
     }));
+    const client = taken.socket as unknown as FlowSocket;
+    const toKubelet = new Throttle(client, kubelet);
+    const toClient = new Throttle(kubelet, client);
     const ws = new WebSocketConnection(taken.socket as WebSocketSocketLike, {
       role: "server",
       buffered: taken.buffered,
       onMessage: (m) => {
-        if (typeof m !== "string" && !kubelet.destroyed) kubelet.write(m);
+        if (typeof m === "string" || kubelet.destroyed) return;
+        kubelet.write(m);
+        toKubelet.check();
       },
       onClose: () => kubelet.end(),
     });
     if (upgrade.head.buffered.byteLength > 0) ws.send(upgrade.head.buffered);
-    kubelet.on("data", (chunk: Uint8Array) => ws.send(new Uint8Array(chunk)));
+    kubelet.on("data", (chunk: Uint8Array) => {
+      ws.send(new Uint8Array(chunk));
+      toClient.check();
+    });
     kubelet.on("close", () => ws.close(1000));
     kubelet.resume();
     return new Response(null, { status: 101 });

@@ -15,6 +15,7 @@
  */
 import type { SpdySession, SpdyStream } from "../../util/spdy/session.ts";
 import type { WebSocketConnection } from "../../util/websocket/websocket_connection.ts";
+import { type FlowSocket, Throttle } from "./_backpressure.ts";
 import type { StreamOptions } from "./stream_target.ts";
 
 /** The WebSocket subprotocol kubectl 1.30+ offers first. */
@@ -131,6 +132,8 @@ export interface BridgeV5Options {
   readonly ws: WebSocketConnection;
   readonly session: SpdySession;
   readonly streams: ExecStreams;
+  /** The sockets under `ws` and `session`: a slow side holds the other back. */
+  readonly flow?: { readonly client: FlowSocket; readonly kubelet: FlowSocket };
 }
 
 /**
@@ -140,15 +143,23 @@ export interface BridgeV5Options {
 export function bridgeV5(
   options: BridgeV5Options,
 ): { readonly onMessage: (message: Uint8Array | string) => void; readonly done: Promise<void> } {
-  const { ws, session, streams } = options;
+  const { ws, session, streams, flow } = options;
+  const toClient = flow ? new Throttle(flow.kubelet, flow.client) : null;
+  const toKubelet = flow ? new Throttle(flow.client, flow.kubelet) : null;
   const outputs = [streams.stdout, streams.stderr].filter((s): s is SpdyStream => !!s);
   const ended = (s: SpdyStream) =>
     new Promise<void>((resolve) => {
       s.onEnd(resolve);
       s.onClose(() => resolve());
     });
-  streams.stdout?.onData((d) => ws.send(withChannel(StreamChannel.Stdout, d)));
-  streams.stderr?.onData((d) => ws.send(withChannel(StreamChannel.Stderr, d)));
+  streams.stdout?.onData((d) => {
+    ws.send(withChannel(StreamChannel.Stdout, d));
+    toClient?.check();
+  });
+  streams.stderr?.onData((d) => {
+    ws.send(withChannel(StreamChannel.Stderr, d));
+    toClient?.check();
+  });
   const status = streams.error.readAll();
   const done = (async () => {
     const [v4] = await Promise.all([status, ...outputs.map(ended)]);
@@ -168,6 +179,7 @@ export function bridgeV5(
     switch (message[0]) {
       case StreamChannel.Stdin:
         streams.stdin?.write(data);
+        toKubelet?.check();
         return;
       case StreamChannel.Resize:
         streams.resize?.write(data);

@@ -222,6 +222,22 @@ export function routeOf(method: string, path: string): Route | "method" | null {
   }
 }
 
+/** Why the log at `path` cannot be read (in node/logs' words), or null when it can. */
+async function unreadableLog(path: string): Promise<string | null> {
+  let resolved: string;
+  try {
+    resolved = await Deno.realPath(path);
+  } catch (err) {
+    return `failed to try resolving symlinks in path "${path}": ${(err as Error).message}`;
+  }
+  try {
+    (await Deno.open(resolved, { read: true })).close();
+  } catch (err) {
+    return `failed to open log file "${resolved}": ${(err as Error).message}`;
+  }
+  return null;
+}
+
 /** Serves the kubelet API. */
 export class KubeletHandler {
   readonly #o: KubeletHandlerOptions;
@@ -339,14 +355,16 @@ export class KubeletHandler {
       },
       new Date(this.#o.clock.now()),
     );
+    // The answer's head goes out at once (a quiet container's follow must not look stalled),
+    // so a log that cannot be read is found out before.
+    const unreadable = await unreadableLog(found.logPath);
+    if (unreadable !== null) return text(400, unreadable);
     const stop = new AbortController();
     const onAbort = () => stop.abort();
     request.signal.addEventListener("abort", onAbort, { once: true });
     const exited = options.follow ? this.#exited(found.containerId, stop.signal) : undefined;
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const writer = writable.getWriter();
-    let settle!: (outcome: "data" | "done" | Error) => void;
-    const started = new Promise<"data" | "done" | Error>((resolve) => (settle = resolve));
     const stream = options.stream === "Stdout"
       ? "stdout"
       : options.stream === "Stderr"
@@ -354,8 +372,12 @@ export class KubeletHandler {
       : "All";
     readContainerLogs(found.logPath, {
       write: async (bytes) => {
-        settle("data");
-        await writer.write(bytes);
+        try {
+          await writer.write(bytes);
+        } catch {
+          // The reader went away (the connection closed): stop reading.
+          stop.abort();
+        }
       },
       ...(options.tailLines === undefined ? {} : { tailLines: options.tailLines }),
       ...(since === undefined ? {} : { since }),
@@ -367,20 +389,20 @@ export class KubeletHandler {
       ...(exited ? { exited } : {}),
       logger: this.#o.logger,
     }).then(
-      () => {
-        settle("done");
-        writer.close().catch(() => {});
-      },
-      (err: Error) => {
-        settle(err);
+      () => writer.close().catch(() => {}),
+      (err: unknown) => {
+        if (!stop.signal.aborted) {
+          this.#o.logger.warn("Cannot read container log", {
+            path: found.logPath,
+            error: String(err),
+          });
+        }
         writer.abort(err).catch(() => {});
       },
     ).finally(() => {
       stop.abort();
       request.signal.removeEventListener("abort", onAbort);
     });
-    const outcome = await started;
-    if (outcome instanceof Error) return text(400, outcome.message);
     const response = new Response(readable, {
       status: 200,
       headers: { "content-type": "text/plain; charset=utf-8" },

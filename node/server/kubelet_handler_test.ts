@@ -20,7 +20,11 @@ function webPod(): Pod {
   return {
     metadata: { name: "web", namespace: "default", uid: "uid-1" },
     spec: {
-      containers: [{ name: "app", image: "busybox" }, { name: "side", image: "busybox" }],
+      containers: [
+        { name: "app", image: "busybox" },
+        { name: "side", image: "busybox" },
+        { name: "gone", image: "busybox" },
+      ],
     },
     status: {
       containerStatuses: [
@@ -115,6 +119,12 @@ async function setup() {
   } as Pod;
   const found: Record<string, KubeletContainerRef> = {
     app: { podUid: "uid-1", containerId: "c-app", logPath: current, sandboxId: "sandbox-1" },
+    gone: {
+      podUid: "uid-1",
+      containerId: "c-gone",
+      logPath: join(dir, "gone.log"),
+      sandboxId: "sandbox-1",
+    },
     "app previous": {
       podUid: "uid-1",
       containerId: "c-old",
@@ -257,6 +267,33 @@ Deno.test("KubeletHandler /containerLogs answers with the kubelet's errors", asy
       assert.equal(await res.text(), message);
     });
   }
+  await t.step("a log file that is gone", async () => {
+    const res = await s.get("/containerLogs/default/web/gone");
+    assert.equal(res.status, 400);
+    assert.match(
+      await res.text(),
+      /^failed to try resolving symlinks in path ".*\/gone\.log": No such file or directory/,
+    );
+  });
+});
+
+Deno.test("KubeletHandler /containerLogs?follow answers at once for a quiet container", async () => {
+  await using s = await setup();
+  const res = await s.get("/containerLogs/default/web/app?follow=true&tailLines=0");
+  assert.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  let got = false;
+  const first = reader.read().finally(() => (got = true));
+  // The reader may start after a first append (it then tails from past it): append until one
+  // arrives.
+  for (let i = 0; !got && i < 100; i++) {
+    await Deno.writeTextFile(s.current, criLine("2026-12-01T10:00:50Z", "stdout", "late"), {
+      append: true,
+    });
+    await Promise.race([first, new Promise((r) => setTimeout(r, 20))]);
+  }
+  assert.equal(new TextDecoder().decode((await first).value), "late\n");
+  await reader.cancel();
 });
 
 Deno.test("KubeletHandler /containerLogs?follow streams new lines until the container exits", async () => {

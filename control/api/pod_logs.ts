@@ -377,6 +377,8 @@ function bodyStream(socket: TLSSocket, head: ResponseHead): ReadableStream<Uint8
       const emit = (bytes: Uint8Array) => {
         if (bytes.byteLength === 0 || finished) return;
         controller.enqueue(bytes);
+        // A slow client: stop reading the kubelet until it catches up (pull resumes).
+        if ((controller.desiredSize ?? 1) <= 0) socket.pause();
       };
       const onData = (chunk: Uint8Array) => {
         if (finished) return;
@@ -405,11 +407,14 @@ function bodyStream(socket: TLSSocket, head: ResponseHead): ReadableStream<Uint8
       if (head.buffered.byteLength > 0) onData(head.buffered);
       if (left === 0) finish();
     },
+    pull() {
+      if (!finished) socket.resume();
+    },
     cancel() {
       finished = true;
       socket.destroy();
     },
-  }, { highWaterMark: 0 });
+  }, { highWaterMark: 4 });
 }
 
 /** Serves `pods/log`. */

@@ -312,6 +312,30 @@ Deno.test("PodLogHook streams the kubelet's chunked answer as it arrives", async
   }
 });
 
+Deno.test("PodLogHook passes a long answer on whole to a client that reads slowly", async () => {
+  await using pki = await createTestPki();
+  const lines = Array.from({ length: 2000 }, (_, i) => `line ${i} ${"x".repeat(200)}\n`);
+  const kubelet = await startFakeKubelet(pki, (_head, socket) => {
+    socket.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n");
+    for (const line of lines) socket.write(`${line.length.toString(16)}\r\n${line}\r\n`);
+    socket.end("0\r\n\r\n");
+  });
+  try {
+    const res = await hook(pki, { port: kubelet.port }).handle(logRequest(""));
+    const reader = res.body!.getReader();
+    let text = "";
+    for (let n = 0;; n++) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+      if (n % 50 === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    assert.equal(text, lines.join(""));
+  } finally {
+    await kubelet.close();
+  }
+});
+
 Deno.test("PodLogHook ends the kubelet's stream when the client goes away", async () => {
   await using pki = await createTestPki();
   let kubeletClosed!: () => void;

@@ -13,6 +13,7 @@
 import { isIP } from "node:net";
 import tls from "node:tls";
 import type { TLSSocket } from "node:tls";
+import { type Clock, systemClock } from "../util/clock.ts";
 import type { Node } from "./types/core_v1_node.ts";
 
 /** The kubelet's port when the node does not say (`status.daemonEndpoints`). */
@@ -79,6 +80,8 @@ export interface DialKubeletOptions {
   readonly signal?: AbortSignal;
   /** @default {30 s} */
   readonly timeoutMs?: number;
+  /** @default {systemClock} */
+  readonly clock?: Clock;
 }
 
 /** A kubelet could not be reached; `message` reads as upstream's. */
@@ -138,7 +141,7 @@ export function dialKubelet(
       socket.destroy();
       if (!connected) reject(signal!.reason);
     };
-    const timer = setTimeout(() => {
+    const timer = (options.clock ?? systemClock).setTimeout(() => {
       socket.destroy();
       reject(new KubeletDialError(`error dialing backend: ${target}: i/o timeout`));
     }, options.timeoutMs ?? DIAL_TIMEOUT_MS);
@@ -146,13 +149,13 @@ export function dialKubelet(
     socket.once("close", () => signal?.removeEventListener("abort", onAbort));
     socket.once("secureConnect", () => {
       connected = true;
-      clearTimeout(timer);
+      timer.cancel();
       socket.setNoDelay(true);
       resolve(socket);
     });
     socket.on("error", (err: Error) => {
       if (connected) return; // the owner sees "close"; errors after the dial are its business
-      clearTimeout(timer);
+      timer.cancel();
       signal?.removeEventListener("abort", onAbort);
       socket.destroy();
       const tlsError = socket.connecting === false && !(err as { syscall?: string }).syscall;

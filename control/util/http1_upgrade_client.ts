@@ -7,6 +7,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { type Clock, systemClock } from "./clock.ts";
 
 /** The socket side an upgrade's client needs (a `node:net`/`node:tls` socket). */
 export interface UpgradeSocket {
@@ -41,6 +42,8 @@ export interface UpgradeRequestOptions {
   readonly headers: readonly (readonly [string, string])[];
   /** Gives up waiting for the response head after this long. @default {30 s} */
   readonly timeoutMs?: number;
+  /** @default {systemClock} */
+  readonly clock?: Clock;
 }
 
 const MAX_HEAD_BYTES = 64 * 1024;
@@ -52,7 +55,10 @@ export function sendUpgradeRequest(
 ): Promise<ResponseHead> {
   let head = `${options.method ?? "GET"} ${options.path} HTTP/1.1\r\n`;
   for (const [name, value] of options.headers) head += `${name}: ${value}\r\n`;
-  const reading = readResponseHead(socket, options.timeoutMs ?? 30_000);
+  const reading = readResponseHead(socket, {
+    timeoutMs: options.timeoutMs ?? 30_000,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   socket.write(new TextEncoder().encode(`${head}\r\n`));
   return reading;
 }
@@ -61,11 +67,15 @@ export function sendUpgradeRequest(
  * Reads until the end of a response head (`\r\n\r\n`). The data listener is removed again:
  * the caller attaches its own and takes what already followed from `buffered`.
  */
-export function readResponseHead(socket: UpgradeSocket, timeoutMs: number): Promise<ResponseHead> {
+export function readResponseHead(
+  socket: UpgradeSocket,
+  options: { readonly timeoutMs: number; readonly clock?: Clock },
+): Promise<ResponseHead> {
+  const clock = options.clock ?? systemClock;
   return new Promise((resolve, reject) => {
     let buf = Buffer.alloc(0);
     const finish = (err: Error | null, head?: ResponseHead) => {
-      clearTimeout(timer);
+      timer.cancel();
       socket.off("data", onData);
       socket.off("close", onClose);
       socket.off("error", onError);
@@ -96,7 +106,10 @@ export function readResponseHead(socket: UpgradeSocket, timeoutMs: number): Prom
     };
     const onClose = () => finish(new Error("Connection closed before a response"));
     const onError = (err: Error) => finish(err);
-    const timer = setTimeout(() => finish(new Error("No response in time")), timeoutMs);
+    const timer = clock.setTimeout(
+      () => finish(new Error("No response in time")),
+      options.timeoutMs,
+    );
     socket.on("data", onData);
     socket.on("close", onClose);
     socket.on("error", onError);
@@ -109,8 +122,14 @@ export function readResponseHead(socket: UpgradeSocket, timeoutMs: number): Prom
  */
 export function readResponseBody(
   socket: UpgradeSocket,
-  options: { readonly head: ResponseHead; readonly maxBytes?: number; readonly timeoutMs?: number },
+  options: {
+    readonly head: ResponseHead;
+    readonly maxBytes?: number;
+    readonly timeoutMs?: number;
+    readonly clock?: Clock;
+  },
 ): Promise<Uint8Array> {
+  const clock = options.clock ?? systemClock;
   const { head } = options;
   const max = options.maxBytes ?? 1024 * 1024;
   const declared = head.headers.get("content-length");
@@ -119,7 +138,7 @@ export function readResponseBody(
     const parts: Uint8Array[] = [head.buffered];
     let size = head.buffered.byteLength;
     const finish = () => {
-      clearTimeout(timer);
+      timer.cancel();
       socket.off("data", onData);
       socket.off("end", finish);
       socket.off("close", finish);
@@ -131,7 +150,7 @@ export function readResponseBody(
       size += chunk.byteLength;
       if (size >= want || size >= max) finish();
     };
-    const timer = setTimeout(finish, options.timeoutMs ?? 30_000);
+    const timer = clock.setTimeout(finish, options.timeoutMs ?? 30_000);
     if (size >= want || size >= max) return finish();
     socket.on("data", onData);
     socket.on("end", finish);

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { type Clock, systemClock } from "../../util/clock.ts";
+
 /** The socket side a relay needs (a `node:net`/`node:tls` socket). */
 export interface RelaySocket {
   write(data: Uint8Array): boolean;
@@ -29,9 +31,15 @@ export interface RelayOptions {
   readonly fromB?: Uint8Array;
   /** How long a side may take to flush after its peer closed. @default {5 s} */
   readonly closeGraceMs?: number;
+  /** @default {systemClock} */
+  readonly clock?: Clock;
 }
 
-function forward(from: RelaySocket, to: RelaySocket, graceMs: number): void {
+function forward(
+  from: RelaySocket,
+  to: RelaySocket,
+  grace: { readonly ms: number; readonly clock: Clock },
+): void {
   from.on("data", (chunk) => {
     if (to.destroyed) return;
     if (!to.write(chunk)) {
@@ -45,8 +53,8 @@ function forward(from: RelaySocket, to: RelaySocket, graceMs: number): void {
   from.on("close", () => {
     if (to.destroyed) return;
     to.end();
-    const timer = setTimeout(() => to.destroy(), graceMs);
-    to.once("close", () => clearTimeout(timer));
+    const timer = grace.clock.setTimeout(() => to.destroy(), grace.ms);
+    to.once("close", () => timer.cancel());
   });
   from.on("error", () => {
     // "close" follows.
@@ -59,14 +67,14 @@ export function relaySockets(
   options: RelayOptions = {},
 ): Promise<void> {
   const [a, b] = pair;
-  const graceMs = options.closeGraceMs ?? 5000;
+  const grace = { ms: options.closeGraceMs ?? 5000, clock: options.clock ?? systemClock };
   const closed = (s: RelaySocket) =>
     new Promise<void>((resolve) => s.destroyed ? resolve() : s.once("close", resolve));
   const done = Promise.all([closed(a), closed(b)]).then(() => {});
   if (options.fromA && options.fromA.byteLength > 0) b.write(options.fromA);
   if (options.fromB && options.fromB.byteLength > 0) a.write(options.fromB);
-  forward(a, b, graceMs);
-  forward(b, a, graceMs);
+  forward(a, b, grace);
+  forward(b, a, grace);
   a.resume();
   b.resume();
   return done;

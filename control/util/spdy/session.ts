@@ -27,6 +27,7 @@ import {
   SpdyRstStatus,
   SpdySettingId,
 } from "./frames.ts";
+import { type Clock, systemClock, type TimerHandle } from "../clock.ts";
 import { HeaderCompressor, HeaderDecompressor, type SpdyHeaders } from "./header_block.ts";
 
 /** The socket side a session needs (a `node:net`/`node:tls` socket). */
@@ -60,6 +61,8 @@ export interface SpdySessionOptions {
   readonly announceWindow?: boolean;
   /** How long {@linkcode SpdySession.openStream} waits for the SYN_REPLY. @default {30 s} */
   readonly replyTimeoutMs?: number;
+  /** @default {systemClock} */
+  readonly clock?: Clock;
 }
 
 /** Why a stream ended, when not by both FINs. */
@@ -299,7 +302,7 @@ export class SpdySession {
     {
       resolve: (s: SpdyStream) => void;
       reject: (e: Error) => void;
-      timer: ReturnType<typeof setTimeout>;
+      timer: TimerHandle;
     }
   >();
   readonly #pings = new Map<number, () => void>();
@@ -396,7 +399,7 @@ export class SpdySession {
     if (options.fin) stream.end();
     if (options.waitForReply === false) return Promise.resolve(stream);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = (this.#o.clock ?? systemClock).setTimeout(() => {
         this.#opening.delete(id);
         stream.reset();
         reject(new SpdyStreamError(`Stream ${id} got no reply in time`, 0));
@@ -603,7 +606,7 @@ export class SpdySession {
       const opening = this.#opening.get(frame.streamId);
       if (opening) {
         this.#opening.delete(frame.streamId);
-        clearTimeout(opening.timer);
+        opening.timer.cancel();
         opening.resolve(stream);
       }
     }
@@ -627,7 +630,7 @@ export class SpdySession {
         const opening = this.#opening.get(frame.streamId);
         if (opening) {
           this.#opening.delete(frame.streamId);
-          clearTimeout(opening.timer);
+          opening.timer.cancel();
           opening.reject(error);
         }
         this.#streams.get(frame.streamId)?.finish(error);
@@ -683,7 +686,7 @@ export class SpdySession {
     this.#socket.end();
     const gone = new SpdyStreamError("The SPDY session ended", 0);
     for (const { reject, timer } of this.#opening.values()) {
-      clearTimeout(timer);
+      timer.cancel();
       reject(gone);
     }
     this.#opening.clear();

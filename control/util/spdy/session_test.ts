@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import { encodeControlFrame, encodeDataFrame, SpdyFrameParser, SpdyRstStatus } from "./frames.ts";
+import { FakeClock } from "../clock.ts";
 import { SpdySession, type SpdyStream, SpdyStreamError } from "./session.ts";
 
 /** A connected client/server session pair over loopback TCP. */
@@ -166,6 +167,43 @@ Deno.test("SpdySession sends past 64 KiB to a peer that never sends WINDOW_UPDAT
   } finally {
     client.destroy();
     raw.destroy();
+    await client.closed;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+Deno.test("SpdySession.openStream() gives up when no SYN_REPLY comes in time", async () => {
+  const accepted = Promise.withResolvers<net.Socket>();
+  const server = net.createServer((s) => accepted.resolve(s));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const port = (server.address() as net.AddressInfo).port;
+  const socket = await new Promise<net.Socket>((resolve) => {
+    const s = net.connect(port, "127.0.0.1", () => resolve(s));
+  });
+  const silent = await accepted.promise;
+  const frames: string[] = [];
+  const parser = new SpdyFrameParser();
+  const synSeen = Promise.withResolvers<void>();
+  silent.on("data", (c: Uint8Array) => {
+    for (const f of parser.push(c)) {
+      frames.push(f.type);
+      if (f.type === "syn_stream") synSeen.resolve();
+    }
+  });
+  const clock = new FakeClock();
+  const client = new SpdySession(socket, { role: "client", replyTimeoutMs: 1000, clock });
+  try {
+    const opening = client.openStream({ streamType: "error" });
+    await synSeen.promise;
+    clock.advance(999);
+    clock.advance(1);
+    await assert.rejects(opening, /Stream 1 got no reply in time/);
+    // The stream is reset, so the peer does not keep it.
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(frames, ["syn_stream", "rst_stream"]);
+  } finally {
+    client.destroy();
+    silent.destroy();
     await client.closed;
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }

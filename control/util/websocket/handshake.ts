@@ -6,6 +6,7 @@
  * @module
  */
 import { createHash, randomBytes } from "node:crypto";
+import type { Clock } from "../clock.ts";
 import { sendUpgradeRequest, type UpgradeSocket } from "../http1_upgrade_client.ts";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -71,6 +72,8 @@ export interface ClientHandshakeOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Gives up after this long. @default {30 s} */
   readonly timeoutMs?: number;
+  /** @default {systemClock} */
+  readonly clock?: Clock;
 }
 
 /** What {@linkcode websocketClientHandshake} got back. */
@@ -119,6 +122,7 @@ export async function websocketClientHandshake(
     path: options.path,
     headers,
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const body = new TextDecoder().decode(response.buffered);
   if (response.status !== 101) {

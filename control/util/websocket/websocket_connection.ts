@@ -17,6 +17,7 @@
  * @module
  */
 import { randomFillSync } from "node:crypto";
+import { type Clock, systemClock, type TimerHandle } from "../clock.ts";
 import {
   encodeWebSocketFrame,
   WebSocketFrameParser,
@@ -58,6 +59,8 @@ export interface WebSocketConnectionOptions {
   readonly maxMessageBytes?: number;
   /** Ends the TCP connection this long after sending a close the peer does not answer. */
   readonly closeTimeoutMs?: number;
+  /** @default {systemClock} */
+  readonly clock?: Clock;
 }
 
 type State = "open" | "closing" | "closed";
@@ -73,7 +76,7 @@ export class WebSocketConnection {
   #fragments: Uint8Array[] = [];
   #fragmentBytes = 0;
   #fragmentOpcode = 0;
-  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #closeTimer: TimerHandle | undefined;
   readonly #closed = Promise.withResolvers<WebSocketClose>();
   #closeInfo: WebSocketClose = { code: 1006, reason: "" };
 
@@ -136,7 +139,7 @@ export class WebSocketConnection {
     if (this.#sentClose || this.#state === "closed") return;
     this.#sendClose(code, reason);
     this.#state = "closing";
-    this.#closeTimer = setTimeout(() => this.#socket.destroy(), this.#o.closeTimeoutMs ?? 5000);
+    this.#closeTimer = this.#timer(this.#o.closeTimeoutMs ?? 5000);
   }
 
   /** Drops the connection without a closing handshake. */
@@ -243,7 +246,7 @@ export class WebSocketConnection {
     this.#state = "closing";
     // The server closes the TCP connection first (RFC 6455 §7.1.1); a client waits for it.
     if (this.#o.role === "server") this.#socket.end();
-    else this.#closeTimer ??= setTimeout(() => this.#socket.destroy(), 5000);
+    else this.#closeTimer ??= this.#timer(this.#o.closeTimeoutMs ?? 5000);
   }
 
   #fail(code: number, reason: string): void {
@@ -251,7 +254,12 @@ export class WebSocketConnection {
     this.#closeInfo = { code, reason };
     this.#state = "closing";
     this.#socket.end();
-    this.#closeTimer ??= setTimeout(() => this.#socket.destroy(), 1000);
+    this.#closeTimer ??= this.#timer(1000);
+  }
+
+  /** Drops the socket after `ms` unless it closed by then. */
+  #timer(ms: number): TimerHandle {
+    return (this.#o.clock ?? systemClock).setTimeout(() => this.#socket.destroy(), ms);
   }
 
   #isClosed(): boolean {
@@ -261,7 +269,7 @@ export class WebSocketConnection {
   #finish(): void {
     if (this.#state === "closed") return;
     this.#state = "closed";
-    clearTimeout(this.#closeTimer);
+    this.#closeTimer?.cancel();
     this.#o.onClose?.(this.#closeInfo);
     this.#closed.resolve(this.#closeInfo);
   }

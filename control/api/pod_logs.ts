@@ -26,6 +26,7 @@ import {
   type ResponseHead,
   sendUpgradeRequest,
 } from "../util/http1_upgrade_client.ts";
+import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
 import { ApiError } from "./errors.ts";
 import type { ResourceRequest } from "./handlers/context.ts";
@@ -288,6 +289,8 @@ export interface PodLogHookOptions {
   readonly logger: Logger;
   /** How long the kubelet may take to answer. @default {30000} */
   readonly responseTimeoutMs?: number;
+  /** Times the dial and the answer. @default {systemClock} */
+  readonly clock?: Clock;
 }
 
 /**
@@ -466,6 +469,7 @@ export class PodLogHook implements SubresourceHook {
       socket = await (this.#o.dial ?? dialKubelet)(endpoint, {
         credentials: this.#o.credentials(),
         signal: stop.signal,
+        ...(this.#o.clock ? { clock: this.#o.clock } : {}),
       });
     } catch (err) {
       req.signal.removeEventListener("abort", onAbort);
@@ -488,6 +492,7 @@ export class PodLogHook implements SubresourceHook {
         path,
         headers: [["Host", kubeletAuthority(endpoint)], ["User-Agent", "skiff-apiserver"]],
         timeoutMs: this.#o.responseTimeoutMs ?? 30_000,
+        ...(this.#o.clock ? { clock: this.#o.clock } : {}),
       });
     } catch (err) {
       socket.destroy();
@@ -498,7 +503,12 @@ export class PodLogHook implements SubresourceHook {
       });
     }
     if (head.status < 200 || head.status > 206) {
-      const body = await readResponseBody(socket, { head, maxBytes: 4096, timeoutMs: 10_000 });
+      const body = await readResponseBody(socket, {
+        head,
+        maxBytes: 4096,
+        timeoutMs: 10_000,
+        ...(this.#o.clock ? { clock: this.#o.clock } : {}),
+      });
       socket.destroy();
       throw kubeletResponseError(head.status, { body: new TextDecoder().decode(body), name });
     }

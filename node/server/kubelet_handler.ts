@@ -530,7 +530,7 @@ export class KubeletHandler {
   async #proxy(request: Request, target: string): Promise<Response> {
     const client = this.#take(request);
     if (!client) return text(500, "Cannot take over the connection for the upgrade");
-    await proxyUpgrade(client, { request, target, logger: this.#o.logger });
+    await proxyUpgrade(client, { request, target, logger: this.#o.logger, clock: this.#o.clock });
     // Nothing of this response is written: the socket was the proxy's.
     return new Response(null, { status: 204 });
   }

@@ -12,6 +12,7 @@
 import type { Buffer } from "node:buffer";
 import net from "node:net";
 import tls from "node:tls";
+import { type Clock, systemClock } from "../../control/util/clock.ts";
 import type { Http1Socket } from "../../control/util/http1_connection.ts";
 import type { Logger } from "../../control/util/logger.ts";
 
@@ -32,6 +33,8 @@ export interface ProxyUpgradeOptions {
   readonly logger: Logger;
   /** How long connecting to the runtime may take. @default {30000} */
   readonly connectTimeoutMs?: number;
+  /** Times the connect. @default {systemClock} */
+  readonly clock?: Clock;
 }
 
 const encoder = new TextEncoder();
@@ -59,7 +62,8 @@ function plainError(status: number, reason: string, message: string): Uint8Array
 }
 
 /** A connected socket to the runtime's streaming server. */
-function dial(target: URL, timeoutMs: number): Promise<net.Socket> {
+function dial(target: URL, options: { timeoutMs: number; clock: Clock }): Promise<net.Socket> {
+  const { timeoutMs, clock } = options;
   const port = Number(target.port || (target.protocol === "https:" ? 443 : 80));
   const host = target.hostname.replace(/^\[|\]$/g, "");
   return new Promise((resolve, reject) => {
@@ -69,16 +73,16 @@ function dial(target: URL, timeoutMs: number): Promise<net.Socket> {
       ? tls.connect({ host, port, rejectUnauthorized: false, ALPNProtocols: ["http/1.1"] })
       : net.connect({ host, port });
     const event = target.protocol === "https:" ? "secureConnect" : "connect";
-    const timer = setTimeout(() => {
+    const timer = clock.setTimeout(() => {
       socket.destroy();
       reject(new Error(`dial ${host}:${port}: timed out after ${timeoutMs} ms`));
     }, timeoutMs);
     socket.once("error", (err) => {
-      clearTimeout(timer);
+      timer.cancel();
       reject(err);
     });
     socket.once(event, () => {
-      clearTimeout(timer);
+      timer.cancel();
       socket.setNoDelay(true);
       resolve(socket);
     });
@@ -108,7 +112,10 @@ export async function proxyUpgrade(
   socket.once("close", onEarlyClose);
   let backend: net.Socket;
   try {
-    backend = await dial(target, options.connectTimeoutMs ?? 30_000);
+    backend = await dial(target, {
+      timeoutMs: options.connectTimeoutMs ?? 30_000,
+      clock: options.clock ?? systemClock,
+    });
   } catch (err) {
     socket.off("close", onEarlyClose);
     options.logger.warn("Cannot reach the streaming server", {

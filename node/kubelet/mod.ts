@@ -26,4 +26,6 @@ export * from "./runtime_pod.ts";
 export * from "./runtime_service.ts";
 export * from "./image_puller.ts";
 export * from "./lifecycle_hooks.ts";
+export * from "./etc_hosts.ts";
+export * from "./termination_message.ts";
 export * from "./crash_loop_backoff.ts";

@@ -63,6 +63,8 @@ import type { ConfigMapGetter, MountedVolume, SecretGetter } from "../volumes/vo
 import { VolumeSetUpError } from "../volumes/volume_manager.ts";
 import { Backoff, CONTAINER_BACKOFF, goDuration } from "./crash_loop_backoff.ts";
 import { grpcErrorText, ImagePuller, ImagePullError } from "./image_puller.ts";
+import { podHostsFile, writePodHostsFile } from "./etc_hosts.ts";
+import { terminationMessage } from "./termination_message.ts";
 import { formatPod, runLifecycleHook } from "./lifecycle_hooks.ts";
 import { computePodActions, type ContainerToKill, type ProbeView } from "./pod_actions.ts";
 import type { ObservedPod } from "./pod_status_manager.ts";
@@ -123,8 +125,13 @@ export interface PodWorkersOptions {
     SandboxConfigOptions,
     "attempt" | "nodeHostname" | "nodeIps" | "recordEvent"
   >;
-  /** Where pod directories live (`<data-dir>/agent/pods`): termination-message files go there. */
+  /**
+   * Where pod directories live (`<data-dir>/agent/pods`): the managed `/etc/hosts` and the
+   * termination-message files go there. Without it containers keep their image's /etc/hosts.
+   */
   readonly podsDir?: string;
+  /** The node's hosts file, the base of host-network pods' one. @default {"/etc/hosts"} */
+  readonly nodeHostsFile?: string;
   /** Exit detection period while containers run. @default {1000} */
   readonly relistPeriodMs?: number;
   /** Retry of a sync that failed or a start that cannot succeed yet. @default {10000} */
@@ -182,6 +189,8 @@ interface Worker {
   terminationDeadlineMs: number | undefined;
   /** Aborted when the grace period is cut short: preStop hooks stop being waited for. */
   shortened: AbortController;
+  /** Termination messages of exited instances, by container ID (they never change). */
+  readonly messages: Map<string, string | undefined>;
 }
 
 const STATE_NAMES = {
@@ -481,6 +490,7 @@ export class PodWorkers {
       terminatingSinceMs: undefined,
       terminationDeadlineMs: undefined,
       shortened: new AbortController(),
+      messages: new Map(),
     };
   }
 
@@ -618,7 +628,20 @@ export class PodWorkers {
   }
 
   async #refresh(w: Worker): Promise<void> {
-    w.runtime = await readRuntimePod(this.#deps.runtime, w.uid);
+    const runtime = await readRuntimePod(this.#deps.runtime, w.uid);
+    // Exited instances carry their termination message (read once per instance).
+    const ids = new Set(runtime.containers.map((c) => c.status.id));
+    for (const id of [...w.messages.keys()]) if (!ids.has(id)) w.messages.delete(id);
+    const containers = await Promise.all(runtime.containers.map(async (c) => {
+      if (c.status.state !== "CONTAINER_EXITED" || c.status.message !== "") return c;
+      let message = w.messages.get(c.status.id);
+      if (!w.messages.has(c.status.id)) {
+        message = await terminationMessage(c.status);
+        w.messages.set(c.status.id, message);
+      }
+      return message === undefined ? c : { ...c, status: { ...c.status, message } };
+    }));
+    w.runtime = { ...runtime, containers };
   }
 
   async #sync(w: Worker): Promise<void> {
@@ -733,7 +756,16 @@ export class PodWorkers {
     }
     if (sandboxId === undefined) return;
     const podIps = pod.spec?.hostNetwork === true ? [...nodeIps] : this.#podIps(w);
-    const start = { sandboxId, sandboxConfig, volumes, podIps, nodeIps };
+    const toStart = actions.initContainersToStart.length + actions.containersToStart.length;
+    const etcHostsPath = toStart > 0 ? await this.#etcHosts(w, podIps) : undefined;
+    const start = {
+      sandboxId,
+      sandboxConfig,
+      volumes,
+      podIps,
+      nodeIps,
+      ...(etcHostsPath !== undefined ? { etcHostsPath } : {}),
+    };
     let started = false;
     for (const c of actions.initContainersToStart) {
       const ok = await this.#startContainer(w, c, start);
@@ -750,6 +782,32 @@ export class PodWorkers {
     await this.#refresh(w);
     if (started) await this.#pruneInstances(w);
     this.#report(w, false);
+  }
+
+  /** Writes the pod's managed /etc/hosts (with a pods directory); answers its path. */
+  async #etcHosts(w: Worker, podIps: readonly string[]): Promise<string | undefined> {
+    const podsDir = this.#options.podsDir;
+    if (podsDir === undefined || podIps.length === 0) return undefined;
+    const pod = w.pod;
+    let nodeHostsText: string | undefined;
+    if (pod.spec?.hostNetwork === true) {
+      nodeHostsText = await Deno.readTextFile(this.#options.nodeHostsFile ?? "/etc/hosts").catch(
+        () => "",
+      );
+    }
+    const text = podHostsFile(pod, {
+      podIps,
+      ...(this.#options.sandbox.clusterDomain !== undefined
+        ? { clusterDomain: this.#options.sandbox.clusterDomain }
+        : {}),
+      ...(nodeHostsText !== undefined ? { nodeHostsText } : {}),
+    });
+    try {
+      return await writePodHostsFile(`${podsDir}/${w.uid}`, text);
+    } catch (err) {
+      this.#log.warn("Cannot write the pod's hosts file", { pod: formatPod(pod), err });
+      return undefined;
+    }
   }
 
   #podIps(w: Worker): string[] {
@@ -815,6 +873,7 @@ export class PodWorkers {
       readonly volumes: ReadonlyMap<string, MountedVolume>;
       readonly podIps: readonly string[];
       readonly nodeIps: readonly string[];
+      readonly etcHostsPath?: string;
     },
   ): Promise<boolean> {
     const pod = w.pod;
@@ -888,6 +947,7 @@ export class PodWorkers {
         hostIps: ctx.nodeIps,
         recordEvent: (e) => record("Warning", e.reason, e.message),
         ...(terminationMessageHostPath !== undefined ? { terminationMessageHostPath } : {}),
+        ...(ctx.etcHostsPath !== undefined ? { etcHostsPath: ctx.etcHostsPath } : {}),
         ...(this.#options.cgroupV2 !== undefined ? { cgroupV2: this.#options.cgroupV2 } : {}),
       });
     } catch (err) {
@@ -1136,7 +1196,6 @@ export class PodWorkers {
     await this.#killPod(w, { gracePeriodSeconds: grace });
     await this.#refresh(w);
     this.#report(w, true);
-    await this.#tearDownVolumes(w);
     for (const sb of w.runtime.sandboxes) {
       try {
         await this.#deps.runtime.removePodSandbox({ podSandboxId: sb.id });
@@ -1153,6 +1212,8 @@ export class PodWorkers {
         // removed with its sandbox
       }
     }
+    await this.#removePodFiles(w);
+    await this.#tearDownVolumes(w);
     w.runtime = EMPTY_RUNTIME_POD;
     w.phase = "removed";
     this.#remember(w);
@@ -1163,6 +1224,24 @@ export class PodWorkers {
     if (w.known && !w.forgotten) this.#deps.statusManager.podFinished(pod);
     this.#log.info("Pod terminated", { pod: formatPod(pod) });
     if (w.forgotten) this.#drop(w);
+  }
+
+  /** Removes what the workers wrote for a pod that is gone: hosts file, messages, logs. */
+  async #removePodFiles(w: Worker): Promise<void> {
+    const paths = [podLogsDirectory(w.pod, this.#options.sandbox.podLogsRoot)];
+    const podsDir = this.#options.podsDir;
+    if (podsDir !== undefined) {
+      paths.push(`${podsDir}/${w.uid}/etc-hosts`, `${podsDir}/${w.uid}/containers`);
+    }
+    for (const path of paths) {
+      try {
+        await Deno.remove(path, { recursive: true });
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) {
+          this.#log.warn("Cannot remove pod files", { pod: formatPod(w.pod), path, err });
+        }
+      }
+    }
   }
 
   #drop(w: Worker): void {

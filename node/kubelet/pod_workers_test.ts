@@ -94,6 +94,7 @@ function app(overrides: Partial<Container> = {}): Container {
 interface HarnessOptions {
   readonly secrets?: typeof none;
   readonly podLogsRoot?: string;
+  readonly podsDir?: string;
 }
 
 function harness(options: HarnessOptions = {}) {
@@ -131,6 +132,9 @@ function harness(options: HarnessOptions = {}) {
         memoryCapacityBytes: 2n << 30n,
       },
     }, {
+      ...(options.podsDir !== undefined
+        ? { podsDir: options.podsDir, nodeHostsFile: `${options.podsDir}/node-hosts` }
+        : {}),
       sandbox: {
         ...SANDBOX_OPTIONS,
         ...(options.podLogsRoot !== undefined ? { podLogsRoot: options.podLogsRoot } : {}),
@@ -721,4 +725,31 @@ Deno.test("PodWorkers removes the sandboxes of earlier attempts once their conta
   assert.ok(h.runtime.sandboxes.size <= 2, `sandboxes: ${h.runtime.sandboxes.size}`);
   assert.equal(h.runtime.latest("app")?.state, "CONTAINER_RUNNING");
   await h.workers.stop();
+});
+
+Deno.test("PodWorkers mount the managed /etc/hosts and a termination-message file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/node-hosts`, "127.0.0.1 localhost edge-1\n");
+    const h = harness({ podsDir: dir });
+    await h.apply(
+      makePod({ containers: [app({ terminationMessagePath: "/dev/termination-log" })] }),
+    );
+    const mounts = h.runtime.latest("app")?.config.mounts ?? [];
+    const hosts = mounts.find((m) => m.containerPath === "/etc/hosts");
+    assert.equal(hosts?.hostPath, `${dir}/u1/etc-hosts`);
+    assert.equal(
+      await Deno.readTextFile(`${dir}/u1/etc-hosts`),
+      "# Kubernetes-managed hosts file (host network).\n127.0.0.1 localhost edge-1\n",
+    );
+    const term = mounts.find((m) => m.containerPath === "/dev/termination-log");
+    assert.match(term?.hostPath ?? "", new RegExp(`^${dir}/u1/containers/app/[0-9a-f]{8}$`));
+    h.workers.forget("u1");
+    await h.settle();
+    await assert.rejects(Deno.stat(`${dir}/u1/etc-hosts`), Deno.errors.NotFound);
+    await assert.rejects(Deno.stat(`${dir}/u1/containers`), Deno.errors.NotFound);
+    await h.workers.stop();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

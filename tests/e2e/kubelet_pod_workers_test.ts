@@ -229,7 +229,7 @@ Deno.test("PodWorkers run pods on a real containerd", async (t) => {
     await t.step("a pod runs busybox sh -c to completion: Succeeded, exit 0", async () => {
       run(podOf("done", {
         restartPolicy: "Never",
-        containers: [busybox("main", "echo hello from skiff; exit 0")],
+        containers: [busybox("main", "echo hello from skiff; head -1 /etc/hosts; exit 0")],
       }));
       await waitFor(() => statusOf("done")?.phase === "Succeeded", "pod done Succeeded", 30_000);
       const s = app("done");
@@ -240,7 +240,8 @@ Deno.test("PodWorkers run pods on a real containerd", async (t) => {
       const found = workers.findContainer("default", "done", "main");
       assert.ok(found);
       const log = await Deno.readTextFile(found.logPath);
-      assert.match(log, / stdout F hello from skiff\n$/);
+      assert.match(log, / stdout F hello from skiff\n/);
+      assert.match(log, / stdout F # Kubernetes-managed hosts file \(host network\)\.\n$/);
       assert.deepEqual(events.of("done"), [
         `Pulled: Container image "${BUSYBOX_IMAGE}" already present on machine`,
         "Created: Created container: main",

@@ -61,6 +61,8 @@ export interface EnsureImageRequest {
   readonly sandboxConfig?: PodSandboxConfig;
   /** Receives the container's events. */
   readonly record: ContainerEventSink;
+  /** Cancels a pull (the pod is being deleted, the agent stops). */
+  readonly signal?: AbortSignal;
 }
 
 /** The default pull policy of an image without one: Always for `:latest` or no tag. */
@@ -262,7 +264,7 @@ export class ImagePuller {
           image: { image },
           ...(auth !== undefined ? { auth } : {}),
           ...(request.sandboxConfig !== undefined ? { sandboxConfig: request.sandboxConfig } : {}),
-        });
+        }, request.signal ? { signal: request.signal } : undefined);
         imageRef = answer.imageRef;
         break;
       } catch (err) {

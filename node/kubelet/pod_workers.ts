@@ -191,6 +191,8 @@ interface Worker {
   shortened: AbortController;
   /** Termination messages of exited instances, by container ID (they never change). */
   readonly messages: Map<string, string | undefined>;
+  /** Aborts the running sync's image pulls (the pod is deleted, the workers stop). */
+  syncAbort: AbortController;
 }
 
 const STATE_NAMES = {
@@ -332,6 +334,7 @@ export class PodWorkers {
     for (const w of this.#workers.values()) {
       w.wake?.cancel();
       w.wake = undefined;
+      w.syncAbort.abort();
     }
     await Promise.all([...this.#workers.values()].map((w) => w.loop));
     await this.#relisting;
@@ -355,6 +358,7 @@ export class PodWorkers {
       if (w.terminationDeadlineMs !== undefined && pod.metadata?.deletionTimestamp) {
         this.#shortenGracePeriod(w, this.#podGracePeriod(pod, true));
       }
+      if (pod.metadata?.deletionTimestamp) w.syncAbort.abort(); // stop starting things
     }
     this.#schedule(w);
   }
@@ -384,6 +388,7 @@ export class PodWorkers {
     const w = this.#workers.get(podUid);
     if (w === undefined) return;
     w.forgotten = true;
+    w.syncAbort.abort();
     this.#schedule(w);
   }
 
@@ -491,6 +496,7 @@ export class PodWorkers {
       terminationDeadlineMs: undefined,
       shortened: new AbortController(),
       messages: new Map(),
+      syncAbort: new AbortController(),
     };
   }
 
@@ -650,6 +656,7 @@ export class PodWorkers {
       return;
     }
     if (!w.known && !w.forgotten) return; // adopted: wait for the API's copy
+    if (w.syncAbort.signal.aborted) w.syncAbort = new AbortController();
     await this.#refresh(w);
     const pod = w.pod;
     if (w.forgotten || pod.metadata?.deletionTimestamp) {
@@ -885,6 +892,7 @@ export class PodWorkers {
       w.startFailures.set(name, { reason, message });
       return false;
     };
+    if (w.syncAbort.signal.aborted) return false; // being deleted: start nothing more
     const latest = w.runtime.containers.find((c) => c.status.metadata?.name === name)?.status;
 
     // CrashLoopBackOff: a container that exited waits before it runs again.
@@ -913,6 +921,7 @@ export class PodWorkers {
         container,
         sandboxConfig: ctx.sandboxConfig,
         record,
+        signal: w.syncAbort.signal,
       });
     } catch (err) {
       if (!(err instanceof ImagePullError)) throw err;

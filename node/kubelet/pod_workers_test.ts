@@ -753,3 +753,34 @@ Deno.test("PodWorkers mount the managed /etc/hosts and a termination-message fil
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("PodWorkers stop a slow image pull when the pod is deleted", async () => {
+  const h = harness();
+  let pullSignal: AbortSignal | undefined;
+  const slow = (_r: unknown, options?: { signal?: AbortSignal }) => {
+    pullSignal = options?.signal;
+    return new Promise<never>((_resolve, reject) => {
+      options?.signal?.addEventListener("abort", () => reject(new Error("pull cancelled")));
+    });
+  };
+  h.runtime.pullImage = slow as typeof h.runtime.pullImage;
+  const pod = makePod({ containers: [app({ image: "reg.example/huge:1" })] });
+  const stored = h.api.put(pod);
+  h.workers.update(stored);
+  await turn();
+  await turn();
+  assert.ok(pullSignal, "pulling");
+  h.workers.update({
+    ...stored,
+    metadata: {
+      ...stored.metadata,
+      deletionTimestamp: "2026-12-01T12:00:00Z",
+      deletionGracePeriodSeconds: 30,
+    },
+  });
+  await h.settle();
+  assert.equal(pullSignal?.aborted, true);
+  assert.equal(h.runtime.sandboxes.size, 0, "terminated without waiting for the pull");
+  assert.equal(h.api.deletes.length, 1);
+  await h.workers.stop();
+});

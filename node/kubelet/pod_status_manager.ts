@@ -75,6 +75,11 @@ export interface ObservedPod {
   readonly startFailures?: ReadonlyMap<string, ContainerStartFailure>;
   /** The workers are done with the pod: stopped containers will not restart. */
   readonly terminal?: boolean;
+  /**
+   * The node failed the pod (its active deadline passed): phase `Failed` with this reason and
+   * message, as the kubelet's pod sync handlers set them.
+   */
+  readonly failed?: { readonly reason: string; readonly message: string };
 }
 
 interface Entry {
@@ -154,7 +159,7 @@ export class PodStatusManager {
   setPodStatus(pod: Pod, observed: ObservedPod): PodStatus {
     const uid = pod.metadata?.uid ?? "";
     let entry = this.#entries.get(uid);
-    const status = generatePodStatus({
+    const generated = generatePodStatus({
       pod,
       sandbox: observed.sandbox,
       containers: observed.containers,
@@ -166,6 +171,14 @@ export class PodStatusManager {
       terminal: observed.terminal ?? false,
       ...(this.#deps.runtimeName ? { runtimeName: this.#deps.runtimeName } : {}),
     });
+    const status: PodStatus = observed.failed
+      ? {
+        ...generated,
+        phase: "Failed",
+        reason: observed.failed.reason,
+        message: observed.failed.message,
+      }
+      : generated;
     if (entry === undefined) {
       entry = {
         pod,

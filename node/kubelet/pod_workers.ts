@@ -18,7 +18,11 @@
  *   shorter grace period (a forced delete) cuts the wait short: preStop hooks are abandoned and
  *   the containers stopped within the new period.
  *
- * Every sync ends by handing what the runtime has of the pod to the status manager.
+ * A pod past its `activeDeadlineSeconds` is stopped and fails with `DeadlineExceeded`; a pod the
+ * API shows `Succeeded` or `Failed` never runs again. With a pods directory, containers get the
+ * kubelet-managed `/etc/hosts` and a termination-message file; exited instances report their
+ * termination message. Every sync ends by handing what the runtime has of the pod (containers
+ * of earlier sandboxes included) to the status manager.
  *
  * **Adoption.** {@linkcode PodWorkers.start} lists the runtime's sandboxes and containers;
  * nothing is restarted: a pod's first sync finds its running containers, and one whose
@@ -193,6 +197,10 @@ interface Worker {
   readonly messages: Map<string, string | undefined>;
   /** Aborts the running sync's image pulls (the pod is deleted, the workers stop). */
   syncAbort: AbortController;
+  /** When the workers first saw the pod (its start time when the API has none yet). */
+  readonly firstSeenMs: number;
+  /** Why the node failed the pod (its active deadline passed). */
+  failed: { readonly reason: string; readonly message: string } | undefined;
 }
 
 const STATE_NAMES = {
@@ -497,6 +505,8 @@ export class PodWorkers {
       shortened: new AbortController(),
       messages: new Map(),
       syncAbort: new AbortController(),
+      firstSeenMs: this.#deps.clock.now(),
+      failed: undefined,
     };
   }
 
@@ -630,6 +640,7 @@ export class PodWorkers {
       containers,
       startFailures: new Map(w.startFailures),
       terminal,
+      ...(w.failed ? { failed: w.failed } : {}),
     });
   }
 
@@ -672,7 +683,11 @@ export class PodWorkers {
       actions.containersToStart.length === 0;
     // A pod the API already shows finished never runs again (even if the runtime lost it).
     const terminalPhase = pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
-    if (terminalPhase || (actions.killPod && !actions.createSandbox && nothingToStart)) {
+    const deadlineExceeded = this.#activeDeadlineExceeded(w);
+    if (
+      terminalPhase || deadlineExceeded ||
+      (actions.killPod && !actions.createSandbox && nothingToStart)
+    ) {
       // The pod is done: nothing will run again.
       await this.#killPod(w, { gracePeriodSeconds: this.#podGracePeriod(pod, false) });
       await this.#refresh(w);
@@ -815,6 +830,29 @@ export class PodWorkers {
       this.#log.warn("Cannot write the pod's hosts file", { pod: formatPod(pod), err });
       return undefined;
     }
+  }
+
+  /**
+   * Whether the pod ran longer than its `activeDeadlineSeconds` (then it fails with
+   * `DeadlineExceeded`); otherwise a wake-up is set for when it will have.
+   */
+  #activeDeadlineExceeded(w: Worker): boolean {
+    const pod = w.pod;
+    const deadline = pod.spec?.activeDeadlineSeconds;
+    if (deadline === undefined || deadline === null) return false;
+    const started = Date.parse(pod.status?.startTime ?? "");
+    const startMs = Number.isFinite(started) ? started : w.firstSeenMs;
+    const endMs = startMs + Number(deadline) * 1000;
+    if (this.#deps.clock.now() < endMs) {
+      this.#wakeAt(w, endMs);
+      return false;
+    }
+    if (w.failed === undefined) {
+      const message = "Pod was active on the node longer than the specified deadline";
+      w.failed = { reason: "DeadlineExceeded", message };
+      this.#record(pod, "Normal", "DeadlineExceeded", message);
+    }
+    return true;
   }
 
   #podIps(w: Worker): string[] {

@@ -784,3 +784,23 @@ Deno.test("PodWorkers stop a slow image pull when the pod is deleted", async () 
   assert.equal(h.api.deletes.length, 1);
   await h.workers.stop();
 });
+
+Deno.test("PodWorkers fail a pod that ran past its activeDeadlineSeconds", async () => {
+  const h = harness();
+  await h.apply(makePod({ activeDeadlineSeconds: 30 }));
+  assert.equal(h.status()?.phase, "Running");
+  await h.advance(30_000);
+  const status = h.status();
+  assert.equal(status?.phase, "Failed");
+  assert.equal(status?.reason, "DeadlineExceeded");
+  assert.equal(status?.message, "Pod was active on the node longer than the specified deadline");
+  assert.ok(
+    h.events.has(
+      "DeadlineExceeded",
+      "Pod was active on the node longer than the specified deadline",
+    ),
+  );
+  assert.equal(h.runtime.latest("app")?.state, "CONTAINER_EXITED");
+  assert.ok(h.runtime.calls.includes("StopPodSandbox web"));
+  await h.workers.stop();
+});

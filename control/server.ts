@@ -248,7 +248,10 @@ async function serve(
       pki,
       clock,
       logger: logger.with({ component: "certificates" }),
-      onRenewed: (next) => started.setServingCertificate(next.serving),
+      onRenewed: (next) => {
+        started.setServingCertificate(next.serving);
+        started.setKubeletClientCertificate(next.kubeletClient);
+      },
     }).run(signal);
     logger.info("Wrote admin kubeconfig", { path: pki.kubeconfigPath });
     // An embedded Deno KV datastore belongs to this process alone (its file is locked): no

@@ -66,6 +66,8 @@ export interface ApiServer {
    * old one, when the pair is unusable.
    */
   setServingCertificate(pair: { readonly certPem: string; readonly keyPem: string }): void;
+  /** Requests to kubelets from now on present this client certificate (renewal). */
+  setKubeletClientCertificate(pair: { readonly certPem: string; readonly keyPem: string }): void;
   /** Stops listening, ends watches and stops the caches. */
   close(): Promise<void>;
 }
@@ -84,12 +86,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const serverAddress = () => `${options.advertiseAddress}:${port}`;
   const protobuf = options.protobuf ?? decodeProtobufBody;
   let security: Security;
+  let kubeletClient: { readonly certPem: string; readonly keyPem: string } =
+    options.pki.kubeletClient;
   try {
     security = await buildSecurity({
       storage,
       views,
       registry,
       pki: options.pki,
+      kubeletCredentials: () => ({ certPem: kubeletClient.certPem, keyPem: kubeletClient.keyPem }),
       dataDir: options.dataDir,
       clusterDomain: options.clusterDomain ?? "cluster.local",
       serviceCidr: options.serviceCidr,
@@ -188,6 +193,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     security,
     setServingCertificate(pair) {
       https.setCertificate(pair.certPem, pair.keyPem);
+    },
+    setKubeletClientCertificate(pair) {
+      kubeletClient = pair;
     },
     close() {
       closing ??= (async () => {

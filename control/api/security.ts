@@ -57,6 +57,8 @@ import type { ProtobufDecoder } from "./handlers/decode_body.ts";
 import type { ApiExtensions, ExtraRoute } from "./handlers/extensions.ts";
 import type { InProcessClient } from "./in_process_client.ts";
 import type { ClusterPki } from "./pki/cluster_pki.ts";
+import type { KubeletClientCredentials } from "./kubelet_connection.ts";
+import { PodLogHook, podLogReaders } from "./pod_logs.ts";
 import type { ResourceRegistry } from "./registry/resource_registry.ts";
 import { ResourceQuotaController } from "./resource_quota_controller.ts";
 import { ServiceAccountKeeper } from "./service_account_keeper.ts";
@@ -68,6 +70,8 @@ export interface SecurityOptions {
   readonly views: ObjectViews;
   readonly registry: () => ResourceRegistry;
   readonly pki: ClusterPki;
+  /** The API server's client certificate towards kubelets, read per request (it is renewed). */
+  readonly kubeletCredentials?: () => KubeletClientCredentials;
   /** Where the ServiceAccount signing key lives (`<data-dir>/tls/service-account.key`). */
   readonly dataDir: string;
   readonly clusterDomain: string;
@@ -193,6 +197,15 @@ export async function buildSecurity(options: SecurityOptions): Promise<Security>
       }),
     ],
     subresources: [
+      new PodLogHook({
+        ...podLogReaders(views),
+        credentials: options.kubeletCredentials ?? (() => ({
+          certPem: options.pki.kubeletClient.certPem,
+          keyPem: options.pki.kubeletClient.keyPem,
+        })),
+        logger: log("pod-logs"),
+        clock,
+      }),
       new TokenRequestHook({
         issuer: new ServiceAccountTokenIssuer({ keys }),
         issuerUrl: issuer,

@@ -120,10 +120,11 @@ Deno.test("apiResourceList() lists resources and subresources as kubectl needs t
   assert.deepEqual(byName.get("namespaces/finalize")?.verbs, ["update"]);
   // Subresources follow their resource, sorted by name.
   const names = [...byName.keys()];
-  assert.deepEqual(names.slice(names.indexOf("pods"), names.indexOf("pods") + 4), [
+  assert.deepEqual(names.slice(names.indexOf("pods"), names.indexOf("pods") + 5), [
     "pods",
     "pods/binding",
     "pods/eviction",
+    "pods/log",
     "pods/status",
   ]);
   const apps = apiResourceList(builtins, "apps/v1") as {
@@ -179,6 +180,11 @@ Deno.test("aggregatedDiscovery() is the APIGroupDiscoveryList kubectl reads", ()
         subresource: "eviction",
         responseKind: { group: "policy", version: "v1", kind: "Eviction" },
         verbs: ["create"],
+      },
+      {
+        subresource: "log",
+        responseKind: { group: "", version: "v1", kind: "Pod" },
+        verbs: ["get"],
       },
       {
         subresource: "status",

@@ -185,6 +185,7 @@ const CORE: readonly ResourceDef[] = [
         gvk: { group: "policy", version: "v1", kind: "Eviction" },
         verbs: ["create"],
       },
+      { name: "log", gvk: { group: "", version: "v1", kind: "Pod" }, verbs: ["get"] },
     ],
     fieldSelectors: POD_FIELDS,
   },

@@ -98,7 +98,7 @@ Deno.test("BUILTIN_RESOURCES: status and scale subresources where kube-apiserver
   });
 });
 
-Deno.test("BUILTIN_RESOURCES: pods' binding and eviction name their kinds", () => {
+Deno.test("BUILTIN_RESOURCES: pods' binding, eviction and log name their kinds", () => {
   assert.deepEqual(builtin("", "pods").extraSubresources, [
     { name: "binding", gvk: { group: "", version: "v1", kind: "Binding" }, verbs: ["create"] },
     {
@@ -106,6 +106,7 @@ Deno.test("BUILTIN_RESOURCES: pods' binding and eviction name their kinds", () =
       gvk: { group: "policy", version: "v1", kind: "Eviction" },
       verbs: ["create"],
     },
+    { name: "log", gvk: { group: "", version: "v1", kind: "Pod" }, verbs: ["get"] },
   ]);
   assert.deepEqual(builtin("", "namespaces").extraSubresources, [
     { name: "finalize", gvk: { group: "", version: "v1", kind: "Namespace" }, verbs: ["update"] },

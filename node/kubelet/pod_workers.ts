@@ -611,7 +611,9 @@ export class PodWorkers {
   // ---- Sync --------------------------------------------------------------------------------
 
   #record(pod: Pod, type: EventType, reason: string, message: string): void {
-    this.#deps.recorder.event(pod, { type, reason, message });
+    // List items may come without kind: the event's involvedObject needs it.
+    const ref = { apiVersion: "v1", kind: "Pod", metadata: pod.metadata ?? {} };
+    this.#deps.recorder.event(ref, { type, reason, message });
   }
 
   #probeView(): ProbeView {

@@ -24,7 +24,9 @@ const SANDBOX_OPTIONS = {
 
 class Events implements EventRecorder {
   readonly list: Array<{ reason: string; message: string; type: string }> = [];
-  event(_object: KubeObject, record: EventRecord): void {
+  readonly kinds = new Set<string>();
+  event(object: KubeObject, record: EventRecord): void {
+    this.kinds.add(`${object.apiVersion}/${object.kind}/${object.metadata?.name}`);
     this.list.push({ type: record.type, reason: record.reason, message: record.message });
   }
   reasons(): string[] {
@@ -195,6 +197,7 @@ Deno.test("PodWorkers.update() creates the sandbox and starts the containers", a
   assert.ok(h.events.has("Pulled", `Container image "${IMAGE}" already present on machine`));
   assert.ok(h.events.has("Created", "Created container: app"));
   assert.ok(h.events.has("Started", "Started container app"));
+  assert.deepEqual([...h.events.kinds], ["v1/Pod/web"], "events name the pod with its kind");
   const status = h.status();
   assert.equal(status?.phase, "Running");
   assert.ok(status?.containerStatuses?.[0]?.state?.running);

@@ -308,7 +308,12 @@ export class PodStatusManager {
         ...(current.status?.conditions ?? []).filter((c) => !KUBELET_OWNED.has(c.type)),
         ...(status.conditions ?? []).filter((c) => KUBELET_OWNED.has(c.type)),
       ];
-      const body: Pod = { ...current, status: { ...status, conditions } };
+      const body: Pod = {
+        apiVersion: "v1",
+        kind: "Pod",
+        ...current,
+        status: { ...status, conditions },
+      };
       try {
         const written = await this.#deps.pods.updateStatus(body, {
           ...(current.metadata?.namespace ? { namespace: current.metadata.namespace } : {}),

@@ -426,6 +426,13 @@ export class PodWorkers {
     }
   }
 
+  /** The pods bound to the node that the workers were given and have not finished removing. */
+  desiredPods(): ReadonlyArray<Pod> {
+    return [...this.#workers.values()]
+      .filter((w) => w.known && !w.forgotten && w.phase !== "removed")
+      .map((w) => w.pod);
+  }
+
   /** The pods the workers know with what the runtime has of them. */
   runningPods(): ReadonlyArray<RunningPod> {
     const out: RunningPod[] = [];

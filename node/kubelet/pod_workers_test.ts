@@ -596,6 +596,7 @@ Deno.test("PodWorkers.findContainer() finds the newest or the previous instance"
     first,
   );
   assert.equal(h.workers.findContainer("default", "web", "nope"), undefined);
+  assert.deepEqual(h.workers.desiredPods().map((p) => p.metadata?.uid), ["u1"]);
   const [running] = h.workers.runningPods();
   assert.deepEqual(running?.containers.map((c) => [c.name, c.state, c.restartCount]), [[
     "app",

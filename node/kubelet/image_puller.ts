@@ -181,6 +181,8 @@ function imageUserOf(image: Image): ImageUser {
 export class ImagePuller {
   readonly #deps: ImagePullerDeps;
   readonly #backoff: Backoff;
+  /** The last pull failure per backoff key, shown while the pull backs off. */
+  readonly #lastError = new Map<string, string>();
 
   constructor(deps: ImagePullerDeps) {
     this.#deps = deps;
@@ -190,6 +192,9 @@ export class ImagePuller {
   /** Forgets the pull backoff of the pod with UID `podUid`. */
   forgetPod(podUid: string): void {
     this.#backoff.resetWhere((key) => key.startsWith(`${podUid}_`));
+    for (const key of [...this.#lastError.keys()]) {
+      if (key.startsWith(`${podUid}_`)) this.#lastError.delete(key);
+    }
   }
 
   /** When the pull backoff of `container`'s image ends (ms), if it is in one. */
@@ -251,7 +256,12 @@ export class ImagePuller {
     if (this.#backoff.isInBackoffSinceUpdate(key)) {
       const message = `Back-off pulling image ${JSON.stringify(image)}`;
       record("Normal", "BackOff", message);
-      throw new ImagePullError(IMAGE_PULL_BACKOFF_REASON, message);
+      // The waiting message carries the failure that started the backoff.
+      const last = this.#lastError.get(key);
+      throw new ImagePullError(
+        IMAGE_PULL_BACKOFF_REASON,
+        last === undefined ? message : `${message}: ${last}`,
+      );
     }
     record("Normal", "Pulling", `Pulling image ${JSON.stringify(image)}`);
     const startMs = this.#deps.clock.now();
@@ -275,9 +285,11 @@ export class ImagePuller {
       const text = grpcErrorText(lastError);
       record("Warning", "Failed", `Failed to pull image ${JSON.stringify(image)}: ${text}`);
       this.#backoff.next(key, this.#deps.clock.now());
+      this.#lastError.set(key, `${ERR_IMAGE_PULL}: ${text}`);
       throw new ImagePullError(ERR_IMAGE_PULL, text, { cause: lastError });
     }
     this.#backoff.reset(key);
+    this.#lastError.delete(key);
     const pulled = await this.#present(image);
     const took = goDuration(this.#deps.clock.now() - startMs);
     record(

@@ -160,10 +160,15 @@ Deno.test("ImagePuller.ensureImage() backs off after a failed pull", async () =>
       'Failed: Failed to pull image "reg.example/app:1": rpc error: code = Unknown desc = dial tcp: i/o timeout',
     ),
   );
-  await assert.rejects(
-    puller.ensureImage(POD, { container, record }),
-    /Back-off pulling image "reg.example\/app:1"/,
-  );
+  await assert.rejects(puller.ensureImage(POD, { container, record }), (err: unknown) => {
+    assert.ok(err instanceof ImagePullError);
+    assert.equal(err.reason, "ImagePullBackOff");
+    assert.equal(
+      err.message,
+      'Back-off pulling image "reg.example/app:1": ErrImagePull: rpc error: code = Unknown desc = dial tcp: i/o timeout',
+    );
+    return true;
+  });
   assert.equal(puller.backoffEndsAt(POD, container.image), 10_000);
   clock.advance(10_000);
   await puller.ensureImage(POD, { container, record });

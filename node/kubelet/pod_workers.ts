@@ -1173,7 +1173,13 @@ export class PodWorkers {
           gracePeriod: grace,
         });
       } else if (outcome !== undefined) {
-        this.#record(pod, "Warning", "FailedPreStopHook", outcome);
+        this.#log.warn("PreStop hook failed", {
+          pod: formatPod(pod),
+          container: kill.name,
+          message: outcome,
+        });
+        // Not the hook's message: it may show secrets (as upstream).
+        this.#record(pod, "Warning", "FailedPreStopHook", "PreStopHook failed");
       }
       grace -= Math.floor((this.#deps.clock.now() - startMs) / 1000);
     }

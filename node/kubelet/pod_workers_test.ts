@@ -808,3 +808,24 @@ Deno.test("PodWorkers fail a pod that ran past its activeDeadlineSeconds", async
   assert.ok(h.runtime.calls.includes("StopPodSandbox web"));
   await h.workers.stop();
 });
+
+Deno.test("PodWorkers record a failed preStop hook and still stop the container", async () => {
+  const h = harness();
+  const pod = await h.apply(makePod({
+    containers: [app({ lifecycle: { preStop: { exec: { command: ["/quit"] } } } })],
+  }));
+  h.runtime.exec = () =>
+    Promise.resolve({ stdout: new Uint8Array(), stderr: new Uint8Array(), exitCode: 127 });
+  h.workers.update({
+    ...pod,
+    metadata: {
+      ...pod.metadata,
+      deletionTimestamp: "2026-12-01T12:00:00Z",
+      deletionGracePeriodSeconds: 30,
+    },
+  });
+  await h.settle();
+  assert.ok(h.events.has("FailedPreStopHook", "PreStopHook failed"));
+  assert.ok(h.runtime.calls.some((c) => c.startsWith("StopContainer app")));
+  await h.workers.stop();
+});

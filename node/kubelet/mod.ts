@@ -5,16 +5,26 @@
  * {@linkcode PodStatusManager} reports their status to the API and makes the kubelet's final
  * delete.
  *
- * @example Wire the workers (sketch)
+ * @example Wire the workers (sketch of what the agent does)
  * ```ts ignore
- * const statusManager = new PodStatusManager({ pods: client.resource(PODS), clock, logger, nodeIPs });
+ * const prober = new Prober({
+ *   execSync: (containerId, cmd, timeout) => cri.execSync({ containerId, cmd, timeout }),
+ *   recordEvent: (e) => recorder.event(e.pod, e),
+ * });
+ * const statusManager = new PodStatusManager({
+ *   pods: client.resource(PODS), clock, logger, nodeIPs: () => nodeIps,
+ *   probes: { result: (kind, id) => probes.result(kind, id) },
+ * });
+ * const probes = new ProbeManager({
+ *   clock, prober, getPodStatus: (uid) => statusManager.getPodStatus(uid),
+ *   onResult: (update) => workers.handleProbeResult(update),
+ * });
  * const workers = new PodWorkers(
  *   { runtime: cri, statusManager, volumes, configMaps, secrets, recorder, clock, logger, node, probes },
- *   { sandbox: { resolvConf, clusterDns: ["10.43.0.10"], clusterDomain: "cluster.local" } },
+ *   { sandbox: { resolvConf, clusterDns: ["10.43.0.10"], clusterDomain: "cluster.local" }, podsDir },
  * );
- * await workers.start();
- * podInformer.addEventHandler({ add: (p) => workers.update(p), update: (_, p) => workers.update(p),
- *   delete: (p) => workers.forget(p.metadata.uid) });
+ * await workers.start(); // adopt what runs, before the first update()
+ * // pod source: update(pod) on add/update, forget(uid) on delete, removeOrphans(uids) once synced
  * ```
  *
  * @module

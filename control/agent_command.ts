@@ -102,6 +102,10 @@ export async function runAgentCommand(
     kubeletVersion: KUBERNETES_VERSION.gitVersion,
     clusterCidr: config.clusterCidr,
     cniPlugin: cniPluginEntry(),
+    clusterCaPem: identity.caCertPem,
+    clusterDns: [config.clusterDns],
+    clusterDomain: config.clusterDomain,
+    kubeletPort: config.kubeletPort,
     ...(config.containerRuntimeEndpoint
       ? { containerRuntimeEndpoint: config.containerRuntimeEndpoint }
       : {}),

@@ -77,6 +77,8 @@ export interface ServerConfig {
   readonly containerRuntimeEndpoint: string | null;
   /** The node's advertised addresses (`--node-ip`); empty: the default route's. */
   readonly nodeIPs: readonly string[];
+  /** The agent's kubelet API port (`--kubelet-port`). */
+  readonly kubeletPort: number;
 }
 
 /** The validated, frozen configuration `skiff agent` runs with. */
@@ -89,6 +91,7 @@ export interface AgentConfig {
   readonly nodeName: string;
   readonly nodeIPs: readonly string[];
   readonly containerRuntimeEndpoint: string | null;
+  readonly kubeletPort: number;
   /** The cluster's pod network, as the server's `--cluster-cidr`. */
   readonly clusterCidr: string;
   readonly clusterDns: string;
@@ -138,6 +141,7 @@ export const CONFIG_KEYS = [
   "tls-san",
   "container-runtime-endpoint",
   "node-ip",
+  "kubelet-port",
 ] as const;
 
 /** The keys of `skiff agent`: flag names without `--`, and its config file's keys. */
@@ -149,6 +153,7 @@ export const AGENT_CONFIG_KEYS = [
   "node-name",
   "node-ip",
   "container-runtime-endpoint",
+  "kubelet-port",
   "cluster-cidr",
   "cluster-dns",
   "cluster-domain",
@@ -442,6 +447,15 @@ const SPECS = {
     metavar: "IP",
     help: "the node's address to advertise",
     defaultHelp: "the address of the default route's interface",
+  }),
+  "kubelet-port": spec({
+    type: "string",
+    schema: z.union([z.number(), z.string().regex(/^[0-9]{1,5}$/).transform(Number)])
+      .pipe(z.int().min(1).max(65535)),
+    expected: "an integer from 1 to 65535",
+    metavar: "PORT",
+    help: "port of the node's kubelet API (logs, exec, port-forward)",
+    defaultHelp: "10250",
   }),
   "server": spec({
     type: "string",
@@ -777,6 +791,7 @@ export async function loadServerConfig(
     storageUrl: storageUrlOf(storage, dataDir, etcdEndpoints),
     containerRuntimeEndpoint: merged["container-runtime-endpoint"]?.value ?? null,
     nodeIPs: Object.freeze([...(merged["node-ip"]?.value ?? [])]),
+    kubeletPort: merged["kubelet-port"]?.value ?? 10250,
   });
 }
 
@@ -804,6 +819,7 @@ export async function loadAgentConfig(
     nodeName: merged["node-name"]?.value ?? defaultNodeName(deps),
     nodeIPs: Object.freeze([...(merged["node-ip"]?.value ?? [])]),
     containerRuntimeEndpoint: merged["container-runtime-endpoint"]?.value ?? null,
+    kubeletPort: merged["kubelet-port"]?.value ?? 10250,
     clusterCidr: merged["cluster-cidr"]?.value ?? "10.42.0.0/16",
     clusterDns: merged["cluster-dns"]?.value ?? "10.43.0.10",
     clusterDomain: merged["cluster-domain"]?.value ?? "cluster.local",

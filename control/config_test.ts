@@ -73,6 +73,7 @@ Deno.test("loadServerConfig() applies the defaults for a non-root user", async (
     storageUrl: "kv:///home/pi/.skiff/db/state.kv",
     containerRuntimeEndpoint: null,
     nodeIPs: [],
+    kubeletPort: 10250,
   });
 });
 
@@ -137,6 +138,7 @@ Deno.test("loadServerConfig() reads every key from its flag", async () => {
     "--tls-san=edge.example.com,192.168.1.10",
     "--container-runtime-endpoint=unix:///run/containerd/containerd.sock",
     "--node-ip=192.168.1.10",
+    "--kubelet-port=11250",
   ]);
   assert.deepEqual({ ...config }, {
     dataDir: "/d",
@@ -157,6 +159,7 @@ Deno.test("loadServerConfig() reads every key from its flag", async () => {
     storageUrl: "etcd://10.0.0.1:2379,https://etcd.example:2379",
     containerRuntimeEndpoint: "unix:///run/containerd/containerd.sock",
     nodeIPs: ["192.168.1.10"],
+    kubeletPort: 11250,
   });
 });
 
@@ -373,7 +376,7 @@ Deno.test("loadServerConfig() refuses malformed command lines, naming the flag",
     {
       args: ["-x"],
       message:
-        /^Unknown flag "-x": expected one of .*--storage.*--log-level, --tls-san, --container-runtime-endpoint, --node-ip$/,
+        /^Unknown flag "-x": expected one of .*--storage.*--log-level, --tls-san, --container-runtime-endpoint, --node-ip, --kubelet-port$/,
     },
     { args: ["--storage"], message: "Missing value for --storage: expected one of kv, etcd" },
     {
@@ -797,6 +800,7 @@ Deno.test("loadAgentConfig() needs --server and reads the agent's keys", async (
       nodeName: "edge-1",
       nodeIPs: [],
       containerRuntimeEndpoint: null,
+      kubeletPort: 10250,
       clusterCidr: "10.42.0.0/16",
       clusterDns: "10.43.0.10",
       clusterDomain: "cluster.local",

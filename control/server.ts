@@ -293,6 +293,7 @@ async function serve(
       // The agent runs on its own signal: it stops after the controllers, before the API.
       agent = startServerAgent(started, {
         config,
+        clusterCaPem: pki.ca.certPem,
         clock,
         logger,
         signal: agentStop.signal,

@@ -21,6 +21,8 @@ import { CONTROL_PLANE_LABEL } from "../node/status/node_status_manager.ts";
 /** What {@linkcode startServerAgent} needs. */
 export interface ServerAgentDeps {
   readonly config: ServerConfig;
+  /** The cluster CA (PEM). */
+  readonly clusterCaPem: string;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly signal: AbortSignal;
@@ -62,6 +64,10 @@ export function startServerAgent(api: ApiServer, deps: ServerAgentDeps): Running
       kubeletVersion: KUBERNETES_VERSION.gitVersion,
       clusterCidr: config.clusterCidr,
       cniPlugin: cniPluginEntry(),
+      clusterCaPem: deps.clusterCaPem,
+      clusterDns: [config.clusterDns],
+      clusterDomain: config.clusterDomain,
+      kubeletPort: config.kubeletPort,
       ...(config.containerRuntimeEndpoint
         ? { containerRuntimeEndpoint: config.containerRuntimeEndpoint }
         : {}),

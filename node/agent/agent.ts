@@ -27,12 +27,13 @@ import { CriClient } from "../cri/client.ts";
 import { buildSkiffImages } from "../images/build_skiff_images.ts";
 import { ImageImporter } from "../images/importer.ts";
 import { PAUSE_IMAGE } from "../images/skiff_images.ts";
-import { systemMachineHost } from "../status/machine_info.ts";
+import { readMachineInfo, systemMachineHost } from "../status/machine_info.ts";
 import type { MachineHost } from "../status/machine_info.ts";
 import { NodeLease } from "../status/node_lease.ts";
-import { NodeStatusManager } from "../status/node_status_manager.ts";
+import { DEFAULT_KUBELET_PORT, NodeStatusManager } from "../status/node_status_manager.ts";
 import { agentPaths } from "./agent_paths.ts";
 import { configurePodNetwork } from "./pod_network.ts";
+import { startPodLifecycle } from "./pod_lifecycle.ts";
 import { runtimeImages, runtimeReadiness, runtimeVersion } from "./runtime_state.ts";
 
 /** How the agent runs, from `skiff server` / `skiff agent` flags. */
@@ -48,6 +49,19 @@ export interface AgentOptions {
   readonly nodeIPs?: readonly string[];
   /** The busybox-static binary skiff's images are built from. @default {"/usr/bin/busybox"} */
   readonly busybox?: string;
+  /** The cluster CA (PEM): the kubelet API accepts client certificates it signed. */
+  readonly clusterCaPem: string;
+  /** Pods' DNS servers (`--cluster-dns`). */
+  readonly clusterDns: readonly string[];
+  /** `--cluster-domain`. */
+  readonly clusterDomain: string;
+  /** The kubelet API's port. @default {10250} */
+  readonly kubeletPort?: number;
+  /**
+   * Where containers' log files go.
+   * @default {"/var/log/pods" with the default data dir, else `<data-dir>/agent/pod-logs`}
+   */
+  readonly podLogsRoot?: string;
   /** The pod network (`--cluster-cidr`): pod traffic inside it is not masqueraded. */
   readonly clusterCidr: string;
   /**
@@ -86,6 +100,13 @@ export interface RunningAgent {
 }
 
 const DEFAULT_RUNTIME_READY_TIMEOUT_MS = 30_000;
+
+/** Where containers' logs go by default (see {@linkcode AgentOptions.podLogsRoot}). */
+function defaultPodLogsRoot(dataDir: string): string {
+  return dataDir.replace(/\/+$/, "") === "/var/lib/skiff"
+    ? "/var/log/pods"
+    : join(dataDir, "agent", "pod-logs");
+}
 
 /** Resolves when `signal` aborts. */
 function aborted(signal: AbortSignal): Promise<void> {
@@ -200,11 +221,13 @@ export function runAgent(options: AgentOptions, deps: AgentDeps): RunningAgent {
       );
       await importer.ready;
 
+      const host = deps.host ?? systemMachineHost();
+      const kubeletPort = options.kubeletPort ?? DEFAULT_KUBELET_PORT;
       const status = new NodeStatusManager({
         client: deps.client,
         clock: deps.clock,
         logger: deps.logger,
-        host: deps.host ?? systemMachineHost(),
+        host,
         readiness: () => runtimeReadiness(cri),
         containerRuntimeVersion: () => runtimeVersion(cri),
         images: () => runtimeImages(cri),
@@ -212,6 +235,7 @@ export function runAgent(options: AgentOptions, deps: AgentDeps): RunningAgent {
         nodeName: options.nodeName,
         rootDir: options.dataDir,
         kubeletVersion: options.kubeletVersion,
+        kubeletPort,
         ...(options.nodeIPs ? { nodeIPs: options.nodeIPs } : {}),
       });
       tasks.push(
@@ -243,9 +267,32 @@ export function runAgent(options: AgentOptions, deps: AgentDeps): RunningAgent {
       tasks.push(
         lease.run(signal).catch((err) => logger.error("Node lease stopped", { error: err })),
       );
-      resolveReady();
-      logger.info("Node agent is running");
-      await aborted(signal);
+      const machine = await readMachineInfo(host, { rootDir: options.dataDir });
+      const pods = await startPodLifecycle({
+        client: deps.client,
+        cri,
+        clock: deps.clock,
+        logger: deps.logger,
+        runner,
+        signal,
+        nodeName: options.nodeName,
+        hostname: host.hostname().trim().toLowerCase(),
+        paths,
+        node: () => status.node,
+        memoryCapacityBytes: machine.memoryCapacityBytes,
+        clusterDns: options.clusterDns,
+        clusterDomain: options.clusterDomain,
+        podLogsRoot: options.podLogsRoot ?? defaultPodLogsRoot(options.dataDir),
+        clusterCaPem: options.clusterCaPem,
+        kubeletPort,
+      });
+      try {
+        resolveReady();
+        logger.info("Node agent is running");
+        await aborted(signal);
+      } finally {
+        await pods.stop();
+      }
     } catch (err) {
       rejectReady(err);
       if (!signal.aborted) throw err;

@@ -10,3 +10,4 @@ export * from "./referenced_objects.ts";
 export * from "./pod_source.ts";
 export * from "./kubelet_serving_cert.ts";
 export * from "./pod_network.ts";
+export * from "./pod_lifecycle.ts";

@@ -62,6 +62,11 @@ export class PodSource {
     });
   }
 
+  /** The pod with UID `uid` as last seen, if it is bound to the node. */
+  podByUid(uid: string): Pod | undefined {
+    return this.informer.store.list().find((p) => p.metadata?.uid === uid);
+  }
+
   /** Runs until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
     const running = this.informer.run(signal);

@@ -79,6 +79,11 @@ export class ReferencedObjects<T extends KubeObject> {
     else this.#byPod.set(podUid, next);
   }
 
+  /** The UIDs of the pods referencing `namespace/name`. */
+  usersOf(namespace: string, name: string): string[] {
+    return [...(this.#users.get(keyOf(namespace, name)) ?? [])];
+  }
+
   /**
    * The object, or undefined when it does not exist. Resolves from the watch's cache once its
    * first list is in; an object no pod references is read once from the API.

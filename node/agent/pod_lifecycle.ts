@@ -21,7 +21,6 @@ import { EventBroadcaster } from "../../control/client/event_recorder.ts";
 import { CONFIG_MAPS, PODS, SECRETS, SERVICE_ACCOUNTS } from "../../control/client/resources.ts";
 import type { ConfigMap, Secret } from "../../control/api/types/core_v1_config.ts";
 import type { Node } from "../../control/api/types/core_v1_node.ts";
-import type { Pod } from "../../control/api/types/core_v1_pod.ts";
 import type { TokenRequest } from "../../control/api/types/authentication_v1.ts";
 import type { Clock } from "../../control/util/clock.ts";
 import type { Logger } from "../../control/util/logger.ts";
@@ -94,13 +93,18 @@ export async function startPodLifecycle(o: PodLifecycleOptions): Promise<PodLife
   const events = new EventBroadcaster({ client: o.client, clock: o.clock, logger });
   const recorder = events.newRecorder({ component: "kubelet", host: o.nodeName });
 
-  // Filled in below: the references' change handlers resync the pods using an object.
-  let workers: PodWorkers | undefined;
-  let source: PodSource | undefined;
+  // Filled in below; the callbacks given before (reference changes, probe results, status
+  // targets) reach them through this.
+  const late: {
+    workers?: PodWorkers;
+    source?: PodSource;
+    mirrors?: MirrorPods;
+    probes?: ProbeManager;
+  } = {};
   const resyncUsers = (uids: readonly string[]) => {
     for (const uid of uids) {
-      const pod = source?.podByUid(uid);
-      if (pod) workers?.update(pod);
+      const pod = late.source?.podByUid(uid);
+      if (pod) late.workers?.update(pod);
     }
   };
   const configMapRefs: ReferencedObjects<ConfigMap> = new ReferencedObjects<ConfigMap>({
@@ -177,15 +181,13 @@ export async function startPodLifecycle(o: PodLifecycleOptions): Promise<PodLife
     clock: o.clock,
   });
 
-  let mirrors: MirrorPods | undefined;
-  let probes: ProbeManager | undefined;
   const statusManager = new PodStatusManager({
     pods: o.client.resource(PODS),
     clock: o.clock,
     logger,
     nodeIPs: () => internalIps(o.node()),
-    probes: { result: (kind, id) => probes?.result(kind, id) },
-    statusTarget: (pod) => isStaticPod(pod) ? mirrors?.mirrorPodOf(pod) : pod,
+    probes: { result: (kind, id) => late.probes?.result(kind, id) },
+    statusTarget: (pod) => isStaticPod(pod) ? late.mirrors?.mirrorPodOf(pod) : pod,
   });
   const prober = new Prober({
     execSync: (containerId, cmd, timeout) =>
@@ -195,14 +197,15 @@ export async function startPodLifecycle(o: PodLifecycleOptions): Promise<PodLife
     logger,
     clock: o.clock,
   });
-  probes = new ProbeManager({
+  const probes = new ProbeManager({
     clock: o.clock,
     prober,
     getPodStatus: (uid) => statusManager.getPodStatus(uid),
-    onResult: (update) => workers?.handleProbeResult(update),
+    onResult: (update) => late.workers?.handleProbeResult(update),
     logger,
   });
-  workers = new PodWorkers({
+  late.probes = probes;
+  const podWorkers = new PodWorkers({
     runtime: o.cri,
     statusManager,
     volumes,
@@ -227,8 +230,8 @@ export async function startPodLifecycle(o: PodLifecycleOptions): Promise<PodLife
     },
     podsDir: o.paths.pods,
   });
-  await workers.start();
-  const podWorkers = workers;
+  late.workers = podWorkers;
+  await podWorkers.start();
 
   const staticPods = new StaticPodSource({
     dir: o.paths.podManifests,
@@ -237,7 +240,7 @@ export async function startPodLifecycle(o: PodLifecycleOptions): Promise<PodLife
     clock: o.clock,
     previous: stored.pods.filter(isStaticPod),
   });
-  source = new PodSource({
+  const source = new PodSource({
     client: o.client,
     nodeName: o.nodeName,
     clock: o.clock,
@@ -249,14 +252,15 @@ export async function startPodLifecycle(o: PodLifecycleOptions): Promise<PodLife
     onPod: (pod) => store.putPod(pod),
     onPodGone: (pod) => store.removePod(pod.metadata?.uid ?? ""),
   });
-  mirrors = new MirrorPods({
+  late.source = source;
+  const mirrorPods = new MirrorPods({
     client: o.client,
     nodeName: o.nodeName,
     pods: source.informer,
     logger,
     clock: o.clock,
   });
-  const mirrorPods = mirrors;
+  late.mirrors = mirrorPods;
   const running: Promise<unknown>[] = [];
   const stop = new AbortController();
   const stopped = AbortSignal.any([stop.signal, o.signal]);

@@ -1,5 +1,5 @@
 /**
- * {@linkcode Backoff}: per-key exponential backoff as the kubelet's (client-go `flowcontrol`):
+ * {@linkcode KeyedBackoff}: per-key exponential backoff as the kubelet's (client-go `flowcontrol`):
  * the first failure waits `initialMs`, each further one doubles the wait up to `maxMs`, and a
  * key that had no failure for twice `maxMs` (10 minutes with the kubelet's 5) starts over.
  * {@linkcode goDuration} prints a wait as Go's `time.Duration` does (`10s`, `2m40s`, `5m0s`),
@@ -8,10 +8,10 @@
  * @example The kubelet's restart backoff
  * ```ts
  * import assert from "node:assert/strict";
- * import { Backoff, goDuration } from "./crash_loop_backoff.ts";
+ * import { KeyedBackoff, goDuration } from "./crash_loop_backoff.ts";
  *
  * let now = 0;
- * const backoff = new Backoff({ initialMs: 10_000, maxMs: 300_000, now: () => now });
+ * const backoff = new KeyedBackoff({ initialMs: 10_000, maxMs: 300_000, now: () => now });
  * backoff.next("web", 0);
  * assert.equal(backoff.isInBackoffSince("web", 0), true);
  * backoff.next("web", 0);
@@ -28,8 +28,8 @@ export const CONTAINER_BACKOFF = { initialMs: 10_000, maxMs: 300_000 } as const;
 /** The kubelet's image pull backoff: the same 10 s doubling up to 5 minutes. */
 export const IMAGE_PULL_BACKOFF = { initialMs: 10_000, maxMs: 300_000 } as const;
 
-/** Options of {@linkcode Backoff}. */
-export interface BackoffOptions {
+/** Options of {@linkcode KeyedBackoff}. */
+export interface KeyedBackoffOptions {
   readonly initialMs: number;
   readonly maxMs: number;
   /** The current time in ms (the agent's clock). */
@@ -42,13 +42,13 @@ interface Entry {
 }
 
 /** Exponential backoff per key. */
-export class Backoff {
+export class KeyedBackoff {
   readonly #initialMs: number;
   readonly #maxMs: number;
   readonly #now: () => number;
   readonly #entries = new Map<string, Entry>();
 
-  constructor(options: BackoffOptions) {
+  constructor(options: KeyedBackoffOptions) {
     if (!(options.initialMs > 0) || !(options.maxMs >= options.initialMs)) {
       throw new RangeError(
         `Cannot create backoff from ${options.initialMs} ms to ${options.maxMs} ms: expected 0 < initial <= max`,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Backoff, CONTAINER_BACKOFF, goDuration } from "./crash_loop_backoff.ts";
+import { CONTAINER_BACKOFF, goDuration, KeyedBackoff } from "./crash_loop_backoff.ts";
 
 Deno.test("goDuration() prints durations as Go's time.Duration", async (t) => {
   const cases: Array<[number, string]> = [
@@ -18,9 +18,9 @@ Deno.test("goDuration() prints durations as Go's time.Duration", async (t) => {
   }
 });
 
-Deno.test("Backoff.next() doubles from 10s to at most 5m", () => {
+Deno.test("KeyedBackoff.next() doubles from 10s to at most 5m", () => {
   let now = 0;
-  const b = new Backoff({ ...CONTAINER_BACKOFF, now: () => now });
+  const b = new KeyedBackoff({ ...CONTAINER_BACKOFF, now: () => now });
   const waits: string[] = [];
   for (let i = 0; i < 7; i++) {
     b.next("k", now);
@@ -30,9 +30,9 @@ Deno.test("Backoff.next() doubles from 10s to at most 5m", () => {
   assert.deepEqual(waits, ["10s", "20s", "40s", "1m20s", "2m40s", "5m0s", "5m0s"]);
 });
 
-Deno.test("Backoff.isInBackoffSince() holds for the wait after the event", () => {
+Deno.test("KeyedBackoff.isInBackoffSince() holds for the wait after the event", () => {
   let now = 1_000;
-  const b = new Backoff({ ...CONTAINER_BACKOFF, now: () => now });
+  const b = new KeyedBackoff({ ...CONTAINER_BACKOFF, now: () => now });
   assert.equal(b.isInBackoffSince("k", 1_000), false);
   b.next("k", 1_000);
   assert.equal(b.isInBackoffSince("k", 1_000), true);
@@ -42,9 +42,9 @@ Deno.test("Backoff.isInBackoffSince() holds for the wait after the event", () =>
   assert.equal(b.isInBackoffSince("k", 1_000), false);
 });
 
-Deno.test("Backoff.next() starts over after 10 minutes without failure", () => {
+Deno.test("KeyedBackoff.next() starts over after 10 minutes without failure", () => {
   let now = 0;
-  const b = new Backoff({ ...CONTAINER_BACKOFF, now: () => now });
+  const b = new KeyedBackoff({ ...CONTAINER_BACKOFF, now: () => now });
   b.next("k", 0);
   b.next("k", 0);
   b.next("k", 0);
@@ -55,9 +55,9 @@ Deno.test("Backoff.next() starts over after 10 minutes without failure", () => {
   assert.equal(b.get("k"), 10_000);
 });
 
-Deno.test("Backoff.isInBackoffSinceUpdate() measures from the last failure", () => {
+Deno.test("KeyedBackoff.isInBackoffSinceUpdate() measures from the last failure", () => {
   let now = 0;
-  const b = new Backoff({ ...CONTAINER_BACKOFF, now: () => now });
+  const b = new KeyedBackoff({ ...CONTAINER_BACKOFF, now: () => now });
   b.next("img", now);
   now = 9_000;
   assert.equal(b.isInBackoffSinceUpdate("img"), true);
@@ -67,6 +67,6 @@ Deno.test("Backoff.isInBackoffSinceUpdate() measures from the last failure", () 
   assert.equal(b.get("img"), 0);
 });
 
-Deno.test("new Backoff() rejects an initial wait above the maximum", () => {
-  assert.throws(() => new Backoff({ initialMs: 10, maxMs: 5, now: () => 0 }), RangeError);
+Deno.test("new KeyedBackoff() rejects an initial wait above the maximum", () => {
+  assert.throws(() => new KeyedBackoff({ initialMs: 10, maxMs: 5, now: () => 0 }), RangeError);
 });

@@ -17,7 +17,7 @@ import { CriError } from "../cri/errors.ts";
 import type { AuthConfig, Image, PodSandboxConfig } from "../cri/types.ts";
 import type { ImageUser } from "../pods/container_config.ts";
 import type { SecretGetter } from "../volumes/volume_manager.ts";
-import { Backoff, goDuration, IMAGE_PULL_BACKOFF } from "./crash_loop_backoff.ts";
+import { goDuration, IMAGE_PULL_BACKOFF, KeyedBackoff } from "./crash_loop_backoff.ts";
 import type { ContainerEventSink } from "./_events.ts";
 import type { PodRuntimeService } from "./runtime_service.ts";
 
@@ -180,13 +180,13 @@ function imageUserOf(image: Image): ImageUser {
 /** Pulls images as the kubelet's image manager. */
 export class ImagePuller {
   readonly #deps: ImagePullerDeps;
-  readonly #backoff: Backoff;
+  readonly #backoff: KeyedBackoff;
   /** The last pull failure per backoff key, shown while the pull backs off. */
   readonly #lastError = new Map<string, string>();
 
   constructor(deps: ImagePullerDeps) {
     this.#deps = deps;
-    this.#backoff = new Backoff({ ...IMAGE_PULL_BACKOFF, now: () => deps.clock.now() });
+    this.#backoff = new KeyedBackoff({ ...IMAGE_PULL_BACKOFF, now: () => deps.clock.now() });
   }
 
   /** Forgets the pull backoff of the pod with UID `podUid`. */

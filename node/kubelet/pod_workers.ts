@@ -35,7 +35,7 @@
  * only while some pod of this node has a container created or running; a pod with all its
  * containers stopped costs nothing. containerd 1.6 has no CRI event stream
  * (`GetContainerEvents` came with CRI v0.26+ in containerd 1.7), so a relist is the only way to
- * see an exit. Backoff waits are one timer per pod, set to the end of the wait.
+ * see an exit. KeyedBackoff waits are one timer per pod, set to the end of the wait.
  *
  * @module
  */
@@ -65,7 +65,7 @@ import type { NodeResourceList } from "../status/node_resources.ts";
 import type { ContainerProbeResult, ProbeKind } from "../probes/prober.ts";
 import type { ConfigMapGetter, MountedVolume, SecretGetter } from "../volumes/volume_manager.ts";
 import { VolumeSetUpError } from "../volumes/volume_manager.ts";
-import { Backoff, CONTAINER_BACKOFF, goDuration } from "./crash_loop_backoff.ts";
+import { CONTAINER_BACKOFF, goDuration, KeyedBackoff } from "./crash_loop_backoff.ts";
 import { grpcErrorText, ImagePuller, ImagePullError } from "./image_puller.ts";
 import { podHostsFile, writePodHostsFile } from "./etc_hosts.ts";
 import { terminationMessage } from "./termination_message.ts";
@@ -213,7 +213,7 @@ const STATE_NAMES = {
 /** StopContainer's least grace period: containers always get 2 s to stop. */
 export const MINIMUM_GRACE_PERIOD_SECONDS = 2;
 /** The default `terminationGracePeriodSeconds`. */
-export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
+const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
 /** How many instances of a container are kept (the running one and the previous one). */
 const KEPT_INSTANCES = 2;
 
@@ -266,8 +266,8 @@ export class PodWorkers {
   readonly #deps: PodWorkersDeps;
   readonly #options: PodWorkersOptions;
   readonly #workers = new Map<string, Worker>();
-  readonly #backoff: Backoff;
-  readonly #retryBackoff: Backoff;
+  readonly #backoff: KeyedBackoff;
+  readonly #retryBackoff: KeyedBackoff;
   readonly #images: ImagePuller;
   readonly #log: Logger;
   #stopped = false;
@@ -281,8 +281,8 @@ export class PodWorkers {
     this.#deps = deps;
     this.#options = options;
     const now = () => deps.clock.now();
-    this.#backoff = new Backoff({ ...CONTAINER_BACKOFF, now });
-    this.#retryBackoff = new Backoff({
+    this.#backoff = new KeyedBackoff({ ...CONTAINER_BACKOFF, now });
+    this.#retryBackoff = new KeyedBackoff({
       initialMs: options.retryDelayMs ?? 10_000,
       maxMs: Math.max(options.retryDelayMs ?? 10_000, CONTAINER_BACKOFF.maxMs),
       now,

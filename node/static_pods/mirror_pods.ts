@@ -32,7 +32,11 @@
  * @module
  */
 import type { Node } from "../../control/api/types/core_v1_node.ts";
-import { MIRROR_POD_ANNOTATION, type Pod } from "../../control/api/types/core_v1_pod.ts";
+import {
+  isMirrorPod,
+  MIRROR_POD_ANNOTATION,
+  type Pod,
+} from "../../control/api/types/core_v1_pod.ts";
 import type { Client, ResourceClient } from "../../control/client/client.ts";
 import { runController } from "../../control/client/controller.ts";
 import { isAlreadyExists, isConflict, isNotFound } from "../../control/client/errors.ts";
@@ -60,10 +64,7 @@ export interface MirrorPodsOptions {
   readonly isTerminating?: (fullName: string) => boolean;
 }
 
-/** Whether `pod` is a mirror pod (it has the `kubernetes.io/config.mirror` annotation). */
-export function isMirrorPod(pod: Pod): boolean {
-  return pod.metadata?.annotations?.[MIRROR_POD_ANNOTATION] !== undefined;
-}
+export { isMirrorPod };
 
 /** The static pod's hash (`kubernetes.io/config.hash`), or its UID. */
 export function staticPodHash(pod: Pod): string {

@@ -4,16 +4,13 @@
  *
  * @module
  */
-import { type Container, MIRROR_POD_ANNOTATION, type Pod } from "../types/core_v1_pod.ts";
+import { type Container, isMirrorPod, type Pod } from "../types/core_v1_pod.ts";
 import type { PersistentVolume } from "../types/core_v1_storage.ts";
 
 /** Called with each name; return false to stop visiting. */
 export type NameVisitor = (name: string) => boolean;
 
-/** Whether `pod` is a mirror pod. */
-export function isMirrorPod(pod: Pod): boolean {
-  return Object.hasOwn(pod.metadata?.annotations ?? {}, MIRROR_POD_ANNOTATION);
-}
+export { isMirrorPod };
 
 /** Init, regular and ephemeral containers, in that order. */
 function* allContainers(pod: Pod): Generator<Pick<Container, "env" | "envFrom">> {

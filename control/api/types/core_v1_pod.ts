@@ -77,6 +77,15 @@ function modeField(proto: number, description: string) {
 /** The annotation marking a mirror pod: the API's copy of a node's static pod. */
 export const MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror";
 
+/** Whether `pod` is a mirror pod: the API's copy of a static pod (it has the annotation). */
+export function isMirrorPod(
+  pod: { readonly metadata?: { readonly annotations?: unknown } },
+): boolean {
+  const annotations = pod.metadata?.annotations;
+  return typeof annotations === "object" && annotations !== null &&
+    Object.hasOwn(annotations, MIRROR_POD_ANNOTATION);
+}
+
 /** A file or directory of the node, mounted into the pod. */
 export const HostPathVolumeSource = object(`${CORE}.HostPathVolumeSource`, {
   description: "A file or directory on the node, mapped into the pod.",

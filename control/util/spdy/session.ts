@@ -3,13 +3,15 @@
  * answered with SYN_REPLY, data with FIN half-closes, RST_STREAM, SETTINGS, PING (answered),
  * GOAWAY, HEADERS and WINDOW_UPDATE.
  *
- * Flow control: the session advertises its receive windows (64 KiB per stream and for the
- * session, the defaults) and replenishes them with WINDOW_UPDATE as data is taken. It holds
- * its own sending to the peer's windows only once the peer shows it does flow control (a
- * WINDOW_UPDATE, or SETTINGS with an initial window size): Go's spdystream — kubectl's, the
- * kubelet's and containerd's SPDY — never sends either and never waits for them, so a sender
- * keeping to 64 KiB would stall there. Data beyond a window is taken, never refused, for the
- * same reason.
+ * Flow control happens only with a peer that shows it does it (a WINDOW_UPDATE, or SETTINGS
+ * with an initial window size), or when this session announced it (`announceWindow`): then
+ * sending keeps to the peer's windows (64 KiB per stream and for the session unless SETTINGS
+ * say otherwise) and the receive windows are replenished with WINDOW_UPDATE as data is taken.
+ * Go's spdystream — kubectl's, the kubelet's and containerd's SPDY — does no flow control: it
+ * never sends either frame nor waits for one, so a sender keeping to 64 KiB would stall, and
+ * containerd's streaming server cuts streams short when it is sent WINDOW_UPDATEs (obs.,
+ * containerd 1.6.20: a 4 MB `cat` lost its tail and status one time in four). Data beyond a
+ * window is taken, never refused, for the same reason.
  *
  * Frames carrying header blocks are decompressed in order (asynchronously), so every frame is
  * handled in the order it arrived.
@@ -509,6 +511,7 @@ export class SpdySession {
   #consumed(stream: SpdyStream, bytes: number): void {
     stream.unacked += bytes;
     this.#sessionUnacked += bytes;
+    if (!this.#peerFlowControl && !this.#o.announceWindow) return;
     if (stream.unacked >= DEFAULT_WINDOW / 2 && !stream.remoteClosed) {
       this.#write(
         encodeControlFrame({ type: "window_update", streamId: stream.id, delta: stream.unacked }),

@@ -941,11 +941,15 @@ export class PodWorkers {
     };
     if (w.syncAbort.signal.aborted) return false; // being deleted: start nothing more
     const latest = w.runtime.containers.find((c) => c.status.metadata?.name === name)?.status;
-
-    // CrashLoopBackOff: a container that exited waits before it runs again.
-    if (latest?.state === "CONTAINER_EXITED") {
+    // CrashLoopBackOff: a container waits after the last of its instances that exited, as the
+    // kubelet's doBackOff looks for the newest *exited* one: one killed in this same sync (a
+    // failed liveness probe) is not seen as exited yet, and its predecessor's exit counts.
+    const exited = w.runtime.containers.find((c) =>
+      c.status.metadata?.name === name && c.status.state === "CONTAINER_EXITED"
+    )?.status;
+    if (exited) {
       const key = `${m.name}_${m.namespace}_${m.uid}_${name}_${containerHash(container)}`;
-      const finishedMs = nsToMs(latest.finishedAt);
+      const finishedMs = nsToMs(exited.finishedAt);
       if (this.#backoff.isInBackoffSince(key, finishedMs)) {
         const wait = this.#backoff.get(key);
         record(

@@ -42,6 +42,13 @@ export interface TestAgent extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
 class SkiffAgentProcess implements TestAgent {
   readonly dataDir: string;
   readonly exited: Promise<number>;
@@ -67,6 +74,10 @@ class SkiffAgentProcess implements TestAgent {
         "--node-name",
         options.nodeName,
         ...(options.token === undefined ? [] : ["--token", options.token]),
+        // Agents of tests side by side on this machine never share the kubelet port.
+        ...((options.args ?? []).some((a) => a.startsWith("--kubelet-port"))
+          ? []
+          : ["--kubelet-port", String(freePort())]),
         ...(options.args ?? []),
       ],
       cwd: ROOT,

@@ -57,7 +57,9 @@ export interface StartTestServerOptions {
   /**
    * Run the server's node agent (containerd, pods; needs root) instead of `--disable-agent`.
    * Stopping the server then also removes what its agent leaves running (containers, shims,
-   * mounts). @default {false}
+   * mounts). Unless `args` set them, such a server gets a `--kubelet-port` and a
+   * `--cluster-cidr` of its own, so that agents of tests running side by side on this machine
+   * never share a port or pod addresses. @default {false}
    */
   readonly agent?: boolean;
 }
@@ -254,6 +256,23 @@ class SkiffServerProcess implements TestServer {
   }
 }
 
+/** A /16 pod network no other test server on this machine uses now (10.100–10.199.0.0/16). */
+function testClusterCidr(): string {
+  return `10.${100 + Math.floor(Math.random() * 100)}.0.0/16`;
+}
+
+/** The server's flags, with an agent's own kubelet port and pod network unless given. */
+function agentArgs(options: StartTestServerOptions): readonly string[] {
+  const args = options.args ?? [];
+  if (!options.agent) return args;
+  const has = (flag: string) => args.some((a) => a === flag || a.startsWith(`${flag}=`));
+  return [
+    ...args,
+    ...(has("--kubelet-port") ? [] : ["--kubelet-port", String(freePort())]),
+    ...(has("--cluster-cidr") ? [] : ["--cluster-cidr", testClusterCidr()]),
+  ];
+}
+
 /**
  * Starts `skiff server --disable-agent` on a free port with a fresh data directory and waits
  * until `/readyz` answers `ok`. Throws, with the tail of the server's log, when it does not
@@ -274,7 +293,7 @@ export async function startTestServer(options: StartTestServerOptions = {}): Pro
     const server = new SkiffServerProcess(tempDir, freePort(), options.agent ?? false);
     let started: boolean;
     try {
-      started = await server.start(options.args ?? [], readyTimeoutMs);
+      started = await server.start(agentArgs(options), readyTimeoutMs);
     } catch (err) {
       await server.stop();
       throw err;

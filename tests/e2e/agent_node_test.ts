@@ -53,7 +53,10 @@ function readyCondition(node: Node | undefined) {
 }
 
 Deno.test("skiff server runs its node agent: the node registers with its runtime and images", async () => {
-  await using server = await startTestServer({ agent: true, args: ["--node-name", "server-node"] });
+  await using server = await startTestServer({
+    agent: true,
+    args: ["--node-name", "server-node", "--cluster-cidr", "10.151.0.0/16"],
+  });
   using admin = await adminClient(server);
   let node: Node | undefined;
   await until(async () => {
@@ -69,7 +72,7 @@ Deno.test("skiff server runs its node agent: the node registers with its runtime
     node = await nodeNamed(admin.client, "server-node");
     return readyCondition(node)?.status === "True";
   }, { timeoutMs: 60_000, intervalMs: 200, what: `the node to be Ready\n${server.logTail()}` });
-  assert.equal(node!.spec?.podCIDR, "10.42.0.0/24");
+  assert.equal(node!.spec?.podCIDR, "10.151.0.0/24");
   const conflist = JSON.parse(
     await Deno.readTextFile(join(server.dataDir, "agent", "cni", "net.d", "10-skiff.conflist")),
   );
@@ -85,10 +88,12 @@ Deno.test("skiff server runs its node agent: the node registers with its runtime
 });
 
 Deno.test("skiff agent joins with a join token, keeps its credential and rejoins without it", async (t) => {
-  await using server = await startTestServer();
+  // Its own pod network: agents of other tests on this machine share the bridge.
+  const cidr = ["--cluster-cidr", "10.153.0.0/16"];
+  await using server = await startTestServer({ args: cidr });
   using admin = await adminClient(server);
   const token = await joinToken(server);
-  const agent = await startTestAgent({ server: server.url, token, nodeName: "edge-1" });
+  const agent = await startTestAgent({ server: server.url, token, nodeName: "edge-1", args: cidr });
   try {
     await t.step("the node registers, not as a control-plane node", async () => {
       await until(async () => (await nodeNamed(admin.client, "edge-1")) !== undefined, {
@@ -121,6 +126,7 @@ Deno.test("skiff agent joins with a join token, keeps its credential and rejoins
         server: server.url,
         nodeName: "edge-1",
         dataDir: agent.dataDir,
+        args: cidr,
       });
       try {
         await until(async () => {

@@ -103,6 +103,14 @@ Deno.test("skiff agent joins with a join token, keeps its credential and rejoins
       });
       const node = await nodeNamed(admin.client, "edge-1");
       assert.equal(node?.metadata?.labels?.["node-role.kubernetes.io/control-plane"], undefined);
+      await until(
+        () =>
+          admin.client.resource(LEASES).get("edge-1", { namespace: "kube-node-lease" }).then(
+            () => true,
+            () => false,
+          ),
+        { timeoutMs: 30_000, intervalMs: 200, what: `the node's Lease\n${agent.logTail()}` },
+      );
       assert.equal(node?.metadata?.labels?.["kubernetes.io/os"], "linux");
     });
     await t.step("its credential is private, and the CA is kept beside it", async () => {

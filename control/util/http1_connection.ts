@@ -557,7 +557,10 @@ export class Http1Connection {
         };
         const stop = source({
           write: (chunk) => {
-            if (!ended && !socket.destroyed) socket.write(framedChunk(chunk));
+            // An empty chunk would read as the last one; nothing to send.
+            if (!ended && !socket.destroyed && chunk.byteLength > 0) {
+              socket.write(framedChunk(chunk));
+            }
           },
           close: () => {
             if (ended) return;
@@ -576,6 +579,7 @@ export class Http1Connection {
         const { value, done } = await reader.read();
         if (done) break;
         if (socket.destroyed) return;
+        if (value.byteLength === 0) continue;
         if (!socket.write(framedChunk(value))) await drained(socket);
       }
       if (!socket.destroyed) socket.write(LAST_CHUNK);

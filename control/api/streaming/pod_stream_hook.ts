@@ -376,18 +376,34 @@ export class PodStreamHook implements SubresourceHook {
       role: "server",
       buffered: taken.buffered,
       onMessage: (m) => {
-        if (typeof m === "string" || kubelet.destroyed) return;
+        // kubectl's tunnel sends empty messages; Deno's TLS socket fails an empty write with
+        // EPERM (and is destroyed), so they are dropped: they carry nothing.
+        if (typeof m === "string" || m.byteLength === 0 || kubelet.destroyed) return;
         kubelet.write(m);
         toKubelet.check();
       },
-      onClose: () => kubelet.end(),
+      onClose: (close) => {
+        this.#o.logger.debug("Stream's client side closed", {
+          subresource: this.subresource,
+          pod: req.info.name,
+          code: close.code,
+          reason: close.reason,
+        });
+        kubelet.end();
+      },
     });
     if (upgrade.head.buffered.byteLength > 0) ws.send(upgrade.head.buffered);
     kubelet.on("data", (chunk: Uint8Array) => {
       ws.send(new Uint8Array(chunk));
       toClient.check();
     });
-    kubelet.on("close", () => ws.close(1000));
+    kubelet.on("close", () => {
+      this.#o.logger.debug("Stream's kubelet side closed", {
+        subresource: this.subresource,
+        pod: req.info.name,
+      });
+      ws.close(1000);
+    });
     kubelet.resume();
     return new Response(null, { status: 101 });
   }

@@ -273,8 +273,19 @@ Deno.test("PodStreamHook tunnels WebSocket-wrapped SPDY port-forward to a SPDY u
       if (typeof m !== "string") got.resolve(m);
     },
   });
+  // kubectl's tunnel sends empty messages too; they must not break the kubelet's connection.
+  await new Promise((r) => setTimeout(r, 50));
+  ws.send(new Uint8Array(0));
+  await new Promise((r) => setTimeout(r, 50));
   ws.send(Uint8Array.of(0x80, 0x03, 0x00, 0x06, 0, 0, 0, 4, 0, 0, 0, 1));
-  assert.deepEqual([...await got.promise], [0x80, 0x03, 0x00, 0x06, 0, 0, 0, 4, 0, 0, 0, 1]);
+  const echoed = await Promise.race([
+    got.promise,
+    new Promise<never>((_, reject) => {
+      const timer = setTimeout(() => reject(new Error("The tunnel echoed nothing in 5 s")), 5000);
+      got.promise.finally(() => clearTimeout(timer));
+    }),
+  ]);
+  assert.deepEqual([...echoed], [0x80, 0x03, 0x00, 0x06, 0, 0, 0, 4, 0, 0, 0, 1]);
   const head = kubelet.heads[0]!;
   assert.equal(head.line, "POST /portForward/default/web HTTP/1.1");
   assert.ok(

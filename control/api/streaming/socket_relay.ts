@@ -41,7 +41,8 @@ function forward(
   grace: { readonly ms: number; readonly clock: Clock },
 ): void {
   from.on("data", (chunk) => {
-    if (to.destroyed) return;
+    // Deno's TLS socket fails an empty write with EPERM: never write one.
+    if (to.destroyed || chunk.byteLength === 0) return;
     if (!to.write(chunk)) {
       from.pause();
       to.once("drain", () => from.resume());

@@ -156,6 +156,34 @@ Deno.test("pods/exec, attach and portforward reach containerd through the API se
     assert.deepEqual(status.details.causes, [{ reason: "ExitCode", message: "3" }]);
   });
 
+  await step(
+    "WebSocket v4 (no v5 offered) is relayed to the runtime, which speaks it",
+    async () => {
+      const socket = await api.connect();
+      const cmd = ["sh", "-c", "echo v4 out; exit 4"];
+      const { protocol, buffered } = await websocketClientHandshake(socket, {
+        path: `${POD}/exec?${commandQuery(cmd, "stdout=true")}`,
+        host: "127.0.0.1",
+        protocols: ["v4.channel.k8s.io"],
+      });
+      assert.equal(protocol, "v4.channel.k8s.io");
+      const channels: Record<number, string> = {};
+      const ws = new WebSocketConnection(socket, {
+        role: "client",
+        buffered,
+        onMessage: (m) => {
+          if (typeof m === "string" || m.byteLength === 0) return;
+          channels[m[0]!] = (channels[m[0]!] ?? "") + decoder.decode(m.subarray(1));
+        },
+      });
+      assert.equal((await ws.closed).code, 1000);
+      assert.equal(channels[1], "v4 out\n");
+      assert.deepEqual(JSON.parse(channels[3] ?? "{}").details?.causes, [
+        { reason: "ExitCode", message: "4" },
+      ]);
+    },
+  );
+
   await step("WebSocket v5: stdin, then CLOSE [255, 0] ends cat with success", async () => {
     const client = await v5Client(
       await api.connect(),

@@ -72,12 +72,18 @@ Deno.test("deno task skiff version works from the repository root", async () => 
 });
 
 Deno.test("skiff with an unknown command exits 2 naming the known commands", async () => {
-  const out = await skiff(["agent", "--server", "https://x:6443"]);
+  const out = await skiff(["snapshot", "save"]);
   assert.equal(out.code, 2);
   assert.match(
     out.stderr,
-    /^skiff: unknown command "agent": expected one of server, kubeconfig, token, secrets-encrypt, version, help/,
+    /^skiff: unknown command "snapshot": expected one of server, agent, kubeconfig, token, secrets-encrypt, version, help/,
   );
+});
+
+Deno.test("skiff agent without --server exits 2 naming the flag", async () => {
+  const out = await skiff(["agent", "--token", "abcdef.0123456789abcdef"]);
+  assert.equal(out.code, 2);
+  assert.match(out.stderr, /^skiff agent: missing --server: expected an https:\/\/ URL/);
 });
 
 Deno.test("skiff server refuses bad flags, naming the flag and accepted values", async (t) => {

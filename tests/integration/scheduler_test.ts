@@ -34,7 +34,9 @@ interface NodeSpec {
 
 async function createNode(client: Client, spec: NodeSpec): Promise<void> {
   const nodes = client.resource(NODES);
-  const created = await nodes.create({
+  // Nodes take their status on create (as a kubelet registers): a later status update could
+  // race the server's nodeipam controller setting spec.podCIDR.
+  await nodes.create({
     apiVersion: "v1",
     kind: "Node",
     metadata: {
@@ -42,9 +44,6 @@ async function createNode(client: Client, spec: NodeSpec): Promise<void> {
       labels: { "kubernetes.io/hostname": spec.name, ...spec.labels },
     },
     spec: spec.taints ? { taints: spec.taints } : {},
-  });
-  await nodes.updateStatus({
-    ...created,
     status: {
       allocatable: { cpu: spec.cpu ?? "2", memory: "4Gi", pods: "110" },
       capacity: { cpu: spec.cpu ?? "2", memory: "4Gi", pods: "110" },

@@ -1,6 +1,7 @@
 /**
- * The real kubectl 1.27 (SPDY) and 1.33 (WebSocket v5, tunnelled port-forward) running
- * `exec`, `exec -i`, `cp` both ways, `attach` and `port-forward` (as root) against a real
+ * The real kubectl 1.27–1.33 (SPDY up to 1.29, WebSocket v5 from 1.30, tunnelled port-forward
+ * from 1.31) running `exec` (exit codes), `exec -it` on a pseudo-terminal (its size reaches the
+ * container), `exec -i`, `cp` both ways, `attach -i` and `port-forward` (as root) against a real
  * `skiff server`, its streaming routes served by the `PodStreamHook`s and the agent's kubelet
  * API in front of a real containerd. The hooks sit in a front listener with the server's own
  * serving certificate that passes every other request on to the server (the lead wires the
@@ -177,6 +178,32 @@ Deno.test("kubectl exec, cp, attach and port-forward reach containerd through sk
       assert.match(three.stderr, /command terminated with exit code 3/);
       assert.deepEqual(protocolsSince(from), [`exec ${expected.exec}`, `exec ${expected.exec}`]);
     });
+
+    await step(
+      `kubectl ${version} exec -it runs on a terminal of the terminal's size`,
+      async () => {
+        // util-linux `script` gives kubectl a pseudo-terminal of 91x33, as a user's shell would:
+        // kubectl sends that size on the resize stream and the container's TTY takes it (the
+        // image's busybox has every applet, stty included, under its own name).
+        const binary = await kubectlBinary(version);
+        const inner = `${binary} --kubeconfig=${kubeconfig} exec -it shell -- ` +
+          `sh -c 'sleep 0.5; tty; busybox stty size; exit 5'`;
+        const out = await new Deno.Command("script", {
+          args: ["-qec", `stty cols 91 rows 33; ${inner}`, "/dev/null"],
+          env: {
+            HOME: join(server.scratchDir, `front-home-${version}`),
+            NO_COLOR: "1",
+            TERM: "dumb",
+          },
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const text = new TextDecoder().decode(out.stdout);
+        assert.equal(out.code, 5, `${text}\n${new TextDecoder().decode(out.stderr)}`);
+        assert.match(text, /\/dev\/pts\/\d+\r?\n33 91\r?\n/);
+      },
+    );
 
     await step(`kubectl ${version} exec -i cat echoes stdin`, async () => {
       const text = `line one\n${"z".repeat(100_000)}\nlast\n`;

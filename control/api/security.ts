@@ -59,6 +59,7 @@ import type { InProcessClient } from "./in_process_client.ts";
 import type { ClusterPki } from "./pki/cluster_pki.ts";
 import type { KubeletClientCredentials } from "./kubelet_connection.ts";
 import { PodLogHook, podLogReaders } from "./pod_logs.ts";
+import { podStreamHooks } from "./streaming/pod_stream_hook.ts";
 import type { ResourceRegistry } from "./registry/resource_registry.ts";
 import { ResourceQuotaController } from "./resource_quota_controller.ts";
 import { ServiceAccountKeeper } from "./service_account_keeper.ts";
@@ -174,6 +175,12 @@ export async function buildSecurity(options: SecurityOptions): Promise<Security>
   ];
   const admission = new AdmissionChain(plugins);
 
+  // The API server's client certificate towards kubelets (logs, exec, attach, port-forward).
+  const kubeletCredentials = options.kubeletCredentials ?? (() => ({
+    certPem: options.pki.kubeletClient.certPem,
+    keyPem: options.pki.kubeletClient.keyPem,
+  }));
+
   // The APIs and routes of the security layer.
   const nodeCredentials = new NodeCredentialRoute({
     caCertPem,
@@ -199,12 +206,15 @@ export async function buildSecurity(options: SecurityOptions): Promise<Security>
     subresources: [
       new PodLogHook({
         ...podLogReaders(views),
-        credentials: options.kubeletCredentials ?? (() => ({
-          certPem: options.pki.kubeletClient.certPem,
-          keyPem: options.pki.kubeletClient.keyPem,
-        })),
+        credentials: kubeletCredentials,
         logger: log("pod-logs"),
         clock,
+      }),
+      ...podStreamHooks({
+        ...podLogReaders(views),
+        credentials: kubeletCredentials,
+        admission,
+        logger: log("streaming"),
       }),
       new TokenRequestHook({
         issuer: new ServiceAccountTokenIssuer({ keys }),

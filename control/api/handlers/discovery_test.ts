@@ -120,11 +120,14 @@ Deno.test("apiResourceList() lists resources and subresources as kubectl needs t
   assert.deepEqual(byName.get("namespaces/finalize")?.verbs, ["update"]);
   // Subresources follow their resource, sorted by name.
   const names = [...byName.keys()];
-  assert.deepEqual(names.slice(names.indexOf("pods"), names.indexOf("pods") + 5), [
+  assert.deepEqual(names.slice(names.indexOf("pods"), names.indexOf("pods") + 8), [
     "pods",
+    "pods/attach",
     "pods/binding",
     "pods/eviction",
+    "pods/exec",
     "pods/log",
+    "pods/portforward",
     "pods/status",
   ]);
   const apps = apiResourceList(builtins, "apps/v1") as {
@@ -172,6 +175,11 @@ Deno.test("aggregatedDiscovery() is the APIGroupDiscoveryList kubectl reads", ()
     categories: ["all"],
     subresources: [
       {
+        subresource: "attach",
+        responseKind: { group: "", version: "v1", kind: "PodAttachOptions" },
+        verbs: ["create", "get"],
+      },
+      {
         subresource: "binding",
         responseKind: { group: "", version: "v1", kind: "Binding" },
         verbs: ["create"],
@@ -182,9 +190,19 @@ Deno.test("aggregatedDiscovery() is the APIGroupDiscoveryList kubectl reads", ()
         verbs: ["create"],
       },
       {
+        subresource: "exec",
+        responseKind: { group: "", version: "v1", kind: "PodExecOptions" },
+        verbs: ["create", "get"],
+      },
+      {
         subresource: "log",
         responseKind: { group: "", version: "v1", kind: "Pod" },
         verbs: ["get"],
+      },
+      {
+        subresource: "portforward",
+        responseKind: { group: "", version: "v1", kind: "PodPortForwardOptions" },
+        verbs: ["create", "get"],
       },
       {
         subresource: "status",

@@ -186,6 +186,21 @@ const CORE: readonly ResourceDef[] = [
         verbs: ["create"],
       },
       { name: "log", gvk: { group: "", version: "v1", kind: "Pod" }, verbs: ["get"] },
+      {
+        name: "exec",
+        gvk: { group: "", version: "v1", kind: "PodExecOptions" },
+        verbs: ["create", "get"],
+      },
+      {
+        name: "attach",
+        gvk: { group: "", version: "v1", kind: "PodAttachOptions" },
+        verbs: ["create", "get"],
+      },
+      {
+        name: "portforward",
+        gvk: { group: "", version: "v1", kind: "PodPortForwardOptions" },
+        verbs: ["create", "get"],
+      },
     ],
     fieldSelectors: POD_FIELDS,
   },

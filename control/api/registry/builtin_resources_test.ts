@@ -98,7 +98,7 @@ Deno.test("BUILTIN_RESOURCES: status and scale subresources where kube-apiserver
   });
 });
 
-Deno.test("BUILTIN_RESOURCES: pods' binding, eviction and log name their kinds", () => {
+Deno.test("BUILTIN_RESOURCES: pods' binding, eviction, log and streaming name their kinds", () => {
   assert.deepEqual(builtin("", "pods").extraSubresources, [
     { name: "binding", gvk: { group: "", version: "v1", kind: "Binding" }, verbs: ["create"] },
     {
@@ -107,6 +107,21 @@ Deno.test("BUILTIN_RESOURCES: pods' binding, eviction and log name their kinds",
       verbs: ["create"],
     },
     { name: "log", gvk: { group: "", version: "v1", kind: "Pod" }, verbs: ["get"] },
+    {
+      name: "exec",
+      gvk: { group: "", version: "v1", kind: "PodExecOptions" },
+      verbs: ["create", "get"],
+    },
+    {
+      name: "attach",
+      gvk: { group: "", version: "v1", kind: "PodAttachOptions" },
+      verbs: ["create", "get"],
+    },
+    {
+      name: "portforward",
+      gvk: { group: "", version: "v1", kind: "PodPortForwardOptions" },
+      verbs: ["create", "get"],
+    },
   ]);
   assert.deepEqual(builtin("", "namespaces").extraSubresources, [
     { name: "finalize", gvk: { group: "", version: "v1", kind: "Namespace" }, verbs: ["update"] },

@@ -77,6 +77,38 @@ export interface ContainerdSupervisorDeps {
   readonly runner?: CommandRunner;
   /** @default {a real connect to the unix socket} */
   readonly dialer?: SocketDialer;
+  /**
+   * The pids of running processes whose command line is `argv` exactly.
+   * @default {a scan of /proc/<pid>/cmdline}
+   */
+  readonly findProcesses?: (argv: readonly string[]) => Promise<number[]>;
+  /** Sends `signal` to `pid`; false when it is gone. @default {Deno.kill} */
+  readonly signalProcess?: (pid: number, signal: Deno.Signal) => boolean;
+}
+
+/** Pids whose `/proc/<pid>/cmdline` is `argv` exactly. */
+async function procProcesses(argv: readonly string[]): Promise<number[]> {
+  const wanted = argv.join("\0");
+  const pids: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`);
+      if (cmdline.replace(/\0$/, "") === wanted) pids.push(Number(entry.name));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return pids;
+}
+
+function signalPid(pid: number, signal: Deno.Signal): boolean {
+  try {
+    Deno.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const DEFAULT_READY_TIMEOUT_MS = 60_000;
@@ -167,6 +199,8 @@ export class ContainerdSupervisor implements AsyncDisposable {
   readonly #spawner: ProcessSpawner;
   readonly #runner: CommandRunner;
   readonly #dialer: SocketDialer;
+  readonly #findProcesses: (argv: readonly string[]) => Promise<number[]>;
+  readonly #signalProcess: (pid: number, signal: Deno.Signal) => boolean;
   readonly #socketPath: string;
   readonly #stop = new AbortController();
   readonly #logTail: string[] = [];
@@ -184,6 +218,8 @@ export class ContainerdSupervisor implements AsyncDisposable {
     this.#spawner = deps.spawner ?? new DenoProcessSpawner();
     this.#runner = deps.runner ?? new DenoCommandRunner();
     this.#dialer = deps.dialer ?? dialUnix;
+    this.#findProcesses = deps.findProcesses ?? procProcesses;
+    this.#signalProcess = deps.signalProcess ?? signalPid;
     this.#socketPath = options.mode === "managed"
       ? options.config.socketPath
       : socketPathOfEndpoint(options.endpoint);
@@ -322,22 +358,46 @@ export class ContainerdSupervisor implements AsyncDisposable {
   }
 
   /** Removes the sockets a dead containerd left; refuses a socket someone else serves. */
-  async #cleanStaleSocket(): Promise<void> {
+  /** Stops a containerd left running with `options`' config; false when there is none. */
+  async #stopLeftover(options: ManagedContainerdOptions): Promise<boolean> {
+    const argv = [options.containerdPath ?? "containerd", "--config", options.configPath];
+    const find = this.#findProcesses;
+    const signal = this.#signalProcess;
+    const pids = await find(argv);
+    if (pids.length === 0) return false;
+    this.#logger.info("Stopping the containerd a previous agent left running", { pids });
+    for (const pid of pids) signal(pid, "SIGTERM");
+    const deadline = this.#clock.now() + (options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
+    let left = pids;
+    while (left.length > 0 && this.#clock.now() < deadline) {
+      await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, POLL_INITIAL_MS));
+      const running = new Set(await find(argv));
+      left = left.filter((pid) => running.has(pid));
+    }
+    for (const pid of left) signal(pid, "SIGKILL");
+    return true;
+  }
+
+  async #cleanStaleSocket(options: ManagedContainerdOptions): Promise<void> {
     if (!await exists(this.#socketPath)) {
       await removeIfPresent(`${this.#socketPath}.ttrpc`);
       return;
     }
     if (await this.#dialer(this.#socketPath)) {
-      throw new Error(
-        `Cannot start containerd: socket "${this.#socketPath}" is already served by another process`,
-      );
+      // An agent killed with SIGKILL leaves its containerd running (the containers outlive both
+      // through their shims). One started with this very config is that one: replace it.
+      if (!await this.#stopLeftover(options)) {
+        throw new Error(
+          `Cannot start containerd: socket "${this.#socketPath}" is already served by another process`,
+        );
+      }
     }
     this.#logger.debug("Removing stale containerd socket", { socket: this.#socketPath });
     await this.#removeSockets();
   }
 
   async #spawn(options: ManagedContainerdOptions): Promise<SpawnedProcess> {
-    await this.#cleanStaleSocket();
+    await this.#cleanStaleSocket(options);
     const argv = [
       ...(options.launcher ?? []),
       options.containerdPath ?? "containerd",

@@ -83,6 +83,12 @@ interface Harness {
   answering: boolean;
   /** Whether something answers with no child of ours (another containerd, or an external one). */
   foreign: boolean;
+  /** Pids of a containerd running with our config that we did not start (a killed agent's). */
+  leftover: number[];
+  /** The command lines looked for. */
+  readonly searched: string[][];
+  /** Signals sent, as `SIGTERM 4242`. */
+  readonly signals: string[];
   readonly config: ContainerdConfigOptions;
   readonly configPath: string;
   supervisor(options?: Partial<ContainerdSupervisorOptions>): ContainerdSupervisor;
@@ -112,6 +118,9 @@ async function harness(): Promise<Harness & AsyncDisposable> {
     dialTimes,
     answering: true,
     foreign: false,
+    leftover: [],
+    searched: [],
+    signals: [],
     config,
     configPath: join(dir, "etc", "config.toml"),
     supervisor(options = {}) {
@@ -144,6 +153,17 @@ async function harness(): Promise<Harness & AsyncDisposable> {
             assert.ok(path.length > 0);
             dialTimes.push(clock.now());
             return Promise.resolve(h.foreign || (spawner.current !== undefined && h.answering));
+          },
+          findProcesses(argv) {
+            h.searched.push([...argv]);
+            return Promise.resolve([...h.leftover]);
+          },
+          signalProcess(pid, signal) {
+            h.signals.push(`${signal} ${pid}`);
+            // The leftover containerd exits on SIGTERM, taking its socket's answers with it.
+            h.leftover = h.leftover.filter((p) => p !== pid);
+            if (h.leftover.length === 0) h.foreign = false;
+            return true;
           },
         },
       );
@@ -296,6 +316,23 @@ Deno.test("ContainerdSupervisor.start() removes a stale socket and refuses one t
     });
     assert.equal(h.spawner.spawned.length, 0);
     assert.equal(await exists(h.config.socketPath), true);
+    assert.deepEqual(h.searched, [["containerd", "--config", h.configPath]]);
+  });
+  await t.step("the containerd a killed agent left with this config is replaced", async () => {
+    await using h = await harness();
+    await Deno.mkdir(join(h.dir, "run"), { recursive: true });
+    await Deno.writeTextFile(h.config.socketPath, "");
+    h.foreign = true;
+    h.leftover = [4242];
+    const sup = h.supervisor();
+    const started = sup.start();
+    await until(() => h.spawner.spawned.length === 1, h.clock);
+    assert.deepEqual(h.signals, ["SIGTERM 4242"]);
+    await started;
+    assert.ok(
+      h.logger.messages("info").includes("Stopping the containerd a previous agent left running"),
+    );
+    await sup.stop();
   });
 });
 

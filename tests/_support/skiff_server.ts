@@ -36,6 +36,8 @@ export interface TestServer extends AsyncDisposable {
    * {@linkcode TestServer.restart}. Idempotent.
    */
   halt(): Promise<void>;
+  /** Kills the server process with SIGKILL (a crash), keeping the data dir. */
+  crash(): Promise<void>;
   /**
    * Starts the server again on the same data dir and port (halting it first if it runs) and
    * waits for `/readyz`; `options.args` replaces the extra flags it was started with.
@@ -240,6 +242,10 @@ class SkiffServerProcess implements TestServer {
       if (!await terminate(child, STOP_GRACE_MS)) await this.#kill("SIGKILL");
       await this.#reap();
     }
+  }
+
+  async crash(): Promise<void> {
+    await this.#kill("SIGKILL");
   }
 
   async stop(): Promise<void> {

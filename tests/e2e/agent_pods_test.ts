@@ -278,4 +278,30 @@ Deno.test("skiff server runs real pods: Deployments, probes, init containers, vo
       }
     },
   );
+
+  await t.step(
+    "after a crash (SIGKILL) the restarted agent replaces its containerd and adopts",
+    async () => {
+      const before = await podsOf("app=web");
+      const ids = new Map(
+        before.map((p) => [p.metadata?.name, p.status?.containerStatuses?.[0]?.containerID]),
+      );
+      await server.crash();
+      for (const pod of before) {
+        assert.match(await fetchText(`http://${pod.status?.podIP}:8080/`), /hello from/);
+      }
+      await server.restart();
+      await eventually("the pods to be reported after the crash", async () => {
+        const after = await podsOf("app=web");
+        return after.length === 3 && after.every((p) => ready(p));
+      });
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      for (const pod of await podsOf("app=web")) {
+        const status = pod.status?.containerStatuses?.[0];
+        assert.equal(status?.containerID, ids.get(pod.metadata?.name), "the same container");
+        assert.equal(status?.restartCount, 0);
+        assert.match(await fetchText(`http://${pod.status?.podIP}:8080/`), /hello from/);
+      }
+    },
+  );
 });

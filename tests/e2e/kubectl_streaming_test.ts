@@ -1,29 +1,31 @@
 /**
  * The real kubectl 1.27–1.33 (SPDY up to 1.29, WebSocket v5 from 1.30, tunnelled port-forward
  * from 1.31) running `exec` (exit codes), `exec -it` on a pseudo-terminal (its size reaches the
- * container), `exec -i`, `cp` both ways, `attach -i` and `port-forward` (as root) against a real
- * `skiff server`, its streaming routes served by the `PodStreamHook`s and the agent's kubelet
- * API in front of a real containerd. The hooks sit in a front listener with the server's own
- * serving certificate that passes every other request on to the server (the lead wires the
- * hooks into the server itself); the pod and node objects are the server's.
+ * container), `exec -i`, `cp` both ways, `attach -i` and `port-forward` against a real
+ * `skiff server` with its node agent (as root: containerd, skiff's CNI plugin and busybox
+ * image), through the server's own kubeconfig. The server streams to its agent's kubelet API
+ * and logs, at debug level, which protocol each stream used; the test reads those lines back.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { FetchApp } from "../../control/api/https_server.ts";
-import type { Node } from "../../control/api/types/core_v1_node.ts";
-import type { Pod } from "../../control/api/types/core_v1_pod.ts";
+import { NODES } from "../../control/client/resources.ts";
 import { e2eCluster } from "../_support/e2e_cluster.ts";
 import {
   Kubectl,
   KUBECTL_VERSIONS,
   kubectlBinary,
+  type KubectlResult,
   type KubectlVersion,
 } from "../_support/kubectl.ts";
 import { startTestServer, type TestServer } from "../_support/skiff_server.ts";
-import { startStreamingApi } from "../_support/streaming_api.ts";
-import { startStreamingNode, STREAMING_NODE_NAME } from "../_support/streaming_node.ts";
+
+const NODE_NAME = "streaming-node";
+const IMAGE = "docker.io/skiff/busybox:1.36";
+const HTTPD_PORT = 8080;
+/** The server's log line for each stream it opens to a kubelet. */
+const STREAM_LOG_MSG = "Streaming to the kubelet";
 
 /** The protocol each step's requests reached the kubelet with, by kubectl version. */
 function expectedProtocols(version: KubectlVersion): { exec: string; portforward: string } {
@@ -34,149 +36,115 @@ function expectedProtocols(version: KubectlVersion): { exec: string; portforward
   };
 }
 
-async function pem(server: TestServer, name: string) {
-  const dir = join(server.dataDir, "tls");
-  return {
-    certPem: await Deno.readTextFile(join(dir, `${name}.crt`)),
-    keyPem: await Deno.readTextFile(join(dir, `${name}.key`)),
-  };
-}
-
-/** Passes requests on to the server with the admin's credentials (discovery, pod reads). */
-function forwardTo(server: TestServer, client: Deno.HttpClient): FetchApp {
-  return {
-    async fetch(request: Request): Promise<Response> {
-      const url = new URL(request.url);
-      const headers = new Headers(request.headers);
-      for (const h of ["host", "connection", "accept-encoding", "authorization"]) headers.delete(h);
-      const hasBody = request.method !== "GET" && request.method !== "HEAD";
-      const res = await fetch(`${server.url}${url.pathname}${url.search}`, {
-        method: request.method,
-        headers,
-        ...(hasBody ? { body: await request.arrayBuffer() } : {}),
-        client,
-      });
-      const out = new Headers(res.headers);
-      out.delete("content-encoding");
-      out.delete("content-length");
-      return new Response(await res.arrayBuffer(), { status: res.status, headers: out });
-    },
-  };
-}
-
-Deno.test("kubectl exec, cp, attach and port-forward reach containerd through skiff", async (t) => {
-  await using server = await startTestServer();
-  const ca = await Deno.readTextFile(join(server.dataDir, "tls", "server-ca.crt"));
-  const admin = await pem(server, "client-admin");
-  const kubeletClient = await pem(server, "client-kube-apiserver");
-  await using node = await startStreamingNode({ clientCaPem: ca });
-  using cluster = e2eCluster(server);
-  using http = Deno.createHttpClient({ caCerts: [ca], cert: admin.certPem, key: admin.keyPem });
-  const read = async <T>(path: string): Promise<T | undefined> => {
-    const res = await fetch(`${server.url}${path}`, { client: http });
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return undefined;
+/** `subresource protocol` of each stream the server logged at or after `since` (epoch ms). */
+function protocolsSince(log: string, since: number): string[] {
+  const out: string[] = [];
+  for (const line of log.split("\n")) {
+    if (!line.includes(STREAM_LOG_MSG)) continue;
+    let record: { time?: string; msg?: string; subresource?: string; protocol?: string };
+    try {
+      record = JSON.parse(line);
+    } catch {
+      continue;
     }
-    return await res.json() as T;
-  };
-  await using api = await startStreamingApi(node, {
-    fallback: forwardTo(server, http),
-    serving: await pem(server, "serving"),
-    caPem: ca,
-    credentials: kubeletClient,
-    getPod: (ns, name) => read<Pod>(`/api/v1/namespaces/${ns}/pods/${name}`),
-    getNode: (name) => read<Node>(`/api/v1/nodes/${name}`),
+    if (record.msg !== STREAM_LOG_MSG || Date.parse(record.time ?? "") < since) continue;
+    out.push(`${record.subresource} ${record.protocol}`);
+  }
+  return out;
+}
+
+/**
+ * The streams logged since `since`, once there are `count` of them (the log reaches the test
+ * through a pipe) or after 5 s.
+ */
+async function loggedStreams(server: TestServer, since: number, count: number) {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const found = protocolsSince(server.logTail(400), since);
+    if (found.length >= count || Date.now() > deadline) return found;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+Deno.test("kubectl exec, cp, attach and port-forward reach the agent's pods through skiff server", async (t) => {
+  await using server = await startTestServer({
+    agent: true,
+    args: [
+      "--node-name",
+      NODE_NAME,
+      "--cluster-cidr",
+      "10.137.0.0/16",
+      // The streaming hooks log each stream's protocol at debug level.
+      "--log-level",
+      "debug",
+    ],
+    readyTimeoutMs: 90_000,
   });
-  // kubectl talks to the front: the server's kubeconfig with the front's address.
-  const kubeconfig = join(server.scratchDir, "front.kubeconfig");
-  await Deno.writeTextFile(
-    kubeconfig,
-    (await Deno.readTextFile(server.kubeconfig)).replace(
-      server.url,
-      `https://127.0.0.1:${api.port}`,
-    ),
-  );
+  using cluster = e2eCluster(server, { waitMs: 90_000 });
+  const { client, runOk, eventually } = cluster;
 
   async function step(name: string, fn: () => Promise<void>): Promise<void> {
     if (!await t.step(name, fn)) {
-      throw new Error(
-        `Step "${name}" failed; server log:\n${server.logTail(20)}\ncontainerd:\n${await node
-          .logTail()}`,
-      );
+      throw new Error(`Step "${name}" failed; server log:\n${server.logTail(30)}`);
     }
   }
 
-  await step("the node and the running pod exist in the API", async () => {
-    const nodeStatus = JSON.stringify({ status: node.node.status });
-    await cluster.runOk(
-      ["create", "-f", "-"],
-      JSON.stringify({
-        apiVersion: "v1",
-        kind: "Node",
-        metadata: { name: STREAMING_NODE_NAME },
-      }),
-    );
-    await cluster.runOk([
-      "patch",
-      "node",
-      STREAMING_NODE_NAME,
-      "--subresource=status",
-      "--type=merge",
-      "-p",
-      nodeStatus,
-    ]);
+  await step("the node is Ready and the pod runs httpd and echoes its stdin", async () => {
+    await eventually("the node to be Ready", async () => {
+      const node = await client.resource(NODES).get(NODE_NAME).catch(() => undefined);
+      return node?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ??
+        false;
+    });
     const pod = {
       apiVersion: "v1",
       kind: "Pod",
       metadata: { name: "shell", namespace: "default" },
       spec: {
-        nodeName: STREAMING_NODE_NAME,
         automountServiceAccountToken: false,
-        containers: [{ name: "main", image: "docker.io/skiff/busybox:1.36", stdin: true }],
+        terminationGracePeriodSeconds: 1,
+        containers: [{
+          name: "main",
+          image: IMAGE,
+          imagePullPolicy: "Never",
+          stdin: true,
+          command: ["sh", "-c"],
+          args: [
+            "mkdir -p /tmp/www && echo hello-from-httpd > /tmp/www/index.html && " +
+            `httpd -p ${HTTPD_PORT} -h /tmp/www && ` +
+            "while read line; do echo got: $line; done; sleep 3600",
+          ],
+          readinessProbe: { httpGet: { path: "/", port: HTTPD_PORT }, periodSeconds: 1 },
+        }],
       },
     };
-    await cluster.eventually(
+    await eventually(
       "the pod created (its ServiceAccount exists)",
       async () => (await cluster.run(["create", "-f", "-"], JSON.stringify(pod))).code === 0,
     );
-    await cluster.runOk([
-      "patch",
-      "pod",
-      "shell",
-      "--subresource=status",
-      "--type=merge",
-      "-p",
-      JSON.stringify({ status: { phase: "Running", podIP: "127.0.0.1" } }),
-    ]);
+    await runOk(["wait", "--for=condition=Ready", "pod/shell", "--timeout=90s"]);
   });
-
-  /** The protocols the hooks streamed with since `from` records, by subresource. */
-  const protocolsSince = (from: number) =>
-    node.logger.records.slice(from).filter((r) => r.msg === "Streaming to the kubelet").map(
-      (r) => `${r.fields.subresource} ${r.fields.protocol}`,
-    );
 
   for (const version of KUBECTL_VERSIONS) {
     const expected = expectedProtocols(version);
-    const kubectl = new Kubectl(version, {
-      kubeconfig,
-      homeDir: join(server.scratchDir, `front-home-${version}`),
-    });
-    const ok = (r: { code: number; stdout: string; stderr: string }, what: string) => {
+    const homeDir = join(server.scratchDir, `home-${version}`);
+    const kubectl = new Kubectl(version, { kubeconfig: server.kubeconfig, homeDir });
+    const ok = (r: KubectlResult, what: string) => {
       assert.equal(r.code, 0, `${what} (kubectl ${version}) exited ${r.code}: ${r.stderr}`);
       return r.stdout;
     };
 
     await step(`kubectl ${version} exec: output, and exit code 3`, async () => {
-      const from = node.logger.records.length;
+      const from = Date.now();
       const hi = await kubectl.run(["exec", "shell", "--", "sh", "-c", "echo hi; echo oops >&2"]);
       assert.equal(ok(hi, "exec"), "hi\n");
       assert.equal(hi.stderr, "oops\n");
       const three = await kubectl.run(["exec", "shell", "--", "sh", "-c", "exit 3"]);
       assert.equal(three.code, 3, three.stderr);
       assert.match(three.stderr, /command terminated with exit code 3/);
-      assert.deepEqual(protocolsSince(from), [`exec ${expected.exec}`, `exec ${expected.exec}`]);
+      assert.deepEqual(await loggedStreams(server, from, 2), [
+        `exec ${expected.exec}`,
+        `exec ${expected.exec}`,
+      ]);
     });
 
     await step(
@@ -186,15 +154,11 @@ Deno.test("kubectl exec, cp, attach and port-forward reach containerd through sk
         // kubectl sends that size on the resize stream and the container's TTY takes it (the
         // image's busybox has every applet, stty included, under its own name).
         const binary = await kubectlBinary(version);
-        const inner = `${binary} --kubeconfig=${kubeconfig} exec -it shell -- ` +
+        const inner = `${binary} --kubeconfig=${server.kubeconfig} exec -it shell -- ` +
           `sh -c 'sleep 0.5; tty; busybox stty size; exit 5'`;
         const out = await new Deno.Command("script", {
           args: ["-qec", `stty cols 91 rows 33; ${inner}`, "/dev/null"],
-          env: {
-            HOME: join(server.scratchDir, `front-home-${version}`),
-            NO_COLOR: "1",
-            TERM: "dumb",
-          },
+          env: { HOME: homeDir, NO_COLOR: "1", TERM: "dumb" },
           stdin: "null",
           stdout: "piped",
           stderr: "piped",
@@ -222,6 +186,7 @@ Deno.test("kubectl exec, cp, attach and port-forward reach containerd through sk
       const back = join(server.scratchDir, `back-${version}.txt`);
       ok(await kubectl.run(["cp", `shell:/tmp/in-${version}.txt`, back]), "cp out");
       assert.equal(await Deno.readTextFile(back), content);
+      ok(await kubectl.run(["exec", "shell", "--", "rm", `/tmp/in-${version}.txt`]), "rm");
     });
 
     await step(
@@ -229,8 +194,8 @@ Deno.test("kubectl exec, cp, attach and port-forward reach containerd through sk
       async () => {
         // kubectl's stdin stays open (an attached terminal would): the container answers first.
         const child = new Deno.Command(await kubectlBinary(version), {
-          args: [`--kubeconfig=${kubeconfig}`, "attach", "-i", "shell"],
-          env: { HOME: join(server.scratchDir, `front-home-${version}`), NO_COLOR: "1" },
+          args: [`--kubeconfig=${server.kubeconfig}`, "attach", "-i", "shell"],
+          env: { HOME: homeDir, NO_COLOR: "1" },
           stdin: "piped",
           stdout: "piped",
           stderr: "piped",
@@ -258,15 +223,17 @@ Deno.test("kubectl exec, cp, attach and port-forward reach containerd through sk
     );
 
     await step(`kubectl ${version} port-forward reaches busybox httpd`, async () => {
-      const from = node.logger.records.length;
-      await using pf = await kubectl.spawn(["port-forward", "pod/shell", `:${node.httpdPort}`]);
+      const from = Date.now();
+      await using pf = await kubectl.spawn(["port-forward", "pod/shell", `:${HTTPD_PORT}`]);
       const line = await pf.waitForOutput(/Forwarding from 127\.0\.0\.1:(\d+)/);
       const port = /127\.0\.0\.1:(\d+)/.exec(line)![1];
       for (let i = 0; i < 2; i++) {
         const res = await fetch(`http://127.0.0.1:${port}/`);
         assert.equal(await res.text(), "hello-from-httpd\n");
       }
-      assert.deepEqual(protocolsSince(from), [`portforward ${expected.portforward}`]);
+      assert.deepEqual(await loggedStreams(server, from, 1), [
+        `portforward ${expected.portforward}`,
+      ]);
     });
   }
 });

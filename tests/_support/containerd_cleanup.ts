@@ -68,6 +68,35 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Kills (SIGTERM, then SIGKILL) the processes that have `arg` among their arguments. */
+async function killProcessesWithArg(arg: string): Promise<void> {
+  const find = async () => {
+    const pids: number[] = [];
+    for await (const entry of Deno.readDir("/proc")) {
+      if (!/^\d+$/.test(entry.name)) continue;
+      try {
+        const argv = (await Deno.readTextFile(`/proc/${entry.name}/cmdline`)).split("\0");
+        if (argv.includes(arg)) pids.push(Number(entry.name));
+      } catch {
+        // gone
+      }
+    }
+    return pids;
+  };
+  for (let i = 0; i < 50; i++) {
+    const pids = await find();
+    if (pids.length === 0) return;
+    for (const pid of pids) {
+      try {
+        Deno.kill(pid, i < 30 ? "SIGTERM" : "SIGKILL");
+      } catch {
+        // gone already
+      }
+    }
+    await delay(100);
+  }
+}
+
 /** Kills (SIGKILL) the shims a containerd at `socketPath` started, until none is left. */
 export async function killShimsOf(socketPath: string): Promise<void> {
   for (let i = 0; i < 20; i++) {
@@ -116,6 +145,8 @@ export async function deleteRuncContainers(runcRoot: string): Promise<void> {
  * every mount under the data dir.
  */
 export async function removeAgentLeftovers(dataDir: string): Promise<void> {
+  // A server or agent killed with SIGKILL leaves its containerd running.
+  await killProcessesWithArg(join(dataDir, "agent", "etc", "containerd", "config.toml"));
   const run = join(dataDir, "run", "containerd");
   await deleteRuncContainers(join(run, "runc"));
   await killShimsOf(join(run, "containerd.sock"));

@@ -68,12 +68,29 @@ export interface ContainerdConfigOptions {
   readonly netnsMountsUnderStateDir?: boolean;
   /** A `hosts.toml` tree (`<dir>/<registry host>/hosts.toml`) for mirrors and registry TLS. */
   readonly registryConfigPath?: string;
+  /**
+   * Credentials per registry host (`registry.configs."<host>".auth`): containerd 1.6 still
+   * reads them with `config_path` set, while `hosts.toml` has no auth. Keys are hosts as
+   * containerd dials them (`registry-1.docker.io`, `mirror.local:5000`).
+   */
+  readonly registryAuths?: Readonly<Record<string, ContainerdRegistryAuth>>;
   /** containerd's own oom_score_adj; unset leaves it as inherited. */
   readonly oomScore?: number;
   /** @default {"info"} */
   readonly logLevel?: ContainerdLogLevel;
   /** @default {DISABLED_CONTAINERD_PLUGINS} */
   readonly disabledPlugins?: readonly string[];
+}
+
+/**
+ * One registry's credentials as containerd 1.6's `registry.configs."<host>".auth` takes them:
+ * a user and password, `auth` (base64 of `user:password`), or an `identitytoken`.
+ */
+export interface ContainerdRegistryAuth {
+  readonly username?: string;
+  readonly password?: string;
+  readonly auth?: string;
+  readonly identitytoken?: string;
 }
 
 /** The directories and files of a containerd run by skiff. */
@@ -225,7 +242,31 @@ export function renderContainerdConfig(options: ContainerdConfigOptions): string
       `    config_path = ${tomlString(options.registryConfigPath)}`,
     );
   }
+  for (const [host, auth] of Object.entries(options.registryAuths ?? {}).sort(byKey)) {
+    lines.push(...registryAuthLines(host, auth));
+  }
   return lines.join("\n") + "\n";
+}
+
+function byKey(a: [string, unknown], b: [string, unknown]): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+}
+
+const REGISTRY_AUTH_KEYS = ["username", "password", "auth", "identitytoken"] as const;
+
+function registryAuthLines(host: string, auth: ContainerdRegistryAuth): string[] {
+  if (host === "" || /[\s/"\\]/.test(host)) {
+    throw new TypeError(`Cannot configure containerd: registry host "${host}" is not a host`);
+  }
+  const fields = REGISTRY_AUTH_KEYS.filter((key) => auth[key] !== undefined);
+  if (fields.length === 0) {
+    throw new TypeError(`Cannot configure containerd: registry auth of "${host}" is empty`);
+  }
+  return [
+    "",
+    `  [${CRI}.registry.configs.${tomlString(host)}.auth]`,
+    ...fields.map((key) => `    ${key} = ${tomlString(auth[key]!)}`),
+  ];
 }
 
 function trimSlash(dir: string): string {

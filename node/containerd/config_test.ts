@@ -104,6 +104,23 @@ Deno.test("renderContainerdConfig() renders each option", async (t) => {
       ],
     },
     {
+      name: "registry credentials, after the registry table, sorted by host",
+      options: {
+        registryConfigPath: "/certs.d",
+        registryAuths: {
+          "registry-1.docker.io": { identitytoken: "tok" },
+          "127.0.0.1:5000": { username: "u", password: 'p"w' },
+        },
+      },
+      lines: [
+        `  ${CRI.slice(0, -1)}.registry.configs."127.0.0.1:5000".auth]`,
+        `    username = "u"`,
+        `    password = "p\\"w"`,
+        `  ${CRI.slice(0, -1)}.registry.configs."registry-1.docker.io".auth]`,
+        `    identitytoken = "tok"`,
+      ],
+    },
+    {
       name: "runc root",
       options: { runcRoot: "/run/skiff/runc" },
       lines: [`        Root = "/run/skiff/runc"`],
@@ -158,6 +175,18 @@ Deno.test("renderContainerdConfig() rejects options containerd cannot use", asyn
       options: { registryConfigPath: "certs.d" },
       error: TypeError,
       message: 'Cannot configure containerd: registryConfigPath "certs.d" is not an absolute path',
+    },
+    {
+      name: "registry auth without a field",
+      options: { registryAuths: { "mirror:5000": {} } },
+      error: TypeError,
+      message: 'Cannot configure containerd: registry auth of "mirror:5000" is empty',
+    },
+    {
+      name: "registry auth host with a quote",
+      options: { registryAuths: { 'a"b': { auth: "eDp5" } } },
+      error: TypeError,
+      message: 'Cannot configure containerd: registry host "a"b" is not a host',
     },
     {
       name: "socket path too long with .ttrpc",

@@ -13,3 +13,4 @@ export * from "./image_reference.ts";
 export * from "./skiff_images.ts";
 export * from "./importer.ts";
 export * from "./build_skiff_images.ts";
+export * from "./registries_config.ts";

@@ -21,11 +21,13 @@ import { CAP_SYS_RESOURCE, processHasCapability } from "../containerd/capabiliti
 import { DenoCommandRunner } from "../containerd/command_runner.ts";
 import type { CommandRunner } from "../containerd/command_runner.ts";
 import { containerdLayout } from "../containerd/config.ts";
+import type { ContainerdRegistryAuth } from "../containerd/config.ts";
 import { ContainerdSupervisor } from "../containerd/supervisor.ts";
 import type { ContainerdSupervisorOptions } from "../containerd/supervisor.ts";
 import { CriClient } from "../cri/client.ts";
 import { buildSkiffImages } from "../images/build_skiff_images.ts";
 import { ImageImporter } from "../images/importer.ts";
+import { writeRegistryHosts } from "../images/registries_config.ts";
 import { PAUSE_IMAGE } from "../images/skiff_images.ts";
 import { readMachineInfo, systemMachineHost } from "../status/machine_info.ts";
 import type { MachineHost } from "../status/machine_info.ts";
@@ -139,6 +141,32 @@ async function ensureSkiffImages(
 }
 
 /**
+ * Writes containerd's `hosts.toml` files from `<data-dir>/agent/registries.yaml` when it exists
+ * (and removes the ones a previous file needed), returning the credentials for containerd's
+ * config; an invalid file fails the start.
+ */
+async function configureRegistries(
+  agentDir: string,
+  certsDir: string,
+  logger: Logger,
+): Promise<Readonly<Record<string, ContainerdRegistryAuth>> | undefined> {
+  const path = join(agentDir, "registries.yaml");
+  const present = await Deno.stat(path).then(() => true, () => false);
+  const result = await writeRegistryHosts(
+    present ? { registriesPath: path, certsDir } : { registriesYaml: "", certsDir },
+  );
+  for (const warning of result.warnings) logger.warn("Registry setting ignored", { warning });
+  if (result.written.length > 0 || result.removed.length > 0) {
+    logger.info("Wrote registry hosts", {
+      path,
+      written: result.written,
+      removed: result.removed,
+    });
+  }
+  return Object.keys(result.auths).length > 0 ? result.auths : undefined;
+}
+
+/**
  * Starts the node agent and runs it until `signal` aborts (see the module doc).
  *
  * @example
@@ -167,6 +195,9 @@ export function runAgent(options: AgentOptions, deps: AgentDeps): RunningAgent {
     const tasks: Promise<void>[] = [];
     const canLowerOomScore = options.canLowerOomScore ??
       await processHasCapability(CAP_SYS_RESOURCE);
+    const registryAuths = options.containerRuntimeEndpoint
+      ? undefined
+      : await configureRegistries(paths.root, layout.registryConfigPath, logger);
     const supervisorOptions: ContainerdSupervisorOptions = options.containerRuntimeEndpoint
       ? { mode: "external", endpoint: options.containerRuntimeEndpoint, readyTimeoutMs }
       : {
@@ -181,6 +212,7 @@ export function runAgent(options: AgentOptions, deps: AgentDeps): RunningAgent {
           cniConfDir: layout.cniConfDir,
           sandboxImage: PAUSE_IMAGE,
           registryConfigPath: layout.registryConfigPath,
+          ...(registryAuths ? { registryAuths } : {}),
           streamServerAddress: "127.0.0.1",
           streamServerPort: "0",
           // runc's state and the pods' network namespaces stay apart from any other containerd.

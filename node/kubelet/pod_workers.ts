@@ -214,6 +214,8 @@ const STATE_NAMES = {
 export const MINIMUM_GRACE_PERIOD_SECONDS = 2;
 /** The default `terminationGracePeriodSeconds`. */
 const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
+/** How long {@linkcode PodWorkers.stop} waits for syncs in flight. */
+const STOP_WAIT_MS = 2_000;
 /** How many instances of a container are kept (the running one and the previous one). */
 const KEPT_INSTANCES = 2;
 
@@ -332,7 +334,10 @@ export class PodWorkers {
     this.#armRelist();
   }
 
-  /** Stops every worker and timer; containers keep running. */
+  /**
+   * Stops every worker and timer; containers keep running. Waits at most 2 s for syncs in
+   * flight (a termination still waiting out its grace period is left to the next start).
+   */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
@@ -344,8 +349,17 @@ export class PodWorkers {
       w.wake = undefined;
       w.syncAbort.abort();
     }
-    await Promise.all([...this.#workers.values()].map((w) => w.loop));
-    await this.#relisting;
+    // A termination in flight (a StopContainer waiting out a grace period) is not waited for
+    // beyond a moment: the agent stops promptly, and the next start sees the pod still being
+    // deleted and stops it then, with whatever grace period is left.
+    let timer: { cancel(): void } | undefined;
+    await Promise.race([
+      Promise.all([...this.#workers.values()].map((w) => w.loop)).then(() => this.#relisting),
+      new Promise<void>((resolve) => {
+        timer = this.#deps.clock.setTimeout(resolve, STOP_WAIT_MS);
+      }),
+    ]);
+    timer?.cancel();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -546,6 +560,8 @@ export class PodWorkers {
       try {
         await this.#sync(w);
       } catch (err) {
+        // A sync cut short by the agent stopping (the runtime connection closing) is no error.
+        if (this.#stopped) break;
         this.#log.error("Error syncing pod, skipping", { pod: formatPod(w.pod), err });
         this.#wakeAt(w, this.#deps.clock.now() + (this.#options.retryDelayMs ?? 10_000));
       }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { runAgentBench } from "./bench/agent.ts";
 import { runApiBench } from "./bench/api.ts";
 import { runAuthBench } from "./bench/auth.ts";
 import { runCodecBench } from "./bench/codec.ts";
@@ -20,6 +21,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   encryption: runEncryptionBench,
   scheduler: runSchedulerBench,
   controllers: runControllersBench,
+  agent: runAgentBench,
 };
 
 if (import.meta.main) {

@@ -139,7 +139,8 @@ export function dockerCredentials(secret: Secret): Map<string, AuthConfig> {
       ...(password !== undefined ? { password } : {}),
       ...(entry.identitytoken ? { identityToken: entry.identitytoken } : {}),
       ...(entry.registrytoken ? { registryToken: entry.registrytoken } : {}),
-      serverAddress: server,
+      // No serverAddress, as the kubelet's keyring: containerd parses it as a URL and a bare
+      // `host:port` fails the pull ("first path segment in URL cannot contain colon").
     });
   }
   return out;

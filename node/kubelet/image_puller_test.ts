@@ -77,12 +77,10 @@ Deno.test("dockerCredentials() reads dockerconfigjson and dockercfg secrets", ()
   assert.deepEqual(json.get("docker.io"), {
     username: "me",
     password: "pw",
-    serverAddress: "docker.io",
   });
   assert.deepEqual(json.get("reg.example"), {
     username: "u",
     password: "p",
-    serverAddress: "reg.example",
   });
   const cfg = dockerCredentials(secretOf({ "reg.example": { auth: btoa("a:b") } }, ".dockercfg"));
   assert.equal(cfg.get("reg.example")?.password, "b");
@@ -123,7 +121,6 @@ Deno.test("ImagePuller.ensureImage() pulls with the matching pull secret", async
   assert.deepEqual(runtime.pullAuth.get("reg.example/app:1"), {
     username: "me",
     password: "pw",
-    serverAddress: "reg.example",
   });
   assert.equal(events[0], 'Pulling: Pulling image "reg.example/app:1"');
   assert.match(

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { terminate } from "./terminate.ts";
@@ -64,6 +64,11 @@ export interface StartTestServerOptions {
    * never share a port or pod addresses. @default {false}
    */
   readonly agent?: boolean;
+  /**
+   * Files to write into the data dir before the server first starts, by path relative to it
+   * (e.g. `agent/registries.yaml`, which the agent reads at start).
+   */
+  readonly dataDirFiles?: Readonly<Record<string, string>>;
 }
 
 function delay(ms: number): Promise<void> {
@@ -299,6 +304,11 @@ export async function startTestServer(options: StartTestServerOptions = {}): Pro
     const server = new SkiffServerProcess(tempDir, freePort(), options.agent ?? false);
     let started: boolean;
     try {
+      for (const [path, text] of Object.entries(options.dataDirFiles ?? {})) {
+        const file = join(server.dataDir, path);
+        await Deno.mkdir(dirname(file), { recursive: true, mode: 0o700 });
+        await Deno.writeTextFile(file, text, { mode: 0o600 });
+      }
       started = await server.start(agentArgs(options), readyTimeoutMs);
     } catch (err) {
       await server.stop();

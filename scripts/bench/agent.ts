@@ -253,7 +253,10 @@ class LogTail {
         try {
           const ev = JSON.parse(line) as { level?: string; msg?: string };
           if (ev.level !== "warn" && ev.level !== "error") continue;
-          const key = `${ev.level} "${(ev.msg ?? "").split("\n")[0]!.slice(0, 80)}"`;
+          // containerd's relayed lines carry their own time and pids: drop them, so that they group.
+          const msg = (ev.msg ?? "").split("\n")[0]!.replace(/time="[^"]*"\s*/g, "")
+            .replace(/\d+/g, "N");
+          const key = `${ev.level} "${msg.slice(0, 80)}"`;
           this.#problems.set(key, (this.#problems.get(key) ?? 0) + 1);
         } catch {
           // not JSON
@@ -270,6 +273,39 @@ class LogTail {
 
   tail(lines = 30): string {
     return this.#tail.slice(-lines).join("\n");
+  }
+}
+
+/** The addresses of `ip -j addr show` output inside {@linkcode CLUSTER_CIDR}, as `a.b.c.d/len`. */
+export function clusterAddresses(ipJson: string): string[] {
+  const prefix = CLUSTER_CIDR.split(".").slice(0, 2).join(".") + ".";
+  const links = JSON.parse(ipJson) as { addr_info?: { local?: string; prefixlen?: number }[] }[];
+  return links.flatMap((l) => l.addr_info ?? [])
+    .filter((a) => a.local?.startsWith(prefix))
+    .map((a) => `${a.local}/${a.prefixlen}`);
+}
+
+/**
+ * Removes the pod network's gateway address from the CNI bridge (shared by every agent on this
+ * machine, so the bridge itself stays), reading the bridge's name from the agent's conflist.
+ */
+async function removeBridgeAddresses(conflist: string): Promise<void> {
+  let bridge: string;
+  try {
+    bridge = (JSON.parse(await Deno.readTextFile(conflist)) as { plugins: { bridge?: string }[] })
+      .plugins[0]?.bridge ?? "";
+  } catch {
+    return; // no network was configured
+  }
+  if (bridge === "") return;
+  const show = await new Deno.Command("ip", {
+    args: ["-j", "addr", "show", "dev", bridge],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  if (!show.success) return;
+  for (const addr of clusterAddresses(new TextDecoder().decode(show.stdout))) {
+    await new Deno.Command("ip", { args: ["addr", "del", addr, "dev", bridge] }).output();
   }
 }
 
@@ -444,6 +480,10 @@ async function startCluster(
   let agentExited = false;
   agent.status.then(() => agentExited = true);
   cleanup.add("remove the agent's leftovers", () => removeAgentLeftovers(agentDataDir));
+  cleanup.add(
+    "remove the pod network's address from the bridge",
+    () => removeBridgeAddresses(join(agentDataDir, "agent", "cni", "net.d", "10-skiff.conflist")),
+  );
   cleanup.add("stop the agent", async () => {
     try {
       agent.kill("SIGTERM");

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   benchPod,
+  clusterAddresses,
   criSnapshotter,
   parseAgentBenchArgs,
   verdict,
@@ -102,4 +103,17 @@ Deno.test("withChildrenTicks() adds utime, stime, cutime and cstime", () => {
   const rest = "S 1 2 3 4 5 6 7 8 9 10 250 50 30 20 20 0 1 0 100 2000 300";
   assert.equal(withChildrenTicks(`42 (containerd) ${rest}`), 3.5);
   assert.equal(withChildrenTicks(`42 (a) b) ${rest}`), 3.5);
+});
+
+Deno.test("clusterAddresses() picks the bridge's addresses in the benchmark's pod network", () => {
+  const json = JSON.stringify([{
+    ifname: "skiff0",
+    addr_info: [
+      { family: "inet", local: "10.42.0.1", prefixlen: 24 },
+      { family: "inet", local: "10.160.0.1", prefixlen: 24 },
+      { family: "inet6", local: "fe80::1", prefixlen: 64 },
+    ],
+  }]);
+  assert.deepEqual(clusterAddresses(json), ["10.160.0.1/24"]);
+  assert.deepEqual(clusterAddresses("[]"), []);
 });

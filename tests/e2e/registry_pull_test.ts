@@ -3,8 +3,9 @@
  * real containerd 1.6), from local OCI registries configured in the agent's
  * `registries.yaml`: an HTTPS registry trusted through `configs.<host>.tls.ca_file`, a
  * basic-auth registry reached with a pod's `imagePullSecrets` (and refused without them), a
- * `docker.io` mirror whose credentials come from `configs.<mirror>.auth`, and
- * `imagePullPolicy: Never` for a missing image.
+ * `docker.io` mirror whose credentials come from `configs.<mirror>.auth`, a `"*"` mirror
+ * (`_default/hosts.toml`) with an endpoint path of its own, and `imagePullPolicy: Never` for a
+ * missing image.
  *
  * @module
  */
@@ -55,7 +56,10 @@ Deno.test("skiff server pulls images through CRI from registries configured in r
       basicAuth: PRIVATE_USER,
     });
     await using mirror = await startOciRegistry({
-      images: [{ repository: "skiff/busybox-mirrored", tag: "1", archive }],
+      images: [
+        { repository: "skiff/busybox-mirrored", tag: "1", archive },
+        { repository: "cache/skiff/busybox-mirrored", tag: "1", archive },
+      ],
       basicAuth: MIRROR_USER,
     });
     const caFile = join(scratch, "registry-ca.pem");
@@ -69,6 +73,9 @@ Deno.test("skiff server pulls images through CRI from registries configured in r
       // A loopback registry on another port than 443 is plain HTTP unless an endpoint says not.
       `  "${secure.host}":`,
       `    endpoint: ["${secure.url}"]`,
+      // Every other registry: the mirror, under a path of its own (override_path).
+      `  "*":`,
+      `    endpoint: ["${mirror.url}/v2/cache"]`,
       "configs:",
       `  "${secure.host}":`,
       "    tls:",
@@ -190,6 +197,20 @@ Deno.test("skiff server pulls images through CRI from registries configured in r
       },
     );
 
+    await t.step('"*" mirrors every other registry, with the endpoint path as given', async () => {
+      await runOk(
+        ["apply", "-f", "-"],
+        sleeper("wildcard", "registry.invalid/skiff/busybox-mirrored:1"),
+      );
+      await running("wildcard");
+      const seen = mirror.manifestRequests("cache/skiff/busybox-mirrored");
+      assert.ok(seen.some((r) => r.status === 200), JSON.stringify(seen));
+      assert.ok(seen.some((r) => r.path.includes("ns=registry.invalid")), JSON.stringify(seen));
+      const certsDir = join(server.dataDir, "agent", "etc", "containerd", "certs.d");
+      const fallback = await Deno.readTextFile(join(certsDir, "_default", "hosts.toml"));
+      assert.ok(fallback.includes("override_path = true"), fallback);
+    });
+
     await t.step("imagePullPolicy Never with a missing image gives ErrImageNeverPull", async () => {
       await runOk(
         ["apply", "-f", "-"],
@@ -217,7 +238,9 @@ Deno.test("skiff server pulls images through CRI from registries configured in r
       assert.equal(secure.manifestRequests("skiff/not-here").length, 0);
     });
 
-    for (const name of ["from-https", "no-secret", "with-secret", "mirrored", "never"]) {
+    for (
+      const name of ["from-https", "no-secret", "with-secret", "mirrored", "wildcard", "never"]
+    ) {
       await runOk(["delete", "pod", name, "--wait=false"]);
     }
   } finally {

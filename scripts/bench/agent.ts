@@ -19,7 +19,8 @@
  * all share the machine's cores, as on a node. Everything is removed at the end, also on a
  * failure or Ctrl-C: the agent and server stopped (SIGTERM, then SIGKILL), the baseline's
  * containers deleted, then what the agent leaves on purpose (containers runc still runs,
- * containerd's shims, mounts under the data dir: `removeAgentLeftovers`) and the temp dir.
+ * containerd's shims, mounts under the data dir: `removeAgentLeftovers`), the pod network's
+ * gateway address from the CNI bridge (shared by every agent on the machine) and the temp dir.
  *
  * **Pods.** `docker.io/skiff/busybox:1.36`, `imagePullPolicy: Never`, one container running
  * `sleep 3600`, not hostNetwork (so each gets a sandbox with its own network namespace and an
@@ -40,9 +41,10 @@
  * split that further: the agent's sync until the sandbox's container is created; sandbox
  * container → its task created (containerd's CRI runs the CNI ADD here, then the shim and `runc
  * create`); its start; the app container's create, task create and start; and the status write
- * until the watch shows it. Each phase's CPU seconds of the agent, containerd and the server,
- * and how busy the whole machine was (`/proc/stat`: the CNI plugin, shims and runc are short
- * processes of their own), are printed too.
+ * until the watch shows it. Each phase's CPU seconds are printed too: the agent's, containerd's,
+ * its waited-for children's (`cutime` + `cstime`: the CNI plugin processes with their `ip`,
+ * `nsenter` and `nft`), the shims' running at the end (with their `runc`), the server's, and how
+ * busy the whole machine was (`/proc/stat`).
  * - `sequential`: 50 pods one after the other (the next is created once the previous is
  *   Running), p50 and p99.
  * - `batch`: 30 pods created at once (30 connections, the `POST`s written together); each

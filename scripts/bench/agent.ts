@@ -84,7 +84,9 @@
  * RSS figures of such a run are not the product's). Prints a table, each goal met or missed,
  * and one JSON line per measurement. A full run takes about 2½ minutes on this 2-core machine,
  * `--quick` about 1½. `--agent-v8-flags=F` adds V8 flags to the agent's (`--trace-gc`, whose
- * lines go to `<log-dir>/agent.stdout.log`, or an experiment like `--max-old-space-size=32`).
+ * lines go to `<log-dir>/agent.stdout.log`, or an experiment like `--max-old-space-size=32`);
+ * `--agent-entry FILE` runs the agent from another module than `mod.ts` (an experiment: one
+ * that imports only the agent's command shows what a CLI loading each command lazily saves).
  *
  * @module
  */
@@ -151,6 +153,12 @@ export interface AgentBenchOptions {
    * `<log-dir>/agent.stdout.log`) or an experiment such as `--max-old-space-size=32`.
    */
   readonly agentV8Flags: string;
+  /**
+   * An experiment: run `skiff agent` from this module instead of `mod.ts` (with deno.json's
+   * import map; it gets the same arguments, `agent` first), e.g. one that loads only the
+   * agent's modules.
+   */
+  readonly agentEntry?: string;
 }
 
 function positiveInt(flag: string, raw: string): number {
@@ -176,6 +184,7 @@ export function parseAgentBenchArgs(args: readonly string[]): AgentBenchOptions 
       "idle-seconds": { type: "string" },
       "log-dir": { type: "string" },
       "agent-v8-flags": { type: "string", default: "" },
+      "agent-entry": { type: "string" },
       inspect: { type: "boolean", default: false },
     },
   });
@@ -188,6 +197,7 @@ export function parseAgentBenchArgs(args: readonly string[]): AgentBenchOptions 
     ...(values["log-dir"] ? { logDir: values["log-dir"] } : {}),
     inspect: values.inspect,
     agentV8Flags: values["agent-v8-flags"],
+    ...(values["agent-entry"] ? { agentEntry: values["agent-entry"] } : {}),
   };
 }
 
@@ -386,6 +396,7 @@ async function startCluster(
     dir: string;
     cleanup: Cleanup;
     inspect: boolean;
+    agentEntry?: string;
   },
 ): Promise<Cluster> {
   const { v8Flags, dir, cleanup } = options;
@@ -444,7 +455,9 @@ async function startCluster(
       "-A",
       ...(options.inspect ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
       ...(agentV8Flags ? [`--v8-flags=${agentV8Flags}`] : []),
-      "mod.ts",
+      ...(options.agentEntry
+        ? ["--config", join(ROOT, "deno.json"), options.agentEntry]
+        : ["mod.ts"]),
       "agent",
       "--server",
       `https://127.0.0.1:${port}`,
@@ -1024,6 +1037,17 @@ export async function runAgentBench(args: string[]): Promise<void> {
       `# --quick: ${options.sequential} sequential pods, a batch of ${options.batch}, ${options.idleSeconds} s idle windows (not the goals' 50, 30 and 30 s)`,
     );
   }
+  if (options.agentEntry || options.agentV8Flags || options.inspect) {
+    console.log(
+      `# EXPERIMENT, not the product's numbers: ${
+        [
+          options.agentEntry ? `the agent runs from ${options.agentEntry}` : "",
+          options.agentV8Flags ? `the agent's extra V8 flags ${options.agentV8Flags}` : "",
+          options.inspect ? "the agent runs with --inspect" : "",
+        ].filter((x) => x !== "").join("; ")
+      }`,
+    );
+  }
   const started = performance.now();
   const dir = await Deno.makeTempDir({ prefix: "skiff-bench-agent-" });
   const cleanup = new Cleanup();
@@ -1061,6 +1085,7 @@ async function bench(
   const cluster = await startCluster({
     inspect: options.inspect,
     agentV8Flags: options.agentV8Flags,
+    ...(options.agentEntry ? { agentEntry: options.agentEntry } : {}),
     v8Flags: env.v8Flags,
     dir: env.dir,
     cleanup,

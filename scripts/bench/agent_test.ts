@@ -38,6 +38,8 @@ Deno.test("parseAgentBenchArgs() gives the goals' counts by default and smaller 
       "/tmp/l",
       "--inspect",
       "--agent-v8-flags=--trace-gc",
+      "--agent-entry",
+      "/tmp/agent_only.ts",
     ]);
     assert.deepEqual(o, {
       quick: true,
@@ -47,6 +49,7 @@ Deno.test("parseAgentBenchArgs() gives the goals' counts by default and smaller 
       logDir: "/tmp/l",
       inspect: true,
       agentV8Flags: "--trace-gc",
+      agentEntry: "/tmp/agent_only.ts",
     });
   });
 });

@@ -15,10 +15,6 @@ import {
   serverFlagsHelp,
   systemConfigDeps,
 } from "./config.ts";
-import { agentUsage, runAgentCommand } from "./agent_command.ts";
-import { runSecretsEncryptCommand } from "./secrets_encrypt_command.ts";
-import { runServer } from "./server.ts";
-import { runTokenCommand } from "./token_command.ts";
 import { type Clock, JsonLogger, type SyncWriter, systemClock, writeTextSync } from "./util/mod.ts";
 import { versionInfo } from "./version.ts";
 
@@ -132,6 +128,7 @@ async function runHelp(args: readonly string[], deps: CliDeps): Promise<number> 
     return EXIT_OK;
   }
   if (topic === "agent") {
+    const { agentUsage } = await import("./agent_command.ts");
     print(deps.stdout, agentUsage());
     return EXIT_OK;
   }
@@ -194,6 +191,7 @@ async function runServerCommand(args: readonly string[], deps: CliDeps): Promise
   }
   const logger = new JsonLogger({ level: config.logLevel, writer: deps.stderr, clock: deps.clock });
   using shutdown = deps.onShutdown();
+  const { runServer } = await import("./server.ts");
   const server = runServer(config, { logger, clock: deps.clock, signal: shutdown.signal });
   try {
     await server.finished;
@@ -225,23 +223,29 @@ export async function main(args: readonly string[], deps: CliDeps): Promise<numb
   switch (command) {
     case "server":
       return await runServerCommand(rest, deps);
-    case "agent":
+    case "agent": {
+      const { runAgentCommand } = await import("./agent_command.ts");
       return await runAgentCommand(rest, deps);
+    }
     case "kubeconfig":
       return await runKubeconfig(rest, deps);
-    case "token":
+    case "token": {
+      const { runTokenCommand } = await import("./token_command.ts");
       return await runTokenCommand(rest, {
         stdout: deps.stdout,
         stderr: deps.stderr,
         config: deps.config,
         clock: deps.clock,
       });
-    case "secrets-encrypt":
+    }
+    case "secrets-encrypt": {
+      const { runSecretsEncryptCommand } = await import("./secrets_encrypt_command.ts");
       return await runSecretsEncryptCommand(rest, {
         stdout: deps.stdout,
         stderr: deps.stderr,
         config: deps.config,
       });
+    }
     case "version":
     case "--version":
       return runVersion(rest, deps);

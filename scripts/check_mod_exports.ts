@@ -16,6 +16,13 @@ import { fileURLToPath } from "node:url";
 /** Files, relative to the root, that are public-looking but intentionally not re-exported. */
 export const PRIVATE_FILES: ReadonlyMap<string, string> = new Map([
   ["control/cli.ts", "the command line's entry; only mod.ts's `import.meta.main` block calls it"],
+  ...["control/mod.ts", "node/mod.ts", "cni/mod.ts"].map((area) =>
+    [
+      area,
+      "the top-level mod.ts is the program entry and loads each command on demand; the areas' " +
+      "mod.ts are the library's entries",
+    ] as const
+  ),
   [
     "control/storage/etcd.ts",
     "loaded on demand by registry.ts: etcd3 and gRPC cost ~16 MiB of RSS when Deno KV is used",

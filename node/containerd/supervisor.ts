@@ -496,7 +496,12 @@ export class ContainerdSupervisor implements AsyncDisposable {
       record = undefined;
     }
     if (typeof record !== "object" || record === null || Array.isArray(record)) {
-      this.#logger.warn("containerd output", { line });
+      // The shims write logfmt (`time=… level=info msg=…`) whatever containerd's format is:
+      // forward them at their own level, as containerd's lines (about 20 per pod start).
+      const level = /(?:^|\s)level=("?)([a-z]+)\1(?:\s|$)/.exec(line)?.[2];
+      this.#logger[level === undefined ? "warn" : forwardLevel(level)]("containerd output", {
+        line,
+      });
       return;
     }
     const { level, msg, time: _time, ...fields } = record as Record<string, unknown>;

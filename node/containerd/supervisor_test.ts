@@ -381,6 +381,7 @@ Deno.test("ContainerdSupervisor forwards containerd's log lines", async () => {
     `{"level":"warning","msg":"failed to load plugin","error":"boom","time":"t"}\n{"level":"er`,
   );
   p.print(`ror","msg":"failed to load cni during init","time":"t"}\npanic: oh no\n\n`);
+  p.print(`time="2026-12-01T17:00:00Z" level=info msg="shim disconnected" id=abc\n`);
   p.print("goroutine 1");
   await sup.stop();
   const forwarded = h.logger.records.filter((r) =>
@@ -404,8 +405,14 @@ Deno.test("ContainerdSupervisor forwards containerd's log lines", async () => {
     },
   ]);
   assert.deepEqual(
-    h.logger.records.filter((r) => r.msg === "containerd output").map((r) => r.fields.line),
-    ["panic: oh no", "goroutine 1"],
+    h.logger.records.filter((r) => r.msg === "containerd output").map((r) =>
+      `${r.level} ${r.fields.line}`
+    ),
+    [
+      "warn panic: oh no",
+      'debug time="2026-12-01T17:00:00Z" level=info msg="shim disconnected" id=abc',
+      "warn goroutine 1",
+    ],
   );
   assert.equal(sup.logTail.at(-1), "goroutine 1");
 });

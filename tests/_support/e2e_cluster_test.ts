@@ -28,6 +28,7 @@ async function unreachableServer(): Promise<TestServer> {
     scratchDir: dir,
     logTail: (lines = 60) => `the last ${lines} log lines`,
     halt: () => Promise.resolve(),
+    crash: () => Promise.resolve(),
     restart: () => Promise.resolve(),
     stop,
     [Symbol.asyncDispose]: stop,

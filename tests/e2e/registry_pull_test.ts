@@ -149,7 +149,7 @@ Deno.test("skiff server pulls images through CRI from registries configured in r
           return reason === "ErrImagePull" || reason === "ImagePullBackOff";
         });
         const { message } = waiting(await getPod("no-secret"));
-        assert.match(message ?? "", /401 Unauthorized/, message);
+        assert.match(message ?? "", /401 Unauthorized/, message ?? "no message");
         assert.ok(privateRegistry.requests.some((r) => r.status === 401));
         const events = await runOk([
           "get",

@@ -549,7 +549,6 @@ Deno.test("PodWorkers reports image pull policies' failures", async (t) => {
     assert.deepEqual(h.runtime.pullAuth.get("reg.example/app:1"), {
       username: "me",
       password: "secret",
-      serverAddress: "reg.example",
     });
     assert.ok(
       h.events.list.some((e) =>

@@ -1,15 +1,17 @@
 /**
  * The node agent's startup script, in the order the kubelet brings a node up: the agent's
- * directories → containerd (a supervised child with a generated config, or an existing one at
- * `containerRuntimeEndpoint`) → skiff's own images (built from busybox-static when missing) and
- * the air-gapped image import of `<data-dir>/agent/images/` → the CRI client → node registration
- * and status, and the node Lease heartbeat. It talks to the control plane only through the
- * `client` it is given (authenticated as `system:node:<name>`), so the same code runs inside
- * `skiff server` and as `skiff agent`.
+ * directories → the registries of `<data-dir>/agent/registries.yaml` → containerd (a supervised
+ * child with a generated config, or an existing one at `containerRuntimeEndpoint`) → skiff's own
+ * images (built from busybox-static when missing) and the air-gapped image import of
+ * `<data-dir>/agent/images/` → the CRI client → node registration and status → the pod network
+ * (CNI plugin and conflist for the node's pod CIDR) and the node Lease heartbeat → the pod side
+ * (`pod_lifecycle.ts`: pod workers, status, probes, volumes, static pods, the kubelet API). It
+ * talks to the control plane only through the `client` it is given (authenticated as
+ * `system:node:<name>`), so the same code runs inside `skiff server` and as `skiff agent`.
  *
- * On shutdown the heartbeats stop and the CRI connection closes; a managed containerd is
- * stopped too, but runc's containers outlive it (their shims keep them), so pods keep running
- * and a restarted agent finds them.
+ * On shutdown the pod side stops (within 2 s), the heartbeats stop and the CRI connection
+ * closes; a managed containerd is stopped too, but runc's containers outlive it (their shims
+ * keep them), so pods keep running and a restarted agent adopts them.
  *
  * @module
  */

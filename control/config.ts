@@ -239,6 +239,29 @@ function normaliseEtcdEndpoint(text: string): string | null {
 }
 
 const nonEmptyString = z.string().min(1);
+/** A TCP port, from YAML (a number) or a flag or variable (digits). */
+const portSchema = z.union([z.number(), z.string().regex(/^[0-9]{1,5}$/).transform(Number)])
+  .pipe(z.int().min(1).max(65535));
+
+/**
+ * A repeatable, comma-separated list (a flag given several times, or a YAML list), each item
+ * normalised by `normalise` (null: refused as a bad `noun`), without duplicates.
+ */
+function commaListSchema(noun: string, normalise: (item: string) => string | null) {
+  return z.union([z.string().transform((s) => [s]), z.array(z.string())])
+    .transform((list, ctx) => {
+      const out: string[] = [];
+      for (const item of list.flatMap((s) => s.split(","))) {
+        const value = normalise(item);
+        if (value === null) {
+          ctx.addIssue({ code: "custom", message: `bad ${noun} ${JSON.stringify(item)}` });
+          return z.NEVER;
+        }
+        if (!out.includes(value)) out.push(value);
+      }
+      return out;
+    });
+}
 const booleanSchema = z.union([
   z.boolean(),
   z.enum(["true", "false", "1", "0"]).transform((s) => s === "true" || s === "1"),
@@ -263,6 +286,12 @@ function spec<T>(s: KeySpec<T>): KeySpec<T> {
 }
 
 const WILDCARD_DNS_RE = new RegExp(`^(\\*\\.)?${DNS_LABEL}(\\.${DNS_LABEL})*$`);
+
+/** A `--node-ip` entry: an IP address as given (no zone), or `null`. */
+function normaliseIp(text: string): string | null {
+  const ip = text.trim();
+  return !ip.includes("%") && isIP(ip) !== 0 ? ip : null;
+}
 
 /** A `--tls-san` entry normalised: an IP address as given, a DNS name lowercased; or `null`. */
 function normaliseSan(text: string): string | null {
@@ -290,8 +319,7 @@ const SPECS = {
   }),
   "https-port": spec({
     type: "string",
-    schema: z.union([z.number(), z.string().regex(/^[0-9]{1,5}$/).transform(Number)])
-      .pipe(z.int().min(1).max(65535)),
+    schema: portSchema,
     expected: "an integer from 1 to 65535",
     metavar: "PORT",
     help: "port of the API server",
@@ -399,19 +427,7 @@ const SPECS = {
   "tls-san": spec({
     type: "string",
     multiple: true,
-    schema: z.union([z.string().transform((s) => [s]), z.array(z.string())])
-      .transform((list, ctx) => {
-        const out: string[] = [];
-        for (const item of list.flatMap((s) => s.split(","))) {
-          const san = normaliseSan(item);
-          if (san === null) {
-            ctx.addIssue({ code: "custom", message: `bad name ${JSON.stringify(item)}` });
-            return z.NEVER;
-          }
-          if (!out.includes(san)) out.push(san);
-        }
-        return out;
-      }),
+    schema: commaListSchema("name", normaliseSan),
     expected: "a comma-separated list of DNS names and IP addresses such as " +
       "edge.example.com,192.168.1.10",
     metavar: "NAME,…",
@@ -429,20 +445,7 @@ const SPECS = {
   "node-ip": spec({
     type: "string",
     multiple: true,
-    schema: z.union([z.string().transform((s) => [s]), z.array(z.string())])
-      .transform((list, ctx) => {
-        const out: string[] = [];
-        for (const item of list.flatMap((s) => s.split(","))) {
-          const ip = item.trim();
-          if (ip.includes("%") || isIP(ip) === 0) {
-            ctx.addIssue({ code: "custom", message: `bad address ${JSON.stringify(item)}` });
-            return z.NEVER;
-          }
-          if (!out.includes(ip)) out.push(ip);
-        }
-        return out;
-      })
-      .pipe(z.array(z.string()).min(1).max(2)),
+    schema: commaListSchema("address", normaliseIp).pipe(z.array(z.string()).min(1).max(2)),
     expected: "one IP address, or an IPv4 and an IPv6 one separated by a comma",
     metavar: "IP",
     help: "the node's address to advertise",
@@ -450,8 +453,7 @@ const SPECS = {
   }),
   "kubelet-port": spec({
     type: "string",
-    schema: z.union([z.number(), z.string().regex(/^[0-9]{1,5}$/).transform(Number)])
-      .pipe(z.int().min(1).max(65535)),
+    schema: portSchema,
     expected: "an integer from 1 to 65535",
     metavar: "PORT",
     help: "port of the node's kubelet API (logs, exec, port-forward)",

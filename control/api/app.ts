@@ -40,6 +40,7 @@ import { WatchHandler } from "./handlers/watch_handler.ts";
 import { negotiateOutput, parseAccept } from "./media_type.ts";
 import { verbsOf } from "./registry/resource_def.ts";
 import { requestInfo, type ResourceRequestInfo } from "./request_info.ts";
+import { concatBytes } from "../util/bytes.ts";
 
 /** What the Hono app's env carries per request. */
 export interface ApiEnv {
@@ -210,14 +211,7 @@ export async function readBody(request: Request, maxBytes: number): Promise<Uint
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
+  return concatBytes(chunks, size);
 }
 
 function logFailure(logger: Logger, err: unknown, request: Request): void {

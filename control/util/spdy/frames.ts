@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { concatBytes } from "../bytes.ts";
 
 /** Control frame types. */
 export const SpdyFrameType = {
@@ -287,7 +288,7 @@ export class SpdyFrameParser {
     this.#chunks.push(chunk);
     this.#size += chunk.byteLength;
     if (this.#size < this.#need) return [];
-    const buf = join(this.#chunks, this.#size);
+    const buf = concatBytes(this.#chunks, this.#size);
     const frames: SpdyFrame[] = [];
     let off = 0;
     for (;;) {
@@ -321,15 +322,4 @@ export class SpdyFrameParser {
     if (rest < 8) this.#need = 8;
     return frames;
   }
-}
-
-function join(chunks: readonly Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { concatBytes } from "../bytes.ts";
 
 /** Frame opcodes (RFC 6455 §5.2). */
 export const WebSocketOpcode = {
@@ -110,7 +111,7 @@ export class WebSocketFrameParser {
     this.#size += chunk.byteLength;
     // A large frame arrives in many chunks: join them once it is all there.
     if (this.#size < this.#need) return [];
-    const buf = joinChunks(this.#chunks, this.#size);
+    const buf = concatBytes(this.#chunks, this.#size);
     const frames: WebSocketFrame[] = [];
     let off = 0;
     this.#need = 0;
@@ -167,15 +168,4 @@ export class WebSocketFrameParser {
     this.#size = rest;
     return frames;
   }
-}
-
-function joinChunks(chunks: readonly Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
 }

@@ -7,18 +7,13 @@
  *
  * @module
  */
-import { createPrivateKey, X509Certificate } from "node:crypto";
-import tls from "node:tls";
 import type { TLSSocket } from "node:tls";
 import type { Logger } from "../util/logger.ts";
 import type { ConnectionInfo } from "./auth/authenticator.ts";
 import { MAX_BODY_BYTES } from "./handlers/context.ts";
 import { isStreamedResponse, pushSourceOf } from "./handlers/render.ts";
-import {
-  Http1Connection,
-  type Http1Socket,
-  type Http1Streaming,
-} from "../util/http1_connection.ts";
+import type { Http1Streaming } from "../util/http1_connection.ts";
+import { startTlsHttp1Server } from "../util/tls_http1_server.ts";
 
 /** Anything with a `fetch` like a Hono app's. */
 export interface FetchApp {
@@ -105,76 +100,28 @@ function connectionInfo(socket: TLSSocket): ConnectionInfo {
 /** The API's streamed responses (watches, followed logs), as its render helpers mark them. */
 const API_STREAMING: Http1Streaming = { isStreamed: isStreamedResponse, pushSource: pushSourceOf };
 
-/** The oldest TLS version accepted, as kube-apiserver's default. */
-const MIN_TLS_VERSION = "TLSv1.2";
-
 /** The abort reason of requests still open when the server stops. */
 const SERVER_STOPPING = new Error("Server is shutting down");
 
-/** Throws unless `keyPem` is the private key of the certificate `certPem`. */
-function checkKeyPair(certPem: string, keyPem: string): void {
-  let matches: boolean;
-  try {
-    matches = new X509Certificate(certPem).checkPrivateKey(createPrivateKey(keyPem));
-  } catch (err) {
-    throw new TypeError("Cannot use serving certificate: cannot read the certificate or key", {
-      cause: err,
-    });
-  }
-  if (!matches) {
-    throw new TypeError("Cannot use serving certificate: the key is not the certificate's");
-  }
-}
-
 /** Starts listening; resolves once the port is bound. */
-export function startHttpsServer(options: HttpsServerOptions): Promise<HttpsServer> {
-  const open = new Set<Http1Connection>();
-  const server = tls.createServer({
-    cert: options.certPem,
-    key: options.keyPem,
-    requestCert: true,
-    rejectUnauthorized: false,
-    minVersion: MIN_TLS_VERSION,
-    ALPNProtocols: ["http/1.1"],
-  }, (socket: TLSSocket) => {
-    socket.setNoDelay(true);
-    const connection = connectionInfo(socket);
-    const http = new Http1Connection(socket as unknown as Http1Socket, {
-      handle: async (request) => await options.app.fetch(request, { connection }),
-      logger: options.logger,
-      origin: `https://${socket.localAddress ?? "localhost"}`,
-      maxBodyBytes: MAX_BODY_BYTES,
-      streaming: API_STREAMING,
-    });
-    open.add(http);
-    socket.on("close", () => open.delete(http));
+export async function startHttpsServer(options: HttpsServerOptions): Promise<HttpsServer> {
+  const server = await startTlsHttp1Server({
+    port: options.port,
+    ...(options.hostname === undefined ? {} : { hostname: options.hostname }),
+    certPem: options.certPem,
+    keyPem: options.keyPem,
+    logger: options.logger,
+    connection: (socket) => {
+      const connection = connectionInfo(socket);
+      return async (request) => await options.app.fetch(request, { connection });
+    },
+    streaming: API_STREAMING,
+    maxBodyBytes: MAX_BODY_BYTES,
+    stopping: SERVER_STOPPING,
   });
-  server.on("tlsClientError", () => {
-    // Bad handshakes (scanners, wrong CA on the client) are the client's problem; keep serving.
-  });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.hostname ?? "0.0.0.0", () => {
-      server.off("error", reject);
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : options.port;
-      resolve({
-        port,
-        setCertificate(certPem, keyPem) {
-          // The TLS layer takes a key that is not the certificate's and would then fail every
-          // handshake: check the pair first, keeping the old one when it is unusable.
-          checkKeyPair(certPem, keyPem);
-          // New handshakes use the new context; established connections keep their session.
-          server.setSecureContext({ cert: certPem, key: keyPem, minVersion: MIN_TLS_VERSION });
-        },
-        close() {
-          return new Promise<void>((done) => {
-            server.close(() => done());
-            for (const c of open) c.abort(SERVER_STOPPING);
-            open.clear();
-          });
-        },
-      });
-    });
-  });
+  return {
+    port: server.port,
+    setCertificate: (certPem, keyPem) => server.setCertificate(certPem, keyPem),
+    close: () => server.close(),
+  };
 }

@@ -25,6 +25,7 @@ export * from "./k8s_time.ts";
 export * from "./time_zone.ts";
 export * from "./http1_connection.ts";
 export * from "./http1_upgrade_client.ts";
+export * from "./tls_http1_server.ts";
 export * from "./websocket/mod.ts";
 export * from "./x509/mod.ts";
 export * from "./spdy/mod.ts";

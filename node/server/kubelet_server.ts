@@ -14,10 +14,8 @@
  *
  * @module
  */
-import { createPrivateKey, X509Certificate } from "node:crypto";
-import tls from "node:tls";
 import type { TLSSocket } from "node:tls";
-import { Http1Connection, type Http1Socket } from "../../control/util/http1_connection.ts";
+import { checkServingKeyPair, startTlsHttp1Server } from "../../control/util/tls_http1_server.ts";
 import type { Logger } from "../../control/util/logger.ts";
 import { DEFAULT_KUBELET_PORT } from "../status/node_status_manager.ts";
 import { isKubeletStreamedResponse, type KubeletHandler } from "./kubelet_handler.ts";
@@ -45,24 +43,7 @@ export interface KubeletServer extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** The oldest TLS version accepted, as the kubelet's default. */
-const MIN_TLS_VERSION = "TLSv1.2";
-
 const STOPPING = new Error("Kubelet API is shutting down");
-
-function checkKeyPair(certPem: string, keyPem: string): void {
-  let matches: boolean;
-  try {
-    matches = new X509Certificate(certPem).checkPrivateKey(createPrivateKey(keyPem));
-  } catch (err) {
-    throw new TypeError("Cannot use serving certificate: cannot read the certificate or key", {
-      cause: err,
-    });
-  }
-  if (!matches) {
-    throw new TypeError("Cannot use serving certificate: the key is not the certificate's");
-  }
-}
 
 /** The DER of the peer's certificate, if it sent one. */
 function peerCertificate(socket: TLSSocket): Uint8Array | undefined {
@@ -75,60 +56,34 @@ function peerCertificate(socket: TLSSocket): Uint8Array | undefined {
 }
 
 /** Starts listening; resolves once the port is bound. */
-export function startKubeletServer(options: KubeletServerOptions): Promise<KubeletServer> {
-  checkKeyPair(options.certPem, options.keyPem);
-  const open = new Set<Http1Connection>();
+export async function startKubeletServer(options: KubeletServerOptions): Promise<KubeletServer> {
+  checkServingKeyPair(options.certPem, options.keyPem);
   const logger = options.logger;
-  const server = tls.createServer({
-    cert: options.certPem,
-    key: options.keyPem,
-    requestCert: true,
-    rejectUnauthorized: false,
-    minVersion: MIN_TLS_VERSION,
-    ALPNProtocols: ["http/1.1"],
-  }, (socket: TLSSocket) => {
-    socket.setNoDelay(true);
-    const cert = peerCertificate(socket);
-    const credentials = cert ? { peerCertificate: cert } : {};
-    const http = new Http1Connection(socket as unknown as Http1Socket, {
-      handle: (request) => options.handler.handle(request, credentials),
-      logger,
-      origin: `https://${socket.localAddress ?? "localhost"}`,
-      streaming: {
-        isStreamed: isKubeletStreamedResponse,
-        pushSource: () => undefined,
-      },
-    });
-    open.add(http);
-    socket.on("close", () => open.delete(http));
+  const server = await startTlsHttp1Server({
+    port: options.port ?? DEFAULT_KUBELET_PORT,
+    ...(options.hostname === undefined ? {} : { hostname: options.hostname }),
+    certPem: options.certPem,
+    keyPem: options.keyPem,
+    logger,
+    connection: (socket) => {
+      const cert = peerCertificate(socket);
+      const credentials = cert ? { peerCertificate: cert } : {};
+      return (request) => options.handler.handle(request, credentials);
+    },
+    streaming: { isStreamed: isKubeletStreamedResponse, pushSource: () => undefined },
+    stopping: STOPPING,
   });
-  server.on("tlsClientError", () => {
-    // A client with the wrong CA or a scanner: its problem, keep serving.
-  });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? DEFAULT_KUBELET_PORT, options.hostname ?? "0.0.0.0", () => {
-      server.off("error", reject);
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : options.port ?? 0;
-      logger.info("Starting kubelet API", { port });
-      let closing: Promise<void> | undefined;
-      const close = () =>
-        closing ??= new Promise<void>((done) => {
-          logger.info("Shutting down kubelet API", { port });
-          server.close(() => done());
-          for (const c of open) c.abort(STOPPING);
-          open.clear();
-        });
-      resolve({
-        port,
-        setCertificate(certPem, keyPem) {
-          checkKeyPair(certPem, keyPem);
-          server.setSecureContext({ cert: certPem, key: keyPem, minVersion: MIN_TLS_VERSION });
-        },
-        close,
-        [Symbol.asyncDispose]: close,
-      });
-    });
-  });
+  logger.info("Starting kubelet API", { port: server.port });
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    closing ??= (() => {
+      logger.info("Shutting down kubelet API", { port: server.port });
+      return server.close();
+    })();
+  return {
+    port: server.port,
+    setCertificate: (certPem, keyPem) => server.setCertificate(certPem, keyPem),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
 }

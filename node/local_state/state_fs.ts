@@ -8,6 +8,11 @@
  *
  * @module
  */
+import {
+  isAtomicTempFileName,
+  syncDirectory,
+  writeFileAtomic,
+} from "../../control/util/atomic_file.ts";
 
 /** The file-system operations the store needs. */
 export interface StateFs {
@@ -29,14 +34,7 @@ export interface StateFs {
 
 /** Whether `name` is a temporary file {@linkcode StateFs.writeFile} makes (left by a crash). */
 export function isTemporaryStateFile(name: string): boolean {
-  return name.startsWith(".") && name.includes(".tmp-");
-}
-
-function split(path: string): { dir: string; base: string } {
-  const slash = path.lastIndexOf("/");
-  return slash < 0
-    ? { dir: ".", base: path }
-    : { dir: slash === 0 ? "/" : path.slice(0, slash), base: path.slice(slash + 1) };
+  return isAtomicTempFileName(name);
 }
 
 /** {@linkcode StateFs} on Deno's file API. */
@@ -61,27 +59,7 @@ export class DenoStateFs implements StateFs {
   }
 
   async writeFile(path: string, data: Uint8Array, mode: number): Promise<void> {
-    const { dir, base } = split(path);
-    const tmp = `${dir}/.${base}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-    const file = await Deno.open(tmp, { write: true, createNew: true, mode });
-    try {
-      // The umask may have narrowed the bits `open` gave.
-      await Deno.chmod(tmp, mode);
-      let off = 0;
-      while (off < data.length) off += await file.write(data.subarray(off));
-      await file.syncData();
-    } catch (err) {
-      file.close();
-      await Deno.remove(tmp).catch(() => {});
-      throw err;
-    }
-    file.close();
-    try {
-      await Deno.rename(tmp, path);
-    } catch (err) {
-      await Deno.remove(tmp).catch(() => {});
-      throw err;
-    }
+    await writeFileAtomic(path, { data, mode, syncDir: false });
   }
 
   async remove(path: string): Promise<void> {
@@ -93,11 +71,6 @@ export class DenoStateFs implements StateFs {
   }
 
   async syncDir(dir: string): Promise<void> {
-    const d = await Deno.open(dir, { read: true });
-    try {
-      await d.syncData().catch(() => {});
-    } finally {
-      d.close();
-    }
+    await syncDirectory(dir);
   }
 }

@@ -10,9 +10,9 @@ import { Client } from "./client/client.ts";
 import { HttpsTransport } from "./client/transport.ts";
 import { ensureNodeCredentials, JoinError } from "./agent_join.ts";
 import { type Clock, JsonLogger, type SyncWriter, writeTextSync } from "./util/mod.ts";
-import { KUBERNETES_VERSION, SKIFF_VERSION } from "./version.ts";
+import { SKIFF_VERSION } from "./version.ts";
 import { runAgent } from "../node/agent/agent.ts";
-import { cniPluginEntry } from "./server_agent.ts";
+import { agentOptionsFor } from "./server_agent.ts";
 
 /** What `skiff agent` uses from the outside world. */
 export interface AgentCommandDeps {
@@ -96,21 +96,7 @@ export async function runAgentCommand(
     token: identity.token,
     userAgent: `skiff-agent/${SKIFF_VERSION}`,
   });
-  const agent = runAgent({
-    nodeName: config.nodeName,
-    dataDir: config.dataDir,
-    kubeletVersion: KUBERNETES_VERSION.gitVersion,
-    clusterCidr: config.clusterCidr,
-    cniPlugin: cniPluginEntry(),
-    clusterCaPem: identity.caCertPem,
-    clusterDns: [config.clusterDns],
-    clusterDomain: config.clusterDomain,
-    kubeletPort: config.kubeletPort,
-    ...(config.containerRuntimeEndpoint
-      ? { containerRuntimeEndpoint: config.containerRuntimeEndpoint }
-      : {}),
-    ...(config.nodeIPs.length > 0 ? { nodeIPs: config.nodeIPs } : {}),
-  }, {
+  const agent = runAgent(agentOptionsFor(config, identity.caCertPem), {
     client: new Client(transport, { fieldManager: "skiff-agent" }),
     clock: deps.clock,
     logger,

@@ -14,6 +14,7 @@ import { writeFileAtomic } from "./util/atomic_file.ts";
 import { caCertHash, joinTokenTrustsCa, parseJoinToken } from "./api/auth/bootstrap_token.ts";
 import { CA_CERTS_PATH, NODE_CREDENTIAL_PATH } from "./api/auth/node_credential.ts";
 import { agentPaths } from "../node/agent/agent_paths.ts";
+import { readTextFileIfPresent } from "./util/read_text_file_if_present.ts";
 
 /** The credential a joined agent uses. */
 export interface NodeCredentials {
@@ -37,15 +38,6 @@ export class JoinError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "JoinError";
-  }
-}
-
-async function readIfPresent(path: string): Promise<string | null> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw err;
   }
 }
 
@@ -113,8 +105,8 @@ async function requestCredential(
 export async function ensureNodeCredentials(options: JoinOptions): Promise<NodeCredentials> {
   const paths = agentPaths(options.dataDir);
   const [storedToken, storedCa] = await Promise.all([
-    readIfPresent(paths.credential),
-    readIfPresent(paths.caCert),
+    readTextFileIfPresent(paths.credential),
+    readTextFileIfPresent(paths.caCert),
   ]);
   if (storedToken !== null && storedCa !== null && storedToken.trim() !== "") {
     return { token: storedToken.trim(), caCertPem: storedCa };

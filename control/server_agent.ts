@@ -12,10 +12,10 @@ import type { ApiServer } from "./api/api_server.ts";
 import { InProcessClient } from "./api/in_process_client.ts";
 import { Client } from "./client/client.ts";
 import { NODES } from "./client/resources.ts";
-import type { ServerConfig } from "./config.ts";
+import type { AgentConfig, ServerConfig } from "./config.ts";
 import type { Clock, Logger } from "./util/mod.ts";
 import { KUBERNETES_VERSION } from "./version.ts";
-import { runAgent, type RunningAgent } from "../node/agent/agent.ts";
+import { type AgentOptions, runAgent, type RunningAgent } from "../node/agent/agent.ts";
 import { CONTROL_PLANE_LABEL } from "../node/status/node_status_manager.ts";
 
 /** What {@linkcode startServerAgent} needs. */
@@ -39,6 +39,38 @@ export function cniPluginEntry(): { executable: string; moduleUrl?: string } {
   return viaDeno ? { executable, moduleUrl: entry.href } : { executable };
 }
 
+/** The settings `skiff server` and `skiff agent` both take for the node agent. */
+export type NodeAgentSettings = Pick<
+  ServerConfig & AgentConfig,
+  | "nodeName"
+  | "dataDir"
+  | "clusterCidr"
+  | "clusterDns"
+  | "clusterDomain"
+  | "kubeletPort"
+  | "containerRuntimeEndpoint"
+  | "nodeIPs"
+>;
+
+/** The agent's options from a command's settings and the cluster CA it trusts. */
+export function agentOptionsFor(config: NodeAgentSettings, clusterCaPem: string): AgentOptions {
+  return {
+    nodeName: config.nodeName,
+    dataDir: config.dataDir,
+    kubeletVersion: KUBERNETES_VERSION.gitVersion,
+    clusterCidr: config.clusterCidr,
+    cniPlugin: cniPluginEntry(),
+    clusterCaPem,
+    clusterDns: [config.clusterDns],
+    clusterDomain: config.clusterDomain,
+    kubeletPort: config.kubeletPort,
+    ...(config.containerRuntimeEndpoint
+      ? { containerRuntimeEndpoint: config.containerRuntimeEndpoint }
+      : {}),
+    ...(config.nodeIPs.length > 0 ? { nodeIPs: config.nodeIPs } : {}),
+  };
+}
+
 /** The identity the server's own agent acts as. */
 export function nodeUser(nodeName: string): { username: string; groups: string[] } {
   return {
@@ -58,21 +90,7 @@ export function startServerAgent(api: ApiServer, deps: ServerAgentDeps): Running
     fieldManager: "skiff-agent",
   });
   const agent = runAgent(
-    {
-      nodeName: config.nodeName,
-      dataDir: config.dataDir,
-      kubeletVersion: KUBERNETES_VERSION.gitVersion,
-      clusterCidr: config.clusterCidr,
-      cniPlugin: cniPluginEntry(),
-      clusterCaPem: deps.clusterCaPem,
-      clusterDns: [config.clusterDns],
-      clusterDomain: config.clusterDomain,
-      kubeletPort: config.kubeletPort,
-      ...(config.containerRuntimeEndpoint
-        ? { containerRuntimeEndpoint: config.containerRuntimeEndpoint }
-        : {}),
-      ...(config.nodeIPs.length > 0 ? { nodeIPs: config.nodeIPs } : {}),
-    },
+    agentOptionsFor(config, deps.clusterCaPem),
     { client, clock: deps.clock, logger: deps.logger, signal: deps.signal },
   );
   const admin = new Client(

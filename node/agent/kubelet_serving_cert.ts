@@ -19,6 +19,7 @@ import {
   notAfter,
   subjectAltNames,
 } from "../../control/util/x509/certificates.ts";
+import { readTextFileIfPresent } from "../../control/util/read_text_file_if_present.ts";
 
 /** A stored certificate is replaced when it has less than this left. */
 export const SERVING_RENEW_BEFORE_MS = 90 * 24 * 3600 * 1000;
@@ -39,15 +40,6 @@ export interface ServingCertificate {
   readonly keyPem: string;
   /** Whether it was made now (rather than read back). */
   readonly created: boolean;
-}
-
-async function readIfPresent(path: string): Promise<string | null> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw err;
-  }
 }
 
 async function stillGood(
@@ -75,8 +67,8 @@ export async function ensureKubeletServingCertificate(
   options: KubeletServingCertificateOptions,
 ): Promise<ServingCertificate> {
   const [certPem, keyPem] = await Promise.all([
-    readIfPresent(options.certPath),
-    readIfPresent(options.keyPath),
+    readTextFileIfPresent(options.certPath),
+    readTextFileIfPresent(options.keyPath),
   ]);
   if (certPem !== null && keyPem !== null && await stillGood(certPem, keyPem, options)) {
     return { certPem, keyPem, created: false };

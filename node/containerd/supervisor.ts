@@ -19,6 +19,7 @@ import {
   type SpawnedProcess,
 } from "./process_spawner.ts";
 import { type CommandRunner, DenoCommandRunner } from "./command_runner.ts";
+import { readTextFileIfPresent } from "../../control/util/read_text_file_if_present.ts";
 
 /** How restarts back off: `initialMs`, doubling up to `maxMs`, back to `initialMs` after a long run. */
 export interface ContainerdRestartBackoff {
@@ -156,15 +157,6 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
-
-async function readIfPresent(path: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
     throw err;
   }
 }
@@ -352,7 +344,7 @@ export class ContainerdSupervisor implements AsyncDisposable {
       await Deno.mkdir(config.registryConfigPath, { recursive: true });
     }
     await Deno.mkdir(dirname(options.configPath), { recursive: true });
-    if (await readIfPresent(options.configPath) === text) return;
+    if (await readTextFileIfPresent(options.configPath) === text) return;
     await writeFileAtomic(options.configPath, { data: text, mode: 0o600 });
     this.#logger.info("Wrote containerd config", { path: options.configPath });
   }

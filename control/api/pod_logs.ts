@@ -46,6 +46,7 @@ import type { ObjectViews } from "./store/object_views.ts";
 import type { Node } from "./types/core_v1_node.ts";
 import type { Pod } from "./types/core_v1_pod.ts";
 import { type FieldError, forbidden, invalid, notSupported } from "./validation/field_errors.ts";
+import { QueryReader } from "../util/query_reader.ts";
 
 /** The query of a pod log request, decoded (`core/v1 PodLogOptions`). */
 export interface PodLogOptions {
@@ -63,40 +64,6 @@ export interface PodLogOptions {
   readonly stream?: string;
 }
 
-function boolParam(query: URLSearchParams, name: string): boolean {
-  const v = query.get(name);
-  if (v === null) return false;
-  return !(v === "0" || v.toLowerCase() === "false");
-}
-
-function intParam(query: URLSearchParams, name: string): number | undefined {
-  const v = query.get(name);
-  if (v === null || v === "") return undefined;
-  if (!/^[+-]?\d+$/.test(v)) {
-    throw ApiError.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
-  }
-  const n = Number(v);
-  if (!Number.isSafeInteger(n)) {
-    throw ApiError.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: value out of range`);
-  }
-  return n;
-}
-
-const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)$/i;
-
-function timeParam(query: URLSearchParams, name: string): string | undefined {
-  const v = query.get(name);
-  if (v === null || v === "" || v === "null") return undefined;
-  if (!RFC3339.test(v) || Number.isNaN(Date.parse(v))) {
-    throw ApiError.badRequest(
-      `parsing time ${JSON.stringify(v)} as "2006-01-02T15:04:05Z07:00": cannot parse ${
-        JSON.stringify(v)
-      } as RFC 3339`,
-    );
-  }
-  return v;
-}
-
 /**
  * Decodes a pod log query as the API server's parameter codec does (booleans: absent, `0`
  * and `false` are false).
@@ -104,23 +71,24 @@ function timeParam(query: URLSearchParams, name: string): string | undefined {
  * @throws {ApiError} 400 when a value does not parse.
  */
 export function parsePodLogOptions(query: URLSearchParams): PodLogOptions {
-  const container = query.get("container");
-  const sinceSeconds = intParam(query, "sinceSeconds");
-  const sinceTime = timeParam(query, "sinceTime");
-  const tailLines = intParam(query, "tailLines");
-  const limitBytes = intParam(query, "limitBytes");
-  const stream = query.get("stream");
+  const q = new QueryReader(query, (message) => ApiError.badRequest(message));
+  const container = q.string("container");
+  const sinceSeconds = q.int("sinceSeconds");
+  const sinceTime = q.time("sinceTime");
+  const tailLines = q.int("tailLines");
+  const limitBytes = q.int("limitBytes");
+  const stream = q.string("stream");
   return {
-    ...(container === null || container === "" ? {} : { container }),
-    follow: boolParam(query, "follow"),
-    previous: boolParam(query, "previous"),
-    timestamps: boolParam(query, "timestamps"),
+    ...(container === undefined ? {} : { container }),
+    follow: q.bool("follow"),
+    previous: q.bool("previous"),
+    timestamps: q.bool("timestamps"),
     ...(sinceSeconds === undefined ? {} : { sinceSeconds }),
     ...(sinceTime === undefined ? {} : { sinceTime }),
     ...(tailLines === undefined ? {} : { tailLines }),
     ...(limitBytes === undefined ? {} : { limitBytes }),
-    insecureSkipTLSVerifyBackend: boolParam(query, "insecureSkipTLSVerifyBackend"),
-    ...(stream === null || stream === "" ? {} : { stream }),
+    insecureSkipTLSVerifyBackend: q.bool("insecureSkipTLSVerifyBackend"),
+    ...(stream === undefined ? {} : { stream }),
   };
 }
 

@@ -8,6 +8,7 @@
  * @module
  */
 import type { Pod } from "../../control/api/types/core_v1_pod.ts";
+import { QueryReader } from "../../control/util/query_reader.ts";
 
 /** A decoded `PodLogOptions` (v1 query parameters). */
 export interface KubeletLogOptions {
@@ -31,43 +32,6 @@ export class LogQueryError extends SyntaxError {
   }
 }
 
-/** A boolean query parameter as apimachinery converts it: absent, `0` and `false` are false. */
-function queryBool(query: URLSearchParams, name: string): boolean {
-  const v = query.get(name);
-  if (v === null) return false;
-  return !(v === "0" || v.toLowerCase() === "false");
-}
-
-/** An int64 query parameter; undefined when absent or empty. */
-function queryInt(query: URLSearchParams, name: string): number | undefined {
-  const v = query.get(name);
-  if (v === null || v === "") return undefined;
-  if (!/^[+-]?\d+$/.test(v)) {
-    throw new LogQueryError(`strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
-  }
-  const n = Number(v);
-  if (!Number.isSafeInteger(n)) {
-    throw new LogQueryError(`strconv.ParseInt: parsing ${JSON.stringify(v)}: value out of range`);
-  }
-  return n;
-}
-
-const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)$/i;
-
-/** An RFC 3339 time query parameter; undefined when absent, empty or `null`. */
-function queryTime(query: URLSearchParams, name: string): string | undefined {
-  const v = query.get(name);
-  if (v === null || v === "" || v === "null") return undefined;
-  if (!RFC3339.test(v) || Number.isNaN(Date.parse(v))) {
-    throw new LogQueryError(
-      `parsing time ${JSON.stringify(v)} as "2006-01-02T15:04:05Z07:00": cannot parse ${
-        JSON.stringify(v)
-      } as RFC 3339`,
-    );
-  }
-  return v;
-}
-
 /**
  * Decodes the `/containerLogs` query. `tail=N` is taken as `tailLines=N` and `tail=all` as no
  * limit, as the kubelet still accepts them.
@@ -81,20 +45,21 @@ export function parseKubeletLogOptions(query: URLSearchParams): KubeletLogOption
     if (tail === "all") q.delete("tailLines");
     else q.set("tailLines", tail);
   }
-  const sinceSeconds = queryInt(q, "sinceSeconds");
-  const sinceTime = queryTime(q, "sinceTime");
-  const tailLines = queryInt(q, "tailLines");
-  const limitBytes = queryInt(q, "limitBytes");
-  const stream = q.get("stream");
+  const r = new QueryReader(q, (message) => new LogQueryError(message));
+  const sinceSeconds = r.int("sinceSeconds");
+  const sinceTime = r.time("sinceTime");
+  const tailLines = r.int("tailLines");
+  const limitBytes = r.int("limitBytes");
+  const stream = r.string("stream");
   return {
-    follow: queryBool(q, "follow"),
-    previous: queryBool(q, "previous"),
-    timestamps: queryBool(q, "timestamps"),
+    follow: r.bool("follow"),
+    previous: r.bool("previous"),
+    timestamps: r.bool("timestamps"),
     ...(sinceSeconds === undefined ? {} : { sinceSeconds }),
     ...(sinceTime === undefined ? {} : { sinceTime }),
     ...(tailLines === undefined ? {} : { tailLines }),
     ...(limitBytes === undefined ? {} : { limitBytes }),
-    ...(stream === null || stream === "" ? {} : { stream }),
+    ...(stream === undefined ? {} : { stream }),
   };
 }
 

@@ -11,3 +11,4 @@ export * from "./supervisor.ts";
 export * from "./process_spawner.ts";
 export * from "./command_runner.ts";
 export * from "./capabilities.ts";
+export * from "./processes.ts";

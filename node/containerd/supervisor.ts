@@ -20,6 +20,7 @@ import {
 } from "./process_spawner.ts";
 import { type CommandRunner, DenoCommandRunner } from "./command_runner.ts";
 import { readTextFileIfPresent } from "../../control/util/read_text_file_if_present.ts";
+import { pidsWhere } from "./processes.ts";
 
 /** How restarts back off: `initialMs`, doubling up to `maxMs`, back to `initialMs` after a long run. */
 export interface ContainerdRestartBackoff {
@@ -87,20 +88,11 @@ export interface ContainerdSupervisorDeps {
   readonly signalProcess?: (pid: number, signal: Deno.Signal) => boolean;
 }
 
-/** Pids whose `/proc/<pid>/cmdline` is `argv` exactly. */
-async function procProcesses(argv: readonly string[]): Promise<number[]> {
-  const wanted = argv.join("\0");
-  const pids: number[] = [];
-  for await (const entry of Deno.readDir("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`);
-      if (cmdline.replace(/\0$/, "") === wanted) pids.push(Number(entry.name));
-    } catch {
-      // gone meanwhile, or not ours to read
-    }
-  }
-  return pids;
+/** Pids whose command line is `argv` exactly. */
+function procProcesses(argv: readonly string[]): Promise<number[]> {
+  return pidsWhere((found) =>
+    found.length === argv.length && found.every((arg, i) => arg === argv[i])
+  );
 }
 
 function signalPid(pid: number, signal: Deno.Signal): boolean {

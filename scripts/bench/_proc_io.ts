@@ -34,19 +34,4 @@ export async function procIo(pid: number | "self"): Promise<ProcIo> {
   return parseProcIo(await Deno.readTextFile(`/proc/${pid}/io`));
 }
 
-/** Pids of the processes whose argv (`/proc/<pid>/cmdline`) `match` accepts, lowest first. */
-export async function pidsWhere(match: (argv: readonly string[]) => boolean): Promise<number[]> {
-  const pids: number[] = [];
-  for await (const entry of Deno.readDir("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    let cmdline: string;
-    try {
-      cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`);
-    } catch {
-      continue; // exited meanwhile, or a kernel thread
-    }
-    if (cmdline === "") continue;
-    if (match(cmdline.replace(/\0$/, "").split("\0"))) pids.push(Number(entry.name));
-  }
-  return pids.sort((a, b) => a - b);
-}
+export { pidsWhere } from "../../node/containerd/processes.ts";

@@ -8,6 +8,7 @@
  */
 import { join } from "node:path";
 import { DenoCommandRunner } from "../../node/containerd/command_runner.ts";
+import { pidsWhere } from "../../node/containerd/processes.ts";
 
 const runner = new DenoCommandRunner();
 
@@ -46,22 +47,11 @@ export async function unmountAll(dir: string): Promise<void> {
 }
 
 /** Pids of shims this containerd started (their command line names its socket). */
-async function shimsOf(socketPath: string): Promise<number[]> {
-  const pids: number[] = [];
-  for await (const entry of Deno.readDir("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    let cmdline: string;
-    try {
-      cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`);
-    } catch {
-      continue;
-    }
-    const argv = cmdline.split("\0");
-    if (!(argv[0] ?? "").includes("containerd-shim")) continue;
+function shimsOf(socketPath: string): Promise<number[]> {
+  return pidsWhere((argv) => {
     const at = argv.indexOf("-address");
-    if (at >= 0 && argv[at + 1] === socketPath) pids.push(Number(entry.name));
-  }
-  return pids;
+    return (argv[0] ?? "").includes("containerd-shim") && at >= 0 && argv[at + 1] === socketPath;
+  });
 }
 
 function delay(ms: number): Promise<void> {
@@ -70,19 +60,7 @@ function delay(ms: number): Promise<void> {
 
 /** Kills (SIGTERM, then SIGKILL) the processes that have `arg` among their arguments. */
 async function killProcessesWithArg(arg: string): Promise<void> {
-  const find = async () => {
-    const pids: number[] = [];
-    for await (const entry of Deno.readDir("/proc")) {
-      if (!/^\d+$/.test(entry.name)) continue;
-      try {
-        const argv = (await Deno.readTextFile(`/proc/${entry.name}/cmdline`)).split("\0");
-        if (argv.includes(arg)) pids.push(Number(entry.name));
-      } catch {
-        // gone
-      }
-    }
-    return pids;
-  };
+  const find = () => pidsWhere((argv) => argv.includes(arg));
   for (let i = 0; i < 50; i++) {
     const pids = await find();
     if (pids.length === 0) return;

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { removeAgentLeftovers } from "./containerd_cleanup.ts";
 import { terminate } from "./terminate.ts";
+import { keepLastLines } from "./log_tail.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const STOP_GRACE_MS = 15_000;
@@ -86,22 +87,9 @@ class SkiffAgentProcess implements TestAgent {
       stdout: "null",
       stderr: "piped",
     }).spawn();
-    this.#pump = this.#pumpLog(this.#child.stderr).catch(() => {});
+    this.#pump = keepLastLines(this.#child.stderr, { lines: this.#lines, max: LOG_LINES_KEPT })
+      .catch(() => {});
     this.exited = this.#child.status.then((s) => s.code);
-  }
-
-  async #pumpLog(stream: ReadableStream<Uint8Array>): Promise<void> {
-    let buffered = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      buffered += chunk;
-      let newline: number;
-      while ((newline = buffered.indexOf("\n")) >= 0) {
-        this.#lines.push(buffered.slice(0, newline));
-        buffered = buffered.slice(newline + 1);
-        if (this.#lines.length > LOG_LINES_KEPT) this.#lines.shift();
-      }
-    }
-    if (buffered !== "") this.#lines.push(buffered);
   }
 
   logTail(lines = 60): string {

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { terminate } from "./terminate.ts";
 import { removeAgentLeftovers } from "./containerd_cleanup.ts";
+import { keepLastLines } from "./log_tail.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const STOP_GRACE_MS = 10_000;
@@ -127,20 +128,6 @@ class SkiffServerProcess implements TestServer {
     this.scratchDir = join(tempDir, "scratch");
   }
 
-  async #pumpLog(stream: ReadableStream<Uint8Array>): Promise<void> {
-    let buffered = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      buffered += chunk;
-      let newline: number;
-      while ((newline = buffered.indexOf("\n")) >= 0) {
-        this.#lines.push(buffered.slice(0, newline));
-        buffered = buffered.slice(newline + 1);
-        if (this.#lines.length > LOG_LINES_KEPT) this.#lines.shift();
-      }
-    }
-    if (buffered !== "") this.#lines.push(buffered);
-  }
-
   /** Starts the process and waits for `/readyz`; false when it exited before serving. */
   async start(args: readonly string[], readyTimeoutMs: number): Promise<boolean> {
     this.#args = args;
@@ -167,7 +154,9 @@ class SkiffServerProcess implements TestServer {
       stderr: "piped",
     }).spawn();
     this.#child = child;
-    this.#logPump = this.#pumpLog(child.stderr).catch(() => {});
+    this.#logPump = keepLastLines(child.stderr, { lines: this.#lines, max: LOG_LINES_KEPT }).catch(
+      () => {},
+    );
     child.status.then(() => {
       this.#exited = true;
     });

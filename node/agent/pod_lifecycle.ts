@@ -16,10 +16,11 @@
  *
  * @module
  */
-import type { Client } from "../../control/client/client.ts";
+import type { Client, ResourceClient } from "../../control/client/client.ts";
 import { EventBroadcaster } from "../../control/client/event_recorder.ts";
 import { CONFIG_MAPS, PODS, SECRETS, SERVICE_ACCOUNTS } from "../../control/client/resources.ts";
 import type { ConfigMap, Secret } from "../../control/api/types/core_v1_config.ts";
+import type { KubeObject } from "../../control/api/types/meta_v1.ts";
 import type { Node } from "../../control/api/types/core_v1_node.ts";
 import type { TokenRequest } from "../../control/api/types/authentication_v1.ts";
 import type { Clock } from "../../control/util/clock.ts";
@@ -81,6 +82,55 @@ function internalIps(node: Node | undefined): string[] {
   );
 }
 
+/** The node-local store's calls for one kind of referenced object. */
+interface StoredKind<T> {
+  put(object: T): void;
+  remove(namespace: string, name: string): void;
+  get(namespace: string, name: string): Promise<T | undefined>;
+}
+
+/**
+ * The ConfigMaps (or Secrets) the node's pods use: watched one by one, each change copied into
+ * the store and handed to `onChange` with the UIDs of the pods using the object; read from the
+ * API first and from the stored copy while the API cannot be reached.
+ */
+function storedReferences<T extends KubeObject>(options: {
+  readonly client: ResourceClient<T>;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly onChange: (podUids: readonly string[]) => void;
+  readonly stored: StoredKind<T>;
+}): {
+  refs: ReferencedObjects<T>;
+  get: (namespace: string, name: string) => Promise<T | undefined>;
+} {
+  const { stored } = options;
+  const refs: ReferencedObjects<T> = new ReferencedObjects<T>({
+    client: options.client,
+    clock: options.clock,
+    logger: options.logger,
+    onChange: (namespace, name) => {
+      void refs.get(namespace, name).then((object) => {
+        if (object) stored.put(object);
+        else stored.remove(namespace, name);
+        options.onChange(refs.usersOf(namespace, name));
+      }, () => {});
+    },
+  });
+  const get = async (namespace: string, name: string): Promise<T | undefined> => {
+    try {
+      const object = await refs.get(namespace, name);
+      if (object) stored.put(object);
+      return object;
+    } catch (err) {
+      const copy = await stored.get(namespace, name);
+      if (copy) return copy;
+      throw err;
+    }
+  };
+  return { refs, get };
+}
+
 /** Starts the pod side (see the module doc). */
 export async function startPodLifecycle(o: PodLifecycleOptions): Promise<PodLifecycle> {
   const logger = o.logger;
@@ -107,57 +157,32 @@ export async function startPodLifecycle(o: PodLifecycleOptions): Promise<PodLife
       if (pod) late.workers?.update(pod);
     }
   };
-  const configMapRefs: ReferencedObjects<ConfigMap> = new ReferencedObjects<ConfigMap>({
+  const configMapObjects = storedReferences<ConfigMap>({
     client: o.client.resource(CONFIG_MAPS),
     clock: o.clock,
     logger,
-    onChange: (namespace, name) => {
-      void configMapRefs.get(namespace, name).then((cm) => {
-        if (cm) store.putConfigMap(cm);
-        else store.removeConfigMap(namespace, name);
-        resyncUsers(configMapRefs.usersOf(namespace, name));
-      }, () => {});
+    onChange: resyncUsers,
+    stored: {
+      put: (cm) => store.putConfigMap(cm),
+      remove: (namespace, name) => store.removeConfigMap(namespace, name),
+      get: (namespace, name) => store.getConfigMap(namespace, name),
     },
   });
-  const secretRefs: ReferencedObjects<Secret> = new ReferencedObjects<Secret>({
+  const secretObjects = storedReferences<Secret>({
     client: o.client.resource(SECRETS),
     clock: o.clock,
     logger,
-    onChange: (namespace, name) => {
-      void secretRefs.get(namespace, name).then((secret) => {
-        if (secret) store.putSecret(secret);
-        else store.removeSecret(namespace, name);
-        resyncUsers(secretRefs.usersOf(namespace, name));
-      }, () => {});
+    onChange: resyncUsers,
+    stored: {
+      put: (secret) => store.putSecret(secret),
+      remove: (namespace, name) => store.removeSecret(namespace, name),
+      get: (namespace, name) => store.getSecret(namespace, name),
     },
   });
-  // The API first; the stored copy while it cannot be reached.
-  const configMaps = {
-    async getConfigMap(namespace: string, name: string) {
-      try {
-        const cm = await configMapRefs.get(namespace, name);
-        if (cm) store.putConfigMap(cm);
-        return cm;
-      } catch (err) {
-        const copy = await store.getConfigMap(namespace, name);
-        if (copy) return copy;
-        throw err;
-      }
-    },
-  };
-  const secrets = {
-    async getSecret(namespace: string, name: string) {
-      try {
-        const secret = await secretRefs.get(namespace, name);
-        if (secret) store.putSecret(secret);
-        return secret;
-      } catch (err) {
-        const copy = await store.getSecret(namespace, name);
-        if (copy) return copy;
-        throw err;
-      }
-    },
-  };
+  const configMapRefs = configMapObjects.refs;
+  const secretRefs = secretObjects.refs;
+  const configMaps = { getConfigMap: configMapObjects.get };
+  const secrets = { getSecret: secretObjects.get };
   const tokenManager = new TokenManager({
     requestToken: (r) =>
       o.client.resource(SERVICE_ACCOUNTS).createSubresource<TokenRequest>(r.name, {

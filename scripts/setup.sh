@@ -11,6 +11,7 @@ DENO_VERSION="2.9.6"
 APT_PACKAGES=(
   containerd runc nftables iproute2 etcd-server etcd-client busybox-static
   containernetworking-plugins ca-certificates procps util-linux openssl
+  wrk dnsutils dnsperf conntrack
 )
 
 say() { printf 'setup: %s\n' "$*"; }

@@ -16,12 +16,14 @@ export interface CommandResult {
 export interface RunOptions {
   /** Kills the command (SIGKILL) when aborted; `run` then rejects with the reason. */
   readonly signal?: AbortSignal;
+  /** What the command reads on stdin (e.g. an `nft -f -` transaction). @default {nothing: stdin closed} */
+  readonly stdin?: string | Uint8Array;
 }
 
 /** Runs commands to completion. */
 export interface CommandRunner {
   /**
-   * Runs `argv[0]` with `argv.slice(1)`, stdin closed. Resolves with any exit code; rejects only
+   * Runs `argv[0]` with `argv.slice(1)`, stdin closed unless `options.stdin` is given. Resolves with any exit code; rejects only
    * when the command cannot be started or `options.signal` aborts.
    */
   run(argv: readonly string[], options?: RunOptions): Promise<CommandResult>;
@@ -35,13 +37,27 @@ export class DenoCommandRunner implements CommandRunner {
     options.signal?.throwIfAborted();
     let out: Deno.CommandOutput;
     try {
-      out = await new Deno.Command(cmd, {
+      const command = new Deno.Command(cmd, {
         args,
-        stdin: "null",
+        stdin: options.stdin === undefined ? "null" : "piped",
         stdout: "piped",
         stderr: "piped",
         ...(options.signal ? { signal: options.signal } : {}),
-      }).output();
+      });
+      if (options.stdin === undefined) {
+        out = await command.output();
+      } else {
+        const child = command.spawn();
+        const input = typeof options.stdin === "string"
+          ? new TextEncoder().encode(options.stdin)
+          : options.stdin;
+        const writer = child.stdin.getWriter();
+        // A command that exits without reading all of stdin closes the pipe: its exit code
+        // tells what happened, not the write error.
+        await writer.write(input).catch(() => {});
+        await writer.close().catch(() => {});
+        out = await child.output();
+      }
     } catch (err) {
       options.signal?.throwIfAborted();
       throw new Error(`Cannot run "${cmd}"`, { cause: err });

@@ -68,6 +68,20 @@ export interface AgentOptions {
   readonly podLogsRoot?: string;
   /** The pod network (`--cluster-cidr`): pod traffic inside it is not masqueraded. */
   readonly clusterCidr: string;
+  /** The Service ClusterIP range (`--service-cidr`). @default {"10.43.0.0/16"} */
+  readonly serviceCidr?: string;
+  /**
+   * How pod traffic reaches other nodes' pods (`--flannel-backend`, as k3s names it): a VXLAN
+   * overlay, direct routes over a shared link, or nothing (another network plugin's job).
+   * @default {"vxlan"}
+   */
+  readonly flannelBackend?: FlannelBackend;
+  /** Run no Service proxy (`--disable-kube-proxy`). @default {false} */
+  readonly disableKubeProxy?: boolean;
+  /** Enforce no NetworkPolicy (`--disable-network-policy`). @default {false} */
+  readonly disableNetworkPolicy?: boolean;
+  /** Serve no cluster DNS on the node (`--disable=dns`). @default {false} */
+  readonly disableDns?: boolean;
   /**
    * How containerd runs skiff as a CNI plugin: the compiled binary itself, or (from a checkout)
    * `deno run -A <moduleUrl>`. @default {the compiled binary: Deno.execPath()}
@@ -78,6 +92,12 @@ export interface AgentOptions {
   /** How long containerd gets to answer after it starts. @default {30000} */
   readonly runtimeReadyTimeoutMs?: number;
 }
+
+/** The values of `--flannel-backend`. */
+export const FLANNEL_BACKENDS = ["vxlan", "host-gw", "none"] as const;
+
+/** How pod traffic reaches other nodes (see {@linkcode AgentOptions.flannelBackend}). */
+export type FlannelBackend = typeof FLANNEL_BACKENDS[number];
 
 /** What the agent uses from its caller. */
 export interface AgentDeps {

@@ -122,9 +122,10 @@ export class ApiError extends Error {
       metadata: {},
       status: "Failure",
       message: this.message,
-      reason: this.reason,
       code: this.code,
     };
+    // StatusReasonUnknown ("") is omitted, as the field's omitempty does upstream.
+    if (this.reason !== "") status.reason = this.reason;
     if (this.details) status.details = omitEmptyDetails(this.details);
     return status;
   }

@@ -151,3 +151,19 @@ Deno.test("qualifiedResource() and qualifiedKind() leave the core group out", ()
   assert.equal(qualifiedKind({ group: "apps", kind: "Deployment" }), "Deployment.apps");
   assert.equal(qualifiedKind({ group: "", kind: "Pod" }), "Pod");
 });
+
+Deno.test("ApiError.toStatus() omits an unknown (empty) reason, as upstream's omitempty does", () => {
+  const unknown = new ApiError("error dialing backend: connection refused", {
+    code: 500,
+    reason: "",
+  });
+  assert.deepEqual(unknown.toStatus(), {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message: "error dialing backend: connection refused",
+    code: 500,
+  });
+  assert.equal(ApiError.pathNotFound().toStatus().reason, "NotFound");
+});

@@ -32,7 +32,7 @@
  *
  * @module
  */
-import { ApiError, type ApiErrorOptions, type StatusObject } from "../errors.ts";
+import { ApiError, type ApiErrorOptions } from "../errors.ts";
 
 /** The most operations a JSON patch may have (upstream's `maxJSONPatchOperations`). */
 export const MAX_JSON_PATCH_OPERATIONS = 10_000;
@@ -46,13 +46,6 @@ export class PatchError extends ApiError {
   constructor(message: string, options: ApiErrorOptions) {
     super(message, options);
     this.name = "PatchError";
-  }
-
-  /** The `Status` body; an empty reason is left out, as Go's `omitempty` does. */
-  override toStatus(): StatusObject {
-    const status = super.toStatus();
-    if (status.reason === "") delete status.reason;
-    return status;
   }
 
   /** 400 `BadRequest` with `message`. */

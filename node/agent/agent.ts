@@ -17,6 +17,7 @@
  */
 import { join } from "node:path";
 import type { Client } from "../../control/client/client.ts";
+import { SharedInformerFactory } from "../../control/client/shared_informer_factory.ts";
 import type { Clock } from "../../control/util/clock.ts";
 import type { Logger } from "../../control/util/logger.ts";
 import { CAP_SYS_RESOURCE, processHasCapability } from "../containerd/capabilities.ts";
@@ -297,23 +298,34 @@ export function runAgent(options: AgentOptions, deps: AgentDeps): RunningAgent {
       );
       await Promise.race([status.registration, aborted(signal)]);
       if (signal.aborted) return;
-      tasks.push(
-        configurePodNetwork({
-          client: deps.client,
-          nodeName: options.nodeName,
-          clock: deps.clock,
-          logger,
-          signal,
-          runner,
-          confDir: layout.cniConfDir,
-          binDir: layout.cniBinDir,
-          ipamDataDir: join(paths.root, "cni", "networks"),
-          clusterCidr: options.clusterCidr,
-          plugin: options.cniPlugin ?? { executable: Deno.execPath() },
-        }).catch((err) => {
-          if (!signal.aborted) logger.error("Cannot set up the pod network", { error: err });
-        }),
-      );
+      const podNetwork = configurePodNetwork({
+        client: deps.client,
+        nodeName: options.nodeName,
+        clock: deps.clock,
+        logger,
+        signal,
+        runner,
+        confDir: layout.cniConfDir,
+        binDir: layout.cniBinDir,
+        ipamDataDir: join(paths.root, "cni", "networks"),
+        clusterCidr: options.clusterCidr,
+        plugin: options.cniPlugin ?? { executable: Deno.execPath() },
+      }).catch((err) => {
+        if (!signal.aborted) logger.error("Cannot set up the pod network", { error: err });
+      });
+      tasks.push(podNetwork);
+      // The node's network components share one informer per resource: each asks the factory
+      // for its informers when constructed; the factory starts them once all are made.
+      const informers = new SharedInformerFactory(deps.client, {
+        clock: deps.clock,
+        logger: deps.logger,
+      });
+      // Each runs until `signal` aborts, after what it needs first (e.g. the pod network).
+      const components: { readonly name: string; readonly run: () => Promise<void> }[] = [];
+      informers.start(signal);
+      for (const { name, run } of components) {
+        tasks.push(run().catch((err) => logger.error(`${name} stopped`, { error: err })));
+      }
       // The Lease is owned by the Node: it starts once the Node exists.
       const lease = new NodeLease({ client: deps.client, clock: deps.clock, logger: deps.logger }, {
         nodeName: options.nodeName,

@@ -96,6 +96,28 @@ Deno.test("main() help server and server --help print the server's flags", async
   }
 });
 
+Deno.test("main() help server and help agent document the network flags", async (t) => {
+  await t.step("server", async () => {
+    const cli = fakeCli();
+    assert.equal(await main(["help", "server"], cli.deps), 0);
+    const text = cli.stdout.text();
+    assert.match(text, /--flannel-backend vxlan\|host-gw\|none .*\(default: vxlan\)/);
+    assert.match(text, /--disable-kube-proxy /);
+    assert.match(text, /--disable-network-policy /);
+    assert.match(text, /--disable COMPONENT,… .*dns .*servicelb/);
+    assert.match(text, /ServiceLB controller/);
+  });
+  await t.step("agent", async () => {
+    const cli = fakeCli();
+    assert.equal(await main(["help", "agent"], cli.deps), 0);
+    const text = cli.stdout.text();
+    assert.match(text, /--service-cidr CIDR .*\(default: 10\.43\.0\.0\/16\)/);
+    assert.match(text, /--flannel-backend vxlan\|host-gw\|none/);
+    assert.match(text, /--disable-kube-proxy /);
+    assert.match(text, /--disable COMPONENT,… +components not to run on this node/);
+  });
+});
+
 Deno.test("main() without a command prints usage and exits 2", async () => {
   const cli = fakeCli();
   assert.equal(await main([], cli.deps), 2);

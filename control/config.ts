@@ -13,6 +13,11 @@
  * - `--cluster-dns` must lie inside `--service-cidr`; when unset it is the 10th address of the
  *   service range (10.43.0.10 by default), as k3s derives it.
  * - `--cluster-cidr` and `--service-cidr` must not overlap.
+ * - `--disable` takes a comma-separated list and may be repeated, as `--tls-san`: `dns` (or
+ *   k3s's name `coredns`) and, for `skiff server`, `servicelb`; anything else is refused.
+ * - `skiff agent` takes `--service-cidr` too (k3s agents learn it from the server; skiff's
+ *   cannot yet): its `--cluster-dns` defaults to `null`, which means "the server's", see
+ *   {@linkcode AgentConfig.clusterDns}.
  * - `--node-name` defaults to the hostname, lowercased; either way it must be a DNS-1123
  *   subdomain.
  * - `--tls-san` takes a comma-separated list and may be repeated (the lists add up); the
@@ -29,12 +34,29 @@ import { isAbsolute, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { LOG_LEVELS, type LogLevel } from "./util/mod.ts";
+import type { FlannelBackend } from "../node/agent/agent.ts";
 
 /** The storage backends `--storage` accepts. */
 export const STORAGE_BACKENDS = ["kv", "etcd"] as const;
 
 /** One of {@linkcode STORAGE_BACKENDS}. */
 export type StorageBackend = typeof STORAGE_BACKENDS[number];
+
+/**
+ * The values of `--flannel-backend`: node/agent/agent.ts's `FLANNEL_BACKENDS` (config_test.ts
+ * checks they match), written out so that reading flags does not load the agent's modules.
+ */
+export const FLANNEL_BACKEND_VALUES = [
+  "vxlan",
+  "host-gw",
+  "none",
+] as const satisfies readonly FlannelBackend[];
+
+/** The components `--disable` turns off (k3s's `coredns` is accepted for `dns`). */
+export const DISABLE_COMPONENTS = ["dns", "servicelb"] as const;
+
+/** One of {@linkcode DISABLE_COMPONENTS}. */
+export type DisableComponent = typeof DISABLE_COMPONENTS[number];
 
 /** The validated, frozen configuration `skiff server` runs with. */
 export interface ServerConfig {
@@ -62,6 +84,19 @@ export interface ServerConfig {
   readonly clusterDns: string;
   /** The cluster DNS domain (`--cluster-domain`). */
   readonly clusterDomain: string;
+  /** How pod traffic reaches other nodes' pods (`--flannel-backend`). */
+  readonly flannelBackend: FlannelBackend;
+  /** Run no Service proxy on this server's node (`--disable-kube-proxy`). */
+  readonly disableKubeProxy: boolean;
+  /** Enforce no NetworkPolicy on this server's node (`--disable-network-policy`). */
+  readonly disableNetworkPolicy: boolean;
+  /**
+   * `--disable dns`: no node-local cluster DNS on this server's node and no
+   * `kube-system/kube-dns` Service.
+   */
+  readonly disableDns: boolean;
+  /** `--disable servicelb`: no ServiceLB controller (LoadBalancer Services stay pending). */
+  readonly disableServiceLb: boolean;
   /** The absolute path of the config file read, or `null` when none was given. */
   readonly configFile: string | null;
   /** The least severe level logged (`--log-level`). */
@@ -94,8 +129,20 @@ export interface AgentConfig {
   readonly kubeletPort: number;
   /** The cluster's pod network, as the server's `--cluster-cidr`. */
   readonly clusterCidr: string;
-  readonly clusterDns: string;
+  /** The Service ClusterIP range, as the server's `--service-cidr`. */
+  readonly serviceCidr: string;
+  /**
+   * `--cluster-dns`, or `null` when not set: then the agent takes the clusterIP of the server's
+   * `kube-system/kube-dns` Service, or (when it cannot read one) the 10th address of
+   * {@linkcode AgentConfig.serviceCidr}, as the server derives its own.
+   */
+  readonly clusterDns: string | null;
   readonly clusterDomain: string;
+  readonly flannelBackend: FlannelBackend;
+  readonly disableKubeProxy: boolean;
+  readonly disableNetworkPolicy: boolean;
+  /** `--disable dns`: no node-local cluster DNS on this node. */
+  readonly disableDns: boolean;
   readonly configFile: string | null;
   readonly logLevel: LogLevel;
 }
@@ -137,6 +184,10 @@ export const CONFIG_KEYS = [
   "service-cidr",
   "cluster-dns",
   "cluster-domain",
+  "flannel-backend",
+  "disable-kube-proxy",
+  "disable-network-policy",
+  "disable",
   "log-level",
   "tls-san",
   "container-runtime-endpoint",
@@ -155,8 +206,13 @@ export const AGENT_CONFIG_KEYS = [
   "container-runtime-endpoint",
   "kubelet-port",
   "cluster-cidr",
+  "service-cidr",
   "cluster-dns",
   "cluster-domain",
+  "flannel-backend",
+  "disable-kube-proxy",
+  "disable-network-policy",
+  "disable",
   "log-level",
 ] as const;
 
@@ -301,6 +357,30 @@ function normaliseSan(text: string): string | null {
   return name.length <= 253 && WILDCARD_DNS_RE.test(name) ? name : null;
 }
 
+/**
+ * A `--disable` entry as the component it names (`coredns` is k3s's name for `dns`), or `null`
+ * when it is none of `components`.
+ */
+function disableNormaliser(components: readonly DisableComponent[]) {
+  return (text: string): string | null => {
+    const item = text.trim();
+    const name = item === "coredns" ? "dns" : item;
+    return (components as readonly string[]).includes(name) ? name : null;
+  };
+}
+
+function disableSpec(components: readonly DisableComponent[], help: string) {
+  const names = components.map((c) => c === "dns" ? "dns (or coredns)" : c).join(", ");
+  return spec({
+    type: "string",
+    multiple: true,
+    schema: commaListSchema("component", disableNormaliser(components)),
+    expected: `a comma-separated list of components to disable: ${names}`,
+    metavar: "COMPONENT,…",
+    help,
+  });
+}
+
 const SPECS = {
   "config": spec({
     type: "string",
@@ -416,6 +496,35 @@ const SPECS = {
     help: "cluster DNS domain",
     defaultHelp: "cluster.local",
   }),
+  "flannel-backend": spec({
+    type: "string",
+    schema: z.enum(FLANNEL_BACKEND_VALUES),
+    expected: `one of ${FLANNEL_BACKEND_VALUES.join(", ")}`,
+    metavar: FLANNEL_BACKEND_VALUES.join("|"),
+    help: "how pods reach other nodes' pods: a VXLAN overlay, direct routes between nodes on " +
+      "one link, or nothing (another network plugin's job)",
+    defaultHelp: "vxlan",
+  }),
+  "disable-kube-proxy": spec({
+    type: "boolean",
+    schema: booleanSchema,
+    expected: "true or false",
+    metavar: "",
+    help: "run no Service proxy on the node (ClusterIPs, NodePorts and load balancers then " +
+      "need another one)",
+  }),
+  "disable-network-policy": spec({
+    type: "boolean",
+    schema: booleanSchema,
+    expected: "true or false",
+    metavar: "",
+    help: "enforce no NetworkPolicy on the node",
+  }),
+  "disable": disableSpec(
+    ["dns", "servicelb"],
+    "components not to run (repeatable): dns (the node-local cluster DNS and the " +
+      "kube-system/kube-dns Service), servicelb (addresses for LoadBalancer Services)",
+  ),
   "log-level": spec({
     type: "string",
     schema: z.enum(LOG_LEVELS),
@@ -477,6 +586,33 @@ const SPECS = {
 
 type Values = { [K in ConfigKey]: z.output<typeof SPECS[K]["schema"]> };
 
+/** The flags one command takes, how each is read, and the command's name for messages. */
+interface Command {
+  readonly keys: KeySet;
+  readonly command: string;
+  readonly specs: { readonly [K in ConfigKey]: KeySpec<Values[K]> };
+}
+
+const SERVER_COMMAND: Command = { keys: CONFIG_KEYS, command: "server", specs: SPECS };
+
+/** The agent's flags: as the server's, but `--disable` knows no servicelb there. */
+const AGENT_COMMAND: Command = {
+  keys: AGENT_CONFIG_KEYS,
+  command: "agent",
+  specs: {
+    ...SPECS,
+    "cluster-dns": {
+      ...SPECS["cluster-dns"],
+      defaultHelp: "the server's (the clusterIP of its kube-system/kube-dns Service), else " +
+        "the 10th address of --service-cidr",
+    },
+    "disable": disableSpec(
+      ["dns"],
+      "components not to run on this node (repeatable): dns (the node-local cluster DNS)",
+    ),
+  },
+};
+
 type Source =
   | { readonly kind: "flag" }
   | { readonly kind: "env" }
@@ -526,26 +662,32 @@ function invalid(
 
 function parseSetting<K extends ConfigKey>(
   key: K,
-  raw: unknown,
-  source: Source,
+  input: { raw: unknown; source: Source; command: Command },
 ): Setting<Values[K]> {
-  const result = SPECS[key].schema.safeParse(raw);
-  if (!result.success) throw invalid(key, { raw, source }, SPECS[key].expected);
-  return { value: result.data as Values[K], raw, source };
+  const { raw, source } = input;
+  const s: KeySpec<Values[K]> = input.command.specs[key];
+  const result = s.schema.safeParse(raw);
+  if (!result.success) throw invalid(key, { raw, source }, s.expected);
+  return { value: result.data, raw, source };
 }
 
-function setSetting<K extends ConfigKey>(settings: Settings, key: K, raw: unknown, source: Source) {
-  (settings as Record<K, Setting<Values[K]>>)[key] = parseSetting(key, raw, source);
+function setSetting<K extends ConfigKey>(
+  settings: Settings,
+  key: K,
+  input: { raw: unknown; source: Source; command: Command },
+) {
+  (settings as Record<K, Setting<Values[K]>>)[key] = parseSetting(key, input);
 }
 
 function flagList(keys: KeySet): string {
   return keys.map((k) => `--${k}`).join(", ");
 }
 
-function parseFlags(args: readonly string[], keys: KeySet, command: string): Settings {
+function parseFlags(args: readonly string[], command: Command): Settings {
+  const { keys } = command;
   const options = Object.fromEntries(
     keys.map((key) => {
-      const s: KeySpec<unknown> = SPECS[key];
+      const s: KeySpec<unknown> = command.specs[key];
       return [key, s.multiple ? { type: s.type, multiple: true } : { type: s.type }];
     }),
   ) as Record<ConfigKey, { type: "string" | "boolean"; multiple?: boolean }>;
@@ -553,17 +695,18 @@ function parseFlags(args: readonly string[], keys: KeySet, command: string): Set
   try {
     ({ values } = parseArgs({ args: [...args], options, strict: true, allowPositionals: false }));
   } catch (err) {
-    throw flagError(err, keys, command);
+    throw flagError(err, command);
   }
   const settings: Settings = {};
   for (const key of keys) {
     const raw = values[key];
-    if (raw !== undefined) setSetting(settings, key, raw, { kind: "flag" });
+    if (raw !== undefined) setSetting(settings, key, { raw, source: { kind: "flag" }, command });
   }
   return settings;
 }
 
-function flagError(err: unknown, keys: KeySet, command: string): ConfigError {
+function flagError(err: unknown, command: Command): ConfigError {
+  const { keys, specs } = command;
   const code = (err as { code?: unknown }).code;
   const message = err instanceof Error ? err.message : String(err);
   const name = /'(-[^' =<]*)/.exec(message)?.[1] ?? "";
@@ -572,31 +715,40 @@ function flagError(err: unknown, keys: KeySet, command: string): ConfigError {
     return new ConfigError(`Unknown flag ${quote(name)}: expected one of ${flagList(keys)}`);
   }
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && key !== undefined) {
-    if (SPECS[key].type === "boolean") {
+    if (specs[key].type === "boolean") {
       return new ConfigError(`Invalid ${name}: it takes no value`);
     }
     const hint = message.includes("ambiguous")
       ? ` (write ${name}=VALUE for a value that starts with "-")`
       : "";
-    return new ConfigError(`Missing value for ${name}: expected ${SPECS[key].expected}${hint}`);
+    return new ConfigError(`Missing value for ${name}: expected ${specs[key].expected}${hint}`);
   }
   if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
     const arg = /'([^']*)'/.exec(message)?.[1] ?? "";
-    return new ConfigError(`Unexpected argument ${quote(arg)}: skiff ${command} takes only flags`);
+    return new ConfigError(
+      `Unexpected argument ${quote(arg)}: skiff ${command.command} takes only flags`,
+    );
   }
   return new ConfigError(`Cannot parse flags: ${message}`, { cause: err });
 }
 
-function parseEnv(env: ConfigDeps["env"], keys: KeySet): Settings {
+function parseEnv(env: ConfigDeps["env"], command: Command): Settings {
   const settings: Settings = {};
-  for (const key of keys) {
+  for (const key of command.keys) {
     const raw = env[envName(key)];
-    if (raw !== undefined && raw !== "") setSetting(settings, key, raw, { kind: "env" });
+    if (raw !== undefined && raw !== "") {
+      setSetting(settings, key, { raw, source: { kind: "env" }, command });
+    }
   }
   return settings;
 }
 
-async function parseFile(path: string, deps: ConfigDeps, keys: KeySet): Promise<Settings> {
+async function parseFile(
+  path: string,
+  deps: ConfigDeps,
+  command: Command,
+): Promise<Settings> {
+  const { keys } = command;
   let text: string;
   try {
     text = await deps.readTextFile(path);
@@ -633,7 +785,7 @@ async function parseFile(path: string, deps: ConfigDeps, keys: KeySet): Promise<
         }, expected one of ${expected}`,
       );
     }
-    setSetting(settings, key as ConfigKey, raw, source);
+    setSetting(settings, key as ConfigKey, { raw, source, command });
   }
   return settings;
 }
@@ -677,17 +829,66 @@ function storageOrigin(setting: Setting<unknown> | undefined): string {
   return setting === undefined ? "the default" : `from ${describe("storage", setting.source)}`;
 }
 
+/**
+ * The pod and Service ranges and the cluster DNS address (`null` when not set), checked
+ * together: the ranges must not overlap and the DNS address must lie inside the Service range.
+ */
+function networkSettings(merged: Settings): {
+  clusterCidr: string;
+  serviceCidr: string;
+  clusterDns: string | null;
+  /** The 10th address of the Service range, as k3s derives the cluster DNS address. */
+  defaultClusterDns: string;
+} {
+  const clusterCidr = merged["cluster-cidr"]?.value ?? "10.42.0.0/16";
+  const serviceCidr = merged["service-cidr"]?.value ?? "10.43.0.0/16";
+  const clusterRange = parseCidr(clusterCidr) as Ipv4Cidr;
+  const serviceRange = parseCidr(serviceCidr) as Ipv4Cidr;
+  if (cidrsOverlap(clusterRange, serviceRange)) {
+    const blamed = merged["service-cidr"] ?? merged["cluster-cidr"];
+    const key = merged["service-cidr"] ? "service-cidr" : "cluster-cidr";
+    const other = key === "service-cidr"
+      ? `cluster-cidr ${clusterCidr}`
+      : `service-cidr ${serviceCidr}`;
+    throw invalid(key, blamed as Setting<unknown>, `a range that does not overlap ${other}`);
+  }
+  const defaultClusterDns = defaultClusterDnsOf(serviceCidr);
+  const dnsSetting = merged["cluster-dns"];
+  if (dnsSetting === undefined) {
+    return { clusterCidr, serviceCidr, clusterDns: null, defaultClusterDns };
+  }
+  const address = parseIpv4(dnsSetting.value) as number;
+  const last = serviceRange.network + serviceRange.size - 1;
+  if (
+    !cidrContains(serviceRange, address) || address === serviceRange.network || address === last
+  ) {
+    throw invalid(
+      "cluster-dns",
+      dnsSetting,
+      `an IPv4 address inside service-cidr ${serviceCidr}, other than its first and last`,
+    );
+  }
+  return { clusterCidr, serviceCidr, clusterDns: dnsSetting.value, defaultClusterDns };
+}
+
+/** The cluster DNS address k3s derives from a Service range: its 10th address. */
+export function defaultClusterDnsOf(serviceCidr: string): string {
+  const range = parseCidr(serviceCidr);
+  if (range === null) throw new RangeError(`Invalid Service CIDR "${serviceCidr}": not IPv4`);
+  return formatIpv4(range.network + 10);
+}
+
 /** Flags over the environment over the config file, for the keys of one command. */
 async function readSettings(
   args: readonly string[],
   deps: ConfigDeps,
-  command: { keys: KeySet; command: string },
+  command: Command,
 ): Promise<{ merged: Settings; configFile: string | null }> {
-  const flags = parseFlags(args, command.keys, command.command);
-  const env = parseEnv(deps.env, command.keys);
+  const flags = parseFlags(args, command);
+  const env = parseEnv(deps.env, command);
   const configSetting = flags.config ?? env.config;
   const configFile = configSetting ? expandPath(configSetting.value, deps) : null;
-  const file = configFile === null ? {} : await parseFile(configFile, deps, command.keys);
+  const file = configFile === null ? {} : await parseFile(configFile, deps, command);
   return { merged: { ...file, ...env, ...flags }, configFile };
 }
 
@@ -718,10 +919,7 @@ export async function loadServerConfig(
   args: readonly string[],
   deps: ConfigDeps,
 ): Promise<ServerConfig> {
-  const { merged, configFile } = await readSettings(args, deps, {
-    keys: CONFIG_KEYS,
-    command: "server",
-  });
+  const { merged, configFile } = await readSettings(args, deps, SERVER_COMMAND);
   const storageSetting = merged.storage;
   const storage = storageSetting?.value ?? "kv";
   const endpointsSetting = merged["etcd-endpoints"];
@@ -738,37 +936,9 @@ export async function loadServerConfig(
     );
   }
 
-  const clusterCidr = merged["cluster-cidr"]?.value ?? "10.42.0.0/16";
-  const serviceCidr = merged["service-cidr"]?.value ?? "10.43.0.0/16";
-  const clusterRange = parseCidr(clusterCidr) as Ipv4Cidr;
-  const serviceRange = parseCidr(serviceCidr) as Ipv4Cidr;
-  if (cidrsOverlap(clusterRange, serviceRange)) {
-    const blamed = merged["service-cidr"] ?? merged["cluster-cidr"];
-    const key = merged["service-cidr"] ? "service-cidr" : "cluster-cidr";
-    const other = key === "service-cidr"
-      ? `cluster-cidr ${clusterCidr}`
-      : `service-cidr ${serviceCidr}`;
-    throw invalid(key, blamed as Setting<unknown>, `a range that does not overlap ${other}`);
-  }
-
-  const dnsSetting = merged["cluster-dns"];
-  let clusterDns: string;
-  if (dnsSetting === undefined) {
-    clusterDns = formatIpv4(serviceRange.network + 10);
-  } else {
-    clusterDns = dnsSetting.value;
-    const address = parseIpv4(clusterDns) as number;
-    const last = serviceRange.network + serviceRange.size - 1;
-    if (
-      !cidrContains(serviceRange, address) || address === serviceRange.network || address === last
-    ) {
-      throw invalid(
-        "cluster-dns",
-        dnsSetting,
-        `an IPv4 address inside service-cidr ${serviceCidr}, other than its first and last`,
-      );
-    }
-  }
+  const { clusterCidr, serviceCidr, clusterDns: dns, defaultClusterDns } = networkSettings(merged);
+  const clusterDns = dns ?? defaultClusterDns;
+  const disabled = merged.disable?.value ?? [];
 
   const dataDirSetting = merged["data-dir"];
   const dataDir = dataDirSetting ? expandPath(dataDirSetting.value, deps) : defaultDataDir(deps);
@@ -787,6 +957,11 @@ export async function loadServerConfig(
     serviceCidr,
     clusterDns,
     clusterDomain: merged["cluster-domain"]?.value ?? "cluster.local",
+    flannelBackend: merged["flannel-backend"]?.value ?? "vxlan",
+    disableKubeProxy: merged["disable-kube-proxy"]?.value ?? false,
+    disableNetworkPolicy: merged["disable-network-policy"]?.value ?? false,
+    disableDns: disabled.includes("dns"),
+    disableServiceLb: disabled.includes("servicelb"),
     configFile,
     logLevel: merged["log-level"]?.value ?? "info",
     tlsSans: Object.freeze([...(merged["tls-san"]?.value ?? [])]),
@@ -805,15 +980,13 @@ export async function loadAgentConfig(
   args: readonly string[],
   deps: ConfigDeps,
 ): Promise<AgentConfig> {
-  const { merged, configFile } = await readSettings(args, deps, {
-    keys: AGENT_CONFIG_KEYS,
-    command: "agent",
-  });
+  const { merged, configFile } = await readSettings(args, deps, AGENT_COMMAND);
   const server = merged.server?.value;
   if (server === undefined) {
     throw new ConfigError(`Missing --server: expected ${SPECS.server.expected}`);
   }
   const dataDirSetting = merged["data-dir"];
+  const { clusterCidr, serviceCidr, clusterDns } = networkSettings(merged);
   return Object.freeze({
     dataDir: dataDirSetting ? expandPath(dataDirSetting.value, deps) : defaultDataDir(deps),
     server,
@@ -822,9 +995,14 @@ export async function loadAgentConfig(
     nodeIPs: Object.freeze([...(merged["node-ip"]?.value ?? [])]),
     containerRuntimeEndpoint: merged["container-runtime-endpoint"]?.value ?? null,
     kubeletPort: merged["kubelet-port"]?.value ?? 10250,
-    clusterCidr: merged["cluster-cidr"]?.value ?? "10.42.0.0/16",
-    clusterDns: merged["cluster-dns"]?.value ?? "10.43.0.10",
+    clusterCidr,
+    serviceCidr,
+    clusterDns,
     clusterDomain: merged["cluster-domain"]?.value ?? "cluster.local",
+    flannelBackend: merged["flannel-backend"]?.value ?? "vxlan",
+    disableKubeProxy: merged["disable-kube-proxy"]?.value ?? false,
+    disableNetworkPolicy: merged["disable-network-policy"]?.value ?? false,
+    disableDns: (merged.disable?.value ?? []).includes("dns"),
     configFile,
     logLevel: merged["log-level"]?.value ?? "info",
   });
@@ -846,17 +1024,17 @@ export function systemConfigDeps(): ConfigDeps {
 
 /** The flags of `skiff server`, one per line with its default, for help output. */
 export function serverFlagsHelp(): string {
-  return flagsHelp(CONFIG_KEYS);
+  return flagsHelp(SERVER_COMMAND);
 }
 
 /** The flags of `skiff agent`, as {@linkcode serverFlagsHelp}. */
 export function agentFlagsHelp(): string {
-  return flagsHelp(AGENT_CONFIG_KEYS);
+  return flagsHelp(AGENT_COMMAND);
 }
 
-function flagsHelp(keys: KeySet): string {
-  const rows = keys.map((key) => {
-    const s: KeySpec<unknown> = SPECS[key];
+function flagsHelp(command: Command): string {
+  const rows = command.keys.map((key) => {
+    const s: KeySpec<unknown> = command.specs[key];
     const flag = s.metavar === "" ? `--${key}` : `--${key} ${s.metavar}`;
     const text = s.defaultHelp === undefined ? s.help : `${s.help} (default: ${s.defaultHelp})`;
     return [flag, text] as const;

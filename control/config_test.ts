@@ -1,14 +1,19 @@
 import assert from "node:assert/strict";
 import {
+  AGENT_CONFIG_KEYS,
+  agentFlagsHelp,
   CONFIG_KEYS,
   type ConfigDeps,
   ConfigError,
+  defaultClusterDnsOf,
   envName,
+  FLANNEL_BACKEND_VALUES,
   loadAgentConfig,
   loadServerConfig,
   type ServerConfig,
   serverFlagsHelp,
 } from "./config.ts";
+import { FLANNEL_BACKENDS } from "../node/agent/agent.ts";
 
 interface FakeWorld {
   env?: Record<string, string>;
@@ -67,6 +72,11 @@ Deno.test("loadServerConfig() applies the defaults for a non-root user", async (
     serviceCidr: "10.43.0.0/16",
     clusterDns: "10.43.0.10",
     clusterDomain: "cluster.local",
+    flannelBackend: "vxlan",
+    disableKubeProxy: false,
+    disableNetworkPolicy: false,
+    disableDns: false,
+    disableServiceLb: false,
     configFile: null,
     logLevel: "info",
     tlsSans: [],
@@ -134,6 +144,10 @@ Deno.test("loadServerConfig() reads every key from its flag", async () => {
     "--service-cidr=10.53.0.0/20",
     "--cluster-dns=10.53.0.53",
     "--cluster-domain=edge.internal",
+    "--flannel-backend=host-gw",
+    "--disable-kube-proxy",
+    "--disable-network-policy",
+    "--disable=dns,servicelb",
     "--log-level=debug",
     "--tls-san=edge.example.com,192.168.1.10",
     "--container-runtime-endpoint=unix:///run/containerd/containerd.sock",
@@ -153,6 +167,11 @@ Deno.test("loadServerConfig() reads every key from its flag", async () => {
     serviceCidr: "10.53.0.0/20",
     clusterDns: "10.53.0.53",
     clusterDomain: "edge.internal",
+    flannelBackend: "host-gw",
+    disableKubeProxy: true,
+    disableNetworkPolicy: true,
+    disableDns: true,
+    disableServiceLb: true,
     configFile: null,
     logLevel: "debug",
     tlsSans: ["edge.example.com", "192.168.1.10"],
@@ -180,6 +199,10 @@ Deno.test("loadServerConfig() reads every key from SKIFF_* variables", async () 
       SKIFF_CLUSTER_DOMAIN: "env.local",
       SKIFF_LOG_LEVEL: "warn",
       SKIFF_TLS_SAN: "env.example.com,10.0.0.9",
+      SKIFF_FLANNEL_BACKEND: "none",
+      SKIFF_DISABLE_KUBE_PROXY: "true",
+      SKIFF_DISABLE_NETWORK_POLICY: "1",
+      SKIFF_DISABLE: "coredns",
     },
   });
   assert.equal(config.dataDir, "/env");
@@ -196,6 +219,11 @@ Deno.test("loadServerConfig() reads every key from SKIFF_* variables", async () 
   assert.equal(config.clusterDomain, "env.local");
   assert.equal(config.logLevel, "warn");
   assert.deepEqual(config.tlsSans, ["env.example.com", "10.0.0.9"]);
+  assert.equal(config.flannelBackend, "none");
+  assert.equal(config.disableKubeProxy, true);
+  assert.equal(config.disableNetworkPolicy, true);
+  assert.equal(config.disableDns, true);
+  assert.equal(config.disableServiceLb, false);
 });
 
 Deno.test("loadServerConfig() reads every key from the config file", async () => {
@@ -216,6 +244,10 @@ Deno.test("loadServerConfig() reads every key from the config file", async () =>
     "tls-san:",
     "  - file.example.com",
     "  - fd00::10",
+    "flannel-backend: host-gw",
+    "disable-kube-proxy: true",
+    "disable-network-policy: false",
+    "disable: [servicelb]",
   ].join("\n");
   const deps = fakeDeps({ files: { "/etc/skiff.yaml": file } });
   const config = await loadServerConfig(["--config", "/etc/skiff.yaml"], deps);
@@ -234,6 +266,11 @@ Deno.test("loadServerConfig() reads every key from the config file", async () =>
   assert.equal(config.clusterDomain, "file.local");
   assert.equal(config.logLevel, "error");
   assert.deepEqual(config.tlsSans, ["file.example.com", "fd00::10"]);
+  assert.equal(config.flannelBackend, "host-gw");
+  assert.equal(config.disableKubeProxy, true);
+  assert.equal(config.disableNetworkPolicy, false);
+  assert.equal(config.disableDns, false);
+  assert.equal(config.disableServiceLb, true);
 });
 
 Deno.test("loadServerConfig() ranks flags over env over file over defaults", async () => {
@@ -361,6 +398,21 @@ Deno.test("loadServerConfig() refuses bad flag values, naming the flag and accep
       args: ["--storage", "etcd", "--etcd-endpoints", "http://a:2379,"],
       message: 'Invalid --etcd-endpoints "http://a:2379,"',
     },
+    {
+      args: ["--flannel-backend", "wireguard-native"],
+      message: 'Invalid --flannel-backend "wireguard-native": expected one of vxlan, host-gw, none',
+    },
+    {
+      args: ["--disable", "traefik"],
+      message: 'Invalid --disable "traefik": expected a comma-separated list of components to ' +
+        "disable: dns (or coredns), servicelb",
+    },
+    { args: ["--disable", "dns,"], message: 'Invalid --disable "dns,": expected' },
+    { args: ["--disable="], message: 'Invalid --disable "": expected' },
+    {
+      args: ["--disable", "dns", "--disable", "DNS"],
+      message: 'Invalid --disable "dns,DNS": expected',
+    },
   ];
   for (const c of cases) {
     await t.step(c.args.join(" "), async () => {
@@ -385,6 +437,15 @@ Deno.test("loadServerConfig() refuses malformed command lines, naming the flag",
         '(write --https-port=VALUE for a value that starts with "-")',
     },
     { args: ["--disable-agent=false"], message: "Invalid --disable-agent: it takes no value" },
+    {
+      args: ["--disable-kube-proxy=true"],
+      message: "Invalid --disable-kube-proxy: it takes no value",
+    },
+    {
+      args: ["--disable"],
+      message: "Missing value for --disable: expected a comma-separated list of components to " +
+        "disable: dns (or coredns), servicelb",
+    },
     { args: ["extra"], message: 'Unexpected argument "extra": skiff server takes only flags' },
   ];
   for (const c of cases) {
@@ -409,6 +470,15 @@ Deno.test("loadServerConfig() refuses bad SKIFF_* values, naming the variable", 
     {
       env: { SKIFF_DISABLE_AGENT: "yes" },
       message: 'Invalid SKIFF_DISABLE_AGENT "yes": expected true or false',
+    },
+    {
+      env: { SKIFF_DISABLE: "dns,local-storage" },
+      message: 'Invalid SKIFF_DISABLE "dns,local-storage": expected a comma-separated list of ' +
+        "components to disable: dns (or coredns), servicelb",
+    },
+    {
+      env: { SKIFF_FLANNEL_BACKEND: "VXLAN" },
+      message: 'Invalid SKIFF_FLANNEL_BACKEND "VXLAN": expected one of vxlan, host-gw, none',
     },
   ];
   for (const c of cases) {
@@ -485,6 +555,21 @@ Deno.test("loadServerConfig() refuses bad config files, naming the file and key"
     { file: "just text\n", message: 'Cannot parse config file "/x.yaml": expected a mapping' },
     { file: "https-port: [\n", message: 'Cannot parse config file "/x.yaml": ' },
     { file: "storage: kv\nstorage: etcd\n", message: 'Cannot parse config file "/x.yaml": ' },
+    {
+      file: "disable: [dns, traefik]\n",
+      message: 'Cannot parse config file "/x.yaml": key "disable" must be a comma-separated ' +
+        "list of components to disable: dns (or coredns), servicelb",
+    },
+    {
+      file: "disable-network-policy: yes please\n",
+      message:
+        'Cannot parse config file "/x.yaml": key "disable-network-policy" must be true or false',
+    },
+    {
+      file: "flannel-backend: ipsec\n",
+      message: 'Cannot parse config file "/x.yaml": key "flannel-backend" must be one of ' +
+        "vxlan, host-gw, none",
+    },
   ];
   for (const c of cases) {
     await t.step(JSON.stringify(c.file), async () => {
@@ -802,8 +887,13 @@ Deno.test("loadAgentConfig() needs --server and reads the agent's keys", async (
       containerRuntimeEndpoint: null,
       kubeletPort: 10250,
       clusterCidr: "10.42.0.0/16",
-      clusterDns: "10.43.0.10",
+      serviceCidr: "10.43.0.0/16",
+      clusterDns: null,
       clusterDomain: "cluster.local",
+      flannelBackend: "vxlan",
+      disableKubeProxy: false,
+      disableNetworkPolicy: false,
+      disableDns: false,
       configFile: null,
       logLevel: "info",
     });
@@ -845,4 +935,157 @@ Deno.test("loadAgentConfig() needs --server and reads the agent's keys", async (
       (err: Error) => err instanceof ConfigError && err.message.includes("--server"),
     );
   });
+});
+
+Deno.test("loadServerConfig() reads --disable lists from every source", async (t) => {
+  const cases: {
+    name: string;
+    args?: string[];
+    world?: FakeWorld;
+    dns: boolean;
+    servicelb: boolean;
+  }[] = [
+    { name: "unset", dns: false, servicelb: false },
+    { name: "one flag", args: ["--disable", "servicelb"], dns: false, servicelb: true },
+    { name: "coredns is dns", args: ["--disable=coredns"], dns: true, servicelb: false },
+    {
+      name: "a repeated flag adds up, spaces trimmed",
+      args: ["--disable", "dns", "--disable", " servicelb ,coredns"],
+      dns: true,
+      servicelb: true,
+    },
+    {
+      name: "a config file string",
+      args: ["--config", "/c.yaml"],
+      world: { files: { "/c.yaml": "disable: servicelb,dns\n" } },
+      dns: true,
+      servicelb: true,
+    },
+    {
+      name: "an empty config file list",
+      args: ["--config", "/c.yaml"],
+      world: { files: { "/c.yaml": "disable: []\n" } },
+      dns: false,
+      servicelb: false,
+    },
+    {
+      name: "flags replace the environment",
+      args: ["--disable", "servicelb"],
+      world: { env: { HOME: "/h", SKIFF_DISABLE: "dns" } },
+      dns: false,
+      servicelb: true,
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, async () => {
+      const config = await load(c.args ?? [], c.world ?? {});
+      assert.equal(config.disableDns, c.dns);
+      assert.equal(config.disableServiceLb, c.servicelb);
+    });
+  }
+});
+
+Deno.test("FLANNEL_BACKEND_VALUES are the agent's FLANNEL_BACKENDS", () => {
+  assert.deepEqual([...FLANNEL_BACKEND_VALUES], [...FLANNEL_BACKENDS]);
+});
+
+Deno.test("serverFlagsHelp() and agentFlagsHelp() show the network flags", () => {
+  const server = serverFlagsHelp();
+  assert.match(
+    server,
+    /--flannel-backend vxlan\|host-gw\|none +how pods reach .*\(default: vxlan\)/,
+  );
+  assert.match(server, /--disable-kube-proxy +run no Service proxy on the node/);
+  assert.match(server, /--disable-network-policy +enforce no NetworkPolicy on the node/);
+  assert.match(
+    server,
+    /--disable COMPONENT,… +components not to run \(repeatable\): dns .*servicelb/,
+  );
+  const agent = agentFlagsHelp();
+  for (const key of AGENT_CONFIG_KEYS) assert.match(agent, new RegExp(`--${key}\\b`));
+  assert.match(agent, /--service-cidr CIDR +Service ClusterIP range \(default: 10\.43\.0\.0\/16\)/);
+  assert.match(
+    agent,
+    /--cluster-dns IP .*\(default: the server's \(the clusterIP of its kube-system\/kube-dns Service\)/,
+  );
+  assert.match(
+    agent,
+    /--disable COMPONENT,… +components not to run on this node \(repeatable\): dns/,
+  );
+  assert.doesNotMatch(agent, /servicelb/);
+});
+
+Deno.test("loadAgentConfig() reads the network flags; --disable takes only dns", async (t) => {
+  const load = (args: string[], world: FakeWorld = {}) =>
+    loadAgentConfig(["--server", "https://s:6443", ...args], fakeDeps(world));
+  await t.step("flags", async () => {
+    const config = await load([
+      "--service-cidr=10.53.0.0/20",
+      "--cluster-dns=10.53.0.53",
+      "--flannel-backend=none",
+      "--disable-kube-proxy",
+      "--disable-network-policy",
+      "--disable=coredns",
+    ]);
+    assert.equal(config.serviceCidr, "10.53.0.0/20");
+    assert.equal(config.clusterDns, "10.53.0.53");
+    assert.equal(config.flannelBackend, "none");
+    assert.equal(config.disableKubeProxy, true);
+    assert.equal(config.disableNetworkPolicy, true);
+    assert.equal(config.disableDns, true);
+  });
+  await t.step("the config file", async () => {
+    const config = await load(["--config", "/a.yaml"], {
+      files: { "/a.yaml": "flannel-backend: host-gw\ndisable: [dns]\nservice-cidr: 10.9.0.0/16\n" },
+    });
+    assert.equal(config.flannelBackend, "host-gw");
+    assert.equal(config.disableDns, true);
+    assert.equal(config.serviceCidr, "10.9.0.0/16");
+  });
+  const refusals: { name: string; args: string[]; world?: FakeWorld; message: string }[] = [
+    {
+      name: "servicelb is no agent component",
+      args: ["--disable", "servicelb"],
+      message: 'Invalid --disable "servicelb": expected a comma-separated list of components ' +
+        "to disable: dns (or coredns)",
+    },
+    {
+      name: "servicelb in the environment",
+      args: [],
+      world: { env: { HOME: "/h", SKIFF_DISABLE: "dns,servicelb" } },
+      message: 'Invalid SKIFF_DISABLE "dns,servicelb": expected a comma-separated list of ' +
+        "components to disable: dns (or coredns)",
+    },
+    {
+      name: "cluster-dns outside service-cidr",
+      args: ["--service-cidr", "10.53.0.0/16", "--cluster-dns", "10.43.0.10"],
+      message: 'Invalid --cluster-dns "10.43.0.10": expected an IPv4 address inside ' +
+        "service-cidr 10.53.0.0/16, other than its first and last",
+    },
+    {
+      name: "overlapping ranges",
+      args: ["--service-cidr", "10.42.0.0/20"],
+      message: 'Invalid --service-cidr "10.42.0.0/20": expected a range that does not overlap ' +
+        "cluster-cidr 10.42.0.0/16",
+    },
+    {
+      name: "a bad backend",
+      args: ["--flannel-backend", "wireguard"],
+      message: 'Invalid --flannel-backend "wireguard": expected one of vxlan, host-gw, none',
+    },
+  ];
+  for (const c of refusals) {
+    await t.step(c.name, async () => {
+      await assert.rejects(
+        load(c.args, c.world ?? {}),
+        (err: Error) => err instanceof ConfigError && err.message === c.message,
+      );
+    });
+  }
+});
+
+Deno.test("defaultClusterDnsOf() is the 10th address of the Service range", () => {
+  assert.equal(defaultClusterDnsOf("10.43.0.0/16"), "10.43.0.10");
+  assert.equal(defaultClusterDnsOf("192.168.16.0/20"), "192.168.16.10");
+  assert.throws(() => defaultClusterDnsOf("fd00::/108"), RangeError);
 });

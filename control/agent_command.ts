@@ -13,6 +13,7 @@ import { type Clock, JsonLogger, type SyncWriter, writeTextSync } from "./util/m
 import { SKIFF_VERSION } from "./version.ts";
 import { runAgent } from "../node/agent/agent.ts";
 import { agentOptionsFor } from "./server_agent.ts";
+import { agentClusterDns } from "./agent_cluster_dns.ts";
 
 /** What `skiff agent` uses from the outside world. */
 export interface AgentCommandDeps {
@@ -30,9 +31,11 @@ export function agentUsage(): string {
     "",
     "Joins this machine to the cluster as a node and runs the node agent until SIGINT or",
     "SIGTERM: containerd (started and supervised by skiff unless --container-runtime-endpoint),",
-    "the images in <data-dir>/agent/images/, node registration, status and heartbeats. The join",
-    "token (skiff token create on a server) is used once: the node keeps its own credential in",
-    "<data-dir>/agent/.",
+    "the images in <data-dir>/agent/images/, node registration, status and heartbeats, and the",
+    "node's network (routes to other nodes' pods, the Service proxy, NetworkPolicy, the cluster",
+    "DNS on the --cluster-dns address, which is the server's unless set). The join token (skiff",
+    "token create on a server) is used once: the node keeps its own credential in",
+    "<data-dir>/agent/. --service-cidr, --cluster-cidr and --cluster-domain must be the server's.",
     "",
     "Every flag can also be set as an environment variable (--server → SKIFF_SERVER) or as a key",
     "of the --config YAML file.",
@@ -96,8 +99,10 @@ export async function runAgentCommand(
     token: identity.token,
     userAgent: `skiff-agent/${SKIFF_VERSION}`,
   });
-  const agent = runAgent(agentOptionsFor(config, identity.caCertPem), {
-    client: new Client(transport, { fieldManager: "skiff-agent" }),
+  const client = new Client(transport, { fieldManager: "skiff-agent" });
+  const clusterDns = await agentClusterDns(config, { client, logger, signal: shutdown.signal });
+  const agent = runAgent(agentOptionsFor({ ...config, clusterDns }, identity.caCertPem), {
+    client,
     clock: deps.clock,
     logger,
     signal: shutdown.signal,

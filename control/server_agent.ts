@@ -39,18 +39,27 @@ export function cniPluginEntry(): { executable: string; moduleUrl?: string } {
   return viaDeno ? { executable, moduleUrl: entry.href } : { executable };
 }
 
-/** The settings `skiff server` and `skiff agent` both take for the node agent. */
-export type NodeAgentSettings = Pick<
-  ServerConfig & AgentConfig,
-  | "nodeName"
-  | "dataDir"
-  | "clusterCidr"
-  | "clusterDns"
-  | "clusterDomain"
-  | "kubeletPort"
-  | "containerRuntimeEndpoint"
-  | "nodeIPs"
->;
+/**
+ * The settings `skiff server` and `skiff agent` both take for the node agent (the agent's
+ * `clusterDns` resolved first: see `agent_command.ts`).
+ */
+export type NodeAgentSettings =
+  & Pick<
+    ServerConfig & AgentConfig,
+    | "nodeName"
+    | "dataDir"
+    | "clusterCidr"
+    | "serviceCidr"
+    | "clusterDomain"
+    | "kubeletPort"
+    | "containerRuntimeEndpoint"
+    | "nodeIPs"
+    | "flannelBackend"
+    | "disableKubeProxy"
+    | "disableNetworkPolicy"
+    | "disableDns"
+  >
+  & { readonly clusterDns: string };
 
 /** The agent's options from a command's settings and the cluster CA it trusts. */
 export function agentOptionsFor(config: NodeAgentSettings, clusterCaPem: string): AgentOptions {
@@ -59,11 +68,16 @@ export function agentOptionsFor(config: NodeAgentSettings, clusterCaPem: string)
     dataDir: config.dataDir,
     kubeletVersion: KUBERNETES_VERSION.gitVersion,
     clusterCidr: config.clusterCidr,
+    serviceCidr: config.serviceCidr,
     cniPlugin: cniPluginEntry(),
     clusterCaPem,
     clusterDns: [config.clusterDns],
     clusterDomain: config.clusterDomain,
     kubeletPort: config.kubeletPort,
+    flannelBackend: config.flannelBackend,
+    disableKubeProxy: config.disableKubeProxy,
+    disableNetworkPolicy: config.disableNetworkPolicy,
+    disableDns: config.disableDns,
     ...(config.containerRuntimeEndpoint
       ? { containerRuntimeEndpoint: config.containerRuntimeEndpoint }
       : {}),

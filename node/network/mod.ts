@@ -7,10 +7,21 @@
  * control plane is out of reach), and frees addresses of sandboxes the runtime lost
  * ({@linkcode releaseStaleCniAddresses}); the plugin itself is `cni/`.
  *
+ * Pod traffic to other nodes: {@linkcode NodeRoutes} routes every other node's pod CIDR,
+ * directly (`host-gw`) or through a VXLAN overlay (`vxlan`), planned by
+ * {@linkcode planRouteCommands} from what {@linkcode readRouteState} shows and the peers'
+ * Nodes ({@linkcode routePeerOf}); pods get the MTU {@linkcode podMtu} leaves them.
+ *
  * @module
  */
 export * from "./cni_config.ts";
 export * from "./cni_plugin_install.ts";
 export * from "./host_mtu.ts";
+export * from "./node_link.ts";
+export * from "./node_routes.ts";
 export * from "./pod_cidr.ts";
+export * from "./pod_mtu.ts";
+export * from "./route_peers.ts";
+export * from "./route_plan.ts";
+export * from "./route_state.ts";
 export * from "./stale_addresses.ts";

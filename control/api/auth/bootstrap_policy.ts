@@ -2,8 +2,12 @@
  * The RBAC bootstrap policy: the ClusterRoles, ClusterRoleBindings, Roles and RoleBindings a
  * kube-apiserver (v1.33) creates at start (`cluster-admin`, the aggregated `admin`/`edit`/`view`,
  * `system:discovery`, `system:basic-user`, `system:node`, the component roles, the
- * `system:controller:*` roles of the controllers skiff runs), plus skiff's own role letting
- * join tokens (`system:bootstrappers`) ask for node credentials. Every object carries the
+ * `system:controller:*` roles of the controllers skiff runs), plus skiff's own roles: one letting
+ * join tokens (`system:bootstrappers`) ask for node credentials, and one letting every node
+ * (`system:nodes`) list and watch what its network components (Service proxy, cluster DNS,
+ * NetworkPolicy, routes) follow cluster-wide — Services, EndpointSlices, Namespaces, Pods,
+ * NetworkPolicies and Nodes — which the Node authorizer alone would refuse (it limits a node
+ * to its own pods and Node object; RBAC decides what it has no opinion on). Every object carries the
  * label `kubernetes.io/bootstrapping: rbac-defaults` and the annotation
  * `rbac.authorization.kubernetes.io/autoupdate: "true"`.
  *
@@ -37,6 +41,7 @@ import {
   reconcileRole,
   type RoleLike,
 } from "./_rbac_reconcile.ts";
+import { NODES_GROUP } from "./node_authorizer.ts";
 
 /** The label every bootstrap object carries. */
 export const BOOTSTRAP_LABELS: Readonly<Record<string, string>> = {
@@ -51,6 +56,12 @@ export const NODE_CREDENTIALS_PATH = "/v1-skiff/node-credentials";
 
 /** skiff's ClusterRole (and ClusterRoleBinding) letting join tokens post to the join route. */
 export const NODE_CREDENTIALS_ROLE = "system:skiff:node-credentials";
+
+/**
+ * skiff's ClusterRole (and ClusterRoleBinding, to `system:nodes`) for the nodes' network
+ * components: list and watch of what they follow across the cluster.
+ */
+export const NODE_NETWORK_ROLE = "system:skiff:node-network";
 
 const READ = ["get", "list", "watch"];
 const READ_WRITE = [
@@ -489,6 +500,11 @@ function clusterRoles(): ClusterRole[] {
       r("get").urls("/.well-known/openid-configuration", "/openid/v1/jwks"),
     ]),
     clusterRole(NODE_CREDENTIALS_ROLE, [r("post").urls(NODE_CREDENTIALS_PATH)]),
+    clusterRole(NODE_NETWORK_ROLE, [
+      r("list", "watch").groups("").resources("services", "namespaces", "pods", "nodes"),
+      r("list", "watch").groups("discovery.k8s.io").resources("endpointslices"),
+      r("list", "watch").groups("networking.k8s.io").resources("networkpolicies"),
+    ]),
     clusterRole("system:volume-scheduler", [
       r("get", "list", "watch", "update", "patch").groups("").resources("persistentvolumes"),
       r(READ).groups("storage.k8s.io").resources("storageclasses"),
@@ -655,6 +671,7 @@ function clusterRoleBindings(): ClusterRoleBinding[] {
       group("system:serviceaccounts"),
     ]),
     clusterRoleBinding(NODE_CREDENTIALS_ROLE, [group(BOOTSTRAPPERS_GROUP)]),
+    clusterRoleBinding(NODE_NETWORK_ROLE, [group(NODES_GROUP)]),
     clusterRoleBinding("system:volume-scheduler", [user("system:kube-scheduler")]),
   ];
   for (const role of controllerRoles()) {

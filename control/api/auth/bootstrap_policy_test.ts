@@ -1,15 +1,21 @@
 import assert from "node:assert/strict";
-import { createTestApp } from "../_test_app.ts";
+import { createTestApp, type TestAppParts } from "../_test_app.ts";
+import { decodeProtobufBody } from "../codec/protobuf_body.ts";
+import { InProcessClient } from "../in_process_client.ts";
 import type { ClusterRole, ClusterRoleBinding, PolicyRule } from "../types/rbac_v1.ts";
+import { AccessReviewHandler } from "./access_reviews.ts";
+import { UnionAuthorizer } from "./authorizer.ts";
 import {
   BOOTSTRAPPERS_GROUP,
   bootstrapPolicy,
   NODE_CREDENTIALS_PATH,
   NODE_CREDENTIALS_ROLE,
+  NODE_NETWORK_ROLE,
   reconcileBootstrapPolicy,
 } from "./bootstrap_policy.ts";
 import { ClusterRoleAggregationController } from "./cluster_role_aggregation.ts";
-import { RBAC_PREFIXES } from "./rbac_authorizer.ts";
+import { NodeAuthorizer } from "./node_authorizer.ts";
+import { RBAC_PREFIXES, RbacAuthorizer } from "./rbac_authorizer.ts";
 import { rulesAllow } from "./rbac_rules.ts";
 
 const API = "/apis/rbac.authorization.k8s.io/v1";
@@ -118,6 +124,30 @@ Deno.test("bootstrapPolicy() has upstream's key roles and bindings", async (t) =
     }));
     assert.deepEqual(crb(NODE_CREDENTIALS_ROLE).subjects?.map((s) => s.name), [
       BOOTSTRAPPERS_GROUP,
+    ]);
+  });
+  await t.step("nodes may list and watch what their network components follow", () => {
+    const rules = cr(NODE_NETWORK_ROLE).rules;
+    const reads: [string, string][] = [
+      ["", "services"],
+      ["", "namespaces"],
+      ["", "pods"],
+      ["", "nodes"],
+      ["discovery.k8s.io", "endpointslices"],
+      ["networking.k8s.io", "networkpolicies"],
+    ];
+    for (const [apiGroup, resource] of reads) {
+      for (const verb of ["list", "watch"]) {
+        assert.ok(allows(rules, { verb, apiGroup, resource }), `${verb} ${resource}`);
+      }
+      for (const verb of ["get", "create", "update", "patch", "delete"]) {
+        assert.ok(!allows(rules, { verb, apiGroup, resource }), `${verb} ${resource}`);
+      }
+    }
+    assert.ok(!allows(rules, { verb: "list", resource: "secrets" }));
+    assert.ok(!allows(rules, { verb: "list", resource: "pods", subresource: "log" }));
+    assert.deepEqual(crb(NODE_NETWORK_ROLE).subjects, [
+      { kind: "Group", apiGroup: "rbac.authorization.k8s.io", name: "system:nodes" },
     ]);
   });
   await t.step("each controller role is bound to its kube-system service account", () => {
@@ -264,4 +294,150 @@ Deno.test("reconcileBootstrapPolicy() and the aggregation controller settle on a
   assert.ok(!rulesAllow(request, (view.getByName("", "edit") as ClusterRole).rules!));
   const res = await reconcileBootstrapPolicy(app.client, app.logger);
   assert.deepEqual(res, { created: [], updated: [], skipped: [] });
+});
+
+/**
+ * The app with the server's authorizer chain (the Node authorizer, then RBAC, behind the
+ * `system:masters` bypass), the access reviews, and the bootstrap policy reconciled.
+ */
+async function nodeAuthorizationApp() {
+  let chain: { rbac: RbacAuthorizer; union: UnionAuthorizer } | null = null;
+  const parts = (p: TestAppParts) => {
+    if (!chain) {
+      const rbac = new RbacAuthorizer({ views: p.views });
+      const node = new NodeAuthorizer({
+        pods: p.views.get("/registry/pods/"),
+        persistentVolumes: p.views.get("/registry/persistentvolumes/"),
+      });
+      chain = { rbac, union: new UnionAuthorizer([node, rbac]) };
+    }
+    return chain;
+  };
+  const app = await createTestApp({
+    // Only in-process users: the admin client and the ones the test makes.
+    authenticator: () => ({ authenticate: () => Promise.resolve(null) }),
+    authorizer: (p) => parts(p).union,
+    extensions: (p) => ({
+      reviews: [
+        new AccessReviewHandler({
+          authorizer: parts(p).union,
+          ruleResolvers: [parts(p).rbac],
+          protobuf: decodeProtobufBody,
+        }),
+      ],
+    }),
+  });
+  await parts(app).rbac.start();
+  await reconcileBootstrapPolicy(app.client, app.logger);
+  // RBAC decides from the views: wait until they hold the binding just written.
+  const bindings = app.views.get(RBAC_PREFIXES.clusterRoleBindings);
+  await new Promise<void>((resolve) => {
+    const has = () => bindings.getByName("", NODE_NETWORK_ROLE) !== undefined;
+    if (has()) return resolve();
+    const off = bindings.onChange(() => {
+      if (!has()) return;
+      off();
+      resolve();
+    });
+  });
+  return app;
+}
+
+Deno.test("a node credential lists and watches the network components' objects through the Node authorizer and RBAC", async (t) => {
+  await using app = await nodeAuthorizationApp();
+  const node = new InProcessClient(app.app, {
+    username: "system:node:edge-1",
+    groups: ["system:nodes", "system:authenticated"],
+  });
+  const cases: { path: string; status: number }[] = [
+    { path: "/api/v1/pods", status: 200 },
+    { path: "/api/v1/namespaces/default/pods", status: 200 },
+    { path: "/api/v1/pods?watch=1&timeoutSeconds=1", status: 200 },
+    { path: "/api/v1/services", status: 200 },
+    { path: "/api/v1/namespaces", status: 200 },
+    { path: "/api/v1/nodes", status: 200 },
+    { path: "/apis/discovery.k8s.io/v1/endpointslices", status: 200 },
+    { path: "/apis/networking.k8s.io/v1/networkpolicies", status: 200 },
+    // What the role does not give stays refused.
+    { path: "/api/v1/secrets", status: 403 },
+    { path: "/api/v1/configmaps", status: 403 },
+    { path: "/api/v1/namespaces/default", status: 403 },
+  ];
+  for (const c of cases) {
+    await t.step(`GET ${c.path}`, async () => {
+      const res = await node.request("GET", c.path, {});
+      await res.body?.cancel();
+      assert.equal(res.status, c.status);
+    });
+  }
+  await t.step("a node still may not write Services", async () => {
+    const res = await node.json("POST", "/api/v1/namespaces/default/services", {
+      body: {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "x" },
+        spec: { ports: [{ port: 80 }] },
+      },
+    });
+    assert.equal(res.status, 403);
+  });
+  await t.step("a user that is not in system:nodes gets nothing", async () => {
+    const impostor = new InProcessClient(app.app, {
+      username: "system:node:edge-1",
+      groups: ["system:authenticated"],
+    });
+    const res = await impostor.request("GET", "/api/v1/pods", {});
+    await res.body?.cancel();
+    assert.equal(res.status, 403);
+  });
+});
+
+Deno.test("kubectl auth can-i --as=system:node:x --as-group=system:nodes answers yes for the network reads", async (t) => {
+  await using app = await nodeAuthorizationApp();
+  const ask = async (attrs: Record<string, string>) => {
+    const res = await app.client.json(
+      "POST",
+      "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+      {
+        body: {
+          apiVersion: "authorization.k8s.io/v1",
+          kind: "SubjectAccessReview",
+          spec: { user: "system:node:x", groups: ["system:nodes"], resourceAttributes: attrs },
+        },
+      },
+    );
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return (res.body.status as { allowed: boolean }).allowed;
+  };
+  const cases: { attrs: Record<string, string>; allowed: boolean }[] = [
+    { attrs: { verb: "list", resource: "pods" }, allowed: true },
+    { attrs: { verb: "watch", resource: "pods" }, allowed: true },
+    { attrs: { verb: "list", resource: "services" }, allowed: true },
+    { attrs: { verb: "watch", resource: "namespaces" }, allowed: true },
+    { attrs: { verb: "list", resource: "nodes" }, allowed: true },
+    {
+      attrs: { verb: "list", group: "discovery.k8s.io", resource: "endpointslices" },
+      allowed: true,
+    },
+    {
+      attrs: { verb: "watch", group: "networking.k8s.io", resource: "networkpolicies" },
+      allowed: true,
+    },
+    { attrs: { verb: "list", resource: "secrets" }, allowed: false },
+    { attrs: { verb: "delete", resource: "pods", namespace: "default" }, allowed: true },
+    {
+      attrs: {
+        verb: "update",
+        group: "networking.k8s.io",
+        resource: "networkpolicies",
+        namespace: "default",
+      },
+      allowed: false,
+    },
+  ];
+  for (const c of cases) {
+    await t.step(JSON.stringify(c.attrs), async () => {
+      assert.equal(await ask(c.attrs), c.allowed);
+    });
+  }
 });

@@ -4,7 +4,8 @@
  * child with a generated config, or an existing one at `containerRuntimeEndpoint`) → skiff's own
  * images (built from busybox-static when missing) and the air-gapped image import of
  * `<data-dir>/agent/images/` → the CRI client → node registration and status → the pod network
- * (CNI plugin and conflist for the node's pod CIDR) and the node Lease heartbeat → the pod side
+ * (CNI plugin and conflist for the node's pod CIDR) and the node Lease heartbeat → the node's
+ * network components on one set of shared informers (routes to other nodes' pods) → the pod side
  * (`pod_lifecycle.ts`: pod workers, status, probes, volumes, static pods, the kubelet API). It
  * talks to the control plane only through the `client` it is given (authenticated as
  * `system:node:<name>`), so the same code runs inside `skiff server` and as `skiff agent`.
@@ -15,6 +16,7 @@
  *
  * @module
  */
+import { isIPv4 } from "node:net";
 import { join } from "node:path";
 import type { Client } from "../../control/client/client.ts";
 import { SharedInformerFactory } from "../../control/client/shared_informer_factory.ts";
@@ -28,6 +30,7 @@ import type { ContainerdRegistryAuth } from "../containerd/config.ts";
 import { ContainerdSupervisor } from "../containerd/supervisor.ts";
 import type { ContainerdSupervisorOptions } from "../containerd/supervisor.ts";
 import { CriClient } from "../cri/client.ts";
+import { NodeRoutes } from "../network/node_routes.ts";
 import { buildSkiffImages } from "../images/build_skiff_images.ts";
 import { ImageImporter } from "../images/importer.ts";
 import { writeRegistryHosts } from "../images/registries_config.ts";
@@ -298,6 +301,8 @@ export function runAgent(options: AgentOptions, deps: AgentDeps): RunningAgent {
       );
       await Promise.race([status.registration, aborted(signal)]);
       if (signal.aborted) return;
+      const backend = options.flannelBackend ?? "vxlan";
+      const nodeIp = options.nodeIPs?.find((ip) => isIPv4(ip));
       const podNetwork = configurePodNetwork({
         client: deps.client,
         nodeName: options.nodeName,
@@ -310,6 +315,8 @@ export function runAgent(options: AgentOptions, deps: AgentDeps): RunningAgent {
         ipamDataDir: join(paths.root, "cni", "networks"),
         clusterCidr: options.clusterCidr,
         plugin: options.cniPlugin ?? { executable: Deno.execPath() },
+        backend,
+        ...(nodeIp ? { nodeIp } : {}),
       }).catch((err) => {
         if (!signal.aborted) logger.error("Cannot set up the pod network", { error: err });
       });
@@ -320,8 +327,19 @@ export function runAgent(options: AgentOptions, deps: AgentDeps): RunningAgent {
         clock: deps.clock,
         logger: deps.logger,
       });
+      const componentDeps = { informers, clock: deps.clock, logger: deps.logger, runner };
       // Each runs until `signal` aborts, after what it needs first (e.g. the pod network).
       const components: { readonly name: string; readonly run: () => Promise<void> }[] = [];
+      if (backend !== "none") {
+        const routes = new NodeRoutes({ ...componentDeps, client: deps.client }, {
+          nodeName: options.nodeName,
+          backend,
+        });
+        components.push({
+          name: "Node routes",
+          run: () => podNetwork.then(() => routes.run(signal)),
+        });
+      }
       informers.start(signal);
       for (const { name, run } of components) {
         tasks.push(run().catch((err) => logger.error(`${name} stopped`, { error: err })));

@@ -14,6 +14,8 @@ import type { CommandRunner } from "../containerd/command_runner.ts";
 import { readCniConfigPodCidr, writeCniConfig } from "../network/cni_config.ts";
 import { installCniPlugin } from "../network/cni_plugin_install.ts";
 import { hostMtu } from "../network/host_mtu.ts";
+import { nodeLink } from "../network/node_link.ts";
+import { podMtu, type PodNetworkBackend } from "../network/pod_mtu.ts";
 import { waitForPodCidr } from "../network/pod_cidr.ts";
 
 /** What {@linkcode configurePodNetwork} needs. */
@@ -29,6 +31,10 @@ export interface PodNetworkOptions {
   readonly ipamDataDir: string;
   readonly clusterCidr: string;
   readonly plugin: { readonly executable: string; readonly moduleUrl?: string };
+  /** How pod traffic reaches other nodes (it sets the pods' MTU). @default {"vxlan"} */
+  readonly backend?: PodNetworkBackend;
+  /** The node's IPv4 address (`--node-ip`), whose link sizes the MTU. @default {the default route's link} */
+  readonly nodeIp?: string;
 }
 
 /** Installs the plugin and writes the conflist (see the module doc); resolves when done. */
@@ -38,7 +44,13 @@ export async function configurePodNetwork(options: PodNetworkOptions): Promise<v
     executable: options.plugin.executable,
     ...(options.plugin.moduleUrl ? { moduleUrl: options.plugin.moduleUrl } : {}),
   });
-  const mtu = await hostMtu({ runner: options.runner });
+  const link = options.nodeIp === undefined
+    ? undefined
+    : await nodeLink({ runner: options.runner, address: options.nodeIp });
+  const mtu = podMtu(
+    options.backend ?? "vxlan",
+    link?.mtu ?? await hostMtu({ runner: options.runner }),
+  );
   const write = async (podCidr: string) => {
     const result = await writeCniConfig({
       confDir: options.confDir,

@@ -10,7 +10,9 @@
  * - `vxlan`: skiff's VXLAN device ({@linkcode SKIFF_VXLAN_DEVICE}, VNI 1, UDP 8472, no
  *   learning, MTU = link MTU − 50, bound to the node's address) whose MAC the node publishes
  *   on its own Node (`ROUTE_ANNOTATIONS`); per peer that published its MAC, a forwarding entry,
- *   a neighbour entry and an onlink route through the device (see `route_plan.ts`).
+ *   a neighbour entry and an onlink route through the device (see `route_plan.ts`). The
+ *   device exists while some other node has a pod CIDR: a node alone has no tunnel to make
+ *   (and a one-node cluster leaves the host's links as they were).
  *
  * It touches only routes with skiff's protocol number ({@linkcode SKIFF_ROUTE_PROTOCOL}) and
  * its own device, and converges from what the kernel shows (`route_state.ts`): a restarted
@@ -96,11 +98,15 @@ interface SyncInputs {
   readonly podCidr: string | undefined;
   readonly published: readonly (string | undefined)[];
   readonly peers: readonly RoutePeer[];
+  /** Whether any other node has a pod CIDR (routed or not yet): VXLAN's device exists then. */
+  readonly others: boolean;
 }
 
 /** Why a peer gets no route (a warning, reported once until it changes). */
 interface Skipped {
   readonly peer: string;
+  /** The Warning event's reason. */
+  readonly reason: "PeerNotDirectlyReachable" | "PeerBackendMismatch";
   readonly message: string;
 }
 
@@ -122,7 +128,7 @@ export class NodeRoutes {
   #dirty = true;
   #wake: (() => void) | undefined;
   #running = false;
-  /** Warnings reported, by peer: repeated only when their text changes. */
+  /** Warnings reported (messages by peer): repeated only when their text changes. */
   #warned = new Map<string, string>();
 
   constructor(deps: NodeRoutesDeps, options: NodeRoutesOptions) {
@@ -217,6 +223,7 @@ export class NodeRoutes {
       return undefined;
     }
     const peers: RoutePeer[] = [];
+    let others = false;
     const skipped: Skipped[] = [];
     for (const node of this.#nodes.store.list()) {
       if (node.metadata?.name === this.#o.nodeName) continue;
@@ -225,12 +232,14 @@ export class NodeRoutes {
       if (peer.backend !== undefined && peer.backend !== this.#o.backend) {
         skipped.push({
           peer: peer.nodeName,
+          reason: "PeerBackendMismatch",
           message:
             `Cannot route pod CIDR "${peer.podCidr}" of node "${peer.nodeName}": it uses backend "${peer.backend}", this node "${this.#o.backend}"`,
         });
         continue;
       }
       if (peer.podCidr === podCidr) continue;
+      others = true;
       // A VXLAN peer is reachable once its agent has published its device's MAC.
       if (this.#o.backend === "vxlan" && peer.vtepMac === undefined) continue;
       peers.push(peer);
@@ -238,7 +247,7 @@ export class NodeRoutes {
     peers.sort((a, b) => a.nodeName < b.nodeName ? -1 : a.nodeName > b.nodeName ? 1 : 0);
     const annotations = own.metadata?.annotations ?? {};
     const published = Object.values(ROUTE_ANNOTATIONS).map((key) => annotations[key]);
-    return { inputs: { nodeIp, podCidr, published, peers }, skipped };
+    return { inputs: { nodeIp, podCidr, published, peers, others }, skipped };
   }
 
   async #sync(recorder: EventRecorder, signal: AbortSignal): Promise<void> {
@@ -281,11 +290,11 @@ export class NodeRoutes {
         }`,
       );
     }
-    await this.#publish(
-      own,
-      inputs,
-      commands.some((c) => c[2] === "add" && c[1] === "link") ? undefined : observed.device?.mac,
-    );
+    const created = commands.some((c) => c[1] === "link" && c[2] === "add");
+    const mac = desired.vxlan === undefined
+      ? null
+      : (created ? undefined : observed.device?.mac) ?? await this.#deviceMac();
+    await this.#publish(own, inputs, mac);
     this.#applied = key;
     const fields = {
       peers: inputs.peers.map((p) => p.nodeName),
@@ -299,6 +308,8 @@ export class NodeRoutes {
 
   #vxlanRoutes(inputs: SyncInputs, link: { name: string; mtu: number }): DesiredRoutes {
     const device = this.#o.device;
+    // A node alone needs no tunnel (and a one-node cluster leaves the host's links alone).
+    if (!inputs.others) return { routes: [], vteps: [] };
     return {
       vxlan: {
         vni: this.#o.vni,
@@ -341,6 +352,7 @@ export class NodeRoutes {
         : `it is unreachable (${out.stderr.trim()})`;
       skipped.push({
         peer: peer.nodeName,
+        reason: "PeerNotDirectlyReachable",
         message:
           `Cannot route pod CIDR "${peer.podCidr}" of node "${peer.nodeName}" with host-gw: its address "${peer.publicIp}" is not on a link this node shares, ${why}; use the vxlan backend`,
       });
@@ -350,25 +362,26 @@ export class NodeRoutes {
 
   /** Warns about each skipped peer once (until its message changes). */
   #report(own: Node, skipped: readonly Skipped[], recorder: EventRecorder): void {
-    const now = new Map(skipped.map((s) => [s.peer, s.message]));
-    for (const [peer, message] of now) {
+    const now = new Map<string, string>();
+    for (const { peer, reason, message } of skipped) {
+      now.set(peer, message);
       if (this.#warned.get(peer) === message) continue;
-      this.#log.warn("Peer not routed", { peer, reason: message });
-      recorder.event(own, { type: "Warning", reason: "PeerNotDirectlyReachable", message });
+      this.#log.warn("Peer not routed", { peer, reason, message });
+      recorder.event(own, { type: "Warning", reason, message });
     }
     this.#warned = now;
   }
 
-  /** Patches this node's annotations when they differ from what it should publish. */
-  async #publish(own: Node, inputs: SyncInputs, knownMac: string | undefined): Promise<void> {
+  /**
+   * Patches this node's annotations when they differ from what it should publish (`vtepMac`
+   * null: the node has no VXLAN device).
+   */
+  async #publish(own: Node, inputs: SyncInputs, vtepMac: string | null): Promise<void> {
     const wanted: Record<string, string | null> = {
       [ROUTE_ANNOTATIONS.backend]: this.#o.backend,
       [ROUTE_ANNOTATIONS.publicIp]: inputs.nodeIp,
-      [ROUTE_ANNOTATIONS.vtepMac]: null,
+      [ROUTE_ANNOTATIONS.vtepMac]: vtepMac,
     };
-    if (this.#o.backend === "vxlan") {
-      wanted[ROUTE_ANNOTATIONS.vtepMac] = knownMac ?? await this.#deviceMac();
-    }
     const current = own.metadata?.annotations ?? {};
     const patch = Object.fromEntries(
       Object.entries(wanted).filter(([key, value]) => (current[key] ?? null) !== value),

@@ -99,7 +99,7 @@ Deno.test("NodeRoutes with host-gw routes peers on the link, warns about the oth
   const warnings = started.logger.records.filter((r) => r.level === "warn");
   assert.equal(warnings.length, 1);
   assert.equal(
-    warnings[0]?.fields.reason,
+    warnings[0]?.fields.message,
     'Cannot route pod CIDR "10.42.2.0/24" of node "c" with host-gw: its address "10.99.0.3" is not on a link this node shares, it is reached through gateway "10.250.0.254"; use the vxlan backend',
   );
   await until(
@@ -296,5 +296,35 @@ Deno.test("NodeRoutes retries a failed change with backoff, reading the kernel a
   assert.match(
     String((errors[0]?.fields.error as Error).message),
     /^Cannot apply 1 of 1 route changes: "ip route replace 10\.42\.1\.0\/24 via 10\.250\.0\.2 dev eth0 proto 73" exited with 2: RTNETLINK answers: Invalid argument$/,
+  );
+});
+
+Deno.test("NodeRoutes with vxlan makes no device while the node is alone", async () => {
+  await using api = await startControllerApi();
+  const runner = new FakeIpRunner({ link: LINK });
+  await putNode(api.client, { name: "a", podCidr: "10.42.0.0/24", ip: "10.250.0.1" });
+  await using started = startRoutes(api.client, runner, { backend: "vxlan" });
+  await started.routes.ready;
+  assert.deepEqual(runner.takeWrites(), []);
+  assert.equal(runner.device, undefined);
+  await until(async () =>
+    (await annotationsOf(api.client, "a"))[ROUTE_ANNOTATIONS.backend] === "vxlan"
+  );
+  assert.equal((await annotationsOf(api.client, "a"))[ROUTE_ANNOTATIONS.vtepMac], undefined);
+
+  // A second node (its MAC not published yet): the device comes, so the peer can learn ours.
+  await putNode(api.client, { name: "b", podCidr: "10.42.1.0/24", ip: "10.250.0.2" });
+  await expectWrites(runner, [
+    "ip link add skiff.vxlan type vxlan id 1 local 10.250.0.1 dev eth0 dstport 8472 nolearning",
+    "ip link set skiff.vxlan mtu 1450 up",
+    "ip addr add 10.42.0.0/32 dev skiff.vxlan",
+  ], "a second node");
+  await until(async () =>
+    (await annotationsOf(api.client, "a"))[ROUTE_ANNOTATIONS.vtepMac] === runner.device?.mac
+  );
+  await api.client.resource(NODES).delete("b");
+  await expectWrites(runner, ["ip link del skiff.vxlan"], "alone again");
+  await until(async () =>
+    (await annotationsOf(api.client, "a"))[ROUTE_ANNOTATIONS.vtepMac] === undefined
   );
 });

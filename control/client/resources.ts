@@ -41,6 +41,7 @@ import type { PersistentVolume, PersistentVolumeClaim } from "../api/types/core_
 import type { EndpointSlice } from "../api/types/discovery_v1.ts";
 import type { Event as EventsV1Event } from "../api/types/events_v1.ts";
 import type { KubeObject } from "../api/types/meta_v1.ts";
+import type { NetworkPolicy } from "../api/types/networking_v1.ts";
 import type { RuntimeClass } from "../api/types/node_v1.ts";
 import type { PodDisruptionBudget } from "../api/types/policy_v1.ts";
 import type { PriorityClass } from "../api/types/scheduling_v1.ts";
@@ -205,6 +206,11 @@ export const ENDPOINT_SLICES: ApiResource<EndpointSlice> = grouped(["discovery.k
 export const EVENTS: ApiResource<EventsV1Event> = grouped(["events.k8s.io", "v1"], {
   resource: "events",
   kind: "Event",
+});
+/** `networking.k8s.io/v1` NetworkPolicies. */
+export const NETWORK_POLICIES: ApiResource<NetworkPolicy> = grouped(["networking.k8s.io", "v1"], {
+  resource: "networkpolicies",
+  kind: "NetworkPolicy",
 });
 /** `policy/v1` PodDisruptionBudgets. */
 export const POD_DISRUPTION_BUDGETS: ApiResource<PodDisruptionBudget> = grouped(

@@ -9,15 +9,13 @@
  * @module
  */
 import { BlockList } from "node:net";
+import { CLUSTER_DNS_SERVICE } from "./api/cluster_dns_service.ts";
 import type { Client } from "./client/client.ts";
 import { isNotFound } from "./client/errors.ts";
 import { SERVICES } from "./client/resources.ts";
 import type { AgentConfig } from "./config.ts";
 import { defaultClusterDnsOf } from "./config.ts";
 import type { Logger } from "./util/mod.ts";
-
-/** Where the server keeps its cluster DNS Service. */
-export const CLUSTER_DNS_SERVICE = Object.freeze({ namespace: "kube-system", name: "kube-dns" });
 
 /** What {@linkcode agentClusterDns} asks with. */
 export interface AgentClusterDnsDeps {

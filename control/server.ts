@@ -236,6 +236,7 @@ async function serve(
       port: config.httpsPort,
       dataDir: config.dataDir,
       clusterDomain: config.clusterDomain,
+      clusterDns: config.disableDns ? null : config.clusterDns,
       routes: secretsEncryptRoutes({
         keys: encryptionKeys,
         logger: logger.with({ component: "encryption" }),

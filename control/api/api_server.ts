@@ -51,6 +51,11 @@ export interface ApiServerOptions {
   readonly clusterDomain?: string;
   /** More non-resource routes (the encryption-key routes). */
   readonly routes?: readonly ExtraRoute[];
+  /**
+   * The address of the `kube-system/kube-dns` Service kept at start; `null`: DNS is disabled
+   * and the Service removed; unset: left alone (see `BootstrapOptions.clusterDns`).
+   */
+  readonly clusterDns?: string | null;
 }
 
 /** A running API server. */
@@ -152,6 +157,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       serviceCidr: options.serviceCidr,
       advertiseAddress: options.advertiseAddress,
       port,
+      ...(options.clusterDns !== undefined ? { clusterDns: options.clusterDns } : {}),
     });
   } catch (err) {
     await https.close();

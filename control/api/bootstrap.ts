@@ -3,7 +3,8 @@
  * create it: the system namespaces (`default`, `kube-system`, `kube-public`,
  * `kube-node-lease`), the `default/kubernetes` Service on the first service address with its
  * Endpoints and EndpointSlice pointing at this server, and the `system-cluster-critical` /
- * `system-node-critical` PriorityClasses. Idempotent: it creates what is missing and corrects
+ * `system-node-critical` PriorityClasses, and the `kube-system/kube-dns` Service on the cluster
+ * DNS address (`cluster_dns_service.ts`). Idempotent: it creates what is missing and corrects
  * the endpoints when the server's address changed.
  *
  * @module
@@ -11,6 +12,7 @@
 import type { Logger } from "../util/logger.ts";
 import { SYSTEM_NAMESPACES } from "./admission/namespace_lifecycle.ts";
 import { firstServiceIp } from "./admission/service_allocator.ts";
+import { reconcileClusterDnsService } from "./cluster_dns_service.ts";
 import type { InProcessClient } from "./in_process_client.ts";
 
 /** Options of {@linkcode bootstrapCluster}. */
@@ -22,6 +24,12 @@ export interface BootstrapOptions {
   readonly advertiseAddress: string;
   /** The port the API server listens on. */
   readonly port: number;
+  /**
+   * `--cluster-dns`, the address of the `kube-system/kube-dns` Service; `null`: DNS is
+   * disabled (`--disable dns`) and a kube-dns Service skiff made is removed; unset: the
+   * kube-dns Service is left as it is.
+   */
+  readonly clusterDns?: string | null;
 }
 
 async function ensure(
@@ -150,8 +158,15 @@ export async function bootstrapCluster(options: BootstrapOptions): Promise<void>
       throw new Error(`Cannot update ${path}: ${res.status} ${String(res.body.message)}`);
     }
   }
+  if (options.clusterDns !== undefined) {
+    await reconcileClusterDnsService(client, {
+      clusterDns: options.clusterDns,
+      logger: options.logger,
+    });
+  }
   options.logger.info("Bootstrapped cluster objects", {
     namespaces: SYSTEM_NAMESPACES,
     kubernetesService: firstServiceIp(options.serviceCidr),
+    ...(options.clusterDns ? { clusterDnsService: options.clusterDns } : {}),
   });
 }

@@ -18,5 +18,6 @@ export * from "./local_state/mod.ts";
 export * from "./agent/mod.ts";
 export * from "./server/mod.ts";
 export * from "./network/mod.ts";
+export * from "./netpol/mod.ts";
 export * from "./static_pods/mod.ts";
 export * from "./kubelet/mod.ts";

@@ -9,11 +9,11 @@
  */
 import { ipv4InBlock, parseIpv4, parseIpv4Cidr } from "./_ipv4.ts";
 import {
-  EGRESS_PODS_MAP,
-  INGRESS_PODS_MAP,
+  NETPOL_EGRESS_MAP,
+  NETPOL_INGRESS_MAP,
+  NETPOL_SELF_SET,
+  type NetpolMatch,
   type NetpolRuleset,
-  type NftMatch,
-  SELF_SET,
 } from "./netpol_ruleset.ts";
 
 /** The first packet of a connection. */
@@ -32,7 +32,7 @@ function inCidr(cidr: string, ip: string): boolean {
   return ipv4InBlock(parseIpv4Cidr(cidr)!, parseIpv4(ip)!);
 }
 
-function holds(ruleset: NetpolRuleset, m: NftMatch, p: TestPacket): boolean {
+function holds(ruleset: NetpolRuleset, m: NetpolMatch, p: TestPacket): boolean {
   switch (m.kind) {
     case "inSet":
       return ruleset.sets.get(m.set)?.elements.has(m.field === "saddr" ? p.from : p.to) ?? false;
@@ -66,13 +66,14 @@ function runChain(ruleset: NetpolRuleset, chain: string, p: TestPacket, depth = 
 
 /** Whether the connection's first packet passes the enforcer's chains. */
 export function packetAllowed(ruleset: NetpolRuleset, p: TestPacket): boolean {
-  const self = !p.toNode && (ruleset.sets.get(SELF_SET)?.elements.has(`${p.from} . ${p.to}`) ??
-    false);
+  const self = !p.toNode &&
+    (ruleset.sets.get(NETPOL_SELF_SET)?.elements.has(`${p.from} . ${p.to}`) ??
+      false);
   if (self) return true;
-  const egress = ruleset.maps.get(EGRESS_PODS_MAP)?.get(p.from);
+  const egress = ruleset.maps.get(NETPOL_EGRESS_MAP)?.get(p.from);
   if (egress && runChain(ruleset, egress, p) === "drop") return false;
   if (p.toNode) return true;
-  const ingress = ruleset.maps.get(INGRESS_PODS_MAP)?.get(p.to);
+  const ingress = ruleset.maps.get(NETPOL_INGRESS_MAP)?.get(p.to);
   if (ingress && runChain(ruleset, ingress, p) === "drop") return false;
   return true;
 }

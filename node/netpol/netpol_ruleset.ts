@@ -90,67 +90,67 @@ import {
 } from "./_ipv4.ts";
 
 /** The transport protocols a policy port names, as nft spells them. */
-export type NftProtocol = "tcp" | "udp" | "sctp";
+export type NetpolProtocol = "tcp" | "udp" | "sctp";
 
 /** Which address of the packet a match tests. */
-export type NftAddressField = "saddr" | "daddr";
+export type NetpolAddressField = "saddr" | "daddr";
 
 /** One condition of a rule. */
-export type NftMatch =
+export type NetpolMatch =
   /** `ip <field> @<set>` */
-  | { readonly kind: "inSet"; readonly field: NftAddressField; readonly set: string }
+  | { readonly kind: "inSet"; readonly field: NetpolAddressField; readonly set: string }
   /** `ip <field> <cidr>`, then `ip <field> != { <except> }` when there are exceptions. */
   | {
     readonly kind: "inCidr";
-    readonly field: NftAddressField;
+    readonly field: NetpolAddressField;
     readonly cidr: string;
     readonly except: readonly string[];
   }
   /** `meta l4proto <protocol>` */
-  | { readonly kind: "protocol"; readonly protocol: NftProtocol }
+  | { readonly kind: "protocol"; readonly protocol: NetpolProtocol }
   /** `<protocol> dport <first>[-<last>]` */
   | {
     readonly kind: "port";
-    readonly protocol: NftProtocol;
+    readonly protocol: NetpolProtocol;
     readonly first: number;
     readonly last: number;
   }
   /** `ip daddr . <protocol> dport @<set>` */
-  | { readonly kind: "namedPort"; readonly protocol: NftProtocol; readonly set: string };
+  | { readonly kind: "namedPort"; readonly protocol: NetpolProtocol; readonly set: string };
 
 /** What a rule does when all its matches hold. */
-export type NftVerdict = "accept" | "drop" | { readonly jump: string };
+export type NetpolVerdict = "accept" | "drop" | { readonly jump: string };
 
 /** A rule of a regular chain. */
-export interface NftRule {
-  readonly matches: readonly NftMatch[];
-  readonly verdict: NftVerdict;
+export interface NetpolRule {
+  readonly matches: readonly NetpolMatch[];
+  readonly verdict: NetpolVerdict;
 }
 
 /** The key types of the sets. */
-export type NftSetType = "ipv4_addr" | "ipv4_addr . inet_service" | "ipv4_addr . ipv4_addr";
+export type NetpolSetType = "ipv4_addr" | "ipv4_addr . inet_service" | "ipv4_addr . ipv4_addr";
 
 /** A named set and its elements (as nft writes them: `10.42.0.5`, `10.42.0.5 . 8080`). */
-export interface NftSetContent {
-  readonly type: NftSetType;
+export interface NetpolSet {
+  readonly type: NetpolSetType;
   readonly elements: ReadonlySet<string>;
 }
 
 /** The name of the verdict map of pods isolated for ingress. */
-export const INGRESS_PODS_MAP = "ingress-pods";
+export const NETPOL_INGRESS_MAP = "ingress-pods";
 /** The name of the verdict map of pods isolated for egress. */
-export const EGRESS_PODS_MAP = "egress-pods";
+export const NETPOL_EGRESS_MAP = "egress-pods";
 /** The name of the set of `<ip> . <ip>` pairs of isolated local pods. */
-export const SELF_SET = "self";
+export const NETPOL_SELF_SET = "self";
 
 /** Everything the enforcer keeps in its table besides the base chains. */
 export interface NetpolRuleset {
   /** Peer, named-port and self sets by name. */
-  readonly sets: ReadonlyMap<string, NftSetContent>;
-  /** {@linkcode INGRESS_PODS_MAP} and {@linkcode EGRESS_PODS_MAP}: pod IP → chain to `goto`. */
+  readonly sets: ReadonlyMap<string, NetpolSet>;
+  /** {@linkcode NETPOL_INGRESS_MAP} and {@linkcode NETPOL_EGRESS_MAP}: pod IP → chain to `goto`. */
   readonly maps: ReadonlyMap<string, ReadonlyMap<string, string>>;
   /** Regular chains by name, in the order they were made. */
-  readonly chains: ReadonlyMap<string, readonly NftRule[]>;
+  readonly chains: ReadonlyMap<string, readonly NetpolRule[]>;
   /** Policies or parts of them that could not be enforced, and why (e.g. a bad selector). */
   readonly problems: readonly string[];
 }
@@ -172,7 +172,7 @@ const PORT_NAME = /^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/;
 const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
 
 /** The first `length` base32 characters of the SHA-256 of `text`. */
-export function nameHash(text: string, length: number): string {
+export function netpolNameHash(text: string, length: number): string {
   const digest = createHash("sha256").update(text).digest();
   let out = "";
   let bits = 0;
@@ -222,12 +222,12 @@ function policyKey(policy: NetworkPolicy): string {
 }
 
 function chainNameFor(direction: "ingress" | "egress", key: string): string {
-  return `${direction}-${nameHash(key, 8)}-${key}`.slice(0, 200);
+  return `${direction}-${netpolNameHash(key, 8)}-${key}`.slice(0, 200);
 }
 
-function protocolOf(text: string | undefined): NftProtocol | undefined {
+function protocolOf(text: string | undefined): NetpolProtocol | undefined {
   const protocol = (text ?? "TCP").toLowerCase();
-  return PROTOCOLS.has(protocol) ? protocol as NftProtocol : undefined;
+  return PROTOCOLS.has(protocol) ? protocol as NetpolProtocol : undefined;
 }
 
 interface PeerSelection {
@@ -239,11 +239,11 @@ interface PeerSelection {
 
 /** The rules for one direction of one policy, and the sets they refer to. */
 class Builder {
-  readonly sets = new Map<string, NftSetContent>();
-  readonly chains = new Map<string, NftRule[]>();
+  readonly sets = new Map<string, NetpolSet>();
+  readonly chains = new Map<string, NetpolRule[]>();
   readonly problems: string[] = [];
   readonly #peers = new Map<string, PeerSelection>();
-  readonly #namedPorts = new Map<string, { protocol: NftProtocol; name: string }>();
+  readonly #namedPorts = new Map<string, { protocol: NetpolProtocol; name: string }>();
 
   /** The set of pods a selector peer selects, or `undefined` if a selector is invalid. */
   peerSet(peer: NetworkPolicyPeer, namespace: string, where: string): string | undefined {
@@ -260,16 +260,16 @@ class Builder {
       key = `namespace ${namespace} pods ${selectorKey(pods)}`;
       selection = { namespace, pods };
     }
-    const name = `pods-${nameHash(key, 16)}`;
+    const name = `pods-${netpolNameHash(key, 16)}`;
     this.#peers.set(name, selection);
     return name;
   }
 
   /** The set resolving port `name` of `protocol` on every pod. */
-  namedPortSet(protocol: NftProtocol, name: string): string {
+  namedPortSet(protocol: NetpolProtocol, name: string): string {
     const set = PORT_NAME.test(name)
       ? `named-${protocol}-${name}`
-      : `named-${protocol}-${nameHash(name, 16)}`;
+      : `named-${protocol}-${netpolNameHash(name, 16)}`;
     this.#namedPorts.set(set, { protocol, name });
     return set;
   }
@@ -320,9 +320,9 @@ function byKey<T>(a: readonly [string, T], b: readonly [string, T]): number {
  */
 function ipBlockMatches(
   block: IPBlock,
-  field: NftAddressField,
+  field: NetpolAddressField,
   report: (problem: string) => void,
-): NftMatch[] | undefined {
+): NetpolMatch[] | undefined {
   const cidr = parseIpv4Cidr(block.cidr);
   if (!cidr) {
     if (!block.cidr.includes(":")) report(`ipBlock.cidr: cannot parse "${block.cidr}"`);
@@ -355,10 +355,10 @@ function ipBlockMatches(
 function ruleRules(
   chain: string,
   index: number,
-  peers: NftMatch[][] | undefined,
-  ports: NftMatch[][] | undefined,
-  chains: Map<string, NftRule[]>,
-): NftRule[] {
+  peers: NetpolMatch[][] | undefined,
+  ports: NetpolMatch[][] | undefined,
+  chains: Map<string, NetpolRule[]>,
+): NetpolRule[] {
   const from = peers ?? [[]];
   const to = ports ?? [[]];
   if (from.length === 0 || to.length === 0) return [];
@@ -376,9 +376,9 @@ function ruleRules(
 function portMatches(
   list: readonly NetworkPolicyPort[] | undefined,
   builder: Builder,
-): NftMatch[][] | undefined {
+): NetpolMatch[][] | undefined {
   if (!list || list.length === 0) return undefined;
-  const out: NftMatch[][] = [];
+  const out: NetpolMatch[][] = [];
   for (const entry of list) {
     const protocol = protocolOf(entry.protocol);
     if (!protocol) continue;
@@ -398,11 +398,11 @@ function portMatches(
 
 function peerMatches(
   list: readonly NetworkPolicyPeer[] | undefined,
-  field: NftAddressField,
+  field: NetpolAddressField,
   context: { builder: Builder; namespace: string; where: string },
-): NftMatch[][] | undefined {
+): NetpolMatch[][] | undefined {
   if (!list || list.length === 0) return undefined;
-  const out: NftMatch[][] = [];
+  const out: NetpolMatch[][] = [];
   list.forEach((peer, i) => {
     const where = `${context.where}[${i}]`;
     if (peer.podSelector || peer.namespaceSelector) {
@@ -421,7 +421,9 @@ function peerMatches(
 }
 
 /** Which directions a policy isolates (upstream `policyTypes` defaulting when unset). */
-export function policyDirections(policy: NetworkPolicy): { ingress: boolean; egress: boolean } {
+export function networkPolicyDirections(
+  policy: NetworkPolicy,
+): { ingress: boolean; egress: boolean } {
   const spec = policy.spec ?? {};
   const types = spec.policyTypes ?? [];
   if (types.length > 0) {
@@ -476,7 +478,7 @@ export function buildNetpolRuleset(input: NetpolInput): NetpolRuleset {
     const selected = localPods.filter((p) =>
       p.namespace === namespace && selector.matches(p.labels)
     );
-    const directions = policyDirections(policy);
+    const directions = networkPolicyDirections(policy);
     const sections = [
       { direction: "ingress", on: directions.ingress, of: ingressOf },
       { direction: "egress", on: directions.egress, of: egressOf },
@@ -485,7 +487,7 @@ export function buildNetpolRuleset(input: NetpolInput): NetpolRuleset {
       if (!on) continue;
       const chain = chainNameFor(direction, key);
       const problemsBefore = builder.problems.length;
-      const rules: NftRule[] = [];
+      const rules: NetpolRule[] = [];
       builder.chains.set(chain, rules);
       const list = direction === "ingress"
         ? (spec.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports, field: "from" }))
@@ -515,16 +517,16 @@ export function buildNetpolRuleset(input: NetpolInput): NetpolRuleset {
   const maps = new Map<string, Map<string, string>>();
   for (
     const [mapName, direction, of] of [
-      [INGRESS_PODS_MAP, "ingress", ingressOf],
-      [EGRESS_PODS_MAP, "egress", egressOf],
+      [NETPOL_INGRESS_MAP, "ingress", ingressOf],
+      [NETPOL_EGRESS_MAP, "egress", egressOf],
     ] as const
   ) {
     const map = new Map<string, string>();
     for (const [ip, chains] of [...of].sort(byKey)) {
-      const combination = `${direction}-policies-${nameHash(chains.join("\n"), 16)}`;
+      const combination = `${direction}-policies-${netpolNameHash(chains.join("\n"), 16)}`;
       if (!builder.chains.has(combination)) {
         builder.chains.set(combination, [
-          ...chains.map((c): NftRule => ({ matches: [], verdict: { jump: c } })),
+          ...chains.map((c): NetpolRule => ({ matches: [], verdict: { jump: c } })),
           { matches: [], verdict: "drop" },
         ]);
       }
@@ -533,7 +535,7 @@ export function buildNetpolRuleset(input: NetpolInput): NetpolRuleset {
     }
     maps.set(mapName, map);
   }
-  builder.sets.set(SELF_SET, { type: "ipv4_addr . ipv4_addr", elements: self });
+  builder.sets.set(NETPOL_SELF_SET, { type: "ipv4_addr . ipv4_addr", elements: self });
   return {
     sets: builder.sets,
     maps,
@@ -543,7 +545,7 @@ export function buildNetpolRuleset(input: NetpolInput): NetpolRuleset {
 }
 
 /** A rule as nft text: its matches, then its verdict. */
-export function renderNftRule(rule: NftRule): string {
+export function renderNetpolRule(rule: NetpolRule): string {
   const parts: string[] = [];
   for (const m of rule.matches) {
     switch (m.kind) {

@@ -5,10 +5,10 @@ import { packetAllowed, type TestPacket } from "./_ruleset_eval.ts";
 import { IP, policy, testPod, world } from "./_test_world.ts";
 import {
   buildNetpolRuleset,
-  nameHash,
+  netpolNameHash,
   netpolPodIp,
-  policyDirections,
-  renderNftRule,
+  networkPolicyDirections,
+  renderNetpolRule,
 } from "./netpol_ruleset.ts";
 
 const EXTERNAL = "192.168.5.5";
@@ -495,14 +495,14 @@ Deno.test("buildNetpolRuleset() names its chains and sets stably (golden)", () =
     }),
   ]));
   const chains = Object.fromEntries(
-    [...ruleset.chains].map(([name, rules]) => [name, rules.map(renderNftRule)]),
+    [...ruleset.chains].map(([name, rules]) => [name, rules.map(renderNetpolRule)]),
   );
-  const podsB = `pods-${nameHash('namespace x pods [["pod","In",["b"]]]', 16)}`;
-  const nsY = `pods-${nameHash('namespaces [["ns","In",["y"]]] pods []', 16)}`;
-  const ingress = `ingress-${nameHash("x/web", 8)}-x/web`;
-  const egress = `egress-${nameHash("x/web", 8)}-x/web`;
-  const ingressCombination = `ingress-policies-${nameHash(ingress, 16)}`;
-  const egressCombination = `egress-policies-${nameHash(egress, 16)}`;
+  const podsB = `pods-${netpolNameHash('namespace x pods [["pod","In",["b"]]]', 16)}`;
+  const nsY = `pods-${netpolNameHash('namespaces [["ns","In",["y"]]] pods []', 16)}`;
+  const ingress = `ingress-${netpolNameHash("x/web", 8)}-x/web`;
+  const egress = `egress-${netpolNameHash("x/web", 8)}-x/web`;
+  const ingressCombination = `ingress-policies-${netpolNameHash(ingress, 16)}`;
+  const egressCombination = `egress-policies-${netpolNameHash(egress, 16)}`;
   assert.deepEqual(chains, {
     [ingress]: [
       `ip saddr @${podsB} jump ${ingress}/0`,
@@ -585,10 +585,10 @@ Deno.test("buildNetpolRuleset() leaves out an ipBlock its except covers", () => 
     }),
   ]));
   assert.equal(packetAllowed(ruleset, packetOf([EXTERNAL, "x/a", "tcp/80", false])), false);
-  assert.deepEqual(ruleset.chains.get(`ingress-${nameHash("x/covered", 8)}-x/covered`), []);
+  assert.deepEqual(ruleset.chains.get(`ingress-${netpolNameHash("x/covered", 8)}-x/covered`), []);
 });
 
-Deno.test("policyDirections() defaults policyTypes as the API does", async (t) => {
+Deno.test("networkPolicyDirections() defaults policyTypes as the API does", async (t) => {
   const cases: [string, NetworkPolicy, { ingress: boolean; egress: boolean }][] = [
     ["no types, no egress", policy("x/p", { podSelector: {} }), { ingress: true, egress: false }],
     ["no types, egress rules", policy("x/p", { podSelector: {}, egress: [{}] }), {
@@ -605,7 +605,7 @@ Deno.test("policyDirections() defaults policyTypes as the API does", async (t) =
     }],
   ];
   for (const [name, p, want] of cases) {
-    await t.step(name, () => assert.deepEqual(policyDirections(p), want));
+    await t.step(name, () => assert.deepEqual(networkPolicyDirections(p), want));
   }
 });
 

@@ -30,12 +30,12 @@
  * @module
  */
 import {
-  EGRESS_PODS_MAP,
-  INGRESS_PODS_MAP,
+  NETPOL_EGRESS_MAP,
+  NETPOL_INGRESS_MAP,
+  NETPOL_SELF_SET,
   type NetpolRuleset,
-  type NftSetContent,
-  renderNftRule,
-  SELF_SET,
+  type NetpolSet,
+  renderNetpolRule,
 } from "./netpol_ruleset.ts";
 
 /** Options of the transaction renderers. */
@@ -67,17 +67,17 @@ function baseChainRules(name: string): string[] {
     case "forward-egress":
       return [
         established,
-        `ip saddr . ip daddr @${SELF_SET} accept`,
-        `ip saddr vmap @${EGRESS_PODS_MAP}`,
+        `ip saddr . ip daddr @${NETPOL_SELF_SET} accept`,
+        `ip saddr vmap @${NETPOL_EGRESS_MAP}`,
       ];
     case "forward-ingress":
       return [
         established,
-        `ip saddr . ip daddr @${SELF_SET} accept`,
-        `ip daddr vmap @${INGRESS_PODS_MAP}`,
+        `ip saddr . ip daddr @${NETPOL_SELF_SET} accept`,
+        `ip daddr vmap @${NETPOL_INGRESS_MAP}`,
       ];
     default:
-      return [established, `ip saddr vmap @${EGRESS_PODS_MAP}`];
+      return [established, `ip saddr vmap @${NETPOL_EGRESS_MAP}`];
   }
 }
 
@@ -119,7 +119,7 @@ class Lines {
   }
 }
 
-function declareSet(lines: Lines, name: string, content: NftSetContent): void {
+function declareSet(lines: Lines, name: string, content: NetpolSet): void {
   lines.object("add", "set", `${name} { type ${content.type}; }`);
 }
 
@@ -155,7 +155,7 @@ export function fullNetpolTransaction(
   for (const name of setNames) {
     lines.elements("add", name, sorted(ruleset.sets.get(name)!.elements));
   }
-  for (const [name, rules] of ruleset.chains) lines.rules(name, rules.map(renderNftRule));
+  for (const [name, rules] of ruleset.chains) lines.rules(name, rules.map(renderNetpolRule));
   for (const name of sorted(ruleset.maps.keys())) {
     const map = ruleset.maps.get(name)!;
     lines.elements("add", name, mapElements(map, map.keys()));
@@ -189,10 +189,10 @@ export function incrementalNetpolTransaction(
   const staleMaps = sorted(previous.maps.keys()).filter((name) => !next.maps.has(name));
   const staleChains = [...previous.chains.keys()].filter((name) => !next.chains.has(name));
   const rendered = new Map<string, string[]>();
-  for (const [name, rules] of next.chains) rendered.set(name, rules.map(renderNftRule));
+  for (const [name, rules] of next.chains) rendered.set(name, rules.map(renderNetpolRule));
   const changedChains = [...next.chains.keys()].filter((name) => {
     const before = previous.chains.get(name);
-    return before === undefined || !sameRules(before.map(renderNftRule), rendered.get(name)!);
+    return before === undefined || !sameRules(before.map(renderNetpolRule), rendered.get(name)!);
   });
 
   for (const name of newSets) declareSet(lines, name, next.sets.get(name)!);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Pod } from "../../control/api/types/core_v1_pod.ts";
 import type { NetworkPolicy } from "../../control/api/types/networking_v1.ts";
 import { policy, testNamespaces, testPod } from "./_test_world.ts";
-import { buildNetpolRuleset, nameHash, type NetpolRuleset } from "./netpol_ruleset.ts";
+import { buildNetpolRuleset, netpolNameHash, type NetpolRuleset } from "./netpol_ruleset.ts";
 import { fullNetpolTransaction, incrementalNetpolTransaction } from "./nft_transaction.ts";
 
 const T = { table: "np" };
@@ -17,11 +17,11 @@ const FROM_B = policy("x/from-b", {
 });
 const DENY_EGRESS = policy("x/deny-egress", { podSelector: {}, policyTypes: ["Egress"] });
 
-const PODS_B = `pods-${nameHash('namespace x pods [["pod","In",["b"]]]', 16)}`;
-const IN_FROM_B = `ingress-${nameHash("x/from-b", 8)}-x/from-b`;
-const EG_DENY = `egress-${nameHash("x/deny-egress", 8)}-x/deny-egress`;
-const COMBO_IN = `ingress-policies-${nameHash(IN_FROM_B, 16)}`;
-const COMBO_EG = `egress-policies-${nameHash(EG_DENY, 16)}`;
+const PODS_B = `pods-${netpolNameHash('namespace x pods [["pod","In",["b"]]]', 16)}`;
+const IN_FROM_B = `ingress-${netpolNameHash("x/from-b", 8)}-x/from-b`;
+const EG_DENY = `egress-${netpolNameHash("x/deny-egress", 8)}-x/deny-egress`;
+const COMBO_IN = `ingress-policies-${netpolNameHash(IN_FROM_B, 16)}`;
+const COMBO_EG = `egress-policies-${netpolNameHash(EG_DENY, 16)}`;
 
 Deno.test("fullNetpolTransaction() writes the whole table (golden)", () => {
   const text = fullNetpolTransaction(

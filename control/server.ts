@@ -31,6 +31,7 @@ import { KUBERNETES_VERSION, SKIFF_VERSION } from "./version.ts";
 import { Client } from "./client/client.ts";
 import { runScheduler } from "./scheduler/run_scheduler.ts";
 import { ControllerManager } from "./controllers/controller_manager.ts";
+import { SERVICE_LB_CONTROLLER_NAME } from "./controllers/service_lb.ts";
 import { startServerAgent } from "./server_agent.ts";
 import type { RunningAgent } from "../node/agent/agent.ts";
 
@@ -285,6 +286,7 @@ async function serve(
         elect,
         clusterCidr: config.clusterCidr,
         serviceCidr: config.serviceCidr,
+        disableServiceLb: config.disableServiceLb,
         signal: schedulerStop.signal,
       });
     }
@@ -380,6 +382,8 @@ function startControllerManager(
     signal: AbortSignal;
     clusterCidr: string;
     serviceCidr: string;
+    /** `--disable servicelb`: every controller but ServiceLB. */
+    disableServiceLb: boolean;
   },
 ): Promise<void> {
   const logger = deps.logger.with({ component: "controller-manager" });
@@ -394,6 +398,7 @@ function startControllerManager(
     clusterCidr: deps.clusterCidr,
     serviceCidr: deps.serviceCidr,
     identity: `${deps.hostname}_${crypto.randomUUID()}`,
+    ...(deps.disableServiceLb ? { controllers: ["*", `-${SERVICE_LB_CONTROLLER_NAME}`] } : {}),
     ...(deps.elect ? {} : { leaderElection: false as const }),
   }).run(deps.signal).catch((err) =>
     logger.error("Controller manager stopped with an error", { error: err })

@@ -147,6 +147,41 @@ Deno.test("runServer() says when the node agent is disabled", async () => {
   });
 });
 
+Deno.test("runServer() keeps kube-dns and runs ServiceLB unless --disable dns,servicelb", async (t) => {
+  const cases = [
+    { name: "defaults", args: [], dns: "10.43.0.10", servicelb: true },
+    {
+      name: "--disable dns,servicelb",
+      args: ["--disable", "dns,servicelb"],
+      dns: undefined,
+      servicelb: false,
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, async () => {
+      await withTempDir(async (dir) => {
+        const config = await configFor(dir, ["--disable-agent", ...c.args]);
+        const logger = new RecordingLogger();
+        const controller = new AbortController();
+        const server = runServer(config, {
+          logger,
+          clock: new FakeClock(),
+          signal: controller.signal,
+          interfaces: () => [{ family: "IPv4", address: "192.0.2.10" }],
+          hostname: () => "test-host",
+        });
+        await server.ready;
+        const bootstrapped = logger.records.find((r) => r.msg === "Bootstrapped cluster objects");
+        assert.equal(bootstrapped?.fields.clusterDnsService, c.dns);
+        const manager = logger.records.find((r) => r.msg === "Starting controller manager");
+        assert.equal((manager?.fields.controllers as string[]).includes("servicelb"), c.servicelb);
+        controller.abort();
+        await server.finished;
+      });
+    });
+  }
+});
+
 Deno.test("runServer() warns when an existing data dir is open to other users", async () => {
   await withTempDir(async (dir) => {
     await Deno.chmod(dir, 0o755);

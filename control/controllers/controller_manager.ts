@@ -50,6 +50,7 @@ import { NODE_LIFECYCLE_CONTROLLER_NAME, nodeLifecycleController } from "./node_
 import { ApiPodControl } from "./pod_control.ts";
 import { POD_GC_CONTROLLER_NAME, podGcController } from "./pod_gc.ts";
 import { REPLICASET_CONTROLLER_NAME, ReplicaSetController } from "./replicaset.ts";
+import { SERVICE_LB_CONTROLLER_NAME, serviceLbController } from "./service_lb.ts";
 import { STATEFUL_SET_CONTROLLER_NAME, statefulSetController } from "./stateful_set.ts";
 import { TAINT_EVICTION_CONTROLLER_NAME, taintEvictionController } from "./taint_eviction.ts";
 import {
@@ -201,6 +202,8 @@ export function defaultControllers(): ControllerDescriptor[] {
       factory: (context) => taintEvictionController(context),
     },
     { name: NODE_IPAM_CONTROLLER_NAME, factory: (context) => nodeIpamController(context) },
+    // k3s's, not kube-controller-manager's: off with `--disable servicelb` (`-servicelb`).
+    { name: SERVICE_LB_CONTROLLER_NAME, factory: serviceLbController },
   ];
 }
 

@@ -126,6 +126,7 @@ Deno.test("enabledControllers() reads a --controllers list", async (t) => {
     "nodelifecycle",
     "taint-eviction-controller",
     "nodeipam",
+    "servicelb",
   ]);
 });
 

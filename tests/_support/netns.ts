@@ -91,6 +91,35 @@ export interface LinkAddresses {
 }
 
 /**
+ * Joins netns `namespaces.a` and `namespaces.b` (either may be `""`: the test's own, host
+ * namespace) with a veth pair, addresses both ends and brings them up; returns the interface names. A link with one
+ * end in a netns goes when that netns is deleted; one between two host-side names must be
+ * deleted by whoever made it.
+ */
+export async function vethLink(
+  namespaces: { readonly a: string; readonly b: string },
+  addresses: LinkAddresses,
+): Promise<{ a: string; b: string }> {
+  const { a, b } = namespaces;
+  const tail = (ns: string) => ns === "" ? "host" : ns.slice(ns.lastIndexOf("-") + 1);
+  const tmp = `skv${crypto.randomUUID().slice(0, 8)}`;
+  // In the host namespace a name must not collide with another test's: keep the random one.
+  const aName = (addresses.aName ?? (a === "" ? tmp : `eth-${tail(b)}`)).slice(0, 15);
+  const bName = (addresses.bName ?? (b === "" ? `${tmp}p` : `eth-${tail(a)}`)).slice(0, 15);
+  await must(["ip", "link", "add", tmp, "type", "veth", "peer", "name", `${tmp}p`]);
+  const ends = [[a, tmp, aName, addresses.a], [b, `${tmp}p`, bName, addresses.b]] as const;
+  for (const [ns, dev, name, cidr] of ends) {
+    if (ns !== "") await must(["ip", "link", "set", dev, "netns", ns]);
+    const ip = ns === "" ? ["ip"] : ["ip", "-n", ns];
+    await must([...ip, "link", "set", dev, "name", name]);
+    if (addresses.mtu) await must([...ip, "link", "set", name, "mtu", String(addresses.mtu)]);
+    await must([...ip, "addr", "add", cidr, "dev", name]);
+    await must([...ip, "link", "set", name, "up"]);
+  }
+  return { a: aName, b: bName };
+}
+
+/**
  * The network namespaces of one test, named `<prefix><random>-<suffix>` so that tests running
  * side by side never share one; all are deleted at disposal (with every veth inside them).
  */
@@ -119,31 +148,10 @@ export class NetnsSet implements AsyncDisposable {
 
   /**
    * Joins netns `a` and `b` (either may be `""`: the test's own, host namespace) with a veth
-   * pair, addresses both ends and brings them up.
+   * pair, addresses both ends and brings them up ({@linkcode vethLink}).
    */
-  async link(a: string, b: string, addresses: LinkAddresses): Promise<{ a: string; b: string }> {
-    const tail = (ns: string) => ns === "" ? "host" : ns.slice(ns.lastIndexOf("-") + 1);
-    const tmp = `skv${crypto.randomUUID().slice(0, 8)}`;
-    // In the host namespace a name must not collide with another test's: keep the random one.
-    const aName = (addresses.aName ?? (a === "" ? tmp : `eth-${tail(b)}`)).slice(0, 15);
-    const bName = (addresses.bName ?? (b === "" ? `${tmp}p` : `eth-${tail(a)}`)).slice(0, 15);
-    await must(["ip", "link", "add", tmp, "type", "veth", "peer", "name", `${tmp}p`]);
-    for (
-      const [ns, dev, name, cidr] of [[a, tmp, aName, addresses.a], [
-        b,
-        `${tmp}p`,
-        bName,
-        addresses.b,
-      ]]
-    ) {
-      if (ns !== "") await must(["ip", "link", "set", dev!, "netns", ns!]);
-      const ip = ns === "" ? ["ip"] : ["ip", "-n", ns!];
-      await must([...ip, "link", "set", dev!, "name", name!]);
-      if (addresses.mtu) await must([...ip, "link", "set", name!, "mtu", String(addresses.mtu)]);
-      await must([...ip, "addr", "add", cidr!, "dev", name!]);
-      await must([...ip, "link", "set", name!, "up"]);
-    }
-    return { a: aName, b: bName };
+  link(a: string, b: string, addresses: LinkAddresses): Promise<{ a: string; b: string }> {
+    return vethLink({ a, b }, addresses);
   }
 
   /** Deletes netns `name` now. */

@@ -2,7 +2,9 @@
  * Runs the real `skiff agent` command line for end-to-end tests (`deno run -A mod.ts agent …`
  * from the repository root), as root, with a fresh data directory of its own: its containerd,
  * images and credential live there. Stopping it also removes what the agent leaves running on
- * purpose (containers, shims, mounts) and the directory.
+ * purpose (containers, shims, mounts) and the directory. With `netns`, the agent (and its
+ * containerd and pods) runs inside a network namespace the test made: another "host" of a
+ * multi-node test.
  *
  * @module
  */
@@ -11,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { removeAgentLeftovers } from "./containerd_cleanup.ts";
 import { terminate } from "./terminate.ts";
 import { keepLastLines } from "./log_tail.ts";
+import { netnsPath } from "./netns.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const STOP_GRACE_MS = 15_000;
@@ -27,6 +30,14 @@ export interface StartTestAgentOptions {
   readonly args?: readonly string[];
   /** Reuse this data dir (a restart); a fresh one otherwise. */
   readonly dataDir?: string;
+  /**
+   * Run the agent in this network namespace (as `ip netns add` names it) with
+   * `nsenter --net`; the test makes it, links it to the server's, and removes it after the
+   * agent stops.
+   */
+  readonly netns?: string;
+  /** `--node-ip`: the node's address on the links the test made. */
+  readonly nodeIp?: string;
 }
 
 /** A `skiff agent` process. */
@@ -62,25 +73,29 @@ class SkiffAgentProcess implements TestAgent {
   constructor(options: StartTestAgentOptions, dataDir: string, ownsDir: boolean) {
     this.dataDir = dataDir;
     this.#ownsDir = ownsDir;
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "mod.ts",
-        "agent",
-        "--server",
-        options.server,
-        "--data-dir",
-        dataDir,
-        "--node-name",
-        options.nodeName,
-        ...(options.token === undefined ? [] : ["--token", options.token]),
-        // Agents of tests side by side on this machine never share the kubelet port.
-        ...((options.args ?? []).some((a) => a.startsWith("--kubelet-port"))
-          ? []
-          : ["--kubelet-port", String(freePort())]),
-        ...(options.args ?? []),
-      ],
+    const argv = [
+      ...(options.netns ? ["nsenter", `--net=${netnsPath(options.netns)}`] : []),
+      Deno.execPath(),
+      "run",
+      "-A",
+      "mod.ts",
+      "agent",
+      "--server",
+      options.server,
+      "--data-dir",
+      dataDir,
+      "--node-name",
+      options.nodeName,
+      ...(options.token === undefined ? [] : ["--token", options.token]),
+      // Agents of tests side by side on this machine never share the kubelet port.
+      ...((options.args ?? []).some((a) => a.startsWith("--kubelet-port"))
+        ? []
+        : ["--kubelet-port", String(freePort())]),
+      ...(options.nodeIp === undefined ? [] : ["--node-ip", options.nodeIp]),
+      ...(options.args ?? []),
+    ];
+    this.#child = new Deno.Command(argv[0]!, {
+      args: argv.slice(1),
       cwd: ROOT,
       env: { NO_COLOR: "1" },
       stdin: "null",

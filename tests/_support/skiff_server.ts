@@ -5,14 +5,20 @@
  * with the cluster CA from the admin kubeconfig. The server's JSON log (stderr) is kept for
  * failure messages.
  *
+ * With `netns`, the server (and its agent, its containerd, its pods) runs inside a network
+ * namespace the test made (`nsenter --net`), a "host" of a multi-node test; the test itself
+ * reaches it over a veth link from the host namespace in a random 10.2xx.x.0/30, which
+ * {@linkcode TestServer.url} and {@linkcode TestServer.kubeconfig} name.
+ *
  * @module
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import { terminate } from "./terminate.ts";
 import { removeAgentLeftovers } from "./containerd_cleanup.ts";
 import { keepLastLines } from "./log_tail.ts";
+import { netnsPath, sh, vethLink } from "./netns.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const STOP_GRACE_MS = 10_000;
@@ -21,12 +27,15 @@ const LOG_LINES_KEPT = 400;
 
 /** A running server started by {@linkcode startTestServer}. */
 export interface TestServer extends AsyncDisposable {
-  /** `https://127.0.0.1:<port>`. */
+  /** `https://127.0.0.1:<port>`; in a netns, `https://<its end of the test's link>:<port>`. */
   readonly url: string;
   readonly port: number;
   /** The server's `--data-dir` (inside a temp dir that {@linkcode TestServer.stop} removes). */
   readonly dataDir: string;
-  /** `<data-dir>/kubeconfig.yaml`, the admin kubeconfig. */
+  /**
+   * `<data-dir>/kubeconfig.yaml`, the admin kubeconfig; in a netns, a copy of it naming
+   * {@linkcode TestServer.url} (rewritten at every start).
+   */
   readonly kubeconfig: string;
   /** A scratch directory for the test's own files, removed with the server. */
   readonly scratchDir: string;
@@ -70,6 +79,17 @@ export interface StartTestServerOptions {
    * (e.g. `agent/registries.yaml`, which the agent reads at start).
    */
   readonly dataDirFiles?: Readonly<Record<string, string>>;
+  /**
+   * Run the server in this network namespace (as `ip netns add` names it; the test makes and
+   * removes it, after the server stops). The test reaches it over a veth link made at start
+   * and removed at stop (see the module doc).
+   */
+  readonly netns?: string;
+  /**
+   * `--node-ip` (also a `--tls-san`): the server node's address on the links the test made,
+   * where other nodes' agents reach it.
+   */
+  readonly nodeIp?: string;
 }
 
 function delay(ms: number): Promise<void> {
@@ -102,6 +122,13 @@ async function clusterCa(kubeconfig: string): Promise<string | null> {
   return new TextDecoder().decode(Uint8Array.from(atob(data), (c) => c.charCodeAt(0)));
 }
 
+/** The test's veth link into a server's netns: the host end's name and the server's address. */
+interface HostLink {
+  readonly netns: string;
+  readonly hostName: string;
+  readonly serverAddress: string;
+}
+
 class SkiffServerProcess implements TestServer {
   readonly url: string;
   readonly port: number;
@@ -109,6 +136,7 @@ class SkiffServerProcess implements TestServer {
   readonly kubeconfig: string;
   readonly scratchDir: string;
   readonly #tempDir: string;
+  readonly #link: HostLink | undefined;
   readonly #lines: string[] = [];
   #child: Deno.ChildProcess | null = null;
   #logPump: Promise<void> | null = null;
@@ -118,14 +146,34 @@ class SkiffServerProcess implements TestServer {
   #readyTimeoutMs = 60_000;
   readonly #agent: boolean;
 
-  constructor(tempDir: string, port: number, agent: boolean) {
+  constructor(tempDir: string, port: number, o: { agent: boolean; link?: HostLink }) {
     this.#tempDir = tempDir;
-    this.#agent = agent;
+    this.#agent = o.agent;
+    this.#link = o.link;
     this.port = port;
-    this.url = `https://127.0.0.1:${port}`;
+    this.url = `https://${o.link?.serverAddress ?? "127.0.0.1"}:${port}`;
     this.dataDir = join(tempDir, "data");
-    this.kubeconfig = join(this.dataDir, "kubeconfig.yaml");
+    this.kubeconfig = o.link
+      ? join(tempDir, "kubeconfig-host.yaml")
+      : join(this.dataDir, "kubeconfig.yaml");
     this.scratchDir = join(tempDir, "scratch");
+  }
+
+  /** The kubeconfig the server writes (the one {@linkcode kubeconfig} copies in a netns). */
+  get #serverKubeconfig(): string {
+    return join(this.dataDir, "kubeconfig.yaml");
+  }
+
+  /** In a netns: the admin kubeconfig again, naming the server's end of the test's link. */
+  async #writeHostKubeconfig(): Promise<void> {
+    if (!this.#link) return;
+    const doc = parse(await Deno.readTextFile(this.#serverKubeconfig)) as {
+      clusters?: { cluster?: { server?: string } }[];
+    };
+    for (const entry of doc.clusters ?? []) {
+      if (entry.cluster) entry.cluster.server = this.url;
+    }
+    await Deno.writeTextFile(this.kubeconfig, stringify(doc), { mode: 0o600 });
   }
 
   /** Starts the process and waits for `/readyz`; false when it exited before serving. */
@@ -134,19 +182,23 @@ class SkiffServerProcess implements TestServer {
     this.#readyTimeoutMs = readyTimeoutMs;
     this.#exited = false;
     await Deno.mkdir(this.scratchDir, { recursive: true });
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "mod.ts",
-        "server",
-        "--data-dir",
-        this.dataDir,
-        "--https-port",
-        String(this.port),
-        ...(this.#agent ? [] : ["--disable-agent"]),
-        ...args,
-      ],
+    const argv = [
+      ...(this.#link ? ["nsenter", `--net=${netnsPath(this.#link.netns)}`] : []),
+      Deno.execPath(),
+      "run",
+      "-A",
+      "mod.ts",
+      "server",
+      "--data-dir",
+      this.dataDir,
+      "--https-port",
+      String(this.port),
+      ...(this.#agent ? [] : ["--disable-agent"]),
+      ...(this.#link ? ["--tls-san", this.#link.serverAddress] : []),
+      ...args,
+    ];
+    const child = new Deno.Command(argv[0]!, {
+      args: argv.slice(1),
       cwd: ROOT,
       env: { NO_COLOR: "1" },
       stdin: "null",
@@ -169,10 +221,13 @@ class SkiffServerProcess implements TestServer {
           return false;
         }
         if (client === null) {
-          const ca = await clusterCa(this.kubeconfig);
+          const ca = await clusterCa(this.#serverKubeconfig);
           if (ca !== null) client = Deno.createHttpClient({ caCerts: [ca] });
         }
-        if (client !== null && await this.#isReady(client)) return true;
+        if (client !== null && await this.#isReady(client)) {
+          await this.#writeHostKubeconfig();
+          return true;
+        }
         await delay(POLL_MS);
       }
     } finally {
@@ -247,6 +302,8 @@ class SkiffServerProcess implements TestServer {
     if (!this.#removed) {
       this.#removed = true;
       if (this.#agent) await removeAgentLeftovers(this.dataDir);
+      // The host end goes with its peer in the netns too, but the netns may outlive the server.
+      if (this.#link) await sh(["ip", "link", "del", this.#link.hostName]);
       await Deno.remove(this.#tempDir, { recursive: true });
     }
   }
@@ -261,9 +318,35 @@ function testClusterCidr(): string {
   return `10.${100 + Math.floor(Math.random() * 100)}.0.0/16`;
 }
 
+/**
+ * A random 10.2xx.x.0/30 for the test's link into a server's netns: the host end is .1, the
+ * server's .2. (Third octets from 128 up: multi-node tests use lower ones for their links.)
+ */
+function hostLinkSubnet(): { host: string; server: string } {
+  const base = `10.${200 + Math.floor(Math.random() * 55)}.${
+    128 + Math.floor(Math.random() * 128)
+  }`;
+  const last = 4 * Math.floor(Math.random() * 64);
+  return { host: `${base}.${last + 1}`, server: `${base}.${last + 2}` };
+}
+
+/** Makes the test's veth link into `netns`. */
+async function linkIntoNetns(netns: string): Promise<HostLink> {
+  const subnet = hostLinkSubnet();
+  const names = await vethLink({ a: "", b: netns }, {
+    a: `${subnet.host}/30`,
+    b: `${subnet.server}/30`,
+    bName: "eth-test",
+  });
+  return { netns, hostName: names.a, serverAddress: subnet.server };
+}
+
 /** The server's flags, with an agent's own kubelet port and pod network unless given. */
 function agentArgs(options: StartTestServerOptions): readonly string[] {
-  const args = options.args ?? [];
+  const args = [
+    ...(options.args ?? []),
+    ...(options.nodeIp ? ["--node-ip", options.nodeIp, "--tls-san", options.nodeIp] : []),
+  ];
   if (!options.agent) return args;
   const has = (flag: string) => args.some((a) => a === flag || a.startsWith(`${flag}=`));
   return [
@@ -290,7 +373,17 @@ export async function startTestServer(options: StartTestServerOptions = {}): Pro
   // A free port can be taken before the server binds it: try again with a new one.
   for (let attempt = 1;; attempt++) {
     const tempDir = await Deno.makeTempDir({ prefix: "skiff-e2e-" });
-    const server = new SkiffServerProcess(tempDir, freePort(), options.agent ?? false);
+    let link: HostLink | undefined;
+    try {
+      if (options.netns) link = await linkIntoNetns(options.netns);
+    } catch (err) {
+      await Deno.remove(tempDir, { recursive: true });
+      throw err;
+    }
+    const server = new SkiffServerProcess(tempDir, freePort(), {
+      agent: options.agent ?? false,
+      ...(link ? { link } : {}),
+    });
     let started: boolean;
     try {
       for (const [path, text] of Object.entries(options.dataDirFiles ?? {})) {

@@ -18,11 +18,11 @@
  *   every case across the bridge). So one inet table covers bridged and routed traffic
  *   alike, and the enforcer sets that sysctl at start (loading `br_netfilter` if needed, as
  *   k3s's agent does) rather than duplicating every set into a `bridge` family table.
- * - **inet filter input** applies egress policies to what a pod sends to the node itself:
- *   the cluster DNS on the node's `skiff-dns` address and Services DNATed to a node address
- *   follow the pod's egress policy like any destination — users allow DNS with a rule, as
- *   upstream (e.g. `ports: [{protocol: UDP, port: 53}]`). A rule selecting the kube-dns
- *   *pods* does not match: the node's DNS server is no pod.
+ * - **inet filter input** applies egress policies to what a pod sends to the node itself
+ *   (a Service DNATed to a node address), except the node-local cluster DNS
+ *   (`nodeLocalServiceIPs`): every pod reaches it. Users allow DNS by selecting the kube-dns
+ *   *pods* (`k8s-app: kube-dns` in kube-system), which skiff's node-local DNS is not, and
+ *   Kubernetes lets traffic to a pod's own node pass.
  * - **Nothing on output**: traffic from the node to its pods (kubelet probes) always passes,
  *   as Kubernetes requires. Replies of allowed connections pass on
  *   `ct state established,related`; a pod can always reach itself.

@@ -79,6 +79,8 @@ export interface NetworkPolicyEnforcerOptions {
   readonly bridgeNetfilter?: boolean;
   /** Retry delays after a failed sync. @default {{ initialMs: 1000, maxMs: 30000 }} */
   readonly retry?: BackoffOptions;
+  /** Node addresses every pod reaches whatever its egress policy: the node-local DNS. */
+  readonly nodeLocalServiceIPs?: readonly string[];
 }
 
 /** Counters of the syncs so far. */
@@ -118,6 +120,7 @@ export class NetworkPolicyEnforcer {
   readonly #debounceMs: number;
   readonly #nft: string;
   readonly #bridgeNetfilter: boolean;
+  readonly #nodeLocalServiceIPs: readonly string[];
   readonly #backoff: Backoff;
   readonly #policies: Informer<NetworkPolicy>;
   readonly #pods: Informer<Pod>;
@@ -138,6 +141,7 @@ export class NetworkPolicyEnforcer {
     this.#debounceMs = options.debounceMs ?? 100;
     this.#nft = options.nft ?? "nft";
     this.#bridgeNetfilter = options.bridgeNetfilter ?? true;
+    this.#nodeLocalServiceIPs = options.nodeLocalServiceIPs ?? [];
     this.#backoff = new Backoff(options.retry ?? { initialMs: 1000, maxMs: 30_000 });
     this.#logger = deps.logger.with({ component: "netpol" });
     this.ready = new Promise<void>((resolve, reject) => {
@@ -268,7 +272,7 @@ export class NetworkPolicyEnforcer {
         });
       }
     }
-    const options = { table: this.#table };
+    const options = { table: this.#table, nodeLocalServiceIPs: this.#nodeLocalServiceIPs };
     let text = !full && this.#mirror
       ? incrementalNetpolTransaction({ previous: this.#mirror, next }, options)
       : undefined;

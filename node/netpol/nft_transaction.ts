@@ -12,7 +12,8 @@
  *   an `accept` ends only its own base chain: a packet between two local pods must pass the
  *   sender's egress and then the receiver's ingress.
  * - `input-egress` (hook input, priority 0): `ip saddr vmap @egress-pods` — what a local pod
- *   sends to the node itself (node-local DNS, a Service DNATed to a node address).
+ *   sends to the node itself (a Service DNATed to a node address) — after accepting the
+ *   node-local services (the cluster DNS) every pod may reach.
  *
  * Nothing hooks output: the node's own traffic to its pods (kubelet probes) always passes.
  *
@@ -44,6 +45,12 @@ export interface NetpolTransactionOptions {
   readonly table: string;
   /** At most this many elements per `add element` / `delete element` line. @default {1000} */
   readonly elementsPerLine?: number;
+  /**
+   * Addresses on the node that pods always reach whatever their egress policy says: the
+   * node-local cluster DNS. Kubernetes lets traffic to a pod's own node pass, and users allow
+   * DNS by selecting the kube-dns *pods*, which skiff's node-local DNS is not.
+   */
+  readonly nodeLocalServiceIPs?: readonly string[];
 }
 
 /** The ruleset the table holds and the one it should hold. */
@@ -61,7 +68,7 @@ export const NETPOL_BASE_CHAINS: Readonly<
   "input-egress": Object.freeze({ hook: "input", priority: 0 }),
 });
 
-function baseChainRules(name: string): string[] {
+function baseChainRules(name: string, nodeLocalServiceIPs: readonly string[]): string[] {
   const established = "ct state established,related accept";
   switch (name) {
     case "forward-egress":
@@ -77,7 +84,13 @@ function baseChainRules(name: string): string[] {
         `ip daddr vmap @${NETPOL_INGRESS_MAP}`,
       ];
     default:
-      return [established, `ip saddr vmap @${NETPOL_EGRESS_MAP}`];
+      return [
+        established,
+        ...(nodeLocalServiceIPs.length > 0
+          ? [`ip daddr { ${nodeLocalServiceIPs.join(", ")} } accept`]
+          : []),
+        `ip saddr vmap @${NETPOL_EGRESS_MAP}`,
+      ];
   }
 }
 
@@ -160,7 +173,9 @@ export function fullNetpolTransaction(
     const map = ruleset.maps.get(name)!;
     lines.elements("add", name, mapElements(map, map.keys()));
   }
-  for (const name of Object.keys(NETPOL_BASE_CHAINS)) lines.rules(name, baseChainRules(name));
+  for (const name of Object.keys(NETPOL_BASE_CHAINS)) {
+    lines.rules(name, baseChainRules(name, options.nodeLocalServiceIPs ?? []));
+  }
   return lines.text();
 }
 

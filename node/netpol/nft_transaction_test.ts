@@ -62,6 +62,19 @@ Deno.test("fullNetpolTransaction() writes the whole table (golden)", () => {
   );
 });
 
+Deno.test("fullNetpolTransaction() lets pods reach the node-local services before egress policy", () => {
+  const text = fullNetpolTransaction(rulesetOf([FROM_B], [testPod("x/a")]), {
+    ...T,
+    nodeLocalServiceIPs: ["10.43.0.10"],
+  });
+  const input = text.split("\n").filter((line) => line.startsWith("add rule inet np input-egress"));
+  assert.deepEqual(input, [
+    "add rule inet np input-egress ct state established,related accept",
+    "add rule inet np input-egress ip daddr { 10.43.0.10 } accept",
+    "add rule inet np input-egress ip saddr vmap @egress-pods",
+  ]);
+});
+
 Deno.test("incrementalNetpolTransaction() changes only what changed", async (t) => {
   const pods = [testPod("x/a"), testPod("x/b"), testPod("x/c"), testPod("y/b")];
   const cases: {

@@ -213,7 +213,11 @@ async function buildLab(stack: Cleanup): Promise<Lab> {
   for (const port of [80, 8080]) httpd(netns["x/b"]!, port);
   httpd(netns["x/c"]!, 80);
   httpd(netns["y/a"]!, 80);
-  httpd(node, `${nodeIp}:5353`); // a service on the node itself (as the cluster DNS is)
+  httpd(node, `${nodeIp}:5353`); // a service on the node itself
+  // The node-local cluster DNS stand-in: an address of its own on the node, as skiff-dns.
+  const dnsIp = `10.${o}.99.10`;
+  await ip("addr", "add", `${dnsIp}/32`, "dev", "lo");
+  httpd(node, `${dnsIp}:53`);
 
   // The API: namespaces, pods bound to this node with the IPs above, one remote pod.
   const api = await startControllerApi();
@@ -249,7 +253,7 @@ async function buildLab(stack: Cleanup): Promise<Lab> {
   const runner = new NetnsRunner(node);
   const enforcer = new NetworkPolicyEnforcer(
     { informers, clock: systemClock, logger, runner },
-    { nodeName: "n1", debounceMs: 20 },
+    { nodeName: "n1", debounceMs: 20, nodeLocalServiceIPs: [dnsIp] },
   );
   const stop = new AbortController();
   informers.start(stop.signal);
@@ -418,6 +422,8 @@ Deno.test("NetworkPolicyEnforcer enforces NetworkPolicies with real nftables acr
         p("x/b", "node", 5353, false),
         p("x/b", "x/a", 80, false),
         p("x/c", "y/a", 80, true),
+        // The node-local DNS stays reachable: users' DNS rules select kube-dns pods.
+        p("x/b", `10.${lab.o}.99.10`, 53, true),
       ]);
       await create(lab, "x/egress-b-to-node-service", {
         podSelector: { matchLabels: { pod: "b" } },
@@ -450,7 +456,10 @@ Deno.test("NetworkPolicyEnforcer enforces NetworkPolicies with real nftables acr
       namespaces: informers.informerFor(NAMESPACES).store.list(),
     });
     await must(inNetns(node, ["nft", "-f", "-"]), {
-      stdin: fullNetpolTransaction(ruleset, { table: "netpol-check" }),
+      stdin: fullNetpolTransaction(ruleset, {
+        table: "netpol-check",
+        nodeLocalServiceIPs: [`10.${lab.o}.99.10`],
+      }),
     });
     const check = await tableShape(node, "netpol-check");
     await must(inNetns(node, ["nft", "delete", "table", "inet", "netpol-check"]));

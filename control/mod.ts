@@ -25,6 +25,7 @@ export * from "./server.ts";
 export * from "./server_agent.ts";
 export * from "./agent_command.ts";
 export * from "./agent_join.ts";
+export * from "./agent_cluster_dns.ts";
 export * from "./version.ts";
 export * from "./storage/mod.ts";
 export * from "./api/mod.ts";

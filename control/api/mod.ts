@@ -24,6 +24,7 @@ export * from "./streaming/mod.ts";
 export * from "./api_server.ts";
 export * from "./app.ts";
 export * from "./bootstrap.ts";
+export * from "./cluster_dns_service.ts";
 export * from "./errors.ts";
 export * from "../util/http1_connection.ts";
 export * from "./https_server.ts";

@@ -21,3 +21,4 @@ export * from "./network/mod.ts";
 export * from "./netpol/mod.ts";
 export * from "./static_pods/mod.ts";
 export * from "./kubelet/mod.ts";
+export * from "./proxy/mod.ts";

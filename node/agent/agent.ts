@@ -5,7 +5,8 @@
  * images (built from busybox-static when missing) and the air-gapped image import of
  * `<data-dir>/agent/images/` → the CRI client → node registration and status → the pod network
  * (CNI plugin and conflist for the node's pod CIDR) and the node Lease heartbeat → the node's
- * network components on one set of shared informers (routes to other nodes' pods) → the pod side
+ * network components on one set of shared informers (routes to other nodes' pods,
+ * NetworkPolicy) → the pod side
  * (`pod_lifecycle.ts`: pod workers, status, probes, volumes, static pods, the kubelet API). It
  * talks to the control plane only through the `client` it is given (authenticated as
  * `system:node:<name>`), so the same code runs inside `skiff server` and as `skiff agent`.
@@ -31,6 +32,7 @@ import { ContainerdSupervisor } from "../containerd/supervisor.ts";
 import type { ContainerdSupervisorOptions } from "../containerd/supervisor.ts";
 import { CriClient } from "../cri/client.ts";
 import { NodeRoutes } from "../network/node_routes.ts";
+import { deleteNetpolTable, NetworkPolicyEnforcer } from "../netpol/network_policy_enforcer.ts";
 import { buildSkiffImages } from "../images/build_skiff_images.ts";
 import { ImageImporter } from "../images/importer.ts";
 import { writeRegistryHosts } from "../images/registries_config.ts";
@@ -339,6 +341,16 @@ export function runAgent(options: AgentOptions, deps: AgentDeps): RunningAgent {
           name: "Node routes",
           run: () => podNetwork.then(() => routes.run(signal)),
         });
+      }
+      if (options.disableNetworkPolicy) {
+        // An earlier run's table would go on enforcing its policies.
+        components.push({ name: "NetworkPolicy cleanup", run: () => deleteNetpolTable(runner) });
+      } else {
+        const netpol = new NetworkPolicyEnforcer(componentDeps, {
+          nodeName: options.nodeName,
+          ...(options.disableDns ? {} : { nodeLocalServiceIPs: options.clusterDns }),
+        });
+        components.push({ name: "NetworkPolicy enforcer", run: () => netpol.run(signal) });
       }
       informers.start(signal);
       for (const { name, run } of components) {

@@ -164,3 +164,25 @@ export class NetnsSet implements AsyncDisposable {
     for (const name of this.#names.splice(0).reverse()) await sh(["ip", "netns", "del", name]);
   }
 }
+
+/** The flags that turn off a node's network components (Service proxy, NetworkPolicy, DNS). */
+export const NODE_NETWORK_OFF_FLAGS: readonly string[] = Object.freeze([
+  "--disable-kube-proxy",
+  "--disable-network-policy",
+  "--disable",
+  "dns",
+]);
+
+/**
+ * The flags an agent of a test gets for its network components: none in a netns of the test's
+ * own, and {@linkcode NODE_NETWORK_OFF_FLAGS} in the host namespace — agents of tests side by
+ * side there would share one nft table and one cluster DNS address — unless `args` already
+ * choose.
+ */
+export function nodeNetworkArgs(inNetns: boolean, args: readonly string[]): readonly string[] {
+  if (inNetns) return [];
+  const chosen = args.some((a) =>
+    /^--(disable-kube-proxy|disable-network-policy|disable)(=|$)/.test(a)
+  );
+  return chosen ? [] : NODE_NETWORK_OFF_FLAGS;
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { inNetns, must, NetnsSet, sh } from "./netns.ts";
+import { inNetns, must, NetnsSet, NODE_NETWORK_OFF_FLAGS, nodeNetworkArgs, sh } from "./netns.ts";
 
 Deno.test("NetnsSet links namespaces that reach each other and are gone after disposal", async () => {
   let names: string[];
@@ -18,4 +18,12 @@ Deno.test("NetnsSet links namespaces that reach each other and are gone after di
 
 Deno.test("sh() names a program that is not installed", async () => {
   await assert.rejects(sh(["/nonexistent/tool"]), /Cannot run "\/nonexistent\/tool"/);
+});
+
+Deno.test("nodeNetworkArgs() turns the network components off only in the host namespace", () => {
+  assert.deepEqual(nodeNetworkArgs(true, []), []);
+  assert.deepEqual(nodeNetworkArgs(false, []), NODE_NETWORK_OFF_FLAGS);
+  assert.deepEqual(nodeNetworkArgs(false, ["--disable-kube-proxy"]), []);
+  assert.deepEqual(nodeNetworkArgs(false, ["--disable=servicelb"]), []);
+  assert.deepEqual(nodeNetworkArgs(false, ["--disable-agent"]), NODE_NETWORK_OFF_FLAGS);
 });

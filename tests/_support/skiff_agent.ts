@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { removeAgentLeftovers } from "./containerd_cleanup.ts";
 import { terminate } from "./terminate.ts";
 import { keepLastLines } from "./log_tail.ts";
-import { netnsPath } from "./netns.ts";
+import { netnsPath, nodeNetworkArgs } from "./netns.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const STOP_GRACE_MS = 15_000;
@@ -92,6 +92,7 @@ class SkiffAgentProcess implements TestAgent {
         ? []
         : ["--kubelet-port", String(freePort())]),
       ...(options.nodeIp === undefined ? [] : ["--node-ip", options.nodeIp]),
+      ...nodeNetworkArgs(options.netns !== undefined, options.args ?? []),
       ...(options.args ?? []),
     ];
     this.#child = new Deno.Command(argv[0]!, {

@@ -18,7 +18,7 @@ import { parse, stringify } from "yaml";
 import { terminate } from "./terminate.ts";
 import { removeAgentLeftovers } from "./containerd_cleanup.ts";
 import { keepLastLines } from "./log_tail.ts";
-import { netnsPath, sh, vethLink } from "./netns.ts";
+import { netnsPath, nodeNetworkArgs, sh, vethLink } from "./netns.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const STOP_GRACE_MS = 10_000;
@@ -71,7 +71,9 @@ export interface StartTestServerOptions {
    * Stopping the server then also removes what its agent leaves running (containers, shims,
    * mounts). Unless `args` set them, such a server gets a `--kubelet-port` and a
    * `--cluster-cidr` of its own, so that agents of tests running side by side on this machine
-   * never share a port or pod addresses. @default {false}
+   * never share a port or pod addresses; in the host namespace its Service proxy,
+   * NetworkPolicy and DNS are off unless `args` choose (they would share one nft table and
+   * one DNS address). @default {false}
    */
   readonly agent?: boolean;
   /**
@@ -353,6 +355,7 @@ function agentArgs(options: StartTestServerOptions): readonly string[] {
     ...args,
     ...(has("--kubelet-port") ? [] : ["--kubelet-port", String(freePort())]),
     ...(has("--cluster-cidr") ? [] : ["--cluster-cidr", testClusterCidr()]),
+    ...nodeNetworkArgs(options.netns !== undefined, args),
   ];
 }
 

@@ -11,138 +11,30 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-import type { Pod } from "../../control/api/types/core_v1_pod.ts";
 import { NODES, PODS } from "../../control/client/resources.ts";
-import { e2eCluster } from "../_support/e2e_cluster.ts";
-import { inNetns, must, NetnsSet } from "../_support/netns.ts";
-import { startTestAgent } from "../_support/skiff_agent.ts";
-import { startTestServer, type TestServer } from "../_support/skiff_server.ts";
+import { inNetns, must } from "../_support/netns.ts";
+import { startTwoNodeCluster, webPod } from "../_support/two_node_cluster.ts";
 
-const IMAGE = "docker.io/skiff/busybox:1.36";
 const PORT = 8080;
-
-/** `skiff token create`, run in the server's netns (it talks to the API at 127.0.0.1). */
-async function joinToken(server: TestServer, netns: string): Promise<string> {
-  const mod = fileURLToPath(new URL("../../mod.ts", import.meta.url));
-  const out = await must(
-    inNetns(netns, [
-      Deno.execPath(),
-      "run",
-      "-A",
-      mod,
-      "token",
-      "create",
-      "--data-dir",
-      server.dataDir,
-    ]),
-  );
-  return out.trim();
-}
-
-/** A busybox httpd pod bound to `nodeName`, answering `hello from <pod>`. */
-function webPod(name: string, nodeName: string): Pod {
-  return {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name, namespace: "default", labels: { app: "net" } },
-    spec: {
-      nodeName,
-      terminationGracePeriodSeconds: 1,
-      containers: [{
-        name: "httpd",
-        image: IMAGE,
-        imagePullPolicy: "Never",
-        command: [
-          "sh",
-          "-c",
-          `mkdir -p /www && echo "hello from $HOSTNAME" > /www/index.html && exec httpd -f -p ${PORT} -h /www`,
-        ],
-        ports: [{ containerPort: PORT }],
-        readinessProbe: { httpGet: { path: "/", port: PORT }, periodSeconds: 1 },
-      }],
-    },
-  };
-}
-
-/** The two hosts' namespaces and addresses: on one shared link, or through a router. */
-interface Topology {
-  readonly a: string;
-  readonly b: string;
-  readonly aIp: string;
-  readonly bIp: string;
-}
-
-async function sharedLink(net: NetnsSet, octet: number): Promise<Topology> {
-  const a = await net.add("a");
-  const b = await net.add("b");
-  const aIp = `10.${octet}.1.1`;
-  const bIp = `10.${octet}.1.2`;
-  await net.link(a, b, { a: `${aIp}/24`, b: `${bIp}/24` });
-  return { a, b, aIp, bIp };
-}
-
-async function routedLink(net: NetnsSet, octet: number): Promise<Topology> {
-  const a = await net.add("a");
-  const router = await net.add("r");
-  const b = await net.add("b");
-  const aIp = `10.${octet}.1.1`;
-  const bIp = `10.${octet}.2.2`;
-  await net.link(a, router, { a: `${aIp}/24`, b: `10.${octet}.1.254/24` });
-  await net.link(b, router, { a: `${bIp}/24`, b: `10.${octet}.2.254/24` });
-  await must(["ip", "-n", a, "route", "add", "default", "via", `10.${octet}.1.254`]);
-  await must(["ip", "-n", b, "route", "add", "default", "via", `10.${octet}.2.254`]);
-  return { a, b, aIp, bIp };
-}
 
 async function podsReachEachOther(
   t: Deno.TestContext,
   o: {
     backend: "host-gw" | "vxlan";
-    topology: (net: NetnsSet, octet: number) => Promise<Topology>;
+    routed: boolean;
   },
 ): Promise<void> {
-  const octet = 200 + Math.floor(Math.random() * 50);
-  // Disposed last: after both processes stopped and their leftovers are gone.
-  await using net = new NetnsSet("skcn");
-  const { a, b, aIp, bIp } = await o.topology(net, octet);
-  const clusterCidr = `10.${100 + Math.floor(Math.random() * 100)}.0.0/16`;
-  const backendArgs = o.backend === "vxlan" ? [] : ["--flannel-backend", o.backend];
-  await using server = await startTestServer({
-    agent: true,
-    netns: a,
-    nodeIp: aIp,
-    args: ["--node-name", "node-a", "--cluster-cidr", clusterCidr, ...backendArgs],
-    readyTimeoutMs: 90_000,
-  });
-  using cluster = e2eCluster(server, { waitMs: 120_000 });
+  await using c = await startTwoNodeCluster({ backend: o.backend, routed: o.routed });
+  const { a, bIp } = c.topology;
+  const { agent, cluster } = c;
   const { client, runOk, eventually } = cluster;
-  await using agent = await startTestAgent({
-    server: `https://${aIp}:${server.port}`,
-    token: await joinToken(server, a),
-    nodeName: "node-b",
-    netns: b,
-    nodeIp: bIp,
-    args: ["--cluster-cidr", clusterCidr, ...backendArgs],
-  });
-
-  await t.step("both nodes are Ready with a pod CIDR each", async () => {
-    for (const name of ["node-a", "node-b"]) {
-      await eventually(`${name} to be Ready\nagent log:\n${agent.logTail(20)}`, async () => {
-        const node = await client.resource(NODES).get(name).catch(() => undefined);
-        return (node?.spec?.podCIDR ?? "") !== "" &&
-          (node?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ??
-            false);
-      });
-    }
-  });
 
   const pods = client.resource(PODS);
   const ipOf = async (name: string) =>
     (await pods.get(name, { namespace: "default" })).status?.podIP ?? "";
   await t.step("a web pod runs on each node", async () => {
-    await runOk(["apply", "-f", "-"], JSON.stringify(webPod("web-a", "node-a")));
-    await runOk(["apply", "-f", "-"], JSON.stringify(webPod("web-b", "node-b")));
+    await runOk(["apply", "-f", "-"], JSON.stringify(webPod("web-a", { node: "node-a" })));
+    await runOk(["apply", "-f", "-"], JSON.stringify(webPod("web-b", { node: "node-b" })));
     await runOk(["wait", "--for=condition=Ready", "pod/web-a", "pod/web-b", "--timeout=120s"]);
     const podCidrOf = async (node: string) =>
       (await client.resource(NODES).get(node)).spec?.podCIDR ?? "";
@@ -192,9 +84,9 @@ async function podsReachEachOther(
 }
 
 Deno.test("pods on two nodes reach each other over a shared link with host-gw routes", async (t) => {
-  await podsReachEachOther(t, { backend: "host-gw", topology: sharedLink });
+  await podsReachEachOther(t, { backend: "host-gw", routed: false });
 });
 
 Deno.test("pods on two nodes reach each other through a router over the VXLAN overlay", async (t) => {
-  await podsReachEachOther(t, { backend: "vxlan", topology: routedLink });
+  await podsReachEachOther(t, { backend: "vxlan", routed: true });
 });

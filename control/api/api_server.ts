@@ -9,6 +9,7 @@
 import type { Storage } from "../storage/types.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
+import { CustomResourceDefinitions } from "./apiextensions/crd_controller.ts";
 import { type ApiEnv, createApiApp, type VersionDocument } from "./app.ts";
 import { bootstrapCluster } from "./bootstrap.ts";
 import { decodeProtobufBody } from "./codec/protobuf_body.ts";
@@ -87,7 +88,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const views = new ObjectViews({ storage, logger, signal: stopSignal, project: viewProjection });
   let ready = false;
   let port = options.port;
-  const registry = () => options.registry;
+  // The built-in resources plus those of established CustomResourceDefinitions.
+  const crds = new CustomResourceDefinitions({
+    builtins: options.registry,
+    storage,
+    clock,
+    logger,
+    signal: stopSignal,
+  });
+  const registry = () => crds.registry();
   const serverAddress = () => `${options.advertiseAddress}:${port}`;
   const protobuf = options.protobuf ?? decodeProtobufBody;
   let security: Security;
@@ -170,6 +179,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     await https.close();
     stop.abort();
     throw new Error("Cannot start the security layer's loops", { cause: err });
+  }
+  try {
+    await crds.start(client);
+  } catch (err) {
+    await https.close();
+    stop.abort();
+    throw new Error("Cannot start serving custom resources", { cause: err });
   }
   // Kinds with a TTL (Events) expire on every backend; one sweeper per storage prefix.
   const ttls = new Map<string, number>();

@@ -71,13 +71,13 @@ export function openApiResources(defs: readonly ResourceDef[]): OpenApiResource[
     resource: def.resource,
     namespaced: def.namespaced,
     verbs: verbsOf(def),
-    schema: def.schema,
+    schema: def.openApiSchema ?? def.schema,
     subresources: [
       ...(def.statusSubresource
         ? [{
           name: "status",
           gvk: { group: def.group, version: def.version, kind: def.kind },
-          schema: def.schema,
+          schema: def.openApiSchema ?? def.schema,
           verbs: ["get", "patch", "update"],
         }]
         : []),

@@ -178,7 +178,7 @@ export function renderObject(obj: KubeObject, options: RenderOptions): Response 
     case "table": {
       // Only objects of the resource print as its Table; a Status or another kind stays JSON.
       if (obj.kind !== def.kind) break;
-      const table = buildTable(printerFor(def.group, def.kind), {
+      const table = buildTable(def.printer ?? printerFor(def.group, def.kind), {
         objects: [obj as Record<string, unknown>],
         nowMs: options.nowMs,
         includeObject: includeObject(options.query),
@@ -234,7 +234,7 @@ export function renderList(items: readonly ListItem[], options: RenderListOption
         { status: 200, headers: headersFor("application/yaml", options.warnings) },
       );
     case "table": {
-      const table = buildTable(printerFor(def.group, def.kind), {
+      const table = buildTable(def.printer ?? printerFor(def.group, def.kind), {
         objects: objects() as Record<string, unknown>[],
         nowMs: options.nowMs,
         includeObject: includeObject(options.query),

@@ -298,7 +298,7 @@ export class WatchHandler {
     let line: (e: OutEvent) => Uint8Array;
     if (output?.format === "table") {
       const includeObject = parseIncludeObject(query.get("includeObject"));
-      const printer = printerFor(def.group, def.kind);
+      const printer = def.printer ?? printerFor(def.group, def.kind);
       let headersSent = false;
       line = (e) => {
         if (e.type === "BOOKMARK" || e.type === "ERROR") return plainLine(e);

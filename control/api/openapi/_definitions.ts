@@ -2,7 +2,9 @@
  * Turns skiff schemas into OpenAPI schema objects — Swagger 2.0 `definitions` or OpenAPI 3
  * `components.schemas` — named by their upstream definition names and linked by `$ref`, with
  * Kubernetes' extensions (`x-kubernetes-group-version-kind`, patch strategies, list and map
- * types) and upstream's forms of the special types (Quantity, IntOrString, Time).
+ * types) and upstream's forms of the special types (Quantity, IntOrString, Time). Objects
+ * without a name (a custom resource's nested objects) are written inline, as upstream publishes
+ * CRD schemas.
  *
  * @module
  */
@@ -187,6 +189,21 @@ export class Definitions {
     const def: Json = {};
     // Registered before its fields, so self-references end.
     this.#defs.set(s.name, def);
+    this.#fillObject(s, def);
+    return this.ref(s.name);
+  }
+
+  /**
+   * The schema of an object, written in place of a `$ref`: for objects without a definition
+   * name (the nested objects of a custom resource's schema, which upstream publishes inline).
+   */
+  #inlineObject(s: ObjectSchema): Json {
+    const def: Json = {};
+    this.#fillObject(s, def);
+    return def;
+  }
+
+  #fillObject(s: ObjectSchema, def: Json): void {
     if (s.description) def.description = s.description;
     const properties: Json = {};
     const required: string[] = [];
@@ -207,7 +224,6 @@ export class Definitions {
     }
     if (s.mapType) def["x-kubernetes-map-type"] = s.mapType;
     if (s.preserveUnknownFields) def["x-kubernetes-preserve-unknown-fields"] = true;
-    return this.ref(s.name);
   }
 
   /** The schema object for a field: its type plus description, default and patch metadata. */
@@ -282,7 +298,7 @@ export class Definitions {
         return out;
       }
       case "object":
-        return this.#defineObject(s);
+        return s.name === "" ? this.#inlineObject(s) : this.#defineObject(s);
     }
   }
 }

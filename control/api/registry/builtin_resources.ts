@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { customResourceDefinitionStrategy } from "../apiextensions/crd_strategy.ts";
 import { configMapStrategy } from "../strategies/config_map.ts";
 import { controllerRevisionStrategy } from "../strategies/controller_revision.ts";
 import { cronJobStrategy } from "../strategies/cron_job.ts";
@@ -51,6 +52,7 @@ import {
   ReplicaSet,
   StatefulSet,
 } from "../types/apps_v1.ts";
+import { CustomResourceDefinition } from "../types/apiextensions_v1.ts";
 import { CronJob, Job } from "../types/batch_v1.ts";
 import { Lease } from "../types/coordination_v1.ts";
 import {
@@ -688,11 +690,28 @@ const REVIEWS: readonly ResourceDef[] = [
   })),
 ];
 
+/** CustomResourceDefinitions: the definitions of the custom resources the server serves. */
+const APIEXTENSIONS: readonly ResourceDef[] = [{
+  group: "apiextensions.k8s.io",
+  version: "v1",
+  kind: "CustomResourceDefinition",
+  resource: "customresourcedefinitions",
+  singular: "customresourcedefinition",
+  namespaced: false,
+  shortNames: ["crd", "crds"],
+  categories: ["api-extensions"],
+  schema: CustomResourceDefinition,
+  strategy: customResourceDefinitionStrategy,
+  statusSubresource: true,
+  tracksGeneration: true,
+}];
+
 /** Every built-in resource, core group first, each group's resources alphabetical. */
 export const BUILTIN_RESOURCES: readonly ResourceDef[] = [
   ...[...CORE].sort((a, b) => a.resource.localeCompare(b.resource)),
   ...APPS,
   ...BATCH,
   ...OTHERS,
+  ...APIEXTENSIONS,
   ...REVIEWS,
 ];

@@ -80,6 +80,7 @@ Deno.test("BUILTIN_RESOURCES: status and scale subresources where kube-apiserver
     "/pods",
     "/resourcequotas",
     "/services",
+    "apiextensions.k8s.io/customresourcedefinitions",
     "apps/daemonsets",
     "apps/deployments",
     "apps/replicasets",

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { Printer } from "../printers/table.ts";
 import type { Strategy } from "../strategies/strategy.ts";
 import type { KubeObject } from "../types/meta_v1.ts";
 import type { GroupVersionKind, ObjectSchema } from "../types/schema.ts";
@@ -72,6 +73,18 @@ export interface ResourceDef {
   readonly verbs?: readonly string[];
   /** The kind's schema: decodes, validates and documents objects. */
   readonly schema: ObjectSchema;
+  /**
+   * What OpenAPI publishes for the kind, when it is not {@linkcode ResourceDef.schema}: a custom
+   * resource's typed and documented schema, while its `schema` only shapes decoding.
+   */
+  readonly openApiSchema?: ObjectSchema;
+  /** The Table printer, when not the built-in one of the group and kind (custom resources). */
+  readonly printer?: Printer;
+  /**
+   * Served from a CustomResourceDefinition: objects live under `/registry/<group>/<resource>/`
+   * and are patched with JSON and merge patches only, as upstream's custom resources.
+   */
+  readonly custom?: boolean;
   readonly strategy: Strategy;
   /** Serves `/status`; main-resource writes keep the stored status. */
   readonly statusSubresource?: boolean;

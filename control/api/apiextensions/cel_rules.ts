@@ -83,7 +83,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
     !(v instanceof Optional);
 }
 
-let environment: Environment | undefined;
+let environments: { plain: Environment; optionalOldSelf: Environment } | undefined;
 
 function listOf(v: unknown): unknown[] {
   if (!Array.isArray(v)) throw new TypeError("Cannot apply a list function to a non-list");
@@ -109,16 +109,22 @@ function parseQuantity(text: string): Quantity {
   return Quantity.parse(text);
 }
 
-/** The shared CEL environment: `self`, `oldSelf` and Kubernetes' libraries. */
-function celEnvironment(): Environment {
-  if (environment) return environment;
+/**
+ * The shared CEL environments: `self`, Kubernetes' libraries, and `oldSelf` as a value or, for
+ * rules with `optionalOldSelf`, as an optional.
+ */
+function celEnvironment(optionalOldSelf = false): Environment {
+  environments ??= buildEnvironments();
+  return optionalOldSelf ? environments.optionalOldSelf : environments.plain;
+}
+
+function buildEnvironments(): { plain: Environment; optionalOldSelf: Environment } {
   const env = new Environment({
     homogeneousAggregateLiterals: false,
     enableOptionalTypes: true,
     limits: { maxAstNodes: 10000, maxDepth: 100, maxListElements: 1000, maxMapEntries: 1000 },
   });
   env.registerVariable("self", "dyn");
-  env.registerVariable("oldSelf", "dyn");
   env.registerType("Quantity", Quantity);
   env
     .registerFunction("list.isSorted(): bool", (l: unknown) => {
@@ -217,8 +223,10 @@ function celEnvironment(): Environment {
     .registerFunction("Quantity.isInteger(): bool", (a: Quantity) => {
       return a.milliValue() % 1000n === 0n;
     });
-  environment = env;
-  return env;
+  return {
+    plain: env.clone().registerVariable("oldSelf", "dyn"),
+    optionalOldSelf: env.clone().registerVariable("oldSelf", "optional<dyn>"),
+  };
 }
 
 /** Whether a rule reads `oldSelf` (a transition rule). */
@@ -254,7 +262,7 @@ function compileOne(
   rule: ValidationRule,
   path: FieldPath,
 ): { compiled?: CompiledRule; errors: FieldError[] } {
-  const env = celEnvironment();
+  const env = celEnvironment(rule.optionalOldSelf === true);
   const errors: FieldError[] = [];
   const rulePath = path.child("rule");
   let run: CompiledRule["run"] | undefined;

@@ -114,12 +114,39 @@ function fieldGetter(jsonPath: string): FieldGetter | null {
   };
 }
 
-function deprecationWarning(crd: CustomResourceDefinition, v: CustomResourceDefinitionVersion) {
+/** A kube-like version's stability and numbers (`v1beta2` → [2, 1, 2]); [0, 0, 0] otherwise. */
+function versionRank(v: string): [number, number, number] {
+  const m = /^v(\d+)(?:(alpha|beta)(\d+))?$/.exec(v);
+  if (!m) return [0, 0, 0];
+  return [m[2] === undefined ? 3 : m[2] === "beta" ? 2 : 1, Number(m[1]), Number(m[3] ?? 0)];
+}
+
+function compareRank(a: string, b: string): number {
+  const x = versionRank(a);
+  const y = versionRank(b);
+  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return y[i]! - x[i]!;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Upstream's default deprecation warning: `<group>/<version> <Kind> is deprecated`, naming the
+ * most preferred served, not deprecated version of at least the same stability, if any.
+ */
+function deprecationWarning(
+  crd: CustomResourceDefinition,
+  o: { version: CustomResourceDefinitionVersion; kind: string },
+): string | undefined {
+  const v = o.version;
   if (!v.deprecated) return undefined;
   if (v.deprecationWarning) return v.deprecationWarning;
-  return `${crd.spec.group}/${v.name} ${
-    crd.status?.acceptedNames?.kind || crd.spec.names.kind
-  } is deprecated`;
+  const group = crd.spec.group;
+  const text = `${group}/${v.name} ${o.kind} is deprecated`;
+  const stability = versionRank(v.name)[0];
+  const better = crd.spec.versions
+    .filter((x) => x.served && !x.deprecated && versionRank(x.name)[0] >= stability)
+    .map((x) => x.name)
+    .sort(compareRank)[0];
+  return better ? `${text}; use ${group}/${better} ${o.kind}` : text;
 }
 
 /** Options of {@linkcode customResourceDefs}. */
@@ -171,7 +198,7 @@ export function customResourceDefs(
       const get = fieldGetter(f.jsonPath);
       if (get) fieldSelectors[f.jsonPath.replace(/^\./, "")] = get;
     }
-    const warning = deprecationWarning(crd, v);
+    const warning = deprecationWarning(crd, { version: v, kind: names.kind });
     const strategy = customResourceStrategy(rules, {
       statusSubresource,
       ...(warning ? { warning } : {}),

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { decodeObject } from "../codec/decode.ts";
 import type { JSONSchemaProps } from "../types/apiextensions_v1.ts";
 import type { ArraySchema, MapSchema, ObjectSchema } from "../types/schema.ts";
+import { buildOpenApiV3 } from "../openapi/v3.ts";
 import { convertCustomResourceSchema, definitionName } from "./schema_conversion.ts";
 
 const SCHEMA: JSONSchemaProps = {
@@ -88,5 +89,32 @@ Deno.test("convertCustomResourceSchema() decodes mistyped scalars and prunes unk
     apiVersion: "example.com/v1",
     kind: "Widget",
     spec: { size: "big", items: [], raw: { any: 1 } },
+  });
+});
+
+Deno.test("convertCustomResourceSchema(): OpenAPI v3 publishes nested objects inline, as upstream", () => {
+  const { published } = convertCustomResourceSchema(SCHEMA, KIND);
+  const docs = buildOpenApiV3([{
+    ...KIND,
+    resource: "widgets",
+    namespaced: true,
+    verbs: ["get", "list", "patch"],
+    schema: published,
+    subresources: [],
+  }], { gitVersion: "v1.33.0" });
+  const doc = docs.get("apis/example.com/v1") as {
+    components: {
+      schemas: Record<string, { properties: Record<string, Record<string, unknown>> }>;
+    };
+  };
+  const names = Object.keys(doc.components.schemas).filter((n) => n.startsWith("com.example"));
+  assert.deepEqual(names, ["com.example.v1.Widget", "com.example.v1.WidgetList"]);
+  const spec = doc.components.schemas["com.example.v1.Widget"]!.properties.spec!;
+  assert.equal(spec.type, "object");
+  assert.equal(spec.description, "The spec.");
+  assert.deepEqual(spec.required, ["size"]);
+  assert.deepEqual((spec.properties as Record<string, unknown>).mode, {
+    type: "string",
+    enum: ["a", "b"],
   });
 });

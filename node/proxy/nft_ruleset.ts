@@ -62,6 +62,11 @@ export interface NftElement {
 export interface NftChain {
   readonly name: string;
   readonly rules: readonly string[];
+  /**
+   * A chain shared by Services of one shape: kept for a while after its last user goes, since
+   * a Service flapping between two endpoint counts would otherwise make and delete it each time.
+   */
+  readonly shared?: boolean;
 }
 
 /** A set of the clients that a session-affinity endpoint keeps for `timeoutSeconds`. */
@@ -269,7 +274,7 @@ export function sharedChainRules(name: string, options: NftRulesetOptions): stri
 }
 
 function chainOf(name: string, options: NftRulesetOptions): NftChain {
-  return { name, rules: sharedChainRules(name, options) };
+  return { name, rules: sharedChainRules(name, options), shared: true };
 }
 
 /** The node-local endpoints a hairpin pair is kept for (`nodeName` unset counts as local). */

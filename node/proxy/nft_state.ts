@@ -10,6 +10,11 @@
  * an element), and last the removed chains (flushed, then deleted) and sets, once nothing
  * refers to them.
  *
+ * Shared chains (a Service shape's) outlive their last user: the
+ * {@linkcode MAX_UNUSED_SHARED_CHAINS} most recently unused stay in the kernel, so a Service
+ * moving between two endpoint counts does not create and delete a chain each time (deleting
+ * costs the transaction an RCU grace period); a full rebuild drops them all.
+ *
  * Two Services claiming the same element (two load balancers on one IP and port) is resolved
  * the same way every time: the owner that sorts first wins.
  *
@@ -27,7 +32,12 @@ interface Owned {
 interface Shared<T> {
   readonly content: T;
   readonly owners: Set<string>;
+  /** Kept when unused (a shared chain). */
+  readonly sticky?: boolean;
 }
+
+/** How many unused shared chains stay in the kernel. */
+export const MAX_UNUSED_SHARED_CHAINS = 32;
 
 /** What {@linkcode NftState} needs. */
 export interface NftStateOptions {
@@ -84,6 +94,8 @@ export class NftState {
   readonly #dirtyElements = new Map<string, Set<string>>();
   readonly #dirtyChains = new Set<string>();
   readonly #dirtySets = new Set<string>();
+  /** Shared chains without users, oldest first. */
+  readonly #unused = new Set<string>();
 
   constructor(options: NftStateOptions) {
     this.#t = `ip ${options.table}`;
@@ -106,7 +118,9 @@ export class NftState {
     if (old) {
       for (const e of old.elements) this.#removeElement(owner, e);
       for (const c of old.chains) {
-        this.#removeShared(this.#chains, this.#dirtyChains, owner, c.name);
+        if (this.#removeShared(this.#chains, this.#dirtyChains, owner, c.name)) {
+          this.#unused.add(c.name);
+        }
       }
       for (const s of old.affinitySets) {
         this.#removeShared(this.#sets, this.#dirtySets, owner, s.name);
@@ -119,10 +133,19 @@ export class NftState {
     this.#fragments.set(owner, fragment);
     for (const e of fragment.elements) this.#addElement(owner, e);
     for (const c of fragment.chains) {
-      this.#addShared(this.#chains, this.#dirtyChains, owner, c.name, c.rules.join("\n"));
+      this.#unused.delete(c.name);
+      this.#addShared(this.#chains, this.#dirtyChains, owner, {
+        name: c.name,
+        content: c.rules.join("\n"),
+        sticky: c.shared === true,
+      });
     }
     for (const s of fragment.affinitySets) {
-      this.#addShared(this.#sets, this.#dirtySets, owner, s.name, s.timeoutSeconds);
+      this.#addShared(this.#sets, this.#dirtySets, owner, {
+        name: s.name,
+        content: s.timeoutSeconds,
+        sticky: false,
+      });
     }
   }
 
@@ -138,6 +161,8 @@ export class NftState {
 
   /** The whole table: `add table`, `delete table`, then everything desired. */
   full(): NftTransaction {
+    for (const name of this.#unused) this.#chains.delete(name);
+    this.#unused.clear();
     const t = this.#t;
     const lines = [`add table ${t}`, `delete table ${t}`, ...this.#base];
     for (const name of this.#chains.keys()) lines.push(`add chain ${t} ${name}`);
@@ -165,6 +190,12 @@ export class NftState {
 
   /** Only what changed since the last commit (`text` is `""` when nothing did). */
   incremental(): NftTransaction {
+    for (const name of this.#unused) {
+      if (this.#unused.size <= MAX_UNUSED_SHARED_CHAINS) break;
+      this.#unused.delete(name);
+      this.#chains.delete(name);
+      this.#dirtyChains.add(name);
+    }
     const t = this.#t;
     const addChains: string[] = [];
     const addSets: string[] = [];
@@ -327,32 +358,36 @@ export class NftState {
     table: Map<string, Shared<T>>,
     dirty: Set<string>,
     owner: string,
-    name: string,
-    content: T,
+    item: { name: string; content: T; sticky: boolean },
   ): void {
-    const current = table.get(name);
-    if (current && current.content === content) {
+    const current = table.get(item.name);
+    if (current && current.content === item.content) {
       current.owners.add(owner);
-    } else {
-      table.set(name, { content, owners: new Set([...(current?.owners ?? []), owner]) });
-      dirty.add(name);
+      return;
     }
-    if (!current) dirty.add(name);
+    table.set(item.name, {
+      content: item.content,
+      owners: new Set([...(current?.owners ?? []), owner]),
+      sticky: item.sticky,
+    });
+    dirty.add(item.name);
   }
 
+  /** Drops `owner`'s use; true when an unused sticky entry stays. */
   #removeShared<T>(
     table: Map<string, Shared<T>>,
     dirty: Set<string>,
     owner: string,
     name: string,
-  ): void {
+  ): boolean {
     const current = table.get(name);
-    if (!current) return;
+    if (!current) return false;
     current.owners.delete(owner);
-    if (current.owners.size === 0) {
-      table.delete(name);
-      dirty.add(name);
-    }
+    if (current.owners.size > 0) return false;
+    if (current.sticky) return true;
+    table.delete(name);
+    dirty.add(name);
+    return false;
   }
 }
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { NftFragment } from "./nft_ruleset.ts";
-import { NftState } from "./nft_state.ts";
+import { MAX_UNUSED_SHARED_CHAINS, NftState } from "./nft_state.ts";
 
 const BASE = ["add table ip t", "add map ip t m { type ipv4_addr : verdict; }"];
 
@@ -189,4 +189,53 @@ Deno.test("NftState keeps the uncommitted changes after a failed transaction", (
   state.commit(true);
   assert.equal(state.kernelElement("e", "10.43.0.5 . 0"), "10.42.0.8 . 80");
   assert.ok(!state.dirty);
+});
+
+Deno.test("NftState keeps unused shared chains, up to a bound, until a full rebuild", () => {
+  const state = new NftState({ table: "t", baseCommands: BASE });
+  const shape = (n: number): NftFragment =>
+    fragment({
+      elements: [{ map: "m", key: "10.43.0.5", value: `goto cluster-tcp-${n}` }],
+      chains: [{ name: `cluster-tcp-${n}`, rules: [`mod ${n}`], shared: true }],
+    });
+  state.setFragment("shop/web", shape(2));
+  state.full();
+  state.commit(true);
+  state.setFragment("shop/web", shape(3));
+  assert.equal(
+    state.incremental().text,
+    `add chain ip t cluster-tcp-3
+add rule ip t cluster-tcp-3 mod 3
+delete element ip t m { 10.43.0.5 }
+add element ip t m { 10.43.0.5 : goto cluster-tcp-3 }
+`,
+  );
+  state.commit(false);
+  // Back to two endpoints: cluster-tcp-2 is still there, cluster-tcp-3 stays too.
+  state.setFragment("shop/web", shape(2));
+  assert.equal(
+    state.incremental().text,
+    `delete element ip t m { 10.43.0.5 }
+add element ip t m { 10.43.0.5 : goto cluster-tcp-2 }
+`,
+  );
+  state.commit(false);
+  // Past the bound, the oldest unused chains go: cluster-tcp-3 (unused first), then 2.
+  const texts: string[] = [];
+  for (let n = 4; n < 4 + MAX_UNUSED_SHARED_CHAINS + 1; n++) {
+    state.setFragment("shop/web", shape(n));
+    texts.push(state.incremental().text);
+    state.commit(false);
+  }
+  const deleted = texts.flatMap((tx) =>
+    [...tx.matchAll(/delete chain ip t (\S+)/g)].map((m) => m[1])
+  );
+  assert.deepEqual(deleted, ["cluster-tcp-3", "cluster-tcp-2"]);
+  state.setFragment("shop/web", shape(2));
+  assert.match(state.incremental().text, /^add chain ip t cluster-tcp-2\n/);
+  state.commit(false);
+  // A full rebuild has only the chains in use.
+  const full = state.full().text;
+  assert.match(full, /add chain ip t cluster-tcp-2\n/);
+  assert.ok(!full.includes("cluster-tcp-4"));
 });

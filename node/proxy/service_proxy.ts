@@ -20,7 +20,7 @@ import type { Node } from "../../control/api/types/core_v1_node.ts";
 import type { Service } from "../../control/api/types/core_v1_service.ts";
 import { type EndpointSlice, LABEL_SERVICE_NAME } from "../../control/api/types/discovery_v1.ts";
 import { Backoff } from "../../control/client/backoff.ts";
-import type { Informer } from "../../control/client/informer.ts";
+import type { HandlerRegistration, Informer } from "../../control/client/informer.ts";
 import { ENDPOINT_SLICES, NODES, SERVICES } from "../../control/client/resources.ts";
 import type { SharedInformerFactory } from "../../control/client/shared_informer_factory.ts";
 import { metaNamespaceKey } from "../../control/client/store.ts";
@@ -137,6 +137,7 @@ export class ServiceProxy {
   /** The ports of each Service with a UDP port, as last programmed (for conntrack). */
   readonly #udpPorts = new Map<string, readonly ProxyServicePort[]>();
   #conntrack: string[][] = [];
+  readonly #registrations: HandlerRegistration[] = [];
 
   constructor(deps: ServiceProxyDeps, options: ServiceProxyOptions) {
     this.#deps = deps;
@@ -163,17 +164,18 @@ export class ServiceProxy {
       indexers: { [SLICE_INDEX]: indexBySliceService },
     });
     this.#nodes = deps.informers.informerFor(NODES);
-    this.#services.addHandler({
+    const registrations = this.#registrations;
+    registrations.push(this.#services.addHandler({
       add: (svc) => this.#enqueue(metaNamespaceKey(svc)),
       update: (old, svc) => {
         if (old !== svc) this.#enqueue(metaNamespaceKey(svc));
       },
       delete: (svc) => this.#enqueue(metaNamespaceKey(svc)),
-    });
+    }));
     const onSlice = (slice: EndpointSlice) => {
       for (const key of indexBySliceService(slice)) this.#enqueue(key);
     };
-    this.#slices.addHandler({
+    registrations.push(this.#slices.addHandler({
       add: onSlice,
       update: (old, slice) => {
         if (old === slice) return;
@@ -181,7 +183,7 @@ export class ServiceProxy {
         onSlice(slice);
       },
       delete: onSlice,
-    });
+    }));
     const onNode = (node: Node) => {
       if (node.metadata?.name !== options.nodeName) return;
       const zone = node.metadata?.labels?.[ZONE_LABEL] ?? "";
@@ -190,7 +192,9 @@ export class ServiceProxy {
       this.#allDirty = true;
       this.#kick();
     };
-    this.#nodes.addHandler({ add: onNode, update: (_old, node) => onNode(node) });
+    registrations.push(
+      this.#nodes.addHandler({ add: onNode, update: (_old, node) => onNode(node) }),
+    );
   }
 
   /** The table's name. */
@@ -217,6 +221,7 @@ export class ServiceProxy {
         else signal.addEventListener("abort", () => resolve(), { once: true });
       });
     }
+    for (const registration of this.#registrations.splice(0)) registration.remove();
     this.#timer?.cancel();
     this.#timer = null;
     await this.#syncing;

@@ -44,9 +44,12 @@ const RULES_NOT_CHECKED =
   "some validation rules were not checked because the object was invalid; correct the existing errors to complete validation";
 
 /** Everything a version's strategy needs. */
-interface VersionRules {
+export interface VersionRules {
+  /** The version's structural schema. */
   readonly schema: JSONSchemaProps;
+  /** Its compiled CEL rules, if any. */
   readonly rules: RuleTree | null;
+  /** Whether it declares any default. */
   readonly defaults: boolean;
 }
 
@@ -68,16 +71,58 @@ function ruleErrors(
   return evaluateRules(tree, { value: obj, ...(o.old ? { old: o.old } : {}) });
 }
 
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The value at a field error's path (`spec.items[0].name`, `spec.labels.key`, `spec.m[key]`). */
+function valueAt(obj: unknown, path: string): { found: boolean; value: unknown } {
+  let cur: unknown = obj;
+  for (const m of path.matchAll(/([^.[\]]+)|\[([^\]]*)\]/g)) {
+    const key = m[1] ?? m[2] ?? "";
+    if (Array.isArray(cur) && /^\d+$/.test(key)) {
+      if (Number(key) >= cur.length) return { found: false, value: undefined };
+      cur = cur[Number(key)];
+    } else if (isObject(cur) && Object.hasOwn(cur, key)) {
+      cur = cur[key];
+    } else {
+      return { found: false, value: undefined };
+    }
+  }
+  return { found: true, value: cur };
+}
+
 /**
- * The strategy of one version of a custom resource: prune and default on every write; the
- * schema errors from `validate`, then (`validateCreate`/`validateUpdate`, which the handler
- * runs after it) the CEL rules, transition rules with the stored object; status writes are
- * validated whole.
+ * Validation ratcheting (upstream `CRDValidationRatcheting`, on by default since 1.30): on
+ * updates, errors at values the update did not change are dropped, so objects stored before a
+ * schema got stricter stay writable.
+ */
+function ratchet(errs: FieldError[], o: { obj: KubeObject; old: KubeObject }): FieldError[] {
+  return errs.filter((e) => {
+    if (e.field === "<nil>") return true;
+    // A missing field is compared by the object that should hold it.
+    const path = e.type === "required" ? e.field.replace(/(\.[^.[\]]+|\[[^\]]*\])$/, "") : e.field;
+    const now = valueAt(o.obj, path);
+    const before = valueAt(o.old, path);
+    if (now.found !== before.found) return true;
+    return now.found && JSON.stringify(now.value) !== JSON.stringify(before.value);
+  });
+}
+
+/**
+ * The strategy of one version of a custom resource: prune and default on every write; on
+ * create the schema errors and then the CEL rules; on updates (main resource and status) the
+ * same, ratcheted, with transition rules reading the stored object.
  */
 export function customResourceStrategy(
   r: VersionRules,
   options: { readonly statusSubresource: boolean; readonly warning?: string },
 ): Strategy {
+  const update = (obj: KubeObject, old: KubeObject) => {
+    const errs = ratchet(schemaErrors(obj, r), { obj, old });
+    const rules = ratchet(ruleErrors(obj, { rules: r, old, schemaErrors: errs }), { obj, old });
+    return [...errs, ...rules];
+  };
   return {
     default(obj) {
       prune(obj, r.schema);
@@ -87,15 +132,12 @@ export function customResourceStrategy(
       // Upstream drops the status of a new object whose kind has a status subresource.
       if (options.statusSubresource) delete obj.status;
     },
-    validate: (obj) => schemaErrors(obj, r),
-    validateCreate: (obj) =>
-      r.rules ? ruleErrors(obj, { rules: r, schemaErrors: schemaErrors(obj, r) }) : [],
-    validateUpdate: (obj, old) =>
-      r.rules ? ruleErrors(obj, { rules: r, old, schemaErrors: schemaErrors(obj, r) }) : [],
-    validateStatusUpdate(obj, old) {
+    validateCreate(obj) {
       const errs = schemaErrors(obj, r);
-      return [...errs, ...ruleErrors(obj, { rules: r, old, schemaErrors: errs })];
+      return [...errs, ...ruleErrors(obj, { rules: r, schemaErrors: errs })];
     },
+    validateUpdate: update,
+    validateStatusUpdate: update,
     ...(options.warning ? { warnings: () => [options.warning!] } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { CustomResourceDefinition } from "../types/apiextensions_v1.ts";
-import { customResourceDefs } from "./custom_resource_defs.ts";
+import { customResourceDefs, customResourceStrategy } from "./custom_resource_defs.ts";
 
 function crd(): CustomResourceDefinition {
   const schema = {
@@ -112,8 +112,39 @@ Deno.test("the custom resource strategy prunes, defaults and drops status on cre
     metadata: { name: "w" },
     spec: { size: 1 },
   });
+  const bad = { ...obj, spec: { size: "x" } };
   assert.deepEqual(
-    v1.strategy.validate!({ ...obj, spec: { size: "x" } }).map(String),
+    v1.strategy.validateCreate!(bad).map(String),
+    ['spec.size: Invalid value: "string": spec.size in body must be of type integer: "string"'],
+  );
+  const required = customResourceStrategy(
+    {
+      schema: { type: "object", properties: { spec: { type: "object", required: ["a"] } } },
+      rules: null,
+      defaults: false,
+    },
+    { statusSubresource: false },
+  );
+  const before = { metadata: { name: "w" }, spec: { b: 1 } };
+  assert.deepEqual(
+    required.validateUpdate!({ ...before, metadata: { name: "w", labels: {} } }, before),
+    [],
+  );
+  assert.deepEqual(
+    required.validateUpdate!({ ...before, spec: { b: 2 } }, before).map(String),
+    ["spec.a: Required value"],
+  );
+});
+
+Deno.test("the custom resource strategy ratchets errors of unchanged values on update", () => {
+  const v1 = customResourceDefs(crd())[1]!;
+  const old = { metadata: { name: "w" }, spec: { size: "x", color: "red" } };
+  assert.deepEqual(
+    v1.strategy.validateUpdate!({ ...old, spec: { size: "x", color: "blue" } }, old).map(String),
+    [],
+  );
+  assert.deepEqual(
+    v1.strategy.validateUpdate!({ ...old, spec: { size: "y", color: "red" } }, old).map(String),
     ['spec.size: Invalid value: "string": spec.size in body must be of type integer: "string"'],
   );
 });

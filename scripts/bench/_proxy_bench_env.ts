@@ -299,14 +299,18 @@ export class ProxyBenchEnv implements AsyncDisposable {
   }
 
   /**
-   * Whether `map` has element `key` in the kernel, asked cheaply: a check-only (`nft -c`)
-   * delete of it succeeds (listing the map would dump every element).
+   * Whether endpoint map `map` has element `key` in the kernel, asked cheaply: a check-only
+   * (`nft -c`) add of the key with a value no endpoint has fails with "File exists" exactly
+   * when the key is there. (Listing the map would dump every element; a check-only delete
+   * waits for an RCU grace period.)
    */
   async hasElement(map: string, key: string): Promise<boolean> {
     const out = await sh(inNetns(this.node, ["nft", "-c", "-f", "-"]), {
-      stdin: `delete element ip ${BENCH_TABLE} ${map} { ${key} }\n`,
+      stdin: `add element ip ${BENCH_TABLE} ${map} { ${key} : 0.0.0.0 . 0 }\n`,
     });
-    return out.code === 0;
+    if (out.code === 0) return false;
+    if (out.stderr.includes("File exists")) return true;
+    throw new Error(`Cannot look up "${key}" in map "${map}": ${out.stderr.trim().slice(0, 300)}`);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

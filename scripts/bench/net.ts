@@ -21,14 +21,17 @@
  *
  * **dataplane** (B10). wrk (`-t1 -c32`, pinned to CPU 0) in the client pod against a Deno HTTP
  * server in the server pod (pinned to CPU 1): through a ClusterIP and, as the baseline, to the
- * pod IP directly, alternating, with 0, 1,000 and 10,000 Services installed. Goal: ClusterIP
+ * pod IP directly, alternating three times (medians), with 0, 1,000 and 10,000 Services
+ * installed. How busy other processes kept the CPUs just before is printed with each row: on
+ * a shared 2-core machine that decides more than the proxy does. Goal: ClusterIP
  * req/s within 5% of direct, and flat from 0 to 10,000.
  *
  * **dns**: `runDnsBench` from `./net_dns.ts`.
  *
  * Options: `--only proxy|dataplane|dns`, `--sizes 100,1000,10000`, `--full 5000,10000`,
  * `--changes 20` (endpoint adds and removes per size), `--new-services 5`, `--runs 3` (full
- * resyncs per size), `--dataplane-sizes 0,1000,10000`, `--wrk-seconds 4`. Each section ends
+ * resyncs per size), `--dataplane-sizes 0,1000,10000`, `--wrk-seconds 3` (each of three
+ * direct/ClusterIP pairs per size). Each section ends
  * with a `# … summary:` line; every measurement is also one JSON line.
  *
  * @module
@@ -71,7 +74,7 @@ function parseNetBenchArgs(args: string[]): NetBenchOptions {
       "new-services": { type: "string", default: "5" },
       runs: { type: "string", default: "3" },
       "dataplane-sizes": { type: "string", default: "0,1000,10000" },
-      "wrk-seconds": { type: "string", default: "4" },
+      "wrk-seconds": { type: "string", default: "3" },
     },
   });
   const only = typeof values.only === "string" ? values.only : undefined;
@@ -111,6 +114,19 @@ function stats(samples: readonly number[]): LatencyStats {
 function median(values: readonly number[]): number {
   const sorted = values.toSorted((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+}
+
+/** How busy the CPUs are over `ms` while this process sleeps: the share other processes take. */
+async function otherCpuBusy(ms: number): Promise<number> {
+  const sample = async () => {
+    const cpu = (await Deno.readTextFile("/proc/stat")).split("\n")[0]!.split(/\s+/).slice(1)
+      .map(Number);
+    return { idle: cpu[3]! + cpu[4]!, total: cpu.reduce((a, b) => a + b, 0) };
+  };
+  const a = await sample();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const b = await sample();
+  return 1 - (b.idle - a.idle) / Math.max(1, b.total - a.total);
 }
 
 /** Polls until `check()` answers `want`; the time from `fromMs` to that answer. */
@@ -439,20 +455,20 @@ async function dataplaneSection(
     await until(async () => (await get(clusterUrl)).code === 0, { what: "the ClusterIP" });
     await wrk(env, clusterUrl, 1);
     console.log(
-      "services | direct req/s | ClusterIP req/s | ratio | direct p50 / p99 | ClusterIP p50 / p99 | errors",
+      "services | direct req/s | ClusterIP req/s | ratio | direct p50 / p99 | ClusterIP p50 / p99 | errors | CPUs busy before",
     );
     const byN: Record<number, { direct: number; cluster: number; p99: number }> = {};
     for (const n of o.dataplaneSizes) {
       await env.growTo(n);
       await waitProgrammed(env, n);
+      const busy = await otherCpuBusy(500);
       const direct: WrkResult[] = [];
       const cluster: WrkResult[] = [];
-      for (let r = 0; r < 2; r++) {
+      for (let r = 0; r < 3; r++) {
         direct.push(await wrk(env, directUrl, o.wrkSeconds));
         cluster.push(await wrk(env, clusterUrl, o.wrkSeconds));
       }
-      const rps = (list: WrkResult[]) =>
-        list.reduce((s, w) => s + w.requestsPerSec, 0) / list.length;
+      const rps = (list: WrkResult[]) => median(list.map((w) => w.requestsPerSec));
       const p = (list: WrkResult[], f: (w: WrkResult) => number) => median(list.map(f));
       const d = rps(direct);
       const c = rps(cluster);
@@ -463,7 +479,7 @@ async function dataplaneSection(
           fmt(p(direct, (w) => w.p50Ms))
         } / ${fmt(p(direct, (w) => w.p99Ms))} ms | ${fmt(p(cluster, (w) => w.p50Ms))} / ${
           fmt(p(cluster, (w) => w.p99Ms))
-        } ms | ${errors}`,
+        } ms | ${errors} | ${(busy * 100).toFixed(0)}%`,
       );
       console.log(JSON.stringify({
         name: `net/dataplane/clusterip-rps/${n}`,
@@ -479,6 +495,7 @@ async function dataplaneSection(
           p99: p(direct, (w) => w.p99Ms),
         },
         errors,
+        cpu_busy_before: Number(busy.toFixed(2)),
         n: cluster.length,
         machine,
       }));

@@ -351,6 +351,45 @@ Deno.test({
         assert.ok(pages.every((p) => p === "pod-a"), `saw ${pages}`);
       });
 
+      await t.step("an address served on the node itself is left alone", async () => {
+        // The cluster DNS: its Service has no endpoints, its address is on the node.
+        await must(["ip", "-n", node, "addr", "add", "10.43.0.10/32", "dev", "lo"]);
+        const argv = inNetns(node, [
+          "busybox",
+          "httpd",
+          "-f",
+          "-p",
+          "10.43.0.10:8053",
+          "-h",
+          `${www}/a`,
+        ]);
+        children.push(
+          new Deno.Command(argv[0]!, {
+            args: argv.slice(1),
+            stdin: "null",
+            stdout: "null",
+            stderr: "null",
+          }).spawn(),
+        );
+        await services.create({
+          metadata: { name: "node-local", namespace: "kube-system" },
+          spec: { clusterIP: "10.43.0.10", ports: [{ port: 8053, protocol: "TCP" }] },
+        }).catch((err) => {
+          if (!/already/i.test(String(err))) throw err;
+        });
+        const marker = await createService("after-node-local", {
+          ports: [{ port: 80, protocol: "TCP", targetPort: 8080 }],
+        });
+        await until(() => runner.transactions.some((tx) => tx.includes(marker.spec!.clusterIP!)), {
+          what: "a sync after the node-local Service",
+        });
+        assert.ok(runner.transactions.every((tx) => !/10\.43\.0\.10 \./.test(tx)));
+        await until(async () => (await fetchFrom(caller.netns, "http://10.43.0.10:8053/", 1)).ok, {
+          what: "the node-local address from a pod",
+        });
+        assert.equal((await fetchFrom(node, "http://10.43.0.10:8053/")).text, "pod-a");
+      });
+
       await t.step("a UDP endpoint's conntrack entries go when it does", async () => {
         const svc = await createService("udp", {
           ports: [{ port: 53, protocol: "UDP", targetPort: 5353 }],

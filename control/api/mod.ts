@@ -25,6 +25,7 @@ export * from "./api_server.ts";
 export * from "./app.ts";
 export * from "./bootstrap.ts";
 export * from "./cluster_dns_service.ts";
+export * from "./apiextensions/mod.ts";
 export * from "./errors.ts";
 export * from "../util/http1_connection.ts";
 export * from "./https_server.ts";

@@ -26,8 +26,7 @@
  *
  * @module
  */
-// deno-lint-ignore no-import-prefix
-import { Environment, Optional } from "npm:@marcbachmann/cel-js@8.0.0";
+import { Environment, Optional } from "@marcbachmann/cel-js";
 import type { JSONSchemaProps, ValidationRule } from "../types/apiextensions_v1.ts";
 import { Quantity } from "../types/quantity.ts";
 import {

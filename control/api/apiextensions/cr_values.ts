@@ -12,7 +12,7 @@
  * @example Prune, default and validate a value
  * ```ts
  * import assert from "node:assert/strict";
- * import { applyDefaults, prune, validateValue } from "./cr_values.ts";
+ * import { applyDefaults, prune, validateSchemaValue } from "./cr_values.ts";
  *
  * const schema = {
  *   type: "object",
@@ -27,7 +27,7 @@
  * assert.deepEqual(prune(obj, schema), ["spec.extra"]);
  * applyDefaults(obj, schema);
  * assert.deepEqual(obj.spec, { replicas: 1 });
- * assert.deepEqual(validateValue({ spec: { replicas: "x" } }, schema).map(String), [
+ * assert.deepEqual(validateSchemaValue({ spec: { replicas: "x" } }, schema).map(String), [
  *   'spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: "string"',
  * ]);
  * ```
@@ -520,7 +520,7 @@ function jsonEqual(a: unknown, b: unknown): boolean {
  * (`FieldValueTypeInvalid`), enum (`Unsupported value`), required (`Required value`), ranges,
  * lengths, patterns, formats and item counts, with kube-openapi's texts.
  */
-export function validateValue(value: unknown, schema: JSONSchemaProps): FieldError[] {
+export function validateSchemaValue(value: unknown, schema: JSONSchemaProps): FieldError[] {
   const v = new Validator();
   v.value(value, schema, "");
   return v.errs;

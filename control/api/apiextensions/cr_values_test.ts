@@ -5,7 +5,7 @@ import {
   jsonTypeName,
   prune,
   validateListsAndEmbedded,
-  validateValue,
+  validateSchemaValue,
 } from "./cr_values.ts";
 
 const SPEC: JSONSchemaProps = {
@@ -30,7 +30,7 @@ const SPEC: JSONSchemaProps = {
   },
 };
 
-Deno.test("validateValue() reports kube-openapi's errors as upstream prints them", async (t) => {
+Deno.test("validateSchemaValue() reports kube-openapi's errors as upstream prints them", async (t) => {
   const cases: { name: string; spec: Record<string, unknown>; want: string[] }[] = [
     { name: "valid", spec: { name: "ab", port: "http", opt: null }, want: [] },
     {
@@ -118,12 +118,12 @@ Deno.test("validateValue() reports kube-openapi's errors as upstream prints them
   ];
   for (const c of cases) {
     await t.step(c.name, () => {
-      assert.deepEqual(validateValue({ spec: c.spec }, SPEC).map(String), c.want);
+      assert.deepEqual(validateSchemaValue({ spec: c.spec }, SPEC).map(String), c.want);
     });
   }
 });
 
-Deno.test("validateValue() checks allOf, anyOf, oneOf and not", async (t) => {
+Deno.test("validateSchemaValue() checks allOf, anyOf, oneOf and not", async (t) => {
   const schema: JSONSchemaProps = {
     type: "object",
     properties: {
@@ -147,7 +147,7 @@ Deno.test("validateValue() checks allOf, anyOf, oneOf and not", async (t) => {
   for (const c of cases) {
     await t.step(
       c.name,
-      () => assert.deepEqual(validateValue(c.value, schema).map(String), c.want),
+      () => assert.deepEqual(validateSchemaValue(c.value, schema).map(String), c.want),
     );
   }
 });

@@ -52,7 +52,7 @@ import {
 import { isDns1035Label, isDns1123Subdomain } from "../validation/names.ts";
 import { parseJsonPath } from "./_json_path.ts";
 import { compileSchemaRules } from "./cel_rules.ts";
-import { applyDefaults, prune, validateValue } from "./cr_values.ts";
+import { applyDefaults, prune, validateSchemaValue } from "./cr_values.ts";
 import { additionalOf, itemsOf, validateStructuralSchema } from "./structural.ts";
 
 /** The column types printer columns may have, sorted. */
@@ -207,7 +207,7 @@ function validateDefaults(s: JSONSchemaProps, path: FieldPath, errs: FieldError[
       }));
     }
     applyDefaults(value, s);
-    for (const e of validateValue(value, s)) {
+    for (const e of validateSchemaValue(value, s)) {
       const field = path.child("default").toString() + (e.field ? `.${e.field}` : "");
       errs.push(new FieldError(e.type, { field, value: e.value, detail: e.detail }));
     }

@@ -35,7 +35,7 @@ import {
   hasDefaults,
   prune,
   validateListsAndEmbedded,
-  validateValue,
+  validateSchemaValue,
 } from "./cr_values.ts";
 import { convertCustomResourceSchema } from "./schema_conversion.ts";
 
@@ -54,7 +54,7 @@ export interface VersionRules {
 }
 
 function schemaErrors(obj: KubeObject, r: VersionRules): FieldError[] {
-  return [...validateValue(obj, r.schema), ...validateListsAndEmbedded(obj, r.schema)];
+  return [...validateSchemaValue(obj, r.schema), ...validateListsAndEmbedded(obj, r.schema)];
 }
 
 /** The rule errors, or upstream's note that type errors kept the rules from running. */

@@ -3,6 +3,7 @@
  *
  * @module
  */
+export * from "./apiextensions_v1.ts";
 export * from "./apps_v1.ts";
 export * from "./authentication_v1.ts";
 export * from "./authorization_v1.ts";

@@ -41,6 +41,11 @@ export interface PrepareCreateOptions {
   readonly uid?: string;
   /** The randomness of generated names. @default {Math.random} */
   readonly random?: () => number;
+  /**
+   * Called once the kind's defaults are applied, before its `prepareForCreate`: where
+   * kube-apiserver records managedFields (after decoding and defaulting, before the strategy).
+   */
+  readonly onDefaulted?: (obj: KubeObject) => void;
 }
 
 /**
@@ -72,6 +77,7 @@ export function prepareCreate(obj: KubeObject, options: PrepareCreateOptions): v
   // keep theirs: a kubelet registers its node with its status.
   if (def.statusSubresource && !keepsStatusOnCreate(def)) obj.status = {};
   def.strategy.default?.(obj);
+  options.onDefaulted?.(obj);
   def.strategy.prepareForCreate?.(obj);
 }
 
@@ -99,6 +105,8 @@ export interface PrepareUpdateOptions {
   readonly def: ResourceDef;
   /** `"status"` for writes through the status subresource. */
   readonly subresource: "" | "status";
+  /** As {@linkcode PrepareCreateOptions.onDefaulted}: before `prepareFor(Status)Update`. */
+  readonly onDefaulted?: (obj: KubeObject) => void;
 }
 
 /**
@@ -149,6 +157,7 @@ export function prepareUpdate(
     if (oldMeta.generation !== undefined) meta.generation = oldMeta.generation;
     else delete meta.generation;
     def.strategy.default?.(obj);
+    options.onDefaulted?.(obj);
     def.strategy.prepareForStatusUpdate?.(obj, old);
     return;
   }
@@ -157,6 +166,7 @@ export function prepareUpdate(
     else obj.status = structuredClone(old.status);
   }
   def.strategy.default?.(obj);
+  options.onDefaulted?.(obj);
   def.strategy.prepareForUpdate?.(obj, old);
   const m = obj.metadata!;
   if (def.tracksGeneration) {

@@ -15,7 +15,11 @@ import type { KeyValue, ListResult } from "../../storage/types.ts";
 import type { AdmissionAttributes, AdmissionOperation } from "../admission/admission.ts";
 import { decodeObject, formatStrictErrors } from "../codec/decode.ts";
 import { parseJsonBody } from "../codec/json_body.ts";
+import { parseYamlBody } from "../codec/yaml_body.ts";
 import { ApiError, mapStorageError } from "../errors.ts";
+import { FieldManager, ignoreManagedFieldsTimestamps } from "../fieldmanager/field_manager.ts";
+import { validateManagedFields } from "../fieldmanager/managed_fields.ts";
+import { managerOrUserAgent, validateFieldManager } from "../fieldmanager/manager_name.ts";
 import { applyJsonPatch } from "../patch/json_patch.ts";
 import { applyMergePatch } from "../patch/merge_patch.ts";
 import { PatchError } from "../patch/patch_error.ts";
@@ -32,9 +36,15 @@ import type { ObjectAttrs } from "../store/watch_cache.ts";
 import { DeleteOptions as DeleteOptionsSchema } from "../types/meta_v1.ts";
 import type { DeleteOptions, KubeObject } from "../types/meta_v1.ts";
 import { isJsonObject } from "../util/json_value.ts";
-import { type FieldError, forbidden, notSupported } from "../validation/field_errors.ts";
+import { type FieldError, forbidden, notSupported, required } from "../validation/field_errors.ts";
 import type { ResourceRequest, ServerParts } from "./context.ts";
-import { decodeBody, dryRunOf, fieldValidationOf, type ProtobufDecoder } from "./decode_body.ts";
+import {
+  decodeBody,
+  dryRunOf,
+  fieldValidationOf,
+  type OptionsKind,
+  type ProtobufDecoder,
+} from "./decode_body.ts";
 import {
   createWarnings,
   prepareCreate,
@@ -66,6 +76,23 @@ const JSON_LIST_HEADERS: Readonly<Record<string, string>> = {
 const LIST_PAGE = 500;
 /** generateName collisions retried before giving up (1.30+ retries). */
 const GENERATE_NAME_ATTEMPTS = 8;
+/** Subresources whose writes through `mutateStored` record managedFields. */
+const TRACKED_SUBRESOURCES: ReadonlySet<string> = new Set(["scale", "finalize"]);
+
+/** The 422 of invalid write options (`CreateOptions.meta.k8s.io "" is invalid: …`). */
+function invalidOptions(kind: OptionsKind, errors: FieldError[]): ApiError {
+  return ApiError.invalid({ group: "meta.k8s.io", kind }, { name: "", errors });
+}
+
+/** Go's `strconv.ParseBool` truths, as the query parameter decoder reads `force`. */
+function queryBool(value: string | null): boolean {
+  return value !== null && ["1", "t", "T", "TRUE", "true", "True"].includes(value);
+}
+
+/** The apply configuration's own metadata, if it has any. */
+function configMetadata(config: Record<string, unknown>): Record<string, unknown> | undefined {
+  return isJsonObject(config.metadata) ? config.metadata : undefined;
+}
 
 /** The attributes selectors match, for any object of `def`. */
 export function attrsOf(def: ResourceDef): (obj: KubeObject) => ObjectAttrs {
@@ -168,6 +195,8 @@ export interface RestHandlerOptions {
 export class RestHandler {
   readonly #parts: ServerParts;
   readonly #protobuf: ProtobufDecoder | undefined;
+  /** Field managers by kind and subresource. */
+  readonly #fieldManagers = new WeakMap<ResourceDef, Map<string, FieldManager>>();
 
   constructor(parts: ServerParts, options: RestHandlerOptions = {}) {
     this.#parts = parts;
@@ -204,6 +233,47 @@ export class RestHandler {
 
   #now(): number {
     return this.#parts.clock.now();
+  }
+
+  /** The field manager of writes to `def` through `subresource` ("" for the main resource). */
+  #fieldManager(def: ResourceDef, subresource: string): FieldManager {
+    let bySub = this.#fieldManagers.get(def);
+    if (bySub === undefined) this.#fieldManagers.set(def, bySub = new Map());
+    let fm = bySub.get(subresource);
+    if (fm === undefined) {
+      fm = new FieldManager({
+        schema: def.schema,
+        group: def.group,
+        version: def.version,
+        kind: def.kind,
+        subresource,
+        statusSubresource: def.statusSubresource === true,
+      });
+      bySub.set(subresource, fm);
+    }
+    return fm;
+  }
+
+  /**
+   * The manager a non-apply write is recorded for: `?fieldManager=` (checked as upstream, 422
+   * when invalid) or the User-Agent's prefix.
+   */
+  #writeManager(req: ResourceRequest, kind: OptionsKind): string {
+    const param = req.query.get("fieldManager") ?? "";
+    const errs = validateFieldManager(param, "fieldManager");
+    if (errs.length > 0) throw invalidOptions(kind, errs);
+    return managerOrUserAgent(param, req.headers.get("user-agent") ?? "");
+  }
+
+  /** Records the write of `obj` (from `live`; null for a create) in its managedFields. */
+  #recordWrite(
+    req: ResourceRequest,
+    w: { live: KubeObject | null; obj: KubeObject; manager: string; subresource: string },
+  ): void {
+    this.#fieldManager(req.def, w.subresource).update(w.live, w.obj, {
+      manager: w.manager,
+      nowMs: this.#now(),
+    });
   }
 
   #render(req: ResourceRequest, obj: KubeObject, status = 200, warnings: string[] = []): Response {
@@ -535,6 +605,7 @@ export class RestHandler {
   async create(req: ResourceRequest): Promise<Response> {
     const { def, query } = req;
     const dryRun = dryRunOf(query, "CreateOptions");
+    this.#writeManager(req, "CreateOptions");
     const { object: obj, warnings } = decodeBody(await req.body(), {
       contentType: req.headers.get("content-type"),
       schema: def.schema,
@@ -551,10 +622,20 @@ export class RestHandler {
   async createObject(
     req: ResourceRequest,
     obj: KubeObject,
-    options: { dryRun: boolean; warnings: string[] },
+    options: {
+      dryRun: boolean;
+      warnings: string[];
+      /** The object's managedFields are already computed (a create by server-side apply). */
+      applied?: boolean;
+    },
   ): Promise<Response> {
     const { def } = req;
     const meta = obj.metadata ??= {};
+    const sentManagedFields = !options.applied && (meta.managedFields?.length ?? 0) > 0;
+    const manager = this.#writeManager(req, "CreateOptions");
+    const onDefaulted = options.applied || def.ephemeral
+      ? undefined
+      : (o: KubeObject) => this.#recordWrite(req, { live: null, obj: o, manager, subresource: "" });
     if (meta.resourceVersion) {
       throw ApiError.badRequest("resourceVersion should not be set on objects to be created");
     }
@@ -569,7 +650,12 @@ export class RestHandler {
     const wantsGenerated = !meta.name && !!meta.generateName;
     // A retry under a new generated name starts again from the object as sent.
     const sent = wantsGenerated ? structuredClone(obj) : obj;
-    prepareCreate(obj, { def, namespace: req.info.namespace, nowMs: this.#now() });
+    prepareCreate(obj, {
+      def,
+      namespace: req.info.namespace,
+      nowMs: this.#now(),
+      ...(onDefaulted ? { onDefaulted } : {}),
+    });
     for (let attempt = 0;; attempt++) {
       const attrs = this.#admissionAttrs(req, "CREATE", {
         object: obj,
@@ -578,6 +664,7 @@ export class RestHandler {
       });
       await this.#parts.admission.admit(attrs);
       const errs = validateCreate(obj, def);
+      if (sentManagedFields) errs.push(...validateManagedFields(obj.metadata?.managedFields ?? []));
       if (errs.length > 0) {
         this.#parts.admission.committed(attrs, false);
         throw this.#invalid(req, meta.name ?? meta.generateName ?? "", errs);
@@ -600,7 +687,12 @@ export class RestHandler {
         if (err instanceof KeyExistsError) {
           if (wantsGenerated && attempt + 1 < GENERATE_NAME_ATTEMPTS) {
             resetObject(obj, sent);
-            prepareCreate(obj, { def, namespace: req.info.namespace, nowMs: this.#now() });
+            prepareCreate(obj, {
+              def,
+              namespace: req.info.namespace,
+              nowMs: this.#now(),
+              ...(onDefaulted ? { onDefaulted } : {}),
+            });
             continue;
           }
           const e = ApiError.alreadyExists(def, meta.name!);
@@ -628,6 +720,7 @@ export class RestHandler {
   async update(req: ResourceRequest): Promise<Response> {
     const { def, query, info } = req;
     const dryRun = dryRunOf(query, "UpdateOptions");
+    const manager = this.#writeManager(req, "UpdateOptions");
     const { object: obj, warnings } = decodeBody(await req.body(), {
       contentType: req.headers.get("content-type"),
       schema: def.schema,
@@ -666,6 +759,7 @@ export class RestHandler {
       expected,
       dryRun,
       warnings,
+      manager,
     });
   }
 
@@ -676,13 +770,21 @@ export class RestHandler {
     const fieldValidation = fieldValidationOf(query, "PatchOptions");
     const contentType = req.headers.get("content-type") ?? "";
     const type = parsePatchType(contentType);
-    if (type === null || type === "apply") {
+    if (type === null) {
       throw ApiError.unsupportedMediaType(contentType, [
         "application/json-patch+json",
         "application/merge-patch+json",
         "application/strategic-merge-patch+json",
+        "application/apply-patch+yaml",
       ]);
     }
+    if (type === "apply") return await this.#apply(req, { dryRun, fieldValidation });
+    if (query.has("force")) {
+      throw invalidOptions("PatchOptions", [
+        forbidden("force", "may not be specified for non-apply patch"),
+      ]);
+    }
+    const manager = this.#writeManager(req, "PatchOptions");
     const text = new TextDecoder().decode(await req.body());
     let patch: unknown;
     // Duplicate keys in the patch body itself count as strict errors, as upstream.
@@ -768,7 +870,121 @@ export class RestHandler {
         );
       }
       return obj;
-    }, { expected, dryRun, warnings });
+    }, { expected, dryRun, warnings, manager });
+  }
+
+  /**
+   * Server-side apply (`application/apply-patch+yaml`): merges the configuration by field
+   * ownership, creating the object when it does not exist (201).
+   */
+  async #apply(
+    req: ResourceRequest,
+    o: { dryRun: boolean; fieldValidation: "Strict" | "Warn" | "Ignore" },
+  ): Promise<Response> {
+    const { def, query, info } = req;
+    const manager = query.get("fieldManager") ?? "";
+    const optionErrors: FieldError[] = [];
+    if (manager === "") optionErrors.push(required("fieldManager", "is required for apply patch"));
+    optionErrors.push(...validateFieldManager(manager, "fieldManager"));
+    if (optionErrors.length > 0) throw invalidOptions("PatchOptions", optionErrors);
+    const force = queryBool(query.get("force"));
+    const text = new TextDecoder().decode(await req.body());
+    let config: Record<string, unknown>;
+    let yamlErrors: readonly string[];
+    try {
+      const parsed = parseYamlBody(text);
+      if (parsed.value !== null && parsed.value !== undefined && !isJsonObject(parsed.value)) {
+        throw new TypeError(
+          "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal " +
+            `${
+              Array.isArray(parsed.value) ? "array" : typeof parsed.value
+            } into Go value of type map[string]interface {}`,
+        );
+      }
+      config = isJsonObject(parsed.value) ? parsed.value : {};
+      yamlErrors = parsed.yamlErrors;
+    } catch (err) {
+      throw ApiError.badRequest(`error decoding YAML: ${(err as Error).message}`);
+    }
+    const warnings: string[] = [];
+    /** Upstream checks duplicate keys once the apply itself went through. */
+    const checkStrict = () => {
+      if (yamlErrors.length === 0 || o.fieldValidation === "Ignore") return;
+      const detail = `error converting YAML to JSON: yaml: unmarshal errors:\n${
+        yamlErrors.map((e) => `  ${e}`).join("\n")
+      }`;
+      if (o.fieldValidation === "Strict") {
+        throw ApiError.badRequest(`error strict decoding YAML: ${detail}`);
+      }
+      if (warnings.length === 0) warnings.push(...yamlErrors);
+    };
+    const fm = this.#fieldManager(def, info.subresource === "status" ? "status" : "");
+    const applyOptions = { manager, force, nowMs: this.#now() };
+    const finish = (merged: KubeObject): KubeObject => {
+      checkStrict();
+      const decoded = decodeObject(def.schema, { fieldValidation: "Ignore", value: merged });
+      if (decoded.errors.length > 0) {
+        throw ApiError.badRequest(
+          `${def.kind} in version ${
+            JSON.stringify(def.version)
+          } cannot be handled as a ${def.kind}: ${decoded.errors[0]}`,
+        );
+      }
+      const obj = decoded.object as KubeObject;
+      obj.apiVersion = groupVersion(def);
+      obj.kind = def.kind;
+      const m = obj.metadata ??= {};
+      // An empty list keeps prepareUpdate from carrying the old entries over.
+      m.managedFields ??= [];
+      if ((m.name ?? "") !== info.name) {
+        throw ApiError.badRequest(
+          `the name of the object (${
+            m.name ?? ""
+          }) does not match the name on the URL (${info.name})`,
+        );
+      }
+      if (def.namespaced && m.namespace && m.namespace !== info.namespace) {
+        throw ApiError.badRequest(
+          "the namespace of the provided object does not match the namespace sent on the request",
+        );
+      }
+      return obj;
+    };
+    const meta = configMetadata(config);
+    const rv = meta?.resourceVersion;
+    const expected = typeof rv === "string" && rv !== ""
+      ? parseRevision(rv, "metadata.resourceVersion")
+      : null;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (info.subresource === "" && !(await this.#read(req, info.name))) {
+        if (typeof meta?.uid === "string" && meta.uid !== "") {
+          throw ApiError.conflict(def, {
+            name: info.name,
+            detail:
+              `uid mismatch: the provided object specified uid ${meta.uid}, and no existing object was found`,
+          });
+        }
+        const obj = finish(fm.apply(null, config, applyOptions));
+        if (obj.metadata?.managedFields?.length === 0) delete obj.metadata.managedFields;
+        try {
+          return await this.createObject(req, obj, {
+            dryRun: o.dryRun,
+            warnings,
+            applied: true,
+          });
+        } catch (err) {
+          // Created meanwhile: apply to what is there now.
+          if (err instanceof ApiError && err.reason === "AlreadyExists" && attempt === 0) continue;
+          throw err;
+        }
+      }
+      return await this.#writeUpdate(
+        req,
+        (current) => finish(fm.apply(current, config, applyOptions)),
+        { expected, dryRun: o.dryRun, warnings, manager, applied: true },
+      );
+    }
+    throw ApiError.modified(def, info.name);
   }
 
   /**
@@ -779,7 +995,15 @@ export class RestHandler {
   async #writeUpdate(
     req: ResourceRequest,
     compute: (current: KubeObject) => KubeObject,
-    options: { expected: number | null; dryRun: boolean; warnings: string[] },
+    options: {
+      expected: number | null;
+      dryRun: boolean;
+      warnings: string[];
+      /** Who the write is recorded for in managedFields. */
+      manager: string;
+      /** `compute` is a server-side apply, which computes managedFields itself. */
+      applied?: boolean;
+    },
   ): Promise<Response> {
     const { def, info } = req;
     const subresource = info.subresource === "status" ? "status" : "";
@@ -790,7 +1014,19 @@ export class RestHandler {
         throw ApiError.modified(def, info.name);
       }
       const obj = compute(structuredClone(old));
-      prepareUpdate(obj, { def, old, subresource });
+      prepareUpdate(obj, {
+        def,
+        old,
+        subresource,
+        ...(options.applied ? {} : {
+          onDefaulted: (o: KubeObject) =>
+            this.#recordWrite(req, { live: old, obj: o, manager: options.manager, subresource }),
+        }),
+      });
+      if (options.applied && obj.metadata?.managedFields?.length === 0) {
+        delete obj.metadata.managedFields;
+      }
+      ignoreManagedFieldsTimestamps(obj, old);
       // The client's resourceVersion was checked; what is written is the read revision's.
       obj.metadata!.resourceVersion = String(kv.modRevision);
       const attrs = this.#admissionAttrs(req, "UPDATE", {
@@ -800,6 +1036,9 @@ export class RestHandler {
       });
       await this.#parts.admission.admit(attrs);
       const errs = validateUpdate(obj, { def, old, subresource });
+      if (obj.metadata?.managedFields !== old.metadata?.managedFields) {
+        errs.push(...validateManagedFields(obj.metadata?.managedFields ?? []));
+      }
       if (errs.length > 0) {
         this.#parts.admission.committed(attrs, false);
         throw this.#invalid(req, info.name, errs);
@@ -1124,6 +1363,11 @@ export class RestHandler {
   ): Promise<KubeObject> {
     const { def, info } = req;
     const key = this.key(def, { namespace: info.namespace, name: info.name });
+    const tracked = TRACKED_SUBRESOURCES.has(info.subresource) &&
+      (req.method === "PUT" || req.method === "PATCH");
+    const manager = tracked
+      ? this.#writeManager(req, req.method === "PATCH" ? "PatchOptions" : "UpdateOptions")
+      : "";
     let out: KubeObject | undefined;
     try {
       const kv = await guaranteedUpdate(this.#parts.storage, {
@@ -1135,6 +1379,14 @@ export class RestHandler {
           if (next === null) {
             out = obj;
             return null;
+          }
+          if (tracked) {
+            this.#recordWrite(req, {
+              live: obj,
+              obj: next,
+              manager,
+              subresource: info.subresource,
+            });
           }
           out = next;
           return this.toStored(def, next);

@@ -1122,3 +1122,337 @@ Deno.test("PUT takes the namespace from the URL when the body has none", async (
   });
   assert.equal(res.status, 200, JSON.stringify(res.body));
 });
+
+// --- managedFields and server-side apply ------------------------------------------------------
+
+const APPLY = "application/apply-patch+yaml";
+
+interface Entry {
+  manager?: string;
+  operation?: string;
+  apiVersion?: string;
+  time?: string;
+  fieldsType?: string;
+  fieldsV1?: unknown;
+  subresource?: string;
+}
+
+function entriesOf(body: Record<string, unknown>): Entry[] {
+  return ((body.metadata as { managedFields?: Entry[] }).managedFields) ?? [];
+}
+
+function whoOf(body: Record<string, unknown>): string[] {
+  return entriesOf(body).map((e) =>
+    `${e.manager}/${e.operation}${e.subresource ? `/${e.subresource}` : ""}`
+  );
+}
+
+async function apply(
+  t: TestApp,
+  path: string,
+  body: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  return await t.json("PATCH", path, { body, contentType: APPLY });
+}
+
+Deno.test("every write records managedFields: manager from fieldManager or the User-Agent", async (t) => {
+  await using app = await createTestApp();
+  await t.step("create with ?fieldManager=", async () => {
+    const body = await create(app, `${CM}?fieldManager=kubectl-create`, configMap("a"));
+    assert.deepEqual(entriesOf(body), [{
+      manager: "kubectl-create",
+      operation: "Update",
+      apiVersion: "v1",
+      time: entriesOf(body)[0]?.time,
+      fieldsType: "FieldsV1",
+      fieldsV1: { "f:data": { ".": {}, "f:k": {} } },
+    }]);
+    assert.match(entriesOf(body)[0]?.time ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  });
+  await t.step("without it, the User-Agent up to its first slash", async () => {
+    const res = await app.request(CM, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "user-agent": "kubectl/v1.33.1 (linux/amd64) kubernetes/8adc0f0",
+      },
+      body: JSON.stringify(configMap("b")),
+    });
+    assert.equal(res.status, 201);
+    assert.deepEqual(whoOf(await res.json()), ["kubectl/Update"]);
+  });
+  await t.step("an update by another manager adds its entry for what it changed", async () => {
+    const res = await app.json("PATCH", `${CM}/a?fieldManager=kubectl-label`, {
+      body: { metadata: { labels: { x: "1" } } },
+      contentType: MERGE,
+    });
+    assert.deepEqual(whoOf(res.body), ["kubectl-create/Update", "kubectl-label/Update"]);
+    assert.deepEqual(entriesOf(res.body)[1]?.fieldsV1, {
+      "f:metadata": { "f:labels": { ".": {}, "f:x": {} } },
+    });
+  });
+  await t.step(
+    "a write that changes nothing leaves them and the resourceVersion alone",
+    async () => {
+      const before = (await app.json("GET", `${CM}/a`)).body;
+      const res = await storesNothing(app, () =>
+        app.json("PATCH", `${CM}/a?fieldManager=other`, {
+          body: { metadata: { labels: { x: "1" } } },
+          contentType: MERGE,
+        }));
+      assert.equal(metaOf(res.body).resourceVersion, metaOf(before).resourceVersion);
+      assert.deepEqual(entriesOf(res.body), entriesOf(before));
+    },
+  );
+  await t.step("an invalid fieldManager is a 422 of the write's options", async () => {
+    const res = await app.json("PUT", `${CM}/a?fieldManager=${"x".repeat(129)}`, {
+      body: configMap("a"),
+    });
+    assert.equal(res.status, 422);
+    assert.equal(
+      res.body.message,
+      'UpdateOptions.meta.k8s.io "" is invalid: fieldManager: Too long: may not be more than 128 bytes',
+    );
+  });
+  await t.step("[{}] resets them; the object is then untracked until applied to", async () => {
+    const res = await app.json("PATCH", `${CM}/a?fieldManager=x`, {
+      body: { metadata: { managedFields: [{}] } },
+      contentType: MERGE,
+    });
+    assert.equal(res.status, 200);
+    assert.deepEqual(entriesOf(res.body), []);
+    const later = await app.json("PATCH", `${CM}/a?fieldManager=x`, {
+      body: { data: { k: "changed" } },
+      contentType: MERGE,
+    });
+    assert.deepEqual(entriesOf(later.body), []);
+  });
+  await t.step("a status write records its subresource", async () => {
+    await create(app, `${DEPLOYMENTS}?fieldManager=kubectl-create`, deployment("st"));
+    const res = await app.json("PATCH", `${DEPLOYMENTS}/st/status?fieldManager=kcm`, {
+      body: { status: { replicas: 1 } },
+      contentType: MERGE,
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    // Same second: sorted by manager.
+    assert.deepEqual(whoOf(res.body), ["kcm/Update/status", "kubectl-create/Update"]);
+    assert.deepEqual(entriesOf(res.body)[0]?.fieldsV1, { "f:status": { "f:replicas": {} } });
+  });
+  await t.step("a scale write records the replicas under the scale subresource", async () => {
+    const res = await app.json("PATCH", `${DEPLOYMENTS}/st/scale?fieldManager=kubectl-scale`, {
+      body: { spec: { replicas: 4 } },
+      contentType: MERGE,
+    });
+    assert.equal(res.status, 200);
+    const got = (await app.json("GET", `${DEPLOYMENTS}/st`)).body;
+    const scale = entriesOf(got).find((e) => e.subresource === "scale");
+    assert.deepEqual(scale && { ...scale, time: undefined }, {
+      manager: "kubectl-scale",
+      operation: "Update",
+      apiVersion: "apps/v1",
+      time: undefined,
+      fieldsType: "FieldsV1",
+      fieldsV1: { "f:spec": { "f:replicas": {} } },
+      subresource: "scale",
+    });
+  });
+});
+
+Deno.test("PATCH application/apply-patch+yaml creates, merges by ownership and conflicts", async (t) => {
+  await using app = await createTestApp();
+  const web = `${DEPLOYMENTS}/web`;
+  const manifest = (replicas: number, image = "nginx:1.27") => {
+    const d = deployment("web");
+    d.spec.replicas = replicas;
+    d.spec.template.spec.containers[0]!.image = image;
+    return d;
+  };
+  await t.step("fieldManager is required", async () => {
+    const res = await apply(app, web, manifest(1));
+    assert.equal(res.status, 422);
+    assert.equal(
+      res.body.message,
+      'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+    );
+  });
+  await t.step("force is refused on other patch types", async () => {
+    const res = await app.json("PATCH", `${web}?force=true`, { body: {}, contentType: MERGE });
+    assert.equal(res.status, 422);
+    assert.equal(
+      res.body.message,
+      'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch',
+    );
+  });
+  await t.step("dryRun=All creates nothing", async () => {
+    const res = await storesNothing(
+      app,
+      () => apply(app, `${web}?fieldManager=kubectl&dryRun=All`, manifest(1)),
+    );
+    assert.equal(res.status, 201);
+    assert.equal((await app.json("GET", web)).status, 404);
+  });
+  let rv = "";
+  await t.step("a missing object is created (201) and owned by the applier", async () => {
+    const res = await apply(app, `${web}?fieldManager=kubectl&fieldValidation=Strict`, manifest(2));
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.deepEqual(whoOf(res.body), ["kubectl/Apply"]);
+    assert.equal((res.body.spec as { replicas: number }).replicas, 2);
+    // Defaults apply after the merge and belong to nobody.
+    assert.equal((res.body.spec as { revisionHistoryLimit: number }).revisionHistoryLimit, 10);
+    rv = metaOf(res.body).resourceVersion!;
+  });
+  await t.step("the same apply again is a no-op: no new resourceVersion", async () => {
+    const res = await storesNothing(
+      app,
+      () => apply(app, `${web}?fieldManager=kubectl`, manifest(2)),
+    );
+    assert.equal(res.status, 200);
+    assert.equal(metaOf(res.body).resourceVersion, rv);
+  });
+  await t.step("another manager changing an owned field gets upstream's 409", async () => {
+    const res = await apply(app, `${web}?fieldManager=helm`, manifest(3));
+    assert.equal(res.status, 409);
+    assert.deepEqual(res.body, {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: 'Apply failed with 1 conflict: conflict with "kubectl": .spec.replicas',
+      reason: "Conflict",
+      details: {
+        causes: [{
+          reason: "FieldManagerConflict",
+          message: 'conflict with "kubectl"',
+          field: ".spec.replicas",
+        }],
+      },
+      code: 409,
+    });
+  });
+  await t.step("force=true takes it over", async () => {
+    const res = await apply(app, `${web}?fieldManager=helm&force=true`, manifest(3));
+    assert.equal(res.status, 200);
+    assert.equal((res.body.spec as { replicas: number }).replicas, 3);
+    assert.deepEqual(whoOf(res.body), ["helm/Apply", "kubectl/Apply"]);
+  });
+  await t.step("fields the applier stops applying are removed (and defaulted again)", async () => {
+    const m = manifest(3) as { spec: Record<string, unknown> };
+    delete m.spec.replicas;
+    const res = await apply(app, `${web}?fieldManager=helm`, m);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal((res.body.spec as { replicas: number }).replicas, 1);
+  });
+  await t.step("an edit's change conflicts with the applier with its API version", async () => {
+    const edit = await app.json("PATCH", `${web}?fieldManager=kubectl-edit`, {
+      body: { spec: { template: { spec: { containers: [{ name: "c", image: "nginx:2" }] } } } },
+      contentType: "application/strategic-merge-patch+json",
+    });
+    assert.equal(edit.status, 200);
+    const res = await apply(app, `${web}?fieldManager=kubectl`, manifest(2));
+    assert.equal(res.status, 409);
+    assert.equal(
+      res.body.message,
+      'Apply failed with 1 conflict: conflict with "kubectl-edit" using apps/v1: ' +
+        '.spec.template.spec.containers[name="c"].image',
+    );
+  });
+  await t.step("what upstream refuses", async () => {
+    const cases: { name: string; body: unknown; code: number; message: RegExp }[] = [
+      {
+        name: "managedFields in the body",
+        body: { ...manifest(1), metadata: { name: "web", managedFields: [] } },
+        code: 400,
+        message: /^metadata\.managedFields must be nil$/,
+      },
+      {
+        name: "another kind",
+        body: { ...manifest(1), kind: "StatefulSet" },
+        code: 400,
+        message: /^invalid object type: apps\/v1, Kind=StatefulSet$/,
+      },
+      {
+        name: "an unknown field",
+        body: { ...manifest(1), spec: { ...manifest(1).spec, replicaz: 2 } },
+        code: 500,
+        message:
+          /^failed to create typed patch object \(default\/web; apps\/v1, Kind=Deployment\): \.spec\.replicaz: field not declared in schema$/,
+      },
+      {
+        name: "another name",
+        body: { ...manifest(1), metadata: { name: "other" } },
+        code: 400,
+        message: /^the name of the object \(other\) does not match the name on the URL \(web\)$/,
+      },
+      {
+        name: "a duplicate key under Strict",
+        body: '{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","name":"web"}}',
+        code: 400,
+        message:
+          /^error strict decoding YAML: error converting YAML to JSON: yaml: unmarshal errors:\n {2}line 1: key "name" already set in map$/,
+      },
+    ];
+    for (const c of cases) {
+      const res = await storesNothing(
+        app,
+        () =>
+          app.json("PATCH", `${web}?fieldManager=kubectl&fieldValidation=Strict&force=true`, {
+            body: c.body,
+            contentType: APPLY,
+          }),
+      );
+      assert.equal(res.status, c.code, `${c.name}: ${JSON.stringify(res.body)}`);
+      assert.match(String(res.body.message), c.message, c.name);
+    }
+  });
+  await t.step("YAML bodies are accepted", async () => {
+    const res = await app.json("PATCH", `${CM}/yaml?fieldManager=kubectl`, {
+      body: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: yaml\ndata:\n  a: b\n",
+      contentType: APPLY,
+    });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.deepEqual(entriesOf(res.body)[0]?.fieldsV1, { "f:data": { "f:a": {} } });
+  });
+});
+
+Deno.test("kubectl's client-side to server-side apply migration works as on kube-apiserver", async () => {
+  await using app = await createTestApp();
+  const manifest = configMap("m");
+  const annotated = {
+    ...manifest,
+    metadata: {
+      ...manifest.metadata,
+      annotations: {
+        "kubectl.kubernetes.io/last-applied-configuration": JSON.stringify(manifest) + "\n",
+      },
+    },
+  };
+  await create(app, `${CM}?fieldManager=kubectl-client-side-apply`, annotated);
+  // kubectl apply --server-side: the fields client-side apply set and nobody changed are its own.
+  const changed = { ...manifest, data: { k: "v2" } };
+  const res = await apply(app, `${CM}/m?fieldManager=kubectl`, changed);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.deepEqual(res.body.data, { k: "v2" });
+  assert.deepEqual(whoOf(res.body), ["kubectl/Apply", "kubectl-client-side-apply/Update"]);
+  const annotation = (metaOf(res.body).annotations ?? {})[
+    "kubectl.kubernetes.io/last-applied-configuration"
+  ];
+  assert.equal(
+    annotation,
+    '{"apiVersion":"v1","data":{"k":"v2"},"kind":"ConfigMap","metadata":{"name":"m","namespace":"default"}}\n',
+  );
+  // Then kubectl moves the client-side apply entry into its own with a JSON patch.
+  const entries = entriesOf(res.body);
+  const merged = [{
+    ...entries[0],
+    fieldsV1: { ...entries[1]?.fieldsV1 as object, ...entries[0]?.fieldsV1 as object },
+  }];
+  const patch = await app.json("PATCH", `${CM}/m?fieldManager=kubectl`, {
+    body: [
+      { op: "replace", path: "/metadata/managedFields", value: merged },
+      { op: "replace", path: "/metadata/resourceVersion", value: metaOf(res.body).resourceVersion },
+    ],
+    contentType: "application/json-patch+json",
+  });
+  assert.equal(patch.status, 200, JSON.stringify(patch.body));
+  assert.deepEqual(whoOf(patch.body), ["kubectl/Apply"]);
+});

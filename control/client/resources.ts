@@ -207,6 +207,16 @@ export const EVENTS: ApiResource<EventsV1Event> = grouped(["events.k8s.io", "v1"
   resource: "events",
   kind: "Event",
 });
+/**
+ * `apiextensions.k8s.io/v1` CustomResourceDefinitions, for clients that follow which custom
+ * resources the server serves (read them as plain objects or metadata).
+ */
+export const CUSTOM_RESOURCE_DEFINITIONS: ApiResource = grouped(["apiextensions.k8s.io", "v1"], {
+  resource: "customresourcedefinitions",
+  kind: "CustomResourceDefinition",
+  namespaced: false,
+});
+
 /** `networking.k8s.io/v1` NetworkPolicies. */
 export const NETWORK_POLICIES: ApiResource<NetworkPolicy> = grouped(["networking.k8s.io", "v1"], {
   resource: "networkpolicies",

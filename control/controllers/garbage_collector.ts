@@ -7,7 +7,10 @@
  *   the {@linkcode DependencyGraph}: a node per object (uid, namespace, name, kind, owner
  *   references, deletion state), edges by owner uid. Owners named but not seen are virtual
  *   nodes, verified by a live GET. Discovery that fails in part is retried with backoff until
- *   complete (skiff serves no custom resources, so there is nothing to poll for after that).
+ *   complete. Custom resources come and go with their CustomResourceDefinitions: a
+ *   metadata-only informer on CRDs runs discovery again (debounced) after any CRD change, so
+ *   new resources get a monitor and the monitors of resources no longer served stop — no
+ *   periodic re-discovery while nothing changes.
  * - **attemptToDelete.** For an object whose owners may be gone, the live object is read and its
  *   owner references classified, each by a live GET of the owner (or the cache of owners known
  *   absent): *solid* (exists), *dangling* (absent, or another uid), *waiting* (being deleted in
@@ -42,7 +45,11 @@ import type { EventRecorder } from "../client/event_recorder.ts";
 import { MetadataClient } from "../client/metadata_client.ts";
 import { MetadataInformer } from "../client/metadata_informer.ts";
 import { defaultControllerRateLimiter } from "../client/rate_limiter.ts";
-import { type ApiResource, apiVersionOf } from "../client/resources.ts";
+import {
+  type ApiResource,
+  apiVersionOf,
+  CUSTOM_RESOURCE_DEFINITIONS,
+} from "../client/resources.ts";
 import { WorkQueue } from "../client/workqueue.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
@@ -109,6 +116,8 @@ export interface GarbageCollectorOptions {
   readonly initialSyncTimeoutMs?: number;
   /** Dependents patched at once when orphaning. @default {20} */
   readonly orphanConcurrency?: number;
+  /** How long after a CustomResourceDefinition change discovery runs again. @default {1000} */
+  readonly rediscoverDelayMs?: number;
   /** A random number in `[0, 1)` (informer jitter). @default {Math.random} */
   readonly random?: () => number;
 }
@@ -157,7 +166,10 @@ export class GarbageCollector implements RunnableController {
   readonly #attemptToOrphan: WorkQueue<GraphNode>;
   readonly #graph: DependencyGraph;
   readonly #monitors = new Map<string, MetadataInformer>();
+  /** Stops one monitor (its resource is no longer served). */
+  readonly #monitorStops = new Map<string, AbortController>();
   readonly #monitorRuns: Promise<void>[] = [];
+  readonly #rediscoverDelayMs: number;
   #mapper = new RestMapper();
 
   constructor(deps: GarbageCollectorDeps, options: GarbageCollectorOptions = {}) {
@@ -188,6 +200,7 @@ export class GarbageCollector implements RunnableController {
     this.#initialSyncTimeoutMs = initialSyncTimeoutMs;
     this.#orphanConcurrency = orphanConcurrency;
     this.#random = options.random;
+    this.#rediscoverDelayMs = options.rediscoverDelayMs ?? 1000;
     this.#attemptToDelete = new WorkQueue<GraphNode>({
       clock: deps.clock,
       rateLimiter: defaultControllerRateLimiter({ clock: deps.clock }),
@@ -246,9 +259,7 @@ export class GarbageCollector implements RunnableController {
     this.#mapper = new RestMapper(groups).merge(this.#mapper);
     const started: ApiResource[] = [];
     for (const resource of deletableResources(groups, this.#ignored)) {
-      const name = resource.group === ""
-        ? resource.resource
-        : `${resource.resource}.${resource.group}`;
+      const name = resourceName(resource);
       if (this.#monitors.has(name)) continue;
       const informer = new MetadataInformer(this.#metadata.resource(resource), {
         clock: this.#clock,
@@ -267,9 +278,25 @@ export class GarbageCollector implements RunnableController {
       });
       this.#monitors.set(name, informer);
       started.push(resource);
-      if (signal) this.#monitorRuns.push(informer.run(signal));
+      if (signal) {
+        const stop = new AbortController();
+        this.#monitorStops.set(name, stop);
+        this.#monitorRuns.push(informer.run(AbortSignal.any([signal, stop.signal])));
+      }
     }
     return started;
+  }
+
+  /** Stops the monitors of resources a complete discovery no longer lists; returns them. */
+  #stopStaleMonitors(groups: ServerResourcesResult["groups"]): string[] {
+    const served = new Set(deletableResources(groups, this.#ignored).map(resourceName));
+    const stale = [...this.#monitors.keys()].filter((name) => !served.has(name));
+    for (const name of stale) {
+      this.#monitorStops.get(name)?.abort();
+      this.#monitorStops.delete(name);
+      this.#monitors.delete(name);
+    }
+    return stale;
   }
 
   /**
@@ -287,7 +314,8 @@ export class GarbageCollector implements RunnableController {
     try {
       if (signal.aborted) return;
       const first = Promise.withResolvers<void>();
-      discovery = this.#discoverUntilComplete(signal, first.resolve);
+      discovery = this.#discoverUntilComplete(signal, first.resolve)
+        .then(() => this.#followCustomResources(signal));
       await first.promise;
       if (signal.aborted) return;
       if (await this.#waitForInitialSync(signal)) {
@@ -834,6 +862,8 @@ export class GarbageCollector implements RunnableController {
           if (this.#monitors.size > 0) firstFound();
         }
         if (!result.error) {
+          const stopped = this.#stopStaleMonitors(result.groups);
+          if (stopped.length > 0) this.#logger.info("Stopped watching resources", { stopped });
           if (this.#monitors.size === 0) {
             this.#logger.warn("No resources reported by discovery; nothing to collect");
             firstFound();
@@ -856,6 +886,43 @@ export class GarbageCollector implements RunnableController {
     }
   }
 
+  /**
+   * Runs discovery again after CustomResourceDefinitions change (debounced), until `signal`
+   * aborts; a server that does not serve CRDs leaves it idle.
+   */
+  async #followCustomResources(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    const crds = new MetadataInformer(this.#metadata.resource(CUSTOM_RESOURCE_DEFINITIONS), {
+      clock: this.#clock,
+      logger: this.#logger,
+      ...(this.#random ? { random: this.#random } : {}),
+    });
+    let changed = Promise.withResolvers<void>();
+    const mark = () => {
+      if (crds.hasSynced()) changed.resolve();
+    };
+    crds.addHandler({ add: mark, update: mark, delete: mark });
+    const running = crds.run(signal);
+    const stopped = new Promise<void>((resolve) =>
+      signal.addEventListener("abort", () => resolve(), { once: true })
+    );
+    try {
+      while (!signal.aborted) {
+        await Promise.race([changed.promise, stopped]);
+        if (signal.aborted) break;
+        try {
+          await this.#clock.sleep(this.#rediscoverDelayMs, signal);
+        } catch {
+          break;
+        }
+        changed = Promise.withResolvers<void>();
+        await this.#discoverUntilComplete(signal, () => {});
+      }
+    } finally {
+      await running;
+    }
+  }
+
   async #waitForInitialSync(signal: AbortSignal): Promise<boolean> {
     const stop = new AbortController();
     const onAbort = () => stop.abort();
@@ -871,6 +938,11 @@ export class GarbageCollector implements RunnableController {
       signal.removeEventListener("abort", onAbort);
     }
   }
+}
+
+/** `pods`, `replicasets.apps`: how monitors are named. */
+function resourceName(resource: ApiResource): string {
+  return resource.group === "" ? resource.resource : `${resource.resource}.${resource.group}`;
 }
 
 /** `{"metadata":{"ownerReferences":[{"$patch":"delete","uid":…}…],"uid":…}}` */

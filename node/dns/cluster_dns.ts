@@ -89,6 +89,8 @@ export interface ClusterDnsOptions {
   readonly upstreamTimeoutMs?: number;
   /** The largest UDP reply. @default {DEFAULT_UDP_PAYLOAD_BYTES} */
   readonly maxUdpPayloadBytes?: number;
+  /** Encoded cluster replies kept for repeated questions (0: none). @default {1024} */
+  readonly replyCacheSize?: number;
 }
 
 /** The default record TTL (see the module doc). */
@@ -174,6 +176,8 @@ export class ClusterDns {
       forwarder: this.#forwarder,
       synced: () => this.synced,
       maxUdpPayloadBytes: options.maxUdpPayloadBytes ?? DEFAULT_UDP_PAYLOAD_BYTES,
+      generation: () => index.changes,
+      ...(options.replyCacheSize !== undefined ? { replyCacheSize: options.replyCacheSize } : {}),
     });
   }
 

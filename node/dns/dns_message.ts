@@ -140,6 +140,17 @@ function optRecord(
 }
 
 /**
+ * Encodes `packet`, whose length is known, into a buffer of that size (`dns-packet` would
+ * measure it again).
+ */
+function encodeSized(packet: dnsPacket.Packet, length: number): Uint8Array {
+  const buf = Buffer.allocUnsafe(length);
+  dnsPacket.encode(packet, buf, 0);
+  // Never send bytes the encoder did not write (allocUnsafe memory is not zeroed).
+  return dnsPacket.encode.bytes === length ? buf : buf.subarray(0, dnsPacket.encode.bytes);
+}
+
+/**
  * Reads one query. Short garbage and responses are dropped; a message that does not decode,
  * has no or several questions or several OPT records gets FORMERR; another opcode NOTIMP; an
  * EDNS version above 0 BADVERS (RFC 6891).
@@ -235,9 +246,11 @@ export function encodeReply(query: DnsQuery, options: EncodeReplyOptions): Uint8
     additionals: [...additionals, ...opt],
   });
   const full = packet(reply.answers, reply.authorities, reply.additionals, false);
-  if (dnsPacket.encodingLength(full) <= options.maxBytes) return dnsPacket.encode(full);
+  const fullBytes = dnsPacket.encodingLength(full);
+  if (fullBytes <= options.maxBytes) return encodeSized(full, fullBytes);
   const lean = packet(reply.answers, reply.authorities, [], false);
-  if (dnsPacket.encodingLength(lean) <= options.maxBytes) return dnsPacket.encode(lean);
+  const leanBytes = dnsPacket.encodingLength(lean);
+  if (leanBytes <= options.maxBytes) return encodeSized(lean, leanBytes);
   // Keep the longest prefix of the answers that fits (binary search over the count).
   let lo = 0;
   let hi = reply.answers.length;

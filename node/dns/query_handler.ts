@@ -11,6 +11,11 @@
  * {@linkcode DnsForwarder}. An ExternalName Service's CNAME is followed, in the zone or
  * upstream, and the target's records appended.
  *
+ * Repeated cluster questions (the same bytes but the ID) are answered from a small cache of
+ * encoded replies, emptied whenever the records change, so a reply is never stale; replies
+ * with several addresses are not kept (their order rotates). It saves the decoding, lookup
+ * and encoding — and, more to the point on a small device, their garbage.
+ *
  * @module
  */
 import type { ClusterZone, ZoneAnswer } from "./cluster_zone.ts";
@@ -41,17 +46,29 @@ export interface DnsQueryHandlerOptions {
   readonly maxUdpPayloadBytes?: number;
   /** Forwarded queries in flight at most; more are dropped (the client retries). @default {1024} */
   readonly maxPendingForwards?: number;
+  /**
+   * A number that changes whenever the cluster records change (the index's change count): it
+   * keys the reply cache, which is off without it.
+   */
+  readonly generation?: () => number;
+  /** Encoded cluster replies kept for repeated questions. @default {1024} */
+  readonly replyCacheSize?: number;
 }
 
 /** Counters of the handler. */
 export interface QueryHandlerStats {
   readonly queries: number;
+  /** Cluster questions answered from the reply cache. */
+  readonly replyCacheHits: number;
   readonly dropped: number;
   readonly errors: number;
 }
 
 /** A reply, now or once forwarded; undefined: send nothing. */
 export type HandlerResult = Uint8Array | undefined | Promise<Uint8Array | undefined>;
+
+/** Bytes to a string one to one (windows-1252 as WHATWG decodes it maps every byte). */
+const LATIN1 = new TextDecoder("latin1");
 
 /** The most CNAMEs followed for one answer. */
 const MAX_CHASE = 8;
@@ -63,8 +80,13 @@ export class DnsQueryHandler {
   readonly #synced: () => boolean;
   readonly #maxUdp: number;
   readonly #maxPending: number;
+  readonly #generation: (() => number) | undefined;
+  readonly #replyCacheSize: number;
+  /** Query bytes after the ID (and the transport) → the reply; cleared when records change. */
+  readonly #replies = new Map<string, Uint8Array>();
+  #repliesGeneration = NaN;
   #pending = 0;
-  #stats = { queries: 0, dropped: 0, errors: 0 };
+  #stats = { queries: 0, replyCacheHits: 0, dropped: 0, errors: 0 };
 
   constructor(options: DnsQueryHandlerOptions) {
     this.#zone = options.zone;
@@ -72,6 +94,8 @@ export class DnsQueryHandler {
     this.#synced = options.synced;
     this.#maxUdp = options.maxUdpPayloadBytes ?? DEFAULT_UDP_PAYLOAD_BYTES;
     this.#maxPending = options.maxPendingForwards ?? 1024;
+    this.#generation = options.generation;
+    this.#replyCacheSize = options.generation ? options.replyCacheSize ?? 1024 : 0;
   }
 
   /** What the handler has done so far. */
@@ -85,6 +109,17 @@ export class DnsQueryHandler {
    */
   handle(bytes: Uint8Array, transport: DnsTransportKind): HandlerResult {
     this.#stats.queries++;
+    const key = this.#replyKey(bytes, transport);
+    if (key !== undefined) {
+      const hit = this.#replies.get(key);
+      if (hit) {
+        this.#stats.replyCacheHits++;
+        const reply = new Uint8Array(hit);
+        reply[0] = bytes[0]!;
+        reply[1] = bytes[1]!;
+        return reply;
+      }
+    }
     const parsed = parseQuery(bytes);
     if (parsed.kind === "drop") {
       this.#stats.dropped++;
@@ -105,17 +140,50 @@ export class DnsQueryHandler {
         }
         const answer = this.#zone.answer(query.question);
         if (answer.chase) return this.#chase(query, answer, maxBytes);
-        return this.#encode(query, authoritative(answer), maxBytes);
+        return this.#remember(key, answer, this.#encode(query, authoritative(answer), maxBytes));
       }
       if (this.#synced() && (lname.endsWith(".in-addr.arpa") || lname.endsWith(".ip6.arpa"))) {
         const answer = this.#zone.reverse(query.question);
-        if (answer) return this.#encode(query, authoritative(answer), maxBytes);
+        if (answer) {
+          return this.#remember(key, answer, this.#encode(query, authoritative(answer), maxBytes));
+        }
       }
       return this.#forward(query, maxBytes);
     } catch {
       this.#stats.errors++;
       return encodeServerFailure(query);
     }
+  }
+
+  /**
+   * The reply cache's key for a query: the transport and every byte after the ID (flags,
+   * question as spelled, EDNS size), so a hit is the exact reply the query would get. Undefined
+   * when the cache is off. Clears the cache when the records have changed.
+   */
+  #replyKey(bytes: Uint8Array, transport: DnsTransportKind): string | undefined {
+    if (this.#replyCacheSize === 0 || bytes.byteLength < 12 || bytes.byteLength > 512) {
+      return undefined;
+    }
+    const generation = this.#generation!();
+    if (generation !== this.#repliesGeneration) {
+      this.#replies.clear();
+      this.#repliesGeneration = generation;
+    }
+    return (transport === "tcp" ? "t" : "u") + LATIN1.decode(bytes.subarray(2));
+  }
+
+  /** Keeps a cluster reply for its key, unless its addresses rotate (more than one). */
+  #remember(key: string | undefined, answer: ZoneAnswer, reply: Uint8Array): Uint8Array {
+    if (key === undefined || !this.#synced()) return reply;
+    let addresses = 0;
+    for (const r of answer.answers) if (r.type === "A" || r.type === "AAAA") addresses++;
+    if (addresses > 1) return reply;
+    if (this.#replies.size >= this.#replyCacheSize) {
+      this.#replies.delete(this.#replies.keys().next().value!);
+    }
+    // A copy that is a plain Uint8Array (the encoder's Buffer would slice() to a view).
+    this.#replies.set(key, new Uint8Array(reply));
+    return reply;
   }
 
   async #forward(query: DnsQuery, maxBytes: number): Promise<Uint8Array | undefined> {

@@ -71,11 +71,12 @@ function setup(options: { synced?: boolean; maxPendingForwards?: number } = {}) 
     zone,
     forwarder,
     synced: () => options.synced ?? true,
+    generation: () => index.changes,
     ...(options.maxPendingForwards !== undefined
       ? { maxPendingForwards: options.maxPendingForwards }
       : {}),
   });
-  return { handler, transport };
+  return { handler, transport, index };
 }
 
 async function ask(
@@ -204,4 +205,30 @@ Deno.test("DnsQueryHandler drops forwarded queries beyond its bound", async () =
   assert.equal(await b, undefined);
   assert.ok(await a);
   assert.equal(handler.stats.dropped, 1);
+});
+
+Deno.test("DnsQueryHandler answers repeated cluster questions from its reply cache until records change", async () => {
+  const { handler, index } = setup();
+  const q = (id: number, name = `web.default.svc.${Z}`) => queryBytes({ name, type: "A" }, { id });
+  const first = await ask(handler, q(1));
+  const second = await ask(handler, q(2));
+  assert.equal(second.id, 2);
+  assert.deepEqual(second.answers, first.answers);
+  assert.equal(handler.stats.replyCacheHits, 1);
+  // The same name spelled otherwise is another question (the reply keeps its case).
+  const upper = await ask(handler, q(3, `WEB.default.svc.${Z}`));
+  assert.deepEqual(upper.answers, [`WEB.default.svc.${Z} 30 A 10.43.0.20`]);
+  assert.equal(handler.stats.replyCacheHits, 1);
+  // A change to the records empties the cache.
+  index.setService(service("default/web", { clusterIP: "10.43.0.99", ports: [{ port: 80 }] }));
+  assert.deepEqual((await ask(handler, q(4))).answers, [`web.default.svc.${Z} 30 A 10.43.0.99`]);
+  assert.equal(handler.stats.replyCacheHits, 1);
+  // Negative answers are kept too; rotating address sets are not.
+  await ask(handler, q(5, `nope.default.svc.${Z}`));
+  assert.equal((await ask(handler, q(6, `nope.default.svc.${Z}`))).rcode, "NXDOMAIN");
+  assert.equal(handler.stats.replyCacheHits, 2);
+  const tcp = await ask(handler, q(7, `db.default.svc.${Z}`), "tcp");
+  const tcp2 = await ask(handler, q(8, `db.default.svc.${Z}`), "tcp");
+  assert.notDeepEqual(tcp.answers, tcp2.answers);
+  assert.equal(handler.stats.replyCacheHits, 2);
 });

@@ -22,3 +22,4 @@ export * from "./netpol/mod.ts";
 export * from "./static_pods/mod.ts";
 export * from "./kubelet/mod.ts";
 export * from "./proxy/mod.ts";
+export * from "./dns/mod.ts";

@@ -12,7 +12,7 @@ import dgram from "node:dgram";
 import type { Buffer } from "node:buffer";
 import type { Clock, TimerHandle } from "../../control/util/clock.ts";
 import type { Logger } from "../../control/util/logger.ts";
-import { frameTcpMessage, writeAll } from "./upstream_transport.ts";
+import { frameTcpMessage, writeAll } from "./_tcp.ts";
 
 /** What answers the messages. */
 export interface DnsMessageHandler {

@@ -3,7 +3,8 @@ import { FakeClock, systemClock } from "../../control/util/clock.ts";
 import { RecordingLogger } from "../../control/util/logger.ts";
 import { decodeReply, queryBytes } from "./_test_objects.ts";
 import { DnsListener, type DnsMessageHandler } from "./dns_listener.ts";
-import { frameTcpMessage, SocketUpstreamTransport } from "./upstream_transport.ts";
+import { frameTcpMessage } from "./_tcp.ts";
+import { SocketUpstreamTransport } from "./upstream_transport.ts";
 
 /** Answers every query with its own bytes marked as a response; "slow" names after a delay. */
 const mirror: DnsMessageHandler = {

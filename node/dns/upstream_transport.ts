@@ -11,6 +11,7 @@ import dgram from "node:dgram";
 import { Buffer } from "node:buffer";
 import { canonicalIp } from "./_ip.ts";
 import { MAX_MESSAGE_BYTES } from "./dns_message.ts";
+import { frameTcpMessage, readExactly, writeAll } from "./_tcp.ts";
 
 /** An upstream DNS server. */
 export interface UpstreamServer {
@@ -48,33 +49,6 @@ function sameAddress(a: string, b: string): boolean {
   const ca = canonicalIp(strip(a));
   const cb = canonicalIp(strip(b));
   return ca !== undefined && cb !== undefined ? ca.text === cb.text : strip(a) === strip(b);
-}
-
-/** Reads exactly `n` bytes from `conn` (undefined at end of stream). */
-async function readExactly(conn: Deno.Conn, n: number): Promise<Uint8Array | undefined> {
-  const out = new Uint8Array(n);
-  let got = 0;
-  while (got < n) {
-    const read = await conn.read(out.subarray(got));
-    if (read === null) return undefined;
-    got += read;
-  }
-  return out;
-}
-
-/** Writes all of `bytes` to `conn`. */
-export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.byteLength) written += await conn.write(bytes.subarray(written));
-}
-
-/** `message` with its two-byte length prefix (DNS over TCP). */
-export function frameTcpMessage(message: Uint8Array): Uint8Array {
-  const framed = new Uint8Array(message.byteLength + 2);
-  framed[0] = message.byteLength >> 8;
-  framed[1] = message.byteLength & 0xff;
-  framed.set(message, 2);
-  return framed;
 }
 
 /** The real transport: node:dgram UDP sockets and Deno TCP connections. */

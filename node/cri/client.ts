@@ -15,8 +15,8 @@
  * @module
  */
 import type { CriServiceName } from "./_package.ts";
-import type { GrpcTransport } from "./_grpc.ts";
-import { CriError, GrpcStatus } from "./errors.ts";
+import type { GrpcChannel } from "./grpc_channel.ts";
+import { CriError, GrpcCallError, GrpcStatus } from "./errors.ts";
 import type {
   AttachRequest,
   ContainerIdRequest,
@@ -87,16 +87,19 @@ export interface CriCallOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Turns `unix:///path` or `/path` into the gRPC target; a TypeError for anything else. */
-function unixTarget(endpoint: string): string {
+/** The socket path of `unix:///path` or `/path`; a TypeError for anything else. */
+function socketPathOf(endpoint: string): string {
   const path = endpoint.startsWith("unix://") ? endpoint.slice("unix://".length) : endpoint;
   if (!path.startsWith("/")) {
     throw new TypeError(
       `Cannot use CRI endpoint "${endpoint}": expected "unix:///absolute/path/to/socket"`,
     );
   }
-  return `unix://${path}`;
+  return path;
 }
+
+/** The user agent the client sends. */
+const USER_AGENT = "skiff-cri/1";
 
 /** What a request is about, for error messages: `container "abc"`. */
 function subjectOf(request: unknown): string | undefined {
@@ -120,23 +123,30 @@ function subjectOf(request: unknown): string | undefined {
   return undefined;
 }
 
+/** What the client loads on first use. */
+interface Loaded {
+  readonly channel: GrpcChannel;
+  readonly criMethod: typeof import("./_package.ts").criMethod;
+}
+
 /**
- * A CRI client over a unix socket. Nothing is loaded or connected until the first call (or
- * {@linkcode CriClient.waitForReady}): gRPC and the protobuf runtime are imported then.
- * {@linkcode CriClient.close} (or `using`) releases the connection.
+ * A CRI client over a unix socket, on skiff's own gRPC channel ({@linkcode ./grpc_channel.ts}),
+ * which reconnects by itself after the runtime restarts. Nothing is loaded or connected until
+ * the first call (or {@linkcode CriClient.waitForReady}): the channel and the protobuf runtime
+ * are imported then. {@linkcode CriClient.close} (or `using`) releases the connection.
  */
 export class CriClient implements Disposable {
   /** The endpoint as given. */
   readonly endpoint: string;
-  readonly #target: string;
+  readonly #socketPath: string;
   readonly #timeoutMs: number;
   readonly #maxMessageBytes: number;
-  #transport: Promise<GrpcTransport> | undefined;
-  #opened: GrpcTransport | undefined;
+  #loading: Promise<Loaded> | undefined;
+  #loaded: Loaded | undefined;
   #closed = false;
 
   constructor(options: CriClientOptions) {
-    this.#target = unixTarget(options.endpoint);
+    this.#socketPath = socketPathOf(options.endpoint);
     this.endpoint = options.endpoint;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_CRI_TIMEOUT_MS;
     this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_CRI_MAX_MESSAGE_BYTES;
@@ -148,30 +158,28 @@ export class CriClient implements Disposable {
    */
   async waitForReady(options: { readonly timeoutMs?: number } = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
-    // grpc-js measures deadlines against the wall clock itself.
-    const deadline = Date.now() + timeoutMs;
-    const transport = await this.#open("connect");
-    await new Promise<void>((resolve, reject) => {
-      transport.waitForReady(deadline, (err) => {
-        if (!err) return resolve();
-        reject(
-          new CriError({
-            rpc: "connect",
-            code: GrpcStatus.UNAVAILABLE,
-            details: `no connection to "${this.endpoint}" within ${timeoutMs} ms: ${err.message}`,
-            cause: err,
-          }),
-        );
+    const { channel } = await this.#open("connect");
+    try {
+      await channel.waitForReady({ timeoutMs });
+    } catch (err) {
+      if (this.#closed) throw this.#closedError("connect");
+      throw new CriError({
+        rpc: "connect",
+        code: GrpcStatus.UNAVAILABLE,
+        details: `no connection to "${this.endpoint}" within ${timeoutMs} ms: ${
+          err instanceof GrpcCallError ? err.details : String(err)
+        }`,
+        cause: err,
       });
-    });
+    }
   }
 
-  /** Closes the connection; later calls fail. Idempotent. */
+  /** Closes the connection; calls in flight and later ones fail with CANCELLED. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#opened) this.#opened.close();
-    else void this.#transport?.then((t) => t.close(), () => {});
+    if (this.#loaded) this.#loaded.channel.close();
+    else void this.#loading?.then((l) => l.channel.close(), () => {});
   }
 
   [Symbol.dispose](): void {
@@ -360,16 +368,23 @@ export class CriClient implements Disposable {
     });
   }
 
-  async #open(rpc: string): Promise<GrpcTransport> {
+  async #open(rpc: string): Promise<Loaded> {
     if (this.#closed) throw this.#closedError(rpc);
-    this.#transport ??= import("./_grpc.ts").then(({ GrpcTransport }) => {
-      const transport = new GrpcTransport(this.#target, this.#maxMessageBytes);
-      this.#opened = transport;
-      return transport;
-    });
-    const transport = await this.#transport;
+    this.#loading ??= Promise.all([import("./grpc_channel.ts"), import("./_package.ts")]).then(
+      ([{ GrpcChannel }, { criMethod }]) => {
+        const channel = new GrpcChannel({
+          address: { socketPath: this.#socketPath },
+          maxReceiveMessageBytes: this.#maxMessageBytes,
+          maxSendMessageBytes: this.#maxMessageBytes,
+          userAgent: USER_AGENT,
+        });
+        this.#loaded = { channel, criMethod };
+        return this.#loaded;
+      },
+    );
+    const loaded = await this.#loading;
     if (this.#closed) throw this.#closedError(rpc);
-    return transport;
+    return loaded;
   }
 
   async #call<Res>(
@@ -382,10 +397,7 @@ export class CriClient implements Disposable {
     const rpc = `${service}/${method}`;
     const subject = subjectOf(request);
     const about = subject === undefined ? {} : { subject };
-    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
-    // grpc-js measures deadlines against the wall clock itself.
-    const deadline = Number.isFinite(timeoutMs) ? Date.now() + timeoutMs : Infinity;
-    const transport = await this.#open(rpc);
+    const { channel, criMethod } = await this.#open(rpc);
     const { signal } = options;
     if (signal?.aborted) {
       throw new CriError({
@@ -396,25 +408,51 @@ export class CriClient implements Disposable {
         cause: signal.reason,
       });
     }
-    return await new Promise<Res>((resolve, reject) => {
-      function onAbort(): void {
-        call.cancel();
-      }
-      const call = transport.unary({ service, method, deadline }, request, (failure, response) => {
-        signal?.removeEventListener("abort", onAbort);
-        if (!failure) return resolve(response as Res);
-        const aborted = signal?.aborted === true && failure.code === GrpcStatus.CANCELLED;
-        reject(
-          new CriError({
-            rpc,
-            code: failure.code,
-            details: failure.details,
-            ...about,
-            cause: aborted ? signal.reason : failure.error,
-          }),
-        );
+    const definition = criMethod(service, method);
+    let message: Uint8Array;
+    try {
+      message = definition.requestSerialize(request);
+    } catch (err) {
+      throw new CriError({
+        rpc,
+        code: GrpcStatus.INTERNAL,
+        details: `cannot encode the request: ${(err as Error).message}`,
+        ...about,
+        cause: err,
       });
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
+    }
+    let response: Uint8Array;
+    try {
+      response = await channel.unary({
+        path: definition.path,
+        message,
+        timeoutMs: options.timeoutMs ?? this.#timeoutMs,
+        ...(signal ? { signal } : {}),
+      });
+    } catch (err) {
+      const failure = err instanceof GrpcCallError
+        ? err
+        : new GrpcCallError({ code: GrpcStatus.UNKNOWN, details: String(err), cause: err });
+      const aborted = signal?.aborted === true && failure.code === GrpcStatus.CANCELLED;
+      const closed = this.#closed && failure.code === GrpcStatus.CANCELLED;
+      throw new CriError({
+        rpc,
+        code: failure.code,
+        details: closed ? `the client of "${this.endpoint}" is closed` : failure.details,
+        ...about,
+        cause: aborted ? signal.reason : failure,
+      });
+    }
+    try {
+      return definition.responseDeserialize(response) as Res;
+    } catch (err) {
+      throw new CriError({
+        rpc,
+        code: GrpcStatus.INTERNAL,
+        details: `cannot decode the response: ${(err as Error).message}`,
+        ...about,
+        cause: err,
+      });
+    }
   }
 }

@@ -5,6 +5,7 @@ import {
   Server,
   ServerCredentials,
   type ServerUnaryCall,
+  type ServiceDefinition,
   status,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
@@ -40,7 +41,8 @@ async function fakeRuntime(
           .then((response) => callback(null, response), (err) => callback(err));
       };
     }
-    server.addService(definition, implementation);
+    // The CRI codecs return Buffers here (protobufjs writes Buffers where Node's Buffer exists).
+    server.addService(definition as unknown as ServiceDefinition, implementation);
   }
   await new Promise<void>((resolve, reject) => {
     server.bindAsync(

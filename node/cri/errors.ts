@@ -1,6 +1,7 @@
 /**
  * {@linkcode CriError}: a failed CRI call, naming the RPC, what it was about, and the gRPC status
- * the runtime answered with, so callers can tell "not found" from real failures.
+ * the runtime answered with, so callers can tell "not found" from real failures; and
+ * {@linkcode GrpcCallError}, a failed call of {@linkcode ./grpc_channel.ts}.
  *
  * @module
  */
@@ -33,9 +34,42 @@ const STATUS_NAMES: ReadonlyMap<number, GrpcStatusName> = new Map(
   Object.entries(GrpcStatus).map(([name, code]) => [code, name as GrpcStatusName]),
 );
 
-/** The name of gRPC status `code` (`5` → `"NOT_FOUND"`); `"UNKNOWN"` for codes outside the table. */
+/** The name of gRPC status `code` (`5` is `"NOT_FOUND"`); `"UNKNOWN"` for codes outside the table. */
 export function grpcStatusName(code: number): GrpcStatusName {
   return STATUS_NAMES.get(code) ?? "UNKNOWN";
+}
+
+/** What {@linkcode GrpcCallError} is built from. */
+export interface GrpcCallErrorInit {
+  /** The gRPC status code. */
+  readonly code: number;
+  /** The status message. */
+  readonly details: string;
+  readonly cause?: unknown;
+}
+
+/**
+ * A gRPC call that failed, as {@linkcode ./grpc_channel.ts} reports it: the status code and
+ * message, and the message as its own.
+ */
+export class GrpcCallError extends Error {
+  /** gRPC status code ({@linkcode GrpcStatus}). */
+  readonly code: number;
+  /** Name of {@linkcode GrpcCallError.code}. */
+  readonly codeName: GrpcStatusName;
+  /** The status message. */
+  readonly details: string;
+
+  constructor(init: GrpcCallErrorInit) {
+    super(
+      `${grpcStatusName(init.code)}: ${init.details}`,
+      init.cause === undefined ? undefined : { cause: init.cause },
+    );
+    this.name = "GrpcCallError";
+    this.code = init.code;
+    this.codeName = grpcStatusName(init.code);
+    this.details = init.details;
+  }
 }
 
 /** What {@linkcode CriError} is built from. */
@@ -46,7 +80,7 @@ export interface CriErrorInit {
   readonly code: number;
   /** The runtime's message (gRPC status details). */
   readonly details: string;
-  /** What the call was about, e.g. `container "4f2a…"`. */
+  /** What the call was about, e.g. `container "4f2a..."`. */
   readonly subject?: string;
   readonly cause?: unknown;
 }

@@ -254,6 +254,8 @@ export async function runDnsBench(args: string[]): Promise<DnsBenchRow[]> {
   await ensureDnsAddress(runner, { interface: "skiff-up", address: upstreamIp });
   const dir = await Deno.makeTempDir({ prefix: "skdnsb" });
   const rows: DnsBenchRow[] = [];
+  // The servers' own counters, printed after the table.
+  const notes: string[] = [];
   try {
     const base = { netns: ns, seconds, latencyQps };
     const maxCount = Math.max(...counts);
@@ -352,7 +354,9 @@ export async function runDnsBench(args: string[]): Promise<DnsBenchRow[]> {
         } finally {
           const tail = await server.stop();
           for (const line of tail) {
-            console.log(JSON.stringify({ bench: "dns-server", ...JSON.parse(line) }));
+            notes.push(
+              JSON.stringify({ bench: "dns-server", target: target.label, ...JSON.parse(line) }),
+            );
           }
         }
       }
@@ -360,13 +364,14 @@ export async function runDnsBench(args: string[]): Promise<DnsBenchRow[]> {
       await floor.stop();
       const tail = await upstream.stop();
       for (const line of tail) {
-        console.log(JSON.stringify({ bench: "dns-upstream", ...JSON.parse(line) }));
+        notes.push(JSON.stringify({ bench: "dns-upstream", ...JSON.parse(line) }));
       }
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
   print(rows, { seconds, latencyQps, v8Flags });
+  for (const note of notes) console.log(note);
   return rows;
 }
 
@@ -375,8 +380,9 @@ function print(
   options: { seconds: number; latencyQps: number; v8Flags: string },
 ): void {
   const floor = rows[0]!;
+  console.log("\n## dns: cluster DNS queries/s and latency (dnsperf, UDP)");
   console.log(
-    `# dns: dnsperf over UDP in a netns, ${options.seconds} s at saturation (4 clients, 200 ` +
+    `# dnsperf in a netns, ${options.seconds} s at saturation (4 clients, 200 ` +
       `outstanding) for queries/s; latency at ${options.latencyQps} queries/s; servers run with ` +
       (options.v8Flags ? `--v8-flags=${options.v8Flags}` : "no V8 flags"),
   );
@@ -408,7 +414,7 @@ function print(
   const hot = rows.find((r) => r.target.startsWith("100 hot"));
   const forwarded = rows.find((r) => r.target.startsWith("forwarded"));
   console.log(
-    `summary: dns ${cluster?.target ?? "-"}: ${fmt(cluster?.qps ?? NaN)} q/s (${
+    `# dns summary: ${cluster?.target ?? "-"}: ${fmt(cluster?.qps ?? NaN)} q/s (${
       ((cluster?.qps ?? NaN) / (cluster?.floorQps ?? NaN)).toFixed(2)
     }x the ${fmt(cluster?.floorQps ?? NaN)} q/s floor), p99 ${
       fmt(cluster?.p99Ms ?? NaN)

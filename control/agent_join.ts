@@ -11,8 +11,13 @@
 import https from "node:https";
 import { dirname } from "node:path";
 import { writeFileAtomic } from "./util/atomic_file.ts";
-import { caCertHash, joinTokenTrustsCa, parseJoinToken } from "./api/auth/bootstrap_token.ts";
-import { CA_CERTS_PATH, NODE_CREDENTIAL_PATH } from "./api/auth/node_credential.ts";
+import {
+  CA_CERTS_PATH,
+  caCertHash,
+  joinTokenTrustsCa,
+  NODE_CREDENTIAL_PATH,
+  parseJoinToken,
+} from "./api/auth/bootstrap_token.ts";
 import { agentPaths } from "../node/agent/agent_paths.ts";
 import { readTextFileIfPresent } from "./util/read_text_file_if_present.ts";
 

@@ -56,6 +56,10 @@ import {
 
 /** The namespace bootstrap token Secrets live in. */
 export const BOOTSTRAP_TOKEN_NAMESPACE = "kube-system";
+/** The path agents trade a join token for their node credential at (`node_credential.ts`). */
+export const NODE_CREDENTIAL_PATH = "/v1-skiff/node-credentials";
+/** The public path the cluster CA is served at, whose hash a join token names. */
+export const CA_CERTS_PATH = "/cacerts";
 /** Bootstrap token Secrets are named `bootstrap-token-<token-id>`. */
 export const BOOTSTRAP_TOKEN_SECRET_PREFIX = "bootstrap-token-";
 /** The Secret type of bootstrap tokens. */

@@ -62,12 +62,11 @@ import {
   AuthenticationError,
   type TokenAuthenticator,
 } from "./authenticator.ts";
-import { BOOTSTRAP_DEFAULT_GROUP } from "./bootstrap_token.ts";
+import { BOOTSTRAP_DEFAULT_GROUP, CA_CERTS_PATH, NODE_CREDENTIAL_PATH } from "./bootstrap_token.ts";
 
-/** The path agents request their credential at. */
-export const NODE_CREDENTIAL_PATH = "/v1-skiff/node-credentials";
-/** The public path the cluster CA is served at, for joining agents. */
-export const CA_CERTS_PATH = "/cacerts";
+// The join paths live with the join token, so that a joining agent (control/agent_join.ts)
+// does not load this module and, through it, the API server's request handling.
+export { CA_CERTS_PATH, NODE_CREDENTIAL_PATH };
 /** The namespace credential Secrets live in. */
 export const NODE_CREDENTIAL_NAMESPACE = "kube-system";
 /** Credential Secrets are named `node-credential-<nodeName>`. */

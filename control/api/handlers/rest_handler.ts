@@ -23,7 +23,7 @@ import { managerOrUserAgent, validateFieldManager } from "../fieldmanager/manage
 import { applyJsonPatch } from "../patch/json_patch.ts";
 import { applyMergePatch } from "../patch/merge_patch.ts";
 import { PatchError } from "../patch/patch_error.ts";
-import { parsePatchType } from "../patch/patch_type.ts";
+import { BUILT_IN_PATCH_MEDIA_TYPES, parsePatchType } from "../patch/patch_type.ts";
 import { applyStrategicMergePatch } from "../patch/strategic_merge_patch.ts";
 import { groupVersion, type ResourceDef } from "../registry/resource_def.ts";
 import { FieldSelectorParseError, parseFieldSelector } from "../selectors/field_selector.ts";
@@ -771,12 +771,7 @@ export class RestHandler {
     const contentType = req.headers.get("content-type") ?? "";
     const type = parsePatchType(contentType);
     if (type === null) {
-      throw ApiError.unsupportedMediaType(contentType, [
-        "application/json-patch+json",
-        "application/merge-patch+json",
-        "application/strategic-merge-patch+json",
-        "application/apply-patch+yaml",
-      ]);
+      throw ApiError.unsupportedMediaType(contentType, BUILT_IN_PATCH_MEDIA_TYPES);
     }
     if (type === "apply") return await this.#apply(req, { dryRun, fieldValidation });
     if (query.has("force")) {

@@ -1456,3 +1456,72 @@ Deno.test("kubectl's client-side to server-side apply migration works as on kube
   assert.equal(patch.status, 200, JSON.stringify(patch.body));
   assert.deepEqual(whoOf(patch.body), ["kubectl/Apply"]);
 });
+
+Deno.test("server-side apply through the status subresource owns only the status", async () => {
+  await using app = await createTestApp();
+  await create(app, `${DEPLOYMENTS}?fieldManager=kubectl-create`, deployment("s"));
+  const res = await apply(app, `${DEPLOYMENTS}/s/status?fieldManager=kcm`, {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "s" },
+    spec: { replicas: 7 },
+    status: { replicas: 1 },
+  });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.equal((res.body.spec as { replicas: number }).replicas, 1);
+  assert.deepEqual((res.body.status as { replicas: number }).replicas, 1);
+  const entry = entriesOf(res.body).find((e) => e.manager === "kcm");
+  assert.deepEqual(entry && [entry.operation, entry.subresource, entry.fieldsV1], [
+    "Apply",
+    "status",
+    { "f:status": { "f:replicas": {} } },
+  ]);
+  // A missing object is not created through a subresource.
+  const missing = await apply(app, `${DEPLOYMENTS}/nope/status?fieldManager=kcm`, {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "nope" },
+  });
+  assert.equal(missing.status, 404);
+});
+
+Deno.test("managedFields a client sends are kept, ignored or refused as upstream", async (t) => {
+  await using app = await createTestApp();
+  const entry = (o: Record<string, unknown>) => ({
+    manager: "restore",
+    operation: "Update",
+    apiVersion: "v1",
+    time: "2025-01-01T00:00:00Z",
+    fieldsType: "FieldsV1",
+    // A field the object does not have: a create takes every field it sets from others.
+    fieldsV1: { "f:metadata": { "f:labels": { "f:gone": {} } } },
+    ...o,
+  });
+  await t.step("valid entries are kept, next to the creator's", async () => {
+    const body = await create(app, `${CM}?fieldManager=kubectl-create`, {
+      ...configMap("kept"),
+      metadata: { name: "kept", managedFields: [entry({})] },
+    });
+    assert.deepEqual(whoOf(body), ["restore/Update", "kubectl-create/Update"]);
+  });
+  await t.step("entries that do not decode are dropped", async () => {
+    const body = await create(app, `${CM}?fieldManager=kubectl-create`, {
+      ...configMap("dropped"),
+      metadata: { name: "dropped", managedFields: [entry({ operation: "Patch" })] },
+    });
+    assert.deepEqual(whoOf(body), ["kubectl-create/Update"]);
+  });
+  await t.step("a manager name upstream refuses is a 422", async () => {
+    const res = await app.json("POST", CM, {
+      body: {
+        ...configMap("bad"),
+        metadata: { name: "bad", managedFields: [entry({ manager: "m".repeat(129) })] },
+      },
+    });
+    assert.equal(res.status, 422);
+    assert.equal(
+      res.body.message,
+      'ConfigMap "bad" is invalid: metadata.managedFields[0].manager: Too long: may not be more than 128 bytes',
+    );
+  });
+});

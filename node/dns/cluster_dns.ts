@@ -13,6 +13,9 @@
  * pod) may keep an answer, and it is also the negative-caching time of the SOA: the same
  * freshness users see on k3s, where `cache 30` holds CoreDNS's answers up to 30 s.
  *
+ * resolv.conf is read at start, and again (at most every 30 s) when a question fails on every
+ * upstream: a device that moved networks may have new resolvers.
+ *
  * Start-up: the sockets are bound at once (retried with backoff while the address is not
  * there yet), so forwarding works even while the API is out of reach; cluster names get
  * SERVFAIL until the informers' first lists are in, as with CoreDNS. `ready` resolves when
@@ -93,6 +96,9 @@ export interface ClusterDnsOptions {
   readonly replyCacheSize?: number;
 }
 
+/** The shortest time between two reads of resolv.conf after failures. */
+const UPSTREAM_REREAD_MS = 30_000;
+
 /** The default record TTL (see the module doc). */
 export const DEFAULT_DNS_TTL_SECONDS = 30;
 
@@ -117,6 +123,8 @@ export class ClusterDns {
   readonly #handler: DnsQueryHandler;
   readonly #listeners: DnsListener[] = [];
   #modifiedS: number;
+  #lastUpstreamReadMs = -Infinity;
+  #rereading = false;
   #resolveReady!: () => void;
 
   constructor(deps: ClusterDnsDeps, options: ClusterDnsOptions) {
@@ -170,6 +178,7 @@ export class ClusterDns {
       }),
       clock: deps.clock,
       ...(options.upstreamTimeoutMs !== undefined ? { timeoutMs: options.upstreamTimeoutMs } : {}),
+      onFailure: () => this.#rereadUpstreams(),
     });
     this.#handler = new DnsQueryHandler({
       zone,
@@ -211,7 +220,11 @@ export class ClusterDns {
       clusterDomain: domain,
     });
     try {
-      const upstreams = await this.#upstreams();
+      const upstreams = await this.#upstreams().catch((err) => {
+        log.warn("Cannot read the host's resolvers", { error: err });
+        return [];
+      });
+      this.#lastUpstreamReadMs = this.#deps.clock.now();
       this.#forwarder.setUpstreams(upstreams);
       if (upstreams.length === 0) {
         log.warn("No upstream DNS servers: names outside the cluster domain get SERVFAIL", {
@@ -246,6 +259,26 @@ export class ClusterDns {
       log.info("Shutting down cluster DNS");
       await Promise.allSettled(this.#listeners.map((l) => l.close()));
     }
+  }
+
+  /**
+   * After a question failed on every upstream, reads resolv.conf again (at most every 30 s, and
+   * never on a timer): a device that moved networks may have new resolvers by now.
+   */
+  #rereadUpstreams(): void {
+    if (this.#options.upstreams || this.#rereading) return;
+    const now = this.#deps.clock.now();
+    if (now - this.#lastUpstreamReadMs < UPSTREAM_REREAD_MS) return;
+    this.#lastUpstreamReadMs = now;
+    this.#rereading = true;
+    this.#upstreams().then((upstreams) => {
+      const text = (list: readonly UpstreamServer[]) =>
+        list.map((u) => `${u.hostname}:${u.port ?? 53}`).join(",");
+      if (text(upstreams) === text(this.#forwarder.upstreams)) return;
+      this.#logger.info("Upstream DNS servers changed", { upstreams: text(upstreams).split(",") });
+      this.#forwarder.setUpstreams(upstreams);
+    }, (err) => this.#logger.warn("Cannot read the host's resolvers", { error: err }))
+      .finally(() => this.#rereading = false);
   }
 
   /** Upstreams from the options or resolv.conf, without this server's own addresses. */

@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { ENDPOINT_SLICES, SERVICES } from "../../control/client/resources.ts";
 import { SharedInformerFactory } from "../../control/client/shared_informer_factory.ts";
-import { systemClock } from "../../control/util/clock.ts";
+import { FakeClock, systemClock } from "../../control/util/clock.ts";
 import { RecordingLogger } from "../../control/util/logger.ts";
 import { startControllerApi, until } from "../../tests/_support/controller_api.ts";
 import { decodeReply, endpointSlice, queryBytes, replyBytes } from "./_test_objects.ts";
 import { ClusterDns, type ClusterDnsOptions } from "./cluster_dns.ts";
 import { parseQuery } from "./dns_message.ts";
-import { SocketUpstreamTransport } from "./upstream_transport.ts";
+import { SocketUpstreamTransport, type UpstreamTransport } from "./upstream_transport.ts";
 
 /** A stand-in for the host's resolver on 127.0.0.1: every A question is 192.0.2.53. */
 async function startUpstream(): Promise<{ port: number; asked: string[] } & AsyncDisposable> {
@@ -176,6 +176,59 @@ Deno.test("ClusterDns reads upstreams from resolv.conf and never forwards to its
         "Shutting down cluster DNS",
       ],
     );
+  } finally {
+    await api[Symbol.asyncDispose]();
+  }
+});
+
+Deno.test("ClusterDns reads resolv.conf again after every upstream failed, at most every 30 s", async () => {
+  const api = await startControllerApi();
+  try {
+    const clock = new FakeClock(Date.now());
+    const logger = new RecordingLogger();
+    const informers = new SharedInformerFactory(api.client, { clock, logger });
+    let resolvConf = "nameserver 192.0.2.1\n";
+    const asked: string[] = [];
+    const upstreamTransport: UpstreamTransport = {
+      exchangeUdp(server, query) {
+        asked.push(server.hostname);
+        if (server.hostname === "192.0.2.1") return Promise.reject(new Error("unreachable"));
+        const answers = [
+          {
+            type: "A" as const,
+            name: "moved.example",
+            ttl: 60,
+            class: "IN" as const,
+            data: "192.0.2.99",
+          },
+        ];
+        return Promise.resolve(replyBytes(query, { answers }));
+      },
+      exchangeTcp: () => Promise.reject(new Error("unused")),
+    };
+    const dns = new ClusterDns({
+      informers,
+      clock,
+      logger,
+      upstreamTransport,
+      readTextFile: (path) => Promise.resolve(path === "/etc/resolv.conf" ? resolvConf : null),
+    }, { listen: [{ hostname: "127.0.0.1", port: 0 }] });
+    const stop = new AbortController();
+    informers.start(stop.signal);
+    const running = dns.run(stop.signal);
+    await dns.ready;
+    resolvConf = "nameserver 192.0.2.2\n";
+    assert.equal((await dig(dns, "moved.example")).rcode, "SERVFAIL");
+    // Too soon after the first read: not read again yet.
+    assert.deepEqual(dns.upstreams, [{ hostname: "192.0.2.1", port: 53 }]);
+    clock.advance(30_000);
+    assert.equal((await dig(dns, "moved.example")).rcode, "SERVFAIL");
+    await until(() => dns.upstreams[0]?.hostname === "192.0.2.2");
+    assert.deepEqual((await dig(dns, "moved.example")).answers, ["moved.example 60 A 192.0.2.99"]);
+    assert.ok(logger.records.some((r) => r.msg === "Upstream DNS servers changed"));
+    stop.abort();
+    await running;
+    await informers.shutdown();
   } finally {
     await api[Symbol.asyncDispose]();
   }

@@ -32,6 +32,8 @@ export interface DnsForwarderOptions {
   readonly attempts?: number;
   /** The query IDs (tests fix them). @default {random} */
   readonly randomId?: () => number;
+  /** Told when a question failed on every upstream (e.g. to read resolv.conf again). */
+  readonly onFailure?: () => void;
 }
 
 /** What the client asked for besides the question. */
@@ -129,6 +131,7 @@ export class DnsForwarder {
     const upstreams = this.#upstreams;
     if (upstreams.length === 0) {
       this.#stats.failures++;
+      this.#options.onFailure?.();
       return SERVFAIL;
     }
     const attempts = this.#options.attempts ?? Math.max(2, upstreams.length);
@@ -154,6 +157,7 @@ export class DnsForwarder {
       return answer;
     }
     this.#stats.failures++;
+    this.#options.onFailure?.();
     return SERVFAIL;
   }
 

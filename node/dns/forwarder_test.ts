@@ -213,3 +213,21 @@ Deno.test("DnsForwarder accepts only replies with the query's ID and question", 
   await forwarder.resolve(Q, FLAGS);
   assert.deepEqual(accepted, [false, false, true]);
 });
+
+Deno.test("DnsForwarder tells onFailure when a question failed on every upstream", async () => {
+  let failures = 0;
+  const clock = new FakeClock(0);
+  const transport = new FakeTransport().on("10.0.0.1", "udp", { fail: new Error("down") });
+  const forwarder = new DnsForwarder({
+    upstreams: [{ hostname: "10.0.0.1" }],
+    transport,
+    cache: new DnsCache({ clock, maxEntries: 10, maxTtlSeconds: 30 }),
+    clock,
+    onFailure: () => failures++,
+  });
+  await forwarder.resolve(Q, FLAGS);
+  assert.equal(failures, 1);
+  transport.on("10.0.0.1", "udp", { reply: (q) => replyBytes(q, { answers: [A] }) });
+  await forwarder.resolve(Q, FLAGS);
+  assert.equal(failures, 1);
+});

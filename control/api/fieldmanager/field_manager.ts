@@ -105,6 +105,11 @@ export interface FieldManagerOptions {
   readonly subresource?: string;
   /** The kind has a status subresource: main-resource writes own none of the status. */
   readonly statusSubresource?: boolean;
+  /**
+   * Objects are unstructured (custom resources): a create compares with an empty object, not
+   * with a Go zero value, so it owns `spec` itself too.
+   */
+  readonly unstructured?: boolean;
 }
 
 /** Options of {@linkcode FieldManager.update}. */
@@ -161,7 +166,6 @@ function gvkString(apiVersion: unknown, kind: unknown): string {
 
 /** Keeps managedFields for one kind and endpoint (see the module doc). */
 export class FieldManager {
-  readonly #schema: ObjectSchema;
   readonly #atom: Atom;
   readonly #updater: Updater;
   readonly #group: string;
@@ -169,17 +173,19 @@ export class FieldManager {
   readonly #kind: string;
   readonly #gv: string;
   readonly #subresource: string;
+  /** What a create is compared with. */
+  readonly #zero: Record<string, unknown>;
   /** Top-level fields no write through this endpoint owns (for the create fast path). */
   readonly #ignoredFields: ReadonlySet<string>;
 
   constructor(options: FieldManagerOptions) {
-    this.#schema = options.schema;
     this.#atom = atomOf(options.schema);
     this.#group = options.group;
     this.#version = options.version;
     this.#kind = options.kind;
     this.#gv = options.group ? `${options.group}/${options.version}` : options.version;
     this.#subresource = options.subresource ?? "";
+    this.#zero = options.unstructured ? {} : zeroObject(options.schema);
     const ignore = new FieldSet();
     if (this.#subresource === "" && options.statusSubresource) ignore.insert([f("status")]);
     if (this.#subresource === "status") {
@@ -207,7 +213,7 @@ export class FieldManager {
     if (this.#subresource !== "") return false;
     const fields = createdFieldsV1(obj as Record<string, unknown>, {
       atom: this.#atom,
-      zero: zeroObject(this.#schema),
+      zero: this.#zero,
       ignore: this.#ignoredFields,
     });
     if (fields === null) return false;
@@ -329,7 +335,7 @@ export class FieldManager {
     const meta = obj.metadata ??= {};
     const sent = meta.managedFields as unknown;
     delete meta.managedFields;
-    const liveView = live ? withoutManagedFields(live) : zeroObject(this.#schema);
+    const liveView = live ? withoutManagedFields(live) : this.#zero;
     const liveEntries = live?.metadata?.managedFields as unknown;
     let managed: Managed | null = null;
     let fromLive = false;
@@ -462,7 +468,7 @@ export class FieldManager {
     const liveView = live ? withoutManagedFields(live) : null;
     if (o.managed.fields.size === 0 && liveView !== null) {
       this.#recordUpdate(o.managed, {
-        live: zeroObject(this.#schema),
+        live: this.#zero,
         next: liveView,
         manager: BEFORE_FIRST_APPLY,
         nowMs: o.nowMs,

@@ -403,3 +403,24 @@ Deno.test("ignoreManagedFieldsTimestamps() reverts time-only changes of an uncha
   ignoreManagedFieldsTimestamps(changed, old);
   assert.equal(changed.metadata!.managedFields![0]!.time, "B");
 });
+
+Deno.test("FieldManager.update() of an unstructured (custom resource) create owns spec itself", () => {
+  const fm = new FieldManager({
+    schema: Widget,
+    group: "example.com",
+    version: "v1",
+    kind: "Widget",
+    unstructured: true,
+  });
+  const obj: KubeObject = {
+    apiVersion: "example.com/v1",
+    kind: "Widget",
+    metadata: { name: "w", labels: { a: "1" } },
+    spec: { replicas: 1 },
+  };
+  fm.update(null, obj, { manager: "kubectl-create", nowMs: T0 });
+  assert.deepEqual(managed(obj)?.[0]?.fieldsV1, {
+    "f:metadata": { "f:labels": { ".": {}, "f:a": {} } },
+    "f:spec": { ".": {}, "f:replicas": {} },
+  });
+});

@@ -248,6 +248,7 @@ export class RestHandler {
         kind: def.kind,
         subresource,
         statusSubresource: def.statusSubresource === true,
+        unstructured: def.custom === true,
       });
       bySub.set(subresource, fm);
     }

@@ -487,7 +487,7 @@ const imageMessages = {
 
 /**
  * The CRI descriptor: `runtime.v1` with `RuntimeService`, `ImageService` and their messages, for
- * `protobuf.Root.fromJSON` or `@grpc/proto-loader`'s `fromJSON`.
+ * `protobuf.Root.fromJSON`.
  */
 export const CRI_DESCRIPTOR: INamespace = {
   nested: {

@@ -1,78 +1,74 @@
 /**
- * The `grpc.health.v1` protocol as an embedded protobufjs JSON descriptor (only `Health/Check`),
- * loaded into grpc-js method definitions on first use. Imported lazily by
- * {@linkcode ./grpc_probe.ts} so that loading skiff does not load grpc-js.
+ * The two messages of `grpc.health.v1.Health/Check` on the wire, by hand (each has one field):
+ * `HealthCheckRequest { string service = 1; }` and `HealthCheckResponse { ServingStatus status =
+ * 1; }`, so that the grpc probe needs no protobuf runtime.
  *
  * @module
  */
-import { fromJSON, type MethodDefinition, type ServiceDefinition } from "@grpc/proto-loader";
-import type { INamespace } from "protobufjs";
 
-/** The protobuf package of the health service. */
-export const HEALTH_PACKAGE = "grpc.health.v1";
+/** The RPC's path. */
+export const HEALTH_CHECK_PATH = "/grpc.health.v1.Health/Check";
 
 /** The serving statuses, by number. */
 export const SERVING_STATUSES = ["UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"] as const;
 
-const HEALTH_DESCRIPTOR: INamespace = {
-  nested: {
-    grpc: {
-      nested: {
-        health: {
-          nested: {
-            v1: {
-              nested: {
-                HealthCheckRequest: { fields: { service: { type: "string", id: 1 } } },
-                HealthCheckResponse: {
-                  fields: { status: { type: "ServingStatus", id: 1 } },
-                  nested: {
-                    ServingStatus: {
-                      values: { UNKNOWN: 0, SERVING: 1, NOT_SERVING: 2, SERVICE_UNKNOWN: 3 },
-                    },
-                  },
-                },
-                Health: {
-                  methods: {
-                    Check: {
-                      requestType: "HealthCheckRequest",
-                      responseType: "HealthCheckResponse",
-                      comment: "",
-                    },
-                  },
-                },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
-};
+const encoder = new TextEncoder();
 
-/** A HealthCheckRequest. */
-export interface HealthCheckRequest {
-  readonly service: string;
+function writeVarint(out: number[], value: number): void {
+  let rest = value;
+  while (rest >= 0x80) {
+    out.push((rest % 0x80) | 0x80);
+    rest = Math.floor(rest / 0x80);
+  }
+  out.push(rest);
 }
 
-/** A HealthCheckResponse, its status by name. */
-export interface HealthCheckResponse {
-  readonly status: string;
+/** A HealthCheckRequest for `service` (`""` for the server as a whole: an empty message). */
+export function encodeHealthCheckRequest(service: string): Uint8Array {
+  if (service === "") return new Uint8Array(0);
+  const name = encoder.encode(service);
+  const out: number[] = [0x0a]; // field 1, length-delimited
+  writeVarint(out, name.length);
+  return Uint8Array.from([...out, ...name]);
 }
 
-let loaded: ServiceDefinition | undefined;
-
-/** The `grpc.health.v1.Health` service definition (for a client, or a server in tests). */
-export function healthService(): ServiceDefinition {
-  if (loaded) return loaded;
-  const definition = fromJSON(HEALTH_DESCRIPTOR, {
-    enums: String,
-    defaults: true,
-  });
-  loaded = definition[`${HEALTH_PACKAGE}.Health`] as ServiceDefinition;
-  return loaded;
-}
-
-/** The definition of `Health/Check`. */
-export function healthCheckMethod(): MethodDefinition<HealthCheckRequest, HealthCheckResponse> {
-  return healthService()["Check"] as MethodDefinition<HealthCheckRequest, HealthCheckResponse>;
+/** A HealthCheckResponse's status by name (its number when not a known status). */
+export function decodeHealthCheckResponse(message: Uint8Array): string {
+  let status = 0;
+  let at = 0;
+  function varint(): number {
+    let value = 0;
+    for (let shift = 0;; shift += 7) {
+      const b = message[at++];
+      if (b === undefined) throw new SyntaxError("Cannot decode HealthCheckResponse: truncated");
+      value += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return value;
+    }
+  }
+  while (at < message.length) {
+    const tag = varint();
+    const field = Math.floor(tag / 8);
+    switch (tag % 8) {
+      case 0: {
+        const value = varint();
+        if (field === 1) status = value;
+        break;
+      }
+      case 1:
+        at += 8;
+        break;
+      case 2: {
+        const length = varint();
+        at += length;
+        break;
+      }
+      case 5:
+        at += 4;
+        break;
+      default:
+        throw new SyntaxError(`Cannot decode HealthCheckResponse: wire type ${tag % 8}`);
+    }
+    if (at > message.length) throw new SyntaxError("Cannot decode HealthCheckResponse: truncated");
+  }
+  return SERVING_STATUSES[status] ?? String(status);
 }

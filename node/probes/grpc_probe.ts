@@ -1,7 +1,8 @@
 /**
  * The grpc probe, as upstream's `pkg/probe/grpc`: connect (plaintext) to `host:port` within the
  * timeout, call `grpc.health.v1.Health/Check` with the probe's `service`, succeed on `SERVING`.
- * Every problem is a failure with upstream's output text. grpc-js is loaded on first use.
+ * Every problem is a failure with upstream's output text. It runs on skiff's own gRPC channel
+ * (node/cri/grpc_channel.ts, over TCP), loaded on first use.
  *
  * @module
  */
@@ -16,7 +17,7 @@ export interface GrpcProbeRequest {
   readonly timeoutMs: number;
 }
 
-/** Go's names of the gRPC codes, as `rpc error: code = Unavailable desc = …` prints them. */
+/** Go's names of the gRPC codes, as `rpc error: code = Unavailable desc = ...` prints them. */
 const GO_CODE_NAMES = [
   "OK",
   "Canceled",
@@ -52,85 +53,63 @@ function goDuration(ms: number): string {
   return `${ms}ms`;
 }
 
-interface CallError {
-  readonly code: number;
-  readonly details: string;
-}
-
-function callErrorOf(err: unknown): CallError {
-  if (typeof err === "object" && err !== null) {
-    const { code, details } = err as { code?: unknown; details?: unknown };
-    if (typeof code === "number") {
-      return { code, details: typeof details === "string" ? details : String(err) };
-    }
-  }
-  return { code: 2, details: err instanceof Error ? err.message : String(err) };
-}
-
 /** Runs a gRPC health-check probe. */
 export async function grpcProbe(request: GrpcProbeRequest): Promise<ProbeOutcome> {
-  const [{ Client, credentials, Metadata }, { healthCheckMethod }] = await Promise.all([
-    import("@grpc/grpc-js"),
+  const [{ GrpcChannel }, { GrpcCallError }, health] = await Promise.all([
+    import("../cri/grpc_channel.ts"),
+    import("../cri/errors.ts"),
     import("./_grpc_health.ts"),
   ]);
   const address = joinHostPort(request.host, request.port);
   const timeout = goDuration(request.timeoutMs);
-  // grpc-js measures deadlines against the wall clock.
-  const deadline = Date.now() + request.timeoutMs;
-  const client = new Client(address, credentials.createInsecure(), {
-    "grpc.primary_user_agent": PROBE_USER_AGENT,
-    "grpc.use_local_subchannel_pool": 1,
+  const startedAt = performance.now();
+  using channel = new GrpcChannel({
+    address: { hostname: request.host, port: request.port },
+    userAgent: PROBE_USER_AGENT,
+    connectTimeoutMs: request.timeoutMs,
   });
   try {
-    const connected = await new Promise<boolean>((resolve) => {
-      client.waitForReady(deadline, (err) => resolve(err === undefined || err === null));
-    });
-    if (!connected) {
-      return {
-        result: "failure",
-        output:
-          `timeout: failed to connect service "${address}" within ${timeout}: context deadline exceeded`,
-      };
-    }
-    const method = healthCheckMethod();
-    const answer = await new Promise<{ status?: string } | CallError>((resolve) => {
-      client.makeUnaryRequest(
-        method.path,
-        method.requestSerialize,
-        method.responseDeserialize,
-        { service: request.service ?? "" },
-        new Metadata(),
-        { deadline },
-        (err, response) => resolve(err ? callErrorOf(err) : response ?? {}),
-      );
-    });
-    if ("code" in answer) {
-      if (answer.code === UNIMPLEMENTED) {
-        return {
-          result: "failure",
-          output:
-            `error: this server does not implement the grpc health protocol (grpc.health.v1.Health): ${answer.details}`,
-        };
-      }
-      if (answer.code === DEADLINE_EXCEEDED) {
-        return {
-          result: "failure",
-          output: `timeout: health rpc did not complete within ${timeout}`,
-        };
-      }
-      const name = GO_CODE_NAMES[answer.code] ?? `Code(${answer.code})`;
-      return {
-        result: "failure",
-        output:
-          `error: health rpc probe failed: rpc error: code = ${name} desc = ${answer.details}`,
-      };
-    }
-    const status = answer.status ?? "UNKNOWN";
-    if (status !== "SERVING") {
-      return { result: "failure", output: `service unhealthy (responded with "${status}")` };
-    }
-    return { result: "success", output: "service healthy" };
-  } finally {
-    client.close();
+    await channel.waitForReady({ timeoutMs: request.timeoutMs });
+  } catch {
+    return {
+      result: "failure",
+      output:
+        `timeout: failed to connect service "${address}" within ${timeout}: context deadline exceeded`,
+    };
   }
+  let status: string;
+  try {
+    const reply = await channel.unary({
+      path: health.HEALTH_CHECK_PATH,
+      message: health.encodeHealthCheckRequest(request.service ?? ""),
+      // One deadline for connecting and calling, as upstream's context.
+      timeoutMs: Math.max(0, request.timeoutMs - (performance.now() - startedAt)),
+    });
+    status = health.decodeHealthCheckResponse(reply);
+  } catch (err) {
+    const code = err instanceof GrpcCallError ? err.code : 2;
+    const details = err instanceof GrpcCallError ? err.details : (err as Error).message;
+    if (code === UNIMPLEMENTED) {
+      return {
+        result: "failure",
+        output:
+          `error: this server does not implement the grpc health protocol (grpc.health.v1.Health): ${details}`,
+      };
+    }
+    if (code === DEADLINE_EXCEEDED) {
+      return {
+        result: "failure",
+        output: `timeout: health rpc did not complete within ${timeout}`,
+      };
+    }
+    const name = GO_CODE_NAMES[code] ?? `Code(${code})`;
+    return {
+      result: "failure",
+      output: `error: health rpc probe failed: rpc error: code = ${name} desc = ${details}`,
+    };
+  }
+  if (status !== "SERVING") {
+    return { result: "failure", output: `service unhealthy (responded with "${status}")` };
+  }
+  return { result: "success", output: "service healthy" };
 }

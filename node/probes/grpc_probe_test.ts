@@ -1,7 +1,33 @@
 import assert from "node:assert/strict";
-import { Server, ServerCredentials, status as grpcStatus } from "@grpc/grpc-js";
-import { healthService } from "./_grpc_health.ts";
+import { Buffer } from "node:buffer";
+import {
+  Server,
+  ServerCredentials,
+  type ServiceDefinition,
+  status as grpcStatus,
+} from "@grpc/grpc-js";
+import { HEALTH_CHECK_PATH, SERVING_STATUSES } from "./_grpc_health.ts";
 import { grpcProbe } from "./grpc_probe.ts";
+
+/** The health service for a grpc-js server: its own codecs, independent of the probe's. */
+function healthService(): ServiceDefinition {
+  return {
+    Check: {
+      path: HEALTH_CHECK_PATH,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: () => Buffer.alloc(0),
+      // HealthCheckRequest: field 1 (0x0a), a length under 128, the name.
+      requestDeserialize: (b: Buffer) => ({
+        service: b.length === 0 ? "" : b.subarray(2, 2 + b[1]!).toString(),
+      }),
+      // HealthCheckResponse: field 1 (0x08), the status number.
+      responseSerialize: (r: { status: string }) =>
+        Buffer.from([0x08, SERVING_STATUSES.indexOf(r.status as "SERVING")]),
+      responseDeserialize: () => ({}),
+    },
+  };
+}
 
 async function startHealthServer(
   statuses: Record<string, string>,

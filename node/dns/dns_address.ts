@@ -21,8 +21,8 @@ export const DEFAULT_DNS_INTERFACE = "skiff-dns";
 export interface DnsAddressOptions {
   /** @default {DEFAULT_DNS_INTERFACE} */
   readonly interface?: string;
-  /** The cluster DNS IP, e.g. `10.43.0.10`. */
-  readonly address: string;
+  /** The cluster DNS IP, e.g. `10.43.0.10`, or its IPs (one per family, dual-stack). */
+  readonly address: string | readonly string[];
 }
 
 /** Options of {@linkcode removeDnsAddress}. */
@@ -54,16 +54,20 @@ async function must(runner: CommandRunner, argv: readonly string[], what: string
 
 /**
  * Makes sure dummy interface `options.interface` exists, is up and holds `options.address`
- * as its only global address (an address left from another cluster DNS IP is removed).
+ * (each as a host route: /32, /128) as its only global addresses (one left from another
+ * cluster DNS IP is removed).
  */
 export async function ensureDnsAddress(
   runner: CommandRunner,
   options: DnsAddressOptions,
 ): Promise<void> {
   const dev = options.interface ?? DEFAULT_DNS_INTERFACE;
-  const ip = canonicalIp(options.address);
-  if (!ip) throw new TypeError(`Cannot use "${options.address}" as the cluster DNS address`);
-  const prefix = ip.family === 4 ? 32 : 128;
+  const wanted = (typeof options.address === "string" ? [options.address] : options.address)
+    .map((raw) => {
+      const ip = canonicalIp(raw);
+      if (!ip) throw new TypeError(`Cannot use "${raw}" as the cluster DNS address`);
+      return { text: ip.text, prefix: ip.family === 4 ? 32 : 128 };
+    });
   const shown = await runner.run(["ip", "-d", "-j", "addr", "show", "dev", dev]);
   let link: IpLinkInfo | undefined;
   if (shown.code === 0) {
@@ -85,12 +89,12 @@ export async function ensureDnsAddress(
       throw new Error(`Cannot add dummy interface "${dev}": ${added.stderr.trim()}`);
     }
   }
-  let present = false;
+  const present = new Set<string>();
   for (const a of link?.["addr_info"] ?? []) {
     if (a.scope === "link" || a.local === undefined) continue;
     const have = canonicalIp(a.local);
-    if (have?.text === ip.text && a.prefixlen === prefix) {
-      present = true;
+    if (wanted.some((w) => w.text === have?.text && w.prefix === a.prefixlen)) {
+      present.add(have!.text);
       continue;
     }
     await must(
@@ -99,11 +103,17 @@ export async function ensureDnsAddress(
       `remove stale address "${a.local}/${a.prefixlen}" from interface "${dev}"`,
     );
   }
-  if (!present) {
-    const added = await runner.run(["ip", "addr", "add", `${ip.text}/${prefix}`, "dev", dev]);
+  for (const ip of wanted) {
+    if (present.has(ip.text)) continue;
+    const cidr = `${ip.text}/${ip.prefix}`;
+    // No duplicate address detection for IPv6: the address would stay tentative (unbindable)
+    // for a second or two, and it is this node's alone.
+    const added = await runner.run(
+      ["ip", "addr", "add", cidr, "dev", dev, ...(ip.prefix === 128 ? ["nodad"] : [])],
+    );
     if (added.code !== 0 && !/File exists/i.test(added.stderr)) {
       throw new Error(
-        `Cannot add address "${ip.text}/${prefix}" to interface "${dev}": ${added.stderr.trim()}`,
+        `Cannot add address "${cidr}" to interface "${dev}": ${added.stderr.trim()}`,
       );
     }
   }

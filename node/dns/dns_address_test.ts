@@ -31,7 +31,7 @@ class FakeIp implements CommandRunner {
       this.link = { kind: m[1]!, up: false, addrs: [] };
       return ok();
     }
-    if ((m = cmd.match(/^ip addr add (\S+)\/(\d+) dev \S+$/))) {
+    if ((m = cmd.match(/^ip addr add (\S+)\/(\d+) dev \S+( nodad)?$/))) {
       this.link!.addrs.push({ local: m[1]!, prefixlen: Number(m[2]), scope: "global" });
       return ok();
     }
@@ -106,4 +106,14 @@ Deno.test("removeDnsAddress() deletes the interface and tolerates its absence", 
   await removeDnsAddress(ip);
   assert.equal(ip.link, undefined);
   await removeDnsAddress(ip);
+});
+
+Deno.test("ensureDnsAddress() holds one address per family for a dual-stack cluster DNS", async () => {
+  const ip = new FakeIp();
+  await ensureDnsAddress(ip, { address: ["10.43.0.10", "fd00:43::a"] });
+  await ensureDnsAddress(ip, { address: ["10.43.0.10", "fd00:43::a"] });
+  assert.deepEqual(ip.link?.addrs.map((a) => `${a.local}/${a.prefixlen}`), [
+    "10.43.0.10/32",
+    "fd00:43::a/128",
+  ]);
 });

@@ -26,6 +26,7 @@ export * from "./app.ts";
 export * from "./bootstrap.ts";
 export * from "./cluster_dns_service.ts";
 export * from "./apiextensions/mod.ts";
+export * from "./fieldmanager/mod.ts";
 export * from "./errors.ts";
 export * from "../util/http1_connection.ts";
 export * from "./https_server.ts";

@@ -30,9 +30,9 @@ import type { ObjectStore } from "../client/store.ts";
 import type { Logger } from "../util/logger.ts";
 import { errorText } from "./_errors.ts";
 import { REVISION_HASH_LABEL } from "./_daemon_set_pods.ts";
+import { goJson } from "../util/go_json.ts";
 import {
   ControllerHistory,
-  goJson,
   sortControllerRevisions,
   templateRevisionData,
 } from "./controller_history.ts";

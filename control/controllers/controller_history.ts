@@ -32,6 +32,7 @@
  *
  * @module
  */
+import { goJson } from "../util/go_json.ts";
 import type { ControllerRevision } from "../api/types/apps_v1.ts";
 import type { PodTemplateSpec } from "../api/types/core_v1_pod.ts";
 import type { KubeObject } from "../api/types/meta_v1.ts";
@@ -70,31 +71,6 @@ export function controllerRevisionName(prefix: string, hash: string): string {
   return `${
     prefix.length > MAX_PREFIX_LENGTH ? prefix.slice(0, MAX_PREFIX_LENGTH) : prefix
   }-${hash}`;
-}
-
-function goString(s: string): string {
-  return JSON.stringify(s).replace(
-    /[<>&\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-}
-
-/**
- * JSON of a decoded value as Go's `encoding/json` prints a map-based one: object keys sorted,
- * no spaces, `<`, `>`, `&`, U+2028 and U+2029 escaped; `undefined` members left out.
- */
-export function goJson(value: unknown): string {
-  if (value === null || value === undefined) return "null";
-  if (typeof value === "string") return goString(value);
-  if (typeof value === "number" || typeof value === "boolean") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(goJson).join(",")}]`;
-  if (typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${goString(k)}:${goJson(v)}`).join(",")}}`;
-  }
-  throw new TypeError(`Cannot encode a value of type "${typeof value}" as JSON`);
 }
 
 /** A copy of `value` whose objects hold their keys in sorted order (so JSON prints as Go). */

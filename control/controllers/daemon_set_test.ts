@@ -11,7 +11,8 @@ import { RecordingLogger } from "../util/logger.ts";
 import { FakeApi, type FakeApiChange } from "./_daemon_set_fake_api.ts";
 import { targetNodeName } from "./_daemon_set_node_fit.ts";
 import { FakeInformer } from "./_fake_informer.ts";
-import { goJson, templateRevisionData } from "./controller_history.ts";
+import { templateRevisionData } from "./controller_history.ts";
+import { goJson } from "../util/go_json.ts";
 import {
   calculateDaemonSetStatus,
   DAEMON_SET_CONTROLLER_NAME,

@@ -22,6 +22,7 @@ export * from "./atomic_file.ts";
 export * from "./read_text_file_if_present.ts";
 export * from "./query_reader.ts";
 export * from "./bytes.ts";
+export * from "./go_json.ts";
 export * from "./cron_schedule.ts";
 export * from "./k8s_time.ts";
 export * from "./time_zone.ts";

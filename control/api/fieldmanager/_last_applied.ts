@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { compareStrings, goJson, type JsonValue } from "./path_element.ts";
+import { goJson } from "../../util/go_json.ts";
 
 /** The annotation kubectl's client-side apply keeps its last configuration in. */
 export const LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration";
@@ -15,16 +15,6 @@ const MAX_ANNOTATIONS_BYTES = 256 * 1024;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** JSON with object keys sorted at every level, as Go marshals maps. */
-export function sortedGoJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(sortedGoJson).join(",")}]`;
-  if (isObject(v)) {
-    const keys = Object.keys(v).filter((k) => v[k] !== undefined).sort(compareStrings);
-    return `{${keys.map((k) => `${goJson(k)}:${sortedGoJson(v[k])}`).join(",")}}`;
-  }
-  return goJson((v ?? null) as JsonValue);
 }
 
 /** The annotation's value, or undefined when absent or empty. */
@@ -46,7 +36,7 @@ export function buildLastApplied(config: Record<string, unknown>): string {
     }
     copy.metadata = meta;
   }
-  return sortedGoJson(copy) + "\n";
+  return goJson(copy) + "\n";
 }
 
 /** Sets the annotation on `obj` (in place), unless the annotations would grow too large. */

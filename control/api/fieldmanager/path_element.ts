@@ -21,6 +21,7 @@
  *
  * @module
  */
+import { goJson } from "../../util/go_json.ts";
 
 /** A JSON value, as decoded from a request or from storage. */
 export type JsonValue =
@@ -148,16 +149,6 @@ export function comparePathElements(a: PathElement, b: PathElement): number {
       return a.index - (b as typeof a).index;
   }
 }
-
-/** JSON text as Go's encoder writes it (`<`, `>`, `&`, U+2028 and U+2029 escaped). */
-export function goJson(value: JsonValue): string {
-  const text = JSON.stringify(value);
-  if (!GO_ESCAPED.test(text)) return text;
-  return text.replace(GO_ESCAPED_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
-
-const GO_ESCAPED = /[<>&\u2028\u2029]/;
-const GO_ESCAPED_ALL = /[<>&\u2028\u2029]/g;
 
 /** The `fieldsV1` key of `pe`: `f:name`, `k:{…}`, `v:…` or `i:N`. */
 export function serializePathElement(pe: PathElement): string {

@@ -3,7 +3,6 @@ import {
   compareJsonValues,
   comparePathElements,
   fieldElement,
-  goJson,
   indexElement,
   keyElement,
   parsePathElement,
@@ -105,9 +104,4 @@ Deno.test("pathString() prints paths as conflict messages do", async (t) => {
     { path: [fieldElement("args"), indexElement(2)], text: ".args[2]" },
   ];
   for (const c of cases) await t.step(c.text, () => assert.equal(pathString(c.path), c.text));
-});
-
-Deno.test("goJson() escapes what Go's encoder escapes", () => {
-  assert.equal(goJson("a\u2028b"), '"a\\u2028b"');
-  assert.equal(goJson({ k: "<" }), '{"k":"\\u003c"}');
 });

@@ -16,16 +16,11 @@
  * (`application/vnd.kubernetes.protobuf`, no JSON fallback on 415); the test checks what each
  * version sends and that the server decodes it.
  *
- * Commands that still fail, on every version 1.27–1.33 (none of them is exercised below):
- * - `auth can-i`, `auth whoami`, `create token`: the SelfSubjectAccessReview, SelfSubjectReview
- *   and TokenRequest APIs are not served yet (authentication and RBAC are their own issue).
- * - `apply --server-side`: no server-side apply yet (415 for `application/apply-patch+yaml`).
- * - `exec`, `attach`, `cp`, `port-forward`, `logs`: no node agent, and no SPDY/WebSocket
- *   streaming yet.
- * - `rollout status` never finishes, `describe deployment` shows no ReplicaSets, `logs deploy/x`
- *   finds no pod: no Deployment controller yet.
- * - `delete namespace` without `--wait=false` waits forever: no namespace controller yet.
- * - `top`: no metrics API.
+ * Other commands have tests of their own: `auth can-i|whoami`, `create token` (security
+ * tests), `apply --server-side` and `diff --server-side` (kubectl_server_side_apply_test.ts),
+ * `exec`, `attach`, `cp`, `port-forward`, `logs` (kubectl_streaming_test.ts, with a node agent),
+ * `rollout` (workload tests), custom resources (kubectl_crd_test.ts). `top` still fails on every
+ * version: skiff serves no metrics API.
  *
  * @module
  */

@@ -5,8 +5,8 @@
  * images (built from busybox-static when missing) and the air-gapped image import of
  * `<data-dir>/agent/images/` → the CRI client → node registration and status → the pod network
  * (CNI plugin and conflist for the node's pod CIDR) and the node Lease heartbeat → the node's
- * network components on one set of shared informers (routes to other nodes' pods,
- * NetworkPolicy) → the pod side
+ * network components on one set of shared informers (routes to other nodes' pods, the
+ * node-local cluster DNS, NetworkPolicy) → the pod side
  * (`pod_lifecycle.ts`: pod workers, status, probes, volumes, static pods, the kubelet API). It
  * talks to the control plane only through the `client` it is given (authenticated as
  * `system:node:<name>`), so the same code runs inside `skiff server` and as `skiff agent`.
@@ -31,6 +31,8 @@ import type { ContainerdRegistryAuth } from "../containerd/config.ts";
 import { ContainerdSupervisor } from "../containerd/supervisor.ts";
 import type { ContainerdSupervisorOptions } from "../containerd/supervisor.ts";
 import { CriClient } from "../cri/client.ts";
+import { ClusterDns } from "../dns/cluster_dns.ts";
+import { ensureDnsAddress, removeDnsAddress } from "../dns/dns_address.ts";
 import { NodeRoutes } from "../network/node_routes.ts";
 import { deleteNetpolTable, NetworkPolicyEnforcer } from "../netpol/network_policy_enforcer.ts";
 import { buildSkiffImages } from "../images/build_skiff_images.ts";
@@ -340,6 +342,23 @@ export function runAgent(options: AgentOptions, deps: AgentDeps): RunningAgent {
         components.push({
           name: "Node routes",
           run: () => podNetwork.then(() => routes.run(signal)),
+        });
+      }
+      if (options.disableDns) {
+        components.push({ name: "Cluster DNS cleanup", run: () => removeDnsAddress(runner) });
+      } else {
+        // Node-local: every node answers the cluster DNS IP itself, on an address of its own.
+        const dns = new ClusterDns(componentDeps, {
+          listen: options.clusterDns.map((hostname) => ({ hostname })),
+          clusterDomain: options.clusterDomain,
+          clusterDnsIPs: options.clusterDns,
+        });
+        components.push({
+          name: "Cluster DNS",
+          run: async () => {
+            await ensureDnsAddress(runner, { address: options.clusterDns });
+            await dns.run(signal);
+          },
         });
       }
       if (options.disableNetworkPolicy) {

@@ -1,22 +1,15 @@
 /**
- * The loaded CRI package: each RPC's path and its message codecs (protobufjs types built from the
- * embedded descriptor on first use and kept). Decoded messages have 64-bit integers as decimal
- * strings, enums by name and every field present (defaults filled in), as the CRI types in
- * {@linkcode ./types.ts} say. The serializers have the shape gRPC method definitions use, so test
- * servers can serve the same definitions.
+ * The loaded CRI package: each RPC's path and its message codecs, built from the embedded
+ * descriptor on first use and kept ({@linkcode ./_proto_codec.ts}). Decoded messages have
+ * 64-bit integers as decimal strings, enums by name and every field present (defaults filled
+ * in), as the CRI types in {@linkcode ./types.ts} say. The serializers have the shape gRPC
+ * method definitions use, so test servers can serve the same definitions.
  *
  * @module
  */
-import protobuf from "protobufjs";
+import type { IMethod } from "protobufjs";
 import { CRI_DESCRIPTOR, CRI_PACKAGE } from "./descriptor.ts";
-
-/** Decoding options: 64-bit integers as decimal strings, enums by name, defaults filled in. */
-const TO_OBJECT: protobuf.IConversionOptions = {
-  longs: String,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-};
+import { ProtoSchema } from "./_proto_codec.ts";
 
 /** The two CRI services. */
 export type CriServiceName = "RuntimeService" | "ImageService";
@@ -38,39 +31,29 @@ export interface CriMethod {
 
 let loaded: ReadonlyMap<CriServiceName, ReadonlyMap<string, CriMethod>> | undefined;
 
-function serializer(type: protobuf.Type): (value: object) => Uint8Array {
-  return (value) => {
-    if (Array.isArray(value)) {
-      throw new TypeError(`Cannot encode an array as a ${type.name}`);
-    }
-    return type.encode(type.fromObject(value as Record<string, unknown>)).finish();
-  };
-}
-
-function deserializer(type: protobuf.Type): (bytes: Uint8Array) => Record<string, unknown> {
-  return (bytes) => type.toObject(type.decode(bytes), TO_OBJECT);
-}
-
 function load(): ReadonlyMap<CriServiceName, ReadonlyMap<string, CriMethod>> {
   if (loaded) return loaded;
-  const root = protobuf.Root.fromJSON(CRI_DESCRIPTOR);
-  root.resolveAll();
+  const schema = new ProtoSchema(CRI_DESCRIPTOR, CRI_PACKAGE);
+  const pkg = CRI_PACKAGE.split(".").reduce(
+    (scope, part) => (scope.nested as Record<string, typeof CRI_DESCRIPTOR>)[part]!,
+    CRI_DESCRIPTOR,
+  );
   const services = new Map<CriServiceName, Map<string, CriMethod>>();
   for (const name of ["RuntimeService", "ImageService"] as const) {
-    const service = root.lookupService(`${CRI_PACKAGE}.${name}`);
+    const service = (pkg.nested as Record<string, { methods: Record<string, IMethod> }>)[name]!;
     const methods = new Map<string, CriMethod>();
-    for (const method of service.methodsArray) {
-      const request = method.resolvedRequestType!;
-      const response = method.resolvedResponseType!;
-      methods.set(method.name, {
-        path: `/${CRI_PACKAGE}.${name}/${method.name}`,
+    for (const [method, { requestType, responseType }] of Object.entries(service.methods)) {
+      const request = schema.codec(requestType);
+      const response = schema.codec(responseType);
+      methods.set(method, {
+        path: `/${CRI_PACKAGE}.${name}/${method}`,
         requestStream: false,
         responseStream: false,
-        originalName: method.name,
-        requestSerialize: serializer(request),
-        requestDeserialize: deserializer(request),
-        responseSerialize: serializer(response),
-        responseDeserialize: deserializer(response),
+        originalName: method,
+        requestSerialize: (value) => request.encode(value),
+        requestDeserialize: (bytes) => request.decode(bytes),
+        responseSerialize: (value) => response.encode(value),
+        responseDeserialize: (bytes) => response.decode(bytes),
       });
     }
     services.set(name, methods);

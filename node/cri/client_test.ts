@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import {
   type sendUnaryData,
@@ -24,8 +25,16 @@ async function fakeRuntime(
   const server = new Server();
   const requests: { rpc: string; request: unknown }[] = [];
   for (const service of ["RuntimeService", "ImageService"] as CriServiceName[]) {
+    // grpc-js frames what its serializers return with Buffer methods: hand it Buffers.
     const definition = Object.fromEntries(
-      criMethodNames(service).map((name) => [name, criMethod(service, name)]),
+      criMethodNames(service).map((name) => {
+        const m = criMethod(service, name);
+        return [name, {
+          ...m,
+          requestSerialize: (v: object) => Buffer.from(m.requestSerialize(v)),
+          responseSerialize: (v: object) => Buffer.from(m.responseSerialize(v)),
+        }];
+      }),
     );
     const implementation: UntypedServiceImplementation = {};
     for (const name of criMethodNames(service)) {
@@ -41,7 +50,6 @@ async function fakeRuntime(
           .then((response) => callback(null, response), (err) => callback(err));
       };
     }
-    // The CRI codecs return Buffers here (protobufjs writes Buffers where Node's Buffer exists).
     server.addService(definition as unknown as ServiceDefinition, implementation);
   }
   await new Promise<void>((resolve, reject) => {

@@ -9,8 +9,10 @@
  * ADDED).
  * History older than the watch cache's window comes from storage directly; history older than
  * compaction answers an ERROR event with a 410 `Expired` Status, as kube-apiserver does.
- * `allowWatchBookmarks` adds periodic BOOKMARK events; `sendInitialEvents=true` (WatchList)
- * ends the initial events with a bookmark annotated `k8s.io/initial-events-end`.
+ * `allowWatchBookmarks` adds periodic BOOKMARK events; `sendInitialEvents=true` (WatchList, with
+ * `resourceVersionMatch=NotOlderThan`) sends the state as ADDED events and, when bookmarks are
+ * allowed, ends them with a bookmark annotated `k8s.io/initial-events-end`;
+ * `sendInitialEvents=false` starts from the given or the latest resourceVersion without them.
  * `timeoutSeconds` ends the stream; without it the server picks 30–60 minutes.
  *
  * The `Accept` header shapes each event's object as it does a get's answer: `as=Table` sends
@@ -32,7 +34,7 @@ import { storedToJson } from "../store/object_codec.ts";
 import { listPrefix } from "../store/storage_keys.ts";
 import type { CachedEvent, ObjectAttrs, WatchType } from "../store/watch_cache.ts";
 import type { KubeObject } from "../types/meta_v1.ts";
-import { forbidden } from "../validation/field_errors.ts";
+import { type FieldError, forbidden, notSupported } from "../validation/field_errors.ts";
 import type { ResourceRequest, ServerParts } from "./context.ts";
 import { attrsOf, parseSelectors, selects } from "./rest_handler.ts";
 import type { RestHandler } from "./rest_handler.ts";
@@ -103,6 +105,50 @@ function statusJson(err: ApiError): string {
   return JSON.stringify(err.toStatus());
 }
 
+/** The query parameters {@linkcode watchOptionErrors} checks. */
+interface WatchOptionsQuery {
+  /** `sendInitialEvents` as sent, or null when absent (or empty). */
+  readonly sendInitialEvents: string | null;
+  readonly resourceVersionMatch: string;
+  readonly continue: string;
+}
+
+/**
+ * The errors of a watch's list options, as upstream's `validateWatchOptions` (WatchList on):
+ * `sendInitialEvents` needs `resourceVersionMatch=NotOlderThan`, and `resourceVersionMatch`
+ * is for WatchList alone.
+ */
+function watchOptionErrors(o: WatchOptionsQuery): FieldError[] {
+  const errors: FieldError[] = [];
+  const match = o.resourceVersionMatch;
+  if (o.sendInitialEvents !== null && match !== "NotOlderThan") {
+    errors.push(forbidden(
+      "resourceVersionMatch",
+      "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+    ));
+  }
+  if (match !== "") {
+    if (o.sendInitialEvents === null) {
+      errors.push(forbidden(
+        "resourceVersionMatch",
+        "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+      ));
+    }
+    if (match !== "NotOlderThan") {
+      errors.push(
+        notSupported("resourceVersionMatch", { value: match, supported: ["NotOlderThan"] }),
+      );
+    }
+    if (o.continue !== "") {
+      errors.push(forbidden(
+        "resourceVersionMatch",
+        "resourceVersionMatch is forbidden when continue is provided",
+      ));
+    }
+  }
+  return errors;
+}
+
 /** Options of {@linkcode WatchHandler}. */
 export interface WatchHandlerOptions {
   readonly parts: ServerParts;
@@ -140,31 +186,19 @@ export class WatchHandler {
       );
     }
     const bookmarks = isWatchParam(query.get("allowWatchBookmarks"));
-    const sendInitial = query.get("sendInitialEvents");
+    // An empty sendInitialEvents is no value, as an unset one.
+    const sendInitial = query.get("sendInitialEvents") || null;
     const watchList = isWatchParam(sendInitial);
-    if (sendInitial !== null && sendInitial !== "") {
-      if (query.get("resourceVersionMatch") !== "NotOlderThan") {
-        throw ApiError.invalid({ group: "meta.k8s.io", kind: "ListOptions" }, {
-          name: "",
-          errors: [
-            forbidden(
-              "resourceVersionMatch",
-              "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
-            ),
-          ],
-        });
-      }
-      if (watchList && !bookmarks) {
-        throw ApiError.invalid({ group: "meta.k8s.io", kind: "ListOptions" }, {
-          name: "",
-          errors: [
-            forbidden(
-              "allowWatchBookmarks",
-              "sendInitialEvents requires allowWatchBookmarks=true",
-            ),
-          ],
-        });
-      }
+    const optionErrors = watchOptionErrors({
+      sendInitialEvents: sendInitial,
+      resourceVersionMatch: query.get("resourceVersionMatch") ?? "",
+      continue: query.get("continue") ?? "",
+    });
+    if (optionErrors.length > 0) {
+      throw ApiError.invalid({ group: "meta.k8s.io", kind: "ListOptions" }, {
+        name: "",
+        errors: optionErrors,
+      });
     }
     const timeoutText = query.get("timeoutSeconds");
     // 0 or unset: the server picks, as kube-apiserver does.
@@ -371,7 +405,9 @@ export class WatchHandler {
       }
       try {
         for (const e of initialEvents) send(e);
-        if (watchList) send(bookmark({ "k8s.io/initial-events-end": "true" }));
+        // As kube-apiserver's cacher: the end of the initial events is a bookmark, sent only to
+        // watchers that allow bookmarks.
+        if (watchList && bookmarks) send(bookmark({ "k8s.io/initial-events-end": "true" }));
         if (bookmarks) {
           const tick = () => {
             if (closed) return;

@@ -453,6 +453,70 @@ Deno.test("WatchHandler.watch() with sendInitialEvents ends the initial state wi
   );
 });
 
+Deno.test("WatchHandler.watch() with sendInitialEvents but no bookmarks sends the state without the end bookmark", async () => {
+  await using t = await createTestApp();
+  await t.json("POST", CONFIGMAPS, { body: configMap("a") });
+  const res = await t.request(
+    `${CONFIGMAPS}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan`,
+  );
+  assert.equal(res.status, 200);
+  await using events = new WatchReader(res);
+  const added = await events.next();
+  assert.equal(added?.type, "ADDED");
+  assert.equal(added?.object.metadata.name, "a");
+  await t.json("POST", CONFIGMAPS, { body: configMap("b") });
+  const next = await events.next();
+  assert.equal(next?.type, "ADDED", "the next event is the change, no bookmark before it");
+  assert.equal(next?.object.metadata.name, "b");
+});
+
+Deno.test("WatchHandler.watch() with sendInitialEvents=false sends only changes", async () => {
+  await using t = await createTestApp();
+  await t.json("POST", CONFIGMAPS, { body: configMap("a") });
+  const res = await t.request(
+    `${CONFIGMAPS}?watch=1&sendInitialEvents=false&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan`,
+  );
+  assert.equal(res.status, 200);
+  await using events = new WatchReader(res);
+  await t.json("POST", CONFIGMAPS, { body: configMap("b") });
+  const next = await events.next();
+  assert.equal(next?.type, "ADDED");
+  assert.equal(next?.object.metadata.name, "b", "no ADDED for the existing object");
+});
+
+Deno.test("WatchHandler.watch() refuses list options upstream's validateWatchOptions refuses", async (t) => {
+  await using app = await createTestApp();
+  const prefix = 'ListOptions.meta.k8s.io "" is invalid: ';
+  const cases = [
+    {
+      name: "resourceVersionMatch without sendInitialEvents",
+      query: "resourceVersionMatch=NotOlderThan",
+      message:
+        "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+    },
+    {
+      name: "sendInitialEvents with resourceVersionMatch=Exact",
+      query: "sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=Exact",
+      message:
+        '[resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan, resourceVersionMatch: Unsupported value: "Exact": supported values: "NotOlderThan"]',
+    },
+    {
+      name: "resourceVersionMatch with continue",
+      query: "sendInitialEvents=true&resourceVersionMatch=NotOlderThan&continue=abc",
+      message:
+        "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden when continue is provided",
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, async () => {
+      const res = await app.json("GET", `${CONFIGMAPS}?watch=1&${c.query}`);
+      assert.equal(res.status, 422);
+      assert.equal(res.body.reason, "Invalid");
+      assert.equal(res.body.message, prefix + c.message);
+    });
+  }
+});
+
 /** The real app over memory storage on a fake clock (watch timeouts), without bootstrap. */
 function appOnFakeClock(clock: FakeClock) {
   const storage = new MemoryStorage();

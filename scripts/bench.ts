@@ -10,6 +10,7 @@ import { runAuthBench } from "./bench/auth.ts";
 import { runCodecBench } from "./bench/codec.ts";
 import { runControllersBench } from "./bench/controllers.ts";
 import { runEncryptionBench } from "./bench/encryption.ts";
+import { runNetBench } from "./bench/net.ts";
 import { runSchedulerBench } from "./bench/scheduler.ts";
 import { runStorageBench } from "./bench/storage.ts";
 
@@ -22,6 +23,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   scheduler: runSchedulerBench,
   controllers: runControllersBench,
   agent: runAgentBench,
+  net: runNetBench,
 };
 
 if (import.meta.main) {

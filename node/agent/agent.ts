@@ -6,7 +6,7 @@
  * `<data-dir>/agent/images/` → the CRI client → node registration and status → the pod network
  * (CNI plugin and conflist for the node's pod CIDR) and the node Lease heartbeat → the node's
  * network components on one set of shared informers (routes to other nodes' pods, the
- * node-local cluster DNS, NetworkPolicy) → the pod side
+ * Service proxy, the node-local cluster DNS, NetworkPolicy) → the pod side
  * (`pod_lifecycle.ts`: pod workers, status, probes, volumes, static pods, the kubelet API). It
  * talks to the control plane only through the `client` it is given (authenticated as
  * `system:node:<name>`), so the same code runs inside `skiff server` and as `skiff agent`.
@@ -34,6 +34,7 @@ import { CriClient } from "../cri/client.ts";
 import { ClusterDns } from "../dns/cluster_dns.ts";
 import { ensureDnsAddress, removeDnsAddress } from "../dns/dns_address.ts";
 import { NodeRoutes } from "../network/node_routes.ts";
+import { deleteProxyTable, ServiceProxy } from "../proxy/service_proxy.ts";
 import { deleteNetpolTable, NetworkPolicyEnforcer } from "../netpol/network_policy_enforcer.ts";
 import { buildSkiffImages } from "../images/build_skiff_images.ts";
 import { ImageImporter } from "../images/importer.ts";
@@ -343,6 +344,24 @@ export function runAgent(options: AgentOptions, deps: AgentDeps): RunningAgent {
           name: "Node routes",
           run: () => podNetwork.then(() => routes.run(signal)),
         });
+      }
+      if (options.disableKubeProxy) {
+        // An earlier run's table would go on steering Service traffic.
+        components.push({ name: "Service proxy cleanup", run: () => deleteProxyTable(runner) });
+      } else {
+        // NodePorts and LoadBalancer IPs answer on the node's own addresses.
+        const nodeAddresses = options.nodeIPs ??
+          (status.node?.status?.addresses ?? [])
+            .filter((a) => a.type === "InternalIP" || a.type === "ExternalIP")
+            .map((a) => a.address);
+        const proxy = new ServiceProxy(componentDeps, {
+          nodeName: options.nodeName,
+          nodeIPs: nodeAddresses,
+          clusterCidr: options.clusterCidr,
+          serviceCidrs: [options.serviceCidr ?? "10.43.0.0/16"],
+          localServiceIPs: options.disableDns ? [] : options.clusterDns,
+        });
+        components.push({ name: "Service proxy", run: () => proxy.run(signal) });
       }
       if (options.disableDns) {
         components.push({ name: "Cluster DNS cleanup", run: () => removeDnsAddress(runner) });

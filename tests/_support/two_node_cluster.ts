@@ -34,13 +34,17 @@ export interface Topology {
   readonly router?: string;
 }
 
-/** Hosts A and B on one shared link, 10.<octet>.1.0/24. */
+/** Hosts A and B on one shared link, 10.<octet>.1.0/24, each with its default route on it. */
 export async function sharedLink(net: NetnsSet, octet: number): Promise<Topology> {
   const a = await net.add("a");
   const b = await net.add("b");
   const aIp = `10.${octet}.1.1`;
   const bIp = `10.${octet}.1.2`;
-  await net.link(a, b, { a: `${aIp}/24`, b: `${bIp}/24` });
+  const ends = await net.link(a, b, { a: `${aIp}/24`, b: `${bIp}/24` });
+  // Real nodes have a default route: without one, traffic to an address no rule rewrites
+  // (a Service without endpoints) fails routing before any firewall chain sees it.
+  await must(["ip", "-n", a, "route", "add", "default", "dev", ends.a]);
+  await must(["ip", "-n", b, "route", "add", "default", "dev", ends.b]);
   return { a, b, aIp, bIp };
 }
 

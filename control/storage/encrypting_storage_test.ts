@@ -47,7 +47,8 @@ function secretJson(data: string): Uint8Array {
 
 /** Whether `needle` occurs in `haystack`. */
 function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
-  return Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength).includes(needle);
+  return Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength)
+    .includes(Buffer.from(needle.buffer, needle.byteOffset, needle.byteLength));
 }
 
 async function collect(

@@ -113,7 +113,9 @@ async function filesHolding(
       throw err;
     }
     for (const [i, needle] of needles.entries()) {
-      if (bytes.includes(needle)) found[i]!.push(relative(dir, file));
+      if (bytes.includes(typeof needle === "string" ? needle : Buffer.from(needle))) {
+        found[i]!.push(relative(dir, file));
+      }
     }
   }
   return found;

@@ -132,8 +132,8 @@ interface Loaded {
 /**
  * A CRI client over a unix socket, on skiff's own gRPC channel ({@linkcode ./grpc_channel.ts}),
  * which reconnects by itself after the runtime restarts. Nothing is loaded or connected until
- * the first call (or {@linkcode CriClient.waitForReady}): the channel and the protobuf runtime
- * are imported then. {@linkcode CriClient.close} (or `using`) releases the connection.
+ * the first call (or {@linkcode CriClient.waitForReady}): the channel and the message codecs
+ * ({@linkcode ./_proto_codec.ts}) are imported then. {@linkcode CriClient.close} (or `using`) releases the connection.
  */
 export class CriClient implements Disposable {
   /** The endpoint as given. */

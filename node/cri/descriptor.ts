@@ -6,7 +6,8 @@
  * runtime. Field names are camelCase; only the numbers go on the wire.
  *
  * It is plain data embedded in the code (no `.proto` file is read), so it works inside a
- * `deno compile` binary. {@linkcode CRI_PACKAGE} is the protobuf package name.
+ * `deno compile` binary; {@linkcode ./_proto_codec.ts} encodes and decodes by it (protobufjs
+ * only lends its typings). {@linkcode CRI_PACKAGE} is the protobuf package name.
  *
  * @module
  */
@@ -486,8 +487,8 @@ const imageMessages = {
 };
 
 /**
- * The CRI descriptor: `runtime.v1` with `RuntimeService`, `ImageService` and their messages, for
- * `protobuf.Root.fromJSON`.
+ * The CRI descriptor: `runtime.v1` with `RuntimeService`, `ImageService` and their messages, in
+ * protobufjs's JSON form (`protobuf.Root.fromJSON` reads it too).
  */
 export const CRI_DESCRIPTOR: INamespace = {
   nested: {

@@ -328,6 +328,19 @@ Deno.test("CustomResourceDefinitions serves an established CRD's custom resource
     assert.deepEqual(status.body.status, { replicas: 5 });
   });
 
+  await t.step("a strategic merge patch is refused with 415, as upstream", async () => {
+    const res = await s.json("PATCH", `${CRONTABS}/a`, {
+      contentType: "application/strategic-merge-patch+json",
+      body: { spec: { image: "other" } },
+    });
+    assert.equal(res.status, 415);
+    assert.equal(
+      res.body.message,
+      "the body of the request was in an unknown format - accepted media types include: " +
+        "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+    );
+  });
+
   await t.step("scale reads and writes the replica paths", async () => {
     const patched = await s.json("PATCH", `${CRONTABS}/a/scale`, {
       contentType: "application/merge-patch+json",

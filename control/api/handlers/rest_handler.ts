@@ -23,7 +23,11 @@ import { managerOrUserAgent, validateFieldManager } from "../fieldmanager/manage
 import { applyJsonPatch } from "../patch/json_patch.ts";
 import { applyMergePatch } from "../patch/merge_patch.ts";
 import { PatchError } from "../patch/patch_error.ts";
-import { BUILT_IN_PATCH_MEDIA_TYPES, parsePatchType } from "../patch/patch_type.ts";
+import {
+  BUILT_IN_PATCH_MEDIA_TYPES,
+  CUSTOM_RESOURCE_PATCH_MEDIA_TYPES,
+  parsePatchType,
+} from "../patch/patch_type.ts";
 import { applyStrategicMergePatch } from "../patch/strategic_merge_patch.ts";
 import { groupVersion, type ResourceDef } from "../registry/resource_def.ts";
 import { FieldSelectorParseError, parseFieldSelector } from "../selectors/field_selector.ts";
@@ -771,8 +775,10 @@ export class RestHandler {
     const fieldValidation = fieldValidationOf(query, "PatchOptions");
     const contentType = req.headers.get("content-type") ?? "";
     const type = parsePatchType(contentType);
-    if (type === null) {
-      throw ApiError.unsupportedMediaType(contentType, BUILT_IN_PATCH_MEDIA_TYPES);
+    const accepted = def.custom ? CUSTOM_RESOURCE_PATCH_MEDIA_TYPES : BUILT_IN_PATCH_MEDIA_TYPES;
+    // A custom resource has no Go struct tags for a strategic merge patch to follow.
+    if (type === null || (type === "strategic" && def.custom)) {
+      throw ApiError.unsupportedMediaType(contentType, accepted);
     }
     if (type === "apply") return await this.#apply(req, { dryRun, fieldValidation });
     if (query.has("force")) {

@@ -27,6 +27,7 @@ import {
   type Authorizer,
   forbiddenMessage,
 } from "./auth/authorizer.ts";
+import { hasImpersonation, impersonatedUser } from "./auth/impersonation.ts";
 import type { RequestUser, ResourceRequest, ServerParts } from "./handlers/context.ts";
 import { MAX_BODY_BYTES } from "./handlers/context.ts";
 import { DiscoveryHandler } from "./handlers/discovery.ts";
@@ -258,6 +259,10 @@ export function createApiApp(deps: ApiAppDeps): Hono<ApiEnv> {
       if (!(err instanceof AuthenticationError)) throw err;
       deps.logger.debug("Authentication failed", { path, error: err.message });
       throw ApiError.unauthorized();
+    }
+    // kubectl --as: act as another user once allowed to impersonate them.
+    if (hasImpersonation(c.req.raw)) {
+      user = await impersonatedUser(c.req.raw, { user: user ?? ANONYMOUS, authorizer });
     }
     if (user === null) {
       if (!PUBLIC_PATHS.has(path) && !publicRoutes.has(path)) throw ApiError.unauthorized();

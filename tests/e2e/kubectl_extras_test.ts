@@ -6,13 +6,14 @@
  * (`delete --raw` on a collection, with selectors and dry run), `kubectl proxy` (reads, writes
  * and a watch through it), `cluster-info`, `events` (filters, JSON, `-w`), `auth reconcile`
  * (create, add, `--remove-extra-permissions`, `--remove-extra-subjects`, a changed roleRef),
- * and the answers of an API server without aggregation (`get apiservices`, `top`).
+ * impersonation (`--as`, `--as-group`; refused to a service account without the right), and the
+ * answers of an API server without aggregation (`get apiservices`, `top`).
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { stringify } from "yaml";
+import { parse as parseYaml, stringify } from "yaml";
 import { e2eCluster } from "../_support/e2e_cluster.ts";
 import { KUBECTL_VERSIONS, kubectlBinary, type KubectlVersion } from "../_support/kubectl.ts";
 import { startTestServer } from "../_support/skiff_server.ts";
@@ -415,6 +416,58 @@ async function scenario(t: Deno.TestContext, version: KubectlVersion): Promise<v
       assert.equal(await allowed("delete"), false);
     },
   );
+
+  await t.step("--as: impersonation, allowed for the admin, refused to others", async () => {
+    const whoami = await runOk(["auth", "whoami", "--as", "alice", "--as-group", "devs"]);
+    assert.match(whoami, /Username\s+alice\n/);
+    assert.match(whoami, /Groups\s+\[devs system:authenticated\]/);
+    const refused = await run(["get", "configmaps", ...at, "--as", "carol"]);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /Error from server \(Forbidden\): configmaps is forbidden: User "carol" cannot list resource "configmaps" in API group "" in the namespace "extras"/,
+    );
+    // bob's rights come from the RoleBinding the reconcile step left.
+    assert.equal(
+      (await run(["auth", "can-i", "watch", "configmaps", ...at, "--as", "bob"])).stdout.trim(),
+      "yes",
+    );
+    const no = await run(["auth", "can-i", "delete", "configmaps", ...at, "--as", "bob"]);
+    assert.equal(no.code, 1);
+    assert.equal(no.stdout.trim(), "no");
+
+    // A service account may not impersonate without the impersonate verb.
+    await runOk(["create", "serviceaccount", "robot", ...at]);
+    const token = (await runOk(["create", "token", "robot", ...at])).trim();
+    const admin = parseYaml(await Deno.readTextFile(server.kubeconfig)) as {
+      clusters: { cluster: Record<string, string> }[];
+    };
+    const robotConfig = join(scratch, `robot-${version}.yaml`);
+    await Deno.writeTextFile(
+      robotConfig,
+      stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: "skiff", cluster: admin.clusters[0]!.cluster }],
+        users: [{ name: "robot", user: { token } }],
+        contexts: [{ name: "robot", context: { cluster: "skiff", user: "robot" } }],
+        "current-context": "robot",
+      }),
+    );
+    const asRobot = await run([
+      `--kubeconfig=${robotConfig}`,
+      "get",
+      "pods",
+      ...at,
+      "--as",
+      "alice",
+    ]);
+    assert.equal(asRobot.code, 1);
+    assert.match(
+      asRobot.stderr,
+      /Error from server \(Forbidden\): users "alice" is forbidden: User "system:serviceaccount:extras:robot" cannot impersonate resource "users" in API group "" at the cluster scope/,
+    );
+  });
 
   await t.step("an API server without aggregation: get apiservices, top", async () => {
     const apiservices = await run(["get", "apiservices"]);

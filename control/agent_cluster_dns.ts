@@ -15,7 +15,7 @@ import { isNotFound } from "./client/errors.ts";
 import { SERVICES } from "./client/resources.ts";
 import type { AgentConfig } from "./config.ts";
 import { defaultClusterDnsOf } from "./config.ts";
-import type { Logger } from "./util/mod.ts";
+import type { Logger } from "./util/logger.ts";
 
 /** What {@linkcode agentClusterDns} asks with. */
 export interface AgentClusterDnsDeps {

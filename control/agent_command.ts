@@ -9,7 +9,9 @@ import { agentFlagsHelp, type ConfigDeps, ConfigError, loadAgentConfig } from ".
 import { Client } from "./client/client.ts";
 import { HttpsTransport } from "./client/transport.ts";
 import { ensureNodeCredentials, JoinError } from "./agent_join.ts";
-import { type Clock, JsonLogger, type SyncWriter, writeTextSync } from "./util/mod.ts";
+import type { Clock } from "./util/clock.ts";
+import { JsonLogger } from "./util/logger.ts";
+import { type SyncWriter, writeTextSync } from "./util/writer.ts";
 import { SKIFF_VERSION } from "./version.ts";
 import { runAgent } from "../node/agent/agent.ts";
 import { agentOptionsFor } from "./server_agent.ts";

@@ -15,7 +15,9 @@ import {
   serverFlagsHelp,
   systemConfigDeps,
 } from "./config.ts";
-import { type Clock, JsonLogger, type SyncWriter, systemClock, writeTextSync } from "./util/mod.ts";
+import { type Clock, systemClock } from "./util/clock.ts";
+import { JsonLogger } from "./util/logger.ts";
+import { type SyncWriter, writeTextSync } from "./util/writer.ts";
 import { versionInfo } from "./version.ts";
 
 /** A shutdown request: `signal` aborts on SIGINT or SIGTERM until disposed. */

@@ -194,6 +194,7 @@ Deno.test("main() server runs until the shutdown signal and exits 0", async () =
       "Opened storage",
       "Bootstrapped cluster objects",
       "Reconciled RBAC bootstrap policy",
+      "Starting CustomResourceDefinition controllers",
       "API server is serving",
       "Wrote admin kubeconfig",
       "Running the scheduler and controllers without leader election",

@@ -33,7 +33,7 @@ import { parseArgs } from "node:util";
 import { isAbsolute, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { LOG_LEVELS, type LogLevel } from "./util/mod.ts";
+import { LOG_LEVELS, type LogLevel } from "./util/logger.ts";
 import type { FlannelBackend } from "../node/agent/agent.ts";
 
 /** The storage backends `--storage` accepts. */

@@ -75,7 +75,9 @@ function chartFiles(o: { group: string }): Record<string, string> {
       'kubeVersion: ">=1.27.0-0"',
       "",
     ].join("\n"),
-    "values.yaml": ["replicas: 1", "message: hello", "extra: true", ""].join("\n"),
+    "values.yaml": ["replicas: 1", "message: hello", "extra: true", `image: ${IMAGE}`, ""].join(
+      "\n",
+    ),
     "crds/gadgets.yaml": JSON.stringify(crd, null, 2),
     "templates/config.yaml": `apiVersion: v1
 kind: ConfigMap
@@ -135,7 +137,7 @@ spec:
       terminationGracePeriodSeconds: 1
       containers:
       - name: web
-        image: ${IMAGE}
+        image: {{ .Values.image }}
         imagePullPolicy: Never
         command: ["sh", "-c", "mkdir -p /www && echo \\"$MESSAGE\\" > /www/index.html && exec httpd -f -p 8080 -h /www"]
         env:
@@ -224,6 +226,8 @@ interface Mode {
   readonly group: string;
   /** Flags of install, upgrade and rollback. */
   readonly flags: readonly string[];
+  /** How helm waits: helm 4's kstatus watcher, or helm 3's polling (`legacy`). */
+  readonly wait: "--wait" | "--wait=legacy";
   /** What the managedFields of helm's writes say. */
   readonly operation: "Apply" | "Update";
 }
@@ -235,6 +239,7 @@ const MODES: readonly Mode[] = [
     namespace: "helm-ssa",
     group: "ssa.helm.skiff.test",
     flags: [],
+    wait: "--wait",
     operation: "Apply",
   },
   {
@@ -243,6 +248,7 @@ const MODES: readonly Mode[] = [
     namespace: "helm-csa",
     group: "csa.helm.skiff.test",
     flags: ["--server-side=false"],
+    wait: "--wait=legacy",
     operation: "Update",
   },
 ];
@@ -299,7 +305,7 @@ Deno.test("helm 4 installs, upgrades, rolls back, lists and uninstalls charts on
         chart,
         ...at,
         "--create-namespace",
-        "--wait",
+        mode.wait,
         "--timeout",
         HELM_TIMEOUT,
         ...mode.flags,
@@ -415,7 +421,7 @@ Deno.test("helm 4 installs, upgrades, rolls back, lists and uninstalls charts on
         "replicas=2",
         "--set",
         "extra=false",
-        "--wait",
+        mode.wait,
         "--timeout",
         HELM_TIMEOUT,
         ...mode.flags,
@@ -477,7 +483,7 @@ Deno.test("helm 4 installs, upgrades, rolls back, lists and uninstalls charts on
         release,
         "1",
         ...at,
-        "--wait",
+        mode.wait,
         "--timeout",
         HELM_TIMEOUT,
         ...mode.flags,
@@ -544,6 +550,40 @@ Deno.test("helm 4 installs, upgrades, rolls back, lists and uninstalls charts on
       );
     });
 
+    if (mode.operation === "Apply") {
+      await t.step(
+        `${mode.name}: an upgrade whose pods never get ready fails and rolls back`,
+        async () => {
+          const r = await helm.run([
+            "upgrade",
+            release,
+            chart,
+            ...at,
+            "--set",
+            "image=docker.io/skiff/nothing:0",
+            "--rollback-on-failure",
+            "--timeout",
+            "20s",
+          ], { timeoutMs: 120_000 });
+          assert.notEqual(r.code, 0, `the upgrade failed\n${r.stdout}\n${r.stderr}`);
+          assert.match(r.stderr, /rollback/i);
+          const history = JSON.parse(await helmOk(["history", release, ...at, "-o", "json"]));
+          assert.deepEqual(
+            history.slice(-2).map((h: { revision: number; status: string }) =>
+              `${h.revision}:${h.status}`
+            ),
+            ["4:failed", "5:deployed"],
+          );
+          const deploy = await web();
+          assert.equal(deploy.spec.template.spec.containers[0].image, IMAGE, "rolled back");
+          await eventually(
+            "the rolled back Deployment to be available again",
+            async () => (await web()).status.availableReplicas === 1,
+          );
+        },
+      );
+    }
+
     if (mode.operation === "Update") {
       await t.step(
         `${mode.name}: an upgrade with --server-side=true migrates to server-side apply`,
@@ -588,7 +628,7 @@ Deno.test("helm 4 installs, upgrades, rolls back, lists and uninstalls charts on
 
     await t.step(`${mode.name}: uninstall --wait`, async () => {
       proxy.clear();
-      const out = await helmOk(["uninstall", release, ...at, "--wait", "--timeout", HELM_TIMEOUT]);
+      const out = await helmOk(["uninstall", release, ...at, mode.wait, "--timeout", HELM_TIMEOUT]);
       assert.match(out, new RegExp(`release "${release}" uninstalled`));
       for (const kind of ["deployment", "service", "secret", "configmap", `gadgets.${group}`]) {
         const items = (await json(["get", kind, ...at])).items as {

@@ -65,6 +65,7 @@ Deno.test("runServer() with kv storage opens, creates the KV file and closes cle
       "Starting bootstrap token cleaner",
       "Starting ServiceAccount keeper",
       "Starting resource quota controller",
+      "Starting CustomResourceDefinition controllers",
       "API server is serving",
       // A first start issues the CA, the serving, the admin and the kubelet client certificates.
       "Issued certificate",

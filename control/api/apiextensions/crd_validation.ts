@@ -24,6 +24,7 @@
  *     names: { plural: "crontabs", singular: "crontab", kind: "CronTab", listKind: "CronTabList" },
  *     versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object" } } }],
  *   },
+ *   status: { storedVersions: ["v1"] },
  * });
  * assert.deepEqual(errs.map(String), [
  *   'metadata.name: Invalid value: "crontab.stable.example.com": must be spec.names.plural+"."+spec.group',

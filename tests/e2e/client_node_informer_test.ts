@@ -16,8 +16,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-// deno-lint-ignore no-import-prefix -- client-node is a test-only dependency (see the report)
-import * as k8s from "npm:@kubernetes/client-node@1.4.0";
+import * as k8s from "@kubernetes/client-node";
 import { encodeForStorage } from "../../control/api/store/object_codec.ts";
 import { openStorage } from "../../control/storage/registry.ts";
 import { startTestServer } from "../_support/skiff_server.ts";

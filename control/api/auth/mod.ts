@@ -24,3 +24,4 @@ export * from "./bootstrap_policy.ts";
 export * from "./cluster_role_aggregation.ts";
 export * from "./rbac_escalation.ts";
 export * from "./access_reviews.ts";
+export * from "./impersonation.ts";

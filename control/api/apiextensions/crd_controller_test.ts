@@ -354,6 +354,20 @@ Deno.test("CustomResourceDefinitions serves an established CRD's custom resource
     assert.equal((got.body.metadata as { generation: number }).generation, 2);
   });
 
+  await t.step("scale goes through the custom resource's validation and CEL rules", async () => {
+    const res = await s.json("PATCH", `${CRONTABS}/a/scale`, {
+      contentType: "application/merge-patch+json",
+      body: { spec: { replicas: 11 } },
+    });
+    assert.equal(res.status, 422, JSON.stringify(res.body));
+    assert.equal(
+      res.body.message,
+      'CronTab.stable.example.com "a" is invalid: spec: Invalid value: "object": replicas must not exceed maxReplicas',
+    );
+    const got = await s.json("GET", `${CRONTABS}/a`);
+    assert.equal((got.body.spec as { replicas: number }).replicas, 3);
+  });
+
   await t.step("a second CRD with the same kind (and singular) is not established", async () => {
     const res = await s.json("POST", CRDS, {
       body: cronTabCrd({ name: "crontabz" }),

@@ -22,6 +22,7 @@ import { isJsonObject } from "../util/json_value.ts";
 import { invalid } from "../validation/field_errors.ts";
 import type { ResourceRequest, ServerParts } from "./context.ts";
 import { dryRunOf } from "./decode_body.ts";
+import { validateUpdate } from "./object_lifecycle.ts";
 import { API_HEADERS, renderObject } from "./render.ts";
 import type { RestHandler } from "./rest_handler.ts";
 
@@ -360,6 +361,10 @@ export class SubresourceHandlers {
       const out = structuredClone(obj);
       writePath(out as Record<string, unknown>, scale.specReplicasPath, desired);
       if (def.tracksGeneration) out.metadata!.generation = (out.metadata?.generation ?? 1) + 1;
+      // The scaled object passes its kind's update validation, as upstream's scale storage
+      // updates through the parent's strategy (a custom resource's schema and CEL rules too).
+      const errs = validateUpdate(out, { def, old: obj, subresource: "scale" });
+      if (errs.length > 0) throw ApiError.invalid(def, { name: req.info.name, errors: errs });
       result = out;
       return dryRun ? null : out;
     };

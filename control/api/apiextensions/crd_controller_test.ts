@@ -244,6 +244,28 @@ Deno.test("CustomResourceDefinitions serves an established CRD's custom resource
     );
   });
 
+  await t.step("a mistyped object is 422 too, not a decode error", async () => {
+    const res = await s.json("POST", CRONTABS, {
+      body: { ...cronTab("b2", {}), spec: "every minute" },
+    });
+    assert.equal(res.status, 422, JSON.stringify(res.body));
+    assert.match(
+      String(res.body.message),
+      /^CronTab\.stable\.example\.com "b2" is invalid: .*spec: Invalid value: "string": spec in body must be of type object: "string"/,
+    );
+    const missing = await s.json("GET", `${CRONTABS}/b2`);
+    assert.equal(missing.status, 404);
+    // Server-side apply of the same fails earlier, building the typed patch, with upstream's
+    // 500, and stores nothing either.
+    const applied = await s.json("PATCH", `${CRONTABS}/b2?fieldManager=test`, {
+      contentType: "application/apply-patch+yaml",
+      body: JSON.stringify({ ...cronTab("b2", {}), spec: "every minute" }),
+    });
+    assert.equal(applied.status, 500, JSON.stringify(applied.body));
+    assert.match(String(applied.body.message), /^failed to create typed patch object /);
+    assert.equal((await s.json("GET", `${CRONTABS}/b2`)).status, 404);
+  });
+
   await t.step("a failing CEL rule reports its message", async () => {
     const res = await s.json("POST", CRONTABS, {
       body: cronTab("c", { cronSpec: "x", replicas: 20 }),

@@ -7,7 +7,8 @@
  *   properties, maps, lists with `x-kubernetes-list-type`/`-list-map-keys`, `-map-type`,
  *   preserved unknown fields) with every scalar as `any`. The generic decoder then prunes
  *   unknown fields and reports them for `fieldValidation` exactly as for built-in kinds, but
- *   never refuses a mistyped scalar: for custom resources that is a validation error
+ *   never refuses a mistyped value (scalar, object or list): for custom resources that is a
+ *   validation error
  *   (`spec.replicas: Invalid value: "string": … must be of type integer`), which the custom
  *   resource strategy reports with kube-openapi's text. Fields keep zero values (`[]`, `{}`),
  *   as custom resources are stored as sent. No constraint sits in this tree: all of them are
@@ -136,7 +137,9 @@ class Converter {
         if (s.properties && Object.keys(s.properties).length > 0 || embedded) {
           return this.#object(s, name, embedded);
         }
-        if (additional) return map(this.schema(additional, name), mapTypeOf(s));
+        if (additional) {
+          return map(this.schema(additional, name), { ...mapTypeOf(s), ...this.#lenient() });
+        }
         if (preserve || s.additionalProperties === true) {
           return this.#mode === "decode" ? any() : any({ shape: "object" });
         }
@@ -144,7 +147,10 @@ class Converter {
       }
       case "array": {
         const items = itemsOf(s);
-        return array(items ? this.schema(items, `${name}.items`) : any(), listOptions(s));
+        return array(items ? this.schema(items, `${name}.items`) : any(), {
+          ...listOptions(s),
+          ...this.#lenient(),
+        });
       }
       case undefined:
       case "":
@@ -166,6 +172,11 @@ class Converter {
     return options.required ? requiredField(schema, opts) : field(schema, opts);
   }
 
+  /** Decoding keeps mistyped values for the strategy's validation to report (a 422). */
+  #lenient(): { keepMistyped?: true } {
+    return this.#mode === "decode" ? { keepMistyped: true } : {};
+  }
+
   #object(s: JSONSchemaProps, name: string, embedded: boolean): ObjectSchema {
     const fields: Record<string, Field> = {};
     if (embedded) {
@@ -183,6 +194,7 @@ class Converter {
       description: s.description ?? "",
       fields,
       ...mapTypeOf(s),
+      ...this.#lenient(),
       ...(s["x-kubernetes-preserve-unknown-fields"] === true
         ? { preserveUnknownFields: true }
         : {}),

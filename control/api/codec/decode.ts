@@ -474,6 +474,7 @@ class Decoder {
 
   #array(s: ArraySchema, v: unknown): Out {
     if (!Array.isArray(v)) {
+      if (s.keepMistyped) return v;
       this.#typeError(jsonKind(v), goType(s));
       return DROP;
     }
@@ -495,6 +496,7 @@ class Decoder {
 
   #map(s: MapSchema, v: unknown): Out {
     if (!isPlainObject(v)) {
+      if (s.keepMistyped) return v;
       this.#typeError(jsonKind(v), goType(s));
       return DROP;
     }
@@ -513,6 +515,7 @@ class Decoder {
 
   object(s: ObjectSchema, v: unknown): Out {
     if (!isPlainObject(v)) {
+      if (s.keepMistyped) return v;
       this.#typeError(jsonKind(v), goType(s));
       return DROP;
     }

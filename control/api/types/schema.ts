@@ -135,6 +135,11 @@ export interface ArraySchema<S extends Schema = Schema> {
    * `ExtraValue`): the list is a message of its own, with the items repeated at this field number.
    */
   readonly protoItems?: number;
+  /**
+   * A value of another JSON type is kept as it is rather than failing the decode, for
+   * validation to report (custom resources, which upstream decodes as unstructured JSON).
+   */
+  readonly keepMistyped?: boolean;
 }
 
 /** A JSON object used as a map from string keys to `values` (Go `map[string]T`). */
@@ -142,6 +147,11 @@ export interface MapSchema<S extends Schema = Schema> {
   readonly type: "map";
   readonly values: S;
   readonly mapType?: MapType;
+  /**
+   * A value of another JSON type is kept as it is rather than failing the decode, for
+   * validation to report (custom resources, which upstream decodes as unstructured JSON).
+   */
+  readonly keepMistyped?: boolean;
 }
 
 /** One field of an {@linkcode ObjectSchema}. */
@@ -186,6 +196,11 @@ export interface ObjectSchema<F extends Fields = Fields> {
   readonly preserveUnknownFields?: boolean;
   /** Structs whose fields this object inlines in JSON and nests in protobuf (see {@linkcode object}). */
   readonly protoInline?: readonly ProtoInline[];
+  /**
+   * A value of another JSON type is kept as it is rather than failing the decode, for
+   * validation to report (custom resources, which upstream decodes as unstructured JSON).
+   */
+  readonly keepMistyped?: boolean;
 }
 
 /**
@@ -307,6 +322,7 @@ export interface ArrayOptions {
   readonly listType?: ListType;
   readonly listMapKeys?: readonly string[];
   readonly protoItems?: number;
+  readonly keepMistyped?: boolean;
 }
 
 /** An array of `items`. */
@@ -320,6 +336,7 @@ export function array<S extends Schema>(items: S, options: ArrayOptions = {}): A
 /** Options of {@linkcode map}. */
 export interface MapOptions {
   readonly mapType?: MapType;
+  readonly keepMistyped?: boolean;
 }
 
 /** A map from string keys to `values`. */
@@ -381,6 +398,7 @@ export interface ObjectOptions<
   readonly gvk?: readonly GroupVersionKind[];
   readonly mapType?: MapType;
   readonly preserveUnknownFields?: boolean;
+  readonly keepMistyped?: boolean;
   /**
    * Inlined structs: their fields join `fields` (without their `proto` numbers, which belong to
    * the nested message), placed where Go declares the embedded struct, that is before the first

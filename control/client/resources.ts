@@ -36,6 +36,7 @@ import type { Namespace } from "../api/types/core_v1_namespace.ts";
 import type { Node } from "../api/types/core_v1_node.ts";
 import type { Binding, Pod } from "../api/types/core_v1_pod.ts";
 import type { LimitRange, ResourceQuota } from "../api/types/core_v1_policy.ts";
+import type { ReplicationController } from "../api/types/core_v1_replication_controller.ts";
 import type { Endpoints, Service } from "../api/types/core_v1_service.ts";
 import type { PersistentVolume, PersistentVolumeClaim } from "../api/types/core_v1_storage.ts";
 import type { EndpointSlice } from "../api/types/discovery_v1.ts";
@@ -157,6 +158,11 @@ export const PERSISTENT_VOLUMES: ApiResource<PersistentVolume> = core(
 export const RESOURCE_QUOTAS: ApiResource<ResourceQuota> = core("resourcequotas", "ResourceQuota");
 /** `v1` LimitRanges. */
 export const LIMIT_RANGES: ApiResource<LimitRange> = core("limitranges", "LimitRange");
+/** `v1` ReplicationControllers (the predecessor of ReplicaSets). */
+export const REPLICATION_CONTROLLERS: ApiResource<ReplicationController> = core(
+  "replicationcontrollers",
+  "ReplicationController",
+);
 /** `v1` Bindings (create-only; prefer the pods/binding subresource). */
 export const BINDINGS: ApiResource<Binding> = core("bindings", "Binding");
 

@@ -50,6 +50,10 @@ import { NODE_LIFECYCLE_CONTROLLER_NAME, nodeLifecycleController } from "./node_
 import { ApiPodControl } from "./pod_control.ts";
 import { POD_GC_CONTROLLER_NAME, podGcController } from "./pod_gc.ts";
 import { REPLICASET_CONTROLLER_NAME, ReplicaSetController } from "./replicaset.ts";
+import {
+  REPLICATIONCONTROLLER_CONTROLLER_NAME,
+  replicationControllerController,
+} from "./replication_controller.ts";
 import { SERVICE_LB_CONTROLLER_NAME, serviceLbController } from "./service_lb.ts";
 import { STATEFUL_SET_CONTROLLER_NAME, statefulSetController } from "./stateful_set.ts";
 import { TAINT_EVICTION_CONTROLLER_NAME, taintEvictionController } from "./taint_eviction.ts";
@@ -181,6 +185,7 @@ function endpointsController(context: ControllerContext): RunnableController {
 export function defaultControllers(): ControllerDescriptor[] {
   return [
     { name: REPLICASET_CONTROLLER_NAME, factory: replicaSetController },
+    { name: REPLICATIONCONTROLLER_CONTROLLER_NAME, factory: replicationControllerController },
     { name: DEPLOYMENT_CONTROLLER_NAME, factory: deploymentController },
     { name: NAMESPACE_CONTROLLER_NAME, factory: namespaceController },
     { name: ENDPOINT_SLICE_CONTROLLER_NAME, factory: endpointSliceController },

@@ -111,6 +111,7 @@ Deno.test("enabledControllers() reads a --controllers list", async (t) => {
   });
   assert.deepEqual(defaultControllers().map((c) => c.name), [
     "replicaset",
+    "replicationcontroller",
     "deployment",
     "namespace",
     "endpointslice",

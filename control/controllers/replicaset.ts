@@ -16,6 +16,11 @@
  *   (`active_pods.ts`), and writes `status` (replicas, fullyLabeledReplicas, readyReplicas,
  *   availableReplicas after `minReadySeconds`, observedGeneration, the `ReplicaFailure`
  *   condition) only when it changed.
+ * - The logic is {@linkcode ReplicatedPodsController}, generic over the kind it runs for (a
+ *   {@linkcode ReplicatedKind}: the resource, the controllerRef kind and how to read the pod
+ *   selector). {@linkcode ReplicaSetController} runs it for ReplicaSets; the
+ *   `replicationcontroller` controller runs the same code for core/v1 ReplicationControllers,
+ *   as upstream's replication manager runs the ReplicaSet controller through adapters.
  *
  * @example Run it on shared informers
  * ```ts ignore
@@ -33,11 +38,12 @@
  *
  * @module
  */
-import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from "../api/types/apps_v1.ts";
-import type { Pod } from "../api/types/core_v1_pod.ts";
+import type { ReplicaSet, ReplicaSetCondition } from "../api/types/apps_v1.ts";
+import type { Pod, PodTemplateSpec } from "../api/types/core_v1_pod.ts";
+import type { KubeObject, LabelSelector } from "../api/types/meta_v1.ts";
 import type { Client, ResourceClient } from "../client/client.ts";
 import { isNotFound } from "../client/errors.ts";
-import { REPLICA_SETS } from "../client/resources.ts";
+import { type ApiResource, REPLICA_SETS } from "../client/resources.ts";
 import {
   indexByOwnerUid,
   metaNamespaceKey,
@@ -101,6 +107,62 @@ export const BURST_REPLICAS = 500;
 /** The condition a ReplicaSet gets while it cannot create or delete pods. */
 export const REPLICA_FAILURE = "ReplicaFailure";
 
+/** The status fields the controller writes (ReplicaSet's and ReplicationController's). */
+export interface ReplicaCountStatus {
+  replicas: number;
+  fullyLabeledReplicas?: number;
+  readyReplicas?: number;
+  availableReplicas?: number;
+  observedGeneration?: number;
+  conditions?: ReplicaSetCondition[];
+}
+
+/** An object that keeps `spec.replicas` pods of `spec.template` (ReplicaSet, ReplicationController). */
+export interface ReplicatedPods extends KubeObject {
+  spec?: {
+    replicas?: number;
+    minReadySeconds?: number;
+    template?: PodTemplateSpec;
+  };
+  status?: ReplicaCountStatus;
+}
+
+/**
+ * What {@linkcode ReplicatedPodsController} needs to know of the kind it runs for (upstream
+ * `NewBaseController`'s group-version-kind and names, and the replication manager's adapters).
+ */
+export interface ReplicatedKind<T extends ReplicatedPods> {
+  /** The controller's name in logs and its work queue (`replicaset`). */
+  readonly name: string;
+  /** The kind in controllerRefs (and in messages). */
+  readonly kind: ControllerKind;
+  /** Where the objects are read past the cache and their status written. */
+  readonly resource: ApiResource<T>;
+  /** The object's pod selector as a LabelSelector (absent or invalid: it selects nothing). */
+  readonly selector: (owner: T) => LabelSelector | undefined;
+}
+
+/** ReplicaSets, as {@linkcode ReplicaSetController} runs for them. */
+export const REPLICA_SET_REPLICATED_KIND: ReplicatedKind<ReplicaSet> = Object.freeze({
+  name: REPLICASET_CONTROLLER_NAME,
+  kind: REPLICA_SET_KIND,
+  resource: REPLICA_SETS,
+  selector: (rs: ReplicaSet) => rs.spec?.selector,
+});
+
+/** What {@linkcode ReplicatedPodsController} works with. */
+export interface ReplicatedPodsControllerDeps<T extends ReplicatedPods> {
+  readonly kind: ReplicatedKind<T>;
+  /** Reads the owners past the cache (before adopting) and writes their status. */
+  readonly client: Client;
+  /** The owners' informer. */
+  readonly informer: InformerLike<T>;
+  readonly podInformer: InformerLike<Pod>;
+  readonly podControl: PodControl;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
 /** What {@linkcode ReplicaSetController} works with. */
 export interface ReplicaSetControllerDeps {
   /** Reads ReplicaSets past the cache (before adopting) and writes their status. */
@@ -112,7 +174,7 @@ export interface ReplicaSetControllerDeps {
   readonly logger: Logger;
 }
 
-/** Options of {@linkcode ReplicaSetController}. */
+/** Options of {@linkcode ReplicatedPodsController} and {@linkcode ReplicaSetController}. */
 export interface ReplicaSetControllerOptions {
   /** @default {BURST_REPLICAS} */
   readonly burstReplicas?: number;
@@ -132,13 +194,13 @@ export interface ReplicaSetStatusInput {
 }
 
 /**
- * The status a ReplicaSet should have (upstream `calculateStatus`); `observedGeneration` is
- * left as it was (the writer sets it).
+ * The status a ReplicaSet (or ReplicationController) should have (upstream `calculateStatus`);
+ * `observedGeneration` is left as it was (the writer sets it).
  */
 export function calculateReplicaSetStatus(
-  rs: ReplicaSet,
+  rs: ReplicatedPods,
   input: ReplicaSetStatusInput,
-): ReplicaSetStatus {
+): ReplicaCountStatus {
   const minReadySeconds = rs.spec?.minReadySeconds ?? 0;
   const templateLabels = rs.spec?.template?.metadata?.labels;
   let fullyLabeled = 0;
@@ -152,7 +214,7 @@ export function calculateReplicaSetStatus(
       if (isPodAvailable(pod, { minReadySeconds, nowMs: input.nowMs })) available++;
     }
   }
-  const status: ReplicaSetStatus = structuredClone(rs.status ?? { replicas: 0 });
+  const status: ReplicaCountStatus = structuredClone(rs.status ?? { replicas: 0 });
   const failure = status.conditions?.find((c) => c.type === REPLICA_FAILURE);
   if (input.manageError !== undefined && !failure) {
     const diff = input.pods.length - (rs.spec?.replicas ?? 1);
@@ -184,7 +246,7 @@ function sameConditions(
 }
 
 /** Whether writing `next` would change nothing (upstream's steady-state check). */
-export function replicaSetStatusUnchanged(rs: ReplicaSet, next: ReplicaSetStatus): boolean {
+export function replicaSetStatusUnchanged(rs: ReplicatedPods, next: ReplicaCountStatus): boolean {
   const cur = rs.status;
   return (cur?.replicas ?? 0) === next.replicas &&
     (cur?.fullyLabeledReplicas ?? 0) === (next.fullyLabeledReplicas ?? 0) &&
@@ -197,26 +259,32 @@ export function replicaSetStatusUnchanged(rs: ReplicaSet, next: ReplicaSetStatus
 /** Status writes retried after a fresh read (upstream `statusUpdateRetries`). */
 const STATUS_UPDATE_RETRIES = 1;
 
-/** Keeps ReplicaSets' pods at the desired count. */
-export class ReplicaSetController {
-  readonly #deps: ReplicaSetControllerDeps;
-  readonly #rsClient: ResourceClient<ReplicaSet>;
+/**
+ * Keeps the pods of each object of one kind at the desired count: the ReplicaSet controller's
+ * logic, for ReplicaSets and ReplicationControllers alike.
+ */
+export class ReplicatedPodsController<T extends ReplicatedPods> {
+  readonly #deps: ReplicatedPodsControllerDeps<T>;
+  readonly #kind: ReplicatedKind<T>;
+  readonly #rsClient: ResourceClient<T>;
   readonly #podStore: ObjectStore<Pod>;
   readonly #loop: ControllerLoop;
   readonly #queue: WorkQueue<string>;
   readonly #expectations: ControllerExpectations;
   readonly #logger: Logger;
   readonly #burstReplicas: number;
-  /** The ReplicaSets of the cache, by controllerRef or selector. */
-  readonly #owners: OwnerLookup<ReplicaSet>;
+  /** The owners of the cache, by controllerRef or selector. */
+  readonly #owners: OwnerLookup<T>;
 
-  constructor(deps: ReplicaSetControllerDeps, options: ReplicaSetControllerOptions = {}) {
+  constructor(deps: ReplicatedPodsControllerDeps<T>, options: ReplicaSetControllerOptions = {}) {
     this.#deps = deps;
-    this.#rsClient = deps.client.resource(REPLICA_SETS);
-    this.#logger = deps.logger.with({ controller: REPLICASET_CONTROLLER_NAME });
+    this.#kind = deps.kind;
+    const kindName = deps.kind.kind.kind;
+    this.#rsClient = deps.client.resource(deps.kind.resource);
+    this.#logger = deps.logger.with({ controller: deps.kind.name });
     this.#burstReplicas = options.burstReplicas ?? BURST_REPLICAS;
     this.#loop = new ControllerLoop({
-      name: REPLICASET_CONTROLLER_NAME,
+      name: deps.kind.name,
       workers: options.workers ?? 5,
       clock: deps.clock,
       logger: deps.logger,
@@ -227,26 +295,26 @@ export class ReplicaSetController {
       logger: this.#logger,
       timeoutMs: options.expectationsTimeoutMs,
     });
-    addMissingIndexers(deps.rsInformer, { [OWNER_UID_INDEX]: indexByOwnerUid });
+    addMissingIndexers(deps.informer, { [OWNER_UID_INDEX]: indexByOwnerUid });
     addMissingIndexers(deps.podInformer, {
       [OWNER_UID_INDEX]: indexByOwnerUid,
       [ORPHAN_NAMESPACE_INDEX]: indexOrphansByNamespace,
     });
     this.#podStore = deps.podInformer.store;
-    this.#owners = new OwnerLookup({
-      store: deps.rsInformer.store,
-      kind: REPLICA_SET_KIND,
-      selector: (rs) => rs.spec?.selector,
+    this.#owners = new OwnerLookup<T>({
+      store: deps.informer.store,
+      kind: deps.kind.kind,
+      selector: deps.kind.selector,
       overlapWarning: {
         logger: this.#logger,
-        message: "More than one ReplicaSet is selecting pods with these labels",
+        message: `More than one ${kindName} is selecting pods with these labels`,
         objectField: "pod",
-        ownersField: "replicaSets",
+        ownersField: `${kindName.charAt(0).toLowerCase()}${kindName.slice(1)}s`,
       },
     });
     this.#loop.handle(
-      deps.rsInformer,
-      ownerHandler<ReplicaSet>({
+      deps.informer,
+      ownerHandler<T>({
         queue: this.#queue,
         expectations: this.#expectations,
         updated: (old, cur) => this.#logReplicasChange(old, cur),
@@ -254,7 +322,7 @@ export class ReplicaSetController {
     );
     this.#loop.handle(
       deps.podInformer,
-      ownedObjectHandler<Pod, ReplicaSet>({
+      ownedObjectHandler<Pod, T>({
         owners: this.#owners,
         queue: this.#queue,
         expectations: this.#expectations,
@@ -269,7 +337,7 @@ export class ReplicaSetController {
     return this.#queue;
   }
 
-  /** The creations and deletions each ReplicaSet still expects to observe. */
+  /** The creations and deletions each owner still expects to observe. */
   get expectations(): ControllerExpectations {
     return this.#expectations;
   }
@@ -278,13 +346,13 @@ export class ReplicaSetController {
   async run(signal: AbortSignal): Promise<void> {
     await this.#loop.run(signal, {
       sync: (key) => this.sync(key),
-      waitFor: [this.#deps.rsInformer, this.#deps.podInformer],
+      waitFor: [this.#deps.informer, this.#deps.podInformer],
     });
   }
 
-  #logReplicasChange(old: ReplicaSet, cur: ReplicaSet): void {
+  #logReplicasChange(old: T, cur: T): void {
     if ((old.spec?.replicas ?? 1) === (cur.spec?.replicas ?? 1)) return;
-    this.#logger.debug("ReplicaSet updated. Desired pod count change.", {
+    this.#logger.debug(`${this.#kind.kind.kind} updated. Desired pod count change.`, {
       replicaSet: metaNamespaceKey(cur),
       oldReplicas: old.spec?.replicas ?? 1,
       newReplicas: cur.spec?.replicas ?? 1,
@@ -294,8 +362,8 @@ export class ReplicaSetController {
   // --- sync -----------------------------------------------------------------------------------
 
   /**
-   * Converges the ReplicaSet `key` (`namespace/name`) from the caches. Throws to be retried
-   * with backoff (a failed claim, create, delete or status write).
+   * Converges the owner `key` (`namespace/name`) from the caches. Throws to be retried with
+   * backoff (a failed claim, create, delete or status write).
    */
   async sync(key: string): Promise<void> {
     const rs = this.#owners.store.get(key);
@@ -306,12 +374,13 @@ export class ReplicaSetController {
     const needsSync = this.#expectations.satisfied(key);
     const selector = this.#owners.selectorOf(rs);
     if (selector === null) {
-      this.#logger.error("Cannot use the ReplicaSet's pod selector", { key });
+      this.#logger.error(`Cannot use the ${this.#kind.kind.kind}'s pod selector`, { key });
       return;
     }
     const { claimed, errors } = await this.#claimPods(rs, selector);
     if (errors.length > 0) {
-      throw new Error(`Cannot claim pods of ReplicaSet "${key}": ${errorText(errors[0])}`, {
+      const kind = this.#kind.kind.kind;
+      throw new Error(`Cannot claim pods of ${kind} "${key}": ${errorText(errors[0])}`, {
         cause: errors.length === 1 ? errors[0] : new AggregateError(errors),
       });
     }
@@ -342,23 +411,23 @@ export class ReplicaSetController {
     if (manageError !== undefined) throw manageError;
   }
 
-  /** The active pods this ReplicaSet controls or could adopt, claimed. */
+  /** The active pods this owner controls or could adopt, claimed. */
   async #claimPods(
-    rs: ReplicaSet,
+    rs: T,
     selector: CompiledLabelSelector,
   ): Promise<{ claimed: Pod[]; errors: unknown[] }> {
     return await claimOwnedPods({
       podStore: this.#podStore,
       podControl: this.#deps.podControl,
       owner: rs,
-      kind: REPLICA_SET_KIND,
+      kind: this.#kind.kind,
       matches: (pod) => selector.matches(pod.metadata?.labels),
-      canAdopt: () => recheckOwner(rs, { client: this.#rsClient, kind: REPLICA_SET_KIND }),
+      canAdopt: () => recheckOwner(rs, { client: this.#rsClient, kind: this.#kind.kind }),
       candidates: filterActivePods,
     });
   }
 
-  async #manageReplicas(rs: ReplicaSet, pods: readonly Pod[]): Promise<void> {
+  async #manageReplicas(rs: T, pods: readonly Pod[]): Promise<void> {
     const key = metaNamespaceKey(rs);
     const namespace = rs.metadata?.namespace ?? "";
     const want = rs.spec?.replicas ?? 1;
@@ -370,7 +439,7 @@ export class ReplicaSetController {
       this.#expectations.expectCreations(key, count);
       this.#logger.info("Too few replicas", { replicaSet: key, need: want, creating: count });
       const template = rs.spec?.template ?? {};
-      const controllerRef = newControllerRef(rs, REPLICA_SET_KIND);
+      const controllerRef = newControllerRef(rs, this.#kind.kind);
       const result = await slowStartBatch(count, {
         fn: async () => {
           try {
@@ -431,7 +500,7 @@ export class ReplicaSetController {
 
   /** The `count` least valuable of `pods` (upstream `getPodsToDelete`). */
   #podsToDelete(
-    rs: ReplicaSet,
+    rs: T,
     request: { readonly pods: readonly Pod[]; readonly count: number },
   ): Pod[] {
     const { pods, count } = request;
@@ -450,10 +519,10 @@ export class ReplicaSetController {
   }
 
   /**
-   * The pods of every ReplicaSet with the same controller as `rs` (a Deployment's old and new
-   * ReplicaSets); none for a ReplicaSet without a controller, as upstream.
+   * The pods of every owner with the same controller as `rs` (a Deployment's old and new
+   * ReplicaSets); none for an owner without a controller, as upstream.
    */
-  #relatedPods(rs: ReplicaSet): Pod[] {
+  #relatedPods(rs: T): Pod[] {
     const ref = getControllerOf(rs);
     if (!ref) return [];
     const related = controlledBy(this.#owners.store, ref.uid);
@@ -474,21 +543,30 @@ export class ReplicaSetController {
 
   /**
    * Writes `status` unless nothing changed (upstream `updateReplicaSetStatus`): on a failed
-   * write, reads the ReplicaSet again and retries once.
+   * write, reads the owner again and retries once.
    */
-  async #updateStatus(rs: ReplicaSet, status: ReplicaSetStatus): Promise<ReplicaSet> {
+  async #updateStatus(rs: T, status: ReplicaCountStatus): Promise<T> {
     if (replicaSetStatusUnchanged(rs, status)) return rs;
-    const next: ReplicaSetStatus = { ...status };
+    const next: ReplicaCountStatus = { ...status };
     if (rs.metadata?.generation !== undefined) next.observedGeneration = rs.metadata.generation;
     let current = rs;
     for (let attempt = 0;; attempt++) {
       try {
-        return await this.#rsClient.updateStatus({ ...current, status: next });
+        // Both kinds' statuses are ReplicaCountStatus's counters and conditions.
+        return await this.#rsClient.updateStatus({ ...current, status: next } as T);
       } catch (err) {
         if (attempt >= STATUS_UPDATE_RETRIES) throw err;
         const { namespace, name } = splitMetaNamespaceKey(metaNamespaceKey(rs));
         current = await this.#rsClient.get(name, { namespace });
       }
     }
+  }
+}
+
+/** Keeps ReplicaSets' pods at the desired count. */
+export class ReplicaSetController extends ReplicatedPodsController<ReplicaSet> {
+  constructor(deps: ReplicaSetControllerDeps, options: ReplicaSetControllerOptions = {}) {
+    const { rsInformer, ...rest } = deps;
+    super({ ...rest, informer: rsInformer, kind: REPLICA_SET_REPLICATED_KIND }, options);
   }
 }

@@ -38,6 +38,7 @@ import {
   roleStrategy,
 } from "../strategies/rbac.ts";
 import { replicaSetStrategy } from "../strategies/replica_set.ts";
+import { replicationControllerStrategy } from "../strategies/replication_controller.ts";
 import { resourceQuotaStrategy } from "../strategies/resource_quota.ts";
 import { runtimeClassStrategy } from "../strategies/runtime_class.ts";
 import { secretStrategy } from "../strategies/secret.ts";
@@ -73,6 +74,7 @@ import { Namespace } from "../types/core_v1_namespace.ts";
 import { Node } from "../types/core_v1_node.ts";
 import { Binding, Pod, PodTemplate } from "../types/core_v1_pod.ts";
 import { LimitRange, ResourceQuota } from "../types/core_v1_policy.ts";
+import { ReplicationController } from "../types/core_v1_replication_controller.ts";
 import { Endpoints, Service } from "../types/core_v1_service.ts";
 import { PersistentVolume, PersistentVolumeClaim } from "../types/core_v1_storage.ts";
 import { EndpointSlice } from "../types/discovery_v1.ts";
@@ -226,6 +228,23 @@ const CORE: readonly ResourceDef[] = [
     namespaced: true,
     schema: PodTemplate,
     strategy: podTemplateStrategy,
+  },
+  {
+    group: "",
+    version: "v1",
+    kind: "ReplicationController",
+    resource: "replicationcontrollers",
+    singular: "replicationcontroller",
+    namespaced: true,
+    shortNames: ["rc"],
+    categories: ["all"],
+    schema: ReplicationController,
+    strategy: replicationControllerStrategy,
+    statusSubresource: true,
+    // Upstream's Scale has the label map as status.selector; scaleOf reads only a
+    // LabelSelector there, so this Scale has none yet.
+    scale: REPLICAS_SCALE,
+    tracksGeneration: true,
   },
   {
     group: "",

@@ -47,6 +47,7 @@ Deno.test("BUILTIN_RESOURCES: scopes, short names and categories as kube-apiserv
     ["", "persistentvolumes", false, ["pv"], []],
     ["", "persistentvolumeclaims", true, ["pvc"], []],
     ["", "secrets", true, [], []],
+    ["", "replicationcontrollers", true, ["rc"], ["all"]],
     ["apps", "deployments", true, ["deploy"], ["all"]],
     ["apps", "replicasets", true, ["rs"], ["all"]],
     ["apps", "statefulsets", true, ["sts"], ["all"]],
@@ -78,6 +79,7 @@ Deno.test("BUILTIN_RESOURCES: status and scale subresources where kube-apiserver
     "/persistentvolumeclaims",
     "/persistentvolumes",
     "/pods",
+    "/replicationcontrollers",
     "/resourcequotas",
     "/services",
     "apiextensions.k8s.io/customresourcedefinitions",
@@ -91,7 +93,12 @@ Deno.test("BUILTIN_RESOURCES: status and scale subresources where kube-apiserver
     "policy/poddisruptionbudgets",
   ]);
   const withScale = BUILTIN_RESOURCES.filter((d) => d.scale).map((d) => d.resource).sort();
-  assert.deepEqual(withScale, ["deployments", "replicasets", "statefulsets"]);
+  assert.deepEqual(withScale, [
+    "deployments",
+    "replicasets",
+    "replicationcontrollers",
+    "statefulsets",
+  ]);
   assert.deepEqual(builtin("apps", "deployments").scale, {
     specReplicasPath: ".spec.replicas",
     statusReplicasPath: ".status.replicas",

@@ -412,7 +412,6 @@ function toCel(v: unknown, s: JSONSchemaProps | undefined, root = false): unknow
   const embedded = root || s?.["x-kubernetes-embedded-resource"] === true;
   if (s?.properties || embedded) {
     for (const [key, value] of Object.entries(obj)) {
-      if (value === null) continue;
       if (embedded && key === "metadata") {
         const meta = isObject(value) ? value : {};
         const m: Record<string, unknown> = {};
@@ -433,7 +432,6 @@ function toCel(v: unknown, s: JSONSchemaProps | undefined, root = false): unknow
     return out;
   }
   for (const [key, value] of Object.entries(obj)) {
-    if (value === null) continue;
     out[key] = toCel(value, additional);
   }
   return out;

@@ -6,8 +6,9 @@
  * and of fields that are `null` without being `nullable`, top-down, inside list items and map
  * values too) and **validation** with kube-openapi's rules and texts
  * (`spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer:
- * "string"`), then the list-type invariants (`set` and `map` lists without duplicates) and
- * the embedded resources' `apiVersion` and `kind`.
+ * "string"`), then the embedded resources' `apiVersion`, `kind` and metadata (name, labels,
+ * annotations… as upstream's ObjectMeta validation) and the list-type invariants (`set` and
+ * `map` lists without duplicates).
  *
  * @example Prune, default and validate a value
  * ```ts
@@ -45,6 +46,9 @@ import {
   tooLong,
   tooMany,
 } from "../validation/field_errors.ts";
+import type { ObjectMeta } from "../types/meta_v1.ts";
+import { isDns1035Label } from "../validation/names.ts";
+import { validateObjectMeta } from "../validation/object_meta.ts";
 import { additionalOf, itemsOf } from "./structural.ts";
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -562,13 +566,6 @@ function listWalk(v: unknown, s: JSONSchemaProps | undefined, path: FieldPath, e
     return;
   }
   if (!isObject(v)) return;
-  if (s["x-kubernetes-embedded-resource"]) {
-    for (const key of ["apiVersion", "kind"]) {
-      if (typeof v[key] !== "string" || v[key] === "") {
-        errs.push(required(path.child(key), "must not be empty"));
-      }
-    }
-  }
   const additional = additionalOf(s);
   for (const [key, value] of Object.entries(v)) {
     const prop = s.properties?.[key] ?? additional;
@@ -576,12 +573,104 @@ function listWalk(v: unknown, s: JSONSchemaProps | undefined, path: FieldPath, e
   }
 }
 
+/** Upstream's `schema.ParseGroupVersion` error, or null. */
+function groupVersionError(apiVersion: string): string | null {
+  return apiVersion.split("/").length > 2 ? `unexpected GroupVersion string: ${apiVersion}` : null;
+}
+
+/** The TypeMeta and ObjectMeta of an embedded resource (`x-kubernetes-embedded-resource`). */
+function validateEmbeddedResource(
+  v: Record<string, unknown>,
+  path: FieldPath,
+  errs: FieldError[],
+): void {
+  if (!Object.hasOwn(v, "apiVersion")) errs.push(required(path.child("apiVersion")));
+  if (!Object.hasOwn(v, "kind")) errs.push(required(path.child("kind")));
+  for (const [key, value] of Object.entries(v)) {
+    if (key === "apiVersion") {
+      const p = path.child("apiVersion");
+      if (typeof value !== "string") {
+        errs.push(invalid(p, { value, detail: "must be a string" }));
+      } else if (value === "") {
+        errs.push(required(p));
+      } else {
+        const e = groupVersionError(value);
+        if (e !== null) errs.push(invalid(p, { value, detail: e }));
+      }
+    } else if (key === "kind") {
+      const p = path.child("kind");
+      if (typeof value !== "string") {
+        errs.push(invalid(p, { value, detail: "must be a string" }));
+      } else if (value === "") {
+        errs.push(required(p));
+      } else {
+        const msgs = isDns1035Label(value.toLowerCase());
+        if (msgs.length > 0) {
+          errs.push(invalid(p, {
+            value,
+            detail: `may have mixed case, but should otherwise match: ${msgs.join(",")}`,
+          }));
+        }
+      }
+    } else if (key === "metadata" && isObject(value)) {
+      errs.push(...validateEmbeddedMeta(value as ObjectMeta, path.child("metadata")));
+    }
+  }
+}
+
 /**
- * The errors of the list-type invariants (no duplicate items in `set` lists, no two items with
- * the same keys in `map` lists) and of embedded resources (`apiVersion` and `kind` present).
+ * apimachinery's `ValidateObjectMeta` of an embedded resource's metadata, with upstream's
+ * choices: any path-segment name (a missing one is fine), a namespace only checked if set.
+ */
+function validateEmbeddedMeta(meta: ObjectMeta, path: FieldPath): FieldError[] {
+  const ns = typeof meta.namespace === "string" ? meta.namespace : "";
+  const name = typeof meta.name === "string" && meta.name !== "" ? meta.name : "fakename";
+  const errs = validateObjectMeta({ ...meta, name }, {
+    namespaced: ns !== "",
+    nameRule: "pathSegment",
+  });
+  // validateObjectMeta reports under "metadata": move its errors under the embedded object.
+  return errs.map((e) =>
+    new FieldError(e.type, {
+      field: `${path}${e.field.slice("metadata".length)}`,
+      value: e.value,
+      detail: e.detail,
+    })
+  );
+}
+
+function embeddedWalk(
+  v: unknown,
+  s: JSONSchemaProps | undefined,
+  path: FieldPath,
+  errs: FieldError[],
+): void {
+  if (s === undefined) return;
+  if (Array.isArray(v)) {
+    const items = itemsOf(s);
+    v.forEach((item, i) => embeddedWalk(item, items, path.index(i), errs));
+    return;
+  }
+  if (!isObject(v)) return;
+  if (s["x-kubernetes-embedded-resource"]) validateEmbeddedResource(v, path, errs);
+  const additional = additionalOf(s);
+  for (const [key, value] of Object.entries(v)) {
+    const prop = s.properties?.[key];
+    if (prop) embeddedWalk(value, prop, path.child(key), errs);
+    else if (additional) embeddedWalk(value, additional, path.index(key), errs);
+  }
+}
+
+/**
+ * The errors of embedded resources (`apiVersion` and `kind` set and well-formed, their
+ * metadata valid as upstream's `ValidateObjectMeta` sees it: name, generateName, namespace,
+ * labels, annotations, owner references, finalizers), then of the list-type invariants (no
+ * duplicate items in `set` lists, no two items with the same keys in `map` lists), in
+ * upstream's order.
  */
 export function validateListsAndEmbedded(value: unknown, schema: JSONSchemaProps): FieldError[] {
   const errs: FieldError[] = [];
+  embeddedWalk(value, schema, new FieldPath(""), errs);
   listWalk(value, schema, new FieldPath(""), errs);
   return errs;
 }

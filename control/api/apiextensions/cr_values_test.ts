@@ -297,11 +297,86 @@ Deno.test("validateListsAndEmbedded() finds duplicates in set and map lists", ()
     map: [{ name: "x" }, { name: "x", v: 1 }],
     res: { kind: "Pod" },
   }, schema);
+  // Upstream checks embedded resources before the list invariants.
   assert.deepEqual(errs.map(String), [
+    "res.apiVersion: Required value",
     'set[2]: Duplicate value: "a"',
     'map[1]: Duplicate value: {"name":"x"}',
-    "res.apiVersion: Required value: must not be empty",
   ]);
+});
+
+Deno.test("validateListsAndEmbedded() validates embedded resources' TypeMeta and ObjectMeta as upstream", async (t) => {
+  const schema: JSONSchemaProps = {
+    type: "object",
+    properties: {
+      template: {
+        type: "object",
+        "x-kubernetes-embedded-resource": true,
+        "x-kubernetes-preserve-unknown-fields": true,
+      },
+      byName: {
+        type: "object",
+        additionalProperties: {
+          type: "object",
+          "x-kubernetes-embedded-resource": true,
+          "x-kubernetes-preserve-unknown-fields": true,
+        },
+      },
+    },
+  };
+  const cases: { name: string; value: Record<string, unknown>; want: string[] }[] = [
+    {
+      name: "a valid resource, with no name",
+      value: { template: { apiVersion: "v1", kind: "Pod", metadata: { labels: { a: "b" } } } },
+      want: [],
+    },
+    {
+      name: "apiVersion and kind missing",
+      value: { template: {} },
+      want: ["template.apiVersion: Required value", "template.kind: Required value"],
+    },
+    {
+      name: "apiVersion and kind empty or not strings",
+      value: { template: { apiVersion: "", kind: 3 } },
+      want: [
+        "template.apiVersion: Required value",
+        "template.kind: Invalid value: 3: must be a string",
+      ],
+    },
+    {
+      name: "a malformed apiVersion and kind",
+      value: { template: { apiVersion: "a/b/c", kind: "Bad_Kind" } },
+      want: [
+        'template.apiVersion: Invalid value: "a/b/c": unexpected GroupVersion string: a/b/c',
+        "template.kind: Invalid value: \"Bad_Kind\": may have mixed case, but should otherwise match: a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
+      ],
+    },
+    {
+      name: "metadata: name, namespace and labels",
+      value: {
+        template: {
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: "a/b", namespace: "Bad", labels: { "x/y/z": "v" } },
+        },
+      },
+      want: [
+        "template.metadata.name: Invalid value: \"a/b\": may not contain '/'",
+        "template.metadata.namespace: Invalid value: \"Bad\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+        "template.metadata.labels: Invalid value: \"x/y/z\": a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+      ],
+    },
+    {
+      name: "resources under a map are reported at their key",
+      value: { byName: { one: { kind: "Pod" } } },
+      want: ["byName[one].apiVersion: Required value"],
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, () => {
+      assert.deepEqual(validateListsAndEmbedded(c.value, schema).map(String), c.want);
+    });
+  }
 });
 
 Deno.test("jsonTypeName() names values as kube-openapi does", () => {

@@ -232,6 +232,130 @@ function wrap(s: JSONSchemaProps): JSONSchemaProps {
   return { type: "object", properties: { v: s } };
 }
 
+/**
+ * JSONSchemaProps' fields in Go's declaration order, by JSON name, with the Go field names of
+ * those upstream allows at the root of a schema whose version has a status subresource (so
+ * that the status's schema is all under `properties.status`).
+ */
+const ROOT_FIELDS: readonly (readonly [string, string])[] = [
+  ["id", "ID"],
+  ["$schema", "Schema"],
+  ["$ref", "Ref"],
+  ["description", "Description"],
+  ["type", "Type"],
+  ["format", "Format"],
+  ["title", "Title"],
+  ["default", "Default"],
+  ["maximum", "Maximum"],
+  ["exclusiveMaximum", "ExclusiveMaximum"],
+  ["minimum", "Minimum"],
+  ["exclusiveMinimum", "ExclusiveMinimum"],
+  ["maxLength", "MaxLength"],
+  ["minLength", "MinLength"],
+  ["pattern", "Pattern"],
+  ["maxItems", "MaxItems"],
+  ["minItems", "MinItems"],
+  ["uniqueItems", "UniqueItems"],
+  ["multipleOf", "MultipleOf"],
+  ["enum", "Enum"],
+  ["maxProperties", "MaxProperties"],
+  ["minProperties", "MinProperties"],
+  ["required", "Required"],
+  ["items", "Items"],
+  ["allOf", "AllOf"],
+  ["oneOf", "OneOf"],
+  ["anyOf", "AnyOf"],
+  ["not", "Not"],
+  ["properties", "Properties"],
+  ["additionalProperties", "AdditionalProperties"],
+  ["patternProperties", "PatternProperties"],
+  ["dependencies", "Dependencies"],
+  ["additionalItems", "AdditionalItems"],
+  ["definitions", "Definitions"],
+  ["externalDocs", "ExternalDocs"],
+  ["example", "Example"],
+  ["nullable", "Nullable"],
+  ["x-kubernetes-preserve-unknown-fields", "XPreserveUnknownFields"],
+  ["x-kubernetes-embedded-resource", "XEmbeddedResource"],
+  ["x-kubernetes-int-or-string", "XIntOrString"],
+  ["x-kubernetes-list-map-keys", "XListMapKeys"],
+  ["x-kubernetes-list-type", "XListType"],
+  ["x-kubernetes-map-type", "XMapType"],
+  ["x-kubernetes-validations", "XValidations"],
+];
+
+/** Upstream's `allowedFieldsAtRootSchema`, in its order (it prints the list). */
+const ALLOWED_AT_ROOT = [
+  "Description",
+  "Type",
+  "Format",
+  "Title",
+  "Maximum",
+  "ExclusiveMaximum",
+  "Minimum",
+  "ExclusiveMinimum",
+  "MaxLength",
+  "MinLength",
+  "Pattern",
+  "MaxItems",
+  "MinItems",
+  "UniqueItems",
+  "MultipleOf",
+  "Required",
+  "Items",
+  "Properties",
+  "ExternalDocs",
+  "Example",
+  "XPreserveUnknownFields",
+  "XValidations",
+];
+
+/** Whether a field's value is Go's zero value once decoded (false, "", nil; not `[]` or 0). */
+function isGoZero(value: unknown): boolean {
+  return value === undefined || value === null || value === false || value === "";
+}
+
+/**
+ * The root-level rules of a version's schema: with a status subresource, only the fields of
+ * {@linkcode ALLOWED_AT_ROOT} (and `type: object`); never `nullable`. Upstream stops at the
+ * first offending field, in Go's field order.
+ */
+function validateSchemaRoot(
+  schema: JSONSchemaProps,
+  o: { statusSubresource: boolean; path: FieldPath },
+): FieldError[] {
+  const errs: FieldError[] = [];
+  const rootPath = o.path.child("openAPIV3Schema");
+  if (o.statusSubresource) {
+    const fields = schema as Record<string, unknown>;
+    for (const [json, goName] of ROOT_FIELDS) {
+      if (isGoZero(fields[json])) continue;
+      if (goName === "Type") {
+        if (schema.type === "object") continue;
+        errs.push(invalid(rootPath.child("type"), {
+          value: schema.type,
+          detail:
+            'only "object" is allowed as the type at the root of the schema if the status subresource is enabled',
+        }));
+        break;
+      }
+      if (!ALLOWED_AT_ROOT.includes(goName)) {
+        errs.push(invalid(rootPath, {
+          value: schema,
+          detail: `only [${
+            ALLOWED_AT_ROOT.join(" ")
+          }] fields are allowed at the root of the schema if the status subresource is enabled`,
+        }));
+        break;
+      }
+    }
+  }
+  if (schema.nullable) {
+    errs.push(forbidden(rootPath.child("nullable"), "nullable cannot be true at the root"));
+  }
+  return errs;
+}
+
 function validateVersionSchema(
   version: CustomResourceDefinitionVersion,
   path: FieldPath,
@@ -239,9 +363,13 @@ function validateVersionSchema(
   const schemaPath = path.child("schema").child("openAPIV3Schema");
   const schema = version.schema?.openAPIV3Schema as JSONSchemaProps | undefined;
   if (!schema) return [required(schemaPath, "schemas are required")];
-  const errs: FieldError[] = [];
-  validateNestedShapes(schema, schemaPath, errs);
-  if (errs.length > 0) return errs;
+  const errs: FieldError[] = validateSchemaRoot(schema, {
+    statusSubresource: version.subresources?.status !== undefined,
+    path: path.child("schema"),
+  });
+  const shapes: FieldError[] = [];
+  validateNestedShapes(schema, schemaPath, shapes);
+  if (shapes.length > 0) return [...errs, ...shapes];
   errs.push(...validateStructuralSchema(schema, schemaPath));
   if (errs.length > 0) return errs;
   errs.push(...compileSchemaRules(schema, schemaPath).errors);

@@ -143,6 +143,55 @@ Deno.test("validateCustomResourceDefinition() reports upstream's messages", asyn
       ],
     },
     {
+      name: "a status subresource allows only type object at the root",
+      mutate: (c) => {
+        c.spec.versions[0].subresources = { status: {} };
+        c.spec.versions[0].schema.openAPIV3Schema.type = "array";
+        c.spec.versions[0].schema.openAPIV3Schema.items = { type: "string" };
+        delete c.spec.versions[0].schema.openAPIV3Schema.properties;
+      },
+      want: [
+        `${V0}.schema.openAPIV3Schema.type: Invalid value: "array": only "object" is allowed as the type at the root of the schema if the status subresource is enabled`,
+        `${V0}.schema.openAPIV3Schema.type: Invalid value: "array": must be object at the root`,
+      ],
+    },
+    {
+      name: "a status subresource allows only some fields at the root",
+      mutate: (c) => {
+        c.spec.versions[0].subresources = { status: {} };
+        c.spec.versions[0].schema.openAPIV3Schema.anyOf = [{ required: ["spec"] }];
+      },
+      want: [
+        "only [Description Type Format Title Maximum ExclusiveMaximum Minimum ExclusiveMinimum MaxLength MinLength Pattern MaxItems MinItems UniqueItems MultipleOf Required Items Properties ExternalDocs Example XPreserveUnknownFields XValidations] fields are allowed at the root of the schema if the status subresource is enabled",
+      ],
+    },
+    {
+      name: "without a status subresource the same root is fine",
+      mutate: (c) => (c.spec.versions[0].schema.openAPIV3Schema.anyOf = [{ required: ["spec"] }]),
+      want: [],
+    },
+    {
+      name: "allowed root fields with a status subresource",
+      mutate: (c) => {
+        c.spec.versions[0].subresources = { status: {} };
+        Object.assign(c.spec.versions[0].schema.openAPIV3Schema, {
+          description: "d",
+          required: ["spec"],
+          "x-kubernetes-preserve-unknown-fields": true,
+          "x-kubernetes-validations": [{ rule: "true" }],
+          nullable: false,
+        });
+      },
+      want: [],
+    },
+    {
+      name: "nullable at the root",
+      mutate: (c) => (c.spec.versions[0].schema.openAPIV3Schema.nullable = true),
+      want: [
+        `${V0}.schema.openAPIV3Schema.nullable: Forbidden: nullable cannot be true at the root`,
+      ],
+    },
+    {
       name: "a stored version no longer listed",
       mutate: (c) => (c.status.storedVersions = ["v1", "v0"]),
       want: ['status.storedVersions[1]: Invalid value: "v0": must appear in spec.versions'],

@@ -11,7 +11,10 @@
  *   validation error
  *   (`spec.replicas: Invalid value: "string": … must be of type integer`), which the custom
  *   resource strategy reports with kube-openapi's text. Fields keep zero values (`[]`, `{}`),
- *   as custom resources are stored as sent. No constraint sits in this tree: all of them are
+ *   as custom resources are stored as sent. Nulls follow upstream's structural defaulting: a
+ *   `nullable` field's or map value's `null` is kept (stored and returned), one with a
+ *   `default` is kept for the strategy to default, others are pruned; list items keep theirs
+ *   (validation reports a non-nullable one). No constraint sits in this tree: all of them are
  *   checked by the strategy, with upstream's texts.
  * - **`published`**, the kind's `ResourceDef.openApiSchema`: the same shape with real types,
  *   formats, string enums, patterns, lengths, integer ranges, required fields, scalar defaults
@@ -120,6 +123,15 @@ function scalar(s: JSONSchemaProps, mode: Mode): Schema {
   }
 }
 
+/**
+ * Whether an explicit `null` of a value of schema `s` survives decoding: when `s` is nullable
+ * (it is stored and returned), or has a default (defaulting replaces it). Others are pruned,
+ * as upstream's `PruneNonNullableNullsWithoutDefaults` does before defaulting.
+ */
+function keepsNull(s: JSONSchemaProps): boolean {
+  return s.nullable === true || (s.default !== undefined && s.default !== null);
+}
+
 class Converter {
   readonly #mode: Mode;
 
@@ -138,7 +150,11 @@ class Converter {
           return this.#object(s, name, embedded);
         }
         if (additional) {
-          return map(this.schema(additional, name), { ...mapTypeOf(s), ...this.#lenient() });
+          return map(this.schema(additional, name), {
+            ...mapTypeOf(s),
+            ...this.#lenient(),
+            ...this.#nullValues(additional),
+          });
         }
         if (preserve || s.additionalProperties === true) {
           return this.#mode === "decode" ? any() : any({ shape: "object" });
@@ -150,6 +166,8 @@ class Converter {
         return array(items ? this.schema(items, `${name}.items`) : any(), {
           ...listOptions(s),
           ...this.#lenient(),
+          // Null items stay, for defaulting or validation (upstream never prunes them).
+          ...(this.#mode === "decode" ? { nulls: "keep" as const } : {}),
         });
       }
       case undefined:
@@ -163,13 +181,25 @@ class Converter {
   #field(s: JSONSchemaProps, options: { name: string; required: boolean }): Field {
     const schema = this.schema(s, options.name);
     const description = s.description ?? "";
-    if (this.#mode === "decode") return field(schema, { description, keepZero: true });
+    if (this.#mode === "decode") {
+      return field(schema, {
+        description,
+        keepZero: true,
+        ...(keepsNull(s) ? { keepNull: true } : {}),
+      });
+    }
     const isScalar = schema.type !== "object" && schema.type !== "array" && schema.type !== "map";
     const opts = {
       description,
       ...(s.default !== undefined && isScalar && s.default !== null ? { default: s.default } : {}),
     };
     return options.required ? requiredField(schema, opts) : field(schema, opts);
+  }
+
+  /** Null map values stay when the schema is nullable or defaults them, else are pruned. */
+  #nullValues(values: JSONSchemaProps): { nulls?: "keep" | "drop" } {
+    if (this.#mode !== "decode") return {};
+    return { nulls: keepsNull(values) ? "keep" : "drop" };
   }
 
   /** Decoding keeps mistyped values for the strategy's validation to report (a 422). */

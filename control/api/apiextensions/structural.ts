@@ -4,9 +4,11 @@
  * CRD validation): every specified field has a type, the root is an object, `metadata` may only
  * restrict `name` and `generateName`, value validations (`allOf`, `anyOf`, `oneOf`, `not`)
  * carry no types, defaults, descriptions or Kubernetes extensions, unsupported JSON-Schema
- * keywords (`$ref`, `patternProperties`, `uniqueItems`…) are refused, and the extensions
+ * keywords (`$ref`, `patternProperties`, `uniqueItems`…) are refused, the extensions
  * (`x-kubernetes-list-type`, `-map-type`, `-int-or-string`, `-embedded-resource`,
- * `-preserve-unknown-fields`) are used consistently — with upstream's error texts.
+ * `-preserve-unknown-fields`) are used consistently, and the schema is complete: every
+ * property or item the root's value validations name is specified outside them too — with
+ * upstream's error texts.
  *
  * @example A property without a type is not structural
  * ```ts
@@ -258,6 +260,9 @@ function validateNested(
     errs.push(forbidden(path.child("description"), "must be empty to be structural"));
   }
   if (v.nullable) errs.push(forbidden(path.child("nullable"), "must be false to be structural"));
+  if (v.externalDocs !== undefined) {
+    errs.push(forbidden(path.child("externalDocs"), "must be undefined to be structural"));
+  }
   if (v["x-kubernetes-preserve-unknown-fields"]) {
     errs.push(forbidden(
       path.child("x-kubernetes-preserve-unknown-fields"),
@@ -282,6 +287,16 @@ function validateNested(
   if (v["x-kubernetes-list-type"] !== undefined) {
     errs.push(
       forbidden(path.child("x-kubernetes-list-type"), "must be undefined to be structural"),
+    );
+  }
+  if (v["x-kubernetes-map-type"] !== undefined) {
+    errs.push(
+      forbidden(path.child("x-kubernetes-map-type"), "must be undefined to be structural"),
+    );
+  }
+  if ((v["x-kubernetes-validations"] ?? []).length > 0) {
+    errs.push(
+      forbidden(path.child("x-kubernetes-validations"), "must be empty to be structural"),
     );
   }
   if (v.properties && Object.hasOwn(v.properties, "metadata")) {
@@ -425,6 +440,66 @@ function validateInvariants(
   }
 }
 
+/** Paths in the structural part and in the value validation being compared. */
+interface CompletenessPaths {
+  readonly s: FieldPath;
+  readonly v: FieldPath;
+}
+
+/**
+ * Completeness: every property and item a value validation (`allOf`, `anyOf`, `oneOf`, `not`)
+ * speaks about is also specified in the structural part of the schema, at the same place.
+ */
+function validateCompleteness(
+  v: JSONSchemaProps,
+  s: JSONSchemaProps | undefined,
+  paths: CompletenessPaths,
+  errs: FieldError[],
+): void {
+  if (s === undefined) {
+    errs.push(required(paths.s, `because it is defined in ${paths.v}`));
+    return;
+  }
+  const nested = (n: JSONSchemaProps | undefined, vPath: FieldPath) => {
+    if (n) validateNestedCompleteness(n, s, { s: paths.s, v: vPath }, errs);
+  };
+  nested(v.not, paths.v.child("not"));
+  for (const key of ["allOf", "anyOf", "oneOf"] as const) {
+    (v[key] ?? []).forEach((n, i) => nested(n, paths.v.child(key).index(i)));
+  }
+}
+
+function validateNestedCompleteness(
+  v: JSONSchemaProps,
+  s: JSONSchemaProps | undefined,
+  paths: CompletenessPaths,
+  errs: FieldError[],
+): void {
+  if (s === undefined) {
+    errs.push(required(paths.s, `because it is defined in ${paths.v}`));
+    return;
+  }
+  validateCompleteness(v, s, paths, errs);
+  const items = itemsOf(v);
+  if (items) {
+    validateNestedCompleteness(items, itemsOf(s), {
+      s: paths.s.child("items"),
+      v: paths.v.child("items"),
+    }, errs);
+  }
+  for (const [k, p] of Object.entries(v.properties ?? {})) {
+    if (!isObject(p)) continue;
+    const sp = paths.s.child("properties").index(k);
+    const vp = paths.v.child("properties").index(k);
+    const prop = s.properties?.[k];
+    if (prop === undefined) {
+      errs.push(required(sp, `because it is defined in ${vp}`));
+    } else {
+      validateNestedCompleteness(p, prop, { s: sp, v: vp }, errs);
+    }
+  }
+}
+
 /**
  * The errors that make `schema` (a version's `openAPIV3Schema`) unusable as a CRD schema:
  * unsupported keywords and extension misuse first, in schema order, then the structural
@@ -439,6 +514,8 @@ export function validateStructuralSchema(
   walkKeywords(schema, root, errs);
   const structural: FieldError[] = [];
   validateInvariants(schema, "root", root, structural);
+  // Upstream compares the root's value validations only (and, through them, what they nest).
+  validateCompleteness(schema, schema, { s: root, v: root }, structural);
   structural.sort((a, b) => {
     const x = a.toString();
     const y = b.toString();

@@ -126,6 +126,72 @@ Deno.test("validateStructuralSchema() reports upstream's structural errors", asy
         `${ROOT}.properties[a].properties: Required value: must not be empty if x-kubernetes-embedded-resource is true without x-kubernetes-preserve-unknown-fields`,
       ],
     },
+    {
+      name: "completeness: properties and items named only in value validations",
+      schema: {
+        type: "object",
+        properties: {
+          spec: { type: "object", properties: { a: { type: "string" } } },
+          list: { type: "array", items: { type: "string" } },
+        },
+        anyOf: [
+          { properties: { spec: { properties: { a: {}, b: {} } } } },
+          { properties: { other: {} } },
+        ],
+        allOf: [{ properties: { list: { items: { properties: { x: {} } } } } }],
+        not: { properties: { spec: { properties: { c: {} } } } },
+      },
+      want: [
+        `${ROOT}.properties[list].items.properties[x]: Required value: because it is defined in ${ROOT}.allOf[0].properties[list].items.properties[x]`,
+        `${ROOT}.properties[other]: Required value: because it is defined in ${ROOT}.anyOf[1].properties[other]`,
+        `${ROOT}.properties[spec].properties[b]: Required value: because it is defined in ${ROOT}.anyOf[0].properties[spec].properties[b]`,
+        `${ROOT}.properties[spec].properties[c]: Required value: because it is defined in ${ROOT}.not.properties[spec].properties[c]`,
+      ],
+    },
+    {
+      name: "completeness: items of a non-array",
+      schema: {
+        type: "object",
+        properties: { spec: { type: "object" } },
+        oneOf: [{ properties: { spec: { items: {} } } }],
+      },
+      want: [
+        `${ROOT}.properties[spec].items: Required value: because it is defined in ${ROOT}.oneOf[0].properties[spec].items`,
+      ],
+    },
+    {
+      name: "completeness is upstream's: only the root's value validations",
+      schema: {
+        type: "object",
+        properties: {
+          spec: { type: "object", anyOf: [{ properties: { missing: {} } }] },
+        },
+      },
+      want: [],
+    },
+    {
+      name: "value validations may not carry docs, map types or CEL rules",
+      schema: {
+        type: "object",
+        properties: {
+          a: {
+            type: "object",
+            allOf: [{
+              externalDocs: { url: "https://example.com" },
+              "x-kubernetes-map-type": "atomic",
+              "x-kubernetes-validations": [{ rule: "true" }],
+            }],
+          },
+        },
+      },
+      want: [
+        // The keyword checks run on nested schemas too (and come first).
+        `${ROOT}.properties[a].allOf[0].x-kubernetes-map-type: Invalid value: "atomic": must only be used on type object`,
+        `${ROOT}.properties[a].allOf[0].externalDocs: Forbidden: must be undefined to be structural`,
+        `${ROOT}.properties[a].allOf[0].x-kubernetes-map-type: Forbidden: must be undefined to be structural`,
+        `${ROOT}.properties[a].allOf[0].x-kubernetes-validations: Forbidden: must be empty to be structural`,
+      ],
+    },
   ];
   for (const c of cases) {
     await t.step(c.name, () => {

@@ -3,8 +3,10 @@
  * (`sigs.k8s.io/json`, case-sensitive, strict) treats a typed object: unknown fields are dropped
  * and reported (`unknown field "spec.foo"`), duplicates from the body parser are reported in
  * document order with them, type mismatches fail with Go's messages (`json: cannot unmarshal
- * string into Go struct field DeploymentSpec.spec.replicas of type int32`), nulls are dropped,
- * quantities and times are canonicalized, and scalar schema defaults are applied.
+ * string into Go struct field DeploymentSpec.spec.replicas of type int32`), nulls are dropped
+ * (list items and map values become Go's zero value) unless the schema keeps them
+ * (`keepNull`, `nulls`: custom resources), quantities and times are canonicalized, and scalar
+ * schema defaults are applied.
  *
  * @example Decode a body with an unknown field
  * ```ts
@@ -68,7 +70,10 @@ export interface DecodeOptions {
 
 /** What {@linkcode decodeObject} found. */
 export interface DecodeResult {
-  /** The decoded object: unknown fields and nulls dropped, values canonical, defaults applied. */
+  /**
+   * The decoded object: unknown fields and nulls dropped (but those the schema keeps), values
+   * canonical, defaults applied.
+   */
   readonly object: unknown;
   /** Paths of dropped unknown fields, as upstream prints them (`spec.containers[0].bar`). */
   readonly unknownFields: string[];
@@ -472,6 +477,13 @@ class Decoder {
     }
   }
 
+  /** A `null` list item or map value: kept, dropped, or Go's zero value (`nulls`). */
+  #null(s: ArraySchema | MapSchema): Out {
+    if (s.nulls === "keep") return null;
+    if (s.nulls === "drop") return DROP;
+    return this.#zero(s.type === "array" ? s.items : s.values);
+  }
+
   #array(s: ArraySchema, v: unknown): Out {
     if (!Array.isArray(v)) {
       if (s.keepMistyped) return v;
@@ -482,7 +494,7 @@ class Decoder {
     for (let i = 0; i < v.length; i++) {
       this.#push(SEG_INDEX, i, "");
       const item = v[i];
-      const d = item === null ? this.#zero(s.items) : this.value(s.items, item);
+      const d = item === null ? this.#null(s) : this.value(s.items, item);
       this.#pop();
       if (d !== DROP) out.push(d);
     }
@@ -505,7 +517,7 @@ class Decoder {
     for (const key of this.#keys(v)) {
       const item = v[key];
       this.#push(SEG_KEY, key, "");
-      const d = item === null ? this.#zero(s.values) : this.value(s.values, item);
+      const d = item === null ? this.#null(s) : this.value(s.values, item);
       this.#pop();
       if (d !== DROP) setKey(out, key, d);
       if (byAfter) this.#emitSites(byAfter, key, null);
@@ -525,7 +537,9 @@ class Decoder {
     const out: Record<string, unknown> = {};
     for (const key of this.#keys(v)) {
       const f = Object.hasOwn(fields, key) ? fields[key] : undefined;
-      if (f !== undefined) {
+      if (f !== undefined && f.keepNull && v[key] === null) {
+        setKey(out, key, null);
+      } else if (f !== undefined) {
         this.#push(SEG_FIELD, key, struct);
         const d = this.value(f.schema, v[key]);
         this.#pop();

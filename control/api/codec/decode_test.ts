@@ -542,3 +542,56 @@ Deno.test("decodeObject() leaves out empty lists and maps of optional fields, as
     { name: "a" },
   );
 });
+
+Deno.test("decodeObject() keeps the nulls a schema keeps and zeroes or drops the others", async (t) => {
+  const Item = object("io.k8s.api.test.v1.Item", {
+    description: "",
+    fields: { name: field(string(), d) },
+  });
+  const Spec = object("io.k8s.api.test.v1.NullSpec", {
+    description: "",
+    fields: {
+      opt: field(string(), { ...d, keepNull: true }),
+      plain: field(string(), d),
+      obj: field(Item, { ...d, keepNull: true }),
+      kept: field(array(Item, { nulls: "keep" }), d),
+      zeroed: field(array(Item), d),
+      keptValues: field(map(Item, { nulls: "keep" }), d),
+      droppedValues: field(map(string(), { nulls: "drop" }), d),
+      zeroedValues: field(map(string()), d),
+    },
+  });
+  const cases: { name: string; value: Record<string, unknown>; want: Record<string, unknown> }[] = [
+    {
+      name: "a kept field keeps null, a plain one drops it",
+      value: { opt: null, plain: null, obj: null },
+      want: { opt: null, obj: null },
+    },
+    {
+      name: "a kept field still decodes a value",
+      value: { opt: "x", obj: { name: "a" } },
+      want: { opt: "x", obj: { name: "a" } },
+    },
+    {
+      name: "list items: kept, or Go's zero value",
+      value: { kept: [null, { name: "a" }], zeroed: [null] },
+      want: { kept: [null, { name: "a" }], zeroed: [{}] },
+    },
+    {
+      name: "map values: kept, dropped, or Go's zero value",
+      value: {
+        keptValues: { a: null },
+        droppedValues: { a: null, b: "x" },
+        zeroedValues: { a: null },
+      },
+      want: { keptValues: { a: null }, droppedValues: { b: "x" }, zeroedValues: { a: "" } },
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, () => {
+      const r = decodeObject(Spec, { fieldValidation: "Strict", value: c.value });
+      assert.deepEqual(r.errors, []);
+      assert.deepEqual(r.object, c.want);
+    });
+  }
+});

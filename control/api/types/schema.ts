@@ -140,7 +140,17 @@ export interface ArraySchema<S extends Schema = Schema> {
    * validation to report (custom resources, which upstream decodes as unstructured JSON).
    */
   readonly keepMistyped?: boolean;
+  /** What a `null` item decodes to ({@linkcode NullItems}); Go's zero value when unset. */
+  readonly nulls?: NullItems;
 }
+
+/**
+ * What the decoder makes of a `null` list item or map value: `"keep"` keeps the `null`,
+ * `"drop"` leaves the entry out. Without it a `null` becomes Go's zero value of the item type
+ * (`""`, `0`, `{}`), as Go's JSON decoding of a typed list or map does; custom resources,
+ * which upstream keeps as unstructured JSON, say what their schema's `nullable` means.
+ */
+export type NullItems = "keep" | "drop";
 
 /** A JSON object used as a map from string keys to `values` (Go `map[string]T`). */
 export interface MapSchema<S extends Schema = Schema> {
@@ -152,6 +162,8 @@ export interface MapSchema<S extends Schema = Schema> {
    * validation to report (custom resources, which upstream decodes as unstructured JSON).
    */
   readonly keepMistyped?: boolean;
+  /** What a `null` value decodes to ({@linkcode NullItems}); Go's zero value when unset. */
+  readonly nulls?: NullItems;
 }
 
 /** One field of an {@linkcode ObjectSchema}. */
@@ -177,6 +189,12 @@ export interface Field<S extends Schema = Schema, R extends boolean = boolean> {
   readonly keepZero?: boolean;
   /** Required in OpenAPI only: validation accepts it absent or empty ({@linkcode FieldOptions}). */
   readonly zeroValid?: boolean;
+  /**
+   * An explicit `null` is kept (stored and returned) instead of being dropped as Go drops it
+   * from a typed struct: a custom resource's `nullable` field, or a field whose `null` is
+   * replaced by its default after decoding.
+   */
+  readonly keepNull?: boolean;
 }
 
 /** The fields of an object, by JSON name. */
@@ -323,6 +341,7 @@ export interface ArrayOptions {
   readonly listMapKeys?: readonly string[];
   readonly protoItems?: number;
   readonly keepMistyped?: boolean;
+  readonly nulls?: NullItems;
 }
 
 /** An array of `items`. */
@@ -337,6 +356,7 @@ export function array<S extends Schema>(items: S, options: ArrayOptions = {}): A
 export interface MapOptions {
   readonly mapType?: MapType;
   readonly keepMistyped?: boolean;
+  readonly nulls?: NullItems;
 }
 
 /** A map from string keys to `values`. */
@@ -359,6 +379,8 @@ export interface FieldOptions {
    * container status's `imageID` while the image is still being pulled.
    */
   readonly zeroValid?: boolean;
+  /** Keep an explicit `null` ({@linkcode Field.keepNull}). */
+  readonly keepNull?: boolean;
 }
 
 function makeField<S extends Schema, R extends boolean>(

@@ -39,6 +39,7 @@ export * from "./owner_lookup.ts";
 export * from "./pod_control.ts";
 export * from "./pod_gc.ts";
 export * from "./replicaset.ts";
+export * from "./replication_controller.ts";
 export * from "./service_lb.ts";
 export * from "./slow_start_batch.ts";
 export * from "./stateful_set.ts";

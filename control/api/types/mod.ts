@@ -5,6 +5,7 @@
  */
 export * from "./apiextensions_v1.ts";
 export * from "./apps_v1.ts";
+export * from "./core_v1_replication_controller.ts";
 export * from "./authentication_v1.ts";
 export * from "./authorization_v1.ts";
 export * from "./autoscaling_v1.ts";

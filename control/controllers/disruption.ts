@@ -29,8 +29,8 @@
  *   stale-disruption cleanup does (a second queue of pod keys, due exactly then: no polling).
  *
  * Events name the component `controllermanager`, as upstream's disruption controller does.
- * ReplicationControllers are not served by skiff, so there is no ReplicationController lister;
- * a pod owned by one would go to the scale finder and fail the count.
+ * A pod owned by a ReplicationController is counted through the generic `/scale` finder (the
+ * last of upstream's finders), not a ReplicationController lister of its own.
  *
  * @example Run it on shared informers
  * ```ts ignore
@@ -452,7 +452,7 @@ export class DisruptionController implements RunnableController {
     return { expectedCount, unmanagedPods };
   }
 
-  /** Upstream's finders in order, less the ReplicationController one (not served). */
+  /** Upstream's finders in order, less the ReplicationController one (`/scale` covers it). */
   #finders(): Finder[] {
     return [
       (ref, ns) => Promise.resolve(this.#deploymentScale(ref, ns)),

@@ -30,6 +30,7 @@
  */
 import { setImmediate } from "node:timers";
 import type { ReplicaSet, StatefulSet } from "../api/types/apps_v1.ts";
+import type { ReplicationController } from "../api/types/core_v1_replication_controller.ts";
 import type { Namespace } from "../api/types/core_v1_namespace.ts";
 import type { Node } from "../api/types/core_v1_node.ts";
 import type { Pod } from "../api/types/core_v1_pod.ts";
@@ -43,6 +44,7 @@ import {
   POD_DISRUPTION_BUDGETS,
   PODS,
   REPLICA_SETS,
+  REPLICATION_CONTROLLERS,
   SERVICES,
   STATEFUL_SETS,
 } from "../client/resources.ts";
@@ -209,6 +211,7 @@ export class Scheduler {
     namespaces?: Informer<Namespace>;
     pdbs?: Informer<PodDisruptionBudget>;
     services?: Informer<Service>;
+    replicationControllers?: Informer<ReplicationController>;
     replicaSets?: Informer<ReplicaSet>;
     statefulSets?: Informer<StatefulSet>;
   } = {};
@@ -918,6 +921,7 @@ export class Scheduler {
       ...this.#enabled(PLUGIN_NAMES.PodTopologySpread)
         ? {
           services: factory.informerFor(SERVICES),
+          replicationControllers: factory.informerFor(REPLICATION_CONTROLLERS),
           replicaSets: factory.informerFor(REPLICA_SETS),
           statefulSets: factory.informerFor(STATEFUL_SETS),
         }
@@ -928,7 +932,8 @@ export class Scheduler {
   #workloadListers(): WorkloadListers {
     return {
       services: (namespace) => this.#listers.services?.store.byIndex("namespace", namespace) ?? [],
-      replicationController: () => undefined,
+      replicationController: (namespace, name) =>
+        this.#listers.replicationControllers?.store.get(`${namespace}/${name}`),
       replicaSet: (namespace, name) => this.#listers.replicaSets?.store.get(`${namespace}/${name}`),
       statefulSet: (namespace, name) =>
         this.#listers.statefulSets?.store.get(`${namespace}/${name}`),

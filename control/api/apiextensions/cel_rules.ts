@@ -13,7 +13,16 @@
  * `metadata.name` and `metadata.generateName` of an object's metadata. Beyond the standard
  * library, the Kubernetes list (`isSorted`, `sum`, `min`, `max`, `indexOf`, `lastIndexOf`),
  * regex (`find`, `findAll`), string (`charAt`, `replace`, `reverse`, `join`) and quantity
- * (`quantity`, `isQuantity`, comparisons, `add`, `sub`, `asInteger`) functions are provided.
+ * (`quantity`, `isQuantity`, comparisons, `add`, `sub`, `asInteger`) functions are provided,
+ * and (`_cel_library.ts`) `url`, `ip`, `cidr`, `format`, `semver` and `sets`.
+ *
+ * Costs follow upstream's limits (`_cel_cost.ts`): when the CRD is written, a rule whose
+ * estimated cost times its schema node's cardinality exceeds 10,000,000 is refused
+ * (`estimated rule cost exceeds budget by factor of …`), as is a schema whose rules total more
+ * than 100,000,000; when an object is validated, an evaluation estimated (on the actual
+ * values) above 1,000,000 stops validation (`call cost exceeds limit`), and so do evaluations
+ * beyond the object's budget of 10,000,000. The evaluator cannot count its steps, so runtime
+ * costs are the cost model's upper bound for the actual values, not cel-go's exact count.
  *
  * The evaluator is `@marcbachmann/cel-js` (zero dependencies, ~230 kB, parse once, type-check,
  * macros, optional types); imported by `npm:` specifier until the import map names it.
@@ -26,7 +35,7 @@
  *
  * @module
  */
-import { Environment, Optional } from "@marcbachmann/cel-js";
+import { type ASTNode, Environment, Optional } from "@marcbachmann/cel-js";
 import type { JSONSchemaProps, ValidationRule } from "../types/apiextensions_v1.ts";
 import { Quantity } from "../types/quantity.ts";
 import {
@@ -37,6 +46,18 @@ import {
   invalid,
   required,
 } from "../validation/field_errors.ts";
+import {
+  costErrorMessage,
+  estimateCost,
+  maxCardinality,
+  PER_CALL_LIMIT,
+  RUNTIME_COST_BUDGET,
+  schemaSize,
+  STATIC_COST_LIMIT,
+  STATIC_CRD_COST_LIMIT,
+  valueSize,
+} from "./_cel_cost.ts";
+import { celEqual, registerKubernetesLibraries } from "./_cel_library.ts";
 import { additionalOf, itemsOf } from "./structural.ts";
 
 /** The reasons a rule may report, as upstream's `FieldValueErrorReason`. */
@@ -97,11 +118,6 @@ function compareCel(a: unknown, b: unknown): number {
   const nx = Number(x);
   const ny = Number(y);
   return nx < ny ? -1 : nx > ny ? 1 : 0;
-}
-
-function celEqual(a: unknown, b: unknown): boolean {
-  if (typeof a === "bigint" || typeof b === "bigint") return compareCel(a, b) === 0;
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function parseQuantity(text: string): Quantity {
@@ -222,6 +238,7 @@ function buildEnvironments(): { plain: Environment; optionalOldSelf: Environment
     .registerFunction("Quantity.isInteger(): bool", (a: Quantity) => {
       return a.milliValue() % 1000n === 0n;
     });
+  registerKubernetesLibraries(env);
   return {
     plain: env.clone().registerVariable("oldSelf", "dyn"),
     optionalOldSelf: env.clone().registerVariable("oldSelf", "optional<dyn>"),
@@ -240,6 +257,8 @@ export interface CompiledRule {
   readonly transition: boolean;
   readonly run: (ctx: Record<string, unknown>) => unknown;
   readonly message?: (ctx: Record<string, unknown>) => unknown;
+  /** The parsed rule, for its runtime cost. */
+  readonly ast: ASTNode;
 }
 
 /** The compiled rules of one schema node and of its children. */
@@ -257,14 +276,47 @@ export interface RuleCompileError {
   readonly error: FieldError;
 }
 
+/** Where a schema node's rules are compiled: how often they may run, what `self` may hold. */
+interface NodeContext {
+  /** The product of the enclosing lists' `maxItems` and maps' `maxProperties`; null if unbounded. */
+  readonly cardinality: number | null;
+  readonly schema: JSONSchemaProps;
+  readonly root: boolean;
+  readonly costs: CostTotal;
+}
+
+/** The estimated costs of a schema's expressions, for upstream's per-schema limit. */
+class CostTotal {
+  total = 0;
+  /** The (at most 4) most expensive expressions costing at least 1% of the per-rule limit. */
+  readonly mostExpensive: { path: FieldPath; cost: number }[] = [];
+
+  observe(path: FieldPath, cost: number): void {
+    this.total += cost;
+    if (cost < STATIC_COST_LIMIT / 100) return;
+    this.mostExpensive.push({ path, cost });
+    this.mostExpensive.sort((a, b) => b.cost - a.cost);
+    if (this.mostExpensive.length > 4) this.mostExpensive.length = 4;
+  }
+}
+
+/** The static cost of `ast` at a node: its estimate times the node's cardinality. */
+function expressionCost(ast: ASTNode, ctx: NodeContext): number {
+  const self = schemaSize(ctx.schema, { names: escapePropertyName, resource: ctx.root });
+  const cost = estimateCost(ast, { self, oldSelf: self });
+  return cost * (ctx.cardinality ?? maxCardinality(ctx.schema));
+}
+
 function compileOne(
   rule: ValidationRule,
-  path: FieldPath,
+  o: { path: FieldPath; ctx: NodeContext },
 ): { compiled?: CompiledRule; errors: FieldError[] } {
+  const { path, ctx } = o;
   const env = celEnvironment(rule.optionalOldSelf === true);
   const errors: FieldError[] = [];
   const rulePath = path.child("rule");
   let run: CompiledRule["run"] | undefined;
+  let ast: ASTNode | undefined;
   try {
     const checked = env.check(rule.rule);
     if (!checked.valid) {
@@ -279,7 +331,18 @@ function compileOne(
       }));
     } else {
       const parsed = env.parse(rule.rule);
-      run = (ctx) => parsed(ctx);
+      run = (vars) => parsed(vars);
+      ast = parsed.ast;
+      const cost = expressionCost(parsed.ast, ctx);
+      if (cost > STATIC_COST_LIMIT) {
+        errors.push(
+          forbidden(
+            rulePath,
+            costErrorMessage("estimated rule cost", { cost, limit: STATIC_COST_LIMIT }),
+          ),
+        );
+      }
+      ctx.costs.observe(rulePath, cost);
     }
   } catch (err) {
     errors.push(invalid(rulePath, {
@@ -300,7 +363,19 @@ function compileOne(
         }));
       } else {
         const parsed = env.parse(rule.messageExpression);
-        message = (ctx) => parsed(ctx);
+        message = (vars) => parsed(vars);
+        const messagePath = path.child("messageExpression");
+        const cost = expressionCost(parsed.ast, ctx);
+        if (cost > STATIC_COST_LIMIT) {
+          errors.push(forbidden(
+            messagePath,
+            costErrorMessage("estimated messageExpression cost", {
+              cost: cost,
+              limit: STATIC_COST_LIMIT,
+            }),
+          ));
+        }
+        ctx.costs.observe(messagePath, cost);
       }
     } catch (err) {
       errors.push(invalid(path.child("messageExpression"), {
@@ -326,7 +401,7 @@ function compileOne(
       required(path.child("message"), "message must be specified if rule contains line breaks"),
     );
   }
-  if (run === undefined || errors.length > 0) return { errors };
+  if (run === undefined || ast === undefined || errors.length > 0) return { errors };
   const transition = isTransitionRule(rule.rule);
   if (rule.optionalOldSelf !== undefined && !transition) {
     errors.push(invalid(path.child("optionalOldSelf"), {
@@ -336,7 +411,7 @@ function compileOne(
     return { errors };
   }
   return {
-    compiled: { rule, transition, run, ...(message ? { message } : {}) },
+    compiled: { rule, transition, run, ast, ...(message ? { message } : {}) },
     errors,
   };
 }
@@ -345,23 +420,43 @@ function firstLine(text: string): string {
   return text.split("\n")[0] ?? "";
 }
 
-function compileNode(s: JSONSchemaProps, path: FieldPath, errors: FieldError[]): RuleTree {
+function times(cardinality: number | null, bound: number | undefined): number | null {
+  return cardinality === null || bound === undefined ? null : cardinality * Math.max(0, bound);
+}
+
+function compileNode(
+  s: JSONSchemaProps,
+  o: { path: FieldPath; ctx: NodeContext; errors: FieldError[] },
+): RuleTree {
+  const { path, ctx, errors } = o;
   const rules: CompiledRule[] = [];
   (s["x-kubernetes-validations"] ?? []).forEach((rule, i) => {
-    const r = compileOne(rule, path.child("x-kubernetes-validations").index(i));
+    const r = compileOne(rule, { path: path.child("x-kubernetes-validations").index(i), ctx });
     errors.push(...r.errors);
     if (r.compiled) rules.push(r.compiled);
   });
+  const child = (schema: JSONSchemaProps, p: FieldPath, cardinality: number | null) =>
+    compileNode(schema, {
+      path: p,
+      ctx: { cardinality, schema, root: false, costs: ctx.costs },
+      errors,
+    });
   const properties = new Map<string, RuleTree>();
   for (const [key, prop] of Object.entries(s.properties ?? {})) {
-    const t = compileNode(prop, path.child("properties").index(key), errors);
+    const t = child(prop, path.child("properties").index(key), ctx.cardinality);
     if (hasRules(t)) properties.set(key, t);
   }
   const itemsSchema = itemsOf(s);
-  const items = itemsSchema ? compileNode(itemsSchema, path.child("items"), errors) : undefined;
+  const items = itemsSchema
+    ? child(itemsSchema, path.child("items"), times(ctx.cardinality, s.maxItems))
+    : undefined;
   const apSchema = additionalOf(s);
   const additional = apSchema
-    ? compileNode(apSchema, path.child("additionalProperties"), errors)
+    ? child(
+      apSchema,
+      path.child("additionalProperties"),
+      times(ctx.cardinality, s.maxProperties),
+    )
     : undefined;
   return {
     schema: s,
@@ -387,7 +482,27 @@ export function compileSchemaRules(
 ): { tree: RuleTree | null; errors: FieldError[] } {
   const errors: FieldError[] = [];
   const root = typeof path === "string" ? new FieldPath(path) : path;
-  const tree = compileNode(schema, root, errors);
+  const costs = new CostTotal();
+  const tree = compileNode(schema, {
+    path: root,
+    ctx: { cardinality: 1, schema, root: true, costs },
+    errors,
+  });
+  if (costs.total > STATIC_CRD_COST_LIMIT) {
+    for (const e of costs.mostExpensive) {
+      errors.push(forbidden(
+        e.path,
+        "contributed to estimated rule cost total exceeding cost limit for entire OpenAPIv3 schema",
+      ));
+    }
+    errors.push(forbidden(
+      root,
+      costErrorMessage(
+        "x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema",
+        { cost: costs.total, limit: STATIC_CRD_COST_LIMIT },
+      ),
+    ));
+  }
   return { tree: hasRules(tree) ? tree : null, errors };
 }
 
@@ -451,7 +566,7 @@ function ruleError(
   rule: CompiledRule,
   o: { path: FieldPath; type: string; ctx: Record<string, unknown> },
 ): FieldError {
-  let message = rule.rule.message || `failed rule: ${rule.rule.rule}`;
+  let message = rule.rule.message?.trim() || `failed rule: ${rule.rule.rule.trim()}`;
   if (rule.message) {
     try {
       const m = rule.message(o.ctx);
@@ -507,15 +622,72 @@ function correlateItem(
   return { found: false, value: undefined };
 }
 
+/** Upstream's `ruleErrorString`: the rule's message, or the rule. */
+function ruleErrorString(rule: ValidationRule): string {
+  return rule.message ? rule.message.trim() : rule.rule.trim();
+}
+
+/** cel-go's text for an evaluation error the evaluator reports in its own words. */
+function celGoError(message: string): string {
+  const index = /^No such key: index out of bounds, index (-?\d+) >= size (\d+)/.exec(message);
+  if (index) return `index '${index[1]}' out of range in list size '${index[2]}'`;
+  if (message.startsWith("No such key: ")) return `no such key: ${message.slice(13)}`;
+  if (message === "modulo by zero") return "modulus by zero";
+  if (message.startsWith("integer overflow")) return "integer overflow";
+  return message;
+}
+
+/** The detail of a rule whose evaluation failed, as upstream words it. */
+function evaluationErrorDetail(err: unknown, rule: ValidationRule): string {
+  const text = celGoError(((err as Error).message ?? String(err)).split("\n")[0] ?? "");
+  if (text.startsWith("no such overload")) {
+    return `'no such overload': call arguments did not match a supported operator, function or macro signature for rule: ${
+      ruleErrorString(rule)
+    }`;
+  }
+  return `${text} evaluating rule: ${ruleErrorString(rule)}`;
+}
+
+const OUT_OF_BUDGET =
+  "validation failed due to running out of cost budget, no further validation rules will be run";
+
 class RuleRunner {
   readonly errs: FieldError[] = [];
+  /** What is left of the object's runtime cost budget. */
+  #budget = RUNTIME_COST_BUDGET;
+  /** Set once the budget ran out or a call went over its limit: nothing more runs. */
+  #stopped = false;
+
+  /** Charges one evaluation's estimated cost; false (with the error) when it may not run. */
+  #charge(rule: CompiledRule, o: { vars: Record<string, unknown>; path: FieldPath; type: string }) {
+    const sizes = Object.fromEntries(Object.entries(o.vars).map(([k, v]) => [k, valueSize(v)]));
+    const cost = estimateCost(rule.ast, sizes);
+    if (cost > PER_CALL_LIMIT) {
+      this.errs.push(invalid(o.path, {
+        value: o.type,
+        detail:
+          `'operation cancelled: actual cost limit exceeded': no further validation rules will be run due to call cost exceeds limit for rule: ${
+            ruleErrorString(rule.rule)
+          }`,
+      }));
+      this.#stopped = true;
+      return false;
+    }
+    if (cost > this.#budget) {
+      this.errs.push(invalid(o.path, { value: o.type, detail: OUT_OF_BUDGET }));
+      this.#stopped = true;
+      return false;
+    }
+    this.#budget -= cost;
+    return true;
+  }
 
   node(
     t: RuleTree,
     o: { value: unknown; old: { found: boolean; value: unknown }; path: FieldPath; root: boolean },
   ): void {
     const { value } = o;
-    if (value === null || value === undefined) return;
+    if (value === null || value === undefined || this.#stopped) return;
     if (t.rules.length > 0) {
       const self = toCel(value, t.schema, o.root);
       const oldSelf = o.old.found ? toCel(o.old.value, t.schema, o.root) : undefined;
@@ -530,15 +702,15 @@ class RuleRunner {
             ctx = { self, oldSelf };
           }
         }
+        const type = t.schema.type ?? "";
+        if (!this.#charge(rule, { vars: { self, oldSelf }, path: o.path, type })) return;
         let result: unknown;
         try {
           result = rule.run(ctx);
         } catch (err) {
-          const text = (err as Error).message.split("\n")[0] ?? "";
-          this.errs.push(invalid(o.path, {
-            value: t.schema.type ?? "",
-            detail: text.charAt(0).toLowerCase() + text.slice(1),
-          }));
+          this.errs.push(
+            invalid(o.path, { value: type, detail: evaluationErrorDetail(err, rule.rule) }),
+          );
           continue;
         }
         if (result !== true) {

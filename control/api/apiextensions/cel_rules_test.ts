@@ -18,7 +18,8 @@ function specWith(rules: ValidationRule[], properties?: JSONSchemaProps["propert
           replicas: { type: "integer" },
           max: { type: "integer" },
           name: { type: "string" },
-          tags: { type: "array", items: { type: "string" } },
+          // Bounded: an unbounded list of unbounded strings makes isSorted() too costly.
+          tags: { type: "array", maxItems: 10, items: { type: "string", maxLength: 10 } },
           "x-prop": { type: "string" },
           memory: { type: "string" },
         },
@@ -135,7 +136,7 @@ Deno.test("evaluateRules() reports failing rules as upstream does", async (t) =>
       name: "an evaluation error",
       rules: [{ rule: "self.name == 'x'" }],
       spec: {},
-      want: ['spec: Invalid value: "object": no such key: name'],
+      want: [`spec: Invalid value: "object": no such key: name evaluating rule: self.name == 'x'`],
     },
   ];
   for (const c of cases) {
@@ -195,4 +196,152 @@ Deno.test("isTransitionRule() looks for oldSelf outside strings", () => {
   assert.equal(isTransitionRule("self == oldSelf"), true);
   assert.equal(isTransitionRule("self == 'oldSelf'"), false);
   assert.equal(isTransitionRule("self.oldSelfish == 1"), false);
+});
+
+const BUDGET_HINT =
+  "(try simplifying the rule, or adding maxItems, maxProperties, and maxLength where arrays, maps, and strings are declared)";
+
+Deno.test("compileSchemaRules() refuses rules over upstream's estimated cost limits", async (t) => {
+  const P = "openAPIV3Schema";
+  const cases: { name: string; schema: JSONSchemaProps; want: string[] }[] = [
+    {
+      name: "a bounded scan fits",
+      schema: {
+        type: "object",
+        properties: {
+          tags: {
+            ...{ type: "array", maxItems: 909_090, items: { type: "string", maxLength: 16 } },
+            "x-kubernetes-validations": [{ rule: "self.exists(x, x.contains('gpu'))" }],
+          },
+        },
+      },
+      want: [],
+    },
+    {
+      name: "one more item is over the per-rule limit",
+      schema: {
+        type: "object",
+        properties: {
+          tags: {
+            ...{ type: "array", maxItems: 909_091, items: { type: "string", maxLength: 16 } },
+            "x-kubernetes-validations": [{ rule: "self.exists(x, x.contains('gpu'))" }],
+          },
+        },
+      },
+      want: [
+        `${P}.properties[tags].x-kubernetes-validations[0].rule: Forbidden: estimated rule cost exceeds budget by factor of 1.000000x ${BUDGET_HINT}`,
+      ],
+    },
+    {
+      name: "an unbounded nested scan, and the total it makes",
+      schema: {
+        type: "object",
+        properties: {
+          tags: {
+            type: "array",
+            items: { type: "string" },
+            "x-kubernetes-validations": [{ rule: "self.all(x, self.exists(y, x == y))" }],
+          },
+        },
+      },
+      want: [
+        `${P}.properties[tags].x-kubernetes-validations[0].rule: Forbidden: estimated rule cost exceeds budget by factor of more than 100x ${BUDGET_HINT}`,
+        `${P}.properties[tags].x-kubernetes-validations[0].rule: Forbidden: contributed to estimated rule cost total exceeding cost limit for entire OpenAPIv3 schema`,
+        `${P}: Forbidden: x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema exceeds budget by factor of more than 100x ${BUDGET_HINT}`,
+      ],
+    },
+    {
+      name: "a rule under an unbounded list runs as often as its items fit in a request",
+      schema: {
+        type: "object",
+        properties: {
+          items: {
+            type: "array",
+            items: {
+              type: "object",
+              properties: { name: { type: "string", maxLength: 100 } },
+              "x-kubernetes-validations": [{ rule: "self.name.matches('^[a-z]+$')" }],
+            },
+          },
+        },
+      },
+      // 85 for one run, times the 1,048,576 objects that fit in a request.
+      want: [
+        `${P}.properties[items].items.x-kubernetes-validations[0].rule: Forbidden: estimated rule cost exceeds budget by factor of 8.9x ${BUDGET_HINT}`,
+      ],
+    },
+    {
+      name: "a costly messageExpression",
+      schema: {
+        type: "object",
+        properties: {
+          tags: {
+            ...{ type: "array", maxItems: 5000, items: { type: "string", maxLength: 2000 } },
+            "x-kubernetes-validations": [{
+              rule: "self.size() < 3",
+              messageExpression: "self.map(x, x + x).join(',')",
+            }],
+          },
+        },
+      },
+      want: [
+        `${P}.properties[tags].x-kubernetes-validations[0].messageExpression: Forbidden: estimated messageExpression cost exceeds budget by factor of 1.6x ${BUDGET_HINT}`,
+      ],
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, () => {
+      assert.deepEqual(compileSchemaRules(c.schema, P).errors.map(String), c.want);
+    });
+  }
+});
+
+Deno.test("evaluateRules() stops at upstream's runtime cost limits", async (t) => {
+  await t.step("a call over the per-call limit stops validation", () => {
+    const { tree, errors } = compileSchemaRules({
+      type: "object",
+      properties: {
+        list: {
+          type: "array",
+          maxItems: 1100,
+          items: { type: "integer" },
+          "x-kubernetes-validations": [
+            { rule: "self.all(x, self.exists(y, x == y))" },
+            { rule: "self.size() == 0" },
+          ],
+        },
+      },
+    });
+    assert.deepEqual(errors.map(String), []);
+    const list = Array.from({ length: 1100 }, (_, i) => i);
+    assert.deepEqual(evaluateRules(tree!, { value: { list } }).map(String), [
+      `list: Invalid value: "array": 'operation cancelled: actual cost limit exceeded': no further validation rules will be run due to call cost exceeds limit for rule: self.all(x, self.exists(y, x == y))`,
+    ]);
+    // Small enough, both rules run.
+    assert.deepEqual(evaluateRules(tree!, { value: { list: [1, 2] } }).map(String), [
+      'list: Invalid value: "array": failed rule: self.size() == 0',
+    ]);
+  });
+
+  await t.step("evaluations over the object's budget stop validation", () => {
+    const rule = { rule: "self.all(x, self.exists(y, x == y))" };
+    const item = {
+      type: "array",
+      maxItems: 400,
+      items: { type: "integer" },
+      "x-kubernetes-validations": [rule, { ...rule, message: "again" }],
+    } satisfies JSONSchemaProps;
+    // Each rule: ~962k a run, 10 runs at most: under the static limits.
+    const { tree, errors } = compileSchemaRules({
+      type: "object",
+      properties: { lists: { type: "array", maxItems: 10, items: item } },
+    });
+    assert.deepEqual(errors.map(String), []);
+    const one = Array.from({ length: 400 }, (_, i) => i);
+    const lists = Array.from({ length: 10 }, () => one);
+    // The object's 10M budget lasts for 10 runs: both rules of the first five lists.
+    assert.deepEqual(evaluateRules(tree!, { value: { lists } }).map(String), [
+      'lists[5]: Invalid value: "array": validation failed due to running out of cost budget, no further validation rules will be run',
+    ]);
+  });
 });

@@ -307,7 +307,7 @@ export function createApiApp(deps: ApiAppDeps): Hono<ApiEnv> {
   app.get("/openapi/v3", (c) => deps.openapi.v3Index(c.req.raw));
   app.get("/openapi/v3/*", (c) => deps.openapi.v3(c.req.raw));
 
-  const resources = async (request: Request): Promise<Response> => {
+  const resources = async (request: Request, connection?: ConnectionInfo): Promise<Response> => {
     const url = new URL(request.url);
     const info = requestInfo(request.method, url);
     if (!info.isResourceRequest) {
@@ -321,14 +321,15 @@ export function createApiApp(deps: ApiAppDeps): Hono<ApiEnv> {
       if (res === null) throw ApiError.pathNotFound();
       return res;
     }
-    return await serveResource(request, url, info);
+    return await serveResource(request, url, { info, remoteAddress: connection?.remoteAddress });
   };
 
   const serveResource = async (
     request: Request,
     url: URL,
-    info: ResourceRequestInfo,
+    context: { readonly info: ResourceRequestInfo; readonly remoteAddress: string | undefined },
   ): Promise<Response> => {
+    const { info, remoteAddress } = context;
     const def = deps.registry().get(info.apiGroup, info.apiVersion, info.resource);
     if (!def) throw ApiError.pathNotFound();
     if (def.namespaced && info.namespace === "" && info.name !== "") throw ApiError.pathNotFound();
@@ -346,6 +347,8 @@ export function createApiApp(deps: ApiAppDeps): Hono<ApiEnv> {
       output: outputFor(request.headers.get("accept")),
       user: (request as AuthenticatedRequest).skiffUser as RequestUser,
       body: async () => body ??= await readBody(request, MAX_BODY_BYTES),
+      bodyStream: () => request.body,
+      ...(remoteAddress ? { remoteAddress } : {}),
       signal: request.signal,
     };
     if (info.subresource !== "") {
@@ -391,9 +394,9 @@ export function createApiApp(deps: ApiAppDeps): Hono<ApiEnv> {
     }
   };
 
-  app.all("/api", (c) => resources(c.req.raw));
-  app.all("/api/*", (c) => resources(c.req.raw));
-  app.all("/apis", (c) => resources(c.req.raw));
-  app.all("/apis/*", (c) => resources(c.req.raw));
+  app.all("/api", (c) => resources(c.req.raw, c.env?.connection));
+  app.all("/api/*", (c) => resources(c.req.raw, c.env?.connection));
+  app.all("/apis", (c) => resources(c.req.raw, c.env?.connection));
+  app.all("/apis/*", (c) => resources(c.req.raw, c.env?.connection));
   return app;
 }

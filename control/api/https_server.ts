@@ -75,7 +75,7 @@ function connectionInfo(socket: TLSSocket): ConnectionInfo {
   const raw = peer?.raw;
   if (!raw || raw.length === 0) {
     const error = unreadablePeerCertificate(socket);
-    return error === null ? { connectionKey: socket } : {
+    return error === null ? { connectionKey: socket, remoteAddress: socket.remoteAddress ?? "" } : {
       peerCertificateError: error,
       connectionKey: socket,
       remoteAddress: socket.remoteAddress ?? "",
@@ -97,8 +97,19 @@ function connectionInfo(socket: TLSSocket): ConnectionInfo {
   };
 }
 
+/**
+ * Requests whose bodies reach the app as they arrive: those of the proxy subresources, which
+ * pass them on (an upload to a pod has no size limit, as upstream's has none).
+ */
+const PROXY_PATH =
+  /^\/api\/v1\/(?:namespaces\/[^/?]+\/(?:pods|services)|nodes)\/[^/?]+\/proxy(?:[/?]|$)/;
+
 /** The API's streamed responses (watches, followed logs), as its render helpers mark them. */
-const API_STREAMING: Http1Streaming = { isStreamed: isStreamedResponse, pushSource: pushSourceOf };
+const API_STREAMING: Http1Streaming = {
+  isStreamed: isStreamedResponse,
+  pushSource: pushSourceOf,
+  streamsRequestBody: (_method, target) => PROXY_PATH.test(target),
+};
 
 /** The abort reason of requests still open when the server stops. */
 const SERVER_STOPPING = new Error("Server is shutting down");

@@ -92,8 +92,8 @@ export class KubeletDialError extends Error {
   }
 }
 
-/** Go's wording of a dial failure, from Node's error code. */
-function dialFailure(err: unknown): string {
+/** Go's wording of a dial failure, from Node's error code (`connect: connection refused`). */
+export function dialFailure(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
   switch (code) {
     case "ECONNREFUSED":

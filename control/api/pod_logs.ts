@@ -19,7 +19,6 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import type { TLSSocket } from "node:tls";
 import {
   readResponseBody,
@@ -27,6 +26,7 @@ import {
   sendUpgradeRequest,
 } from "../util/http1_upgrade_client.ts";
 import type { Clock } from "../util/clock.ts";
+import { responseBodyStream } from "../util/http1_response_body.ts";
 import type { Logger } from "../util/logger.ts";
 import { ApiError } from "./errors.ts";
 import type { ResourceRequest } from "./handlers/context.ts";
@@ -277,117 +277,6 @@ export function podLogReaders(
   };
 }
 
-/** Decodes a chunked body as it arrives. */
-class ChunkedDecoder {
-  #buf: Buffer = Buffer.alloc(0);
-  /** Bytes left of the current chunk (and its CRLF), or -1 when a size line is next. */
-  #left = -1;
-  #done = false;
-
-  get done(): boolean {
-    return this.#done;
-  }
-
-  /** The body bytes in `chunk`. @throws {SyntaxError} on malformed framing. */
-  push(chunk: Uint8Array): Uint8Array[] {
-    this.#buf = this.#buf.byteLength ? Buffer.concat([this.#buf, chunk]) : Buffer.from(chunk);
-    const out: Uint8Array[] = [];
-    while (!this.#done) {
-      if (this.#left < 0) {
-        const nl = this.#buf.indexOf("\r\n");
-        if (nl < 0) {
-          if (this.#buf.byteLength > 1024) throw new SyntaxError("Malformed chunk size line");
-          break;
-        }
-        const text = this.#buf.subarray(0, nl).toString("latin1").split(";")[0]!.trim();
-        if (!/^[0-9a-fA-F]+$/.test(text)) throw new SyntaxError("Malformed chunk size line");
-        this.#buf = this.#buf.subarray(nl + 2);
-        const size = parseInt(text, 16);
-        if (size === 0) {
-          this.#done = true;
-          break;
-        }
-        this.#left = size + 2;
-      }
-      if (this.#buf.byteLength === 0) break;
-      // What is left of the chunk's data; the rest of `#left` is its CRLF.
-      const body = Math.max(0, this.#left - 2);
-      const take = Math.min(this.#buf.byteLength, this.#left);
-      const data = this.#buf.subarray(0, Math.min(take, body));
-      if (data.byteLength > 0) out.push(new Uint8Array(data));
-      this.#left -= take;
-      this.#buf = this.#buf.subarray(take);
-      if (this.#left === 0) this.#left = -1;
-    }
-    return out;
-  }
-}
-
-/** The body of a kubelet's 200 answer, as a stream that ends with it. */
-function bodyStream(socket: TLSSocket, head: ResponseHead): ReadableStream<Uint8Array> {
-  const chunked = (head.headers.get("transfer-encoding") ?? "").toLowerCase().includes("chunked");
-  const lengthText = head.headers.get("content-length");
-  let left = !chunked && lengthText !== null && /^\d+$/.test(lengthText)
-    ? Number(lengthText)
-    : Infinity;
-  const decoder = chunked ? new ChunkedDecoder() : null;
-  let finished = false;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      const finish = () => {
-        if (finished) return;
-        finished = true;
-        socket.off("data", onData);
-        socket.destroy();
-        try {
-          controller.close();
-        } catch {
-          // already cancelled
-        }
-      };
-      const emit = (bytes: Uint8Array) => {
-        if (bytes.byteLength === 0 || finished) return;
-        controller.enqueue(bytes);
-        // A slow client: stop reading the kubelet until it catches up (pull resumes).
-        if ((controller.desiredSize ?? 1) <= 0) socket.pause();
-      };
-      const onData = (chunk: Uint8Array) => {
-        if (finished) return;
-        if (decoder) {
-          let parts: Uint8Array[];
-          try {
-            parts = decoder.push(chunk);
-          } catch (err) {
-            finished = true;
-            socket.destroy();
-            controller.error(err);
-            return;
-          }
-          for (const p of parts) emit(p);
-          if (decoder.done) finish();
-          return;
-        }
-        const bytes = chunk.byteLength > left ? chunk.subarray(0, left) : chunk;
-        left -= bytes.byteLength;
-        emit(new Uint8Array(bytes));
-        if (left <= 0) finish();
-      };
-      socket.on("data", onData);
-      socket.on("end", finish);
-      socket.on("close", finish);
-      if (head.buffered.byteLength > 0) onData(head.buffered);
-      if (left === 0) finish();
-    },
-    pull() {
-      if (!finished) socket.resume();
-    },
-    cancel() {
-      finished = true;
-      socket.destroy();
-    },
-  }, { highWaterMark: 4 });
-}
-
 /** Serves `pods/log`. */
 export class PodLogHook implements SubresourceHook {
   readonly group = "";
@@ -480,7 +369,7 @@ export class PodLogHook implements SubresourceHook {
       socket.destroy();
       throw kubeletResponseError(head.status, { body: new TextDecoder().decode(body), name });
     }
-    return streamedResponse(bodyStream(socket, head), {
+    return streamedResponse(responseBodyStream(socket, head), {
       status: 200,
       headers: { "content-type": "text/plain" },
     });

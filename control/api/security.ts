@@ -60,6 +60,7 @@ import type { ClusterPki } from "./pki/cluster_pki.ts";
 import type { KubeletClientCredentials } from "./kubelet_connection.ts";
 import { PodLogHook, podLogReaders } from "./pod_logs.ts";
 import { podStreamHooks } from "./streaming/pod_stream_hook.ts";
+import { proxyHooks, storageProxyReaders } from "./proxy/proxy_hooks.ts";
 import type { ResourceRegistry } from "./registry/resource_registry.ts";
 import { ResourceQuotaController } from "./resource_quota_controller.ts";
 import { ServiceAccountKeeper } from "./service_account_keeper.ts";
@@ -175,7 +176,8 @@ export async function buildSecurity(options: SecurityOptions): Promise<Security>
   ];
   const admission = new AdmissionChain(plugins);
 
-  // The API server's client certificate towards kubelets (logs, exec, attach, port-forward).
+  // The API server's client certificate towards kubelets (logs, exec, attach, port-forward,
+  // nodes/proxy).
   const kubeletCredentials = options.kubeletCredentials ?? (() => ({
     certPem: options.pki.kubeletClient.certPem,
     keyPem: options.pki.kubeletClient.keyPem,
@@ -215,6 +217,12 @@ export async function buildSecurity(options: SecurityOptions): Promise<Security>
         credentials: kubeletCredentials,
         admission,
         logger: log("streaming"),
+      }),
+      ...proxyHooks({
+        readers: storageProxyReaders(storage),
+        credentials: kubeletCredentials,
+        admission,
+        logger: log("proxy"),
       }),
       new TokenRequestHook({
         issuer: new ServiceAccountTokenIssuer({ keys }),

@@ -76,7 +76,16 @@ Deno.test("buildSecurity() answers every review resource and the security routes
   }
   assert.deepEqual(
     extensions.subresources?.map((h) => `${h.resource}/${h.subresource}`),
-    ["pods/log", "pods/exec", "pods/attach", "pods/portforward", "serviceaccounts/token"],
+    [
+      "pods/log",
+      "pods/exec",
+      "pods/attach",
+      "pods/portforward",
+      "pods/proxy",
+      "services/proxy",
+      "nodes/proxy",
+      "serviceaccounts/token",
+    ],
   );
   assert.deepEqual(extensions.routes?.map((r) => `${r.method} ${r.path}`).sort(), [
     "GET /.well-known/openid-configuration",

@@ -10,6 +10,8 @@
  * a thousand clients was mostly node's per-write bookkeeping), and owning the connection is
  * what HTTP upgrades (exec, port-forward) need. Limits keep a bad client from costing the
  * server: header size, body size (413), a header deadline (slow clients), an idle timeout.
+ * Requests the streaming options name get their body as a stream instead, as it arrives and
+ * without the size limit (the proxy subresources pass uploads on).
  *
  * An upgrade is handed off: the request's handler calls {@linkcode takeOverSocket} with the
  * request's signal, and from then on the socket is its own (it writes the `101` itself, or
@@ -19,6 +21,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { ChunkedDecoder } from "./http1_response_body.ts";
 import type { Logger } from "./logger.ts";
 
 /** The socket side the connection needs (a `node:net`/`node:tls` socket). */
@@ -59,6 +62,13 @@ export interface Http1Streaming {
   isStreamed(response: Response): boolean;
   /** The producer writing the response's chunks itself, if it has one. */
   pushSource(response: Response): ((sink: Http1PushSink) => () => void) | undefined;
+  /**
+   * Whether a request's body reaches the handler as it arrives — a stream, with no size limit —
+   * instead of read whole first (a proxy passing an upload on). After such a request the
+   * connection is closed unless its body had a `Content-Length` and was read to its end.
+   * @default {never}
+   */
+  streamsRequestBody?(method: string, target: string): boolean;
 }
 
 /** Options of {@linkcode Http1Connection}. */
@@ -241,6 +251,92 @@ export function takeOverSocket(signal: AbortSignal): Http1TakenSocket | null {
   return takeOvers.get(signal)?.() ?? null;
 }
 
+/**
+ * A request body handed to its handler as it arrives (see `streamsRequestBody`). Bytes keep
+ * being taken (and dropped) after the handler stops reading, up to the body's end, so that a
+ * `Content-Length` body still leaves the connection at a request boundary.
+ */
+class StreamedBody {
+  readonly stream: ReadableStream<Uint8Array>;
+  readonly chunked: boolean;
+  readonly #socket: Http1Socket;
+  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  /** Bytes of a `Content-Length` body still to come. */
+  #left: number;
+  readonly #decoder: ChunkedDecoder | null;
+  /** Every byte of the body arrived. */
+  #received = false;
+  /** The stream is closed, errored or cancelled: bytes are dropped. */
+  #ended = false;
+
+  constructor(
+    framing: { readonly chunked: boolean; readonly length: number },
+    socket: Http1Socket,
+  ) {
+    this.chunked = framing.chunked;
+    this.#socket = socket;
+    this.#left = framing.length;
+    this.#decoder = framing.chunked ? new ChunkedDecoder() : null;
+    this.stream = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.#controller = controller;
+      },
+      pull: () => {
+        if (!this.#received) socket.resume();
+      },
+      cancel: () => {
+        this.#ended = true;
+        if (!this.#received) socket.resume();
+      },
+    }, { highWaterMark: 4 });
+  }
+
+  /** Whether every byte of the body arrived. */
+  get received(): boolean {
+    return this.#received;
+  }
+
+  /** Takes the body's bytes from `bytes`; returns how many were its (the rest follows it). */
+  feed(bytes: Uint8Array): number {
+    if (this.#received) return 0;
+    let used: number;
+    let parts: Uint8Array[];
+    if (this.#decoder) {
+      try {
+        parts = this.#decoder.push(bytes);
+      } catch (err) {
+        this.fail(err);
+        parts = [];
+      }
+      // A chunked body's connection is not reused: whatever follows is dropped with it.
+      used = bytes.byteLength;
+      if (this.#decoder.done) this.#received = true;
+    } else {
+      used = Math.min(this.#left, bytes.byteLength);
+      parts = used > 0 ? [new Uint8Array(bytes.subarray(0, used))] : [];
+      this.#left -= used;
+      if (this.#left === 0) this.#received = true;
+    }
+    if (!this.#ended) {
+      for (const part of parts) if (part.byteLength > 0) this.#controller.enqueue(part);
+      if (this.#received) {
+        this.#ended = true;
+        this.#controller.close();
+      } else if ((this.#controller.desiredSize ?? 1) <= 0) {
+        this.#socket.pause();
+      }
+    }
+    return used;
+  }
+
+  /** Ends the stream with an error (the client went away, the framing broke). */
+  fail(err: unknown): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#controller.error(err);
+  }
+}
+
 /** One HTTP/1.1 connection. */
 export class Http1Connection {
   readonly #socket: Http1Socket;
@@ -258,6 +354,8 @@ export class Http1Connection {
   #headStarted = false;
   /** The socket belongs to an upgrade's handler. */
   #takenOver = false;
+  /** The body of the request in flight, when it is streamed to its handler. */
+  #streamedBody: StreamedBody | null = null;
   readonly #onDataFn: (chunk: Buffer) => void;
 
   constructor(socket: Http1Socket, options: Http1ConnectionOptions) {
@@ -291,12 +389,20 @@ export class Http1Connection {
 
   #onClose(): void {
     this.#closed = true;
-    this.#current?.abort(new Error("Client closed the connection"));
+    const gone = new Error("Client closed the connection");
+    this.#streamedBody?.fail(gone);
+    this.#current?.abort(gone);
   }
 
   #onData(chunk: Buffer): void {
-    this.#chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    this.#size += chunk.byteLength;
+    let bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const body = this.#streamedBody;
+    if (body && !body.received) {
+      bytes = bytes.subarray(body.feed(bytes));
+      if (bytes.byteLength === 0) return;
+    }
+    this.#chunks.push(bytes);
+    this.#size += bytes.byteLength;
     if (!this.#headStarted) {
       this.#headStarted = true;
       if (!this.#busy) this.#socket.setTimeout(this.#o.headerTimeoutMs);
@@ -346,6 +452,9 @@ export class Http1Connection {
     const bodyStart = end + 4;
     const te = head.index.get("transfer-encoding")?.toLowerCase();
     const clText = head.index.get("content-length");
+    if (this.#o.streaming?.streamsRequestBody?.(head.method, head.target)) {
+      return this.#serveStreamed(head, { bodyStart, te, clText });
+    }
     let body: Uint8Array | null;
     let consumed: number;
     if (te !== undefined && te !== "identity") {
@@ -381,6 +490,36 @@ export class Http1Connection {
     this.#consume(consumed);
     this.#headStarted = this.#size > 0;
     this.#serve(head, own);
+  }
+
+  /** Serves a request whose body is streamed to its handler as it arrives. */
+  #serveStreamed(
+    head: Head,
+    framing: { bodyStart: number; te: string | undefined; clText: string | undefined },
+  ): void {
+    const { te, clText } = framing;
+    if (te !== undefined && te !== "identity" && te !== "chunked") {
+      return this.#fail(501, "unsupported transfer encoding");
+    }
+    const chunked = te === "chunked";
+    if (!chunked && clText !== undefined && !/^\d+$/.test(clText)) {
+      return this.#fail(400, "invalid Content-Length");
+    }
+    const length = chunked ? 0 : Number(clText ?? 0);
+    this.#consume(framing.bodyStart);
+    this.#headStarted = false;
+    if (!chunked && length === 0) return this.#serve(head, null);
+    if (head.index.get("expect")?.toLowerCase() === "100-continue") {
+      this.#socket.write(encoder.encode("HTTP/1.1 100 Continue\r\n\r\n"));
+    }
+    const body = new StreamedBody({ chunked, length }, this.#socket);
+    this.#streamedBody = body;
+    // What already arrived of the body; the rest comes through #onData.
+    const buffered = this.#buffered();
+    const used = buffered.byteLength > 0 ? body.feed(buffered) : 0;
+    if (used > 0) this.#consume(used);
+    this.#headStarted = this.#size > 0;
+    this.#serve(head, body.stream);
   }
 
   #continued = false;
@@ -428,7 +567,7 @@ export class Http1Connection {
     this.#socket.end();
   }
 
-  #serve(head: Head, body: Uint8Array<ArrayBuffer> | null): void {
+  #serve(head: Head, body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null): void {
     this.#busy = true;
     this.#continued = false;
     this.#socket.setTimeout(0);
@@ -447,10 +586,12 @@ export class Http1Connection {
         method: head.method,
         headers: head.headers,
         signal: abort.signal,
-        ...(body && body.byteLength > 0 && head.method !== "GET" && head.method !== "HEAD"
+        ...(body instanceof ReadableStream
+          ? { body, duplex: "half" }
+          : body && body.byteLength > 0 && head.method !== "GET" && head.method !== "HEAD"
           ? { body }
           : {}),
-      });
+      } as RequestInit);
     } catch {
       this.#fail(400, "malformed request");
       return;
@@ -476,7 +617,12 @@ export class Http1Connection {
       if (this.#takenOver) return;
       this.#current = null;
       this.#busy = false;
-      if (!keepAlive || this.#closed) {
+      // A streamed body not read to its end, or chunked, leaves no request boundary to go on at.
+      const streamed = this.#streamedBody;
+      this.#streamedBody = null;
+      const reusable = !streamed || (streamed.received && !streamed.chunked);
+      if (streamed && !streamed.received) streamed.fail(new Error("Request answered"));
+      if (!keepAlive || this.#closed || !reusable) {
         if (!this.#closed) {
           this.#closed = true;
           this.#socket.end();
@@ -516,7 +662,9 @@ export class Http1Connection {
       text += `${name}: ${value}\r\n`;
     });
     for (const line of extra) text += `${line}\r\n`;
-    text += `date: ${httpDate()}\r\n\r\n`;
+    // A response may bring its own (a proxied backend's, as Go's server keeps it).
+    if (!response.headers.has("date")) text += `date: ${httpDate()}\r\n`;
+    text += "\r\n";
     return encoder.encode(text);
   }
 

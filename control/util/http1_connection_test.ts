@@ -313,3 +313,88 @@ Deno.test("takeOverSocket() is null outside a connection and once the response i
     assert.match(socket.text(), /^HTTP\/1.1 400 Bad Request[\s\S]*HTTP\/1.1 200 OK/);
   });
 });
+
+/** Streams the bodies of requests under `/up`, as the API streams the proxy subresources'. */
+const streamingUploads: Http1Streaming = {
+  ...streaming,
+  streamsRequestBody: (_method, target) => target.startsWith("/up"),
+};
+
+Deno.test("Http1Connection streams the bodies its streaming options name, without a size limit", async (t) => {
+  await t.step("a Content-Length body arrives piece by piece; the connection goes on", async () => {
+    const pieces: string[] = [];
+    const { socket, seen } = connect(async (r) => {
+      if (!r.body) return new Response("no body");
+      for await (const chunk of r.body) pieces.push(new TextDecoder().decode(chunk));
+      return new Response(`got ${pieces.join("").length}`);
+    }, { streaming: streamingUploads, maxBodyBytes: 4 });
+    socket.feed("PUT /up HTTP/1.1\r\nHost: h\r\nContent-Length: 12\r\n\r\nhello");
+    await settle();
+    assert.deepEqual(pieces, ["hello"], "the handler reads before the body is complete");
+    assert.equal(socket.text(), "");
+    socket.feed(" world!GET /up HTTP/1.1\r\nHost: h\r\n\r\n");
+    await settle();
+    assert.deepEqual(pieces, ["hello", " world!"]);
+    const text = socket.text();
+    assert.match(text, /\r\n\r\ngot 12HTTP\/1.1 200 OK/);
+    assert.match(text, /no body$/);
+    assert.equal(seen.length, 2);
+    assert.equal(socket.ended, false, "kept alive");
+  });
+  await t.step("a chunked body is decoded, then the connection closes", async () => {
+    const { socket } = connect(async (r) => new Response(await r.text()), {
+      streaming: streamingUploads,
+    });
+    socket.feed("POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
+    await settle();
+    socket.feed("2\r\nde\r\n0\r\n\r\n");
+    await settle();
+    assert.match(socket.text(), /\r\n\r\nabcde$/);
+    assert.equal(socket.ended, true);
+  });
+  await t.step("a body its handler does not read: answered, then closed", async () => {
+    const { socket } = connect(() => Promise.resolve(new Response("refused", { status: 403 })), {
+      streaming: streamingUploads,
+    });
+    socket.feed("POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\npartial");
+    await settle();
+    assert.match(socket.text(), /^HTTP\/1.1 403 Forbidden\r\n[\s\S]*refused$/);
+    assert.equal(socket.ended, true);
+  });
+  await t.step("a client going away mid-body errors the body's stream", async () => {
+    let failure: unknown = null;
+    const { socket } = connect(async (r) => {
+      try {
+        await r.text();
+      } catch (err) {
+        failure = err;
+      }
+      return new Response("x");
+    }, { streaming: streamingUploads });
+    socket.feed("PUT /up HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc");
+    await settle();
+    socket.destroy();
+    await settle();
+    assert.ok(failure !== null, "the body failed");
+  });
+  await t.step("other paths are still read whole and limited", async () => {
+    const { socket, seen } = connect(() => Promise.resolve(new Response("x")), {
+      streaming: streamingUploads,
+      maxBodyBytes: 4,
+    });
+    socket.feed("POST /other HTTP/1.1\r\nHost: h\r\nContent-Length: 12\r\n\r\n");
+    await settle();
+    assert.match(socket.text(), /^HTTP\/1.1 413 /);
+    assert.equal(seen.length, 0);
+  });
+});
+
+Deno.test("Http1Connection keeps a response's own Date header", async () => {
+  const { socket } = connect(() =>
+    Promise.resolve(new Response("x", { headers: { date: "Tue, 01 Dec 2026 20:00:00 GMT" } }))
+  );
+  socket.feed("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  await settle();
+  const dates = socket.text().split("\r\n").filter((l) => /^date:/i.test(l));
+  assert.deepEqual(dates, ["date: Tue, 01 Dec 2026 20:00:00 GMT"]);
+});

@@ -48,6 +48,13 @@ export interface ResourceRequest {
   readonly user: RequestUser;
   /** Reads the body, at most the server's limit (413 beyond it). */
   readonly body: () => Promise<Uint8Array>;
+  /**
+   * The body as it arrives, for handlers that pass it on (the proxy subresources); null for
+   * none. Use either this or `body`, not both.
+   */
+  readonly bodyStream?: () => ReadableStream<Uint8Array> | null;
+  /** The client's IP address, when the request came over a connection. */
+  readonly remoteAddress?: string;
   /** Aborts when the client goes away or the server stops. */
   readonly signal: AbortSignal;
 }

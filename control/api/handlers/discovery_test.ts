@@ -120,7 +120,7 @@ Deno.test("apiResourceList() lists resources and subresources as kubectl needs t
   assert.deepEqual(byName.get("namespaces/finalize")?.verbs, ["update"]);
   // Subresources follow their resource, sorted by name.
   const names = [...byName.keys()];
-  assert.deepEqual(names.slice(names.indexOf("pods"), names.indexOf("pods") + 8), [
+  assert.deepEqual(names.slice(names.indexOf("pods"), names.indexOf("pods") + 9), [
     "pods",
     "pods/attach",
     "pods/binding",
@@ -128,8 +128,23 @@ Deno.test("apiResourceList() lists resources and subresources as kubectl needs t
     "pods/exec",
     "pods/log",
     "pods/portforward",
+    "pods/proxy",
     "pods/status",
   ]);
+  assert.deepEqual(byName.get("services/proxy"), {
+    name: "services/proxy",
+    singularName: "",
+    namespaced: true,
+    kind: "ServiceProxyOptions",
+    verbs: ["create", "delete", "get", "patch", "update"],
+  });
+  assert.deepEqual(byName.get("nodes/proxy"), {
+    name: "nodes/proxy",
+    singularName: "",
+    namespaced: false,
+    kind: "NodeProxyOptions",
+    verbs: ["create", "delete", "get", "patch", "update"],
+  });
   const apps = apiResourceList(builtins, "apps/v1") as {
     groupVersion: string;
     resources: Record<string, unknown>[];
@@ -203,6 +218,11 @@ Deno.test("aggregatedDiscovery() is the APIGroupDiscoveryList kubectl reads", ()
         subresource: "portforward",
         responseKind: { group: "", version: "v1", kind: "PodPortForwardOptions" },
         verbs: ["create", "get"],
+      },
+      {
+        subresource: "proxy",
+        responseKind: { group: "", version: "v1", kind: "PodProxyOptions" },
+        verbs: ["create", "delete", "get", "patch", "update"],
       },
       {
         subresource: "status",

@@ -205,6 +205,11 @@ const CORE: readonly ResourceDef[] = [
         gvk: { group: "", version: "v1", kind: "PodPortForwardOptions" },
         verbs: ["create", "get"],
       },
+      {
+        name: "proxy",
+        gvk: { group: "", version: "v1", kind: "PodProxyOptions" },
+        verbs: ["create", "delete", "get", "patch", "update"],
+      },
     ],
     fieldSelectors: POD_FIELDS,
   },
@@ -259,6 +264,11 @@ const CORE: readonly ResourceDef[] = [
     schema: Service,
     strategy: serviceStrategy,
     statusSubresource: true,
+    extraSubresources: [{
+      name: "proxy",
+      gvk: { group: "", version: "v1", kind: "ServiceProxyOptions" },
+      verbs: ["create", "delete", "get", "patch", "update"],
+    }],
     allowCreateOnUpdate: true,
     fieldSelectors: fields("spec.clusterIP", "spec.type"),
   },
@@ -323,6 +333,11 @@ const CORE: readonly ResourceDef[] = [
     schema: Node,
     strategy: nodeStrategy,
     statusSubresource: true,
+    extraSubresources: [{
+      name: "proxy",
+      gvk: { group: "", version: "v1", kind: "NodeProxyOptions" },
+      verbs: ["create", "delete", "get", "patch", "update"],
+    }],
     fieldSelectors: {
       "spec.unschedulable": (obj) =>
         String((obj.spec as { unschedulable?: boolean } | undefined)?.unschedulable ?? false),

@@ -106,7 +106,7 @@ Deno.test("BUILTIN_RESOURCES: status and scale subresources where kube-apiserver
   });
 });
 
-Deno.test("BUILTIN_RESOURCES: pods' binding, eviction, log and streaming name their kinds", () => {
+Deno.test("BUILTIN_RESOURCES: pods' binding, eviction, log, streaming and proxy name their kinds", () => {
   assert.deepEqual(builtin("", "pods").extraSubresources, [
     { name: "binding", gvk: { group: "", version: "v1", kind: "Binding" }, verbs: ["create"] },
     {
@@ -130,7 +130,22 @@ Deno.test("BUILTIN_RESOURCES: pods' binding, eviction, log and streaming name th
       gvk: { group: "", version: "v1", kind: "PodPortForwardOptions" },
       verbs: ["create", "get"],
     },
+    {
+      name: "proxy",
+      gvk: { group: "", version: "v1", kind: "PodProxyOptions" },
+      verbs: ["create", "delete", "get", "patch", "update"],
+    },
   ]);
+  // Services and nodes have a proxy subresource too, with upstream's connect verbs.
+  for (
+    const [resource, kind] of [["services", "ServiceProxyOptions"], ["nodes", "NodeProxyOptions"]]
+  ) {
+    assert.deepEqual(builtin("", resource!).extraSubresources, [{
+      name: "proxy",
+      gvk: { group: "", version: "v1", kind: kind! },
+      verbs: ["create", "delete", "get", "patch", "update"],
+    }]);
+  }
   assert.deepEqual(builtin("", "namespaces").extraSubresources, [
     { name: "finalize", gvk: { group: "", version: "v1", kind: "Namespace" }, verbs: ["update"] },
   ]);

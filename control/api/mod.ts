@@ -27,6 +27,7 @@ export * from "./bootstrap.ts";
 export * from "./cluster_dns_service.ts";
 export * from "./apiextensions/mod.ts";
 export * from "./fieldmanager/mod.ts";
+export * from "./proxy/mod.ts";
 export * from "./errors.ts";
 export * from "../util/http1_connection.ts";
 export * from "./https_server.ts";

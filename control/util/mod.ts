@@ -27,6 +27,7 @@ export * from "./cron_schedule.ts";
 export * from "./k8s_time.ts";
 export * from "./time_zone.ts";
 export * from "./http1_connection.ts";
+export * from "./http1_response_body.ts";
 export * from "./http1_upgrade_client.ts";
 export * from "./tls_http1_server.ts";
 export * from "./websocket/mod.ts";

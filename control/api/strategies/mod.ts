@@ -30,6 +30,7 @@ export * from "./pod_template.ts";
 export * from "./priority_class.ts";
 export * from "./rbac.ts";
 export * from "./replica_set.ts";
+export * from "./replication_controller.ts";
 export * from "./resource_quota.ts";
 export * from "./runtime_class.ts";
 export * from "./scale.ts";

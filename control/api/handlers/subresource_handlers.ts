@@ -53,7 +53,12 @@ export function scaleOf(obj: KubeObject, scale: ScaleSubresource): KubeObject {
   let selector = "";
   if (scale.labelSelectorPath === "spec.selector" || scale.labelSelectorPath === undefined) {
     const sel = readPath(obj, ".spec.selector");
-    if (isJsonObject(sel)) selector = fromLabelSelectorObject(sel)?.toString() ?? "";
+    if (isJsonObject(sel) && Object.values(sel).every((v) => typeof v === "string")) {
+      // A ReplicationController's selector is a label map (`labels.SelectorFromSet`).
+      selector = Object.keys(sel).sort().map((k) => `${k}=${sel[k]}`).join(",");
+    } else if (isJsonObject(sel)) {
+      selector = fromLabelSelectorObject(sel)?.toString() ?? "";
+    }
   } else {
     const v = readPath(obj, scale.labelSelectorPath);
     if (typeof v === "string") selector = v;

@@ -156,6 +156,13 @@ Deno.test("scaleOf() is the autoscaling/v1 Scale of an object", () => {
   });
   assert.deepEqual(crd.spec, { replicas: 1 });
   assert.deepEqual(crd.status, { replicas: 0, selector: "x=y" });
+  // A ReplicationController's selector is a label map.
+  const rc = scaleOf({
+    metadata: { name: "r" },
+    spec: { replicas: 2, selector: { tier: "web", app: "web" } },
+    status: { replicas: 2 },
+  }, { specReplicasPath: ".spec.replicas", statusReplicasPath: ".status.replicas" });
+  assert.deepEqual(rc.status, { replicas: 2, selector: "app=web,tier=web" });
 });
 
 Deno.test("GET /scale answers the Scale; 404 for a missing object", async () => {

@@ -246,8 +246,7 @@ const CORE: readonly ResourceDef[] = [
     schema: ReplicationController,
     strategy: replicationControllerStrategy,
     statusSubresource: true,
-    // Upstream's Scale has the label map as status.selector; scaleOf reads only a
-    // LabelSelector there, so this Scale has none yet.
+    // Its selector is a label map: scaleOf prints it as upstream's SelectorFromSet does.
     scale: REPLICAS_SCALE,
     tracksGeneration: true,
   },

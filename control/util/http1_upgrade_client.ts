@@ -20,6 +20,10 @@ export interface UpgradeSocket {
   off(event: "data", fn: (chunk: Uint8Array) => void): unknown;
   off(event: "end" | "close", fn: () => void): unknown;
   off(event: "error", fn: (err: Error) => void): unknown;
+  /** Stops `data` events (a `node:net` socket's; fakes may leave it out). */
+  pause?(): unknown;
+  /** Starts `data` events again. */
+  resume?(): unknown;
 }
 
 /** A parsed response head. */
@@ -65,7 +69,8 @@ export function sendUpgradeRequest(
 
 /**
  * Reads until the end of a response head (`\r\n\r\n`). The data listener is removed again:
- * the caller attaches its own and takes what already followed from `buffered`.
+ * the caller attaches its own (in the continuation of the returned promise, before any other
+ * await) and takes what already followed from `buffered`.
  */
 export function readResponseHead(
   socket: UpgradeSocket,
@@ -79,8 +84,17 @@ export function readResponseHead(
       socket.off("data", onData);
       socket.off("close", onClose);
       socket.off("error", onError);
-      if (err) reject(err);
-      else resolve(head!);
+      if (err) {
+        reject(err);
+        return;
+      }
+      // A socket delivers the bytes it holds in one synchronous burst of `data` events: with
+      // no listener between this one and the caller's, the rest of the burst would be lost.
+      // Paused, they wait until the caller's continuation (a microtask, queued first) has
+      // attached its own listener.
+      socket.pause?.();
+      resolve(head!);
+      queueMicrotask(() => socket.resume?.());
     };
     const onData = (chunk: Uint8Array) => {
       buf = Buffer.concat([buf, chunk]);

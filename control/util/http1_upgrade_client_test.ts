@@ -85,3 +85,69 @@ Deno.test("readResponseBody() reads a refused upgrade's body by length or until 
     }
   });
 });
+
+/**
+ * A socket delivering what it holds as node's flowing mode does: every queued chunk in one
+ * synchronous burst of `data` events, stopping as soon as it is paused.
+ */
+class BurstSocket {
+  // deno-lint-ignore no-explicit-any
+  readonly #listeners = new Set<(chunk: any) => void>();
+  readonly #queue: Uint8Array[] = [];
+  #flowing = true;
+
+  write(): boolean {
+    return true;
+  }
+  end(): void {}
+  destroy(): void {}
+  // deno-lint-ignore no-explicit-any
+  on(event: string, fn: (arg: any) => void): this {
+    if (event === "data") this.#listeners.add(fn);
+    return this;
+  }
+  // deno-lint-ignore no-explicit-any
+  off(event: string, fn: (arg: any) => void): this {
+    if (event === "data") this.#listeners.delete(fn);
+    return this;
+  }
+  pause(): void {
+    this.#flowing = false;
+  }
+  resume(): void {
+    this.#flowing = true;
+    this.#flow();
+  }
+  /** Queues `chunks` and delivers them in one burst. */
+  deliver(...chunks: string[]): void {
+    this.#queue.push(...chunks.map((c) => new TextEncoder().encode(c)));
+    this.#flow();
+  }
+  #flow(): void {
+    while (this.#flowing && this.#queue.length > 0) {
+      const chunk = this.#queue.shift()!;
+      for (const fn of [...this.#listeners]) fn(chunk);
+    }
+  }
+}
+
+Deno.test("sendUpgradeRequest() loses no bytes of a burst that follows the head", async () => {
+  const socket = new BurstSocket();
+  const reading = sendUpgradeRequest(socket, { path: "/logs", headers: [["Host", "h"]] });
+  // The answer arrives later, as from a real peer, in one burst of three chunks.
+  setTimeout(
+    () =>
+      socket.deliver("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n", "line 1\n", "line 2\n"),
+    0,
+  );
+  const head = await reading;
+  const after: string[] = [];
+  socket.on("data", (c) => after.push(new TextDecoder().decode(c)));
+  await Promise.resolve();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(head.status, 200);
+  assert.deepEqual(
+    [new TextDecoder().decode(head.buffered), ...after].join(""),
+    "line 1\nline 2\n",
+  );
+});

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { ipv4InBlock, parseIpv4, parseIpv4Cidr } from "./_ipv4.ts";
+import { cidrContains, parseIpv4, parseIpv4Cidr } from "../network/ipv4.ts";
 import {
   NETPOL_EGRESS_MAP,
   NETPOL_INGRESS_MAP,
@@ -29,7 +29,7 @@ export interface TestPacket {
 type Outcome = "accept" | "drop" | "continue";
 
 function inCidr(cidr: string, ip: string): boolean {
-  return ipv4InBlock(parseIpv4Cidr(cidr)!, parseIpv4(ip)!);
+  return cidrContains(parseIpv4Cidr(cidr)!, parseIpv4(ip)!);
 }
 
 function holds(ruleset: NetpolRuleset, m: NetpolMatch, p: TestPacket): boolean {

@@ -82,12 +82,12 @@ import {
   type LabelSet,
 } from "../../control/client/label_selector.ts";
 import {
+  cidrContainsCidr,
   formatIpv4Cidr,
-  type Ipv4Block,
-  ipv4BlockContains,
+  type Ipv4Cidr,
   isIpv4,
   parseIpv4Cidr,
-} from "./_ipv4.ts";
+} from "../network/ipv4.ts";
 
 /** The transport protocols a policy port names, as nft spells them. */
 export type NetpolProtocol = "tcp" | "udp" | "sctp";
@@ -328,21 +328,21 @@ function ipBlockMatches(
     if (!block.cidr.includes(":")) report(`ipBlock.cidr: cannot parse "${block.cidr}"`);
     return undefined;
   }
-  const excepts: Ipv4Block[] = [];
+  const excepts: Ipv4Cidr[] = [];
   for (const text of block.except ?? []) {
     const except = parseIpv4Cidr(text);
     if (!except) {
       if (!text.includes(":")) report(`ipBlock.except: cannot parse "${text}"`);
       continue;
     }
-    if (ipv4BlockContains(except, cidr)) return undefined;
-    if (ipv4BlockContains(cidr, except)) excepts.push(except);
+    if (cidrContainsCidr(except, cidr)) return undefined;
+    if (cidrContainsCidr(cidr, except)) excepts.push(except);
   }
   const kept = excepts.filter((e, i) =>
     !excepts.some((other, j) =>
-      j !== i && ipv4BlockContains(other, e) && (other.prefix < e.prefix || j < i)
+      j !== i && cidrContainsCidr(other, e) && (other.prefix < e.prefix || j < i)
     )
-  ).sort((a, b) => a.base - b.base || a.prefix - b.prefix);
+  ).sort((a, b) => a.network - b.network || a.prefix - b.prefix);
   return [{
     kind: "inCidr",
     field,

@@ -17,6 +17,7 @@
 export * from "./cni_config.ts";
 export * from "./cni_plugin_install.ts";
 export * from "./host_mtu.ts";
+export * from "./ipv4.ts";
 export * from "./node_link.ts";
 export * from "./node_routes.ts";
 export * from "./pod_cidr.ts";

@@ -43,7 +43,7 @@ import type { SharedInformerFactory } from "../../control/client/shared_informer
 import type { Clock } from "../../control/util/clock.ts";
 import type { Logger } from "../../control/util/logger.ts";
 import type { CommandRunner } from "../containerd/command_runner.ts";
-import { cidrNetworkAddress } from "./_ipv4.ts";
+import { cidrNetworkAddress } from "./ipv4.ts";
 import { nodeLink } from "./node_link.ts";
 import { podCidrOf } from "./pod_cidr.ts";
 import { podMtu } from "./pod_mtu.ts";

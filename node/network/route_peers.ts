@@ -29,7 +29,7 @@
  * @module
  */
 import type { Node } from "../../control/api/types/core_v1_node.ts";
-import { cidrNetworkAddress, isIpv4 } from "./_ipv4.ts";
+import { cidrNetworkAddress, isIpv4 } from "./ipv4.ts";
 import { podCidrOf } from "./pod_cidr.ts";
 
 /** The annotations of a node's own Node. */

@@ -11,7 +11,7 @@
  * @module
  */
 import type { EndpointSlice } from "../../control/api/types/discovery_v1.ts";
-import { isIpv4 } from "./_ipv4.ts";
+import { isIpv4 } from "../network/ipv4.ts";
 
 /** One backend of a Service port. */
 export interface ProxyEndpoint {

@@ -30,7 +30,7 @@
  *
  * @module
  */
-import { formatIpv4Cidr, isIpv4, parseIpv4Cidr } from "./_ipv4.ts";
+import { formatIpv4Cidr, isIpv4, parseIpv4Cidr } from "../network/ipv4.ts";
 import type { ProxyEndpoint } from "./endpoint_selection.ts";
 import type { ProxyProtocol, ProxyServicePort } from "./service_ports.ts";
 

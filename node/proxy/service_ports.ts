@@ -15,7 +15,7 @@ import {
   type Service,
 } from "../../control/api/types/core_v1_service.ts";
 import type { EndpointSlice } from "../../control/api/types/discovery_v1.ts";
-import { isIpv4 } from "./_ipv4.ts";
+import { isIpv4 } from "../network/ipv4.ts";
 import {
   categorizeEndpoints,
   endpointsForPort,

@@ -111,6 +111,23 @@ export interface ReplicaStatusOptions {
 
 const STATUS = new FieldPath("status");
 
+/**
+ * The status rules of a ReplicaSet, which upstream's ReplicationController validation shares
+ * (`ValidateReplicaSetStatus` / `ValidateReplicationControllerStatus`).
+ */
+export const REPLICA_SET_STATUS_RULES: Omit<ReplicaStatusOptions, "old"> = Object.freeze({
+  nonNegative: Object.freeze([
+    "replicas",
+    "fullyLabeledReplicas",
+    "readyReplicas",
+    "availableReplicas",
+    "observedGeneration",
+  ]),
+  notAboveReplicas: Object.freeze(["fullyLabeledReplicas", "readyReplicas", "availableReplicas"]),
+  readyMessage: "cannot be greater than readyReplicas",
+  collisionCount: false,
+});
+
 function num(v: unknown): number {
   return typeof v === "number" ? v : 0;
 }

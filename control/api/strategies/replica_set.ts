@@ -12,6 +12,7 @@ import { validateNonnegativeField } from "../validation/numbers.ts";
 import { dnsLabelNameWarning, SPEC, validateReplicaTemplate } from "./_workload.ts";
 import {
   emptyTemplate,
+  REPLICA_SET_STATUS_RULES,
   replicaStatusErrors,
   specForValidation,
   validateSelectorUnchanged,
@@ -74,16 +75,7 @@ export const replicaSetStrategy: Strategy = {
   validateStatusUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
     return replicaStatusErrors((obj as ReplicaSet).status ?? {}, {
       old: (old as ReplicaSet).status ?? {},
-      nonNegative: [
-        "replicas",
-        "fullyLabeledReplicas",
-        "readyReplicas",
-        "availableReplicas",
-        "observedGeneration",
-      ],
-      notAboveReplicas: ["fullyLabeledReplicas", "readyReplicas", "availableReplicas"],
-      readyMessage: "cannot be greater than readyReplicas",
-      collisionCount: false,
+      ...REPLICA_SET_STATUS_RULES,
     });
   },
   warnings(obj: KubeObject, old?: KubeObject): string[] {

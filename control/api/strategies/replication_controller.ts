@@ -39,7 +39,7 @@ import { type FieldError, required } from "../validation/field_errors.ts";
 import { validateNonnegativeField } from "../validation/numbers.ts";
 import { dropDisabledPodSpecFields } from "./_pod_fields.ts";
 import { dnsLabelNameWarning, SPEC, validateReplicaTemplate } from "./_workload.ts";
-import { replicaStatusErrors } from "./_workload_replicas.ts";
+import { REPLICA_SET_STATUS_RULES, replicaStatusErrors } from "./_workload_replicas.ts";
 import { Selector } from "./_workload_selector.ts";
 import { defaultPodTemplateSpec } from "./pod_spec.ts";
 import type { Strategy } from "./strategy.ts";
@@ -139,16 +139,7 @@ export const replicationControllerStrategy: Strategy = {
   validateStatusUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
     return replicaStatusErrors((obj as ReplicationController).status ?? {}, {
       old: (old as ReplicationController).status ?? {},
-      nonNegative: [
-        "replicas",
-        "fullyLabeledReplicas",
-        "readyReplicas",
-        "availableReplicas",
-        "observedGeneration",
-      ],
-      notAboveReplicas: ["fullyLabeledReplicas", "readyReplicas", "availableReplicas"],
-      readyMessage: "cannot be greater than readyReplicas",
-      collisionCount: false,
+      ...REPLICA_SET_STATUS_RULES,
     });
   },
   warnings(obj: KubeObject, old?: KubeObject): string[] {

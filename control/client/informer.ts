@@ -78,6 +78,13 @@ export interface InformerOptions<T extends KubeObject> extends InformerScope, Re
    * @default {0} (off)
    */
   readonly resyncPeriodMs?: number;
+  /**
+   * Applied to every object the server sends (listed or watched, deletes too) before it is
+   * stored or handed on, as client-go's `SetTransform`: a cache can drop what nothing reads
+   * (see `stripManagedFields`). It must not change its input (it may be frozen or
+   * shared) and must keep name, namespace and resourceVersion.
+   */
+  readonly transform?: (obj: T) => T;
 }
 
 /** A cache of one resource kept current by list + watch, with change handlers. */
@@ -176,7 +183,8 @@ export class Informer<T extends KubeObject> {
     const items: T[] = [];
     return {
       add: (page) => {
-        for (const item of page) items.push(item);
+        const transform = this.#options.transform;
+        for (const item of page) items.push(transform ? transform(item) : item);
       },
       commit: (initial) => {
         const changes = this.store.replace(items);
@@ -192,7 +200,8 @@ export class Informer<T extends KubeObject> {
   }
 
   #onEvent(event: ReflectorEvent<T>): void {
-    const obj = event.object;
+    const transform = this.#options.transform;
+    const obj = transform && event.type !== "BOOKMARK" ? transform(event.object) : event.object;
     switch (event.type) {
       case "ADDED":
       case "MODIFIED": {

@@ -142,6 +142,29 @@ Deno.test("Informer applies watch events to the store and tells the handlers", a
   assert.deepEqual(t.informer.store.byIndex("label", "app=c").map((o) => o.metadata?.name), ["c"]);
 });
 
+Deno.test("Informer passes listed and watched objects through its transform before storing them", async () => {
+  const seen: string[] = [];
+  const transform = (obj: KubeObject): KubeObject => {
+    seen.push(`${obj.metadata?.name}@${obj.metadata?.resourceVersion}`);
+    return { ...obj, data: { transformed: "yes" } };
+  };
+  await using t = setup([() => list([cm("a", "5")], "10")], { transform });
+  await until(() => t.streams.length === 1, "the watch");
+  const stream = t.streams[0]!;
+  stream.send("ADDED", cm("b", "11"));
+  stream.send("MODIFIED", cm("a", "12"));
+  stream.send("DELETED", cm("b", "13"));
+  stream.send("BOOKMARK", {
+    kind: "ConfigMap",
+    apiVersion: "v1",
+    metadata: { resourceVersion: "14" },
+  });
+  await until(() => t.informer.lastSyncResourceVersion() === "14", "the bookmark");
+  assert.deepEqual(seen, ["a@5", "b@11", "a@12", "b@13"], "every object but the bookmark");
+  assert.deepEqual(t.informer.store.get("default/a")?.data, { transformed: "yes" });
+  assert.deepEqual(t.calls, ["add a@5 (initial)", "add b@11", "update a@5 -> a@12", "delete b@13"]);
+});
+
 Deno.test("Informer watches again from the last resourceVersion when a watch ends", async () => {
   await using t = setup([() => list([cm("a", "5")], "10")]);
   await until(() => t.streams.length === 1, "the watch");

@@ -45,6 +45,7 @@ export * from "./rate_limiter.ts";
 export * from "./resources.ts";
 export * from "./shared_informer_factory.ts";
 export * from "./store.ts";
+export * from "./strip_managed_fields.ts";
 export * from "./tolerations.ts";
 export * from "./transport.ts";
 export * from "./workqueue.ts";

@@ -21,12 +21,19 @@ import type { Client } from "./client.ts";
 import { Informer, type InformerOptions, type InformerScope } from "./informer.ts";
 import type { ApiResource } from "./resources.ts";
 import type { IndexFn } from "./store.ts";
+import { stripManagedFields } from "./strip_managed_fields.ts";
 
-/** Options of {@linkcode SharedInformerFactory}: the defaults of every informer it makes. */
-export type SharedInformerFactoryOptions = Omit<
-  InformerOptions<KubeObject>,
-  "namespace" | "labelSelector" | "fieldSelector" | "indexers"
->;
+/**
+ * Options of {@linkcode SharedInformerFactory}: the defaults of every informer it makes. The
+ * `transform` defaults to {@linkcode stripManagedFields}, as kube-controller-manager's and
+ * kube-scheduler's factories do; pass `null` to cache whole objects.
+ */
+export type SharedInformerFactoryOptions =
+  & Omit<
+    InformerOptions<KubeObject>,
+    "namespace" | "labelSelector" | "fieldSelector" | "indexers" | "transform"
+  >
+  & { readonly transform?: ((obj: KubeObject) => KubeObject) | null };
 
 /** What {@linkcode SharedInformerFactory.informerFor} takes. */
 export interface InformerFor<T extends KubeObject> extends InformerScope {
@@ -61,8 +68,10 @@ export class SharedInformerFactory {
     ].join("\u0000");
     let informer = this.#informers.get(key) as Informer<T> | undefined;
     if (!informer) {
+      const { transform = stripManagedFields, ...options } = this.#options;
       informer = new Informer(this.#client.resource(resource), {
-        ...this.#options,
+        ...options,
+        ...(transform ? { transform: transform as unknown as (obj: T) => T } : {}),
         ...(request.namespace ? { namespace: request.namespace } : {}),
         ...(request.labelSelector ? { labelSelector: request.labelSelector } : {}),
         ...(request.fieldSelector ? { fieldSelector: request.fieldSelector } : {}),

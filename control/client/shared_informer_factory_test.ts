@@ -61,3 +61,48 @@ Deno.test("SharedInformerFactory.start() runs the informers together; waitForCac
   }
   assert.equal(await configMaps.waitForSync(), true, "synced stays synced");
 });
+
+Deno.test("SharedInformerFactory caches objects without managedFields; an update from the cache keeps the server's", async () => {
+  await using app = await createTestApp();
+  await app.json("POST", "/api/v1/namespaces/default/configmaps", {
+    body: { metadata: { name: "a" }, data: { k: "v" } },
+  });
+  const client = new Client(new ControlledTransport(app.client));
+  const stop = new AbortController();
+  const stripped = factory(client);
+  const whole = new SharedInformerFactory(client, {
+    clock: new FakeClock(),
+    logger: new RecordingLogger(),
+    transform: null,
+  });
+  const cached = stripped.informerFor(CONFIG_MAPS, { namespace: "default" });
+  const kept = whole.informerFor(CONFIG_MAPS, { namespace: "default" });
+  stripped.start(stop.signal);
+  whole.start(stop.signal);
+  try {
+    assert.equal(await stripped.waitForCacheSync(stop.signal), true);
+    assert.equal(await whole.waitForCacheSync(stop.signal), true);
+    const obj = cached.store.get("default/a")!;
+    assert.equal(obj.metadata?.managedFields, undefined, "the default cache drops them");
+    assert.equal(
+      kept.store.get("default/a")?.metadata?.managedFields?.length,
+      1,
+      "null keeps them",
+    );
+    const creator = kept.store.get("default/a")!.metadata!.managedFields![0]!;
+    const updated = await client.resource(CONFIG_MAPS).update(
+      { ...obj, data: { k: "w" } },
+      { fieldManager: "cache-user" },
+    );
+    const entries = updated.metadata?.managedFields ?? [];
+    assert.deepEqual(
+      entries.map((e) => `${e.manager}/${e.operation}`),
+      [`${creator.manager}/Update`, "cache-user/Update"],
+      "the creator's entry is kept and the update's added",
+    );
+  } finally {
+    stop.abort();
+    await stripped.shutdown();
+    await whole.shutdown();
+  }
+});

@@ -31,6 +31,15 @@ interface Raw {
   fill(prefix: string, n: number, value: Uint8Array): Promise<void>;
   /** Watches `key`; calls `onValue` with every value seen until the returned stop is called. */
   watch(key: string, onValue: (value: Uint8Array) => void): Promise<() => Promise<void>>;
+  /**
+   * The store's own form of what skiff's watch run does, where the store has one: a guarded
+   * create of a new key under `prefix` per write, seen by a watch on the prefix (with previous
+   * values, as skiff's watch asks). Deno KV has no prefix watch, so it has none.
+   */
+  readonly sameShape?: {
+    create(key: string, value: Uint8Array): Promise<unknown>;
+    watchPrefix(prefix: string, onValue: (value: Uint8Array) => void): Promise<() => Promise<void>>;
+  };
   /** Bytes the store's process has sent to disk so far. */
   writeBytes(): Promise<number>;
   close(): Promise<void>;
@@ -145,6 +154,21 @@ async function etcdSubject(): Promise<Subject> {
       return async () => {
         await watcher.cancel();
       };
+    },
+    sameShape: {
+      async create(key, value) {
+        const res = await client.if(`/raw${key}`, "Mod", "==", 0)
+          .then(client.put(`/raw${key}`).value(Buffer.from(value)))
+          .commit();
+        if (!res.succeeded) throw new Error(`raw create of "${key}" found the key`);
+      },
+      async watchPrefix(prefix, onValue) {
+        const watcher = await client.watch().prefix(`/raw${prefix}`).withPreviousKV().create();
+        watcher.on("put", (kv) => onValue(new Uint8Array(kv.value)));
+        return async () => {
+          await watcher.cancel();
+        };
+      },
     },
     writeBytes: () => procWriteBytes(etcd.pid),
     close: () => Promise.resolve(client.close()),
@@ -412,6 +436,51 @@ async function watchLatency(s: Subject, o: Options, report: (row: Row) => void):
     rawName: `${s.rawName} put`,
   });
   if (seen !== total) throw new Error(`skiff watch saw ${seen} of ${total} events`);
+  if (s.raw.sameShape) {
+    const skiff = summarize(skiffSamples, skiffWall);
+    await sameShapeWatchLatency(s, s.raw.sameShape, { o, report, skiff });
+  }
+}
+
+/**
+ * The raw store doing what skiff's watch run does (new keys by guarded create, a prefix watch
+ * with previous values), at the same rate: the floor for skiff's event latency on that store.
+ */
+async function sameShapeWatchLatency(
+  s: Subject,
+  raw: NonNullable<Raw["sameShape"]>,
+  run: {
+    readonly o: Options;
+    readonly report: (row: Row) => void;
+    readonly skiff: LatencyStats;
+  },
+): Promise<void> {
+  const { o, report } = run;
+  const total = Math.round(o.watchSeconds * o.watchRate);
+  const samples: number[] = [];
+  const stop = await raw.watchPrefix("/benchshape/", (v) => {
+    samples.push(performance.now() - new DataView(v.buffer, v.byteOffset).getFloat64(0));
+  });
+  const t0 = performance.now();
+  const writes: Promise<unknown>[] = [];
+  for (let i = 0; i < total; i++) {
+    const wait = t0 + (i * 1000) / o.watchRate - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const v = new Uint8Array(16);
+    new DataView(v.buffer).setFloat64(0, performance.now());
+    writes.push(raw.create(`/benchshape/ns/k${i}`, v));
+  }
+  await Promise.all(writes);
+  await new Promise((r) => setTimeout(r, 200));
+  const wall = performance.now() - t0;
+  await stop();
+  report({
+    backend: s.name,
+    op: `watch event latency @${o.watchRate}/s, same shape`,
+    skiff: run.skiff,
+    raw: summarize(samples, wall),
+    rawName: `${s.rawName} guarded create + prefix watch`,
+  });
 }
 
 /**

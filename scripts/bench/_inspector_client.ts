@@ -84,6 +84,51 @@ export function topSelfTime(
   return { totalUs, rows };
 }
 
+/** A node of a sampling heap profile (`HeapProfiler.stopSampling`). */
+export interface AllocationNode {
+  readonly callFrame: { functionName: string; url: string; lineNumber: number };
+  /** Bytes the samples attribute to this frame itself. */
+  readonly selfSize: number;
+  readonly children: readonly AllocationNode[];
+}
+
+/**
+ * A sampling heap profile's bytes by allocating function, the `top` largest: `self` where the
+ * function allocated itself, `total` with what its callees allocated (each frame counted
+ * once per stack, so recursion does not count twice).
+ */
+export function topAllocations(
+  head: AllocationNode,
+  top: number,
+): { totalBytes: number; rows: { what: string; self: number; total: number }[] } {
+  const self = new Map<string, number>();
+  const total = new Map<string, number>();
+  let totalBytes = 0;
+  const where = (n: AllocationNode) => {
+    const f = n.callFrame;
+    const at = f.url ? `${f.url.replace(/^.*\/work\/main\//, "")}:${f.lineNumber + 1}` : "";
+    return `${f.functionName || "(anonymous)"} ${at}`.trim();
+  };
+  /** Returns the bytes under `n`; adds them to each frame not already on the stack. */
+  const visit = (n: AllocationNode, onStack: Set<string>): number => {
+    const key = where(n);
+    self.set(key, (self.get(key) ?? 0) + n.selfSize);
+    const fresh = !onStack.has(key);
+    if (fresh) onStack.add(key);
+    let sum = n.selfSize;
+    for (const c of n.children) sum += visit(c, onStack);
+    if (fresh) {
+      onStack.delete(key);
+      total.set(key, (total.get(key) ?? 0) + sum);
+    }
+    return sum;
+  };
+  totalBytes = visit(head, new Set());
+  const rows = [...self].map(([what, bytes]) => ({ what, self: bytes, total: total.get(what)! }))
+    .sort((a, b) => b.self - a.self).slice(0, top);
+  return { totalBytes, rows };
+}
+
 /** One inspector session. */
 export class InspectorClient {
   readonly #ws: WebSocket;
@@ -188,6 +233,27 @@ export class InspectorClient {
     await this.call("Profiler.enable");
     await this.call("Profiler.setSamplingInterval", { interval: intervalUs });
     await this.call("Profiler.start");
+  }
+
+  /**
+   * Starts sampling allocations, one sample per `intervalBytes` on average, counting objects
+   * the GC collected since (what a phase allocates, not only what it keeps).
+   */
+  async startAllocationSampling(intervalBytes: number): Promise<void> {
+    await this.call("HeapProfiler.enable");
+    await this.call("HeapProfiler.startSampling", {
+      samplingInterval: intervalBytes,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  }
+
+  /** Stops sampling allocations; the profile's root node. */
+  async stopAllocationSampling(): Promise<AllocationNode> {
+    const r = await this.call("HeapProfiler.stopSampling") as {
+      profile: { head: AllocationNode };
+    };
+    return r.profile.head;
   }
 
   /** Stops the CPU profiler and returns the `.cpuprofile` object. */

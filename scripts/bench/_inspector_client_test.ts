@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { InspectorClient, summarizeHeapSnapshot, topSelfTime } from "./_inspector_client.ts";
+import {
+  type AllocationNode,
+  InspectorClient,
+  summarizeHeapSnapshot,
+  topAllocations,
+  topSelfTime,
+} from "./_inspector_client.ts";
 
 Deno.test("summarizeHeapSnapshot() sums self sizes by type, objects by constructor", () => {
   const snapshot = {
@@ -65,6 +71,28 @@ Deno.test("topSelfTime() adds each function's sample time, largest first", () =>
   ]);
 });
 
+Deno.test("topAllocations() sums bytes by function, self and with callees, once per stack", () => {
+  const frame = (functionName: string) => ({ functionName, url: "", lineNumber: 0 });
+  const node = (name: string, selfSize: number, children: AllocationNode[] = []) => ({
+    callFrame: frame(name),
+    selfSize,
+    children,
+  });
+  const got = topAllocations(
+    node("(root)", 0, [
+      node("serve", 10, [node("parse", 100), node("serve", 5, [node("parse", 20)])]),
+      node("gc", 1),
+    ]),
+    3,
+  );
+  assert.equal(got.totalBytes, 136);
+  assert.deepEqual(got.rows, [
+    { what: "parse", self: 120, total: 120 },
+    { what: "serve", self: 15, total: 135 },
+    { what: "gc", self: 1, total: 1 },
+  ]);
+});
+
 Deno.test("InspectorClient evaluates, collects garbage and profiles in another Deno process", async () => {
   const dir = await Deno.makeTempDir({ prefix: "skiff-inspector-test-" });
   const script = `${dir}/idle.ts`;
@@ -90,6 +118,10 @@ Deno.test("InspectorClient evaluates, collects garbage and profiles in another D
     await client.evaluate("new Promise((r) => setTimeout(r, 50))");
     const profile = await client.stopProfile();
     assert.ok(profile.samples.length > 0);
+    await client.startAllocationSampling(64);
+    await client.evaluate("globalThis.more = Array.from({ length: 1000 }, (_, i) => ({ i }))");
+    const allocations = topAllocations(await client.stopAllocationSampling(), 5);
+    assert.ok(allocations.totalBytes > 0);
     const { total, shares } = summarizeHeapSnapshot(JSON.parse(await client.heapSnapshot()), 3);
     assert.ok(total > 0);
     assert.equal(shares.length, 3);

@@ -86,9 +86,13 @@ export interface SkiffServerOptions {
   readonly v8Flags: string;
   /** Components to run without, besides the agent: `["scheduler", "controller-manager"]`. */
   readonly disable?: readonly string[];
-  /** What becomes of its stderr (stdin and stdout are closed). */
+  /** What becomes of its stderr (stdin is closed). */
   readonly stderr: "piped" | "inherit";
+  /** What becomes of its stdout (V8's `--trace-gc` writes there). @default {"null"} */
+  readonly stdout?: "piped" | "null";
   readonly env?: Record<string, string>;
+  /** Opens the V8 inspector on 127.0.0.1:`inspectPort` (profiling a phase). */
+  readonly inspectPort?: number;
 }
 
 /** The arguments of `deno` that run `skiff server` as {@linkcode SkiffServerOptions} say. */
@@ -97,6 +101,7 @@ export function skiffServerArgs(options: SkiffServerOptions): string[] {
     "run",
     "-A",
     ...(options.v8Flags ? [`--v8-flags=${options.v8Flags}`] : []),
+    ...(options.inspectPort === undefined ? [] : [`--inspect=127.0.0.1:${options.inspectPort}`]),
     "mod.ts",
     "server",
     "--data-dir",
@@ -117,7 +122,7 @@ export function spawnSkiffServer(options: SkiffServerOptions): Deno.ChildProcess
     cwd: ROOT,
     ...(options.env ? { env: options.env } : {}),
     stdin: "null",
-    stdout: "null",
+    stdout: options.stdout ?? "null",
     stderr: options.stderr,
   }).spawn();
 }

@@ -76,6 +76,16 @@ Deno.test("skiffServerArgs() runs mod.ts server without the agent and the given 
     assert.deepEqual(args.slice(0, 3), ["run", "-A", "mod.ts"]);
     assert.equal(args.filter((a) => a.startsWith("--disable-")).length, 1);
   });
+  await t.step("with the inspector", () => {
+    const args = skiffServerArgs({
+      dataDir: "/d",
+      port: 1,
+      v8Flags: "",
+      stderr: "inherit",
+      inspectPort: 9333,
+    });
+    assert.deepEqual(args.slice(0, 4), ["run", "-A", "--inspect=127.0.0.1:9333", "mod.ts"]);
+  });
 });
 
 Deno.test("waitForServer() says there is no kubeconfig once the server exited", async () => {

@@ -14,11 +14,13 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { openDenoKvStorage } from "../../control/storage/deno_kv.ts";
+import { type DenoKvStorage, openDenoKvStorage } from "../../control/storage/deno_kv.ts";
 import { Http1Connection, type TlsOptions } from "./_http1_client.ts";
 import { Http1Pool } from "./_http1_pool.ts";
-import { procStatusMiB } from "./_proc_stats.ts";
+import { InspectorClient, topAllocations, topSelfTime } from "./_inspector_client.ts";
+import { cpuSecondsOf, procStatusMiB } from "./_proc_stats.ts";
 import {
   freePort,
   pin,
@@ -41,8 +43,14 @@ interface Options {
   readonly watchEvents: number;
 }
 
+/** The bench's sections, in the order they run. */
+const SECTIONS = ["create", "get", "auth", "list", "watch"] as const;
+type Section = typeof SECTIONS[number];
+
 interface Server {
   readonly pid: number;
+  /** The server's inspector when profiling (`--inspect`), else null. */
+  readonly inspector: InspectorClient | null;
   readonly tls: TlsOptions;
   /** A few keep-alive connections for requests. */
   readonly pool: Http1Pool;
@@ -51,16 +59,32 @@ interface Server {
 
 async function startServer(
   dataDir: string,
-  options: { readonly v8Flags?: string | undefined; readonly apiOnly: boolean },
+  options: {
+    readonly v8Flags?: string | undefined;
+    readonly apiOnly: boolean;
+    readonly inspect: boolean;
+    /** A file the server's stdout goes to (V8's `--trace-gc`), else none. */
+    readonly stdoutFile: string | undefined;
+  },
 ): Promise<Server> {
   const port = freePort();
+  const inspectPort = options.inspect ? freePort() : undefined;
   const child = spawnSkiffServer({
     dataDir,
     port,
     v8Flags: options.v8Flags ?? await productV8Flags(),
     stderr: "inherit",
     ...(options.apiOnly ? { disable: ["scheduler", "controller-manager"] } : {}),
+    ...(inspectPort === undefined ? {} : { inspectPort }),
+    ...(options.stdoutFile === undefined ? {} : { stdout: "piped" }),
   });
+  const stdoutCopied = options.stdoutFile === undefined
+    ? Promise.resolve()
+    : Deno.open(options.stdoutFile, { write: true, create: true, truncate: true })
+      .then((file) => child.stdout.pipeTo(file.writable));
+  const inspector = inspectPort === undefined
+    ? null
+    : await InspectorClient.connect(inspectPort, 30_000);
   const tls = await waitForServer(`${dataDir}/kubeconfig.yaml`, {
     port,
     deadline: performance.now() + 60_000,
@@ -71,16 +95,19 @@ async function startServer(
   const pool = await Http1Pool.open(tls, POOL_SIZE);
   return {
     pid: child.pid,
+    inspector,
     tls,
     pool,
     async stop() {
       pool.close();
+      inspector?.close();
       try {
         child.kill("SIGTERM");
       } catch {
         // gone
       }
       await child.status;
+      await stdoutCopied;
     },
   };
 }
@@ -174,17 +201,76 @@ async function paced(
   return summarize(samples, performance.now() - start);
 }
 
+/**
+ * Starts, in the server (through its inspector), the CPU profiler, allocation sampling and an
+ * event-loop lag probe: a 5 ms interval timer recording how late each tick fires.
+ */
+async function startDiagnosis(inspector: InspectorClient): Promise<void> {
+  await inspector.evaluate(`(() => {
+    const lags = [];
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      lags.push(now - last - 5);
+      last = now;
+    }, 5);
+    globalThis.__skiffBenchLag = { lags, stop: () => clearInterval(timer) };
+  })()`);
+  await inspector.startAllocationSampling(16 * 1024);
+  await inspector.startProfile(100);
+}
+
+/** Stops what {@linkcode startDiagnosis} started; prints and writes them for `label`. */
+async function stopDiagnosis(
+  inspector: InspectorClient,
+  o: { readonly label: string; readonly dir: string },
+): Promise<void> {
+  const profile = await inspector.stopProfile();
+  const allocations = topAllocations(await inspector.stopAllocationSampling(), 30);
+  const lag = await inspector.evaluate(`(() => {
+    const probe = globalThis.__skiffBenchLag;
+    probe.stop();
+    delete globalThis.__skiffBenchLag;
+    const s = probe.lags.sort((a, b) => a - b);
+    const q = (p) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
+    return { n: s.length, p50: q(0.5), p99: q(0.99), max: s[s.length - 1] };
+  })()`) as { n: number; p50: number; p99: number; max: number };
+  const file = join(o.dir, `server-${o.label}.cpuprofile`);
+  await Deno.writeTextFile(file, JSON.stringify(profile));
+  const { totalUs, rows } = topSelfTime(profile, 30);
+  console.log(
+    `# server during ${o.label}: event-loop lag p50 ${fmt(lag.p50)} / p99 ${fmt(lag.p99)} / max ${
+      fmt(lag.max)
+    } ms (${lag.n} ticks); CPU profile ${file}, ${fmt(totalUs / 1e6)} s sampled, top self time:`,
+  );
+  for (const r of rows) console.log(`#   ${fmt(r.us / 1000)} ms ${r.what}`);
+  const mb = (bytes: number) => fmt(bytes / 2 ** 20);
+  console.log(
+    `# server during ${o.label}: ${
+      mb(allocations.totalBytes)
+    } MiB allocated (sampled), top allocating functions (self / with callees, MiB):`,
+  );
+  for (const r of allocations.rows) console.log(`#   ${mb(r.self)} / ${mb(r.total)} ${r.what}`);
+}
+
 interface Row {
   readonly op: string;
   readonly skiff: LatencyStats;
   readonly raw?: LatencyStats;
   readonly rawName?: string;
   readonly goal?: string;
+  /** The server's CPU time per operation (all threads, from /proc), µs. */
+  readonly serverCpuUs?: number;
 }
 
 /**
  * Runs the API benchmark. Options: --n 1000 --get-rate 2000 --list 1000,10000 --watchers
- * 1,100,1000, --pin off, --api-only.
+ * 1,100,1000, --pin off, --api-only, --only create,get,auth,list,watch (some sections: get
+ * creates the pods it reads when create does not run), --inspect DIR (a diagnosis: the server
+ * runs with its V8 inspector; each section's CPU profile is written to DIR and its top
+ * functions and the server's event-loop lag printed — the profiler costs time, so its
+ * latencies are not the benchmark's), --server-stdout FILE (the server's stdout, for
+ * `--server-v8-flags=<the product's>,--trace-gc`).
  */
 export async function runApiBench(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -201,8 +287,21 @@ export async function runApiBench(args: string[]): Promise<void> {
       "server-v8-flags": { type: "string" },
       /** The API server alone: no scheduler, no controllers in the server process. */
       "api-only": { type: "boolean", default: false },
+      only: { type: "string", default: SECTIONS.join(",") },
+      inspect: { type: "string" },
+      /** Where the server's stdout goes, e.g. with --server-v8-flags=...,--trace-gc. */
+      "server-stdout": { type: "string" },
     },
   });
+  const only = new Set(values.only.split(","));
+  for (const s of only) {
+    if (!(SECTIONS as readonly string[]).includes(s)) {
+      throw new TypeError(`Unknown section ${JSON.stringify(s)}: one of ${SECTIONS.join(", ")}`);
+    }
+  }
+  const wants = (s: Section) => only.has(s);
+  const profileDir = values.inspect;
+  if (profileDir !== undefined) await Deno.mkdir(profileDir, { recursive: true });
   const o: Options = {
     n: Number(values.n),
     getRate: Number(values["get-rate"]),
@@ -229,12 +328,16 @@ export async function runApiBench(args: string[]): Promise<void> {
         Number.isNaN(ratio) ? "-" : `${ratio.toFixed(2)}x`
       } | ${row.goal ?? ""}`,
     );
+    if (row.serverCpuUs !== undefined) {
+      console.log(`# ${row.op}: server CPU ${row.serverCpuUs.toFixed(0)} us per operation`);
+    }
     console.log(JSON.stringify({
       name: `api/${row.op}`,
       value: row.skiff.p50,
       p50: row.skiff.p50,
       p99: row.skiff.p99,
       ops_per_sec: row.skiff.opsPerSec,
+      ...(row.serverCpuUs === undefined ? {} : { server_cpu_us_per_op: row.serverCpuUs }),
       ...(row.raw
         ? { baseline_value: row.raw.p50, ratio, baseline: { name: row.rawName, ...row.raw } }
         : {}),
@@ -248,7 +351,20 @@ export async function runApiBench(args: string[]): Promise<void> {
   const server = await startServer(dataDir, {
     v8Flags: values["server-v8-flags"],
     apiOnly: values["api-only"],
+    inspect: profileDir !== undefined,
+    stdoutFile: values["server-stdout"],
   });
+  /** Runs `phase` with the server profiled when `--inspect` asks for it. */
+  const diagnosed = async <T>(label: string, phase: () => Promise<T>): Promise<T> => {
+    const inspector = server.inspector;
+    if (inspector === null || profileDir === undefined) return await phase();
+    await startDiagnosis(inspector);
+    try {
+      return await phase();
+    } finally {
+      await stopDiagnosis(inspector, { label, dir: profileDir });
+    }
+  };
   console.log(
     `# server components: ${
       values["api-only"] ? "API only" : "as shipped (API, scheduler, controllers)"
@@ -274,8 +390,8 @@ export async function runApiBench(args: string[]): Promise<void> {
       await raw.create(`/registry/pods/warm/p${i}`, podBytes);
     }
 
-    // create
-    const create = await timeSequential(o.n, async (i) => {
+    // create (get and auth read the pods it makes: without it, they are made untimed)
+    const createPod = async (i: number) => {
       const r = await api(
         server,
         "POST",
@@ -283,125 +399,65 @@ export async function runApiBench(args: string[]): Promise<void> {
         podBody(`c${i}`, "bench"),
       );
       if (r.status !== 201) throw new Error(`create: ${r.status} ${r.text}`);
-    });
-    const rawCreate = await timeSequential(
-      o.n,
-      (i) => raw.create(`/registry/pods/bench/c${i}`, podBytes),
-    );
-    report({
-      op: "create pod",
-      skiff: create,
-      raw: rawCreate,
-      rawName: "storage create",
-      goal: "p50 within 3x",
-    });
+    };
+    if (wants("create")) {
+      const cpu0 = await cpuSecondsOf(server.pid);
+      const create = await diagnosed("create", () => timeSequential(o.n, createPod));
+      const serverCpuUs = (await cpuSecondsOf(server.pid) - cpu0) * 1e6 / o.n;
+      const rawCreate = await timeSequential(
+        o.n,
+        (i) => raw.create(`/registry/pods/bench/c${i}`, podBytes),
+      );
+      report({
+        op: "create pod",
+        skiff: create,
+        raw: rawCreate,
+        rawName: "storage create",
+        goal: "p50 within 3x",
+        serverCpuUs,
+      });
+    } else if (wants("get") || wants("auth")) {
+      for (let i = 0; i < o.n; i++) {
+        await createPod(i);
+        await raw.create(`/registry/pods/bench/c${i}`, podBytes);
+      }
+    }
 
     // get, open loop at a fixed rate
-    const get = await paced(o.getRate, o.getSeconds, async (i) => {
-      const r = await api(server, "GET", `/api/v1/namespaces/bench/pods/c${i % o.n}`);
-      if (r.status !== 200) throw new Error(`get: ${r.status}`);
-    });
-    const rawGet = await timeSequential(o.n, (i) => raw.get(`/registry/pods/bench/c${i % o.n}`));
-    report({
-      op: `get pod @${o.getRate}/s`,
-      skiff: get,
-      raw: rawGet,
-      rawName: "storage get",
-      goal: "p99 under 5 ms",
-    });
-
-    // authn+authz: the same GET as a ServiceAccount (bearer JWT + RBAC) and as the admin
-    // (x509, system:masters), alternating on one connection each; then the security layer's own
-    // cost per request, measured on an in-process server, as a share of the GET p50 above.
-    await api(server, "POST", "/api/v1/namespaces/bench/serviceaccounts", {
-      metadata: { name: "reader" },
-    });
-    await api(server, "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/bench/rolebindings", {
-      metadata: { name: "reader-view" },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
-      subjects: [{ kind: "ServiceAccount", name: "reader", namespace: "bench" }],
-    });
-    const tokenRes = await api(
-      server,
-      "POST",
-      "/api/v1/namespaces/bench/serviceaccounts/reader/token",
-      { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: {} },
-    );
-    const token = (JSON.parse(tokenRes.text) as { status: { token: string } }).status.token;
-    const saConn = await Http1Connection.connect({
-      hostname: server.tls.hostname,
-      port: server.tls.port,
-      caCert: server.tls.caCert,
-      bearer: token,
-    });
-    const adminConn = await Http1Connection.connect(server.tls);
-    const saSamples: number[] = [];
-    const adminSamples: number[] = [];
-    for (let i = 0; i < 2 * o.n; i++) {
-      const [c, samples] = i % 2 === 0 ? [saConn, saSamples] : [adminConn, adminSamples];
-      const t0 = performance.now();
-      const r = await c.request("GET", `/api/v1/namespaces/bench/pods/c${(i >> 1) % o.n}`);
-      samples.push(performance.now() - t0);
-      if (r.status !== 200) throw new Error(`get: ${r.status}`);
-    }
-    saConn.close();
-    adminConn.close();
-    report({
-      op: "get pod as ServiceAccount (JWT + RBAC)",
-      skiff: summarize(saSamples, 0),
-      raw: summarize(adminSamples, 0),
-      rawName: "get as admin (x509, masters)",
-      goal: "",
-    });
-    for (const c of await measureAuthCost()) {
-      const share = c.steadyUs / 1000 / get.p50;
-      console.log(
-        `authn+authz ${c.identity} | ${c.steadyUs.toFixed(1)} us (new connection/token ${
-          c.newUs.toFixed(0)
-        } us) | ${(share * 100).toFixed(2)}% of get p50 ${fmt(get.p50)} ms | goal under 10%`,
+    let getP50 = NaN;
+    if (wants("get")) {
+      const cpu0 = await cpuSecondsOf(server.pid);
+      const get = await diagnosed("get", () =>
+        paced(o.getRate, o.getSeconds, async (i) => {
+          const r = await api(server, "GET", `/api/v1/namespaces/bench/pods/c${i % o.n}`);
+          if (r.status !== 200) throw new Error(`get: ${r.status}`);
+        }));
+      const serverCpuUs = (await cpuSecondsOf(server.pid) - cpu0) * 1e6 / get.n;
+      const rawGet = await timeSequential(
+        o.n,
+        (i) => raw.get(`/registry/pods/bench/c${i % o.n}`),
       );
-      console.log(JSON.stringify({
-        name: `api/authn-authz/${c.identity}`,
-        value: c.steadyUs,
-        new_us: c.newUs,
-        share_of_get_p50: share,
-        machine,
-      }));
+      report({
+        op: `get pod @${o.getRate}/s`,
+        skiff: get,
+        raw: rawGet,
+        rawName: "storage get",
+        goal: "p99 under 5 ms",
+        serverCpuUs,
+      });
+      getP50 = get.p50;
     }
+
+    if (wants("auth")) await authSection(server, { n: o.n, getP50, report, machine });
 
     // list
-    for (const size of o.listSizes) {
-      const ns = `list${size}`;
-      await createNamespace(server, ns);
-      await fill(server, ns, size);
-      for (let i = 0; i < size; i += 500) {
-        await Promise.all(
-          Array.from(
-            { length: Math.min(500, size - i) },
-            (_, j) => raw.create(`/registry/pods/${ns}/p${i + j}`, podBytes),
-          ),
-        );
-      }
-      const list = await timeSequential(5, async () => {
-        const r = await api(server, "GET", `/api/v1/namespaces/${ns}/pods`);
-        if (r.status !== 200) throw new Error(`list: ${r.status}`);
-        const n = (JSON.parse(r.text) as { items: unknown[] }).items.length;
-        if (n !== size) throw new Error(`list returned ${n} of ${size}`);
-      });
-      const rawList = await timeSequential(5, async () => {
-        const page = await raw.list(`/registry/pods/${ns}/`);
-        if (page.items.length !== size) throw new Error(`raw list returned ${page.items.length}`);
-      });
-      report({
-        op: `list ${size} pods`,
-        skiff: list,
-        raw: rawList,
-        rawName: "storage list",
-        goal: size >= 10_000 ? "under 1 s" : "",
-      });
+    let listed = 0;
+    if (wants("list")) {
+      for (const size of o.listSizes) await listSection(server, { raw, podBytes, size, report });
+      listed = o.listSizes.reduce((a, b) => a + b, 0);
     }
     const rss = await rssMiB(server.pid);
-    const objects = o.n + o.listSizes.reduce((a, b) => a + b, 0) + 50;
+    const objects = (wants("create") || wants("get") || wants("auth") ? o.n : 0) + listed + 50;
     console.log(
       `server RSS holding ${objects} objects | ${rss.total.toFixed(1)} MiB (private ${
         rss.anon.toFixed(1)
@@ -417,95 +473,13 @@ export async function runApiBench(args: string[]): Promise<void> {
     }));
 
     // watch fan-out
-    await createNamespace(server, "watch");
-    for (const count of o.watchers) {
-      const ac = new AbortController();
-      const samples: number[] = [];
-      const sentAt = new Map<string, number>();
-      let established = 0;
-      let sentinelSeen!: () => void;
-      const allEstablished = new Promise<void>((r) => sentinelSeen = r);
-      let delivered = 0;
-      let allDone!: () => void;
-      const done = new Promise<void>((r) => allDone = r);
-      const list = JSON.parse((await api(server, "GET", "/api/v1/namespaces/watch/pods")).text) as {
-        metadata: { resourceVersion: string };
-      };
-      const rv = list.metadata.resourceVersion;
-      const conns: Http1Connection[] = [];
-      for (let i = 0; i < count; i++) conns.push(await Http1Connection.connect(server.tls));
-      const watchers = conns.map((c) =>
-        c.watch(`/api/v1/namespaces/watch/pods?watch=true&resourceVersion=${rv}`, (line) => {
-          if (ac.signal.aborted) return false;
-          // The type and the object's name without a full parse: with a thousand watchers in
-          // this one process, parsing every line would make the load generator the bottleneck.
-          const type = line.slice(9, line.indexOf('"', 9));
-          const at = line.indexOf('"name":"') + 8;
-          const name = line.slice(at, line.indexOf('"', at));
-          const ev = { type };
-          if (name.startsWith("sentinel")) {
-            if (++established === count) sentinelSeen();
-            return true;
-          }
-          const t = sentAt.get(name);
-          if (t !== undefined && ev.type === "ADDED") {
-            samples.push(performance.now() - t);
-            if (++delivered === count * o.watchEvents) allDone();
-          }
-          return true;
-        })
-      );
-      // Each watcher is established once it sees the sentinel created after it connected.
-      await new Promise((r) => setTimeout(r, Math.min(5000, 200 + count * 5)));
-      await api(
-        server,
-        "POST",
-        "/api/v1/namespaces/watch/pods",
-        podBody(`sentinel${count}`, "watch"),
-      );
-      await Promise.race([allEstablished, new Promise((r) => setTimeout(r, 30_000))]);
-      const t0 = performance.now();
-      for (let i = 0; i < o.watchEvents; i++) {
-        const name = `w${count}-${i}`;
-        sentAt.set(name, performance.now());
-        await api(server, "POST", "/api/v1/namespaces/watch/pods", podBody(name, "watch"));
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      await Promise.race([done, new Promise((r) => setTimeout(r, 30_000))]);
-      const wall = performance.now() - t0;
-      ac.abort();
-      for (const c of conns) c.close();
-      await Promise.allSettled(watchers);
-      // Baseline: one storage watch on the raw store, same write pattern.
-      const rawSamples: number[] = [];
-      const rawAc = new AbortController();
-      const rawFrom = await raw.currentRevision();
-      const rawSent = new Map<string, number>();
-      const rawWatch = (async () => {
-        for await (const e of raw.watch("/registry/pods/watch/", rawFrom, rawAc.signal)) {
-          const t = rawSent.get(e.kv.key);
-          if (t !== undefined) rawSamples.push(performance.now() - t);
-          if (rawSamples.length === o.watchEvents) return;
-        }
-      })();
-      for (let i = 0; i < o.watchEvents; i++) {
-        const key = `/registry/pods/watch/w${count}-${i}`;
-        rawSent.set(key, performance.now());
-        await raw.create(key, podBytes);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      await Promise.race([rawWatch, new Promise((r) => setTimeout(r, 10_000))]);
-      rawAc.abort();
-      await rawWatch.catch(() => {});
-      report({
-        op: `watch delivery to ${count} watcher(s)`,
-        skiff: summarize(samples, wall),
-        raw: summarize(rawSamples, wall),
-        rawName: "storage watch (1 watcher)",
-        goal: count >= 1000 ? "p99 under 50 ms" : "",
-      });
-      if (delivered !== count * o.watchEvents) {
-        console.log(`# watch: ${delivered} of ${count * o.watchEvents} deliveries arrived`);
+    if (wants("watch")) {
+      await createNamespace(server, "watch");
+      for (const count of o.watchers) {
+        await diagnosed(
+          `watch-${count}`,
+          () => watchSection(server, { raw, podBytes, count, events: o.watchEvents, report }),
+        );
       }
     }
   } finally {
@@ -513,5 +487,224 @@ export async function runApiBench(args: string[]): Promise<void> {
     await raw.close();
     await Deno.remove(dataDir, { recursive: true });
     await Deno.remove(rawDir, { recursive: true });
+  }
+}
+
+/** What a section reports to. */
+type Report = (row: Row) => void;
+
+/**
+ * authn+authz: the same GET as a ServiceAccount (bearer JWT + RBAC) and as the admin (x509,
+ * system:masters), alternating on one connection each; then the security layer's own cost per
+ * request, measured on an in-process server, as a share of the GET p50 (NaN without get).
+ */
+async function authSection(
+  server: Server,
+  o: {
+    readonly n: number;
+    readonly getP50: number;
+    readonly report: Report;
+    readonly machine: Record<string, unknown>;
+  },
+): Promise<void> {
+  await api(server, "POST", "/api/v1/namespaces/bench/serviceaccounts", {
+    metadata: { name: "reader" },
+  });
+  await api(server, "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/bench/rolebindings", {
+    metadata: { name: "reader-view" },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
+    subjects: [{ kind: "ServiceAccount", name: "reader", namespace: "bench" }],
+  });
+  const tokenRes = await api(
+    server,
+    "POST",
+    "/api/v1/namespaces/bench/serviceaccounts/reader/token",
+    { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: {} },
+  );
+  const token = (JSON.parse(tokenRes.text) as { status: { token: string } }).status.token;
+  const saConn = await Http1Connection.connect({
+    hostname: server.tls.hostname,
+    port: server.tls.port,
+    caCert: server.tls.caCert,
+    bearer: token,
+  });
+  const adminConn = await Http1Connection.connect(server.tls);
+  const saSamples: number[] = [];
+  const adminSamples: number[] = [];
+  for (let i = 0; i < 2 * o.n; i++) {
+    const [c, samples] = i % 2 === 0 ? [saConn, saSamples] : [adminConn, adminSamples];
+    const t0 = performance.now();
+    const r = await c.request("GET", `/api/v1/namespaces/bench/pods/c${(i >> 1) % o.n}`);
+    samples.push(performance.now() - t0);
+    if (r.status !== 200) throw new Error(`get: ${r.status}`);
+  }
+  saConn.close();
+  adminConn.close();
+  o.report({
+    op: "get pod as ServiceAccount (JWT + RBAC)",
+    skiff: summarize(saSamples, 0),
+    raw: summarize(adminSamples, 0),
+    rawName: "get as admin (x509, masters)",
+    goal: "",
+  });
+  for (const c of await measureAuthCost()) {
+    const share = c.steadyUs / 1000 / o.getP50;
+    console.log(
+      `authn+authz ${c.identity} | ${c.steadyUs.toFixed(1)} us (new connection/token ${
+        c.newUs.toFixed(0)
+      } us) | ${(share * 100).toFixed(2)}% of get p50 ${fmt(o.getP50)} ms | goal under 10%`,
+    );
+    console.log(JSON.stringify({
+      name: `api/authn-authz/${c.identity}`,
+      value: c.steadyUs,
+      new_us: c.newUs,
+      share_of_get_p50: share,
+      machine: o.machine,
+    }));
+  }
+}
+
+/** A LIST of `size` pods in a namespace of their own, next to the raw storage list. */
+async function listSection(
+  server: Server,
+  o: {
+    readonly raw: DenoKvStorage;
+    readonly podBytes: Uint8Array;
+    readonly size: number;
+    readonly report: Report;
+  },
+): Promise<void> {
+  const { raw, size } = o;
+  const ns = `list${size}`;
+  await createNamespace(server, ns);
+  await fill(server, ns, size);
+  for (let i = 0; i < size; i += 500) {
+    await Promise.all(
+      Array.from(
+        { length: Math.min(500, size - i) },
+        (_, j) => raw.create(`/registry/pods/${ns}/p${i + j}`, o.podBytes),
+      ),
+    );
+  }
+  const list = await timeSequential(5, async () => {
+    const r = await api(server, "GET", `/api/v1/namespaces/${ns}/pods`);
+    if (r.status !== 200) throw new Error(`list: ${r.status}`);
+    const n = (JSON.parse(r.text) as { items: unknown[] }).items.length;
+    if (n !== size) throw new Error(`list returned ${n} of ${size}`);
+  });
+  const rawList = await timeSequential(5, async () => {
+    const page = await raw.list(`/registry/pods/${ns}/`);
+    if (page.items.length !== size) throw new Error(`raw list returned ${page.items.length}`);
+  });
+  o.report({
+    op: `list ${size} pods`,
+    skiff: list,
+    raw: rawList,
+    rawName: "storage list",
+    goal: size >= 10_000 ? "under 1 s" : "",
+  });
+}
+
+/**
+ * Watch delivery to `count` watchers: ms from a create's request to its ADDED event at each
+ * watcher, next to one raw storage watch under the same write pattern.
+ */
+async function watchSection(
+  server: Server,
+  o: {
+    readonly raw: DenoKvStorage;
+    readonly podBytes: Uint8Array;
+    readonly count: number;
+    readonly events: number;
+    readonly report: Report;
+  },
+): Promise<void> {
+  const { raw, count } = o;
+  const ac = new AbortController();
+  const samples: number[] = [];
+  const sentAt = new Map<string, number>();
+  let established = 0;
+  let sentinelSeen!: () => void;
+  const allEstablished = new Promise<void>((r) => sentinelSeen = r);
+  let delivered = 0;
+  let allDone!: () => void;
+  const done = new Promise<void>((r) => allDone = r);
+  const list = JSON.parse((await api(server, "GET", "/api/v1/namespaces/watch/pods")).text) as {
+    metadata: { resourceVersion: string };
+  };
+  const rv = list.metadata.resourceVersion;
+  const conns: Http1Connection[] = [];
+  for (let i = 0; i < count; i++) conns.push(await Http1Connection.connect(server.tls));
+  const watchers = conns.map((c) =>
+    c.watch(`/api/v1/namespaces/watch/pods?watch=true&resourceVersion=${rv}`, (line) => {
+      if (ac.signal.aborted) return false;
+      // The type and the object's name without a full parse: with a thousand watchers in
+      // this one process, parsing every line would make the load generator the bottleneck.
+      const type = line.slice(9, line.indexOf('"', 9));
+      const at = line.indexOf('"name":"') + 8;
+      const name = line.slice(at, line.indexOf('"', at));
+      if (name.startsWith("sentinel")) {
+        if (++established === count) sentinelSeen();
+        return true;
+      }
+      const t = sentAt.get(name);
+      if (t !== undefined && type === "ADDED") {
+        samples.push(performance.now() - t);
+        if (++delivered === count * o.events) allDone();
+      }
+      return true;
+    })
+  );
+  // Each watcher is established once it sees the sentinel created after it connected.
+  await new Promise((r) => setTimeout(r, Math.min(5000, 200 + count * 5)));
+  await api(
+    server,
+    "POST",
+    "/api/v1/namespaces/watch/pods",
+    podBody(`sentinel${count}`, "watch"),
+  );
+  await Promise.race([allEstablished, new Promise((r) => setTimeout(r, 30_000))]);
+  const t0 = performance.now();
+  for (let i = 0; i < o.events; i++) {
+    const name = `w${count}-${i}`;
+    sentAt.set(name, performance.now());
+    await api(server, "POST", "/api/v1/namespaces/watch/pods", podBody(name, "watch"));
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await Promise.race([done, new Promise((r) => setTimeout(r, 30_000))]);
+  const wall = performance.now() - t0;
+  ac.abort();
+  for (const c of conns) c.close();
+  await Promise.allSettled(watchers);
+  // Baseline: one storage watch on the raw store, same write pattern.
+  const rawSamples: number[] = [];
+  const rawAc = new AbortController();
+  const rawFrom = await raw.currentRevision();
+  const rawSent = new Map<string, number>();
+  const rawWatch = (async () => {
+    for await (const e of raw.watch("/registry/pods/watch/", rawFrom, rawAc.signal)) {
+      const t = rawSent.get(e.kv.key);
+      if (t !== undefined) rawSamples.push(performance.now() - t);
+      if (rawSamples.length === o.events) return;
+    }
+  })();
+  for (let i = 0; i < o.events; i++) {
+    const key = `/registry/pods/watch/w${count}-${i}`;
+    rawSent.set(key, performance.now());
+    await raw.create(key, o.podBytes);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await Promise.race([rawWatch, new Promise((r) => setTimeout(r, 10_000))]);
+  rawAc.abort();
+  await rawWatch.catch(() => {});
+  o.report({
+    op: `watch delivery to ${count} watcher(s)`,
+    skiff: summarize(samples, wall),
+    raw: summarize(rawSamples, wall),
+    rawName: "storage watch (1 watcher)",
+    goal: count >= 1000 ? "p99 under 50 ms" : "",
+  });
+  if (delivered !== count * o.events) {
+    console.log(`# watch: ${delivered} of ${count * o.events} deliveries arrived`);
   }
 }

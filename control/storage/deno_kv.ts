@@ -302,12 +302,12 @@ export class DenoKvStorage implements Storage {
   }
 
   #publish(): void {
-    let published = false;
+    const keys: string[] = [];
     while (this.#inflight[0]?.done) {
       const slot = this.#inflight.shift()!;
       if (slot.entry) {
         this.#apply(slot.entry);
-        published = true;
+        keys.push(slot.entry.row.k);
       }
       slot.published = true;
       slot.onPublished?.();
@@ -317,7 +317,7 @@ export class DenoKvStorage implements Storage {
       this.#tailBytes -= (old.kv?.value.byteLength ?? 0) + (old.prevKv?.value.byteLength ?? 0);
       this.#tailFrom = old.revision;
     }
-    if (published) this.#notifier.notify();
+    if (keys.length > 0) this.#notifier.notify({ keys, revision: this.#revision });
   }
 
   #apply(entry: TailEntry): void {
@@ -331,7 +331,8 @@ export class DenoKvStorage implements Storage {
       this.#revision = revision;
       return;
     }
-    // Out of order (never expected): watchers fall back to reading the file.
+    // Out of order (never expected): watchers fall back to reading the file, skipping nothing.
+    this.#notifier.forgetSkips();
     let at = this.#log.length;
     while (at > 0 && this.#log[at - 1]! > revision) at--;
     this.#log.splice(at, 0, revision);
@@ -737,7 +738,10 @@ export class DenoKvStorage implements Storage {
         yield await this.#event(entry);
         if (stop.aborted) return;
       }
-      if (batch.length === 0) await this.#notifier.wait(seq, stop);
+      if (batch.length === 0) {
+        // Woken by a write under `prefix`; the writes elsewhere meanwhile need no reading.
+        last = Math.max(last, await this.#notifier.wait(seq, stop, prefix));
+      }
     }
   }
 

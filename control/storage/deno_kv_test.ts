@@ -189,6 +189,29 @@ Deno.test("DenoKvStorage watches read rows the in-memory tail has dropped from t
     }
   }));
 
+Deno.test("DenoKvStorage watchers sleep through writes to other prefixes, past the tail and a compaction", () =>
+  withFile(async (path) => {
+    const s = await openDenoKvStorage({ path });
+    try {
+      const ac = new AbortController();
+      const pods = s.watch("/registry/pods/", await s.currentRevision(), ac.signal)
+        [Symbol.asyncIterator]();
+      const next = pods.next();
+      // More writes elsewhere than the in-memory tail keeps, then history before them compacted.
+      for (let i = 0; i < 2100; i++) await s.create(`/registry/events/default/e${i}`, big(2, 1));
+      await s.compact(await s.currentRevision());
+      const pod = await s.create("/registry/pods/default/web", big(4, 2));
+      const got = await next;
+      assert.equal(got.done, false);
+      assert.equal(got.value?.kv.key, pod.key);
+      assert.equal(got.value?.kv.modRevision, pod.modRevision);
+      ac.abort();
+      await pods.return?.();
+    } finally {
+      await s.close();
+    }
+  }));
+
 Deno.test("DenoKvStorage lists in UTF-8 byte order also when writes raced the list", () =>
   withFile(async (path) => {
     const s = await openDenoKvStorage({ path });

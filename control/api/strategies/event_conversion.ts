@@ -31,8 +31,25 @@
 import type { Event as CoreEvent } from "../types/core_v1_event.ts";
 import type { Event } from "../types/events_v1.ts";
 
+/**
+ * A deep copy of a JSON value (what a decoded event holds). Plain recursion: an event is a few
+ * levels deep, and `structuredClone` cost as much as the rest of a conversion.
+ */
 function copy<T>(value: T): T {
-  return structuredClone(value);
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map(copy) as T;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k === "__proto__") {
+      Object.defineProperty(out, k, {
+        value: copy(v),
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    } else out[k] = copy(v);
+  }
+  return out as T;
 }
 
 /** Copies `from[src]` to `to[dst]` when it is present. */

@@ -63,6 +63,18 @@ Deno.test("event conversion round-trips and copies values", async (t) => {
     out.involvedObject.name = "changed";
     assert.equal(v1.regarding?.name, "web");
   });
+  await t.step("nested values are copied, own __proto__ keys kept", () => {
+    const annotations = JSON.parse('{"a":"1","__proto__":"p"}') as Record<string, string>;
+    const managedFields = [{ manager: "m", fieldsV1: { "f:note": {} } }];
+    const event: Event = { ...v1, metadata: { ...v1.metadata, annotations, managedFields } };
+    const out = coreEventToEventsV1(eventsV1ToCoreEvent(event));
+    assert.deepEqual(out.metadata, event.metadata);
+    assert.ok(Object.hasOwn(out.metadata?.annotations ?? {}, "__proto__"));
+    (out.metadata!.managedFields![0]!.fieldsV1 as Record<string, unknown>)["f:x"] = {};
+    out.metadata!.annotations!.a = "2";
+    assert.deepEqual(managedFields[0]!.fieldsV1, { "f:note": {} });
+    assert.equal(annotations.a, "1");
+  });
 });
 
 Deno.test("coreEventToEventsV1() of a legacy event has no eventTime and an empty regarding", () => {

@@ -22,6 +22,9 @@ export const FIELD_MANAGER_MAX_LENGTH = 128;
 
 const encoder = new TextEncoder();
 
+/** Printable ASCII, one byte a character: nearly every name, checked without a loop. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /** Go's `unicode.IsPrint`: letters, marks, numbers, punctuation, symbols and the ASCII space. */
 function isPrint(ch: string): boolean {
   return /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u.test(ch);
@@ -38,6 +41,7 @@ export function managerOrUserAgent(fieldManager: string, userAgent: string): str
   if (fieldManager !== "") return fieldManager;
   const slash = userAgent.indexOf("/");
   const prefix = slash < 0 ? userAgent : userAgent.slice(0, slash);
+  if (PRINTABLE_ASCII.test(prefix)) return prefix.slice(0, FIELD_MANAGER_MAX_LENGTH);
   let out = "";
   let bytes = 0;
   for (const ch of prefix) {
@@ -52,6 +56,8 @@ export function managerOrUserAgent(fieldManager: string, userAgent: string): str
 
 /** Upstream's checks of a field manager name: at most 128 bytes, printable characters. */
 export function validateFieldManager(name: string, path: string): FieldError[] {
+  // Every write checks its manager and each managedFields entry's: the common case is quick.
+  if (name.length <= FIELD_MANAGER_MAX_LENGTH && PRINTABLE_ASCII.test(name)) return [];
   const errs: FieldError[] = [];
   if (encoder.encode(name).length > FIELD_MANAGER_MAX_LENGTH) {
     errs.push(tooLong(path, FIELD_MANAGER_MAX_LENGTH));

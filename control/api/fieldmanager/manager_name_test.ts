@@ -20,6 +20,8 @@ Deno.test("managerOrUserAgent() names the writer as kube-apiserver does", async 
     { name: "no User-Agent", param: "", ua: "", manager: "" },
     { name: "unprintable characters dropped", param: "", ua: "a\tb\u0007c/1", manager: "abc" },
     { name: "cut at 128 bytes", param: "", ua: "é".repeat(70), manager: "é".repeat(64) },
+    { name: "ASCII cut at 128", param: "", ua: "a".repeat(130), manager: "a".repeat(128) },
+    { name: "DEL dropped", param: "", ua: "ab\u007fc/1", manager: "abc" },
   ];
   for (const c of cases) {
     await t.step(c.name, () => assert.equal(managerOrUserAgent(c.param, c.ua), c.manager));
@@ -28,6 +30,15 @@ Deno.test("managerOrUserAgent() names the writer as kube-apiserver does", async 
 
 Deno.test("validateFieldManager() checks length and printable characters", () => {
   assert.deepEqual(validateFieldManager("kubectl", "fieldManager"), []);
+  assert.deepEqual(validateFieldManager(" ~!kube-scheduler_{x}", "fieldManager"), []);
+  assert.deepEqual(validateFieldManager("a".repeat(128), "fieldManager"), []);
+  assert.deepEqual(validateFieldManager("é".repeat(64), "fieldManager"), []);
+  assert.deepEqual(validateFieldManager("é".repeat(65), "fieldManager").map(String), [
+    "fieldManager: Too long: may not be more than 128 bytes",
+  ]);
+  const del = validateFieldManager("a\u007f", "fieldManager").map(String);
+  assert.equal(del.length, 1);
+  assert.match(del[0]!, /invalid character U\+007F \(at position 1\)$/);
   assert.deepEqual(validateFieldManager("a".repeat(129), "fieldManager").map(String), [
     "fieldManager: Too long: may not be more than 128 bytes",
   ]);

@@ -11,12 +11,13 @@
  *   one's `pods/binding` the moment it is seen (no limit on binds in flight, as the scheduler
  *   binds in the background without one), to the nodes round-robin.
  *
- * Both modes count the bindings in flight through their transport. Protocol: JSON lines on
- * stdout (`{"event":"ready","kubeconfig":…}` once the API serves and the scheduler's caches
- * synced, or the binder watches); commands as JSON lines on stdin: `{"nodes":N}` (bind-only: the
- * nodes are `node-0`…`node-<N-1>`), `{"cpu":true}` (answers the process's CPU time so far),
- * `{"mem":true}` (answers `{"event":"mem",…}`: CPU time, then after a full GC the V8 heap and
- * `/proc/self/status`), `{"stop":true}`.
+ * Both modes count the bindings in flight through their transport, and the event writes.
+ * Protocol: JSON lines on stdout (`{"event":"ready","kubeconfig":…}` once the API serves and the
+ * scheduler's caches synced, or the binder watches); commands as JSON lines on stdin:
+ * `{"nodes":N}` (bind-only: the nodes are `node-0`…`node-<N-1>`), `{"cpu":true}` (answers the
+ * process's CPU time and the events written so far), `{"mem":true}` (answers
+ * `{"event":"mem",…}`: CPU time, then after a full GC the V8 heap and `/proc/self/status`),
+ * `{"stop":true}`.
  *
  * Usage: `deno run -A --v8-flags=<skiff's>,--expose-gc _scheduler_host.ts --data-dir D --port P
  * --mode scheduler|bind-only [--cpu-profile FILE]` (a V8 `.cpuprofile` of the measured phase,
@@ -201,11 +202,16 @@ async function main(): Promise<void> {
   });
   const compactor = runCompactor({ storage, clock, logger }, { signal }).catch(() => {});
   // The scheduler's identity and transport, as control/server.ts's startScheduler.
-  const transport = new CountingTransport(
+  // Event writes are counted, to tell how many were written within the measured phase.
+  const events = new CountingTransport(
     new InProcessClient(api.app, {
       username: "system:kube-scheduler",
       groups: ["system:authenticated"],
     }),
+    { tracked: (method, path) => method === "POST" && path.split("?")[0]!.endsWith("/events") },
+  );
+  const transport = new CountingTransport(
+    events,
     // The `pods/binding` requests in flight are tracked.
     { tracked: (method, path) => method === "POST" && path.includes("/binding") },
   );
@@ -239,7 +245,7 @@ async function main(): Promise<void> {
     };
     if (cmd.cpu) {
       if (values["cpu-profile"]) await profiler.start();
-      say({ event: "cpu", cpuUs: ownCpuUs() });
+      say({ event: "cpu", cpuUs: ownCpuUs(), eventsWritten: events.trackedOk });
     }
     if (cmd.nodes !== undefined) {
       binder.nodes = cmd.nodes;
@@ -256,6 +262,7 @@ async function main(): Promise<void> {
         binds: transport.trackedOk,
         failedBinds: transport.trackedFailed,
         maxInflightBinds: transport.maxInflight,
+        eventsWritten: events.trackedOk,
       });
     }
     if (cmd.stop) break;

@@ -58,8 +58,9 @@
  * Trials run `--runs` times each (default 3 for 500 nodes, 1 for 5,000 nodes to stay within
  * about 5 minutes on 2 cores), alternating scheduler and baseline; the median run by pods/s is
  * reported. Options: `--quick`, `--runs N`, `--only basic-500,spread-500`, `--pin off`,
- * `--cpu-profile-dir DIR` (a V8 `.cpuprofile` of each scheduler trial's measured phase, for
- * Chrome DevTools), `--host-v8-flags A,B` (more V8 flags for the server process).
+ * `--cpu-profile-dir DIR` (a V8 `.cpuprofile` of each trial's measured phase, for Chrome
+ * DevTools: `<workload>-<run>` and `<workload>-bind-only-<run>`), `--host-v8-flags A,B` (more
+ * V8 flags for the server process).
  *
  * @module
  */
@@ -271,6 +272,8 @@ interface HostMemory {
   readonly binds: number;
   readonly failedBinds: number;
   readonly maxInflightBinds: number;
+  /** Events the scheduler (or binder: none) has written so far. */
+  readonly eventsWritten: number;
 }
 
 /** How to start the server process. */
@@ -479,6 +482,8 @@ interface Trial {
    * query after the last bind (all threads: API, scheduler or binder, storage).
    */
   readonly serverCpuMsPerPod: number;
+  /** Events written from the first create to the memory query (the `Scheduled` ones). */
+  readonly eventsWritten: number;
   readonly mem: HostMemory;
 }
 
@@ -517,7 +522,8 @@ async function runTrial(
     const setupMs = performance.now() - setupStart;
 
     const watch = await BoundWatch.start(host.tls, "sched-1", w.measuredPods);
-    const cpu0 = Number((await host.command({ cpu: true }, "cpu")).cpuUs);
+    const start = await host.command({ cpu: true }, "cpu");
+    const cpu0 = Number(start.cpuUs);
     const createdAt = new Map<string, number>();
     const t0 = performance.now();
     await conns.forEach(w.measuredPods, async (c, i) => {
@@ -557,6 +563,7 @@ async function runTrial(
       wallMs,
       setupMs,
       serverCpuMsPerPod: (mem.cpuUs - cpu0) / 1000 / Math.max(1, watch.boundAt.size),
+      eventsWritten: mem.eventsWritten - Number(start.eventsWritten),
       mem,
     };
   } finally {
@@ -615,7 +622,7 @@ export async function runSchedulerBench(args: string[]): Promise<void> {
       pin: { type: "string", default: "on" },
       /** More V8 flags for the server process, e.g. `--prof,--logfile=/tmp/s.log` to profile. */
       "host-v8-flags": { type: "string", default: "" },
-      /** Writes a V8 CPU profile of each scheduler trial's measured phase into this directory. */
+      /** Writes a V8 CPU profile of each trial's measured phase into this directory. */
       "cpu-profile-dir": { type: "string" },
     },
   });
@@ -664,7 +671,13 @@ export async function runSchedulerBench(args: string[]): Promise<void> {
           ...(dir ? { cpuProfile: `${dir}/${w.name}-${r}.cpuprofile` } : {}),
         }),
       );
-      bind.push(await runTrial(w, "bind-only", { v8Flags, pinned }));
+      bind.push(
+        await runTrial(w, "bind-only", {
+          v8Flags,
+          pinned,
+          ...(dir ? { cpuProfile: `${dir}/${w.name}-bind-only-${r}.cpuprofile` } : {}),
+        }),
+      );
     }
     const s = medianTrial(sched);
     const b = medianTrial(bind);
@@ -708,7 +721,7 @@ export async function runSchedulerBench(args: string[]): Promise<void> {
         sched.map((t) => fmt(t.podsPerSec)).join(", ")
       } / ${bind.map((t) => fmt(t.podsPerSec)).join(", ")} pods/s; setup ${
         fmt(s.setupMs / 1000)
-      } s`,
+      } s; events written while measured ${s.eventsWritten} (${s.bound} pods bound)`,
     );
     console.log(JSON.stringify({
       name: `scheduler/${w.name}`,
@@ -732,6 +745,7 @@ export async function runSchedulerBench(args: string[]): Promise<void> {
         runs_pods_per_sec: bind.map((t) => t.podsPerSec),
       },
       create_pods_per_sec: s.createPerSec,
+      events_written: s.eventsWritten,
       max_inflight_binds: s.mem.maxInflightBinds,
       server_cpu_ms_per_pod: s.serverCpuMsPerPod,
       baseline_server_cpu_ms_per_pod: b.serverCpuMsPerPod,

@@ -52,15 +52,29 @@ function copy<T>(value: T): T {
   return out as T;
 }
 
-/** Copies `from[src]` to `to[dst]` when it is present. */
+function same<T>(value: T): T {
+  return value;
+}
+
+/** Copies (or shares, with `take` = `same`) `from[src]` as `to[dst]` when it is present. */
 function move(
   from: Record<string, unknown>,
   to: Record<string, unknown>,
   pairs: readonly (readonly [string, string])[],
+  take: <T>(value: T) => T,
 ): void {
   for (const [src, dst] of pairs) {
-    if (from[src] !== undefined) to[dst] = copy(from[src]);
+    if (from[src] !== undefined) to[dst] = take(from[src]);
   }
+}
+
+/** Options of the conversions. */
+export interface EventConversionOptions {
+  /**
+   * Share the values with the source instead of copying them: for a caller that only reads
+   * the result (validation), never changes either object.
+   */
+  readonly share?: boolean;
 }
 
 const SHARED = [
@@ -82,18 +96,22 @@ const V1_TO_CORE = [
   ["deprecatedCount", "count"],
 ] as const;
 
+const SHARED_PAIRS = SHARED.map((k) => [k, k] as const);
+const CORE_TO_V1 = V1_TO_CORE.map(([v1, core]) => [core, v1] as const);
+
 /** An events.k8s.io/v1 Event as the core/v1 Event it stands for. */
-export function eventsV1ToCoreEvent(event: Event): CoreEvent {
+export function eventsV1ToCoreEvent(event: Event, options: EventConversionOptions = {}): CoreEvent {
+  const take = options.share ? same : copy;
   const out: CoreEvent = {
     apiVersion: "v1",
     kind: "Event",
-    metadata: copy(event.metadata ?? {}),
-    involvedObject: copy(event.regarding ?? {}),
+    metadata: take(event.metadata ?? {}),
+    involvedObject: take(event.regarding ?? {}),
   };
   const from = event as Record<string, unknown>;
   const to = out as Record<string, unknown>;
-  move(from, to, SHARED.map((k) => [k, k] as const));
-  move(from, to, V1_TO_CORE);
+  move(from, to, SHARED_PAIRS, take);
+  move(from, to, V1_TO_CORE, take);
   return out;
 }
 
@@ -107,7 +125,7 @@ export function coreEventToEventsV1(event: CoreEvent): Event {
   } as Event;
   const from = event as Record<string, unknown>;
   const to = out as Record<string, unknown>;
-  move(from, to, SHARED.map((k) => [k, k] as const));
-  move(from, to, V1_TO_CORE.map(([v1, core]) => [core, v1] as const));
+  move(from, to, SHARED_PAIRS, copy);
+  move(from, to, CORE_TO_V1, copy);
   return out;
 }

@@ -63,6 +63,12 @@ Deno.test("event conversion round-trips and copies values", async (t) => {
     out.involvedObject.name = "changed";
     assert.equal(v1.regarding?.name, "web");
   });
+  await t.step("shared on request: the same values, for readers", () => {
+    const out = eventsV1ToCoreEvent(v1, { share: true });
+    assert.deepEqual(out, core);
+    assert.equal(out.involvedObject, v1.regarding);
+    assert.equal(out.series, v1.series);
+  });
   await t.step("nested values are copied, own __proto__ keys kept", () => {
     const annotations = JSON.parse('{"a":"1","__proto__":"p"}') as Record<string, string>;
     const managedFields = [{ manager: "m", fieldsV1: { "f:note": {} } }];

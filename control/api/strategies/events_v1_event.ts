@@ -188,19 +188,22 @@ export function validateCoreEventUpdate(
   return errs;
 }
 
+const SHARE = { share: true } as const;
+
 /**
  * The events.k8s.io/v1 Event strategy. The generic handler runs `validate` on updates too, so
  * an update also gets the strict create checks (upstream runs only the legacy ones then).
  */
 export const eventsV1EventStrategy: Strategy = {
   nameRule: "subdomain",
+  // Validation only reads the core form: it shares the request's values rather than copy them.
   validate(obj: KubeObject): FieldError[] {
-    return validateCoreEvent(eventsV1ToCoreEvent(obj as Event), { strict: true });
+    return validateCoreEvent(eventsV1ToCoreEvent(obj as Event, SHARE), { strict: true });
   },
   validateUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
-    return validateCoreEventUpdate(eventsV1ToCoreEvent(obj as Event), {
+    return validateCoreEventUpdate(eventsV1ToCoreEvent(obj as Event, SHARE), {
       strict: true,
-      old: eventsV1ToCoreEvent(old as Event),
+      old: eventsV1ToCoreEvent(old as Event, SHARE),
     });
   },
 };

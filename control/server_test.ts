@@ -213,3 +213,38 @@ Deno.test("runServer() rejects ready and finished when the data dir cannot be cr
     await assert.rejects(server.finished, { message: `Cannot create data directory "${file}"` });
   });
 });
+
+/** The modules `entry` imports statically, transitively (`deno info`), as file URLs. */
+async function staticImports(entry: URL): Promise<Set<string>> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", entry.href],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const graph = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    modules: {
+      specifier: string;
+      dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[];
+    }[];
+  };
+  const bySpecifier = new Map(graph.modules.map((m) => [m.specifier, m]));
+  const seen = new Set<string>();
+  const visit = (specifier: string) => {
+    if (seen.has(specifier)) return;
+    seen.add(specifier);
+    for (const dep of bySpecifier.get(specifier)?.dependencies ?? []) {
+      if (!dep.isDynamic && dep.code) visit(dep.code.specifier);
+    }
+  };
+  visit(entry.href);
+  return seen;
+}
+
+Deno.test("server.ts loads the scheduler, the controllers and the node agent only when they run", async () => {
+  const loaded = [...await staticImports(new URL("./server.ts", import.meta.url))];
+  const root = new URL("../", import.meta.url).href;
+  for (const part of ["control/scheduler/", "control/controllers/", "control/client/", "node/"]) {
+    assert.deepEqual(loaded.filter((s) => s.startsWith(root + part)), [], part);
+  }
+  assert.ok(loaded.some((s) => s.startsWith(`${root}control/api/`)), "the API is loaded at once");
+});

@@ -29,6 +29,7 @@
  */
 import { MIRROR_POD_ANNOTATION } from "../types/core_v1_pod.ts";
 import type { KubeObject } from "../types/meta_v1.ts";
+import { ValuePool } from "./_value_pool.ts";
 
 /** Turns a stored object into what a view keeps. */
 export type Projection = (obj: KubeObject) => KubeObject;
@@ -44,28 +45,78 @@ export const VIEWED_SECRET_TYPES: ReadonlySet<string> = new Set([
 /** ConfigMaps whose data a view keeps. */
 export const VIEWED_CONFIG_MAPS: ReadonlySet<string> = new Set(["kube-root-ca.crt"]);
 
-/** Drops the bookkeeping no reader of a view uses; `obj` is a fresh decode, changed in place. */
-function slimMetadata(obj: KubeObject): KubeObject {
-  const meta = obj.metadata;
-  if (!meta) return obj;
-  delete meta.managedFields;
-  if (meta.annotations && LAST_APPLIED in meta.annotations) {
-    delete meta.annotations[LAST_APPLIED];
+/** Metadata fields whose values repeat across objects (pooled); the others are unique. */
+const SHARED_META_FIELDS: ReadonlySet<string> = new Set([
+  "namespace",
+  "generateName",
+  "labels",
+  "annotations",
+  "ownerReferences",
+  "finalizers",
+]);
+
+/**
+ * The metadata a view keeps: all but `managedFields` and the last-applied annotation, with the
+ * values that repeat across objects (namespace, labels, owners…) pooled.
+ */
+function slimMeta(
+  meta: Readonly<Record<string, unknown>>,
+  pool: ValuePool,
+  annotations?: (a: Readonly<Record<string, string>>) => Record<string, string> | undefined,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key in meta) {
+    if (key === "managedFields") continue;
+    let value = meta[key];
+    if (key === "annotations" && value && typeof value === "object") {
+      const a = value as Record<string, string>;
+      value = annotations ? annotations(a) : withoutLastApplied(a);
+      if (value === undefined) continue;
+    }
+    out[key] = SHARED_META_FIELDS.has(key) ? pool.value(value) : value;
   }
-  return obj;
+  return out;
 }
 
-function slimSecret(obj: KubeObject): KubeObject {
-  const secret = slimMetadata(obj) as KubeObject & { type?: string; data?: unknown };
-  if (!VIEWED_SECRET_TYPES.has(secret.type ?? "")) delete secret.data;
-  return secret;
+function withoutLastApplied(a: Readonly<Record<string, string>>): Record<string, string> {
+  if (!(LAST_APPLIED in a)) return a;
+  const out: Record<string, string> = {};
+  for (const key in a) if (key !== LAST_APPLIED) out[key] = a[key]!;
+  return out;
 }
 
-function slimConfigMap(obj: KubeObject): KubeObject {
-  const cm = slimMetadata(obj) as KubeObject & { data?: unknown; binaryData?: unknown };
-  if (!VIEWED_CONFIG_MAPS.has(cm.metadata?.name ?? "")) delete cm.data;
-  delete cm.binaryData;
-  return cm;
+/** `obj` with its metadata slimmed (see {@linkcode slimMeta}) and `skip`'s keys left out. */
+function slimObject(
+  obj: KubeObject,
+  pool: ValuePool,
+  skip: ReadonlySet<string> = NOTHING,
+): KubeObject {
+  const out: Record<string, unknown> = {};
+  for (const key in obj) {
+    if (skip.has(key)) continue;
+    const value = (obj as Record<string, unknown>)[key];
+    out[key] = key === "metadata" && value && typeof value === "object"
+      ? slimMeta(value as Record<string, unknown>, pool)
+      : key === "apiVersion" || key === "kind"
+      ? pool.value(value)
+      : value;
+  }
+  return out as KubeObject;
+}
+
+const NOTHING: ReadonlySet<string> = new Set();
+const SECRET_DATA: ReadonlySet<string> = new Set(["data"]);
+const CONFIG_MAP_DATA: ReadonlySet<string> = new Set(["data", "binaryData"]);
+const CONFIG_MAP_BINARY: ReadonlySet<string> = new Set(["binaryData"]);
+
+function slimSecret(obj: KubeObject, pool: ValuePool): KubeObject {
+  const type = (obj as { type?: string }).type ?? "";
+  return slimObject(obj, pool, VIEWED_SECRET_TYPES.has(type) ? NOTHING : SECRET_DATA);
+}
+
+function slimConfigMap(obj: KubeObject, pool: ValuePool): KubeObject {
+  const kept = VIEWED_CONFIG_MAPS.has(obj.metadata?.name ?? "");
+  return slimObject(obj, pool, kept ? CONFIG_MAP_BINARY : CONFIG_MAP_DATA);
 }
 
 interface ContainerStatus {
@@ -122,17 +173,18 @@ function slimSource(src: Record<string, unknown>): Record<string, unknown> | nul
 
 /**
  * A volume reduced to what it references (Secrets, ConfigMaps, claims, token audiences): the
- * `kube-api-access-*` volume every pod gets shrinks from ~15 objects to 3.
+ * `kube-api-access-*` volume every pod gets shrinks from ~15 objects to 3, and what it
+ * references is pooled (the same in every pod).
  */
-function slimVolume(v: VolumeLike): VolumeLike {
-  if (v.secret) return { name: v.name, secret: { secretName: v.secret.secretName } };
-  if (v.configMap) return { name: v.name, configMap: { name: v.configMap.name } };
+function slimVolume(v: VolumeLike, pool: ValuePool): VolumeLike {
+  if (v.secret) return { name: v.name, secret: pool.value({ secretName: v.secret.secretName }) };
+  if (v.configMap) return { name: v.name, configMap: pool.value({ name: v.configMap.name }) };
   if (v.projected) {
     const sources = (v.projected.sources ?? []).map(slimSource).filter((x) => x !== null);
-    return { name: v.name, projected: { sources } };
+    return { name: v.name, projected: pool.value({ sources }) };
   }
   if (UNREFERENCING_VOLUMES.some((t) => v[t] !== undefined)) return { name: v.name };
-  return v;
+  return pool.value(v);
 }
 
 interface ContainerLike {
@@ -158,50 +210,70 @@ function slimContainers(list: unknown): ContainerLike[] | undefined {
   });
 }
 
-function slimPod(obj: KubeObject): KubeObject {
-  const pod = slimMetadata(obj) as KubeObject & {
-    spec?: Record<string, unknown>;
-    status?: Record<string, unknown>;
-  };
-  const annotations = pod.metadata?.annotations;
-  if (annotations) {
-    const mirror = annotations[MIRROR_POD_ANNOTATION];
-    if (mirror === undefined) delete pod.metadata!.annotations;
-    else pod.metadata!.annotations = { [MIRROR_POD_ANNOTATION]: mirror };
-  }
-  const spec = pod.spec;
-  if (spec) {
-    const kept: Record<string, unknown> = {};
-    for (const key of POD_SPEC_FIELDS) if (spec[key] !== undefined) kept[key] = spec[key];
-    if (Array.isArray(spec.volumes)) kept.volumes = (spec.volumes as VolumeLike[]).map(slimVolume);
-    for (const key of ["containers", "initContainers", "ephemeralContainers"] as const) {
-      const containers = slimContainers(spec[key]);
-      if (containers) kept[key] = containers;
-    }
-    pod.spec = kept;
-  }
-  const status = pod.status;
-  if (status) {
-    const kept: Record<string, unknown> = {};
-    for (const key of ["phase", "qosClass", "resize"]) {
-      if (status[key] !== undefined) kept[key] = status[key];
-    }
-    const containers = slimStatuses(status.containerStatuses);
-    if (containers) kept.containerStatuses = containers;
-    const inits = slimStatuses(status.initContainerStatuses);
-    if (inits) kept.initContainerStatuses = inits;
-    pod.status = kept;
-  }
-  return pod;
+/** A mirror pod's annotation, no other. */
+function mirrorAnnotation(a: Readonly<Record<string, string>>): Record<string, string> | undefined {
+  const mirror = a[MIRROR_POD_ANNOTATION];
+  return mirror === undefined ? undefined : { [MIRROR_POD_ANNOTATION]: mirror };
 }
 
-const BY_PREFIX: Readonly<Record<string, Projection>> = {
+function slimPodSpec(spec: Record<string, unknown>, pool: ValuePool): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const key of POD_SPEC_FIELDS) if (spec[key] !== undefined) kept[key] = pool.value(spec[key]);
+  if (Array.isArray(spec.volumes)) {
+    kept.volumes = (spec.volumes as VolumeLike[]).map((v) => slimVolume(v, pool));
+  }
+  for (const key of ["containers", "initContainers", "ephemeralContainers"] as const) {
+    const containers = slimContainers(spec[key]);
+    if (containers) kept[key] = pool.value(containers);
+  }
+  return kept;
+}
+
+function slimPodStatus(status: Record<string, unknown>, pool: ValuePool): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const key of ["phase", "qosClass", "resize"]) {
+    if (status[key] !== undefined) kept[key] = status[key];
+  }
+  const containers = slimStatuses(status.containerStatuses);
+  if (containers) kept.containerStatuses = containers;
+  const inits = slimStatuses(status.initContainerStatuses);
+  if (inits) kept.initContainerStatuses = inits;
+  return pool.value(kept);
+}
+
+function slimPod(obj: KubeObject, pool: ValuePool): KubeObject {
+  const out: Record<string, unknown> = {};
+  for (const key in obj) {
+    const value = (obj as Record<string, unknown>)[key];
+    const isObject = value !== null && typeof value === "object" && !Array.isArray(value);
+    if (key === "metadata" && isObject) {
+      out.metadata = slimMeta(value as Record<string, unknown>, pool, mirrorAnnotation);
+    } else if (key === "spec" && isObject) {
+      out.spec = slimPodSpec(value as Record<string, unknown>, pool);
+    } else if (key === "status" && isObject) {
+      out.status = slimPodStatus(value as Record<string, unknown>, pool);
+    } else {
+      out[key] = pool.value(value);
+    }
+  }
+  return out as KubeObject;
+}
+
+type PooledProjection = (obj: KubeObject, pool: ValuePool) => KubeObject;
+
+const BY_PREFIX: Readonly<Record<string, PooledProjection>> = {
   "/registry/secrets/": slimSecret,
   "/registry/configmaps/": slimConfigMap,
   "/registry/pods/": slimPod,
 };
 
-/** The projection of the view of `prefix` (every prefix drops at least the bookkeeping). */
+/**
+ * The projection of the view of `prefix` (every prefix drops at least the bookkeeping). Each
+ * call returns a projection with its own {@linkcode ValuePool}: the objects it returns share
+ * their repeated values, and are built afresh (never a decoded object with fields deleted).
+ */
 export function viewProjection(prefix: string): Projection {
-  return BY_PREFIX[prefix] ?? slimMetadata;
+  const slim = BY_PREFIX[prefix] ?? slimObject;
+  const pool = new ValuePool();
+  return (obj) => slim(obj, pool);
 }

@@ -194,3 +194,45 @@ Deno.test("viewProjection() keeps a mirror pod's annotation, no other", () => {
     annotations: { "kubernetes.io/config.mirror": "abc" },
   });
 });
+
+Deno.test("viewProjection() shares equal values across the pods it projects, and never deletes", () => {
+  const project = viewProjection("/registry/pods/");
+  const pod = (name: string) =>
+    structuredClone({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        name,
+        namespace: "a",
+        uid: `uid-${name}`,
+        labels: { app: "web" },
+        managedFields: [{ manager: "kubectl" }],
+      },
+      spec: {
+        serviceAccountName: "default",
+        volumes: [{
+          name: `kube-api-access-${name}`,
+          projected: { sources: [{ configMap: { name: "kube-root-ca.crt" } }] },
+        }],
+        containers: [{ name: "c", image: "app:1", resources: { requests: { cpu: "1" } } }],
+      },
+      status: { phase: "Pending", qosClass: "Burstable" },
+    }) as unknown as KubeObject;
+  type Projected = {
+    metadata: { labels: unknown; uid: string };
+    spec: { containers: unknown; volumes: { name: string; projected: unknown }[] };
+    status: unknown;
+  };
+  const a = project(pod("a")) as unknown as Projected;
+  const b = project(pod("b")) as unknown as Projected;
+  assert.equal(a.metadata.labels, b.metadata.labels);
+  assert.equal(a.spec.containers, b.spec.containers);
+  assert.equal(a.spec.volumes[0]!.projected, b.spec.volumes[0]!.projected);
+  assert.equal(a.status, b.status);
+  assert.notEqual(a.spec.volumes[0], b.spec.volumes[0]);
+  assert.equal(b.metadata.uid, "uid-b");
+  assert.equal(b.spec.volumes[0]!.name, "kube-api-access-b");
+  // Built afresh: a decoded object with properties deleted would be a slow dictionary.
+  assert.equal("managedFields" in (b.metadata as object), false);
+  assert.ok(Object.isFrozen(a.metadata.labels));
+});

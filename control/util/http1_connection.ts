@@ -53,6 +53,20 @@ export interface Http1PushSink {
 }
 
 /**
+ * A response whose bytes the app has at hand: its header lines and body text, which the
+ * connection writes without reading the `Response`'s body stream and headers.
+ */
+export interface Http1WholeBody {
+  /**
+   * The header lines after the status line as the response's `Headers` list them (lowercase,
+   * sorted by name), each ending in CRLF; without `content-length`, `connection` and `date`.
+   */
+  readonly headerLines: string;
+  /** Text, or UTF-8 bytes. */
+  readonly body: string | Uint8Array;
+}
+
+/**
  * How the connection recognizes responses produced over time. The API marks them (its
  * `streamedResponse` and `pushResponse`); the connection sends their head at once and frames
  * their body in chunks, and lets a push producer write straight to the socket.
@@ -69,6 +83,12 @@ export interface Http1Streaming {
    * @default {never}
    */
   streamsRequestBody?(method: string, target: string): boolean;
+  /**
+   * The header lines and body of a response the app built from text it still holds, to be
+   * written as they are. Only for responses whose headers did not change since.
+   * @default {none: every response's body and headers are read from it}
+   */
+  wholeBody?(response: Response): Http1WholeBody | undefined;
 }
 
 /** Options of {@linkcode Http1Connection}. */
@@ -227,6 +247,25 @@ function parseHead(text: string): Head {
   return { method, target, version: version === "HTTP/1.1" ? "1.1" : "1.0", headers, index };
 }
 
+/**
+ * A request of a connection, its `signal` the connection's own: aborted when the client goes
+ * away. Given as `init.signal`, the fetch `Request` would make a signal following it (a
+ * WeakRef and a finalization registration per request, and V8's young-generation GC keeps
+ * what a WeakRef points to, so each request's objects were promoted to the old generation).
+ */
+class ConnectionRequest extends Request {
+  readonly #signal: AbortSignal;
+
+  constructor(url: string, init: RequestInit, signal: AbortSignal) {
+    super(url, init);
+    this.#signal = signal;
+  }
+
+  override get signal(): AbortSignal {
+    return this.#signal;
+  }
+}
+
 /** A socket a request handler took over for an upgrade. */
 export interface Http1TakenSocket {
   /**
@@ -351,11 +390,18 @@ export class Http1Connection {
   #busy = false;
   #closed = false;
   #current: AbortController | null = null;
-  #headStarted = false;
   /** The socket belongs to an upgrade's handler. */
   #takenOver = false;
   /** The body of the request in flight, when it is streamed to its handler. */
   #streamedBody: StreamedBody | null = null;
+  /**
+   * The socket's inactivity timeout now, ms: the idle one, or the header one while a partial
+   * head waits. It stays armed while a request is in flight (changing it per request costs a
+   * timer object each time); a timeout then is ignored and the timer re-armed after.
+   */
+  #armedMs = 0;
+  /** The timeout fired while a request was in flight (and was ignored). */
+  #firedWhileBusy = false;
   readonly #onDataFn: (chunk: Buffer) => void;
 
   constructor(socket: Http1Socket, options: Http1ConnectionOptions) {
@@ -367,18 +413,27 @@ export class Http1Connection {
       idleTimeoutMs: 120_000,
       ...options,
     };
-    socket.setTimeout(this.#o.idleTimeoutMs);
+    this.#arm(this.#o.idleTimeoutMs);
     this.#onDataFn = (chunk) => this.#onData(chunk);
     socket.on("data", this.#onDataFn);
     socket.on("timeout", () => {
       // Idle between requests, or a request head that never completes: close. A request in
       // flight (a watch waiting for events) is not idle.
-      if (!this.#busy && !this.#takenOver) socket.destroy();
+      if (this.#takenOver) return;
+      if (this.#busy) this.#firedWhileBusy = true;
+      else socket.destroy();
     });
     socket.on("close", () => this.#onClose());
     socket.on("error", () => {
       // The client reset the connection or TLS failed: "close" follows.
     });
+  }
+
+  /** Sets the socket's inactivity timeout to `ms`, unless it is set so already. */
+  #arm(ms: number): void {
+    if (ms === this.#armedMs) return;
+    this.#armedMs = ms;
+    this.#socket.setTimeout(ms);
   }
 
   /** Ends the connection, aborting the request in flight (server shutdown). */
@@ -403,11 +458,17 @@ export class Http1Connection {
     }
     this.#chunks.push(bytes);
     this.#size += bytes.byteLength;
-    if (!this.#headStarted) {
-      this.#headStarted = true;
-      if (!this.#busy) this.#socket.setTimeout(this.#o.headerTimeoutMs);
-    }
     if (!this.#busy && this.#size >= this.#need) this.#next();
+    this.#armWaiting();
+  }
+
+  /**
+   * With no request in flight: the header deadline while part of a request waits, else the
+   * idle timeout. A request in flight keeps whichever is armed.
+   */
+  #armWaiting(): void {
+    if (this.#busy || this.#closed || this.#takenOver) return;
+    this.#arm(this.#size > 0 ? this.#o.headerTimeoutMs : this.#o.idleTimeoutMs);
   }
 
   /** The buffered bytes as one array (joined once, kept joined). */
@@ -488,7 +549,6 @@ export class Http1Connection {
     // The body is copied out: the buffer it came from is reused for what follows.
     const own = body ? new Uint8Array(body) : null;
     this.#consume(consumed);
-    this.#headStarted = this.#size > 0;
     this.#serve(head, own);
   }
 
@@ -507,7 +567,6 @@ export class Http1Connection {
     }
     const length = chunked ? 0 : Number(clText ?? 0);
     this.#consume(framing.bodyStart);
-    this.#headStarted = false;
     if (!chunked && length === 0) return this.#serve(head, null);
     if (head.index.get("expect")?.toLowerCase() === "100-continue") {
       this.#socket.write(encoder.encode("HTTP/1.1 100 Continue\r\n\r\n"));
@@ -518,7 +577,6 @@ export class Http1Connection {
     const buffered = this.#buffered();
     const used = buffered.byteLength > 0 ? body.feed(buffered) : 0;
     if (used > 0) this.#consume(used);
-    this.#headStarted = this.#size > 0;
     this.#serve(head, body.stream);
   }
 
@@ -570,7 +628,6 @@ export class Http1Connection {
   #serve(head: Head, body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null): void {
     this.#busy = true;
     this.#continued = false;
-    this.#socket.setTimeout(0);
     const abort = new AbortController();
     this.#current = abort;
     const keepAlive = head.version === "1.1"
@@ -582,16 +639,19 @@ export class Http1Connection {
       const url = head.target.startsWith("/")
         ? `${host ? `https://${host}` : this.#o.origin}${head.target}`
         : head.target;
-      request = new Request(url, {
-        method: head.method,
-        headers: head.headers,
-        signal: abort.signal,
-        ...(body instanceof ReadableStream
-          ? { body, duplex: "half" }
-          : body && body.byteLength > 0 && head.method !== "GET" && head.method !== "HEAD"
-          ? { body }
-          : {}),
-      } as RequestInit);
+      request = new ConnectionRequest(
+        url,
+        {
+          method: head.method,
+          headers: head.headers,
+          ...(body instanceof ReadableStream
+            ? { body, duplex: "half" }
+            : body && body.byteLength > 0 && head.method !== "GET" && head.method !== "HEAD"
+            ? { body }
+            : {}),
+        } as RequestInit,
+        abort.signal,
+      );
     } catch {
       this.#fail(400, "malformed request");
       return;
@@ -629,8 +689,13 @@ export class Http1Connection {
         }
         return;
       }
-      this.#socket.setTimeout(this.#size > 0 ? this.#o.headerTimeoutMs : this.#o.idleTimeoutMs);
+      if (this.#firedWhileBusy) {
+        // A fired timer stays off until the next activity: start it again.
+        this.#firedWhileBusy = false;
+        this.#socket.setTimeout(this.#armedMs);
+      }
       this.#next();
+      this.#armWaiting();
     });
   }
 
@@ -641,7 +706,7 @@ export class Http1Connection {
     const socket = this.#socket;
     socket.pause();
     socket.off("data", this.#onDataFn);
-    socket.setTimeout(0);
+    this.#arm(0);
     const buffered = this.#size > 0 ? new Uint8Array(this.#buffered()) : new Uint8Array(0);
     this.#chunks = [];
     this.#size = 0;
@@ -676,6 +741,11 @@ export class Http1Connection {
     const connection = options.keepAlive ? [] : ["connection: close"];
     const noBody = options.head || response.status === 204 || response.status === 304;
     const streaming = this.#o.streaming;
+    const whole = noBody ? undefined : streaming?.wholeBody?.(response);
+    if (whole !== undefined) {
+      if (!socket.destroyed) socket.write(wholeResponseBytes(response.status, whole, connection));
+      return;
+    }
     if (!streaming?.isStreamed(response) || noBody) {
       const body = noBody || !response.body
         ? new Uint8Array(0)
@@ -735,6 +805,31 @@ export class Http1Connection {
       reader.cancel().catch(() => {});
     }
   }
+}
+
+// deno-lint-ignore no-control-regex
+const NON_ASCII = /[^\u0000-\u007f]/;
+
+/**
+ * The bytes of a whole response: the same head {@linkcode Http1Connection} writes for any
+ * response (status line, its headers, `content-length`, `connection`, `date`) and the body,
+ * encoded at once when the body is ASCII (its length in bytes is then its length).
+ */
+function wholeResponseBytes(
+  status: number,
+  whole: Http1WholeBody,
+  connection: readonly string[],
+): Uint8Array {
+  const head = (length: number) =>
+    `HTTP/1.1 ${status} ${REASONS[status] ?? "Status"}\r\n${whole.headerLines}` +
+    `content-length: ${length}\r\n${connection.map((l) => `${l}\r\n`).join("")}` +
+    `date: ${httpDate()}\r\n\r\n`;
+  const text = whole.body;
+  if (typeof text === "string" && !NON_ASCII.test(text)) {
+    return encoder.encode(head(text.length) + text);
+  }
+  const body = typeof text === "string" ? encoder.encode(text) : text;
+  return concat([encoder.encode(head(body.byteLength)), body]);
 }
 
 function drained(socket: Http1Socket): Promise<void> {

@@ -57,8 +57,10 @@ class FakeSocket extends EventEmitter {
   resume(): void {
     this.paused = false;
   }
+  timeoutCalls = 0;
   setTimeout(ms: number): void {
     this.timeoutMs = ms;
+    this.timeoutCalls++;
   }
   feed(text: string | Uint8Array): void {
     this.emit(
@@ -207,9 +209,57 @@ Deno.test("Http1Connection aborts the request's signal when the client goes away
   socket.feed("GET /watch HTTP/1.1\r\nHost: h\r\n\r\n");
   await settle();
   assert.equal(signal?.aborted, false);
-  assert.equal(socket.timeoutMs, 0, "no idle timeout while a request is in flight");
+  socket.emit("timeout");
+  assert.equal(socket.destroyed, false, "a request in flight is not idle");
+  assert.equal(signal?.aborted, false);
   socket.destroy();
   assert.equal(signal?.aborted, true);
+});
+
+Deno.test("Http1Connection times out idle connections and slow heads, not requests in flight", async (t) => {
+  await t.step("idle between requests", async () => {
+    const { socket } = connect(() => Promise.resolve(new Response("x")), {
+      idleTimeoutMs: 1000,
+      headerTimeoutMs: 50,
+    });
+    assert.equal(socket.timeoutMs, 1000);
+    const calls = socket.timeoutCalls;
+    socket.feed("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
+    await settle();
+    assert.match(socket.text(), /\r\n\r\nxHTTP\/1.1 200 OK[^]*\r\n\r\nx$/);
+    assert.equal(socket.timeoutMs, 1000, "the idle timeout again after a request");
+    assert.equal(socket.timeoutCalls, calls, "whole heads leave the timer as it is");
+    socket.emit("timeout");
+    assert.equal(socket.destroyed, true);
+  });
+  await t.step("a head arriving piece by piece", () => {
+    const { socket } = connect(() => Promise.resolve(new Response("x")), {
+      idleTimeoutMs: 1000,
+      headerTimeoutMs: 50,
+    });
+    socket.feed("GET /a HTTP/1.1\r\nHo");
+    assert.equal(socket.timeoutMs, 50, "the header deadline while a head is incomplete");
+    socket.emit("timeout");
+    assert.equal(socket.destroyed, true);
+  });
+  await t.step("a long request, then idle", async () => {
+    let answer!: (r: Response) => void;
+    const { socket } = connect(() => new Promise<Response>((r) => answer = r), {
+      idleTimeoutMs: 1000,
+      headerTimeoutMs: 50,
+    });
+    socket.feed("GET /watch HTTP/1.1\r\n\r\n");
+    await settle();
+    socket.timeoutMs = -1;
+    socket.emit("timeout");
+    assert.equal(socket.destroyed, false, "ignored while the request is in flight");
+    answer(new Response("done"));
+    await settle();
+    assert.equal(socket.timeoutMs, 1000, "the fired timer is started again");
+    assert.match(socket.text(), /done$/);
+    socket.emit("timeout");
+    assert.equal(socket.destroyed, true);
+  });
 });
 
 Deno.test("Http1Connection closes after Connection: close and for HTTP/1.0", async () => {
@@ -387,6 +437,46 @@ Deno.test("Http1Connection streams the bodies its streaming options name, withou
     assert.match(socket.text(), /^HTTP\/1.1 413 /);
     assert.equal(seen.length, 0);
   });
+});
+
+Deno.test("Http1Connection writes a whole response from its text, as it writes the Response", async (t) => {
+  const whole = new WeakMap<Response, { headerLines: string; body: string }>();
+  const make = (body: string, status: number) => {
+    const headers = { "cache-control": "no-cache, private", "content-type": "application/json" };
+    const r = new Response(body, { status, headers });
+    whole.set(r, {
+      headerLines: "cache-control: no-cache, private\r\ncontent-type: application/json\r\n",
+      body,
+    });
+    return r;
+  };
+  const written = async (body: string, o: { status: number; hook: boolean; request: string }) => {
+    const { socket } = connect(() => Promise.resolve(make(body, o.status)), {
+      streaming: o.hook ? { ...streaming, wholeBody: (r: Response) => whole.get(r) } : streaming,
+    });
+    socket.feed(o.request);
+    await settle();
+    return { text: socket.text().replace(/\r\ndate: [^\r]*/, ""), writes: socket.written.length };
+  };
+  const cases = [
+    { name: "ASCII", body: '{"kind":"Pod"}', status: 200, request: "GET / HTTP/1.1\r\n\r\n" },
+    { name: "UTF-8", body: '{"note":"héllo ✓"}', status: 201, request: "GET / HTTP/1.1\r\n\r\n" },
+    {
+      name: "closing",
+      body: "{}",
+      status: 404,
+      request: "GET / HTTP/1.1\r\nConnection: close\r\n\r\n",
+    },
+    { name: "HEAD", body: "{}", status: 200, request: "HEAD / HTTP/1.1\r\n\r\n" },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, async () => {
+      const fast = await written(c.body, { ...c, hook: true });
+      const slow = await written(c.body, { ...c, hook: false });
+      assert.equal(fast.text, slow.text);
+      assert.equal(fast.writes, 1, "one write for head and body");
+    });
+  }
 });
 
 Deno.test("Http1Connection keeps a response's own Date header", async () => {

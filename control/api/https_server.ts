@@ -11,7 +11,7 @@ import type { TLSSocket } from "node:tls";
 import type { Logger } from "../util/logger.ts";
 import type { ConnectionInfo } from "./auth/authenticator.ts";
 import { MAX_BODY_BYTES } from "./handlers/context.ts";
-import { isStreamedResponse, pushSourceOf } from "./handlers/render.ts";
+import { isStreamedResponse, pushSourceOf, wholeBodyOf } from "./handlers/render.ts";
 import type { Http1Streaming } from "../util/http1_connection.ts";
 import { startTlsHttp1Server } from "../util/tls_http1_server.ts";
 
@@ -109,6 +109,7 @@ const API_STREAMING: Http1Streaming = {
   isStreamed: isStreamedResponse,
   pushSource: pushSourceOf,
   streamsRequestBody: (_method, target) => PROXY_PATH.test(target),
+  wholeBody: wholeBodyOf,
 };
 
 /** The abort reason of requests still open when the server stops. */

@@ -13,6 +13,7 @@ import { buildTable, parseIncludeObject } from "../printers/table.ts";
 import { printerFor } from "../printers/printers.ts";
 import { groupVersion, type ResourceDef } from "../registry/resource_def.ts";
 import type { KubeObject, ListMeta, StatusDetails } from "../types/meta_v1.ts";
+import type { Http1WholeBody } from "../../util/http1_connection.ts";
 
 /** Headers every API response carries, as kube-apiserver's. */
 export const API_HEADERS: Readonly<Record<string, string>> = {
@@ -101,6 +102,40 @@ export function isStreamedResponse(res: Response): boolean {
   return STREAMED.has(res);
 }
 
+const WHOLE = new WeakMap<Response, Http1WholeBody>();
+const HEADER_LINES = new WeakMap<Readonly<Record<string, string>>, string>();
+
+/** The header lines of a headers record, as the connection writes a `Headers` (once each). */
+function headerLinesOf(headers: Readonly<Record<string, string>>): string {
+  let lines = HEADER_LINES.get(headers);
+  if (lines === undefined) {
+    lines = "";
+    new Headers(headers).forEach((value, name) => lines += `${name}: ${value}\r\n`);
+    HEADER_LINES.set(headers, lines);
+  }
+  return lines;
+}
+
+/**
+ * A response of `body` (text, or UTF-8 bytes no one changes after) with `headers`, a record
+ * shared by many responses (built once, never changed): the HTTPS listener writes its body and
+ * header lines as they are, without reading the `Response` back (the hot path of GET and
+ * create answers, and lists).
+ */
+export function wholeResponse(
+  body: string | Uint8Array<ArrayBuffer>,
+  init: { readonly status: number; readonly headers: Readonly<Record<string, string>> },
+): Response {
+  const res = new Response(body, init);
+  WHOLE.set(res, { headerLines: headerLinesOf(init.headers), body });
+  return res;
+}
+
+/** The body and header lines of a {@linkcode wholeResponse}, for a listener that writes them. */
+export function wholeBodyOf(res: Response): Http1WholeBody | undefined {
+  return WHOLE.get(res);
+}
+
 /** One list item: its JSON text, and the object when it was decoded anyway. */
 export interface ListItem {
   readonly json: string;
@@ -158,10 +193,19 @@ export interface RenderJsonTextOptions {
 
 /** A response carrying one object already serialized as JSON. */
 export function renderJsonText(json: string, options: RenderJsonTextOptions = {}): Response {
-  const headers = options.warnings?.length
-    ? headersFor("application/json", options.warnings)
-    : JSON_HEADERS;
-  return new Response(json, { status: options.status ?? 200, headers });
+  const status = options.status ?? 200;
+  if (!options.warnings?.length) return wholeResponse(json, { status, headers: JSON_HEADERS });
+  return new Response(json, { status, headers: headersFor("application/json", options.warnings) });
+}
+
+/** {@linkcode renderJsonText} of an object's JSON as UTF-8 bytes (the stored ones, spliced). */
+export function renderJsonBytes(
+  json: Uint8Array<ArrayBuffer>,
+  options: RenderJsonTextOptions = {},
+): Response {
+  const status = options.status ?? 200;
+  if (!options.warnings?.length) return wholeResponse(json, { status, headers: JSON_HEADERS });
+  return new Response(json, { status, headers: headersFor("application/json", options.warnings) });
 }
 
 /** A response carrying one object. */
@@ -223,6 +267,9 @@ export function renderList(items: readonly ListItem[], options: RenderListOption
       const body = `{"kind":${JSON.stringify(listKind)},"apiVersion":${
         JSON.stringify(apiVersion)
       },"metadata":${JSON.stringify(meta)},"items":[${items.map((i) => i.json).join(",")}]}`;
+      if (!options.warnings?.length) {
+        return wholeResponse(body, { status: 200, headers: JSON_HEADERS });
+      }
       return new Response(body, {
         status: 200,
         headers: headersFor("application/json", options.warnings),

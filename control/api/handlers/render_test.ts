@@ -7,11 +7,15 @@ import type { KubeObject } from "../types/meta_v1.ts";
 import {
   API_HEADERS,
   isStreamedResponse,
+  renderJsonBytes,
+  renderJsonText,
   renderList,
   renderObject,
   type RenderOptions,
   renderSuccess,
   streamedResponse,
+  wholeBodyOf,
+  wholeResponse,
 } from "./render.ts";
 
 const CONFIGMAPS = BUILTIN_RESOURCES.find((d) => d.resource === "configmaps")!;
@@ -177,6 +181,27 @@ Deno.test("renderList() assembles a JSON list from the items' stored text", asyn
     metadata: { resourceVersion: "9" },
     items: [],
   });
+});
+
+Deno.test("wholeResponse() keeps its text and header lines for the listener, as its Headers list them", async () => {
+  const headers = { "Content-Type": "application/json", "cache-control": "no-cache, private" };
+  const res = wholeResponse('{"a":"é"}', { status: 201, headers });
+  const whole = wholeBodyOf(res);
+  let lines = "";
+  res.headers.forEach((v, n) => lines += `${n}: ${v}\r\n`);
+  assert.deepEqual(whole, { headerLines: lines, body: '{"a":"é"}' });
+  assert.equal(lines, "cache-control: no-cache, private\r\ncontent-type: application/json\r\n");
+  assert.equal(res.status, 201);
+  assert.equal(await res.text(), '{"a":"é"}', "in-process readers get the same body");
+  const bytes = new TextEncoder().encode('{"b":1}');
+  const fromBytes = renderJsonBytes(bytes);
+  assert.equal(wholeBodyOf(fromBytes)?.body, bytes);
+  assert.equal(await fromBytes.text(), '{"b":1}');
+  // The hot answers are whole; those with Warning headers are read from their Headers.
+  assert.ok(wholeBodyOf(renderJsonText("{}")));
+  assert.equal(wholeBodyOf(renderJsonText("{}", { warnings: ["w"] })), undefined);
+  const list = renderList([], { ...opts({ format: "json" }), meta: { resourceVersion: "9" } });
+  assert.equal(wholeBodyOf(list)?.body, await list.text());
 });
 
 Deno.test("renderList() answers YAML, Tables and PartialObjectMetadataList", async () => {

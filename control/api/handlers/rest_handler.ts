@@ -34,7 +34,12 @@ import { FieldSelectorParseError, parseFieldSelector } from "../selectors/field_
 import { parseLabelSelector, SelectorParseError } from "../selectors/label_selector.ts";
 import type { FieldSelector } from "../selectors/field_selector.ts";
 import type { LabelMatcher } from "../selectors/label_selector.ts";
-import { decodeStored, encodeForStorage, storedToJson } from "../store/object_codec.ts";
+import {
+  decodeStored,
+  encodeForStorage,
+  storedToJson,
+  storedToJsonBytes,
+} from "../store/object_codec.ts";
 import { type KeyLayout, listPrefix, objectKey, storagePrefixOf } from "../store/storage_keys.ts";
 import type { ObjectAttrs } from "../store/watch_cache.ts";
 import { DeleteOptions as DeleteOptionsSchema } from "../types/meta_v1.ts";
@@ -62,6 +67,7 @@ import {
 } from "./object_lifecycle.ts";
 import {
   type ListItem,
+  renderJsonBytes,
   renderJsonText,
   renderList,
   renderObject,
@@ -301,7 +307,7 @@ export class RestHandler {
     w: { obj: KubeObject; kv: KeyValue; status: number; warnings: string[] },
   ): Response {
     if (req.output?.format === "json" && !req.def.conversion) {
-      return renderJsonText(storedToJson(w.kv.value, w.kv.modRevision), {
+      return renderJsonBytes(storedToJsonBytes(w.kv.value, w.kv.modRevision), {
         status: w.status,
         warnings: w.warnings,
       });
@@ -369,7 +375,7 @@ export class RestHandler {
       // resourceVersion spliced in, without a parse and a re-serialization.
       const kv = await this.#read(req, req.info.name);
       if (kv === null) throw ApiError.notFound(req.def, req.info.name);
-      return renderJsonText(storedToJson(kv.value, kv.modRevision));
+      return renderJsonBytes(storedToJsonBytes(kv.value, kv.modRevision));
     }
     const { obj } = await this.getExisting(req);
     return this.#render(req, obj);

@@ -60,3 +60,36 @@ export function storedToJson(bytes: Uint8Array, revision: number): string {
   const sep = text[insert] === "}" ? "" : ",";
   return `${text.slice(0, insert)}"resourceVersion":"${revision}"${sep}${text.slice(insert)}`;
 }
+
+const METADATA_BYTES = encoder.encode(METADATA);
+
+/** Where `"metadata":{` starts in the first 4 KiB of `bytes`, or -1. */
+function metadataAt(bytes: Uint8Array): number {
+  const end = Math.min(bytes.byteLength, 4096 + METADATA_BYTES.byteLength) -
+    METADATA_BYTES.byteLength;
+  outer: for (let i = 0; i <= end; i++) {
+    for (let j = 0; j < METADATA_BYTES.byteLength; j++) {
+      if (bytes[i + j] !== METADATA_BYTES[j]) continue outer;
+    }
+    return i;
+  }
+  return -1;
+}
+
+/**
+ * {@linkcode storedToJson} as UTF-8 bytes, spliced without decoding the stored text (a GET's
+ * answer is the stored bytes with the resourceVersion put in).
+ */
+export function storedToJsonBytes(bytes: Uint8Array, revision: number): Uint8Array<ArrayBuffer> {
+  const at = metadataAt(bytes);
+  if (at < 0) return encoder.encode(storedToJson(bytes, revision));
+  const insert = at + METADATA_BYTES.byteLength;
+  const rv = encoder.encode(
+    `"resourceVersion":"${revision}"${bytes[insert] === 0x7d /* } */ ? "" : ","}`,
+  );
+  const out = new Uint8Array(bytes.byteLength + rv.byteLength);
+  out.set(bytes.subarray(0, insert), 0);
+  out.set(rv, insert);
+  out.set(bytes.subarray(insert), insert + rv.byteLength);
+  return out;
+}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { KubeObject } from "../types/meta_v1.ts";
-import { decodeStored, encodeForStorage, storedToJson } from "./object_codec.ts";
+import { decodeStored, encodeForStorage, storedToJson, storedToJsonBytes } from "./object_codec.ts";
 
 function text(b: Uint8Array): string {
   return new TextDecoder().decode(b);
@@ -78,4 +78,25 @@ Deno.test("storedToJson() falls back to a parse for bytes it did not write", () 
   // No metadata at all.
   const none = JSON.parse(storedToJson(new TextEncoder().encode('{"kind":"X"}'), 2));
   assert.deepEqual(none, { kind: "X", metadata: { resourceVersion: "2" } });
+});
+
+Deno.test("storedToJsonBytes() is storedToJson() in UTF-8, spliced without decoding", async (t) => {
+  const encode = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+  const cases: Record<string, Uint8Array> = {
+    "metadata with fields": encodeForStorage({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "p", annotations: { note: "é✓" } },
+      spec: {},
+    }),
+    "empty metadata": encodeForStorage({ apiVersion: "v1", kind: "Namespace", metadata: {} }),
+    "no metadata": encodeForStorage({ apiVersion: "v1", kind: "Namespace" }),
+    "metadata too late": encode({ kind: "X", data: { k: "é".repeat(3000) }, metadata: { a: 1 } }),
+    "metadata only in a value": encode({ kind: "X", data: { k: '"metadata":{' } }),
+  };
+  for (const [name, bytes] of Object.entries(cases)) {
+    await t.step(name, () => {
+      assert.equal(text(storedToJsonBytes(bytes, 77)), storedToJson(bytes, 77));
+    });
+  }
 });

@@ -30,7 +30,7 @@
  *
  * @module
  */
-import { resolve, type Schema } from "../types/schema.ts";
+import { type Field, type ObjectSchema, resolve, type Schema } from "../types/schema.ts";
 import {
   type FieldError,
   FieldPath,
@@ -70,6 +70,63 @@ function rangeDetail(minimum: number | undefined, maximum: number | undefined): 
     : `must be less than or equal to ${maximum}`;
 }
 
+/** A field of an object schema that walking checks: required, or its value has checks. */
+interface FieldCheck {
+  readonly name: string;
+  readonly field: Field;
+  /** Required and not valid empty: absent or Go's zero value is an error. */
+  readonly required: boolean;
+  /** The value's schema has checks of its own (worth walking into). */
+  readonly deep: boolean;
+}
+
+/** Whether a (resolved) schema has anything to check, anywhere below it. */
+const HAS_CHECKS = new WeakMap<Schema, boolean>();
+/** The fields of an object schema worth looking at, in schema order. */
+const FIELD_CHECKS = new WeakMap<ObjectSchema, readonly FieldCheck[]>();
+
+/**
+ * Whether any value of `schema` can fail a check, worked out once per schema (and, for an
+ * object, which fields can): most fields of the big kinds check nothing, and walking them was
+ * most of the cost of validating a pod.
+ */
+function hasChecks(schema: Schema): boolean {
+  const s = resolve(schema);
+  let known = HAS_CHECKS.get(s);
+  if (known !== undefined) return known;
+  // A schema containing itself (JSONSchemaProps) counts as checked while it is worked out.
+  HAS_CHECKS.set(s, true);
+  switch (s.type) {
+    case "string":
+      known = s.enum !== undefined || s.maxLength !== undefined || s.pattern !== undefined;
+      break;
+    case "integer":
+      known = s.minimum !== undefined || s.maximum !== undefined;
+      break;
+    case "array":
+      known = hasChecks(s.items);
+      break;
+    case "map":
+      known = hasChecks(s.values);
+      break;
+    case "object": {
+      const checks: FieldCheck[] = [];
+      for (const [name, field] of Object.entries(s.fields)) {
+        const required = field.required && !field.zeroValid;
+        const deep = hasChecks(field.schema);
+        if (required || deep) checks.push({ name, field, required, deep });
+      }
+      FIELD_CHECKS.set(s, checks);
+      known = checks.length > 0;
+      break;
+    }
+    default:
+      known = false;
+  }
+  HAS_CHECKS.set(s, known);
+  return known;
+}
+
 function walk(schema: Schema, v: unknown, path: FieldPath, errs: FieldError[]): void {
   const s = resolve(schema);
   switch (s.type) {
@@ -79,7 +136,11 @@ function walk(schema: Schema, v: unknown, path: FieldPath, errs: FieldError[]): 
         errs.push(notSupported(path, { value: v, supported: s.enum }));
         return;
       }
-      if (s.maxLength !== undefined && ENCODER.encode(v).length > s.maxLength) {
+      // UTF-8 takes 1 to 3 bytes per UTF-16 unit: encode only when it may be too long.
+      if (
+        s.maxLength !== undefined && v.length * 3 > s.maxLength &&
+        ENCODER.encode(v).length > s.maxLength
+      ) {
         errs.push(tooLong(path, s.maxLength));
       }
       if (s.pattern !== undefined && !pattern(s.pattern).test(v)) {
@@ -98,26 +159,26 @@ function walk(schema: Schema, v: unknown, path: FieldPath, errs: FieldError[]): 
       }
       return;
     case "array":
-      if (!Array.isArray(v)) return;
+      if (!Array.isArray(v) || !hasChecks(s.items)) return;
       for (let i = 0; i < v.length; i++) walk(s.items, v[i], path.index(i), errs);
       return;
     case "map":
-      if (!isPlainObject(v)) return;
+      if (!isPlainObject(v) || !hasChecks(s.values)) return;
       for (const key of Object.keys(v)) walk(s.values, v[key], path.index(key), errs);
       return;
     case "object": {
-      if (!isPlainObject(v)) return;
-      for (const [name, f] of Object.entries(s.fields)) {
-        const child = path.child(name);
-        if (!Object.hasOwn(v, name) || v[name] === null || v[name] === undefined) {
-          if (f.required && !f.zeroValid) errs.push(required(child));
+      if (!isPlainObject(v) || !hasChecks(s)) return;
+      for (const c of FIELD_CHECKS.get(s)!) {
+        const x = v[c.name];
+        if (x === null || x === undefined || !Object.hasOwn(v, c.name)) {
+          if (c.required) errs.push(required(path.child(c.name)));
           continue;
         }
-        if (f.required && !f.zeroValid && isEmptyRequired(f.schema, v[name])) {
-          errs.push(required(child));
+        if (c.required && isEmptyRequired(c.field.schema, x)) {
+          errs.push(required(path.child(c.name)));
           continue;
         }
-        walk(f.schema, v[name], child, errs);
+        if (c.deep) walk(c.field.schema, x, path.child(c.name), errs);
       }
       return;
     }

@@ -154,6 +154,30 @@ Deno.test("validateSchema() follows self-referencing schemas", () => {
   );
 });
 
+Deno.test("validateSchema() finds checks under fields that check nothing, in schema order", () => {
+  // A recursive schema whose only check is a length, three levels down, under maps and lists
+  // of objects without checks; and multi-byte text measured in bytes.
+  const Leaf = object("io.k8s.api.test.v1.Leaf", {
+    description: "",
+    fields: { free: field(string(), d), short: field(string({ maxLength: 4 }), d) },
+  });
+  const Tree: Schema = object("io.k8s.api.test.v1.Tree", {
+    description: "",
+    fields: {
+      label: field(string(), d),
+      leaves: field(map(array(Leaf)), d),
+      sub: field(lazy("io.k8s.api.test.v1.Tree", () => Tree), d),
+      count: field(int32(), d),
+    },
+  });
+  const got = validateSchema(Tree, {
+    label: "x".repeat(100),
+    leaves: { a: [{ free: "y".repeat(100), short: "ok" }] },
+    sub: { sub: { leaves: { b: [{ short: "ééé" }, { short: "abcd" }] } }, count: 3 },
+  }).map(String);
+  assert.deepEqual(got, ["sub.sub.leaves[b][0].short: Too long: may not be more than 4 bytes"]);
+});
+
 Deno.test("validateSchema() accepts a zeroValid required field absent or empty", () => {
   const Status = object("io.k8s.api.test.v1.Status", {
     description: "",

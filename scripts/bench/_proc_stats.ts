@@ -20,6 +20,24 @@ export async function cpuSecondsOf(pid: number): Promise<number> {
   return ticksOf(await Deno.readTextFile(`/proc/${pid}/stat`));
 }
 
+/**
+ * Seconds CPU `cpu` spent busy (user, nice, system, irq, softirq, steal), from the text of
+ * `/proc/stat`; NaN when it has no such CPU. Ticks of 1/100 s.
+ */
+export function cpuBusySecondsOf(stat: string, cpu: number): number {
+  const line = stat.split("\n").find((l) => l.startsWith(`cpu${cpu} `));
+  if (line === undefined) return NaN;
+  const [user, nice, system, _idle, _iowait, irq, softirq, steal] = line.trim().split(/\s+/)
+    .slice(1).map(Number);
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) +
+    (steal ?? 0)) / 100;
+}
+
+/** Seconds CPU `cpu` spent busy so far ({@linkcode cpuBusySecondsOf} of `/proc/stat`). */
+export async function cpuBusySeconds(cpu: number): Promise<number> {
+  return cpuBusySecondsOf(await Deno.readTextFile("/proc/stat"), cpu);
+}
+
 /** {@linkcode STATUS_FIELDS} in the text of a `/proc/<pid>/status` file, MiB (NaN if absent). */
 export function statusSizesMiB(status: string): Record<string, number> {
   const out: Record<string, number> = {};

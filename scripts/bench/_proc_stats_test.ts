@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { heapAfterGc, procStatusMiB, statusSizesMiB, ticksOf } from "./_proc_stats.ts";
+import {
+  cpuBusySecondsOf,
+  heapAfterGc,
+  procStatusMiB,
+  statusSizesMiB,
+  ticksOf,
+} from "./_proc_stats.ts";
 
 Deno.test("ticksOf() adds utime and stime, even with spaces in the command name", async (t) => {
   const rest = "S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 1 0 100 2000 300";
@@ -26,4 +32,12 @@ Deno.test("heapAfterGc() measures the heap and says whether a GC ran", () => {
   assert.equal(got.gc, typeof (globalThis as { gc?: unknown }).gc === "function");
   assert.ok(got.heapUsedMiB > 0 && got.heapUsedMiB <= got.heapTotalMiB);
   assert.ok(got.externalMiB >= 0);
+});
+
+Deno.test("cpuBusySecondsOf() adds one CPU's busy ticks, without idle and iowait", () => {
+  const stat =
+    "cpu  9 9 9 9 9 9 9 9 0 0\ncpu0 100 1 50 900 30 2 3 4 0 0\ncpu1 7 0 3 90 0 0 0 0 0 0\n";
+  assert.equal(cpuBusySecondsOf(stat, 0), 1.6);
+  assert.equal(cpuBusySecondsOf(stat, 1), 0.1);
+  assert.ok(Number.isNaN(cpuBusySecondsOf(stat, 2)));
 });

@@ -20,7 +20,7 @@ import { type DenoKvStorage, openDenoKvStorage } from "../../control/storage/den
 import { Http1Connection, type TlsOptions } from "./_http1_client.ts";
 import { Http1Pool } from "./_http1_pool.ts";
 import { InspectorClient, topAllocations, topSelfTime } from "./_inspector_client.ts";
-import { cpuSecondsOf, procStatusMiB } from "./_proc_stats.ts";
+import { cpuBusySeconds, cpuSecondsOf, procStatusMiB } from "./_proc_stats.ts";
 import {
   freePort,
   pin,
@@ -261,6 +261,41 @@ interface Row {
   readonly goal?: string;
   /** The server's CPU time per operation (all threads, from /proc), µs. */
   readonly serverCpuUs?: number;
+  /**
+   * The share of the server's pinned CPU that other processes took during the operation
+   * (its busy time less the server's own): what the benchmark cannot control.
+   */
+  readonly otherLoad?: number;
+}
+
+/** CPU time of the server and of its CPU (when pinned), to attribute a phase's CPU. */
+interface CpuMark {
+  readonly server: number;
+  readonly cpu: number;
+  readonly at: number;
+}
+
+async function cpuMark(server: Server, pinnedCpu: number | null): Promise<CpuMark> {
+  return {
+    server: await cpuSecondsOf(server.pid),
+    cpu: pinnedCpu === null ? NaN : await cpuBusySeconds(pinnedCpu),
+    at: performance.now(),
+  };
+}
+
+/** The server's CPU per operation (µs) and the share of its CPU others took since `m`. */
+async function cpuSince(
+  server: Server,
+  m: CpuMark,
+  o: { readonly ops: number; readonly pinnedCpu: number | null },
+): Promise<{ serverCpuUs: number; otherLoad: number }> {
+  const now = await cpuMark(server, o.pinnedCpu);
+  const serverS = now.server - m.server;
+  const wallS = (now.at - m.at) / 1000;
+  return {
+    serverCpuUs: serverS * 1e6 / o.ops,
+    otherLoad: Math.max(0, (now.cpu - m.cpu - serverS) / wallS),
+  };
 }
 
 /**
@@ -329,7 +364,12 @@ export async function runApiBench(args: string[]): Promise<void> {
       } | ${row.goal ?? ""}`,
     );
     if (row.serverCpuUs !== undefined) {
-      console.log(`# ${row.op}: server CPU ${row.serverCpuUs.toFixed(0)} us per operation`);
+      const other = row.otherLoad === undefined || Number.isNaN(row.otherLoad)
+        ? ""
+        : `; other processes took ${(row.otherLoad * 100).toFixed(1)}% of the server's CPU`;
+      console.log(
+        `# ${row.op}: server CPU ${row.serverCpuUs.toFixed(0)} us per operation${other}`,
+      );
     }
     console.log(JSON.stringify({
       name: `api/${row.op}`,
@@ -338,6 +378,7 @@ export async function runApiBench(args: string[]): Promise<void> {
       p99: row.skiff.p99,
       ops_per_sec: row.skiff.opsPerSec,
       ...(row.serverCpuUs === undefined ? {} : { server_cpu_us_per_op: row.serverCpuUs }),
+      ...(row.otherLoad === undefined ? {} : { other_load_on_server_cpu: row.otherLoad }),
       ...(row.raw
         ? { baseline_value: row.raw.p50, ratio, baseline: { name: row.rawName, ...row.raw } }
         : {}),
@@ -375,6 +416,7 @@ export async function runApiBench(args: string[]): Promise<void> {
   const pinned = values.pin !== "off" && navigator.hardwareConcurrency >= 2 &&
     await pin(server.pid, 1) && await pin(Deno.pid, 0);
   console.log(`# server pinned to CPU 1, load generator to CPU 0: ${pinned}`);
+  const pinnedCpu = pinned ? 1 : null;
   const idle = await rssMiB(server.pid);
   console.log(
     `# server RSS idle: ${idle.total.toFixed(1)} MiB (private ${
@@ -401,9 +443,9 @@ export async function runApiBench(args: string[]): Promise<void> {
       if (r.status !== 201) throw new Error(`create: ${r.status} ${r.text}`);
     };
     if (wants("create")) {
-      const cpu0 = await cpuSecondsOf(server.pid);
+      const mark = await cpuMark(server, pinnedCpu);
       const create = await diagnosed("create", () => timeSequential(o.n, createPod));
-      const serverCpuUs = (await cpuSecondsOf(server.pid) - cpu0) * 1e6 / o.n;
+      const cpu = await cpuSince(server, mark, { ops: o.n, pinnedCpu });
       const rawCreate = await timeSequential(
         o.n,
         (i) => raw.create(`/registry/pods/bench/c${i}`, podBytes),
@@ -414,7 +456,7 @@ export async function runApiBench(args: string[]): Promise<void> {
         raw: rawCreate,
         rawName: "storage create",
         goal: "p50 within 3x",
-        serverCpuUs,
+        ...cpu,
       });
     } else if (wants("get") || wants("auth")) {
       for (let i = 0; i < o.n; i++) {
@@ -426,13 +468,13 @@ export async function runApiBench(args: string[]): Promise<void> {
     // get, open loop at a fixed rate
     let getP50 = NaN;
     if (wants("get")) {
-      const cpu0 = await cpuSecondsOf(server.pid);
+      const mark = await cpuMark(server, pinnedCpu);
       const get = await diagnosed("get", () =>
         paced(o.getRate, o.getSeconds, async (i) => {
           const r = await api(server, "GET", `/api/v1/namespaces/bench/pods/c${i % o.n}`);
           if (r.status !== 200) throw new Error(`get: ${r.status}`);
         }));
-      const serverCpuUs = (await cpuSecondsOf(server.pid) - cpu0) * 1e6 / get.n;
+      const cpu = await cpuSince(server, mark, { ops: get.n, pinnedCpu });
       const rawGet = await timeSequential(
         o.n,
         (i) => raw.get(`/registry/pods/bench/c${i % o.n}`),
@@ -443,7 +485,7 @@ export async function runApiBench(args: string[]): Promise<void> {
         raw: rawGet,
         rawName: "storage get",
         goal: "p99 under 5 ms",
-        serverCpuUs,
+        ...cpu,
       });
       getP50 = get.p50;
     }

@@ -90,6 +90,25 @@ function selectedName(fieldSelector: string): string {
   }
 }
 
+/** A request's URL and what it asks for, parsed once for authorization and routing. */
+const PARSED = new WeakMap<
+  Request,
+  { readonly url: URL; readonly info: ReturnType<typeof requestInfo> }
+>();
+
+/** The URL and request info of `request` (parsed on first use, then remembered). */
+function parsedRequest(
+  request: Request,
+): { readonly url: URL; readonly info: ReturnType<typeof requestInfo> } {
+  let parsed = PARSED.get(request);
+  if (parsed === undefined) {
+    const url = new URL(request.url);
+    parsed = { url, info: requestInfo(request.method, url) };
+    PARSED.set(request, parsed);
+  }
+  return parsed;
+}
+
 /** The user of a request without credentials. */
 const ANONYMOUS: RequestUser = { username: "system:anonymous", groups: ["system:unauthenticated"] };
 
@@ -98,8 +117,7 @@ export function authorizationAttributes(
   request: Request,
   user: RequestUser,
 ): AuthorizationAttributes {
-  const url = new URL(request.url);
-  const info = requestInfo(request.method, url);
+  const { url, info } = parsedRequest(request);
   if (!info.isResourceRequest) {
     return {
       user,
@@ -308,8 +326,7 @@ export function createApiApp(deps: ApiAppDeps): Hono<ApiEnv> {
   app.get("/openapi/v3/*", (c) => deps.openapi.v3(c.req.raw));
 
   const resources = async (request: Request, connection?: ConnectionInfo): Promise<Response> => {
-    const url = new URL(request.url);
-    const info = requestInfo(request.method, url);
+    const { url, info } = parsedRequest(request);
     if (!info.isResourceRequest) {
       if (request.method !== "GET" && request.method !== "HEAD") {
         throw new ApiError(`the server does not allow this method on the requested resource`, {

@@ -5,21 +5,17 @@
  * `<data-dir>/agent/tls/` (the key mode 0600). A stored pair is reused while it covers the
  * names and has more than {@linkcode SERVING_RENEW_BEFORE_MS} to live; otherwise a new one is
  * made. The API server does not verify it (as kube-apiserver without
- * `--kubelet-certificate-authority`).
+ * `--kubelet-certificate-authority`). The pair is written by `_serving_cert_der.ts` and read
+ * back with `node:crypto`, so the agent loads no ASN.1 library.
  *
  * @module
  */
+import { createPrivateKey, X509Certificate } from "node:crypto";
+import { isIP } from "node:net";
 import { dirname } from "node:path";
 import { writeFileAtomic } from "../../control/util/atomic_file.ts";
-import {
-  createCa,
-  issueCertificate,
-  keyMatchesCertificate,
-  loadKeyPairCertificate,
-  notAfter,
-  subjectAltNames,
-} from "../../control/util/x509/certificates.ts";
 import { readTextFileIfPresent } from "../../control/util/read_text_file_if_present.ts";
+import { createServingPair } from "./_serving_cert_der.ts";
 
 /** A stored certificate is replaced when it has less than this left. */
 export const SERVING_RENEW_BEFORE_MS = 90 * 24 * 3600 * 1000;
@@ -42,21 +38,21 @@ export interface ServingCertificate {
   readonly created: boolean;
 }
 
-async function stillGood(
+function stillGood(
   certPem: string,
   keyPem: string,
   options: KubeletServingCertificateOptions,
-): Promise<boolean> {
+): boolean {
   try {
-    const pair = await loadKeyPairCertificate(certPem, keyPem);
-    if (!await keyMatchesCertificate(pair)) return false;
-    if (notAfter(pair.certificate).getTime() - options.now.getTime() < SERVING_RENEW_BEFORE_MS) {
+    const leaf = new X509Certificate(certPem);
+    if (!leaf.checkPrivateKey(createPrivateKey(keyPem))) return false;
+    if (leaf.validToDate.getTime() - options.now.getTime() < SERVING_RENEW_BEFORE_MS) {
       return false;
     }
-    const sans = subjectAltNames(pair.certificate);
-    const names = new Set([...sans.dnsNames, ...sans.ipAddresses]);
     const wanted = [options.nodeName, options.hostname, ...options.ipAddresses];
-    return wanted.every((n) => names.has(n));
+    return wanted.every((n) =>
+      isIP(n) ? leaf.checkIP(n) !== undefined : leaf.checkHost(n, { subject: "never" }) === n
+    );
   } catch {
     return false;
   }
@@ -70,23 +66,21 @@ export async function ensureKubeletServingCertificate(
     readTextFileIfPresent(options.certPath),
     readTextFileIfPresent(options.keyPath),
   ]);
-  if (certPem !== null && keyPem !== null && await stillGood(certPem, keyPem, options)) {
+  if (certPem !== null && keyPem !== null && stillGood(certPem, keyPem, options)) {
     return { certPem, keyPem, created: false };
   }
   const stamp = Math.floor(options.now.getTime() / 1000);
-  const ca = await createCa({ commonName: `${options.nodeName}-ca@${stamp}`, now: options.now });
-  const leaf = await issueCertificate(ca, {
+  const pair = await createServingPair({
+    caCommonName: `${options.nodeName}-ca@${stamp}`,
     commonName: `${options.nodeName}@${stamp}`,
-    usage: "server",
     dnsNames: [...new Set([options.nodeName, options.hostname])],
     ipAddresses: options.ipAddresses,
     now: options.now,
   });
-  const chain = leaf.certPem + ca.certPem;
   await Deno.mkdir(dirname(options.certPath), { recursive: true, mode: 0o700 });
   // The key first: a crash between the two leaves a pair that fails stillGood, never a
   // certificate without its key.
-  await writeFileAtomic(options.keyPath, { data: leaf.keyPem, mode: 0o600 });
-  await writeFileAtomic(options.certPath, { data: chain, mode: 0o644 });
-  return { certPem: chain, keyPem: leaf.keyPem, created: true };
+  await writeFileAtomic(options.keyPath, { data: pair.keyPem, mode: 0o600 });
+  await writeFileAtomic(options.certPath, { data: pair.chainPem, mode: 0o644 });
+  return { certPem: pair.chainPem, keyPem: pair.keyPem, created: true };
 }

@@ -32,11 +32,8 @@
  * @module
  */
 import type { Node } from "../../control/api/types/core_v1_node.ts";
-import {
-  isMirrorPod,
-  MIRROR_POD_ANNOTATION,
-  type Pod,
-} from "../../control/api/types/core_v1_pod.ts";
+import type { Pod } from "../../control/api/types/core_v1_pod.ts";
+import { isMirrorPod, MIRROR_POD_ANNOTATION } from "../../control/api/types/mirror_pod.ts";
 import type { Client, ResourceClient } from "../../control/client/client.ts";
 import { runController } from "../../control/client/controller.ts";
 import { isAlreadyExists, isConflict, isNotFound } from "../../control/client/errors.ts";

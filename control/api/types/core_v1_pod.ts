@@ -74,17 +74,7 @@ function modeField(proto: number, description: string) {
 
 // --- volume sources -----------------------------------------------------------------------------
 
-/** The annotation marking a mirror pod: the API's copy of a node's static pod. */
-export const MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror";
-
-/** Whether `pod` is a mirror pod: the API's copy of a static pod (it has the annotation). */
-export function isMirrorPod(
-  pod: { readonly metadata?: { readonly annotations?: unknown } },
-): boolean {
-  const annotations = pod.metadata?.annotations;
-  return typeof annotations === "object" && annotations !== null &&
-    Object.hasOwn(annotations, MIRROR_POD_ANNOTATION);
-}
+export { isMirrorPod, MIRROR_POD_ANNOTATION } from "./mirror_pod.ts";
 
 /** A file or directory of the node, mounted into the pod. */
 export const HostPathVolumeSource = object(`${CORE}.HostPathVolumeSource`, {

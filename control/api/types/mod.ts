@@ -23,6 +23,7 @@ export * from "./core_v1_storage.ts";
 export * as discoveryV1 from "./discovery_v1.ts";
 export * as eventsV1 from "./events_v1.ts";
 export * from "./meta_v1.ts";
+export * from "./mirror_pod.ts";
 export * from "./networking_v1.ts";
 export * from "./node_v1.ts";
 export * from "./pod_qos.ts";

@@ -14,6 +14,7 @@ import { JsonLogger } from "./util/logger.ts";
 import { type SyncWriter, writeTextSync } from "./util/writer.ts";
 import { SKIFF_VERSION } from "./version.ts";
 import { runAgent } from "../node/agent/agent.ts";
+import type { MallocControl } from "./util/glibc_malloc.ts";
 import { agentOptionsFor } from "./server_agent.ts";
 import { agentClusterDns } from "./agent_cluster_dns.ts";
 
@@ -24,6 +25,10 @@ export interface AgentCommandDeps {
   readonly config: ConfigDeps;
   readonly clock: Clock;
   onShutdown(): { readonly signal: AbortSignal } & Disposable;
+  /** The C allocator to tune (see `util/glibc_malloc.ts`). @default {none} */
+  readonly malloc?: () => (MallocControl & Disposable) | null;
+  /** A full V8 collection before each trim (see `node/agent/v8_gc.ts`). @default {none} */
+  readonly collectGarbage?: () => (() => void) | null;
 }
 
 /** The help of `skiff agent`. */
@@ -75,6 +80,10 @@ export async function runAgentCommand(
     return 2;
   }
   const logger = new JsonLogger({ level: config.logLevel, writer: deps.stderr, clock: deps.clock });
+  // This process is the agent's alone: few malloc arenas, and free pages given back.
+  using malloc = deps.malloc ? deps.malloc() : null;
+  malloc?.limitArenas(1);
+  const collectGarbage = malloc ? deps.collectGarbage?.() : null;
   logger.info("Starting skiff agent", {
     version: SKIFF_VERSION,
     nodeName: config.nodeName,
@@ -108,6 +117,8 @@ export async function runAgentCommand(
     clock: deps.clock,
     logger,
     signal: shutdown.signal,
+    ...(malloc ? { malloc } : {}),
+    ...(collectGarbage ? { collectGarbage } : {}),
   });
   try {
     await agent.finished;

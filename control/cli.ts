@@ -229,7 +229,13 @@ export async function main(args: readonly string[], deps: CliDeps): Promise<numb
       return await runServerCommand(rest, deps);
     case "agent": {
       const { runAgentCommand } = await import("./agent_command.ts");
-      return await runAgentCommand(rest, deps);
+      const { openGlibcMalloc } = await import("./util/glibc_malloc.ts");
+      const { v8FullGc } = await import("../node/agent/v8_gc.ts");
+      return await runAgentCommand(rest, {
+        ...deps,
+        malloc: openGlibcMalloc,
+        collectGarbage: v8FullGc,
+      });
     }
     case "kubeconfig":
       return await runKubeconfig(rest, deps);

@@ -33,3 +33,4 @@ export * from "./tls_http1_server.ts";
 export * from "./websocket/mod.ts";
 export * from "./x509/mod.ts";
 export * from "./spdy/mod.ts";
+export * from "./glibc_malloc.ts";

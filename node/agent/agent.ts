@@ -45,6 +45,7 @@ import type { MachineHost } from "../status/machine_info.ts";
 import { NodeLease } from "../status/node_lease.ts";
 import { DEFAULT_KUBELET_PORT, NodeStatusManager } from "../status/node_status_manager.ts";
 import { agentPaths } from "./agent_paths.ts";
+import { type MallocControl, MallocTrimmer } from "../../control/util/glibc_malloc.ts";
 import { configurePodNetwork } from "./pod_network.ts";
 import { startPodLifecycle } from "./pod_lifecycle.ts";
 import { runtimeImages, runtimeReadiness, runtimeVersion } from "./runtime_state.ts";
@@ -120,6 +121,13 @@ export interface AgentDeps {
   readonly host?: MachineHost;
   /** Aborting it stops the agent. */
   readonly signal: AbortSignal;
+  /**
+   * The process's C allocator, when the agent owns the process (`skiff agent`): trimmed once
+   * the agent is quiet after starting, and after each burst of pod changes.
+   */
+  readonly malloc?: MallocControl;
+  /** A full garbage collection, run before each trim of {@linkcode AgentDeps.malloc}. */
+  readonly collectGarbage?: () => void;
 }
 
 /** A started agent. */
@@ -222,6 +230,13 @@ export function runAgent(options: AgentOptions, deps: AgentDeps): RunningAgent {
   });
   ready.catch(() => {});
 
+  const trimmer = deps.malloc
+    ? new MallocTrimmer({
+      malloc: deps.malloc,
+      clock: deps.clock,
+      ...(deps.collectGarbage ? { collectGarbage: deps.collectGarbage } : {}),
+    })
+    : null;
   const run = async (): Promise<void> => {
     const tasks: Promise<void>[] = [];
     const canLowerOomScore = options.canLowerOomScore ??
@@ -419,8 +434,10 @@ export function runAgent(options: AgentOptions, deps: AgentDeps): RunningAgent {
         podLogsRoot: options.podLogsRoot ?? defaultPodLogsRoot(options.dataDir),
         clusterCaPem: options.clusterCaPem,
         kubeletPort,
+        ...(trimmer ? { onPodChange: () => trimmer.busy() } : {}),
       });
       try {
+        trimmer?.busy();
         resolveReady();
         logger.info("Node agent is running");
         await aborted(signal);
@@ -431,6 +448,7 @@ export function runAgent(options: AgentOptions, deps: AgentDeps): RunningAgent {
       rejectReady(err);
       if (!signal.aborted) throw err;
     } finally {
+      trimmer?.[Symbol.dispose]();
       await Promise.all(tasks);
       cri.close();
       await supervisor.stop();

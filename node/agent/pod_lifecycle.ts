@@ -66,6 +66,8 @@ export interface PodLifecycleOptions {
   /** The CA client certificates of the kubelet API must chain to (the cluster CA). */
   readonly clusterCaPem: string;
   readonly kubeletPort: number;
+  /** Told when a pod of the node was added, changed or removed. */
+  readonly onPodChange?: () => void;
 }
 
 /** The running pod side. */
@@ -274,8 +276,14 @@ export async function startPodLifecycle(o: PodLifecycleOptions): Promise<PodLife
     configMaps: configMapRefs,
     secrets: secretRefs,
     otherDesiredPods: () => staticPods.pods().map((p) => p.metadata?.uid ?? ""),
-    onPod: (pod) => store.putPod(pod),
-    onPodGone: (pod) => store.removePod(pod.metadata?.uid ?? ""),
+    onPod: (pod) => {
+      store.putPod(pod);
+      o.onPodChange?.();
+    },
+    onPodGone: (pod) => {
+      store.removePod(pod.metadata?.uid ?? "");
+      o.onPodChange?.();
+    },
   });
   late.source = source;
   const mirrorPods = new MirrorPods({

@@ -29,6 +29,12 @@ import { BUILTIN_RESOURCES } from "./api/registry/builtin_resources.ts";
 import { ResourceRegistry } from "./api/registry/resource_registry.ts";
 import { KUBERNETES_VERSION, SKIFF_VERSION } from "./version.ts";
 import type { RunningAgent } from "../node/agent/agent.ts";
+import {
+  type MallocControl,
+  observeStorage,
+  openGlibcMalloc,
+  QuietTrimmer,
+} from "./_server_malloc.ts";
 
 /** What {@linkcode runServer} needs from its caller. */
 export interface ServerDeps {
@@ -43,6 +49,11 @@ export interface ServerDeps {
   readonly interfaces?: () => readonly Pick<Deno.NetworkInterfaceInfo, "family" | "address">[];
   /** The machine's hostname. @default {Deno.hostname} */
   readonly hostname?: () => string;
+  /**
+   * The process's C allocator, given back free pages after bursts (see `_server_malloc.ts`);
+   * null leaves it alone. @default {glibc's, when this process can call it}
+   */
+  readonly malloc?: (MallocControl & Disposable) | null;
 }
 
 /** The machine's network interfaces; none when they cannot be read (no permission). */
@@ -83,6 +94,8 @@ export interface RunningServer {
 }
 
 const DIR_MODE = 0o700;
+/** glibc arenas the server makes at most: the JS thread's, and one for every other thread. */
+const SERVER_ARENAS = 2;
 
 /** Creates `path` (and its parents) with mode 0700; returns whether it already existed. */
 async function ensurePrivateDir(path: string): Promise<{ existed: boolean; mode: number | null }> {
@@ -180,6 +193,12 @@ async function serve(
     throw new Error(`Cannot use the encryption keys in "${encryption.path}"`, { cause: err });
   }
   const storage: Storage = encrypted;
+  // A burst (a list of thousands of objects) leaves free memory glibc keeps: the server
+  // makes few arenas and gives the pages back once its storage has been quiet for a moment.
+  using malloc = deps.malloc === undefined ? openGlibcMalloc() : deps.malloc;
+  malloc?.limitArenas(SERVER_ARENAS);
+  using trimmer = malloc ? new QuietTrimmer({ malloc, clock }) : null;
+  const served = trimmer ? observeStorage(storage, () => trimmer.busy()) : storage;
   const encryptionKeys = new EncryptionKeyManager({
     storage: encrypted,
     path: encryption.path,
@@ -220,7 +239,7 @@ async function serve(
       },
     );
     const started = await startApiServer({
-      storage,
+      storage: served,
       registry: new ResourceRegistry(BUILTIN_RESOURCES),
       pki,
       clock,

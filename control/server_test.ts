@@ -248,3 +248,33 @@ Deno.test("server.ts loads the scheduler, the controllers and the node agent onl
   }
   assert.ok(loaded.some((s) => s.startsWith(`${root}control/api/`)), "the API is loaded at once");
 });
+
+Deno.test("runServer() limits the C allocator's arenas and closes it after the server", async () => {
+  await withTempDir(async (dir) => {
+    const config = await configFor(dir, [
+      "--disable-agent",
+      "--disable-scheduler",
+      "--disable-controller-manager",
+    ]);
+    const calls: string[] = [];
+    const clock = new FakeClock();
+    const controller = new AbortController();
+    const server = runServer(config, {
+      logger: new RecordingLogger(),
+      clock,
+      signal: controller.signal,
+      interfaces: () => [{ family: "IPv4", address: "192.0.2.10" }],
+      hostname: () => "test-host",
+      malloc: {
+        limitArenas: (max) => (calls.push(`arenas ${max}`), true),
+        trim: () => (calls.push("trim"), true),
+        [Symbol.dispose]: () => calls.push("closed"),
+      },
+    });
+    await server.ready;
+    assert.deepEqual(calls, ["arenas 2"]);
+    controller.abort();
+    await server.finished;
+    assert.equal(calls.at(-1), "closed");
+  });
+});

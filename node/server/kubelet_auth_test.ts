@@ -191,6 +191,12 @@ Deno.test("clusterCaVerifier() accepts client certificates the cluster CA signed
       reason: "certificate has expired or is not yet valid",
     });
     assert.throws(() => clusterCaVerifier("no pem"), SyntaxError);
+    const broken = clusterCaVerifier(
+      "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    );
+    const refused = await broken(der(good.certPem), now);
+    assert.equal(refused.ok, false);
+    assert.match(refused.ok ? "" : refused.reason, /^unusable client CA bundle: /);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -2,49 +2,20 @@
  * The C allocator under `skiff server`. glibc keeps what a burst freed: a list of 10k pods
  * allocates tens of MiB of short-lived buffers, and after it the process stays ~25 MiB larger
  * (free chunks inside the heap, arenas of threads that were busy) although nothing uses them
- * again. On a 1 GB device that is memory the pods need. {@linkcode QuietTrimmer} gives free
- * pages back (`malloc_trim(0)`) once the server has been quiet for a moment after it grew, and
+ * again. On a 1 GB device that is memory the pods need. {@linkcode QuietTrimmer} collects the
+ * burst's garbage (a full V8 collection: the buffers it holds are malloc'd) and gives free pages
+ * back (`malloc_trim(0)`) once the server has been quiet for a moment after it grew, and
  * the server makes at most two arenas from its start on (`mallopt(M_ARENA_MAX)`, what
  * `MALLOC_ARENA_MAX` sets before a process starts).
  *
- * Through Deno's FFI (`--allow-ffi`, part of `-A`); on another C library (musl) or without the
- * permission there is nothing to tune and {@linkcode openGlibcMalloc} returns null.
+ * The allocator is reached through `util/glibc_malloc.ts` (FFI); on another C library there is
+ * nothing to tune.
  *
  * @module
  */
 import type { Storage } from "./storage/types.ts";
 import type { Clock, TimerHandle } from "./util/clock.ts";
-
-/** `mallopt`'s parameter for the arena limit (glibc's malloc.h). */
-const M_ARENA_MAX = -8;
-
-/** What the server asks of the C allocator. */
-export interface MallocControl {
-  /** Makes no more than `max` arenas from now on; false if the allocator refused. */
-  limitArenas(max: number): boolean;
-  /** Returns the allocator's free pages to the kernel; true if any were. */
-  trim(): boolean;
-}
-
-const SYMBOLS = {
-  mallopt: { parameters: ["i32", "i32"], result: "i32" },
-  malloc_trim: { parameters: ["usize"], result: "i32" },
-} as const;
-
-/** glibc's `mallopt` and `malloc_trim`, or null when this process cannot call them. */
-export function openGlibcMalloc(): (MallocControl & Disposable) | null {
-  let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
-  try {
-    lib = Deno.dlopen("libc.so.6", SYMBOLS);
-  } catch {
-    return null;
-  }
-  return {
-    limitArenas: (max) => lib.symbols.mallopt(M_ARENA_MAX, max) === 1,
-    trim: () => lib.symbols.malloc_trim(0n) === 1,
-    [Symbol.dispose]: () => lib.close(),
-  };
-}
+import type { MallocControl } from "./util/glibc_malloc.ts";
 
 /** What {@linkcode QuietTrimmer} needs. */
 export interface QuietTrimmerDeps {
@@ -52,11 +23,16 @@ export interface QuietTrimmerDeps {
   readonly clock: Clock;
   /** The process's resident size, bytes. @default {Deno.memoryUsage().rss} */
   readonly rssBytes?: () => number;
+  /**
+   * A full garbage collection, run before each trim: V8 runs without its memory reducer, so the
+   * burst's garbage still holds its malloc'd buffers until V8 collects it. @default {none}
+   */
+  readonly collectGarbage?: (() => void) | null;
 }
 
 /** How {@linkcode QuietTrimmer} waits. */
 export interface QuietTrimmerOptions {
-  /** Trim once this long passed without {@linkcode QuietTrimmer.busy}. @default {500} */
+  /** Trim once this long passed without {@linkcode QuietTrimmer.busy}. @default {200} */
   readonly quietMs?: number;
   /** …and only when the process grew this much since the last trim. @default {4 MiB} */
   readonly minGrowthBytes?: number;
@@ -65,12 +41,14 @@ export interface QuietTrimmerOptions {
 /**
  * Trims the allocator when the server has been quiet for {@linkcode QuietTrimmerOptions.quietMs}
  * after work that made it grow: one timer per burst (a busy call only notes the time), none
- * while nothing happens, and no trim when there is little to give back.
+ * while nothing happens, and no collection or trim when there is little to give back (a full
+ * collection of a 10k-object heap takes tens of ms, paid once a burst, when nothing waits).
  */
 export class QuietTrimmer implements Disposable {
   readonly #malloc: MallocControl;
   readonly #clock: Clock;
   readonly #rss: () => number;
+  readonly #collect: (() => void) | null;
   readonly #quietMs: number;
   readonly #minGrowth: number;
   #lastBusy = 0;
@@ -82,7 +60,8 @@ export class QuietTrimmer implements Disposable {
     this.#malloc = deps.malloc;
     this.#clock = deps.clock;
     this.#rss = deps.rssBytes ?? (() => Deno.memoryUsage().rss);
-    this.#quietMs = options.quietMs ?? 500;
+    this.#collect = deps.collectGarbage ?? null;
+    this.#quietMs = options.quietMs ?? 200;
     this.#minGrowth = options.minGrowthBytes ?? 4 * 1024 * 1024;
     this.#base = this.#rss();
   }
@@ -104,6 +83,7 @@ export class QuietTrimmer implements Disposable {
     }
     const rss = this.#rss();
     if (rss - this.#base >= this.#minGrowth) {
+      this.#collect?.();
       this.#malloc.trim();
       this.#base = this.#rss();
     } else if (rss < this.#base) {

@@ -1,12 +1,8 @@
 import assert from "node:assert/strict";
 import { MemoryStorage } from "./storage/memory.ts";
 import { FakeClock } from "./util/mod.ts";
-import {
-  type MallocControl,
-  observeStorage,
-  openGlibcMalloc,
-  QuietTrimmer,
-} from "./_server_malloc.ts";
+import type { MallocControl } from "./util/glibc_malloc.ts";
+import { observeStorage, QuietTrimmer } from "./_server_malloc.ts";
 
 const MiB = 1024 * 1024;
 
@@ -25,8 +21,17 @@ function fakeMalloc(onTrim: () => void = () => {}): MallocControl & { trims: num
 Deno.test("QuietTrimmer trims once the server was quiet after growing, not while busy", () => {
   const clock = new FakeClock();
   let rss = 100 * MiB;
-  const malloc = fakeMalloc(() => rss -= 20 * MiB);
-  using trimmer = new QuietTrimmer({ malloc, clock, rssBytes: () => rss }, { quietMs: 500 });
+  const calls: string[] = [];
+  const malloc = fakeMalloc(() => {
+    calls.push("trim");
+    rss -= 20 * MiB;
+  });
+  using trimmer = new QuietTrimmer({
+    malloc,
+    clock,
+    rssBytes: () => rss,
+    collectGarbage: () => calls.push("gc"),
+  }, { quietMs: 500 });
   rss += 30 * MiB;
   for (let i = 0; i < 10; i++) {
     trimmer.busy();
@@ -35,11 +40,13 @@ Deno.test("QuietTrimmer trims once the server was quiet after growing, not while
   assert.equal(malloc.trims, 0, "busy every 300 ms: never quiet for 500");
   clock.advance(300);
   assert.equal(malloc.trims, 1);
+  assert.deepEqual(calls, ["gc", "trim"], "the burst's garbage collected first");
   // Grown by less than 4 MiB since (the trim gave 20 back): nothing to do.
   rss += 2 * MiB;
   trimmer.busy();
   clock.advance(1000);
   assert.equal(malloc.trims, 1);
+  assert.deepEqual(calls, ["gc", "trim"]);
 });
 
 Deno.test("QuietTrimmer arms no timer while nothing happens, and none after dispose", () => {
@@ -70,10 +77,4 @@ Deno.test("observeStorage() reports reads and writes, and serves them from the s
   assert.equal(await observed.currentRevision(), await storage.currentRevision());
   assert.equal(work, 3);
   assert.equal(observed.get, observed.get, "one wrapper per method");
-});
-
-Deno.test("openGlibcMalloc() trims this process's allocator (glibc) or is null", () => {
-  using malloc = openGlibcMalloc();
-  if (malloc === null) return;
-  assert.equal(typeof malloc.trim(), "boolean");
 });

@@ -29,12 +29,9 @@ import { BUILTIN_RESOURCES } from "./api/registry/builtin_resources.ts";
 import { ResourceRegistry } from "./api/registry/resource_registry.ts";
 import { KUBERNETES_VERSION, SKIFF_VERSION } from "./version.ts";
 import type { RunningAgent } from "../node/agent/agent.ts";
-import {
-  type MallocControl,
-  observeStorage,
-  openGlibcMalloc,
-  QuietTrimmer,
-} from "./_server_malloc.ts";
+import { type MallocControl, openGlibcMalloc } from "./util/glibc_malloc.ts";
+import { observeStorage, QuietTrimmer } from "./_server_malloc.ts";
+import { serverFullGc } from "./_v8_gc.ts";
 
 /** What {@linkcode runServer} needs from its caller. */
 export interface ServerDeps {
@@ -54,6 +51,8 @@ export interface ServerDeps {
    * null leaves it alone. @default {glibc's, when this process can call it}
    */
   readonly malloc?: (MallocControl & Disposable) | null;
+  /** A full V8 collection, before each trim. @default {V8's, when the runtime gives it} */
+  readonly collectGarbage?: () => void;
 }
 
 /** The machine's network interfaces; none when they cannot be read (no permission). */
@@ -193,11 +192,14 @@ async function serve(
     throw new Error(`Cannot use the encryption keys in "${encryption.path}"`, { cause: err });
   }
   const storage: Storage = encrypted;
-  // A burst (a list of thousands of objects) leaves free memory glibc keeps: the server
-  // makes few arenas and gives the pages back once its storage has been quiet for a moment.
+  // A burst (a list of thousands of objects) leaves garbage and free memory glibc keeps: the
+  // server makes few arenas, and collects and gives the pages back once its storage has been
+  // quiet for a moment.
   using malloc = deps.malloc === undefined ? openGlibcMalloc() : deps.malloc;
   malloc?.limitArenas(SERVER_ARENAS);
-  using trimmer = malloc ? new QuietTrimmer({ malloc, clock }) : null;
+  using trimmer = malloc
+    ? new QuietTrimmer({ malloc, clock, collectGarbage: deps.collectGarbage ?? serverFullGc() })
+    : null;
   const served = trimmer ? observeStorage(storage, () => trimmer.busy()) : storage;
   const encryptionKeys = new EncryptionKeyManager({
     storage: encrypted,

@@ -6,6 +6,7 @@
  * @module
  */
 import { agentFlagsHelp, type ConfigDeps, ConfigError, loadAgentConfig } from "./config.ts";
+import { nodeNetworkToken } from "./api/auth/node_network_identity.ts";
 import { Client } from "./client/client.ts";
 import { HttpsTransport } from "./client/transport.ts";
 import { ensureNodeCredentials, JoinError } from "./agent_join.ts";
@@ -111,9 +112,17 @@ export async function runAgentCommand(
     userAgent: `skiff-agent/${SKIFF_VERSION}`,
   });
   const client = new Client(transport, { fieldManager: "skiff-agent" });
+  using networkTransport = new HttpsTransport({
+    server: config.server,
+    caCertPem: identity.caCertPem,
+    token: nodeNetworkToken(identity.token),
+    userAgent: `skiff-agent/${SKIFF_VERSION}`,
+  });
+  const networkClient = new Client(networkTransport, { fieldManager: "skiff-agent" });
   const clusterDns = await agentClusterDns(config, { client, logger, signal: shutdown.signal });
   const agent = runAgent(agentOptionsFor({ ...config, clusterDns }, identity.caCertPem), {
     client,
+    networkClient,
     clock: deps.clock,
     logger,
     signal: shutdown.signal,

@@ -9,6 +9,7 @@
  * @module
  */
 import type { ApiServer } from "./api/api_server.ts";
+import { nodeNetworkUser } from "./api/auth/node_network_identity.ts";
 import { InProcessClient } from "./api/in_process_client.ts";
 import { Client } from "./client/client.ts";
 import { NODES } from "./client/resources.ts";
@@ -103,9 +104,13 @@ export function startServerAgent(api: ApiServer, deps: ServerAgentDeps): Running
   const client = new Client(new InProcessClient(api.app, nodeUser(config.nodeName)), {
     fieldManager: "skiff-agent",
   });
+  const networkClient = new Client(
+    new InProcessClient(api.app, nodeNetworkUser(config.nodeName)),
+    { fieldManager: "skiff-agent" },
+  );
   const agent = runAgent(
     agentOptionsFor(config, deps.clusterCaPem),
-    { client, clock: deps.clock, logger: deps.logger, signal: deps.signal },
+    { client, networkClient, clock: deps.clock, logger: deps.logger, signal: deps.signal },
   );
   const admin = new Client(
     new InProcessClient(api.app, { username: "system:skiff-server", groups: ["system:masters"] }),

@@ -113,6 +113,13 @@ export type FlannelBackend = typeof FLANNEL_BACKENDS[number];
 export interface AgentDeps {
   /** The API, as `system:node:<nodeName>`. */
   readonly client: Client;
+  /**
+   * The API as the node's network identity (`system:skiff:node-network:<nodeName>`, see
+   * `control/api/auth/node_network_identity.ts`): the Service proxy, cluster DNS, routes and
+   * NetworkPolicy enforcer list and watch through it what the Node authorizer keeps from the
+   * node itself. Writes (the node's own annotations) still go through `client`.
+   */
+  readonly networkClient: Client;
   readonly clock: Clock;
   readonly logger: Logger;
   /** @default {a DenoCommandRunner} */
@@ -343,7 +350,7 @@ export function runAgent(options: AgentOptions, deps: AgentDeps): RunningAgent {
       tasks.push(podNetwork);
       // The node's network components share one informer per resource: each asks the factory
       // for its informers when constructed; the factory starts them once all are made.
-      const informers = new SharedInformerFactory(deps.client, {
+      const informers = new SharedInformerFactory(deps.networkClient, {
         clock: deps.clock,
         logger: deps.logger,
       });

@@ -13,9 +13,9 @@
  *   and claims of the wrong types (`exp` as a string, `aud` as an object, nested garbage) under
  *   this server's issuer and key id, tokens signed with the server's own key (read from the
  *   data dir) whose claims have the wrong type or value — so the claims checks, not the
- *   signature check, must refuse them — bootstrap-token and node-credential look-alikes, 60 KiB
- *   and 64 KiB tokens, non-ASCII bytes, scheme and spacing variants, two `Authorization`
- *   headers, WebSocket bearer subprotocols.
+ *   signature check, must refuse them — bootstrap-token and node-credential look-alikes (node
+ *   and network forms), 60 KiB and 64 KiB tokens, non-ASCII bytes, scheme and spacing variants,
+ *   two `Authorization` headers, WebSocket bearer subprotocols.
  * - Client certificates: bit flips of a certificate the cluster CA signed, truncations, random
  *   bytes, self-signed ones with random subjects. Deno's TLS client only sends a certificate
  *   it can parse whose key matches the private key it is given, so truncations, random bytes
@@ -327,7 +327,8 @@ function headerCases(rng: Rng, known: Known): HeaderCase[] {
   });
   add(15, "a node-credential look-alike", () => {
     const node = rng.pick(["node-a", "NODE", "", "a".repeat(300), "x.y", unicodeText(rng, 3)]);
-    return `Bearer skiff-node:${node}:${rng.text(rng.int(40, 45), B64URL + ":")}`;
+    const prefix = rng.pick(["skiff-node:", "skiff-node-network:", "skiff-node-networks:"]);
+    return `Bearer ${prefix}${node}:${rng.text(rng.int(40, 45), B64URL + ":")}`;
   });
   add(15, "scheme and spacing variants", () => {
     const token = rng.chance(0.5) ? randomSegments(rng) : mutateToken(rng, known.token);

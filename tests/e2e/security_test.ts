@@ -32,6 +32,7 @@ import {
   readAdminKubeconfig,
   requestNodeCredential,
 } from "../_support/identities.ts";
+import { nodeNetworkToken } from "../../control/api/auth/node_network_identity.ts";
 import { Kubectl, KUBECTL_VERSIONS, type KubectlResult } from "../_support/kubectl.ts";
 import { startTestServer, type TestServer } from "../_support/skiff_server.ts";
 
@@ -86,6 +87,8 @@ interface World {
   /** Pod uids by name (`pod-a`, `pod-b`), for bound tokens. */
   readonly podUids: Readonly<Record<string, string>>;
   readonly credentials: Readonly<Record<"alice" | "builder", Credentials>>;
+  /** The node credentials (`skiff-node:…`) by node name. */
+  readonly nodeTokens: Readonly<Record<string, string>>;
 }
 
 // --- expectations -------------------------------------------------------------------------------
@@ -275,9 +278,7 @@ const KINDS: readonly Kind[] = [
         case "get":
           return noRelationship(own.node);
         case "list":
-          // Through RBAC's system:skiff:node-network (the node's Service proxy and
-          // NetworkPolicy enforcer), not the Node authorizer.
-          return OK;
+          return denied("can only list/watch pods with spec.nodeName field selector");
         case "create":
           // The Node authorizer allows creates (mirror pods); NodeRestriction refuses others.
           return refused(
@@ -588,18 +589,16 @@ function specialRows(): Row[] {
     anonymous: UNAUTHORIZED,
   });
   return [
-    // Nodes list and watch pods, Nodes, Services, EndpointSlices, Namespaces and
-    // NetworkPolicies cluster-wide: every node runs skiff's Service proxy and NetworkPolicy
-    // enforcer (RBAC role system:skiff:node-network), as k3s agents do with their
-    // k3s-controller and kube-proxy credentials. Single objects of other nodes, Secrets and
-    // ConfigMaps stay behind the Node authorizer (rows below).
     {
       op: "list pods in all namespaces",
       request: {
         verb: "list",
         target: () => ({ group: "", version: "v1", resource: "pods", namespace: "" }),
       },
-      expect: rbacOnly(OK, () => OK),
+      expect: rbacOnly(
+        OK,
+        () => denied("can only list/watch pods with spec.nodeName field selector"),
+      ),
     },
     {
       op: "list pods in all namespaces with fieldSelector=spec.nodeName=<own node>",
@@ -643,7 +642,10 @@ function specialRows(): Row[] {
           query: podSelector(a.other.node),
         }),
       },
-      expect: rbacOnly(OK, () => OK),
+      expect: rbacOnly(
+        OK,
+        () => denied("can only list/watch pods with spec.nodeName field selector"),
+      ),
     },
     {
       op: "get own pod",
@@ -676,7 +678,10 @@ function specialRows(): Row[] {
     {
       op: "get nodes",
       request: { verb: "list", target: () => ({ ...NODES, namespace: "" }) },
-      expect: rbacOnly(OK, () => OK),
+      expect: rbacOnly(
+        OK,
+        (own) => denied(`node '${own.node}' cannot read all nodes, only its own Node object`),
+      ),
     },
     {
       op: "get own Node",
@@ -1161,7 +1166,7 @@ async function setUp(server: TestServer): Promise<World> {
     ),
     actor("anonymous", { username: "system:anonymous", credentials: {} }),
   ];
-  return { server, admin, actors, podUids, credentials: { alice, builder } };
+  return { server, admin, actors, podUids, credentials: { alice, builder }, nodeTokens };
 }
 
 // --- kubectl ------------------------------------------------------------------------------------
@@ -1395,6 +1400,66 @@ Deno.test("skiff server answers the identity matrix as Kubernetes RBAC and Node 
         );
       });
     }
+
+    await t.step(
+      "a node's network identity lists and watches cluster-wide, and nothing more",
+      async () => {
+        using network = new HttpsIdentity("node-a network", {
+          endpoint: world.admin.endpoint,
+          credentials: { token: nodeNetworkToken(world.nodeTokens["node-a"]!) },
+        });
+        const review = await network.expect(201, {
+          method: "POST",
+          path: "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+          body: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
+        });
+        assert.deepEqual((review.status as { userInfo: unknown }).userInfo, {
+          username: "system:skiff:node-network:node-a",
+          groups: ["system:skiff:node-networks", "system:authenticated"],
+        });
+        const pods = await network.expect(200, { method: "GET", path: "/api/v1/pods" });
+        const listed = itemNames(pods);
+        assert.ok(
+          listed.includes(`${TEAM}/pod-a`) && listed.includes(`${TEAM}/pod-b`),
+          `both nodes' pods, listed ${listed}`,
+        );
+        for (
+          const path of [
+            "/api/v1/services",
+            "/api/v1/nodes",
+            "/api/v1/namespaces",
+            "/apis/discovery.k8s.io/v1/endpointslices",
+            "/apis/networking.k8s.io/v1/networkpolicies",
+            "/api/v1/pods?watch=true&timeoutSeconds=1",
+          ]
+        ) {
+          await network.expect(200, { method: "GET", path });
+        }
+        for (
+          const [method, path] of [
+            ["GET", `/api/v1/namespaces/${TEAM}/secrets/secret-b`],
+            ["GET", "/api/v1/secrets"],
+            ["GET", "/api/v1/configmaps"],
+            ["GET", `/api/v1/namespaces/${TEAM}/pods/pod-b`],
+            ["GET", "/api/v1/nodes/node-b"],
+            ["DELETE", `/api/v1/namespaces/${TEAM}/pods/pod-b`],
+          ] as const
+        ) {
+          await network.expect(403, { method, path });
+        }
+        await network.expect(403, {
+          method: "POST",
+          path: `/api/v1/namespaces/${TEAM}/services`,
+          body: { metadata: { name: "sneaky" }, spec: { ports: [{ port: 80 }] } },
+        });
+        // A wrong secret in the network form is refused like a wrong node credential.
+        using forged = new HttpsIdentity("forged network", {
+          endpoint: world.admin.endpoint,
+          credentials: { token: `skiff-node-network:node-a:${"A".repeat(43)}` },
+        });
+        await forged.expect(401, { method: "GET", path: "/api/v1/pods" });
+      },
+    );
 
     await t.step(
       "kubectl auth can-i, auth can-i --list, auth whoami and create token",

@@ -41,7 +41,7 @@ import {
   reconcileRole,
   type RoleLike,
 } from "./_rbac_reconcile.ts";
-import { NODES_GROUP } from "./node_authorizer.ts";
+import { NODE_NETWORKS_GROUP } from "./node_network_identity.ts";
 
 /** The label every bootstrap object carries. */
 export const BOOTSTRAP_LABELS: Readonly<Record<string, string>> = {
@@ -58,8 +58,9 @@ export const NODE_CREDENTIALS_PATH = "/v1-skiff/node-credentials";
 export const NODE_CREDENTIALS_ROLE = "system:skiff:node-credentials";
 
 /**
- * skiff's ClusterRole (and ClusterRoleBinding, to `system:nodes`) for the nodes' network
- * components: list and watch of what they follow across the cluster.
+ * skiff's ClusterRole (and ClusterRoleBinding, to `system:skiff:node-networks`) for the
+ * nodes' network components, which act as each node's network identity (see
+ * `node_network_identity.ts`): list and watch of what they follow across the cluster.
  */
 export const NODE_NETWORK_ROLE = "system:skiff:node-network";
 
@@ -671,7 +672,7 @@ function clusterRoleBindings(): ClusterRoleBinding[] {
       group("system:serviceaccounts"),
     ]),
     clusterRoleBinding(NODE_CREDENTIALS_ROLE, [group(BOOTSTRAPPERS_GROUP)]),
-    clusterRoleBinding(NODE_NETWORK_ROLE, [group(NODES_GROUP)]),
+    clusterRoleBinding(NODE_NETWORK_ROLE, [group(NODE_NETWORKS_GROUP)]),
     clusterRoleBinding("system:volume-scheduler", [user("system:kube-scheduler")]),
   ];
   for (const role of controllerRoles()) {

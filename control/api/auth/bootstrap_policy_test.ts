@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { nodeNetworkUser } from "./node_network_identity.ts";
 import { createTestApp, type TestAppParts } from "../_test_app.ts";
 import { decodeProtobufBody } from "../codec/protobuf_body.ts";
 import { InProcessClient } from "../in_process_client.ts";
@@ -126,7 +127,7 @@ Deno.test("bootstrapPolicy() has upstream's key roles and bindings", async (t) =
       BOOTSTRAPPERS_GROUP,
     ]);
   });
-  await t.step("nodes may list and watch what their network components follow", () => {
+  await t.step("nodes' network identities may list and watch what they follow", () => {
     const rules = cr(NODE_NETWORK_ROLE).rules;
     const reads: [string, string][] = [
       ["", "services"],
@@ -147,7 +148,7 @@ Deno.test("bootstrapPolicy() has upstream's key roles and bindings", async (t) =
     assert.ok(!allows(rules, { verb: "list", resource: "secrets" }));
     assert.ok(!allows(rules, { verb: "list", resource: "pods", subresource: "log" }));
     assert.deepEqual(crb(NODE_NETWORK_ROLE).subjects, [
-      { kind: "Group", apiGroup: "rbac.authorization.k8s.io", name: "system:nodes" },
+      { kind: "Group", apiGroup: "rbac.authorization.k8s.io", name: "system:skiff:node-networks" },
     ]);
   });
   await t.step("each controller role is bound to its kube-system service account", () => {
@@ -343,35 +344,42 @@ async function nodeAuthorizationApp() {
   return app;
 }
 
-Deno.test("a node credential lists and watches the network components' objects through the Node authorizer and RBAC", async (t) => {
+Deno.test("a node's network identity lists and watches what its network components follow; the node itself does not", async (t) => {
   await using app = await nodeAuthorizationApp();
+  const network = new InProcessClient(app.app, nodeNetworkUser("edge-1"));
   const node = new InProcessClient(app.app, {
     username: "system:node:edge-1",
     groups: ["system:nodes", "system:authenticated"],
   });
-  const cases: { path: string; status: number }[] = [
-    { path: "/api/v1/pods", status: 200 },
-    { path: "/api/v1/namespaces/default/pods", status: 200 },
-    { path: "/api/v1/pods?watch=1&timeoutSeconds=1", status: 200 },
-    { path: "/api/v1/services", status: 200 },
-    { path: "/api/v1/namespaces", status: 200 },
-    { path: "/api/v1/nodes", status: 200 },
-    { path: "/apis/discovery.k8s.io/v1/endpointslices", status: 200 },
-    { path: "/apis/networking.k8s.io/v1/networkpolicies", status: 200 },
+  // [path, network identity, node identity (the Node authorizer's rules alone)]
+  const cases: [string, number, number][] = [
+    ["/api/v1/pods", 200, 403],
+    ["/api/v1/namespaces/default/pods", 200, 403],
+    ["/api/v1/pods?watch=1&timeoutSeconds=1", 200, 403],
+    ["/api/v1/pods?fieldSelector=spec.nodeName%3Dedge-1", 200, 200],
+    ["/api/v1/services", 200, 200],
+    ["/api/v1/namespaces", 200, 403],
+    ["/api/v1/nodes", 200, 403],
+    ["/apis/discovery.k8s.io/v1/endpointslices", 200, 403],
+    ["/apis/networking.k8s.io/v1/networkpolicies", 200, 403],
     // What the role does not give stays refused.
-    { path: "/api/v1/secrets", status: 403 },
-    { path: "/api/v1/configmaps", status: 403 },
-    { path: "/api/v1/namespaces/default", status: 403 },
+    ["/api/v1/secrets", 403, 403],
+    ["/api/v1/configmaps", 403, 403],
+    ["/api/v1/namespaces/default", 403, 403],
+    ["/api/v1/namespaces/default/pods/web", 403, 403],
   ];
-  for (const c of cases) {
-    await t.step(`GET ${c.path}`, async () => {
-      const res = await node.request("GET", c.path, {});
-      await res.body?.cancel();
-      assert.equal(res.status, c.status);
+  for (const [path, networkStatus, nodeStatus] of cases) {
+    await t.step(`GET ${path}`, async () => {
+      const asNetwork = await network.request("GET", path, {});
+      await asNetwork.body?.cancel();
+      assert.equal(asNetwork.status, networkStatus, "as the network identity");
+      const asNode = await node.request("GET", path, {});
+      await asNode.body?.cancel();
+      assert.equal(asNode.status, nodeStatus, "as the node");
     });
   }
-  await t.step("a node still may not write Services", async () => {
-    const res = await node.json("POST", "/api/v1/namespaces/default/services", {
+  await t.step("the network identity may not write", async () => {
+    const res = await network.json("POST", "/api/v1/namespaces/default/services", {
       body: {
         apiVersion: "v1",
         kind: "Service",
@@ -381,20 +389,23 @@ Deno.test("a node credential lists and watches the network components' objects t
     });
     assert.equal(res.status, 403);
   });
-  await t.step("a user that is not in system:nodes gets nothing", async () => {
-    const impostor = new InProcessClient(app.app, {
-      username: "system:node:edge-1",
-      groups: ["system:authenticated"],
-    });
-    const res = await impostor.request("GET", "/api/v1/pods", {});
-    await res.body?.cancel();
-    assert.equal(res.status, 403);
-  });
+  await t.step(
+    "a user in the group but not named as a network identity gets only the role",
+    async () => {
+      const impostor = new InProcessClient(app.app, {
+        username: "system:node:edge-1",
+        groups: ["system:authenticated"],
+      });
+      const res = await impostor.request("GET", "/api/v1/pods", {});
+      await res.body?.cancel();
+      assert.equal(res.status, 403);
+    },
+  );
 });
 
-Deno.test("kubectl auth can-i --as=system:node:x --as-group=system:nodes answers yes for the network reads", async (t) => {
+Deno.test("kubectl auth can-i answers yes for the network reads as a network identity, no as the node", async (t) => {
   await using app = await nodeAuthorizationApp();
-  const ask = async (attrs: Record<string, string>) => {
+  const ask = async (attrs: Record<string, string>, as: { user: string; groups: string[] }) => {
     const res = await app.client.json(
       "POST",
       "/apis/authorization.k8s.io/v1/subjectaccessreviews",
@@ -402,42 +413,44 @@ Deno.test("kubectl auth can-i --as=system:node:x --as-group=system:nodes answers
         body: {
           apiVersion: "authorization.k8s.io/v1",
           kind: "SubjectAccessReview",
-          spec: { user: "system:node:x", groups: ["system:nodes"], resourceAttributes: attrs },
+          spec: { ...as, resourceAttributes: attrs },
         },
       },
     );
     assert.equal(res.status, 201, JSON.stringify(res.body));
     return (res.body.status as { allowed: boolean }).allowed;
   };
-  const cases: { attrs: Record<string, string>; allowed: boolean }[] = [
-    { attrs: { verb: "list", resource: "pods" }, allowed: true },
-    { attrs: { verb: "watch", resource: "pods" }, allowed: true },
-    { attrs: { verb: "list", resource: "services" }, allowed: true },
-    { attrs: { verb: "watch", resource: "namespaces" }, allowed: true },
-    { attrs: { verb: "list", resource: "nodes" }, allowed: true },
-    {
-      attrs: { verb: "list", group: "discovery.k8s.io", resource: "endpointslices" },
-      allowed: true,
-    },
-    {
-      attrs: { verb: "watch", group: "networking.k8s.io", resource: "networkpolicies" },
-      allowed: true,
-    },
-    { attrs: { verb: "list", resource: "secrets" }, allowed: false },
-    { attrs: { verb: "delete", resource: "pods", namespace: "default" }, allowed: true },
-    {
-      attrs: {
+  const networkUser = {
+    user: "system:skiff:node-network:x",
+    groups: ["system:skiff:node-networks"],
+  };
+  const nodeUser = { user: "system:node:x", groups: ["system:nodes"] };
+  // [attributes, allowed to the network identity, allowed to the node]
+  const cases: [Record<string, string>, boolean, boolean][] = [
+    [{ verb: "list", resource: "pods" }, true, false],
+    [{ verb: "watch", resource: "pods" }, true, false],
+    [{ verb: "list", resource: "services" }, true, true],
+    [{ verb: "watch", resource: "namespaces" }, true, false],
+    [{ verb: "list", resource: "nodes" }, true, false],
+    [{ verb: "list", group: "discovery.k8s.io", resource: "endpointslices" }, true, false],
+    [{ verb: "watch", group: "networking.k8s.io", resource: "networkpolicies" }, true, false],
+    [{ verb: "list", resource: "secrets" }, false, false],
+    [{ verb: "delete", resource: "pods", namespace: "default" }, false, true],
+    [
+      {
         verb: "update",
         group: "networking.k8s.io",
         resource: "networkpolicies",
         namespace: "default",
       },
-      allowed: false,
-    },
+      false,
+      false,
+    ],
   ];
-  for (const c of cases) {
-    await t.step(JSON.stringify(c.attrs), async () => {
-      assert.equal(await ask(c.attrs), c.allowed);
+  for (const [attrs, network, node] of cases) {
+    await t.step(JSON.stringify(attrs), async () => {
+      assert.equal(await ask(attrs, networkUser), network, "as the network identity");
+      assert.equal(await ask(attrs, nodeUser), node, "as the node");
     });
   }
 });

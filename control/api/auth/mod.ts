@@ -9,6 +9,7 @@ export * from "./authorizer.ts";
 export * from "./bearer_token.ts";
 export * from "./bootstrap_token.ts";
 export * from "./node_credential.ts";
+export * from "./node_network_identity.ts";
 export * from "./jwt.ts";
 export * from "./service_account_keys.ts";
 export * from "./service_account_token.ts";

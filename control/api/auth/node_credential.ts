@@ -63,6 +63,11 @@ import {
   type TokenAuthenticator,
 } from "./authenticator.ts";
 import { BOOTSTRAP_DEFAULT_GROUP, CA_CERTS_PATH, NODE_CREDENTIAL_PATH } from "./bootstrap_token.ts";
+import {
+  NODE_NETWORK_TOKEN_PREFIX,
+  NODE_TOKEN_PREFIX,
+  nodeNetworkUser,
+} from "./node_network_identity.ts";
 
 // The join paths live with the join token, so that a joining agent (control/agent_join.ts)
 // does not load this module and, through it, the API server's request handling.
@@ -78,7 +83,7 @@ export const NODE_CREDENTIAL_KEYS = { nodeName: "node-name", tokenHash: "token-s
 /** The annotation naming the bootstrap user that requested the credential. */
 export const NODE_CREDENTIAL_REQUESTER_ANNOTATION = "skiff.io/requested-by";
 /** What every node credential starts with. */
-export const NODE_CREDENTIAL_TOKEN_PREFIX = "skiff-node:";
+export const NODE_CREDENTIAL_TOKEN_PREFIX = NODE_TOKEN_PREFIX;
 /** The longest node name whose Secret name still fits 253 characters. */
 export const MAX_NODE_CREDENTIAL_NAME_LENGTH = 253 - NODE_CREDENTIAL_SECRET_PREFIX.length;
 /** Nodes are users `system:node:<nodeName>`. */
@@ -103,15 +108,33 @@ function nodeNameProblems(nodeName: string): string[] {
 export interface NodeCredentialToken {
   readonly nodeName: string;
   readonly secret: string;
+  /**
+   * `node` for `skiff-node:…` (the node itself), `network` for its network form
+   * `skiff-node-network:…` (see `node_network_identity.ts`).
+   */
+  readonly identity: "node" | "network";
+}
+
+/** The identity a token's prefix names, or null when it is not a node credential. */
+function credentialIdentity(token: string): { identity: "node" | "network"; rest: string } | null {
+  if (token.startsWith(NODE_CREDENTIAL_TOKEN_PREFIX)) {
+    return { identity: "node", rest: token.slice(NODE_CREDENTIAL_TOKEN_PREFIX.length) };
+  }
+  if (token.startsWith(NODE_NETWORK_TOKEN_PREFIX)) {
+    return { identity: "network", rest: token.slice(NODE_NETWORK_TOKEN_PREFIX.length) };
+  }
+  return null;
 }
 
 /**
- * The parts of `skiff-node:<nodeName>:<secret>`; null when `token` does not have that form
- * (also when it starts with the prefix but is malformed).
+ * The parts of `skiff-node:<nodeName>:<secret>` or `skiff-node-network:<nodeName>:<secret>`;
+ * null when `token` does not have that form (also when it starts with a prefix but is
+ * malformed).
  */
 export function parseNodeCredentialToken(token: string): NodeCredentialToken | null {
-  if (!token.startsWith(NODE_CREDENTIAL_TOKEN_PREFIX)) return null;
-  const rest = token.slice(NODE_CREDENTIAL_TOKEN_PREFIX.length);
+  const prefixed = credentialIdentity(token);
+  if (!prefixed) return null;
+  const { identity, rest } = prefixed;
   const sep = rest.indexOf(":");
   if (sep <= 0) return null;
   const nodeName = rest.slice(0, sep);
@@ -120,7 +143,7 @@ export function parseNodeCredentialToken(token: string): NodeCredentialToken | n
   if (nodeName.length > MAX_NODE_CREDENTIAL_NAME_LENGTH || nodeNameProblems(nodeName).length) {
     return null;
   }
-  return { nodeName, secret };
+  return { nodeName, secret, identity };
 }
 
 function base64Url(bytes: Uint8Array): string {
@@ -213,7 +236,7 @@ export class NodeCredentialAuthenticator implements TokenAuthenticator {
   }
 
   #authenticate(token: string): RequestUser | null {
-    if (!token.startsWith(NODE_CREDENTIAL_TOKEN_PREFIX)) return null;
+    if (!credentialIdentity(token)) return null;
     const parts = parseNodeCredentialToken(token);
     if (!parts) throw new AuthenticationError("Node credential refused: it is malformed");
     const name = nodeCredentialSecretName(parts.nodeName);
@@ -232,6 +255,7 @@ export class NodeCredentialAuthenticator implements TokenAuthenticator {
     if (p.nodeName !== parts.nodeName) {
       throw refuse(`has another value for key ${NODE_CREDENTIAL_KEYS.nodeName}`);
     }
+    if (parts.identity === "network") return nodeNetworkUser(parts.nodeName);
     return {
       username: `${NODE_USER_PREFIX}${parts.nodeName}`,
       groups: [NODES_GROUP, AUTHENTICATED_GROUP],

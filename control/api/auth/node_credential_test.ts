@@ -16,23 +16,36 @@ import {
   NodeCredentialRoute,
   parseNodeCredentialToken,
 } from "./node_credential.ts";
+import { nodeNetworkToken } from "./node_network_identity.ts";
 
 const SECRET43 = "A".repeat(21) + "_-" + "z9".repeat(10);
 
-Deno.test("parseNodeCredentialToken() accepts only skiff-node:<dns-subdomain>:<43 base64url>", async (t) => {
-  const cases: [string, { nodeName: string; secret: string } | null][] = [
-    [`skiff-node:edge-1:${SECRET43}`, { nodeName: "edge-1", secret: SECRET43 }],
-    [`skiff-node:rack.3.site-a:${SECRET43}`, { nodeName: "rack.3.site-a", secret: SECRET43 }],
+Deno.test("parseNodeCredentialToken() accepts only skiff-node[-network]:<dns-subdomain>:<43 base64url>", async (t) => {
+  type Want = { nodeName: string; secret: string; identity: "node" | "network" };
+  const node = (want: Omit<Want, "identity">): Want => ({ ...want, identity: "node" });
+  const cases: [string, Want | null][] = [
+    [`skiff-node:edge-1:${SECRET43}`, node({ nodeName: "edge-1", secret: SECRET43 })],
+    [`skiff-node:rack.3.site-a:${SECRET43}`, node({ nodeName: "rack.3.site-a", secret: SECRET43 })],
+    [`skiff-node-network:edge-1:${SECRET43}`, {
+      nodeName: "edge-1",
+      secret: SECRET43,
+      identity: "network",
+    }],
+    [`skiff-node-network::${SECRET43}`, null],
+    [`skiff-node-networks:edge-1:${SECRET43}`, null],
     [`skiff-node:Edge-1:${SECRET43}`, null],
     [`skiff-node::${SECRET43}`, null],
     [`skiff-node:edge-1:${SECRET43}x`, null],
     [`skiff-node:edge-1:${SECRET43.slice(1)}=`, null],
     [`skiff-node:edge-1:a:${SECRET43}`, null],
     [`skiff-node:${"a".repeat(MAX_NODE_CREDENTIAL_NAME_LENGTH + 1)}:${SECRET43}`, null],
-    [`skiff-node:${"a".repeat(MAX_NODE_CREDENTIAL_NAME_LENGTH)}:${SECRET43}`, {
-      nodeName: "a".repeat(MAX_NODE_CREDENTIAL_NAME_LENGTH),
-      secret: SECRET43,
-    }],
+    [
+      `skiff-node:${"a".repeat(MAX_NODE_CREDENTIAL_NAME_LENGTH)}:${SECRET43}`,
+      node({
+        nodeName: "a".repeat(MAX_NODE_CREDENTIAL_NAME_LENGTH),
+        secret: SECRET43,
+      }),
+    ],
     ["abcdef.0123456789abcdef", null],
     ["eyJhbGciOiJSUzI1NiJ9.e30.c2ln", null],
   ];
@@ -69,6 +82,10 @@ Deno.test("NodeCredentialAuthenticator maps a credential to system:node:<name>",
     username: "system:node:edge-1",
     groups: ["system:nodes", "system:authenticated"],
   });
+  assert.deepEqual(await auth.authenticateToken(nodeNetworkToken(issued.token)), {
+    username: "system:skiff:node-network:edge-1",
+    groups: ["system:skiff:node-networks", "system:authenticated"],
+  }, "the network form authenticates against the same Secret as the node's network identity");
   assert.equal(await auth.authenticateToken("abcdef.0123456789abcdef"), null);
   assert.equal(await auth.authenticateToken("eyJhbGciOiJSUzI1NiJ9.e30.c2ln"), null);
 
@@ -76,6 +93,12 @@ Deno.test("NodeCredentialAuthenticator maps a credential to system:node:<name>",
   await f.put(other.secret as KubeObject);
   const cases: { name: string; token: string; secret?: KubeObject; reason: RegExp }[] = [
     { name: "malformed", token: "skiff-node:edge-1", reason: /malformed/ },
+    { name: "malformed network form", token: "skiff-node-network:edge-1", reason: /malformed/ },
+    {
+      name: "network form with a wrong secret",
+      token: `skiff-node-network:edge-1:${SECRET43}`,
+      reason: /token-sha256/,
+    },
     { name: "unknown node", token: newNodeCredential("edge-9").token, reason: /does not exist/ },
     {
       name: "wrong secret",
@@ -124,11 +147,12 @@ Deno.test("NodeCredentialAuthenticator maps a credential to system:node:<name>",
       });
     });
   }
-  await t.step("deleting the Secret revokes the credential", async () => {
+  await t.step("deleting the Secret revokes the credential and its network form", async () => {
     await f.put(issued.secret as KubeObject);
     assert.ok(await auth.authenticateToken(issued.token));
     await f.remove("kube-system", "node-credential-edge-1");
     await assert.rejects(auth.authenticateToken(issued.token), /does not exist/);
+    await assert.rejects(auth.authenticateToken(nodeNetworkToken(issued.token)), /does not exist/);
   });
 });
 

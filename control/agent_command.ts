@@ -28,7 +28,7 @@ export interface AgentCommandDeps {
   onShutdown(): { readonly signal: AbortSignal } & Disposable;
   /** The C allocator to tune (see `util/glibc_malloc.ts`). @default {none} */
   readonly malloc?: () => (MallocControl & Disposable) | null;
-  /** A full V8 collection before each trim (see `node/agent/v8_gc.ts`). @default {none} */
+  /** A full V8 collection before each trim (see `util/v8_gc.ts`). @default {none} */
   readonly collectGarbage?: () => (() => void) | null;
 }
 

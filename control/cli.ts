@@ -230,7 +230,7 @@ export async function main(args: readonly string[], deps: CliDeps): Promise<numb
     case "agent": {
       const { runAgentCommand } = await import("./agent_command.ts");
       const { openGlibcMalloc } = await import("./util/glibc_malloc.ts");
-      const { v8FullGc } = await import("../node/agent/v8_gc.ts");
+      const { v8FullGc } = await import("./util/v8_gc.ts");
       return await runAgentCommand(rest, {
         ...deps,
         malloc: openGlibcMalloc,

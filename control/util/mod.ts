@@ -34,3 +34,4 @@ export * from "./websocket/mod.ts";
 export * from "./x509/mod.ts";
 export * from "./spdy/mod.ts";
 export * from "./glibc_malloc.ts";
+export * from "./v8_gc.ts";

@@ -11,4 +11,3 @@ export * from "./pod_source.ts";
 export * from "./kubelet_serving_cert.ts";
 export * from "./pod_network.ts";
 export * from "./pod_lifecycle.ts";
-export * from "./v8_gc.ts";

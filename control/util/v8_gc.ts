@@ -1,6 +1,6 @@
 /**
- * A full V8 garbage collection on demand, for the agent's quiet moments (see
- * `control/util/glibc_malloc.ts`'s `MallocTrimmer`): skiff runs V8 without its memory reducer, so
+ * A full V8 garbage collection on demand, for a daemon's quiet moments (the agent's
+ * `MallocTrimmer` of `glibc_malloc.ts` runs it before each trim): skiff runs V8 without its memory reducer, so
  * the garbage of a burst stays in the heap, and the malloc'd memory it holds stays with it,
  * until allocation makes V8 collect. `gc` is V8's own (`--expose-gc`), installed on a fresh
  * context, the way Node.js programs reach it without the command-line flag.

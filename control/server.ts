@@ -31,7 +31,7 @@ import { KUBERNETES_VERSION, SKIFF_VERSION } from "./version.ts";
 import type { RunningAgent } from "../node/agent/agent.ts";
 import { type MallocControl, openGlibcMalloc } from "./util/glibc_malloc.ts";
 import { observeStorage, QuietTrimmer } from "./_server_malloc.ts";
-import { serverFullGc } from "./_v8_gc.ts";
+import { v8FullGc } from "./util/v8_gc.ts";
 
 /** What {@linkcode runServer} needs from its caller. */
 export interface ServerDeps {
@@ -198,7 +198,7 @@ async function serve(
   using malloc = deps.malloc === undefined ? openGlibcMalloc() : deps.malloc;
   malloc?.limitArenas(SERVER_ARENAS);
   using trimmer = malloc
-    ? new QuietTrimmer({ malloc, clock, collectGarbage: deps.collectGarbage ?? serverFullGc() })
+    ? new QuietTrimmer({ malloc, clock, collectGarbage: deps.collectGarbage ?? v8FullGc() })
     : null;
   const served = trimmer ? observeStorage(storage, () => trimmer.busy()) : storage;
   const encryptionKeys = new EncryptionKeyManager({

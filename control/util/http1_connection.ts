@@ -757,6 +757,9 @@ export class Http1Connection {
       if (!socket.destroyed) socket.write(body.byteLength > 0 ? concat([head, body]) : head);
       return;
     }
+    // A stream may wait long between chunks, and each write would refresh an armed timer (a
+    // watch event to a thousand clients, a thousand refreshes): none while it streams.
+    this.#arm(0);
     socket.write(this.#headBytes(response, ["transfer-encoding: chunked", ...connection]));
     const source = streaming.pushSource(response);
     if (source) {

@@ -195,6 +195,7 @@ Deno.test("Http1Connection streams chunked responses, and push responses write s
   push.socket.feed("GET /watch HTTP/1.1\r\nHost: h\r\n\r\n");
   await settle();
   assert.equal(push.socket.written.filter((w) => w === framedChunk(line)).length, 2);
+  assert.equal(push.socket.timeoutMs, 0, "no timer for each write to refresh while streaming");
   push.socket.destroy();
   await settle();
   assert.equal(stopped, true, "a client going away stops the producer");

@@ -68,7 +68,6 @@ import {
 import {
   type ListItem,
   renderJsonBytes,
-  renderJsonText,
   renderList,
   renderObject,
   renderSuccess,

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { staticImports } from "../tests/_support/static_imports.ts";
 import { join } from "node:path";
 import { loadServerConfig, type ServerConfig } from "./config.ts";
 import { runServer } from "./server.ts";
@@ -213,32 +214,6 @@ Deno.test("runServer() rejects ready and finished when the data dir cannot be cr
     await assert.rejects(server.finished, { message: `Cannot create data directory "${file}"` });
   });
 });
-
-/** The modules `entry` imports statically, transitively (`deno info`), as file URLs. */
-async function staticImports(entry: URL): Promise<Set<string>> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", entry.href],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  const graph = JSON.parse(new TextDecoder().decode(out.stdout)) as {
-    modules: {
-      specifier: string;
-      dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[];
-    }[];
-  };
-  const bySpecifier = new Map(graph.modules.map((m) => [m.specifier, m]));
-  const seen = new Set<string>();
-  const visit = (specifier: string) => {
-    if (seen.has(specifier)) return;
-    seen.add(specifier);
-    for (const dep of bySpecifier.get(specifier)?.dependencies ?? []) {
-      if (!dep.isDynamic && dep.code) visit(dep.code.specifier);
-    }
-  };
-  visit(entry.href);
-  return seen;
-}
 
 Deno.test("server.ts loads the scheduler, the controllers and the node agent only when they run", async () => {
   const loaded = [...await staticImports(new URL("./server.ts", import.meta.url))];

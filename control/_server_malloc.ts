@@ -2,7 +2,7 @@
  * The C allocator under `skiff server`. glibc keeps what a burst freed: a list of 10k pods
  * allocates tens of MiB of short-lived buffers, and after it the process stays ~25 MiB larger
  * (free chunks inside the heap, arenas of threads that were busy) although nothing uses them
- * again. On a 1 GB device that is memory the pods need. {@linkcode QuietTrimmer} collects the
+ * again. On a 1 GB device that is memory the pods need. A `MallocTrimmer` collects the
  * burst's garbage (a full V8 collection: the buffers it holds are malloc'd) and gives free pages
  * back (`malloc_trim(0)`) once the server has been quiet for a moment after it grew, and
  * the server makes at most two arenas from its start on (`mallopt(M_ARENA_MAX)`, what
@@ -14,89 +14,17 @@
  * @module
  */
 import type { Storage } from "./storage/types.ts";
-import type { Clock, TimerHandle } from "./util/clock.ts";
-import type { MallocControl } from "./util/glibc_malloc.ts";
-
-/** What {@linkcode QuietTrimmer} needs. */
-export interface QuietTrimmerDeps {
-  readonly malloc: MallocControl;
-  readonly clock: Clock;
-  /** The process's resident size, bytes. @default {Deno.memoryUsage().rss} */
-  readonly rssBytes?: () => number;
-  /**
-   * A full garbage collection, run before each trim: V8 runs without its memory reducer, so the
-   * burst's garbage still holds its malloc'd buffers until V8 collects it. @default {none}
-   */
-  readonly collectGarbage?: (() => void) | null;
-}
-
-/** How {@linkcode QuietTrimmer} waits. */
-export interface QuietTrimmerOptions {
-  /** Trim once this long passed without {@linkcode QuietTrimmer.busy}. @default {200} */
-  readonly quietMs?: number;
-  /** …and only when the process grew this much since the last trim. @default {4 MiB} */
-  readonly minGrowthBytes?: number;
-}
+import type { MallocTrimmerOptions } from "./util/glibc_malloc.ts";
 
 /**
- * Trims the allocator when the server has been quiet for {@linkcode QuietTrimmerOptions.quietMs}
- * after work that made it grow: one timer per burst (a busy call only notes the time), none
- * while nothing happens, and no collection or trim when there is little to give back (a full
- * collection of a 10k-object heap takes tens of ms, paid once a burst, when nothing waits).
+ * When the server trims: 200 ms after its storage went quiet, and only when it grew 4 MiB
+ * since the last trim (a full collection of a 10k-object heap takes tens of ms, paid once a
+ * burst, when nothing waits).
  */
-export class QuietTrimmer implements Disposable {
-  readonly #malloc: MallocControl;
-  readonly #clock: Clock;
-  readonly #rss: () => number;
-  readonly #collect: (() => void) | null;
-  readonly #quietMs: number;
-  readonly #minGrowth: number;
-  #lastBusy = 0;
-  #base: number;
-  #timer: TimerHandle | undefined;
-  #disposed = false;
-
-  constructor(deps: QuietTrimmerDeps, options: QuietTrimmerOptions = {}) {
-    this.#malloc = deps.malloc;
-    this.#clock = deps.clock;
-    this.#rss = deps.rssBytes ?? (() => Deno.memoryUsage().rss);
-    this.#collect = deps.collectGarbage ?? null;
-    this.#quietMs = options.quietMs ?? 200;
-    this.#minGrowth = options.minGrowthBytes ?? 4 * 1024 * 1024;
-    this.#base = this.#rss();
-  }
-
-  /** Notes work: a trim may follow once the server has been quiet. */
-  busy(): void {
-    if (this.#disposed) return;
-    this.#lastBusy = this.#clock.now();
-    this.#timer ??= this.#clock.setTimeout(() => this.#check(), this.#quietMs);
-  }
-
-  #check(): void {
-    this.#timer = undefined;
-    if (this.#disposed) return;
-    const quietFor = this.#clock.now() - this.#lastBusy;
-    if (quietFor < this.#quietMs) {
-      this.#timer = this.#clock.setTimeout(() => this.#check(), this.#quietMs - quietFor);
-      return;
-    }
-    const rss = this.#rss();
-    if (rss - this.#base >= this.#minGrowth) {
-      this.#collect?.();
-      this.#malloc.trim();
-      this.#base = this.#rss();
-    } else if (rss < this.#base) {
-      this.#base = rss;
-    }
-  }
-
-  [Symbol.dispose](): void {
-    this.#disposed = true;
-    this.#timer?.cancel();
-    this.#timer = undefined;
-  }
-}
+export const SERVER_TRIM: MallocTrimmerOptions = {
+  quietMs: 200,
+  minGrowthBytes: 4 * 1024 * 1024,
+};
 
 /** The storage operations that mark the server busy. */
 const WORK: ReadonlySet<PropertyKey> = new Set(["get", "list", "create", "update", "delete"]);

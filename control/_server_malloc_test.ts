@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { MemoryStorage } from "./storage/memory.ts";
 import { FakeClock } from "./util/mod.ts";
-import type { MallocControl } from "./util/glibc_malloc.ts";
-import { observeStorage, QuietTrimmer } from "./_server_malloc.ts";
+import { type MallocControl, MallocTrimmer } from "./util/glibc_malloc.ts";
+import { observeStorage, SERVER_TRIM } from "./_server_malloc.ts";
 
 const MiB = 1024 * 1024;
 
@@ -18,7 +18,7 @@ function fakeMalloc(onTrim: () => void = () => {}): MallocControl & { trims: num
   };
 }
 
-Deno.test("QuietTrimmer trims once the server was quiet after growing, not while busy", () => {
+Deno.test("MallocTrimmer with the server's growth bound trims once quiet after growing, not while busy", () => {
   const clock = new FakeClock();
   let rss = 100 * MiB;
   const calls: string[] = [];
@@ -26,12 +26,12 @@ Deno.test("QuietTrimmer trims once the server was quiet after growing, not while
     calls.push("trim");
     rss -= 20 * MiB;
   });
-  using trimmer = new QuietTrimmer({
+  using trimmer = new MallocTrimmer({
     malloc,
     clock,
     rssBytes: () => rss,
     collectGarbage: () => calls.push("gc"),
-  }, { quietMs: 500 });
+  }, { ...SERVER_TRIM, quietMs: 500 });
   rss += 30 * MiB;
   for (let i = 0; i < 10; i++) {
     trimmer.busy();
@@ -49,11 +49,11 @@ Deno.test("QuietTrimmer trims once the server was quiet after growing, not while
   assert.deepEqual(calls, ["gc", "trim"]);
 });
 
-Deno.test("QuietTrimmer arms no timer while nothing happens, and none after dispose", () => {
+Deno.test("MallocTrimmer arms no timer while nothing happens, one a burst, and none after dispose", () => {
   const clock = new FakeClock();
   let rss = 100 * MiB;
   const malloc = fakeMalloc();
-  const trimmer = new QuietTrimmer({ malloc, clock, rssBytes: () => rss });
+  const trimmer = new MallocTrimmer({ malloc, clock, rssBytes: () => rss }, SERVER_TRIM);
   clock.advance(10_000);
   assert.equal(clock.pendingTimers, 0);
   rss += 50 * MiB;

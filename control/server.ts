@@ -29,8 +29,8 @@ import { BUILTIN_RESOURCES } from "./api/registry/builtin_resources.ts";
 import { ResourceRegistry } from "./api/registry/resource_registry.ts";
 import { KUBERNETES_VERSION, SKIFF_VERSION } from "./version.ts";
 import type { RunningAgent } from "../node/agent/agent.ts";
-import { type MallocControl, openGlibcMalloc } from "./util/glibc_malloc.ts";
-import { observeStorage, QuietTrimmer } from "./_server_malloc.ts";
+import { type MallocControl, MallocTrimmer, openGlibcMalloc } from "./util/glibc_malloc.ts";
+import { observeStorage, SERVER_TRIM } from "./_server_malloc.ts";
 import { v8FullGc } from "./util/v8_gc.ts";
 
 /** What {@linkcode runServer} needs from its caller. */
@@ -198,7 +198,10 @@ async function serve(
   using malloc = deps.malloc === undefined ? openGlibcMalloc() : deps.malloc;
   malloc?.limitArenas(SERVER_ARENAS);
   using trimmer = malloc
-    ? new QuietTrimmer({ malloc, clock, collectGarbage: deps.collectGarbage ?? v8FullGc() })
+    ? new MallocTrimmer(
+      { malloc, clock, collectGarbage: deps.collectGarbage ?? v8FullGc() },
+      SERVER_TRIM,
+    )
     : null;
   const served = trimmer ? observeStorage(storage, () => trimmer.busy()) : storage;
   const encryptionKeys = new EncryptionKeyManager({

@@ -5,7 +5,7 @@
  * leave megabytes resident that nothing uses again. {@linkcode openGlibcMalloc} limits the arenas
  * (`mallopt(M_ARENA_MAX)`, what `MALLOC_ARENA_MAX` sets before a process starts: here it
  * applies to the arenas made from then on) and returns free pages to the kernel
- * (`malloc_trim(0)`); {@linkcode MallocTrimmer} trims a while after the agent was last busy,
+ * (`malloc_trim(0)`); {@linkcode MallocTrimmer} trims a while after the process was last busy,
  * after a full V8 collection when it is given one (skiff runs V8 without its idle-time memory
  * reducer, so garbage of a burst otherwise stays until the heap grows again).
  *
@@ -52,8 +52,13 @@ export function openGlibcMalloc(): (MallocControl & Disposable) | null {
 
 /** How {@linkcode MallocTrimmer} waits. */
 export interface MallocTrimmerOptions {
-  /** Trim this long after the last {@linkcode MallocTrimmer.busy}. @default {5000} */
+  /** Trim once this long passed after the last {@linkcode MallocTrimmer.busy}. @default {5000} */
   readonly quietMs?: number;
+  /**
+   * …and only when the process grew this much since the last trim (a full collection of a
+   * large heap takes tens of ms: not worth it for little). @default {0} (trim every time)
+   */
+  readonly minGrowthBytes?: number;
 }
 
 /** What {@linkcode MallocTrimmer} uses. */
@@ -61,33 +66,67 @@ export interface MallocTrimmerDeps {
   readonly malloc: MallocControl;
   readonly clock: Clock;
   /** A full garbage collection, run before each trim (it frees what V8 held in malloc). */
-  readonly collectGarbage?: () => void;
+  readonly collectGarbage?: (() => void) | null;
+  /** The process's resident size, bytes. @default {Deno.memoryUsage().rss} */
+  readonly rssBytes?: () => number;
 }
 
 /**
- * Trims the allocator once the agent has been quiet for a while after being busy (pods started
- * or stopped, a resync): one collection and `malloc_trim` a burst, none while nothing happens.
+ * Trims the allocator once the process has been quiet for a while after being busy (the
+ * agent's pod changes, the server's storage work): one timer a burst (a busy call only notes
+ * the time), none while nothing happens, and with `minGrowthBytes` no collection or trim when
+ * there is little to give back.
  */
 export class MallocTrimmer implements Disposable {
-  readonly #deps: MallocTrimmerDeps;
+  readonly #malloc: MallocControl;
+  readonly #clock: Clock;
+  readonly #rss: () => number;
+  readonly #collect: (() => void) | null;
   readonly #quietMs: number;
+  readonly #minGrowth: number;
+  #lastBusy = 0;
+  #base: number;
   #timer: TimerHandle | undefined;
   #disposed = false;
 
   constructor(deps: MallocTrimmerDeps, options: MallocTrimmerOptions = {}) {
-    this.#deps = deps;
+    this.#malloc = deps.malloc;
+    this.#clock = deps.clock;
+    this.#rss = deps.rssBytes ?? (() => Deno.memoryUsage().rss);
+    this.#collect = deps.collectGarbage ?? null;
     this.#quietMs = options.quietMs ?? 5000;
+    this.#minGrowth = options.minGrowthBytes ?? 0;
+    this.#base = this.#minGrowth > 0 ? this.#rss() : 0;
   }
 
-  /** Says the agent did something that allocated: a trim follows once it has been quiet. */
+  /** Notes work that allocated: a trim follows once the process has been quiet. */
   busy(): void {
     if (this.#disposed) return;
-    this.#timer?.cancel();
-    this.#timer = this.#deps.clock.setTimeout(() => {
-      this.#timer = undefined;
-      this.#deps.collectGarbage?.();
-      this.#deps.malloc.trim();
-    }, this.#quietMs);
+    this.#lastBusy = this.#clock.now();
+    this.#timer ??= this.#clock.setTimeout(() => this.#check(), this.#quietMs);
+  }
+
+  #check(): void {
+    this.#timer = undefined;
+    if (this.#disposed) return;
+    const quietFor = this.#clock.now() - this.#lastBusy;
+    if (quietFor < this.#quietMs) {
+      this.#timer = this.#clock.setTimeout(() => this.#check(), this.#quietMs - quietFor);
+      return;
+    }
+    if (this.#minGrowth <= 0) {
+      this.#collect?.();
+      this.#malloc.trim();
+      return;
+    }
+    const rss = this.#rss();
+    if (rss - this.#base >= this.#minGrowth) {
+      this.#collect?.();
+      this.#malloc.trim();
+      this.#base = this.#rss();
+    } else if (rss < this.#base) {
+      this.#base = rss;
+    }
   }
 
   [Symbol.dispose](): void {

@@ -351,6 +351,23 @@ async function spreadListLatency(
   });
 }
 
+/**
+ * Issues `watchSeconds × watchRate` writes at `watchRate`/s, open loop; returns each write's own
+ * latency (until acknowledged).
+ */
+async function paced(o: Options, write: (i: number) => Promise<unknown>): Promise<number[]> {
+  const total = Math.round(o.watchSeconds * o.watchRate);
+  const start = performance.now();
+  const inflight: Promise<number>[] = [];
+  for (let i = 0; i < total; i++) {
+    const wait = start + (i * 1000) / o.watchRate - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const t = performance.now();
+    inflight.push(write(i).then(() => performance.now() - t));
+  }
+  return await Promise.all(inflight);
+}
+
 /** Event latency: from the start of a write to its event reaching the watcher, at a fixed rate. */
 async function watchLatency(s: Subject, o: Options, report: (row: Row) => void): Promise<void> {
   const total = Math.round(o.watchSeconds * o.watchRate);
@@ -361,20 +378,6 @@ async function watchLatency(s: Subject, o: Options, report: (row: Row) => void):
     return v;
   };
   const sentAt = (v: Uint8Array) => new DataView(v.buffer, v.byteOffset).getFloat64(0);
-
-  /** Writes at the rate; returns each write's own latency (until acknowledged). */
-  async function paced(write: (i: number) => Promise<unknown>): Promise<number[]> {
-    const start = performance.now();
-    const inflight: Promise<number>[] = [];
-    for (let i = 0; i < total; i++) {
-      const due = start + (i * 1000) / o.watchRate;
-      const wait = due - performance.now();
-      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-      const t = performance.now();
-      inflight.push(write(i).then(() => performance.now() - t));
-    }
-    return await Promise.all(inflight);
-  }
 
   // skiff: one watch on the prefix, a new key per write.
   const skiffSamples: number[] = [];
@@ -400,8 +403,9 @@ async function watchLatency(s: Subject, o: Options, report: (row: Row) => void):
   await s.storage.create("/registry/benchwatch/ns/sentinel", stamp(-1));
   await isEstablished;
   const t0 = performance.now();
-  const skiffWrites = await paced((i) =>
-    s.storage.create(`/registry/benchwatch/ns/k${i}`, stamp(i))
+  const skiffWrites = await paced(
+    o,
+    (i) => s.storage.create(`/registry/benchwatch/ns/k${i}`, stamp(i)),
   );
   await Promise.race([seenAll, new Promise((r) => setTimeout(r, 10_000))]);
   const skiffWall = performance.now() - t0;
@@ -415,7 +419,7 @@ async function watchLatency(s: Subject, o: Options, report: (row: Row) => void):
     (v) => rawSamples.push(performance.now() - sentAt(v)),
   );
   const t1 = performance.now();
-  const rawWrites = await paced((i) => s.raw.put("/benchwatch/key", stamp(i)));
+  const rawWrites = await paced(o, (i) => s.raw.put("/benchwatch/key", stamp(i)));
   await new Promise((r) => setTimeout(r, 200));
   const rawWall = performance.now() - t1;
   await stop();
@@ -464,15 +468,11 @@ async function pacedCreates(
     if (samples.length === total) allSeen();
   });
   const t0 = performance.now();
-  const writes: Promise<unknown>[] = [];
-  for (let i = 0; i < total; i++) {
-    const wait = t0 + (i * 1000) / o.watchRate - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+  await paced(o, (i) => {
     const v = new Uint8Array(16);
     new DataView(v.buffer).setFloat64(0, performance.now());
-    writes.push(io.create(i, v));
-  }
-  await Promise.all(writes);
+    return io.create(i, v);
+  });
   await Promise.race([seenAll, new Promise((r) => setTimeout(r, 10_000))]);
   const wall = performance.now() - t0;
   await stop();

@@ -63,6 +63,7 @@ import {
   type TokenAuthenticator,
 } from "./authenticator.ts";
 import { BOOTSTRAP_DEFAULT_GROUP, CA_CERTS_PATH, NODE_CREDENTIAL_PATH } from "./bootstrap_token.ts";
+import { NODE_USER_PREFIX, NODES_GROUP } from "./node_authorizer.ts";
 import {
   NODE_NETWORK_TOKEN_PREFIX,
   NODE_TOKEN_PREFIX,
@@ -82,14 +83,8 @@ export const NODE_CREDENTIAL_SECRET_TYPE = "skiff.io/node-credential";
 export const NODE_CREDENTIAL_KEYS = { nodeName: "node-name", tokenHash: "token-sha256" } as const;
 /** The annotation naming the bootstrap user that requested the credential. */
 export const NODE_CREDENTIAL_REQUESTER_ANNOTATION = "skiff.io/requested-by";
-/** What every node credential starts with. */
-export const NODE_CREDENTIAL_TOKEN_PREFIX = NODE_TOKEN_PREFIX;
 /** The longest node name whose Secret name still fits 253 characters. */
 export const MAX_NODE_CREDENTIAL_NAME_LENGTH = 253 - NODE_CREDENTIAL_SECRET_PREFIX.length;
-/** Nodes are users `system:node:<nodeName>`. */
-const NODE_USER_PREFIX = "system:node:";
-/** The group of every node. */
-const NODES_GROUP = "system:nodes";
 
 const SECRET_RE = /^[A-Za-z0-9_-]{43}$/;
 const MAX_BODY_BYTES = 16 * 1024;
@@ -117,8 +112,8 @@ export interface NodeCredentialToken {
 
 /** The identity a token's prefix names, or null when it is not a node credential. */
 function credentialIdentity(token: string): { identity: "node" | "network"; rest: string } | null {
-  if (token.startsWith(NODE_CREDENTIAL_TOKEN_PREFIX)) {
-    return { identity: "node", rest: token.slice(NODE_CREDENTIAL_TOKEN_PREFIX.length) };
+  if (token.startsWith(NODE_TOKEN_PREFIX)) {
+    return { identity: "node", rest: token.slice(NODE_TOKEN_PREFIX.length) };
   }
   if (token.startsWith(NODE_NETWORK_TOKEN_PREFIX)) {
     return { identity: "network", rest: token.slice(NODE_NETWORK_TOKEN_PREFIX.length) };
@@ -165,7 +160,7 @@ export function newNodeCredential(
   crypto.getRandomValues(random);
   const secretPart = base64Url(random);
   return {
-    token: `${NODE_CREDENTIAL_TOKEN_PREFIX}${nodeName}:${secretPart}`,
+    token: `${NODE_TOKEN_PREFIX}${nodeName}:${secretPart}`,
     secret: {
       apiVersion: "v1",
       kind: "Secret",

@@ -7,13 +7,20 @@
  * - Per pod a veth pair created with its container end directly in the pod's netns
  *   (`ip link add … peer name eth0 netns <CNI_NETNS>`, which takes a path); the host end gets
  *   a name derived from the container ID and ifname (`veth` + 10 hex digits), so DEL finds it
- *   without entering the netns, joins the bridge with hairpin mode and comes up.
+ *   without entering the netns, joins the bridge with hairpin mode and comes up. All of that
+ *   is one `ip -j -batch -` whose first line shows the bridge (missing: it is created and the
+ *   batch repeated; without its address or down: fixed after).
  * - Inside the netns, `nsenter --net=<CNI_NETNS> ip -batch -` sets the address, the link and
  *   the default route. nsenter takes any netns path (containerd's `/var/run/netns/cni-…` or
  *   its state dir); `ip -n` takes only names under `/var/run/netns`.
  * - Addresses come from an on-disk {@linkcode IpStore}; the pod's MAC is `0a:58:` + its IPv4.
  * - nftables (table `ip skiff-cni`): masquerade of pod traffic leaving the cluster CIDR and
- *   hostPort DNAT maps, in one `nft -f` transaction per ADD.
+ *   hostPort DNAT maps. Each ADD lists the table (`nft -j list table`, at the same time as the
+ *   links are made) and rewrites its base chains only when they are not current; a pod's
+ *   hostPort elements (with the base when it needs rewriting) go in one `nft -f` transaction
+ *   once its links are up. A base transaction waits for the kernel's RCU grace periods
+ *   (~15 ms), the listing does not (~3 ms): a node's ADDs after the first skip it.
+ * - A pod start costs three processes (`ip`, `nsenter` + `ip`, `nft`), besides this one.
  *
  * DEL deletes the host veth (which removes its peer), the pod's hostPort elements and its
  * address; every step tolerates what is already gone, so DEL can repeat, with or without a
@@ -31,6 +38,8 @@ import {
   deleteElementsScript,
   type HostPortElement,
   hostPortElements,
+  nftBaseIsCurrent,
+  type NftBaseOptions,
   nftBaseScript,
   parseHostPortElements,
 } from "./_nft_rules.ts";
@@ -153,6 +162,13 @@ function parseLinks(text: string): LinkJson[] {
   }
 }
 
+/** What one listing of the plugin's nftables table showed. */
+interface NftState {
+  /** The base chains hold the current rules ({@linkcode nftBaseIsCurrent}). */
+  readonly baseCurrent: boolean;
+  readonly elements: readonly HostPortElement[];
+}
+
 /** ADD, DEL and CHECK of the bridge plugin. */
 export class BridgePlugin {
   readonly #runner: CniCommandRunner;
@@ -189,17 +205,29 @@ export class BridgePlugin {
     const store = this.#store(conf);
     const { ip, reused } = await store.allocate(owner);
     const hostVeth = await hostVethName(env.containerId, env.ifname);
+    const hostMac = await hostVethMac(env.containerId, env.ifname);
+    const podMac = macForIp(ip);
+    // The links (host side, then the netns) and nftables are independent: both run at once.
     let created = false;
-    try {
-      const bridgeMac = await this.#ensureBridge(conf);
-      await this.#ensureForwarding();
-      const hostMac = await hostVethMac(env.containerId, env.ifname);
-      const podMac = macForIp(ip);
-      await this.#createVeth(conf, env, { hostVeth, hostMac, podMac });
-      created = true;
-      await this.#configureHostEnd(conf, hostVeth);
+    const links = (async () => {
+      const bridgeMac = await this.#attachVeth(conf, env, { hostVeth, hostMac, podMac }, () => {
+        created = true;
+      });
       await this.#configureContainerEnd(conf, env, ip);
-      await this.#applyNft(conf, ip, hostPortElements(ip, conf.portMappings));
+      return bridgeMac;
+    })();
+    const elements = hostPortElements(ip, conf.portMappings);
+    const nft = (async () => {
+      await this.#ensureForwarding();
+      // The pod's own elements wait for its links: a failed ADD leaves none behind.
+      return await this.#prepareNft(conf, { applyBase: elements.length === 0 });
+    })();
+    const [linksDone, nftDone] = await Promise.allSettled([links, nft]);
+    try {
+      if (linksDone.status === "rejected") throw linksDone.reason;
+      if (nftDone.status === "rejected") throw nftDone.reason;
+      if (elements.length > 0) await this.#applyElements(conf, ip, elements, nftDone.value);
+      const bridgeMac = linksDone.value;
       const gateway = formatIpv4(conf.ipam.gateway);
       const legacy = conf.cniVersion !== "1.0.0";
       return {
@@ -348,38 +376,93 @@ export class BridgePlugin {
     }
   }
 
-  /** Creates the bridge if needed, with the gateway address, up; returns its MAC. */
-  async #ensureBridge(conf: NetConf): Promise<string> {
-    const gateway = formatIpv4(conf.ipam.gateway);
-    const prefix = conf.ipam.subnet.prefix;
-    const show = ["ip", "-j", "addr", "show", "dev", conf.bridge];
-    let result = await this.#run(show);
-    if (result.code !== 0) {
+  /**
+   * Creates the veth pair (the container end straight into the netns) and attaches the host
+   * end to the bridge, in one `ip -j -batch -` whose first line reads the bridge: creates the
+   * bridge when it is missing, gives it its address and brings it up when it lacks either, and
+   * replaces a host veth an earlier attempt for this container left. `onCreated` is called
+   * once the host veth may exist (to be deleted if a later step fails). Returns the bridge's MAC.
+   */
+  async #attachVeth(
+    conf: NetConf,
+    env: CniEnv,
+    names: { readonly hostVeth: string; readonly hostMac: string; readonly podMac: string },
+    onCreated: () => void,
+  ): Promise<string> {
+    const mtu = String(conf.mtu);
+    const lines = [
+      `addr show dev ${conf.bridge}`,
+      `link add ${names.hostVeth} mtu ${mtu} address ${names.hostMac} type veth peer name ${env.ifname} mtu ${mtu} address ${names.podMac} netns ${env.netns}`,
+      `link set dev ${names.hostVeth} master ${conf.bridge}`,
+    ];
+    if (conf.hairpinMode) {
+      lines.push(`link set dev ${names.hostVeth} type bridge_slave hairpin on`);
+    }
+    lines.push(`link set dev ${names.hostVeth} up`);
+    const argv = ["ip", "-j", "-batch", "-"];
+    const batch = lines.join("\n") + "\n";
+    let result = await this.#run(argv, batch);
+    // Nothing printed: the first line (the bridge) failed, and the batch stopped there.
+    if (result.code !== 0 && result.stdout.trim() === "") {
       if (!isNotFound(result)) {
-        throw commandError(`Cannot read bridge "${conf.bridge}"`, show, result);
+        throw commandError(`Cannot read bridge "${conf.bridge}"`, argv, result);
       }
-      const add = [
-        "ip",
-        "link",
-        "add",
-        conf.bridge,
-        "mtu",
-        String(conf.mtu),
-        "address",
-        macForIp(gateway),
-        "type",
-        "bridge",
-      ];
-      const created = await this.#run(add);
-      if (created.code !== 0 && !/File exists/.test(created.stderr)) {
-        throw commandError(`Cannot create bridge "${conf.bridge}"`, add, created);
-      }
-      result = await this.#run(show);
-      if (result.code !== 0) {
-        throw commandError(`Cannot read bridge "${conf.bridge}"`, show, result);
+      await this.#createBridge(conf);
+      result = await this.#run(argv, batch);
+      if (result.code !== 0 && result.stdout.trim() === "") {
+        throw commandError(`Cannot read bridge "${conf.bridge}"`, argv, result);
       }
     }
-    const link = parseLinks(result.stdout)[0];
+    if (result.code !== 0 && /File exists/.test(result.stderr)) {
+      const stale = await this.#run(["ip", "link", "show", "dev", names.hostVeth]);
+      if (stale.code !== 0) {
+        throw new CniError(
+          CNI_ERROR_CODES.generic,
+          `Cannot create interface "${env.ifname}" in "${env.netns}": it already exists`,
+        );
+      }
+      // Left by an earlier attempt for this container and ifname.
+      await this.#must(`Cannot delete interface "${names.hostVeth}"`, [
+        "ip",
+        "link",
+        "del",
+        names.hostVeth,
+      ]);
+      result = await this.#run(argv, batch);
+    }
+    if (result.code !== 0) {
+      onCreated();
+      throw commandError(`Cannot create the veth pair "${names.hostVeth}"`, argv, result);
+    }
+    onCreated();
+    return await this.#configureBridge(conf, result.stdout);
+  }
+
+  /** Creates the bridge (tolerating a concurrent ADD that just did). */
+  async #createBridge(conf: NetConf): Promise<void> {
+    const add = [
+      "ip",
+      "link",
+      "add",
+      conf.bridge,
+      "mtu",
+      String(conf.mtu),
+      "address",
+      macForIp(formatIpv4(conf.ipam.gateway)),
+      "type",
+      "bridge",
+    ];
+    const created = await this.#run(add);
+    if (created.code !== 0 && !/File exists/.test(created.stderr)) {
+      throw commandError(`Cannot create bridge "${conf.bridge}"`, add, created);
+    }
+  }
+
+  /** Gives the bridge (as `ip -j addr show` printed it) its address and brings it up; its MAC. */
+  async #configureBridge(conf: NetConf, shown: string): Promise<string> {
+    const gateway = formatIpv4(conf.ipam.gateway);
+    const prefix = conf.ipam.subnet.prefix;
+    const link = parseLinks(shown.trim().split("\n")[0] ?? "")[0];
     const hasAddress = link?.addr_info?.some((a) =>
       a.family === "inet" && a.local === gateway && a.prefixlen === prefix
     );
@@ -399,67 +482,6 @@ export class BridgePlugin {
   async #ensureForwarding(): Promise<void> {
     const key = "net.ipv4.ip_forward";
     if ((await this.#sysctl.get(key)) !== "1") await this.#sysctl.set(key, "1");
-  }
-
-  async #createVeth(
-    conf: NetConf,
-    env: CniEnv,
-    names: { readonly hostVeth: string; readonly hostMac: string; readonly podMac: string },
-  ): Promise<void> {
-    const mtu = String(conf.mtu);
-    const argv = [
-      "ip",
-      "link",
-      "add",
-      names.hostVeth,
-      "mtu",
-      mtu,
-      "address",
-      names.hostMac,
-      "type",
-      "veth",
-      "peer",
-      "name",
-      env.ifname,
-      "mtu",
-      mtu,
-      "address",
-      names.podMac,
-      "netns",
-      env.netns,
-    ];
-    let result = await this.#run(argv);
-    if (result.code !== 0 && /File exists/.test(result.stderr)) {
-      const stale = await this.#run(["ip", "link", "show", "dev", names.hostVeth]);
-      if (stale.code !== 0) {
-        throw new CniError(
-          CNI_ERROR_CODES.generic,
-          `Cannot create interface "${env.ifname}" in "${env.netns}": it already exists`,
-        );
-      }
-      // Left by an earlier attempt for this container and ifname.
-      await this.#must(`Cannot delete interface "${names.hostVeth}"`, [
-        "ip",
-        "link",
-        "del",
-        names.hostVeth,
-      ]);
-      result = await this.#run(argv);
-    }
-    if (result.code !== 0) {
-      throw commandError(`Cannot create the veth pair "${names.hostVeth}"`, argv, result);
-    }
-  }
-
-  async #configureHostEnd(conf: NetConf, hostVeth: string): Promise<void> {
-    const lines = [`link set dev ${hostVeth} master ${conf.bridge}`];
-    if (conf.hairpinMode) lines.push(`link set dev ${hostVeth} type bridge_slave hairpin on`);
-    lines.push(`link set dev ${hostVeth} up`);
-    await this.#must(`Cannot attach "${hostVeth}" to bridge "${conf.bridge}"`, [
-      "ip",
-      "-batch",
-      "-",
-    ], lines.join("\n") + "\n");
   }
 
   async #configureContainerEnd(conf: NetConf, env: CniEnv, ip: string): Promise<void> {
@@ -483,22 +505,55 @@ export class BridgePlugin {
     return parseHostPortElements(result.stdout);
   }
 
-  /** The base table plus the pod's hostPort elements, replacing stale ones, in one transaction. */
-  async #applyNft(conf: NetConf, ip: string, elements: readonly HostPortElement[]): Promise<void> {
-    let script = nftBaseScript({
+  #baseOptions(conf: NetConf): NftBaseOptions {
+    return {
       table: conf.nftTable,
       subnet: conf.ipam.subnet,
       clusterCidr: conf.clusterCidr,
       ipMasq: conf.ipMasq,
-    });
-    if (elements.length > 0) {
-      const keys = new Set(elements.map((e) => `${e.map}/${e.key}`));
-      const stale = (await this.#listElements(conf)).filter((e) =>
-        e.podIp === ip || keys.has(`${e.map}/${e.key}`)
-      );
-      script += deleteElementsScript(conf.nftTable, stale) +
-        addElementsScript(conf.nftTable, elements);
+    };
+  }
+
+  /**
+   * Lists the table: whether its base is current and the hostPort elements it holds. With
+   * `applyBase`, a base that is not current is rewritten at once (one transaction).
+   */
+  async #prepareNft(conf: NetConf, options: { readonly applyBase: boolean }): Promise<NftState> {
+    const result = await this.#run(["nft", "-j", "list", "table", "ip", conf.nftTable]);
+    let state: NftState = { baseCurrent: false, elements: [] };
+    if (result.code === 0) {
+      try {
+        state = {
+          baseCurrent: nftBaseIsCurrent(result.stdout, this.#baseOptions(conf)),
+          elements: parseHostPortElements(result.stdout),
+        };
+      } catch {
+        // Not a listing we can read: rewrite the base, replace no element.
+      }
     }
+    if (!options.applyBase || state.baseCurrent) return state;
+    await this.#must(
+      "Cannot program nftables",
+      ["nft", "-f", "-"],
+      nftBaseScript(this.#baseOptions(conf)),
+    );
+    return { ...state, baseCurrent: true };
+  }
+
+  /**
+   * The pod's hostPort elements, replacing stale ones (and the base if it is not current), in
+   * one transaction.
+   */
+  async #applyElements(
+    conf: NetConf,
+    ip: string,
+    elements: readonly HostPortElement[],
+    state: NftState,
+  ): Promise<void> {
+    const keys = new Set(elements.map((e) => `${e.map}/${e.key}`));
+    const stale = state.elements.filter((e) => e.podIp === ip || keys.has(`${e.map}/${e.key}`));
+    const script = (state.baseCurrent ? "" : nftBaseScript(this.#baseOptions(conf))) +
+      deleteElementsScript(conf.nftTable, stale) + addElementsScript(conf.nftTable, elements);
     await this.#must("Cannot program nftables", ["nft", "-f", "-"], script);
   }
 }

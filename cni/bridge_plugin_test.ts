@@ -4,6 +4,8 @@ import type { CniCommandResult, CniCommandRunner, CniRunOptions } from "./comman
 import { CniError } from "./errors.ts";
 import { type CniEnv, parseCniEnv, parseNetConf } from "./net_conf.ts";
 import type { CniSysctl } from "./sysctl.ts";
+import { nftBaseMarker } from "./_nft_rules.ts";
+import { parseIpv4Cidr } from "./_ipv4.ts";
 
 interface Call {
   readonly argv: string;
@@ -98,16 +100,59 @@ Deno.test("macForIp() and hostVethName() derive stable names", async () => {
   assert.notEqual(name, await hostVethName("c2", "eth0"));
 });
 
+/** The plugin's `ip -j -batch -` on the host: the bridge's JSON, then the veth's lines. */
+const HOST_BATCH = "ip -j -batch -";
+
+function hostBatch(veth: string, podMac = "0a:58:0a:2a:03:02"): RegExp {
+  return new RegExp(
+    `^addr show dev skiff0\nlink add ${veth} mtu 1450 address 02:[0-9a-f:]{14} type veth peer name eth0 mtu 1450 address ${podMac} netns ${NETNS}\nlink set dev ${veth} master skiff0\nlink set dev ${veth} type bridge_slave hairpin on\nlink set dev ${veth} up\n$`,
+  );
+}
+
+/** A current base table for the setup's config, as `nft -j list table` prints it. */
+function currentTable(elements: unknown[] = []): string {
+  const options = {
+    table: "skiff-cni",
+    subnet: parseIpv4Cidr("10.42.3.0/24")!,
+    clusterCidr: parseIpv4Cidr("10.42.0.0/16")!,
+    ipMasq: true,
+  };
+  const comment = nftBaseMarker(options);
+  const chain = (name: string, prio: number) => ({
+    chain: { name, type: "nat", hook: name, prio, policy: "accept" },
+  });
+  const rule = (chain: string) => ({ rule: { chain, comment } });
+  return JSON.stringify({
+    nftables: [
+      { table: { name: "skiff-cni" } },
+      { map: { name: "hostports", elem: elements } },
+      { map: { name: "hostip_ports" } },
+      chain("prerouting", -100),
+      chain("output", -100),
+      chain("postrouting", 100),
+      rule("prerouting"),
+      rule("prerouting"),
+      rule("output"),
+      rule("output"),
+      rule("postrouting"),
+      rule("postrouting"),
+    ],
+  });
+}
+
 Deno.test("BridgePlugin.add() creates the bridge, the veth pair, addresses, route and nft rules", async () => {
   await using h = await setup();
   let bridgeExists = false;
   h.runner.responders.push((argv) => {
-    if (argv === "ip -j addr show dev skiff0") {
+    if (argv === HOST_BATCH) {
       return bridgeExists
         ? { stdout: JSON.stringify([{ address: "0a:58:0a:2a:03:01", flags: [], addr_info: [] }]) }
-        : { code: 1, stderr: 'Device "skiff0" does not exist.' };
+        : { code: 1, stderr: 'Device "skiff0" does not exist.\nCommand failed -:1' };
     }
     if (argv.startsWith("ip link add skiff0")) bridgeExists = true;
+    if (argv === "nft -j list table ip skiff-cni") {
+      return { code: 1, stderr: "Error: No such file or directory" };
+    }
     return undefined;
   });
   const result = await h.plugin.add(h.conf, h.env("ADD"));
@@ -120,40 +165,86 @@ Deno.test("BridgePlugin.add() creates the bridge, the veth pair, addresses, rout
     mac: "0a:58:0a:2a:03:02",
     sandbox: NETNS,
   });
-  const argvs = h.runner.calls.map((c) => c.argv);
-  assert.deepEqual(argvs.slice(0, 4), [
-    "ip -j addr show dev skiff0",
+  const ip = h.runner.calls.filter((c) => !c.argv.startsWith("nft"));
+  assert.deepEqual(ip.map((c) => c.argv), [
+    HOST_BATCH,
     "ip link add skiff0 mtu 1450 address 0a:58:0a:2a:03:01 type bridge",
-    "ip -j addr show dev skiff0",
+    HOST_BATCH,
     "ip -batch -",
+    `nsenter --net=${NETNS} ip -batch -`,
   ]);
+  assert.match(ip[0]!.stdin!, hostBatch(veth));
+  assert.equal(ip[2]!.stdin, ip[0]!.stdin);
+  assert.equal(ip[3]!.stdin, "addr replace 10.42.3.1/24 dev skiff0\nlink set dev skiff0 up\n");
   assert.equal(
-    h.runner.calls[3]!.stdin,
-    "addr replace 10.42.3.1/24 dev skiff0\nlink set dev skiff0 up\n",
-  );
-  assert.match(
-    argvs[4]!,
-    new RegExp(
-      `^ip link add ${veth} mtu 1450 address 02:[0-9a-f:]{14} type veth peer name eth0 mtu 1450 address 0a:58:0a:2a:03:02 netns ${NETNS}$`,
-    ),
-  );
-  assert.equal(
-    h.runner.calls[5]!.stdin,
-    `link set dev ${veth} master skiff0\nlink set dev ${veth} type bridge_slave hairpin on\nlink set dev ${veth} up\n`,
-  );
-  assert.equal(argvs[6], `nsenter --net=${NETNS} ip -batch -`);
-  assert.equal(
-    h.runner.calls[6]!.stdin,
+    ip[4]!.stdin,
     "addr add 10.42.3.2/24 dev eth0\nlink set dev eth0 up\nroute add default via 10.42.3.1 dev eth0\n",
   );
-  assert.equal(argvs[7], "nft -f -");
+  const nft = h.runner.calls.filter((c) => c.argv.startsWith("nft"));
+  assert.deepEqual(nft.map((c) => c.argv), ["nft -j list table ip skiff-cni", "nft -f -"]);
   assert.match(
-    h.runner.calls[7]!.stdin!,
-    /ip saddr 10.42.3.0\/24 ip daddr != 10.42.0.0\/16 ip daddr != 224.0.0.0\/4 masquerade/,
+    nft[1]!.stdin!,
+    /ip saddr 10.42.3.0\/24 ip daddr != 10.42.0.0\/16 ip daddr != 224.0.0.0\/4 masquerade comment "skiff-cni [0-9a-f]{8}"/,
   );
-  assert.equal(argvs.length, 8);
   assert.equal(h.sysctl.values.get("net.ipv4.ip_forward"), "1");
   assert.equal(await h.store.lookup({ containerId: "c1", ifname: "eth0" }), "10.42.3.2");
+});
+
+Deno.test("BridgePlugin.add() on a configured node runs one host batch, one netns batch and an nft listing", async () => {
+  await using h = await setup();
+  h.runner.responders.push((argv) => {
+    if (argv === HOST_BATCH) return { stdout: BRIDGE_UP };
+    if (argv === "nft -j list table ip skiff-cni") return { stdout: currentTable() };
+    return undefined;
+  });
+  const result = await h.plugin.add(h.conf, h.env("ADD"));
+  assert.equal(result.interfaces[0]!.mac, "0a:58:0a:2a:03:01");
+  assert.deepEqual(h.runner.calls.map((c) => c.argv).sort(), [
+    HOST_BATCH,
+    "nft -j list table ip skiff-cni",
+    `nsenter --net=${NETNS} ip -batch -`,
+  ]);
+});
+
+Deno.test("BridgePlugin.add() rewrites a base table that is not current", async (t) => {
+  const cases: { name: string; table: () => string }[] = [
+    { name: "rules of another config", table: () => currentTable().replaceAll("skiff-cni ", "x ") },
+    {
+      name: "a rule missing",
+      table: () => {
+        const doc = JSON.parse(currentTable());
+        doc.nftables.pop();
+        return JSON.stringify(doc);
+      },
+    },
+    {
+      name: "a rule added",
+      table: () => {
+        const doc = JSON.parse(currentTable());
+        doc.nftables.push({ rule: { chain: "output" } });
+        return JSON.stringify(doc);
+      },
+    },
+    { name: "a map missing", table: () => currentTable().replace('"hostip_ports"', '"other"') },
+    {
+      name: "a chain of another hook",
+      table: () => currentTable().replace('"hook":"output"', '"hook":"input"'),
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, async () => {
+      await using h = await setup();
+      h.runner.responders.push((argv) => {
+        if (argv === HOST_BATCH) return { stdout: BRIDGE_UP };
+        if (argv === "nft -j list table ip skiff-cni") return { stdout: c.table() };
+        return undefined;
+      });
+      await h.plugin.add(h.conf, h.env("ADD"));
+      const apply = h.runner.calls.filter((x) => x.argv === "nft -f -");
+      assert.equal(apply.length, 1);
+      assert.match(apply[0]!.stdin!, /^add table ip skiff-cni\n/);
+    });
+  }
 });
 
 Deno.test("BridgePlugin.add() leaves a configured bridge alone and maps hostPorts, replacing stale elements", async () => {
@@ -164,20 +255,13 @@ Deno.test("BridgePlugin.add() leaves a configured bridge alone and maps hostPort
     },
   });
   h.runner.responders.push((argv) => {
-    if (argv === "ip -j addr show dev skiff0") return { stdout: BRIDGE_UP };
+    if (argv === HOST_BATCH) return { stdout: BRIDGE_UP };
     if (argv === "nft -j list table ip skiff-cni") {
       return {
-        stdout: JSON.stringify({
-          nftables: [{
-            map: {
-              name: "hostports",
-              elem: [
-                [{ concat: ["tcp", 8080] }, { concat: ["10.42.3.77", 80] }],
-                [{ concat: ["tcp", 9090] }, { concat: ["10.42.3.78", 90] }],
-              ],
-            },
-          }],
-        }),
+        stdout: currentTable([
+          [{ concat: ["tcp", 8080] }, { concat: ["10.42.3.77", 80] }],
+          [{ concat: ["tcp", 9090] }, { concat: ["10.42.3.78", 90] }],
+        ]),
       };
     }
     return undefined;
@@ -192,49 +276,101 @@ Deno.test("BridgePlugin.add() leaves a configured bridge alone and maps hostPort
   assert.equal(result.interfaces[0]!.mac, "0a:58:0a:2a:03:01");
   const argvs = h.runner.calls.map((c) => c.argv);
   assert.ok(!argvs.some((a) => a.startsWith("ip link add skiff0")));
-  assert.ok(
-    !argvs.some((a, i) =>
-      a === "ip -batch -" && h.runner.calls[i]!.stdin!.includes("addr replace")
-    ),
-  );
+  assert.ok(!argvs.includes("ip -batch -"));
   const nft = h.runner.calls.at(-1)!;
   assert.equal(nft.argv, "nft -f -");
-  assert.ok(nft.stdin!.endsWith(
+  assert.equal(
+    nft.stdin,
     "delete element ip skiff-cni hostports { tcp . 8080 }\nadd element ip skiff-cni hostports { tcp . 8080 : 10.42.3.2 . 80 }\n",
-  ));
-  assert.ok(!nft.stdin!.includes("9090"));
+  );
 });
 
-Deno.test("BridgePlugin.add() undoes its work when a step fails", async () => {
-  await using h = await setup();
+Deno.test("BridgePlugin.add() writes the base table and hostPorts in one transaction", async () => {
+  await using h = await setup({
+    runtimeConfig: {
+      portMappings: [{ HostPort: 8080, ContainerPort: 80, Protocol: "tcp", HostIP: "" }],
+    },
+  });
   h.runner.responders.push((argv) => {
-    if (argv === "ip -j addr show dev skiff0") return { stdout: BRIDGE_UP };
-    if (argv.startsWith("nsenter")) {
-      return { code: 1, stderr: "RTNETLINK answers: Permission denied\nCommand failed -:1" };
-    }
+    if (argv === HOST_BATCH) return { stdout: BRIDGE_UP };
+    if (argv === "nft -j list table ip skiff-cni") return { code: 1, stderr: "No such file" };
     return undefined;
   });
-  await assert.rejects(() => h.plugin.add(h.conf, h.env("ADD")), (err) => {
-    assert.ok(err instanceof CniError);
-    assert.equal(err.code, 999);
-    assert.equal(
-      err.message,
-      `Cannot configure interface "eth0" in "${NETNS}": RTNETLINK answers: Permission denied Command failed -:1`,
-    );
-    return true;
-  });
-  const veth = await hostVethName("c1", "eth0");
-  assert.equal(h.runner.calls.at(-1)!.argv, `ip link del ${veth}`);
-  assert.equal(await h.store.lookup({ containerId: "c1", ifname: "eth0" }), undefined);
+  await h.plugin.add(h.conf, h.env("ADD"));
+  const apply = h.runner.calls.filter((c) => c.argv === "nft -f -");
+  assert.equal(apply.length, 1);
+  assert.match(apply[0]!.stdin!, /^add table ip skiff-cni\n/);
+  assert.ok(apply[0]!.stdin!.endsWith(
+    "add element ip skiff-cni hostports { tcp . 8080 : 10.42.3.2 . 80 }\n",
+  ));
+});
+
+Deno.test("BridgePlugin.add() undoes its work when a step fails", async (t) => {
+  const cases: { name: string; fail: string; message: string }[] = [
+    {
+      name: "the netns batch",
+      fail: "nsenter",
+      message:
+        `Cannot configure interface "eth0" in "${NETNS}": RTNETLINK answers: Permission denied Command failed -:1`,
+    },
+    {
+      name: "the host batch after the bridge",
+      fail: HOST_BATCH,
+      message:
+        'Cannot create the veth pair "VETH": RTNETLINK answers: Permission denied Command failed -:1',
+    },
+    {
+      name: "nftables",
+      fail: "nft -f -",
+      message: "Cannot program nftables: RTNETLINK answers: Permission denied Command failed -:1",
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, async () => {
+      await using h = await setup({
+        runtimeConfig: {
+          portMappings: [{ HostPort: 8080, ContainerPort: 80, Protocol: "tcp", HostIP: "" }],
+        },
+      });
+      const veth = await hostVethName("c1", "eth0");
+      h.runner.responders.push((argv) => {
+        if (argv.startsWith(c.fail)) {
+          return {
+            code: 1,
+            stdout: argv === HOST_BATCH ? BRIDGE_UP : "",
+            stderr: "RTNETLINK answers: Permission denied\nCommand failed -:1",
+          };
+        }
+        if (argv === HOST_BATCH) return { stdout: BRIDGE_UP };
+        if (argv === "nft -j list table ip skiff-cni") return { stdout: currentTable() };
+        return undefined;
+      });
+      await assert.rejects(() => h.plugin.add(h.conf, h.env("ADD")), (err) => {
+        assert.ok(err instanceof CniError);
+        assert.equal(err.code, 999);
+        assert.equal(err.message, c.message.replace("VETH", veth));
+        return true;
+      });
+      assert.equal(h.runner.calls.at(-1)!.argv, `ip link del ${veth}`);
+      // The pod's hostPort goes in only once its links are up.
+      if (c.fail !== "nft -f -") {
+        assert.ok(!h.runner.calls.some((x) => x.stdin?.includes("add element")));
+      }
+      assert.equal(await h.store.lookup({ containerId: "c1", ifname: "eth0" }), undefined);
+    });
+  }
 });
 
 Deno.test("BridgePlugin.add() fails when the container interface exists, keeping the address it held", async () => {
   await using h = await setup();
   await h.store.allocate({ containerId: "c1", ifname: "eth0" });
   h.runner.responders.push((argv) => {
-    if (argv === "ip -j addr show dev skiff0") return { stdout: BRIDGE_UP };
-    if (argv.startsWith("ip link add veth")) {
-      return { code: 2, stderr: "RTNETLINK answers: File exists" };
+    if (argv === HOST_BATCH) {
+      return {
+        code: 1,
+        stdout: BRIDGE_UP,
+        stderr: "RTNETLINK answers: File exists\nCommand failed -:2",
+      };
     }
     if (argv.startsWith("ip link show dev veth")) {
       return { code: 1, stderr: 'Device "x" does not exist.' };
@@ -253,17 +389,26 @@ Deno.test("BridgePlugin.add() replaces a stale host veth of the same container",
   await using h = await setup();
   let attempts = 0;
   h.runner.responders.push((argv) => {
-    if (argv === "ip -j addr show dev skiff0") return { stdout: BRIDGE_UP };
-    if (argv.startsWith("ip link add veth") && attempts++ === 0) {
-      return { code: 2, stderr: "RTNETLINK answers: File exists" };
+    if (argv === HOST_BATCH && attempts++ === 0) {
+      return {
+        code: 1,
+        stdout: BRIDGE_UP,
+        stderr: "RTNETLINK answers: File exists\nCommand failed -:2",
+      };
     }
+    if (argv === HOST_BATCH) return { stdout: BRIDGE_UP };
     return undefined;
   });
   await h.plugin.add(h.conf, h.env("ADD"));
   const veth = await hostVethName("c1", "eth0");
-  const argvs = h.runner.calls.map((c) => c.argv);
-  const i = argvs.indexOf(`ip link del ${veth}`);
-  assert.ok(i > 0 && argvs[i + 1]!.startsWith(`ip link add ${veth}`));
+  const argvs = h.runner.calls.map((c) => c.argv).filter((a) => !a.startsWith("nft"));
+  assert.deepEqual(argvs, [
+    HOST_BATCH,
+    `ip link show dev ${veth}`,
+    `ip link del ${veth}`,
+    HOST_BATCH,
+    `nsenter --net=${NETNS} ip -batch -`,
+  ]);
 });
 
 Deno.test("BridgePlugin.add() fails for a missing netns without allocating", async () => {

@@ -164,3 +164,17 @@ Deno.test("deepFreeze() freezes nested arrays and objects and returns its argume
   assert.equal(deepFreeze(value), value);
   assert.ok(Object.isFrozen(value.a) && Object.isFrozen(value.a[0]) && Object.isFrozen(value.c));
 });
+
+Deno.test("deepFreeze() reaches objects in nested arrays, null-prototype objects and own keys only", () => {
+  const bare = Object.assign(Object.create(null) as Record<string, unknown>, { k: { v: [1] } });
+  const inherited = { shared: {} };
+  const child = Object.assign(Object.create(inherited) as { own: { x: number[] } }, {
+    own: { x: [1] },
+  });
+  const value = { rows: [[{ cell: { deep: [{}] } }]], bare, child };
+  deepFreeze(value);
+  assert.ok(Object.isFrozen(value.rows[0]![0]!.cell.deep[0]));
+  assert.ok(Object.isFrozen((bare.k as { v: number[] }).v));
+  assert.ok(Object.isFrozen(child.own.x));
+  assert.ok(!Object.isFrozen(inherited.shared), "a prototype's properties are not the object's");
+});

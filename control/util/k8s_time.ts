@@ -17,9 +17,22 @@
  * @module
  */
 
-/** `ms` since the epoch as `metav1.Time`: `2024-05-01T10:00:00Z` (seconds truncated). */
+/** The second {@linkcode formatTime} formatted last, and its text. */
+let lastSecond = Number.NaN;
+let lastSecondText = "";
+
+/**
+ * `ms` since the epoch as `metav1.Time`: `2024-05-01T10:00:00Z` (seconds truncated). Every
+ * write of the API server stamps several times in the current second (creation, managed
+ * fields, conditions), so the last second's text is kept and reused.
+ */
 export function formatTime(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastSecondText = new Date(second * 1000).toISOString().replace(".000Z", "Z");
+    lastSecond = second;
+  }
+  return lastSecondText;
 }
 
 /** `ms` since the epoch as `metav1.MicroTime`: `2024-05-01T10:00:00.123000Z`. */

@@ -40,3 +40,21 @@ Deno.test("formatTime(), formatMicroTime() and formatRfc3339Nano() print as Go's
     });
   }
 });
+
+Deno.test("formatTime() answers each second right when calls go back and forth between seconds", () => {
+  const a = Date.UTC(2024, 4, 1, 10, 0, 0, 100);
+  const b = Date.UTC(2024, 4, 1, 10, 0, 1, 900);
+  for (
+    const [ms, want] of [
+      [a, "2024-05-01T10:00:00Z"],
+      [a + 800, "2024-05-01T10:00:00Z"],
+      [b, "2024-05-01T10:00:01Z"],
+      [a, "2024-05-01T10:00:00Z"],
+      [b + 100, "2024-05-01T10:00:02Z"],
+      [-1, "1969-12-31T23:59:59Z"],
+    ] as const
+  ) {
+    assert.equal(formatTime(ms), want);
+  }
+  assert.throws(() => formatTime(Number.NaN), RangeError);
+});

@@ -10,10 +10,11 @@
  *   without entering the netns, joins the bridge with hairpin mode and comes up. All of that
  *   is one `ip -j -batch -` whose first line shows the bridge (missing: it is created and the
  *   batch repeated; without its address or down: fixed after).
- * - Inside the netns, `nsenter --net=<CNI_NETNS> ip -batch -` sets the address, the link and
- *   the default route. nsenter takes any netns path (containerd's `/var/run/netns/cni-…` or
- *   its state dir); `ip -n` takes only names under `/var/run/netns`.
- * - Addresses come from an on-disk {@linkcode IpStore}; the pod's MAC is `0a:58:` + its IPv4.
+ * - Inside the netns, `nsenter --net=<CNI_NETNS> ip -batch -` sets the pod's MAC, its address,
+ *   the link up and the default route. nsenter takes any netns path (containerd's
+ *   `/var/run/netns/cni-…` or its state dir); `ip -n` takes only names under `/var/run/netns`.
+ * - Addresses come from an on-disk {@linkcode IpStore}, allocated while the host side is made;
+ *   the pod's MAC is `0a:58:` + its IPv4.
  * - nftables (table `ip skiff-cni`): masquerade of pod traffic leaving the cluster CIDR and
  *   hostPort DNAT maps. Each ADD lists the table (`nft -j list table`, at the same time as the
  *   links are made) and rewrites its base chains only when they are not current; a pod's
@@ -203,29 +204,34 @@ export class BridgePlugin {
     }
     const owner = { containerId: env.containerId, ifname: env.ifname };
     const store = this.#store(conf);
-    const { ip, reused } = await store.allocate(owner);
     const hostVeth = await hostVethName(env.containerId, env.ifname);
     const hostMac = await hostVethMac(env.containerId, env.ifname);
-    const podMac = macForIp(ip);
-    // The links (host side, then the netns) and nftables are independent: both run at once.
+    // Three things at once: the address (the IP store's file I/O), the host side of the links
+    // (which needs no address: the pod's MAC, derived from it, is set in the netns), and the
+    // nftables listing. The netns side waits for the first two; a pod's hostPort elements,
+    // for everything (a failed ADD leaves none behind).
     let created = false;
+    const allocation = store.allocate(owner);
     const links = (async () => {
-      const bridgeMac = await this.#attachVeth(conf, env, { hostVeth, hostMac, podMac }, () => {
+      const bridgeMac = await this.#attachVeth(conf, env, { hostVeth, hostMac }, () => {
         created = true;
       });
-      await this.#configureContainerEnd(conf, env, ip);
+      await this.#configureContainerEnd(conf, env, (await allocation).ip);
       return bridgeMac;
     })();
-    const elements = hostPortElements(ip, conf.portMappings);
+    const mapsHostPorts = hostPortElements("0.0.0.0", conf.portMappings).length > 0;
     const nft = (async () => {
       await this.#ensureForwarding();
-      // The pod's own elements wait for its links: a failed ADD leaves none behind.
-      return await this.#prepareNft(conf, { applyBase: elements.length === 0 });
+      return await this.#prepareNft(conf, { applyBase: !mapsHostPorts });
     })();
-    const [linksDone, nftDone] = await Promise.allSettled([links, nft]);
+    const [allocated, linksDone, nftDone] = await Promise.allSettled([allocation, links, nft]);
     try {
+      if (allocated.status === "rejected") throw allocated.reason;
       if (linksDone.status === "rejected") throw linksDone.reason;
       if (nftDone.status === "rejected") throw nftDone.reason;
+      const { ip } = allocated.value;
+      const podMac = macForIp(ip);
+      const elements = hostPortElements(ip, conf.portMappings);
       if (elements.length > 0) await this.#applyElements(conf, ip, elements, nftDone.value);
       const bridgeMac = linksDone.value;
       const gateway = formatIpv4(conf.ipam.gateway);
@@ -248,7 +254,9 @@ export class BridgePlugin {
       };
     } catch (err) {
       if (created) await this.#run(["ip", "link", "del", hostVeth]).catch(() => {});
-      if (!reused) await store.release(owner).catch(() => {});
+      if (allocated.status === "fulfilled" && !allocated.value.reused) {
+        await store.release(owner).catch(() => {});
+      }
       throw err;
     }
   }
@@ -386,13 +394,13 @@ export class BridgePlugin {
   async #attachVeth(
     conf: NetConf,
     env: CniEnv,
-    names: { readonly hostVeth: string; readonly hostMac: string; readonly podMac: string },
+    names: { readonly hostVeth: string; readonly hostMac: string },
     onCreated: () => void,
   ): Promise<string> {
     const mtu = String(conf.mtu);
     const lines = [
       `addr show dev ${conf.bridge}`,
-      `link add ${names.hostVeth} mtu ${mtu} address ${names.hostMac} type veth peer name ${env.ifname} mtu ${mtu} address ${names.podMac} netns ${env.netns}`,
+      `link add ${names.hostVeth} mtu ${mtu} address ${names.hostMac} type veth peer name ${env.ifname} mtu ${mtu} netns ${env.netns}`,
       `link set dev ${names.hostVeth} master ${conf.bridge}`,
     ];
     if (conf.hairpinMode) {
@@ -486,6 +494,7 @@ export class BridgePlugin {
 
   async #configureContainerEnd(conf: NetConf, env: CniEnv, ip: string): Promise<void> {
     const lines = [
+      `link set dev ${env.ifname} address ${macForIp(ip)}`,
       `addr add ${ip}/${conf.ipam.subnet.prefix} dev ${env.ifname}`,
       `link set dev ${env.ifname} up`,
     ];

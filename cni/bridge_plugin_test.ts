@@ -103,9 +103,9 @@ Deno.test("macForIp() and hostVethName() derive stable names", async () => {
 /** The plugin's `ip -j -batch -` on the host: the bridge's JSON, then the veth's lines. */
 const HOST_BATCH = "ip -j -batch -";
 
-function hostBatch(veth: string, podMac = "0a:58:0a:2a:03:02"): RegExp {
+function hostBatch(veth: string): RegExp {
   return new RegExp(
-    `^addr show dev skiff0\nlink add ${veth} mtu 1450 address 02:[0-9a-f:]{14} type veth peer name eth0 mtu 1450 address ${podMac} netns ${NETNS}\nlink set dev ${veth} master skiff0\nlink set dev ${veth} type bridge_slave hairpin on\nlink set dev ${veth} up\n$`,
+    `^addr show dev skiff0\nlink add ${veth} mtu 1450 address 02:[0-9a-f:]{14} type veth peer name eth0 mtu 1450 netns ${NETNS}\nlink set dev ${veth} master skiff0\nlink set dev ${veth} type bridge_slave hairpin on\nlink set dev ${veth} up\n$`,
   );
 }
 
@@ -178,7 +178,7 @@ Deno.test("BridgePlugin.add() creates the bridge, the veth pair, addresses, rout
   assert.equal(ip[3]!.stdin, "addr replace 10.42.3.1/24 dev skiff0\nlink set dev skiff0 up\n");
   assert.equal(
     ip[4]!.stdin,
-    "addr add 10.42.3.2/24 dev eth0\nlink set dev eth0 up\nroute add default via 10.42.3.1 dev eth0\n",
+    "link set dev eth0 address 0a:58:0a:2a:03:02\naddr add 10.42.3.2/24 dev eth0\nlink set dev eth0 up\nroute add default via 10.42.3.1 dev eth0\n",
   );
   const nft = h.runner.calls.filter((c) => c.argv.startsWith("nft"));
   assert.deepEqual(nft.map((c) => c.argv), ["nft -j list table ip skiff-cni", "nft -f -"]);
@@ -359,6 +359,24 @@ Deno.test("BridgePlugin.add() undoes its work when a step fails", async (t) => {
       assert.equal(await h.store.lookup({ containerId: "c1", ifname: "eth0" }), undefined);
     });
   }
+});
+
+Deno.test("BridgePlugin.add() with no address left removes the veth it made meanwhile", async () => {
+  await using h = await setup({ ipam: { subnet: "10.42.3.0/30" } });
+  await h.store.allocate({ containerId: "other", ifname: "eth0" });
+  h.runner.responders.push((argv) => {
+    if (argv === HOST_BATCH) return { stdout: BRIDGE_UP };
+    if (argv === "nft -j list table ip skiff-cni") return { stdout: currentTable() };
+    return undefined;
+  });
+  await assert.rejects(
+    () => h.plugin.add(h.conf, h.env("ADD")),
+    (err) => err instanceof CniError && err.code === 100,
+  );
+  const veth = await hostVethName("c1", "eth0");
+  assert.equal(h.runner.calls.at(-1)!.argv, `ip link del ${veth}`);
+  assert.ok(!h.runner.calls.some((c) => c.argv.startsWith("nsenter")));
+  assert.deepEqual((await h.store.list()).map((a) => a.containerId), ["other"]);
 });
 
 Deno.test("BridgePlugin.add() fails when the container interface exists, keeping the address it held", async () => {

@@ -215,7 +215,15 @@ function outputFor(accept: string | null): ReturnType<typeof negotiateOutput> {
 /** Reads a request body, refusing more than `maxBytes` with 413. */
 export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > maxBytes) throw ApiError.tooLarge(maxBytes);
+  const length = declared === null ? Number.NaN : Number(declared);
+  if (length > maxBytes) throw ApiError.tooLarge(maxBytes);
+  if (Number.isSafeInteger(length) && length >= 0) {
+    // A declared length frames the body (the HTTP layer holds it whole, and so does the
+    // in-process client): read it at once, without a stream and a reader for it.
+    const bytes = await request.bytes();
+    if (bytes.byteLength > maxBytes) throw ApiError.tooLarge(maxBytes);
+    return bytes;
+  }
   if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];

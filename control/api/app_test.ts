@@ -81,6 +81,28 @@ Deno.test("readBody() reads a body up to the limit and answers 413 beyond it", a
     headers: { "content-length": "100" },
   });
   await assert.rejects(() => readBody(declared, 5), { name: "ApiError" });
+  // A declared length within the limit is read at once, and the limit still holds when the body
+  // is longer than declared.
+  const framed = new Request("https://x/", {
+    method: "POST",
+    body: "hey",
+    headers: { "content-length": "3" },
+  });
+  assert.equal(new TextDecoder().decode(await readBody(framed, 5)), "hey");
+  const understated = new Request("https://x/", {
+    method: "POST",
+    body: "hello!",
+    headers: { "content-length": "2" },
+  });
+  await assert.rejects(() => readBody(understated, 5), (err) => {
+    assert.ok(err instanceof ApiError);
+    assert.equal(err.code, 413);
+    return true;
+  });
+  assert.deepEqual(
+    await readBody(new Request("https://x/", { headers: { "content-length": "0" } }), 5),
+    new Uint8Array(),
+  );
   // A streamed body in several chunks is joined.
   const chunks = new ReadableStream<Uint8Array>({
     start(c) {

@@ -15,6 +15,8 @@
 import type { ConnectionInfo } from "./auth/authenticator.ts";
 import type { RequestUser } from "./handlers/context.ts";
 
+const ENCODER = new TextEncoder();
+
 /** Anything that serves requests like the API app. */
 export interface FetchTarget {
   fetch(request: Request, env: { connection: ConnectionInfo }): Response | Promise<Response>;
@@ -45,10 +47,13 @@ export class InProcessClient {
     options: InProcessRequestOptions = {},
   ): Promise<Response> {
     const headers: Record<string, string> = { accept: options.accept ?? "application/json" };
-    let body: string | undefined;
+    let body: Uint8Array<ArrayBuffer> | undefined;
     if (options.body !== undefined) {
-      body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+      const text = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+      body = ENCODER.encode(text);
       headers["content-type"] = options.contentType ?? "application/json";
+      // The length frames the body as an HTTP client's does: the app reads it whole, at once.
+      headers["content-length"] = String(body.byteLength);
     }
     const request = new Request(`https://in-process${path}`, {
       method,

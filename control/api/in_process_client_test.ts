@@ -47,6 +47,16 @@ Deno.test("InProcessClient.request() sends objects as JSON and strings as given"
   assert.equal(target.seen[1]!.request.headers.get("accept"), "application/yaml");
 });
 
+Deno.test("InProcessClient.request() declares the body's length in UTF-8 bytes", async () => {
+  const target = recorder();
+  const client = new InProcessClient(target, USER);
+  await client.request("POST", "/api/v1/namespaces", { body: { metadata: { name: "é" } } });
+  await client.request("GET", "/api/v1/namespaces");
+  assert.equal(target.seen[0]!.request.headers.get("content-length"), "26");
+  assert.equal(target.seen[0]!.body, '{"metadata":{"name":"é"}}');
+  assert.equal(target.seen[1]!.request.headers.get("content-length"), null);
+});
+
 Deno.test("InProcessClient.request() aborts with its signal", async () => {
   const seen: AbortSignal[] = [];
   const client = new InProcessClient({

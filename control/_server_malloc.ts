@@ -17,9 +17,9 @@ import type { Storage } from "./storage/types.ts";
 import type { MallocTrimmerOptions } from "./util/glibc_malloc.ts";
 
 /**
- * When the server trims: 200 ms after its storage went quiet, and only when it grew 4 MiB
- * since the last trim (a full collection of a 10k-object heap takes tens of ms, paid once a
- * burst, when nothing waits).
+ * When the server trims: 200 ms after the last request and storage call, and only when it grew
+ * 4 MiB since the last trim (a full collection of a 10k-object heap takes tens of ms, paid once
+ * a burst, when nothing waits).
  */
 export const SERVER_TRIM: MallocTrimmerOptions = {
   quietMs: 200,

@@ -193,8 +193,10 @@ async function serve(
   }
   const storage: Storage = encrypted;
   // A burst (a list of thousands of objects) leaves garbage and free memory glibc keeps: the
-  // server makes few arenas, and collects and gives the pages back once its storage has been
-  // quiet for a moment.
+  // server makes few arenas, and collects and gives the pages back once it has been quiet for a
+  // moment — no request arrived and its storage was not used (GETs and lists served from the
+  // watch caches touch no storage, and a full collection in the middle of them is a latency
+  // spike).
   using malloc = deps.malloc === undefined ? openGlibcMalloc() : deps.malloc;
   malloc?.limitArenas(SERVER_ARENAS);
   using trimmer = malloc
@@ -245,6 +247,7 @@ async function serve(
     );
     const started = await startApiServer({
       storage: served,
+      ...(trimmer ? { onRequest: () => trimmer.busy() } : {}),
       registry: new ResourceRegistry(BUILTIN_RESOURCES),
       pki,
       clock,

@@ -57,6 +57,8 @@ export interface ApiServerOptions {
    * and the Service removed; unset: left alone (see `BootstrapOptions.clusterDns`).
    */
   readonly clusterDns?: string | null;
+  /** Called as each HTTPS request arrives (see `HttpsServerOptions.onRequest`). */
+  readonly onRequest?: () => void;
 }
 
 /** A running API server. */
@@ -153,6 +155,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       certPem: options.pki.serving.certPem,
       keyPem: options.pki.serving.keyPem,
       logger,
+      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
     });
   } catch (err) {
     stop.abort();

@@ -29,6 +29,8 @@ export interface HttpsServerOptions {
   readonly certPem: string;
   readonly keyPem: string;
   readonly logger: Logger;
+  /** Called as each request arrives, before it is handled (idle work waits for quiet). */
+  readonly onRequest?: () => void;
 }
 
 /** A running listener. */
@@ -125,7 +127,13 @@ export async function startHttpsServer(options: HttpsServerOptions): Promise<Htt
     logger: options.logger,
     connection: (socket) => {
       const connection = connectionInfo(socket);
-      return async (request) => await options.app.fetch(request, { connection });
+      const onRequest = options.onRequest;
+      return onRequest
+        ? async (request) => {
+          onRequest();
+          return await options.app.fetch(request, { connection });
+        }
+        : async (request) => await options.app.fetch(request, { connection });
     },
     streaming: API_STREAMING,
     maxBodyBytes: MAX_BODY_BYTES,

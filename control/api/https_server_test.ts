@@ -70,6 +70,36 @@ Deno.test("startHttpsServer() answers a plain response in full", async () => {
   }
 });
 
+Deno.test("startHttpsServer() calls onRequest as each request arrives, before the app", async () => {
+  await using pki = await createTestPki();
+  const seen: string[] = [];
+  const server = await startHttpsServer({
+    app: {
+      fetch: (request) => {
+        seen.push(`app ${new URL(request.url).pathname}`);
+        return new Response("ok");
+      },
+    },
+    port: 0,
+    hostname: "127.0.0.1",
+    certPem: pki.serving.certPem,
+    keyPem: pki.serving.keyPem,
+    logger: new RecordingLogger(),
+    onRequest: () => seen.push("request"),
+  });
+  const client = Deno.createHttpClient({ caCerts: [pki.ca.certPem] });
+  try {
+    for (const path of ["/readyz", "/livez"]) {
+      const res = await fetch(`https://127.0.0.1:${server.port}${path}`, { client });
+      assert.equal(await res.text(), "ok");
+    }
+    assert.deepEqual(seen, ["request", "app /readyz", "request", "app /livez"]);
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
 function peerSerial(port: number, caPem: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = tls.connect({ host: "127.0.0.1", port, ca: caPem }, () => {

@@ -60,14 +60,28 @@ export { microTime };
 /** A reference to `obj` as client-go's `GetReference` makes it (resourceVersion included). */
 export function referenceTo(obj: KubeObject): ObjectReference {
   const meta = obj.metadata ?? {};
-  return {
-    ...obj.kind ? { kind: obj.kind } : {},
-    ...meta.namespace ? { namespace: meta.namespace } : {},
-    ...meta.name ? { name: meta.name } : {},
-    ...meta.uid ? { uid: meta.uid } : {},
-    ...obj.apiVersion ? { apiVersion: obj.apiVersion } : {},
-    ...meta.resourceVersion ? { resourceVersion: meta.resourceVersion } : {},
-  };
+  // Set field by field, in this order (one object, not one per present field).
+  const ref: { -readonly [K in keyof ObjectReference]: ObjectReference[K] } = {};
+  if (obj.kind) ref.kind = obj.kind;
+  if (meta.namespace) ref.namespace = meta.namespace;
+  if (meta.name) ref.name = meta.name;
+  if (meta.uid) ref.uid = meta.uid;
+  if (obj.apiVersion) ref.apiVersion = obj.apiVersion;
+  if (meta.resourceVersion) ref.resourceVersion = meta.resourceVersion;
+  return ref;
+}
+
+/** The fields of a reference that tell events about different objects apart, in a fixed order. */
+function referenceKey(ref: ObjectReference | undefined): (string | null)[] {
+  if (ref === undefined) return [null];
+  return [
+    ref.kind ?? "",
+    ref.namespace ?? "",
+    ref.name ?? "",
+    ref.uid ?? "",
+    ref.apiVersion ?? "",
+    ref.resourceVersion ?? "",
+  ];
 }
 
 /** What one event says. */
@@ -134,14 +148,13 @@ export class EventRecorder {
     const nowMs = this.#deps.clock.now();
     const ref = referenceTo(regarding);
     const relatedRef = related === undefined ? undefined : referenceTo(related);
+    // The reporter is this recorder's own, so it is left out of the key.
     const key = JSON.stringify([
       init.type,
       init.action,
       init.reason,
-      this.#deps.reportingController,
-      this.#deps.reportingInstance,
-      ref,
-      relatedRef ?? null,
+      ...referenceKey(ref),
+      ...referenceKey(relatedRef),
     ]);
     const known = this.#cache.get(key);
     if (known !== undefined) {

@@ -125,6 +125,25 @@ Deno.test("EventRecorder aggregates repeats into a series, writing rarely", asyn
   await r.stop();
 });
 
+Deno.test("EventRecorder keeps events about other objects, reasons or related objects apart", async () => {
+  const api = new FakeApi();
+  const clock = new FakeClock(0);
+  const r = recorder(api, clock);
+  const node = { apiVersion: "v1", kind: "Node", metadata: { name: "edge-1", uid: "n1" } };
+  const other = { ...POD, metadata: { ...POD.metadata, name: "db", uid: "u2" } };
+  r.record(POD, FAILED);
+  r.record(other, FAILED);
+  r.record(POD, { ...FAILED, reason: "Preempted" });
+  r.record(POD, FAILED, node);
+  await until(() => api.list("events").length === 4, "four events");
+  // The same related object again: a repeat of the fourth, a series patch.
+  r.record(POD, FAILED, node);
+  await until(() => api.sent("PATCH", "").length === 1, "the series patch");
+  assert.equal(api.list("events").length, 4);
+  assert.equal(r.remembered, 4);
+  await r.stop();
+});
+
 Deno.test("EventRecorder rewrites a running series every 30 minutes", async () => {
   const api = new FakeApi();
   const clock = new FakeClock(0);

@@ -749,7 +749,10 @@ export class Scheduler {
   }
 
   #record(run: RunState, pod: Pod, init: EventInit): void {
-    const regarding = { apiVersion: "v1", kind: "Pod", ...pod };
+    // Watched pods carry their kind already; a copy only for one that does not.
+    const regarding = pod.apiVersion === "v1" && pod.kind === "Pod"
+      ? pod
+      : { apiVersion: "v1", kind: "Pod", ...pod };
     run.recorders.get(schedulerNameOf(pod))?.record(regarding, init);
   }
 

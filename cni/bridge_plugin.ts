@@ -470,7 +470,7 @@ export class BridgePlugin {
   async #configureBridge(conf: NetConf, shown: string): Promise<string> {
     const gateway = formatIpv4(conf.ipam.gateway);
     const prefix = conf.ipam.subnet.prefix;
-    const link = parseLinks(shown.trim().split("\n")[0] ?? "")[0];
+    const link = parseLinks(shown)[0];
     const hasAddress = link?.addr_info?.some((a) =>
       a.family === "inet" && a.local === gateway && a.prefixlen === prefix
     );

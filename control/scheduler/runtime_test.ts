@@ -248,6 +248,30 @@ Deno.test("schedulePod() stops after numFeasibleNodesToFind and resumes where it
   assert.equal(seen.at(-1), "n199");
 });
 
+Deno.test("schedulePod() counts exactly the nodes that passed, with or without Filter plugins", () => {
+  const seen: string[] = [];
+  const nodes = Array.from({ length: 150 }, (_, i) => testNode({ name: `n${i}` }));
+  // Every other node is rejected: 75 pass, fewer than the 100 the cycle looks for.
+  const half: PluginFactory = (): FilterPlugin => ({
+    name: "Half",
+    filter: (_state, _pod, node) =>
+      Number(node.name.slice(1)) % 2 === 0 ? null : unschedulable("odd node"),
+  });
+  const registry = new Map([...recordingRegistry(seen), ["Half", half]]);
+  const filtered = newFramework({
+    schedulerName: "s",
+    plugins: [{ name: "Half" }, { name: "Constant" }],
+  }, { registry });
+  const some = scheduled(filtered.schedulePod(testPod(), { snapshot: newSnapshot(nodes) }));
+  assert.equal(some.feasibleNodes, 75);
+  assert.equal(some.evaluatedNodes, 150);
+  assert.equal(Number(some.suggestedHost.slice(1)) % 2, 0);
+  // Without Filter plugins the first nodes from the start index are feasible as they are.
+  const open = newFramework({ schedulerName: "s", plugins: [{ name: "Constant" }] }, { registry });
+  const all = scheduled(open.schedulePod(testPod(), { snapshot: newSnapshot(nodes) }));
+  assert.equal(all.feasibleNodes, 100);
+});
+
 Deno.test("schedulePod() throws when a plugin returns an Error status", () => {
   const profile: Profile = { schedulerName: "s", plugins: [{ name: "Record" }] };
   const framework = newFramework(profile, { registry: recordingRegistry([], { fail: "b" }) });

@@ -240,6 +240,43 @@ Deno.test("skiff CNI: ADD wires two pods that reach the gateway and each other; 
   });
 });
 
+Deno.test("skiff CNI: later ADDs leave a current nft table alone and repair one that is not", async () => {
+  await withEnv(async ({ ns, node, p }) => {
+    /** The base rules as `chain handle comment`, in listing order. */
+    const rules = async () => {
+      const doc = JSON.parse(
+        await must(inNs(node, ["nft", "-j", "list", "table", "ip", "skiff-cni"])),
+      ) as { nftables: { rule?: { chain: string; handle: number; comment?: string } }[] };
+      return doc.nftables.flatMap((x) =>
+        x.rule ? [`${x.rule.chain} ${x.rule.handle} ${x.rule.comment}`] : []
+      );
+    };
+    const add = async (name: string) => {
+      const pod = await ns.add(name);
+      const out = await p.call("ADD", { containerId: `ctr-${name}`, netns: path(pod) });
+      assert.equal(out.code, 0, JSON.stringify(out));
+    };
+    await add("a");
+    const first = await rules();
+    assert.equal(first.length, 6);
+    assert.ok(first.every((r) => / skiff-cni [0-9a-f]{8}$/.test(r)), first.join("\n"));
+    // Same handles: the second ADD found the table current and wrote no transaction.
+    await add("b");
+    assert.deepEqual(await rules(), first);
+    // A chain emptied behind the plugin's back is refilled by the next ADD.
+    await must(inNs(node, ["nft", "flush", "chain", "ip", "skiff-cni", "postrouting"]));
+    await add("c");
+    const repaired = await rules();
+    assert.equal(repaired.length, 6);
+    assert.notDeepEqual(repaired, first);
+    const ruleset = await must(inNs(node, ["nft", "list", "ruleset"]));
+    assert.match(
+      ruleset,
+      /ip saddr 10\.42\.5\.0\/24 ip daddr != 10\.42\.0\.0\/16 ip daddr != 224\.0\.0\.0\/4 masquerade/,
+    );
+  });
+});
+
 Deno.test("skiff CNI: a second ADD of the same interface fails with CNI error JSON", async () => {
   await withEnv(async ({ ns, p }) => {
     const a = await ns.add("a");

@@ -96,7 +96,8 @@ interface Child {
 }
 
 /** The V8 flags the agent runs with (deno.json's `skiff` task). */
-export const AGENT_V8_FLAGS = "--optimize-for-size,--no-memory-reducer,--max-semi-space-size=8";
+export const AGENT_V8_FLAGS =
+  "--optimize-for-size,--no-memory-reducer,--max-semi-space-size=8,--no-allocation-site-pretenuring";
 
 async function startChild(
   netns: string,

@@ -7,8 +7,9 @@
  * transitions (an object leaving the selection arrives as DELETED, with its content before the
  * change and the change's resourceVersion, as kube-apiserver's cacher sends; one entering as
  * ADDED).
- * History older than the watch cache's window comes from storage directly; history older than
- * compaction answers an ERROR event with a 410 `Expired` Status, as kube-apiserver does.
+ * History older than the watch cache's window is caught up from storage, after which the watch
+ * follows the cache; history older than compaction answers an ERROR event with a 410 `Expired`
+ * Status, as kube-apiserver does.
  * `allowWatchBookmarks` adds periodic BOOKMARK events; `sendInitialEvents=true` (WatchList, with
  * `resourceVersionMatch=NotOlderThan`) sends the state as ADDED events and, when bookmarks are
  * allowed, ends them with a bookmark annotated `k8s.io/initial-events-end`;
@@ -24,13 +25,11 @@
  *
  * @module
  */
-import { CompactedError } from "../../storage/errors.ts";
 import { ApiError, mapStorageError } from "../errors.ts";
 import { buildTable, parseIncludeObject } from "../printers/table.ts";
 import { printerFor } from "../printers/printers.ts";
 import { groupVersion } from "../registry/resource_def.ts";
 import { isWatchParam } from "../request_info.ts";
-import { storedToJson } from "../store/object_codec.ts";
 import { listPrefix } from "../store/storage_keys.ts";
 import type { CachedEvent, ObjectAttrs, WatchType } from "../store/watch_cache.ts";
 import type { KubeObject } from "../types/meta_v1.ts";
@@ -282,49 +281,6 @@ export class WatchHandler {
       return before !== undefined ? leaving(before) : toOut(e, type);
     };
 
-    const rest = this.#rest;
-    async function* fromStorage(): AsyncGenerator<OutEvent> {
-      try {
-        for await (
-          const ev of storage.watch(listPrefix(rest.layout(def), namespace), from, signal)
-        ) {
-          const type: WatchType = ev.type === "created"
-            ? "ADDED"
-            : ev.type === "updated"
-            ? "MODIFIED"
-            : "DELETED";
-          const obj = rest.fromStored(def, ev.kv);
-          const prev = ev.prevKv;
-          const t = filter({
-            type,
-            attrs: attrs(obj),
-            prev: () => prev ? attrs(rest.fromStored(def, prev)) : undefined,
-          });
-          if (t === null) continue;
-          if (t === "DELETED" && type === "MODIFIED" && prev) {
-            yield leaving(storedToJson(prev.value, ev.kv.modRevision));
-            continue;
-          }
-          yield {
-            type: t,
-            json: convert ? JSON.stringify(obj) : storedToJson(ev.kv.value, ev.kv.modRevision),
-            object: () => obj,
-          };
-        }
-      } catch (err) {
-        if (err instanceof CompactedError) {
-          yield {
-            type: "ERROR",
-            json: statusJson(
-              ApiError.expired(`too old resource version: ${from} (${err.compactedRevision})`),
-            ),
-          };
-          return;
-        }
-        throw err;
-      }
-    }
-
     const output = req.output;
     const apiVersion = groupVersion(def);
     const nowMs = () => this.#parts.clock.now();
@@ -423,6 +379,16 @@ export class WatchHandler {
               if (out) send(out);
             },
             end: () => finish(),
+            expired(err) {
+              // As kube-apiserver: the history the watch needs is gone, an ERROR event says so.
+              send({
+                type: "ERROR",
+                json: statusJson(
+                  ApiError.expired(`too old resource version: ${from} (${err.compactedRevision})`),
+                ),
+              });
+              finish();
+            },
           },
           signal,
         });
@@ -430,21 +396,6 @@ export class WatchHandler {
         logger.warn("Watch ended with an error", { error: err });
         finish();
         return finish;
-      }
-      if (stopCache === null && !closed) {
-        // Older than the cache's window: replay from storage, then follow it.
-        (async () => {
-          try {
-            for await (const e of fromStorage()) {
-              if (closed) break;
-              send(e);
-            }
-          } catch (err) {
-            if (!signal.aborted) logger.warn("Watch ended with an error", { error: err });
-          } finally {
-            finish();
-          }
-        })();
       }
       return finish;
     };

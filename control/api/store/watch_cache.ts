@@ -5,8 +5,9 @@
  *
  * The cache keeps a window of recent events (bounded by count and bytes). A client watching
  * from a resourceVersion inside the window gets the events after it from memory, then live
- * ones; older revisions are not in the window and the caller falls back to a direct storage
- * watch (exact replay) or answers 410. Each event is decoded once: its JSON text (with the
+ * ones. A listener from an older revision is caught up from storage (exact replay) up to the
+ * window, then follows the cache; history compacted away answers 410 (subscriptions, the
+ * older interface, just return null). Each event is decoded once: its JSON text (with the
  * resourceVersion spliced in) is what every JSON watcher sends, and its attributes (namespace,
  * name, labels, selectable fields) are what selectors filter on.
  *
@@ -15,6 +16,7 @@
  *
  * @module
  */
+import { CompactedError } from "../../storage/errors.ts";
 import type { Storage, WatchEvent } from "../../storage/types.ts";
 import type { Logger } from "../../util/logger.ts";
 import type { KubeObject } from "../types/meta_v1.ts";
@@ -89,6 +91,11 @@ export interface CacheListener {
   event(e: CachedEvent): void;
   /** The cache ended the subscription (restart, shutdown). */
   end(reason: string): void;
+  /**
+   * The history after the listener's revision is compacted away (a watch answers 410); the
+   * subscription has ended. Without it, {@linkcode CacheListener.end} is called.
+   */
+  expired?(err: CompactedError): void;
 }
 
 class Subscriber {
@@ -97,6 +104,13 @@ class Subscriber {
   ended: string | undefined;
   closed = false;
   readonly listener: CacheListener | null;
+  /**
+   * A listener catching up from storage gets the live events here until it has caught up
+   * (null once it has, or when it never had to).
+   */
+  held: CachedEvent[] | null = null;
+  /** Ends the storage watch of a catch-up when the subscription ends. */
+  readonly catchUp = new AbortController();
 
   constructor(listener: CacheListener | null = null) {
     this.listener = listener;
@@ -104,6 +118,14 @@ class Subscriber {
 
   push(e: CachedEvent, maxLag: number): void {
     if (this.closed) return;
+    if (this.held) {
+      if (this.held.length >= maxLag) {
+        this.end("watcher fell too far behind");
+        return;
+      }
+      this.held.push(e);
+      return;
+    }
     if (this.listener) {
       this.listener.event(e);
       return;
@@ -120,6 +142,7 @@ class Subscriber {
     if (this.closed) return;
     this.ended = reason;
     this.closed = true;
+    this.catchUp.abort();
     this.listener?.end(reason);
     this.notify();
   }
@@ -243,19 +266,24 @@ export class WatchCache {
     })();
   }
 
-  #dispatch(ev: WatchEvent): void {
+  /** The cache event of a storage event, or null (logged) when its value cannot be decoded. */
+  #decode(ev: WatchEvent): CachedEvent | null {
     const type: WatchType = ev.type === "created"
       ? "ADDED"
       : ev.type === "updated"
       ? "MODIFIED"
       : "DELETED";
-    let event: CachedEvent;
     try {
-      event = makeEvent(type, ev, this.#o.attrs);
+      return makeEvent(type, ev, this.#o.attrs);
     } catch (err) {
       this.#o.logger.error("Cannot decode stored object", { key: ev.kv.key, error: err });
-      return;
+      return null;
     }
+  }
+
+  #dispatch(ev: WatchEvent): void {
+    const event = this.#decode(ev);
+    if (event === null) return;
     this.#revision = event.revision;
     this.#window.push(event);
     this.#windowBytes += event.json.length;
@@ -307,25 +335,87 @@ export class WatchCache {
   /**
    * Calls `listener` with every event after `fromRevision` — those in the window at once,
    * then each new one synchronously from the dispatch loop — until `signal` aborts or the
-   * returned stop is called. Null when `fromRevision` is older than the window.
+   * returned stop is called.
+   *
+   * A revision older than the window is caught up from storage first: the events up to the
+   * window's start come from a storage watch of this listener's own (decoded for it), while the
+   * live ones are held; once the storage watch reaches the window, it ends and the listener
+   * follows the cache like any other. History compacted away ends the listener with
+   * {@linkcode CacheListener.expired}. (A watcher resuming from a revision a little older than
+   * a young cache — an informer's list raced a write elsewhere — thus costs one shared
+   * storage watch after its catch-up, not one of its own for its whole life.)
    */
   listen(
     fromRevision: number,
     options: { readonly listener: CacheListener; readonly signal: AbortSignal },
-  ): (() => void) | null {
-    if (fromRevision < this.#windowStart) return null;
-    const sub = new Subscriber(options.listener);
+  ): () => void {
+    const { listener, signal } = options;
+    const sub = new Subscriber(listener);
     const stop = () => {
       sub.closed = true;
+      sub.catchUp.abort();
       this.#subscribers.delete(sub);
-      options.signal.removeEventListener("abort", stop);
+      signal.removeEventListener("abort", stop);
     };
-    options.signal.addEventListener("abort", stop, { once: true });
+    signal.addEventListener("abort", stop, { once: true });
+    if (signal.aborted) {
+      stop();
+      return stop;
+    }
+    if (fromRevision < this.#windowStart) {
+      // Every event after the window's start is in the window or still to come: hold them.
+      const windowStart = this.#windowStart;
+      sub.held = [...this.#window];
+      this.#subscribers.add(sub);
+      this.#catchUp(sub, { fromRevision, windowStart, stop });
+      return stop;
+    }
     for (const e of this.#window) {
-      if (e.revision > fromRevision && !sub.closed) options.listener.event(e);
+      if (e.revision > fromRevision && !sub.closed) listener.event(e);
     }
     if (!sub.closed) this.#subscribers.add(sub);
     return stop;
+  }
+
+  /** Sends `sub` the stored events in (`fromRevision`, `windowStart`], then what it held. */
+  #catchUp(
+    sub: Subscriber,
+    o: { readonly fromRevision: number; readonly windowStart: number; readonly stop: () => void },
+  ): void {
+    const listener = sub.listener!;
+    const signal = sub.catchUp.signal;
+    (async () => {
+      try {
+        for await (const ev of this.#o.storage.watch(this.#o.prefix, o.fromRevision, signal)) {
+          if (sub.closed || ev.kv.modRevision > o.windowStart) break;
+          const event = this.#decode(ev);
+          if (event) listener.event(event);
+        }
+      } catch (err) {
+        if (sub.closed) return;
+        o.stop();
+        if (err instanceof CompactedError) {
+          if (listener.expired) listener.expired(err);
+          else listener.end("history compacted");
+          return;
+        }
+        this.#o.logger.warn("Cannot catch a watcher up from storage", {
+          prefix: this.#o.prefix,
+          revision: o.fromRevision,
+          error: err,
+        });
+        listener.end("storage failed");
+        return;
+      } finally {
+        sub.catchUp.abort();
+      }
+      const held = sub.held ?? [];
+      sub.held = null;
+      for (const e of held) {
+        if (sub.closed) return;
+        listener.event(e);
+      }
+    })();
   }
 
   /** How many clients are subscribed. */

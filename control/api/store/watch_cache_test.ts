@@ -242,3 +242,178 @@ Deno.test("WatchCache skips a stored value it cannot decode and logs it", async 
   assert.deepEqual(logger.messages("error"), ["Cannot decode stored object"]);
   stop.abort();
 });
+
+/** Counts the storage watches open now. */
+class OpenWatchesStorage extends MemoryStorage {
+  open = 0;
+
+  override watch(prefix: string, from: number, signal: AbortSignal): AsyncIterable<WatchEvent> {
+    const inner = super.watch(prefix, from, signal);
+    // deno-lint-ignore no-this-alias
+    const self = this;
+    return {
+      async *[Symbol.asyncIterator]() {
+        self.open++;
+        try {
+          yield* inner;
+        } finally {
+          self.open--;
+        }
+      },
+    };
+  }
+}
+
+/** Lets the event loop turn until `done()` (fails after 1000 turns). */
+async function turnsUntil(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !done(); i++) await new Promise((r) => setTimeout(r, 0));
+  assert.ok(done());
+}
+
+/** A listener recording what it gets, and how it ended. */
+function recorder() {
+  const events: CachedEvent[] = [];
+  const ended: string[] = [];
+  let changed = Promise.withResolvers<void>();
+  const listener = {
+    event(e: CachedEvent) {
+      events.push(e);
+      changed.resolve();
+    },
+    end(reason: string) {
+      ended.push(reason);
+      changed.resolve();
+    },
+  };
+  const until = async (done: () => boolean) => {
+    while (!done()) {
+      await changed.promise;
+      changed = Promise.withResolvers<void>();
+    }
+  };
+  return { events, ended, listener, until };
+}
+
+Deno.test("WatchCache.listen() catches an older revision up from storage, then follows the cache", async () => {
+  await using storage = new OpenWatchesStorage();
+  await storage.create(`${PREFIX}default/a`, cm("a")); // 1
+  await storage.create("/registry/secrets/default/s", cm("s")); // 2, another prefix
+  const a = await storage.create(`${PREFIX}default/b`, cm("b")); // 3
+  const stop = new AbortController();
+  const cache = new WatchCache({ storage, prefix: PREFIX, attrs, logger: new RecordingLogger() });
+  await cache.start(stop.signal); // its window starts at 3
+  const live = recorder();
+  cache.listen(3, { listener: live.listener, signal: stop.signal });
+  await storage.update(`${PREFIX}default/b`, cm("b", { x: "1" }), a.modRevision); // 4, in the window
+  await live.until(() => live.events.length === 1);
+  assert.equal(storage.open, 1, "the cache's own storage watch");
+
+  const old = recorder();
+  const stopOld = cache.listen(1, { listener: old.listener, signal: stop.signal });
+  await old.until(() => old.events.length === 2);
+  // Each event after 1 once, in order: 3 from storage, 4 from the window.
+  assert.deepEqual(summary(old.events), ["ADDED b@3", "MODIFIED b@4"]);
+  // Caught up: its storage watch ended once storage passed the window's start.
+  assert.equal(storage.open, 1);
+  await storage.create(`${PREFIX}default/c`, cm("c")); // 5
+  await old.until(() => old.events.length === 3);
+  assert.deepEqual(summary(old.events).slice(2), ["ADDED c@5"]);
+  assert.equal(old.events[2], live.events.at(-1), "the same shared event as every other watcher");
+  stopOld();
+  assert.equal(cache.subscriberCount, 1);
+  stop.abort();
+});
+
+Deno.test("WatchCache.listen() from before a young cache with nothing under its prefix since waits for the next event", async () => {
+  await using storage = new OpenWatchesStorage();
+  await storage.create(`${PREFIX}default/a`, cm("a")); // 1
+  await storage.create("/registry/secrets/default/s", cm("s")); // 2, another prefix
+  const stop = new AbortController();
+  const cache = new WatchCache({ storage, prefix: PREFIX, attrs, logger: new RecordingLogger() });
+  await cache.start(stop.signal); // its window starts at 2
+  const watchers = [recorder(), recorder(), recorder()];
+  for (const w of watchers) cache.listen(1, { listener: w.listener, signal: stop.signal });
+  await storage.create(`${PREFIX}default/b`, cm("b")); // 3
+  await storage.create(`${PREFIX}default/c`, cm("c")); // 4
+  for (const w of watchers) {
+    await w.until(() => w.events.length === 2);
+    assert.deepEqual(summary(w.events), ["ADDED b@3", "ADDED c@4"]);
+  }
+  // Their catch-up watches ended with the first event past the window's start.
+  assert.equal(storage.open, 1);
+  // A client that goes away while catching up takes its storage watch with it.
+  const client = new AbortController();
+  const cache2 = new WatchCache({ storage, prefix: PREFIX, attrs, logger: new RecordingLogger() });
+  await storage.create("/registry/secrets/default/t", cm("t")); // 5
+  await cache2.start(stop.signal); // starts at 5
+  const gone = recorder();
+  cache2.listen(4, { listener: gone.listener, signal: client.signal });
+  await turnsUntil(() => storage.open === 3); // two caches and one catch-up
+  client.abort();
+  await turnsUntil(() => storage.open === 2);
+  assert.equal(cache2.subscriberCount, 0);
+  stop.abort();
+});
+
+Deno.test("WatchCache.listen() ends a catch-up whose history is compacted with expired()", async () => {
+  await using storage = new MemoryStorage();
+  await storage.create(`${PREFIX}default/a`, cm("a")); // 1
+  await storage.create(`${PREFIX}default/b`, cm("b")); // 2
+  await storage.create(`${PREFIX}default/c`, cm("c")); // 3
+  await storage.compact(3);
+  const stop = new AbortController();
+  const cache = new WatchCache({ storage, prefix: PREFIX, attrs, logger: new RecordingLogger() });
+  await cache.start(stop.signal);
+  const w = recorder();
+  const expired: number[] = [];
+  const done = Promise.withResolvers<void>();
+  cache.listen(1, {
+    listener: {
+      ...w.listener,
+      expired(err) {
+        expired.push(err.compactedRevision);
+        done.resolve();
+      },
+    },
+    signal: stop.signal,
+  });
+  await done.promise;
+  assert.deepEqual(expired, [3]);
+  assert.deepEqual(w.events, []);
+  assert.deepEqual(w.ended, [], "expired() instead of end()");
+  assert.equal(cache.subscriberCount, 0);
+  stop.abort();
+});
+
+Deno.test("WatchCache.listen() ends a catch-up whose held events exceed maxLag", async () => {
+  await using storage = new MemoryStorage();
+  await storage.create(`${PREFIX}default/a`, cm("a")); // 1
+  await storage.create("/registry/secrets/default/s", cm("s")); // 2
+  const stop = new AbortController();
+  const cache = new WatchCache({
+    storage,
+    prefix: PREFIX,
+    attrs,
+    logger: new RecordingLogger(),
+    maxLag: 2,
+  });
+  await cache.start(stop.signal);
+  // A storage watch that never yields: the catch-up never reaches the window.
+  const stuck = new AbortController();
+  const original = storage.watch.bind(storage);
+  storage.watch = (prefix, from, signal) =>
+    prefix === PREFIX && from === 1
+      ? original(PREFIX, 1_000_000, stuck.signal)
+      : original(prefix, from, signal);
+  const w = recorder();
+  cache.listen(1, { listener: w.listener, signal: stop.signal });
+  const live = recorder();
+  cache.listen(2, { listener: live.listener, signal: stop.signal });
+  for (const name of ["b", "c", "d"]) await storage.create(`${PREFIX}default/${name}`, cm(name));
+  await live.until(() => live.events.length === 3);
+  await w.until(() => w.ended.length === 1);
+  assert.deepEqual(w.ended, ["watcher fell too far behind"]);
+  assert.deepEqual(w.events, []);
+  stuck.abort();
+  stop.abort();
+});

@@ -495,7 +495,9 @@ export async function runApiBench(args: string[]): Promise<void> {
     // list
     let listed = 0;
     if (wants("list")) {
-      for (const size of o.listSizes) await listSection(server, { raw, podBytes, size, report });
+      for (const size of o.listSizes) {
+        await listSection(server, { raw, podBytes, size, report, diagnosed });
+      }
       listed = o.listSizes.reduce((a, b) => a + b, 0);
     }
     const rss = await rssMiB(server.pid);
@@ -614,6 +616,8 @@ async function listSection(
     readonly podBytes: Uint8Array;
     readonly size: number;
     readonly report: Report;
+    /** Runs the timed lists (profiled with `--inspect`). */
+    readonly diagnosed: <T>(label: string, phase: () => Promise<T>) => Promise<T>;
   },
 ): Promise<void> {
   const { raw, size } = o;
@@ -628,12 +632,13 @@ async function listSection(
       ),
     );
   }
-  const list = await timeSequential(5, async () => {
-    const r = await api(server, "GET", `/api/v1/namespaces/${ns}/pods`);
-    if (r.status !== 200) throw new Error(`list: ${r.status}`);
-    const n = (JSON.parse(r.text) as { items: unknown[] }).items.length;
-    if (n !== size) throw new Error(`list returned ${n} of ${size}`);
-  });
+  const list = await o.diagnosed(`list-${size}`, () =>
+    timeSequential(5, async () => {
+      const r = await api(server, "GET", `/api/v1/namespaces/${ns}/pods`);
+      if (r.status !== 200) throw new Error(`list: ${r.status}`);
+      const n = (JSON.parse(r.text) as { items: unknown[] }).items.length;
+      if (n !== size) throw new Error(`list returned ${n} of ${size}`);
+    }));
   const rawList = await timeSequential(5, async () => {
     const page = await raw.list(`/registry/pods/${ns}/`);
     if (page.items.length !== size) throw new Error(`raw list returned ${page.items.length}`);

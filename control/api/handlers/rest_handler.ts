@@ -37,6 +37,8 @@ import type { LabelMatcher } from "../selectors/label_selector.ts";
 import {
   decodeStored,
   encodeForStorage,
+  type ListPart,
+  storedListBytes,
   storedToJson,
   storedToJsonBytes,
 } from "../store/object_codec.ts";
@@ -76,6 +78,8 @@ import {
 
 /** Storage pages a streamed list reads at a time. */
 const STREAM_PAGE = 500;
+/** The end of a streamed list's JSON. */
+const LIST_END = new TextEncoder().encode("]}");
 /** The headers of a streamed JSON list. */
 const JSON_LIST_HEADERS: Readonly<Record<string, string>> = {
   "cache-control": "no-cache, private",
@@ -559,16 +563,13 @@ export class RestHandler {
         throw listError(err, { ctx, cont: token ?? "", readAt: options.readAt });
       }
     };
-    const itemsOf = (page: ListResult): string[] => {
-      const out: string[] = [];
+    const itemsOf = (page: ListResult): readonly ListPart[] => {
+      if (!options.filtering) return page.items;
+      const out: ListPart[] = [];
       for (const kv of page.items) {
-        if (options.filtering) {
-          const obj = this.fromStored(def, kv);
-          if (!selects(options.selectors, attrs(obj))) continue;
-          out.push(this.storedJson(def, kv));
-        } else {
-          out.push(storedToJson(kv.value, kv.modRevision));
-        }
+        const obj = this.fromStored(def, kv);
+        if (!selects(options.selectors, attrs(obj))) continue;
+        out.push({ json: this.storedJson(def, kv) });
       }
       return out;
     };
@@ -576,34 +577,30 @@ export class RestHandler {
     const head = `{"kind":${JSON.stringify(`${def.kind}List`)},"apiVersion":${
       JSON.stringify(groupVersion(def))
     },"metadata":${JSON.stringify({ resourceVersion: String(page.revision) })},"items":[`;
-    const encoder = new TextEncoder();
+    // Each page goes out as one chunk of the stored bytes, spliced, never decoded to text.
     let first = true;
     let done = false;
-    const chunk = (items: string[]) => {
-      if (items.length === 0) return "";
-      const text = (first ? "" : ",") + items.join(",");
-      first = false;
-      return text;
+    const send = (controller: ReadableStreamDefaultController<Uint8Array>, p: ListResult) => {
+      const items = itemsOf(p);
+      if (items.length > 0) {
+        controller.enqueue(storedListBytes(items, !first));
+        first = false;
+      }
+      if (p.continue === undefined) {
+        controller.enqueue(LIST_END.slice());
+        controller.close();
+        done = true;
+      }
     };
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
-        controller.enqueue(encoder.encode(head + chunk(itemsOf(page))));
-        if (page.continue === undefined) {
-          controller.enqueue(encoder.encode("]}"));
-          controller.close();
-          done = true;
-        }
+        controller.enqueue(new TextEncoder().encode(head));
+        send(controller, page);
       },
       async pull(controller) {
         if (done) return;
         page = await pageOf(page.continue);
-        const text = chunk(itemsOf(page));
-        if (text) controller.enqueue(encoder.encode(text));
-        if (page.continue === undefined) {
-          controller.enqueue(encoder.encode("]}"));
-          controller.close();
-          done = true;
-        }
+        send(controller, page);
       },
     });
     return streamedResponse(body, { status: 200, headers: JSON_LIST_HEADERS });

@@ -93,3 +93,84 @@ export function storedToJsonBytes(bytes: Uint8Array, revision: number): Uint8Arr
   out.set(bytes.subarray(insert), insert + rv.byteLength);
   return out;
 }
+
+/** One stored object for {@linkcode storedListBytes}: its bytes and revision, or JSON text. */
+export type ListPart =
+  | { readonly value: Uint8Array; readonly modRevision: number }
+  | { readonly json: string };
+
+const RV_OPEN = encoder.encode('"resourceVersion":"');
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const CLOSE_BRACE = 0x7d;
+
+/** How many decimal digits `n` (a non-negative integer) has. */
+function digitCount(n: number): number {
+  let count = 1;
+  for (let rest = Math.floor(n / 10); rest > 0; rest = Math.floor(rest / 10)) count++;
+  return count;
+}
+
+/**
+ * The JSON of `parts` joined by commas as one UTF-8 buffer (a comma first when
+ * `leadingComma`): each stored object spliced as {@linkcode storedToJsonBytes} splices it, in
+ * two passes over the bytes without decoding them to text — what a list page of hundreds of
+ * objects is sent as.
+ */
+export function storedListBytes(
+  parts: readonly ListPart[],
+  leadingComma: boolean,
+): Uint8Array<ArrayBuffer> {
+  const texts: (Uint8Array | null)[] = [];
+  const offsets: number[] = [];
+  let total = leadingComma && parts.length > 0 ? parts.length : Math.max(0, parts.length - 1);
+  for (const part of parts) {
+    if ("json" in part) {
+      const text = encoder.encode(part.json);
+      texts.push(text);
+      offsets.push(-1);
+      total += text.byteLength;
+      continue;
+    }
+    const at = metadataAt(part.value);
+    if (at < 0) {
+      const text = encoder.encode(storedToJson(part.value, part.modRevision));
+      texts.push(text);
+      offsets.push(-1);
+      total += text.byteLength;
+      continue;
+    }
+    const insert = at + METADATA_BYTES.byteLength;
+    texts.push(null);
+    offsets.push(insert);
+    total += part.value.byteLength + RV_OPEN.byteLength + digitCount(part.modRevision) + 1 +
+      (part.value[insert] === CLOSE_BRACE ? 0 : 1);
+  }
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0 || leadingComma) out[o++] = COMMA;
+    const text = texts[i];
+    if (text) {
+      out.set(text, o);
+      o += text.byteLength;
+      continue;
+    }
+    const { value, modRevision } = parts[i] as { value: Uint8Array; modRevision: number };
+    const insert = offsets[i]!;
+    out.set(value.subarray(0, insert), o);
+    o += insert;
+    out.set(RV_OPEN, o);
+    o += RV_OPEN.byteLength;
+    const digits = digitCount(modRevision);
+    for (let d = digits - 1, n = modRevision; d >= 0; d--, n = Math.floor(n / 10)) {
+      out[o + d] = 0x30 + (n % 10);
+    }
+    o += digits;
+    out[o++] = QUOTE;
+    if (value[insert] !== CLOSE_BRACE) out[o++] = COMMA;
+    out.set(value.subarray(insert), o);
+    o += value.byteLength - insert;
+  }
+  return out;
+}

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import type { KubeObject } from "../types/meta_v1.ts";
-import { decodeStored, encodeForStorage, storedToJson, storedToJsonBytes } from "./object_codec.ts";
+import {
+  decodeStored,
+  encodeForStorage,
+  storedListBytes,
+  storedToJson,
+  storedToJsonBytes,
+} from "./object_codec.ts";
 
 function text(b: Uint8Array): string {
   return new TextDecoder().decode(b);
@@ -99,4 +105,43 @@ Deno.test("storedToJsonBytes() is storedToJson() in UTF-8, spliced without decod
       assert.equal(text(storedToJsonBytes(bytes, 77)), storedToJson(bytes, 77));
     });
   }
+});
+
+Deno.test("storedListBytes() joins stored objects and JSON texts with commas, each spliced as storedToJson() does", () => {
+  const a = encodeForStorage({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "a", labels: { "é": "ü" } },
+    data: { k: "v" },
+  });
+  const empty = encodeForStorage({ apiVersion: "v1", kind: "ConfigMap", metadata: {} });
+  const foreign = new TextEncoder().encode(
+    '{"kind":"ConfigMap","data":{},"metadata":{"name":"f"}}',
+  );
+  const parts = [
+    { value: a, modRevision: 7 },
+    { json: '{"kind":"Converted"}' },
+    { value: empty, modRevision: 1234567890 },
+    { value: foreign, modRevision: 10 },
+    { value: a, modRevision: 0 },
+  ];
+  const expected = [
+    storedToJson(a, 7),
+    '{"kind":"Converted"}',
+    storedToJson(empty, 1234567890),
+    storedToJson(foreign, 10),
+    storedToJson(a, 0),
+  ].join(",");
+  assert.equal(text(storedListBytes(parts, false)), expected);
+  assert.equal(text(storedListBytes(parts, true)), "," + expected);
+  const list = JSON.parse(`[${text(storedListBytes(parts, false))}]`) as KubeObject[];
+  assert.deepEqual(list.map((o) => o.metadata?.resourceVersion), [
+    "7",
+    undefined,
+    "1234567890",
+    "10",
+    "0",
+  ]);
+  assert.equal(text(storedListBytes([], true)), "");
+  assert.equal(text(storedListBytes([], false)), "");
 });

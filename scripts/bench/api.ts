@@ -20,7 +20,7 @@ import { type DenoKvStorage, openDenoKvStorage } from "../../control/storage/den
 import { Http1Connection, type TlsOptions } from "./_http1_client.ts";
 import { Http1Pool } from "./_http1_pool.ts";
 import { InspectorClient, topAllocations, topSelfTime } from "./_inspector_client.ts";
-import { cpuBusySeconds, cpuSecondsOf, procStatusMiB } from "./_proc_stats.ts";
+import { cpuBusySeconds, cpuSecondsOf, ownCpuUs, procStatusMiB } from "./_proc_stats.ts";
 import {
   freePort,
   pin,
@@ -266,6 +266,11 @@ interface Row {
    * (its busy time less the server's own): what the benchmark cannot control.
    */
   readonly otherLoad?: number;
+  /**
+   * The load generator's (this process's) CPU time per operation, µs: when it nears the wall
+   * time per operation, its own queueing is in the latencies.
+   */
+  readonly loadGenCpuUs?: number;
 }
 
 /** CPU time of the server and of its CPU (when pinned), to attribute a phase's CPU. */
@@ -367,8 +372,11 @@ export async function runApiBench(args: string[]): Promise<void> {
       const other = row.otherLoad === undefined || Number.isNaN(row.otherLoad)
         ? ""
         : `; other processes took ${(row.otherLoad * 100).toFixed(1)}% of the server's CPU`;
+      const loadGen = row.loadGenCpuUs === undefined
+        ? ""
+        : `; load generator CPU ${row.loadGenCpuUs.toFixed(0)} us per operation`;
       console.log(
-        `# ${row.op}: server CPU ${row.serverCpuUs.toFixed(0)} us per operation${other}`,
+        `# ${row.op}: server CPU ${row.serverCpuUs.toFixed(0)} us per operation${loadGen}${other}`,
       );
     }
     console.log(JSON.stringify({
@@ -379,6 +387,7 @@ export async function runApiBench(args: string[]): Promise<void> {
       ops_per_sec: row.skiff.opsPerSec,
       ...(row.serverCpuUs === undefined ? {} : { server_cpu_us_per_op: row.serverCpuUs }),
       ...(row.otherLoad === undefined ? {} : { other_load_on_server_cpu: row.otherLoad }),
+      ...(row.loadGenCpuUs === undefined ? {} : { load_generator_cpu_us_per_op: row.loadGenCpuUs }),
       ...(row.raw
         ? { baseline_value: row.raw.p50, ratio, baseline: { name: row.rawName, ...row.raw } }
         : {}),
@@ -522,7 +531,15 @@ export async function runApiBench(args: string[]): Promise<void> {
       for (const count of o.watchers) {
         await diagnosed(
           `watch-${count}`,
-          () => watchSection(server, { raw, podBytes, count, events: o.watchEvents, report }),
+          () =>
+            watchSection(server, {
+              raw,
+              podBytes,
+              count,
+              events: o.watchEvents,
+              report,
+              pinnedCpu,
+            }),
         );
       }
     }
@@ -664,6 +681,7 @@ async function watchSection(
     readonly count: number;
     readonly events: number;
     readonly report: Report;
+    readonly pinnedCpu: number | null;
   },
 ): Promise<void> {
   const { raw, count } = o;
@@ -711,6 +729,8 @@ async function watchSection(
     podBody(`sentinel${count}`, "watch"),
   );
   await Promise.race([allEstablished, new Promise((r) => setTimeout(r, 30_000))]);
+  const mark = await cpuMark(server, o.pinnedCpu);
+  const ownAt = ownCpuUs();
   const t0 = performance.now();
   for (let i = 0; i < o.events; i++) {
     const name = `w${count}-${i}`;
@@ -720,6 +740,8 @@ async function watchSection(
   }
   await Promise.race([done, new Promise((r) => setTimeout(r, 30_000))]);
   const wall = performance.now() - t0;
+  const loadGenCpuUs = (ownCpuUs() - ownAt) / o.events;
+  const cpu = await cpuSince(server, mark, { ops: o.events, pinnedCpu: o.pinnedCpu });
   ac.abort();
   for (const c of conns) c.close();
   await Promise.allSettled(watchers);
@@ -750,6 +772,8 @@ async function watchSection(
     raw: summarize(rawSamples, wall),
     rawName: "storage watch (1 watcher)",
     goal: count >= 1000 ? "p99 under 50 ms" : "",
+    ...cpu,
+    loadGenCpuUs,
   });
   if (delivered !== count * o.events) {
     console.log(`# watch: ${delivered} of ${count * o.events} deliveries arrived`);

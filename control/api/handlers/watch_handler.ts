@@ -10,9 +10,13 @@
  * History older than the watch cache's window is caught up from storage, after which the watch
  * follows the cache; history older than compaction answers an ERROR event with a 410 `Expired`
  * Status, as kube-apiserver does.
- * `allowWatchBookmarks` adds periodic BOOKMARK events; `sendInitialEvents=true` (WatchList, with
+ * `allowWatchBookmarks` adds BOOKMARK events, as kube-apiserver's: about every minute and once 2 s
+ * before the timeout, each carrying the watch's own progress (every event up to its
+ * resourceVersion was sent to this client, so resuming from it skips nothing — a watch still
+ * being caught up from storage has not reached the cache's revision), and none while that
+ * progress is not past the revision the watch began at. `sendInitialEvents=true` (WatchList, with
  * `resourceVersionMatch=NotOlderThan`) sends the state as ADDED events and, when bookmarks are
- * allowed, ends them with a bookmark annotated `k8s.io/initial-events-end`;
+ * allowed, ends them with a bookmark at the state's revision annotated `k8s.io/initial-events-end`;
  * `sendInitialEvents=false` starts from the given or the latest resourceVersion without them.
  * `timeoutSeconds` ends the stream; without it the server picks 30–60 minutes.
  *
@@ -31,7 +35,7 @@ import { printerFor } from "../printers/printers.ts";
 import { groupVersion } from "../registry/resource_def.ts";
 import { isWatchParam } from "../request_info.ts";
 import { listPrefix } from "../store/storage_keys.ts";
-import type { CachedEvent, ObjectAttrs, WatchType } from "../store/watch_cache.ts";
+import type { CachedEvent, CacheListening, ObjectAttrs, WatchType } from "../store/watch_cache.ts";
 import type { KubeObject } from "../types/meta_v1.ts";
 import { type FieldError, forbidden, notSupported } from "../validation/field_errors.ts";
 import type { ResourceRequest, ServerParts } from "./context.ts";
@@ -43,6 +47,8 @@ import { API_HEADERS, asPartialObjectMetadata, pushResponse, type PushSource } f
 const MAX_BACKLOG_BYTES = 16 * 1024 * 1024;
 /** How often a watch that allows bookmarks gets one. */
 const BOOKMARK_INTERVAL_MS = 60_000;
+/** The last bookmark of a watch comes this long before its timeout, as kube-apiserver sends it. */
+const BOOKMARK_BEFORE_TIMEOUT_MS = 2_000;
 
 /** One event to send: its type and the object's JSON text (or a function producing it). */
 interface OutEvent {
@@ -319,13 +325,17 @@ export class WatchHandler {
     } else {
       line = plainLine;
     }
-    const bookmark = (annotations?: Record<string, string>): OutEvent => ({
+    /**
+     * A bookmark at `revision`: this watch's own progress (every event up to it was sent to this
+     * client), never the cache's, which a watch still catching up lags.
+     */
+    const bookmark = (revision: number, annotations?: Record<string, string>): OutEvent => ({
       type: "BOOKMARK",
       json: JSON.stringify({
         kind: def.kind,
         apiVersion,
         metadata: {
-          resourceVersion: String(Math.max(cache.revision, from)),
+          resourceVersion: String(revision),
           ...(annotations ? { annotations } : {}),
         },
       }),
@@ -335,15 +345,16 @@ export class WatchHandler {
 
     const source: PushSource = (sink) => {
       let closed = false;
-      let stopCache: (() => void) | null = null;
+      let listening: CacheListening | null = null;
       let bookmarkTimer: { cancel(): void } | undefined;
+      const deadlineMs = clock.now() + timeoutSeconds * 1000;
       const timer = clock.setTimeout(() => finish(), timeoutSeconds * 1000);
       const finish = () => {
         if (closed) return;
         closed = true;
         timer.cancel();
         bookmarkTimer?.cancel();
-        stopCache?.();
+        listening?.stop();
         signal.removeEventListener("abort", finish);
         stop.abort();
         sink.close();
@@ -362,17 +373,30 @@ export class WatchHandler {
       try {
         for (const e of initialEvents) send(e);
         // As kube-apiserver's cacher: the end of the initial events is a bookmark, sent only to
-        // watchers that allow bookmarks.
-        if (watchList && bookmarks) send(bookmark({ "k8s.io/initial-events-end": "true" }));
+        // watchers that allow bookmarks. It carries the initial state's revision: the changes
+        // after it (even those the cache already has) come after the bookmark.
+        if (watchList && bookmarks) send(bookmark(from, { "k8s.io/initial-events-end": "true" }));
         if (bookmarks) {
+          // As kube-apiserver: roughly every minute and once right before the timeout, each
+          // carrying this watch's progress, and only once that is past where the watch began.
+          const schedule = () => {
+            const nowMs = clock.now();
+            const dueMs = Math.min(
+              nowMs + BOOKMARK_INTERVAL_MS,
+              deadlineMs - BOOKMARK_BEFORE_TIMEOUT_MS,
+            );
+            if (dueMs < nowMs) return;
+            bookmarkTimer = clock.setTimeout(tick, dueMs - nowMs);
+          };
           const tick = () => {
             if (closed) return;
-            send(bookmark());
-            bookmarkTimer = clock.setTimeout(tick, BOOKMARK_INTERVAL_MS);
+            const revision = listening?.revision ?? from;
+            if (revision > from) send(bookmark(revision));
+            if (clock.now() < deadlineMs - BOOKMARK_BEFORE_TIMEOUT_MS) schedule();
           };
-          bookmarkTimer = clock.setTimeout(tick, BOOKMARK_INTERVAL_MS);
+          schedule();
         }
-        stopCache = cache.listen(from, {
+        listening = cache.listen(from, {
           listener: {
             event(e) {
               const out = fromCacheEvent(e);

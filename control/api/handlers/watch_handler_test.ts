@@ -3,6 +3,7 @@ import { MemoryStorage } from "../../storage/memory.ts";
 import { FakeClock } from "../../util/clock.ts";
 import { RecordingLogger } from "../../util/logger.ts";
 import { createTestApp } from "../_test_app.ts";
+import { SlowStorage } from "../_test_storage.ts";
 import { describeEvents, WatchReader } from "../_test_watch.ts";
 import { AdmissionChain } from "../admission/admission.ts";
 import { createApiApp } from "../app.ts";
@@ -518,8 +519,7 @@ Deno.test("WatchHandler.watch() refuses list options upstream's validateWatchOpt
 });
 
 /** The real app over memory storage on a fake clock (watch timeouts), without bootstrap. */
-function appOnFakeClock(clock: FakeClock) {
-  const storage = new MemoryStorage();
+function appOnFakeClock(clock: FakeClock, storage: MemoryStorage = new MemoryStorage()) {
   const logger = new RecordingLogger();
   const stop = new AbortController();
   const caches = new WatchCaches({ storage, logger, signal: stop.signal });
@@ -577,4 +577,160 @@ Deno.test("WatchHandler.watch() ends at timeoutSeconds; 0 or none lets the serve
       assert.equal(await events.next(), null);
     });
   }
+});
+
+/** A POST of `body` (JSON) to `path` on `app`; fails unless 201. */
+async function post(
+  app: { request(path: string, init?: RequestInit): Response | Promise<Response> },
+  path: string,
+  body: unknown,
+): Promise<void> {
+  const res = await app.request(path, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  assert.equal(res.status, 201, await res.text());
+}
+
+function node(name: string) {
+  return { apiVersion: "v1", kind: "Node", metadata: { name } };
+}
+
+/** The storage prefix holding `name` (the only key ending in it). */
+async function prefixOf(storage: MemoryStorage, name: string): Promise<string> {
+  const keys = (await storage.list("/registry/")).items.map((kv) => kv.key).filter((k) =>
+    k.endsWith(`/${name}`)
+  );
+  assert.equal(keys.length, 1, `${keys}`);
+  return keys[0]!.slice(0, -name.length);
+}
+
+Deno.test("WatchHandler.watch() bookmarks carry the watch's own progress, never events not sent yet", async () => {
+  const clock = new FakeClock(Date.parse("2025-01-01T00:00:00Z"));
+  const storage = new SlowStorage();
+  await using s = appOnFakeClock(clock, storage);
+  const nodes = "/api/v1/nodes";
+  await post(s.app, nodes, node("a"));
+  const fromRv = await storage.currentRevision(); // a
+  await post(s.app, nodes, node("b"));
+  await post(s.app, "/api/v1/namespaces", {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: "x" },
+  });
+  const windowStart = await storage.currentRevision();
+  const prefix = await prefixOf(storage, "a");
+  // The first watch starts the cache: its window starts after b.
+  await using live = new WatchReader(
+    await s.app.request(`${nodes}?watch=true&resourceVersion=${windowStart}&timeoutSeconds=600`),
+  );
+  // A watch from before b is caught up from a storage replay that goes one event per release.
+  const replay = storage.gateWatch(prefix, fromRv);
+  await using late = new WatchReader(
+    await s.app.request(
+      `${nodes}?watch=true&resourceVersion=${fromRv}&allowWatchBookmarks=true&timeoutSeconds=600`,
+    ),
+  );
+  await post(s.app, nodes, node("c")); // held for the late watcher while it catches up
+  const c = await live.next();
+  assert.equal(c?.object.metadata.name, "c");
+  const cRv = c?.object.metadata.resourceVersion;
+
+  // Nothing sent yet: a minute passes without a bookmark (none at the revision it began at).
+  clock.advance(60_000);
+  replay.release(1);
+  const b = await late.next();
+  assert.deepEqual([b?.type, b?.object.metadata.name], ["ADDED", "b"]);
+  const bRv = b?.object.metadata.resourceVersion;
+  // The cache is at c, but c is still held: the bookmark says b.
+  clock.advance(60_000);
+  assert.deepEqual(await late.next(), {
+    type: "BOOKMARK",
+    object: { kind: "Node", apiVersion: "v1", metadata: { resourceVersion: bRv } },
+  });
+  // The replay passes the window's start: c goes out, then bookmarks say c.
+  replay.release(1);
+  const held = await late.next();
+  assert.deepEqual([held?.type, held?.object.metadata.name], ["ADDED", "c"]);
+  clock.advance(60_000);
+  const after = await late.next();
+  assert.deepEqual([after?.type, after?.object.metadata.resourceVersion], ["BOOKMARK", cRv]);
+  // Every bookmark's resourceVersion is one the client has all the events up to.
+  assert.deepEqual(late.lines.map((l) => JSON.parse(l).type), [
+    "ADDED",
+    "BOOKMARK",
+    "ADDED",
+    "BOOKMARK",
+  ]);
+});
+
+Deno.test("WatchHandler.watch() sends a last bookmark 2 s before the timeout, as kube-apiserver", async () => {
+  const clock = new FakeClock(Date.parse("2025-01-01T00:00:00Z"));
+  await using s = appOnFakeClock(clock);
+  const nodes = "/api/v1/nodes";
+  await using events = new WatchReader(
+    await s.app.request(
+      `${nodes}?watch=true&resourceVersion=0&allowWatchBookmarks=true&timeoutSeconds=90`,
+    ),
+  );
+  await post(s.app, nodes, node("a"));
+  const a = await events.next();
+  assert.equal(a?.type, "ADDED");
+  const rv = a?.object.metadata.resourceVersion;
+  clock.advance(60_000);
+  assert.deepEqual(await events.next(), {
+    type: "BOOKMARK",
+    object: { kind: "Node", apiVersion: "v1", metadata: { resourceVersion: rv } },
+  });
+  clock.advance(87_999 - 60_000);
+  await post(s.app, nodes, node("b"));
+  const b = await events.next();
+  assert.equal(b?.type, "ADDED", "no bookmark before 88 s");
+  clock.advance(1);
+  assert.deepEqual(await events.next(), {
+    type: "BOOKMARK",
+    object: {
+      kind: "Node",
+      apiVersion: "v1",
+      metadata: { resourceVersion: b?.object.metadata.resourceVersion },
+    },
+  });
+  clock.advance(2_000);
+  assert.equal(await events.next(), null);
+});
+
+Deno.test("WatchHandler.watch() with sendInitialEvents ends the initial state with a bookmark at its revision, before later changes", async () => {
+  const clock = new FakeClock(Date.parse("2025-01-01T00:00:00Z"));
+  const storage = new SlowStorage();
+  await using s = appOnFakeClock(clock, storage);
+  const nodes = "/api/v1/nodes";
+  await post(s.app, nodes, node("a"));
+  await using live = new WatchReader(
+    await s.app.request(`${nodes}?watch=true&resourceVersion=${await storage.currentRevision()}`),
+  );
+  let listRv = "";
+  // A change lands (and reaches the cache) between the watch's initial list and the rest.
+  storage.afterNextList(async () => {
+    listRv = String(await storage.currentRevision());
+    await post(s.app, nodes, node("b"));
+    assert.equal((await live.next())?.object.metadata.name, "b");
+  });
+  await using events = new WatchReader(
+    await s.app.request(
+      `${nodes}?watch=1&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan`,
+    ),
+  );
+  const [added, bookmark, later] = await events.take(3);
+  assert.deepEqual([added?.type, added?.object.metadata.name], ["ADDED", "a"]);
+  assert.deepEqual(bookmark, {
+    type: "BOOKMARK",
+    object: {
+      kind: "Node",
+      apiVersion: "v1",
+      metadata: { resourceVersion: listRv, annotations: { "k8s.io/initial-events-end": "true" } },
+    },
+  });
+  assert.deepEqual([later?.type, later?.object.metadata.name], ["ADDED", "b"]);
+  assert.ok(Number(later?.object.metadata.resourceVersion) > Number(listRv));
 });

@@ -83,6 +83,27 @@ export interface WatchCacheOptions {
 export interface CacheSubscription extends AsyncIterable<CachedEvent> {
   /** Why the subscription ended, when the cache ended it (overflow, restart). */
   readonly endReason: string | undefined;
+  /**
+   * The revision up to which every event has been yielded: the last one yielded while others
+   * still wait in the queue, the cache's revision once the queue is empty.
+   */
+  readonly revision: number;
+}
+
+/** A listener's hold on the cache, returned by {@linkcode WatchCache.listen}. */
+export interface CacheListening {
+  /** Ends the listening (idempotent). */
+  stop(): void;
+  /**
+   * The revision up to which every event has been handed to the listener — what a bookmark of
+   * this watch may carry, as Kubernetes promises a bookmark's resourceVersion means "every
+   * event up to here was sent to you". While the listener is caught up from storage it is the
+   * last stored event replayed to it (or the revision it started from), never the cache's
+   * revision, whose events it is still holding; afterwards it is the cache's revision (every
+   * event the cache dispatched went to the listener at once). Read on demand: it costs
+   * nothing per event.
+   */
+  readonly revision: number;
 }
 
 /** Receives events synchronously as the cache dispatches them (see {@linkcode WatchCache.listen}). */
@@ -111,8 +132,14 @@ class Subscriber {
   held: CachedEvent[] | null = null;
   /** Ends the storage watch of a catch-up when the subscription ends. */
   readonly catchUp = new AbortController();
+  /**
+   * Every event up to this revision has been handed on: while catching up, the last stored
+   * event replayed; for a subscription, the last event yielded.
+   */
+  delivered: number;
 
-  constructor(listener: CacheListener | null = null) {
+  constructor(from: number, listener: CacheListener | null = null) {
+    this.delivered = from;
     this.listener = listener;
   }
 
@@ -211,7 +238,10 @@ export class WatchCache {
     };
   }
 
-  /** The latest revision the cache has seen; bookmarks carry it. */
+  /**
+   * The latest revision the cache has seen. Not what a bookmark may carry: a watcher can lag it
+   * ({@linkcode CacheListening.revision} is a watcher's own progress).
+   */
   get revision(): number {
     return this.#revision;
   }
@@ -303,21 +333,26 @@ export class WatchCache {
    */
   subscribe(fromRevision: number, signal: AbortSignal): CacheSubscription | null {
     if (fromRevision < this.#windowStart) return null;
-    const sub = new Subscriber();
+    const sub = new Subscriber(fromRevision);
     for (const e of this.#window) if (e.revision > fromRevision) sub.queue.push(e);
     this.#subscribers.add(sub);
     const onAbort = () => sub.end("client went away");
     signal.addEventListener("abort", onAbort, { once: true });
     const subscribers = this.#subscribers;
+    const cacheRevision = () => this.#revision;
     return {
       get endReason() {
         return sub.ended;
+      },
+      get revision() {
+        return sub.queue.length > 0 ? sub.delivered : Math.max(sub.delivered, cacheRevision());
       },
       async *[Symbol.asyncIterator]() {
         try {
           for (;;) {
             while (sub.queue.length > 0) {
               const e = sub.queue.shift()!;
+              sub.delivered = e.revision;
               yield e;
             }
             if (sub.closed) return;
@@ -344,23 +379,34 @@ export class WatchCache {
    * {@linkcode CacheListener.expired}. (A watcher resuming from a revision a little older than
    * a young cache — an informer's list raced a write elsewhere — thus costs one shared
    * storage watch after its catch-up, not one of its own for its whole life.)
+   *
+   * The returned {@linkcode CacheListening.revision} is the listener's own progress, what its
+   * bookmarks carry.
    */
   listen(
     fromRevision: number,
     options: { readonly listener: CacheListener; readonly signal: AbortSignal },
-  ): () => void {
+  ): CacheListening {
     const { listener, signal } = options;
-    const sub = new Subscriber(listener);
+    const sub = new Subscriber(fromRevision, listener);
     const stop = () => {
       sub.closed = true;
       sub.catchUp.abort();
       this.#subscribers.delete(sub);
       signal.removeEventListener("abort", stop);
     };
+    const cacheRevision = () => this.#revision;
+    const listening: CacheListening = {
+      stop,
+      get revision() {
+        // Held events (a catch-up) are not sent yet; otherwise every dispatched one was.
+        return sub.held ? sub.delivered : Math.max(sub.delivered, cacheRevision());
+      },
+    };
     signal.addEventListener("abort", stop, { once: true });
     if (signal.aborted) {
       stop();
-      return stop;
+      return listening;
     }
     if (fromRevision < this.#windowStart) {
       // Every event after the window's start is in the window or still to come: hold them.
@@ -368,13 +414,13 @@ export class WatchCache {
       sub.held = [...this.#window];
       this.#subscribers.add(sub);
       this.#catchUp(sub, { fromRevision, windowStart, stop });
-      return stop;
+      return listening;
     }
     for (const e of this.#window) {
       if (e.revision > fromRevision && !sub.closed) listener.event(e);
     }
     if (!sub.closed) this.#subscribers.add(sub);
-    return stop;
+    return listening;
   }
 
   /** Sends `sub` the stored events in (`fromRevision`, `windowStart`], then what it held. */
@@ -390,6 +436,8 @@ export class WatchCache {
           if (sub.closed || ev.kv.modRevision > o.windowStart) break;
           const event = this.#decode(ev);
           if (event) listener.event(event);
+          // Handed on (or undecodable, logged and skipped as the cache skips it).
+          sub.delivered = ev.kv.modRevision;
         }
       } catch (err) {
         if (sub.closed) return;

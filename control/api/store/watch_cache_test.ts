@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { MemoryStorage } from "../../storage/memory.ts";
+import { SlowStorage } from "../_test_storage.ts";
 import type { WatchEvent } from "../../storage/types.ts";
 import { RecordingLogger } from "../../util/logger.ts";
 import type { KubeObject } from "../types/meta_v1.ts";
@@ -319,7 +320,7 @@ Deno.test("WatchCache.listen() catches an older revision up from storage, then f
   await old.until(() => old.events.length === 3);
   assert.deepEqual(summary(old.events).slice(2), ["ADDED c@5"]);
   assert.equal(old.events[2], live.events.at(-1), "the same shared event as every other watcher");
-  stopOld();
+  stopOld.stop();
   assert.equal(cache.subscriberCount, 1);
   stop.abort();
 });
@@ -415,5 +416,67 @@ Deno.test("WatchCache.listen() ends a catch-up whose held events exceed maxLag",
   assert.deepEqual(w.ended, ["watcher fell too far behind"]);
   assert.deepEqual(w.events, []);
   stuck.abort();
+  stop.abort();
+});
+
+Deno.test("WatchCache.listen() revision is the listener's own progress: a catch-up never reports the cache's", async () => {
+  await using storage = new SlowStorage();
+  await storage.create(`${PREFIX}default/a`, cm("a")); // 1
+  await storage.create(`${PREFIX}default/b`, cm("b")); // 2
+  await storage.create("/registry/secrets/default/s", cm("s")); // 3, another prefix
+  const stop = new AbortController();
+  const cache = new WatchCache({ storage, prefix: PREFIX, attrs, logger: new RecordingLogger() });
+  await cache.start(stop.signal); // its window starts at 3
+  const live = recorder();
+  const following = cache.listen(3, { listener: live.listener, signal: stop.signal });
+  assert.equal(following.revision, 3);
+
+  // A watcher from 1 is caught up from a storage replay that goes one event per release.
+  const replay = storage.gateWatch(PREFIX, 1);
+  const late = recorder();
+  const catching = cache.listen(1, { listener: late.listener, signal: stop.signal });
+  await storage.create(`${PREFIX}default/c`, cm("c")); // 4, held for the late watcher
+  await storage.create(`${PREFIX}default/d`, cm("d")); // 5
+  await live.until(() => live.events.length === 2);
+  assert.equal(cache.revision, 5);
+  assert.equal(following.revision, 5, "a listener following the cache got every event");
+  assert.deepEqual(late.events, []);
+  assert.equal(catching.revision, 1, "nothing sent yet: not the cache's 5");
+
+  replay.release(1);
+  await late.until(() => late.events.length === 1);
+  assert.deepEqual(summary(late.events), ["ADDED b@2"]);
+  assert.equal(catching.revision, 2, "up to the replayed event, not the held 4 and 5");
+
+  // The replay passes the window's start: the held events go out, and it follows the cache.
+  replay.release(1);
+  await late.until(() => late.events.length === 3);
+  assert.deepEqual(summary(late.events), ["ADDED b@2", "ADDED c@4", "ADDED d@5"]);
+  assert.equal(catching.revision, 5);
+  await storage.create(`${PREFIX}default/e`, cm("e")); // 6
+  await late.until(() => late.events.length === 4);
+  assert.equal(catching.revision, 6);
+  // A listener asked to start past the cache reports where it started.
+  const ahead = cache.listen(9, { listener: recorder().listener, signal: stop.signal });
+  assert.equal(ahead.revision, 9);
+  stop.abort();
+});
+
+Deno.test("WatchCache.subscribe() revision stops at the last event yielded while others are queued", async () => {
+  await using storage = new MemoryStorage();
+  const stop = new AbortController();
+  const cache = new WatchCache({ storage, prefix: PREFIX, attrs, logger: new RecordingLogger() });
+  await cache.start(stop.signal);
+  const sub = cache.subscribe(0, stop.signal)!;
+  const other = cache.subscribe(0, stop.signal)!;
+  assert.equal(sub.revision, 0);
+  for (const name of ["a", "b", "c"]) await storage.create(`${PREFIX}default/${name}`, cm(name));
+  assert.deepEqual(summary(await take(other, 3)), ["ADDED a@1", "ADDED b@2", "ADDED c@3"]);
+  assert.equal(cache.revision, 3);
+  assert.equal(sub.revision, 0, "three events queued, none yielded");
+  assert.deepEqual(summary(await take(sub, 1)), ["ADDED a@1"]);
+  assert.equal(sub.revision, 1);
+  assert.deepEqual(summary(await take(sub, 2)), ["ADDED b@2", "ADDED c@3"]);
+  assert.equal(sub.revision, 3);
   stop.abort();
 });

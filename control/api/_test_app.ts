@@ -103,6 +103,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     storage,
     registry: () => registry,
     caches,
+    views,
     admission: new AdmissionChain([
       new NamespaceLifecycle({ storage, logger, signal: stop.signal }),
       new ServiceAllocator({ storage, serviceCidr: SERVICE_CIDR }),

@@ -129,6 +129,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     storage,
     registry,
     caches,
+    views,
     admission: security.admission,
     clock,
     logger: logger.with({ component: "apiserver" }),

@@ -13,6 +13,7 @@ import type { OutputFormat } from "../media_type.ts";
 import type { ResourceDef } from "../registry/resource_def.ts";
 import type { ResourceRegistry } from "../registry/resource_registry.ts";
 import type { ResourceRequestInfo } from "../request_info.ts";
+import type { ObjectViews } from "../store/object_views.ts";
 import type { WatchCaches } from "../store/watch_caches.ts";
 
 /** The authenticated user of a request (`user.Info`). */
@@ -28,6 +29,11 @@ export interface ServerParts {
   readonly storage: Storage;
   readonly registry: () => ResourceRegistry;
   readonly caches: WatchCaches;
+  /**
+   * The server's object views, offered the objects creates store (each view then skips a
+   * decode of them). @default {none}
+   */
+  readonly views?: ObjectViews;
   readonly admission: AdmissionChain;
   readonly clock: Clock;
   readonly logger: Logger;

@@ -685,7 +685,12 @@ export class RestHandler {
       }
       const key = this.key(def, { namespace: req.info.namespace, name: meta.name! });
       try {
-        const kv = await this.#parts.storage.create(key, this.toStored(def, obj));
+        const value = this.toStored(def, obj);
+        // The views of this resource take the object as it is, not a decode of its bytes.
+        if (!def.conversion) {
+          this.#parts.views?.offer(storagePrefixOf(def), { key, value, object: obj });
+        }
+        const kv = await this.#parts.storage.create(key, value);
         this.#parts.admission.committed(attrs, true);
         obj.metadata!.resourceVersion = String(kv.modRevision);
         return this.#renderWritten(req, { obj, kv, status: 201, warnings });

@@ -1527,3 +1527,27 @@ Deno.test("managedFields a client sends are kept, ignored or refused as upstream
     );
   });
 });
+
+Deno.test("POST offers the object it stores to the resource's view, which holds it as stored", async () => {
+  await using t = await createTestApp();
+  const view = await t.views.started("/registry/configmaps/");
+  const offered: { key: string; value: Uint8Array }[] = [];
+  const offer = t.views.offer.bind(t.views);
+  t.views.offer = (prefix, written) => {
+    offered.push({ key: written.key, value: written.value });
+    offer(prefix, written);
+  };
+  const created = await create(t, CM, configMap("a", { labels: { app: "web" } }));
+  assert.deepEqual(offered.map((o) => o.key), ["/registry/configmaps/default/a"]);
+  const stored = await t.storage.get("/registry/configmaps/default/a");
+  assert.deepEqual(offered[0]!.value, stored!.value);
+  for (let i = 0; i < 100 && !view.getByName("default", "a"); i++) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const held = view.getByName("default", "a")!;
+  const meta = (created as { metadata: Record<string, unknown> }).metadata;
+  assert.equal(held.metadata?.resourceVersion, meta.resourceVersion);
+  assert.equal(held.metadata?.uid, meta.uid);
+  assert.deepEqual(held.metadata?.labels, { app: "web" });
+  assert.equal(held.metadata?.managedFields, undefined);
+});

@@ -5,6 +5,7 @@ import { MemoryStorage } from "../../storage/memory.ts";
 import type { Storage } from "../../storage/types.ts";
 import { BufferWriter, JsonLogger } from "../../util/mod.ts";
 import { encodeForStorage } from "./object_codec.ts";
+import type { KubeObject } from "../types/meta_v1.ts";
 import { ObjectView, type ViewChange } from "./object_view.ts";
 
 const logger = new JsonLogger({ writer: new BufferWriter() });
@@ -176,5 +177,64 @@ Deno.test("ObjectView.readByName() reads storage past a view that has not seen a
   assert.deepEqual(read?.spec, {}, "the view's projection applies");
   assert.ok(Object.isFrozen(read));
   assert.equal(await view.readByName("default", "missing"), undefined);
+  ac.abort();
+});
+
+Deno.test("ObjectView.offer() has the view take the written object, not a decode, for those bytes only", async () => {
+  const storage = new MemoryStorage();
+  const given: KubeObject[] = [];
+  const view = new ObjectView({
+    storage,
+    prefix: "/registry/pods/",
+    logger,
+    project: (o) => {
+      given.push(o);
+      return { ...o };
+    },
+  });
+  const ac = new AbortController();
+  await view.start(ac.signal);
+  const offered: KubeObject = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "a", namespace: "default" },
+    spec: { nodeName: "n1" },
+  };
+  const value = encodeForStorage(offered);
+  view.offer({ key: "/registry/pods/default/a", value, object: offered });
+  const kv = await storage.create("/registry/pods/default/a", value);
+  await until(() => view.size === 1);
+  assert.equal(given[0]!.spec, offered.spec);
+  assert.equal(given[0]!.metadata?.resourceVersion, String(kv.modRevision));
+  assert.equal(offered.metadata?.resourceVersion, undefined);
+  assert.equal(view.getByName("default", "a")?.metadata?.resourceVersion, String(kv.modRevision));
+
+  // Other bytes under the offered key (another write won): decoded as usual.
+  const other: KubeObject = { ...offered, metadata: { name: "b", namespace: "default" } };
+  view.offer({ key: "/registry/pods/default/b", value: encodeForStorage(other), object: other });
+  await storage.create("/registry/pods/default/b", pod("b", "n2"));
+  await until(() => view.size === 2);
+  assert.notEqual(given[1]!.spec, other.spec);
+  assert.deepEqual(view.getByName("default", "b")?.spec, { nodeName: "n2" });
+  ac.abort();
+});
+
+Deno.test("ObjectView.offer() is ignored by a view without a projection", async () => {
+  const storage = new MemoryStorage();
+  const view = new ObjectView({ storage, prefix: "/registry/pods/", logger });
+  const ac = new AbortController();
+  await view.start(ac.signal);
+  const offered: KubeObject = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "a", namespace: "default" },
+    spec: { nodeName: "n1" },
+  };
+  const value = encodeForStorage(offered);
+  view.offer({ key: "/registry/pods/default/a", value, object: offered });
+  await storage.create("/registry/pods/default/a", value);
+  await until(() => view.size === 1);
+  assert.notEqual(view.getByName("default", "a")?.spec, offered.spec);
+  assert.ok(!Object.isFrozen(offered.spec));
   ac.abort();
 });

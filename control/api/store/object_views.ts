@@ -25,7 +25,7 @@
 import type { Storage } from "../../storage/types.ts";
 import type { Logger } from "../../util/logger.ts";
 import type { KubeObject } from "../types/meta_v1.ts";
-import { ObjectView } from "./object_view.ts";
+import { ObjectView, type OfferedWrite } from "./object_view.ts";
 
 /** Options of {@linkcode ObjectViews}. */
 export interface ObjectViewsOptions {
@@ -60,6 +60,14 @@ export class ObjectViews {
       this.#views.set(prefix, view);
     }
     return view;
+  }
+
+  /**
+   * Offers a written object to the view of `prefix`, if there is one (see
+   * {@linkcode ObjectView.offer}); creates no view.
+   */
+  offer(prefix: string, written: OfferedWrite): void {
+    this.#views.get(prefix)?.offer(written);
   }
 
   /** The started view of `prefix`: resolves once its first list is in. */

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { BytePattern, ChunkedDecoder, LineSplitter } from "./_chunked_lines.ts";
 
 /** TLS settings of a connection. */
 export interface TlsOptions {
@@ -28,25 +29,23 @@ export interface Http1Response {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const CRLF2 = new Uint8Array([13, 10, 13, 10]);
+const CRLF2 = new BytePattern("\r\n\r\n");
 
-function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
-  outer: for (let i = from; i <= hay.length - needle.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
-    return i;
-  }
-  return -1;
-}
+/** What a connection reads from and writes to: a TLS connection, or a test's fake. */
+export type Http1Transport = Pick<Deno.Conn, "read" | "write" | "close">;
 
 /** One keep-alive connection. */
 export class Http1Connection {
-  readonly #conn: Deno.TlsConn;
+  readonly #conn: Http1Transport;
   readonly #host: string;
   readonly #auth: string;
-  #buf = new Uint8Array(0);
+  /** Bytes read and not used yet: `#buf[#start, #end)`, read into in place. */
+  #buf = new Uint8Array(16 * 1024);
+  #start = 0;
+  #end = 0;
   #busy: Promise<unknown> = Promise.resolve();
 
-  constructor(conn: Deno.TlsConn, host: string, bearer?: string) {
+  constructor(conn: Http1Transport, host: string, bearer?: string) {
     this.#conn = conn;
     this.#host = host;
     this.#auth = bearer ? `Authorization: Bearer ${bearer}\r\n` : "";
@@ -64,26 +63,35 @@ export class Http1Connection {
     return new Http1Connection(conn, `${o.hostname}:${o.port}`, o.bearer);
   }
 
-  /** One read buffer per connection: a watch reads thousands of times. */
-  readonly #chunk = new Uint8Array(16 * 1024);
-
+  /** Reads more bytes after `#end` (moving or growing the buffer when it is full). */
   async #fill(): Promise<boolean> {
-    const n = await this.#conn.read(this.#chunk);
+    if (this.#end === this.#buf.length) {
+      const used = this.#end - this.#start;
+      if (this.#start > 0 && used <= this.#buf.length / 2) {
+        this.#buf.copyWithin(0, this.#start, this.#end);
+      } else {
+        const next = new Uint8Array(this.#buf.length * 2);
+        next.set(this.#buf.subarray(this.#start, this.#end));
+        this.#buf = next;
+      }
+      this.#start = 0;
+      this.#end = used;
+    }
+    // An empty buffer (as a watch leaves it after each read) is read into without a view.
+    const into = this.#end === 0 ? this.#buf : this.#buf.subarray(this.#end);
+    const n = await this.#conn.read(into);
     if (n === null) return false;
-    const next = new Uint8Array(this.#buf.length + n);
-    next.set(this.#buf);
-    next.set(this.#chunk.subarray(0, n), this.#buf.length);
-    this.#buf = next;
+    this.#end += n;
     return true;
   }
 
   async #readHead(): Promise<{ status: number; headers: Map<string, string> }> {
     let end;
-    while ((end = indexOf(this.#buf, CRLF2, 0)) < 0) {
+    while ((end = CRLF2.indexIn(this.#buf, this.#start, this.#end)) < 0) {
       if (!(await this.#fill())) throw new Error("Connection closed before the response head");
     }
-    const head = decoder.decode(this.#buf.subarray(0, end));
-    this.#buf = this.#buf.subarray(end + 4);
+    const head = decoder.decode(this.#buf.subarray(this.#start, end));
+    this.#start = end + 4;
     const [statusLine = "", ...lines] = head.split("\r\n");
     const status = Number(statusLine.split(" ")[1]);
     const headers = new Map<string, string>();
@@ -95,34 +103,27 @@ export class Http1Connection {
   }
 
   async #readExactly(n: number): Promise<Uint8Array> {
-    while (this.#buf.length < n) {
+    while (this.#end - this.#start < n) {
       if (!(await this.#fill())) throw new Error("Connection closed mid-body");
     }
-    const out = this.#buf.slice(0, n);
-    this.#buf = this.#buf.subarray(n);
+    const out = this.#buf.slice(this.#start, this.#start + n);
+    this.#start += n;
     return out;
   }
 
-  async #readLine(): Promise<string> {
-    let i;
-    while ((i = this.#buf.indexOf(10)) < 0) {
-      if (!(await this.#fill())) throw new Error("Connection closed mid-line");
-    }
-    const line = decoder.decode(this.#buf.subarray(0, i)).replace(/\r$/, "");
-    this.#buf = this.#buf.subarray(i + 1);
-    return line;
-  }
-
-  async #readChunked(onChunk: (data: Uint8Array) => void | boolean): Promise<void> {
+  /**
+   * Feeds the chunked body to `decoder` (the bytes already read, then each read in place)
+   * until it is done; what follows the body stays for the next response.
+   */
+  async #readChunked(chunked: ChunkedDecoder): Promise<void> {
     for (;;) {
-      const size = parseInt(await this.#readLine(), 16);
-      if (size === 0) {
-        await this.#readLine();
-        return;
+      if (this.#end > this.#start) {
+        this.#start = chunked.push(this.#buf, this.#start, this.#end);
+        if (chunked.done) return;
       }
-      const data = await this.#readExactly(size);
-      await this.#readExactly(2);
-      if (onChunk(data) === false) return;
+      // Everything was used: read from the start of the buffer again.
+      this.#start = this.#end = 0;
+      if (!(await this.#fill())) throw new Error("Connection closed mid-body");
     }
   }
 
@@ -142,7 +143,9 @@ export class Http1Connection {
       const { status, headers } = await this.#readHead();
       if (headers.get("transfer-encoding") === "chunked") {
         const parts: Uint8Array[] = [];
-        await this.#readChunked((d) => void parts.push(d));
+        await this.#readChunked(
+          new ChunkedDecoder((b, from, to) => void parts.push(b.slice(from, to))),
+        );
         const total = parts.reduce((n, p) => n + p.length, 0);
         const out = new Uint8Array(total);
         let off = 0;
@@ -159,25 +162,28 @@ export class Http1Connection {
   }
 
   /**
-   * Sends a watch and calls `onLine` for each newline-terminated line until it returns false or
-   * the connection closes. The connection is unusable afterwards.
+   * Sends a watch and calls `onLine` for each newline-terminated line (decoded, without the
+   * `\n`) until it returns false or the connection closes. The connection is unusable
+   * afterwards.
    */
-  async watch(path: string, onLine: (line: string) => boolean | void): Promise<void> {
+  watch(path: string, onLine: (line: string) => boolean | void): Promise<void> {
+    return this.watchBytes(path, (b, start, end) => onLine(decoder.decode(b.subarray(start, end))));
+  }
+
+  /**
+   * {@linkcode watch} without decoding: `onLine` gets each line (without the `\n`) as
+   * `bytes[start, end)`, valid during the call only, as soon as the line's last byte is read.
+   */
+  async watchBytes(
+    path: string,
+    onLine: (bytes: Uint8Array, start: number, end: number) => boolean | void,
+  ): Promise<void> {
     await this.#send("GET", path);
     const { status } = await this.#readHead();
     if (status !== 200) throw new Error(`Watch answered ${status}`);
-    let pending = "";
+    const lines = new LineSplitter(onLine);
     try {
-      await this.#readChunked((d) => {
-        pending += decoder.decode(d);
-        let nl;
-        while ((nl = pending.indexOf("\n")) >= 0) {
-          const line = pending.slice(0, nl);
-          pending = pending.slice(nl + 1);
-          if (onLine(line) === false) return false;
-        }
-        return true;
-      });
+      await this.#readChunked(new ChunkedDecoder((b, from, to) => lines.push(b, from, to)));
     } catch {
       // closed
     }

@@ -195,6 +195,10 @@ function removeFactors(n: bigint, base: bigint): [bigint, number] {
   return [n < 0n ? -r : r, times];
 }
 
+/** Texts parsed into quantities, at most {@linkcode MAX_PARSED} (then it starts over). */
+const PARSED = new Map<string, Quantity>();
+const MAX_PARSED = 1024;
+
 /** A Kubernetes `resource.Quantity`. Immutable: arithmetic returns new quantities. */
 export class Quantity {
   /** The value is `#unscaled × 10^#exponent`. */
@@ -236,6 +240,18 @@ export class Quantity {
    * @throws {SyntaxError} with upstream's message when `text` is not a quantity.
    */
   static parse(text: string): Quantity {
+    // Quantities never change: a text seen before (every pod's "100m", "64Mi", parsed by the
+    // decoder, validation, defaulting and the QoS class) is parsed once.
+    let q = PARSED.get(text);
+    if (q === undefined) {
+      q = Quantity.#parse(text);
+      if (PARSED.size >= MAX_PARSED) PARSED.clear();
+      PARSED.set(text, q);
+    }
+    return q;
+  }
+
+  static #parse(text: string): Quantity {
     if (text.length === 0) throw new SyntaxError(QUANTITY_FORMAT_ERROR);
     if (text === "0") return Quantity.#make(0n, 0, "DecimalSI", "0");
     const { positive, value, num, denom, suffix } = scan(text);

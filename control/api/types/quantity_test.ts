@@ -217,3 +217,11 @@ Deno.test("Quantity.parse() keeps huge exponents without expanding them", () => 
   assert.equal(Quantity.parse("1e1000000000").toString(), "10e999999999");
   assert.equal(Quantity.parse("1e-1000000000").toString(), "1e-9");
 });
+
+Deno.test("Quantity.parse() parses a text once and throws for a bad text every time", () => {
+  const a = Quantity.parse("250m");
+  assert.equal(Quantity.parse("250m"), a);
+  assert.equal(a.toString(), "250m");
+  assert.notEqual(Quantity.parse("0.25"), a);
+  for (let i = 0; i < 2; i++) assert.throws(() => Quantity.parse("12x"), SyntaxError);
+});

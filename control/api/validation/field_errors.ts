@@ -38,27 +38,52 @@ export type FieldErrorType = keyof typeof FIELD_ERROR_TYPES;
 /** Marks an error that prints no value. */
 const OMIT = Symbol("omit");
 
-/** A path to a field: `spec.containers[0].ports[1].containerPort`, `metadata.labels[app]`. */
+/**
+ * A path to a field: `spec.containers[0].ports[1].containerPort`, `metadata.labels[app]`.
+ * Validation makes one for every field it visits and prints only those of errors, so a path
+ * holds its parent and last step and builds its text when first printed.
+ */
 export class FieldPath {
-  readonly #text: string;
+  #parent: FieldPath | null = null;
+  /** The last step: a field name, or a list index or map key when `#indexed`. */
+  #step: string | number;
+  #indexed = false;
+  #text: string | undefined;
 
   /** A path starting at `root` (e.g. `"metadata"`, `"spec"`); `""` is the object itself. */
   constructor(root: string) {
+    this.#step = root;
     this.#text = root;
+  }
+
+  static #under(parent: FieldPath, step: string | number, indexed: boolean): FieldPath {
+    const path = new FieldPath("");
+    path.#parent = parent;
+    path.#step = step;
+    path.#indexed = indexed;
+    path.#text = undefined;
+    return path;
   }
 
   /** The path of field `name` under this one. */
   child(name: string): FieldPath {
-    return new FieldPath(this.#text === "" ? name : `${this.#text}.${name}`);
+    return FieldPath.#under(this, name, false);
   }
 
   /** The path of list item `i` (`[i]`) or map entry `key` (`[key]`). */
   index(i: number | string): FieldPath {
-    return new FieldPath(`${this.#text}[${i}]`);
+    return FieldPath.#under(this, i, true);
   }
 
   /** The path as Kubernetes prints it. */
   toString(): string {
+    if (this.#text !== undefined) return this.#text;
+    const parent = this.#parent!.toString();
+    this.#text = this.#indexed
+      ? `${parent}[${this.#step}]`
+      : parent === ""
+      ? String(this.#step)
+      : `${parent}.${this.#step}`;
     return this.#text;
   }
 }

@@ -101,3 +101,12 @@ Deno.test("invalidEach() reports one Invalid error per message", () => {
     'spec.x: Invalid value: "v": b',
   ]);
 });
+
+Deno.test("FieldPath prints a path once built, whatever is printed first", () => {
+  const containers = new FieldPath("spec").child("containers");
+  const name = containers.index(0).child("name");
+  assert.equal(String(name), "spec.containers[0].name");
+  assert.equal(String(containers.index(0)), "spec.containers[0]");
+  assert.equal(String(new FieldPath("").index("k").child("v")), "[k].v");
+  assert.equal(String(containers), "spec.containers");
+});

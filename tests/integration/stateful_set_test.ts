@@ -294,6 +294,11 @@ Deno.test("StatefulSet OrderedReady scales up in ordinal order, waiting on each 
 
   // Scale-down goes from the highest ordinal, and halts while a remaining pod is unhealthy.
   h.kubelet.setReady("default/web-0", false);
+  // The kubelet reports it in its own time: scale down once the controller has seen it (it
+  // counts web-0 out of readyReplicas), or the scale-down races the report.
+  await until(async () => (await h.set("web")).status?.readyReplicas === 2, {
+    what: "web-0 seen unready",
+  });
   await h.patch("web", { spec: { replicas: 1 } });
   await sleep(300);
   assert.deepEqual(names(await h.pods("web")), ["web-0", "web-1", "web-2"]);

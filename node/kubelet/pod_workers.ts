@@ -72,7 +72,12 @@ import { terminationMessage } from "./termination_message.ts";
 import { formatPod, runLifecycleHook } from "./lifecycle_hooks.ts";
 import { computePodActions, type ContainerToKill, type ProbeView } from "./pod_actions.ts";
 import type { ObservedPod } from "./pod_status_manager.ts";
-import { EMPTY_RUNTIME_POD, readRuntimePod, type RuntimePod } from "./runtime_pod.ts";
+import {
+  EMPTY_RUNTIME_POD,
+  readRuntimePod,
+  type RuntimeContainer,
+  type RuntimePod,
+} from "./runtime_pod.ts";
 import type { PodRuntimeService } from "./runtime_service.ts";
 
 /** The status manager as the workers use it ({@linkcode PodStatusManager} is one). */
@@ -201,6 +206,8 @@ interface Worker {
   readonly firstSeenMs: number;
   /** Why the node failed the pod (its active deadline passed). */
   failed: { readonly reason: string; readonly message: string } | undefined;
+  /** The containers the running sync stopped (their exits are its own doing). */
+  readonly killed: Set<string>;
 }
 
 const STATE_NAMES = {
@@ -249,6 +256,15 @@ function optionalInt(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number.parseInt(raw, 10);
   return Number.isSafeInteger(n) ? n : undefined;
+}
+
+function isExited(c: RuntimeContainer): boolean {
+  return c.status.state === "CONTAINER_EXITED";
+}
+
+/** The IDs of the containers of `runtime` that exited. */
+function exitedIds(runtime: RuntimePod): Set<string> {
+  return new Set(runtime.containers.filter(isExited).map((c) => c.status.id));
 }
 
 /** A pod as far as the runtime's labels tell (an adopted pod before the API's copy arrives). */
@@ -528,6 +544,7 @@ export class PodWorkers {
       syncAbort: new AbortController(),
       firstSeenMs: this.#deps.clock.now(),
       failed: undefined,
+      killed: new Set(),
     };
   }
 
@@ -694,6 +711,8 @@ export class PodWorkers {
     if (!w.known && !w.forgotten) return; // adopted: wait for the API's copy
     if (w.syncAbort.signal.aborted) w.syncAbort = new AbortController();
     await this.#refresh(w);
+    const exitedBefore = exitedIds(w.runtime);
+    w.killed.clear();
     const pod = w.pod;
     if (w.forgotten || pod.metadata?.deletionTimestamp) {
       await this.#terminate(w);
@@ -828,6 +847,15 @@ export class PodWorkers {
     }
     await this.#refresh(w);
     if (started) await this.#pruneInstances(w);
+    // A container that exited by itself while this sync ran (one that crashes at once may be
+    // gone before the sync reads the runtime back) is recorded as seen by the report below, so
+    // no relist will see its exit change: sync again to act on it (restart, back off, finish).
+    const id = (c: RuntimeContainer) => c.status.id;
+    if (
+      w.runtime.containers.some((c) =>
+        isExited(c) && !exitedBefore.has(id(c)) && !w.killed.has(id(c))
+      )
+    ) w.dirty = true;
     this.#report(w, false);
   }
 
@@ -1210,6 +1238,7 @@ export class PodWorkers {
       );
     }
     if (grace < MINIMUM_GRACE_PERIOD_SECONDS) grace = MINIMUM_GRACE_PERIOD_SECONDS;
+    w.killed.add(kill.id);
     try {
       await this.#deps.runtime.stopContainer({ containerId: kill.id, timeout: grace });
     } catch (err) {

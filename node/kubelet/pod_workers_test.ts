@@ -828,3 +828,26 @@ Deno.test("PodWorkers record a failed preStop hook and still stop the container"
   assert.ok(h.runtime.calls.some((c) => c.startsWith("StopContainer app")));
   await h.workers.stop();
 });
+
+Deno.test("PodWorkers restart a container that exited before its start's sync ended", async () => {
+  // A container that crashes at once (`exit 3`) may be gone by the time the sync that started
+  // it reads the runtime back: no relist sees that exit change, so the sync itself must.
+  const h = harness();
+  h.runtime.onStart = (c) => h.runtime.exit(c.id, 3);
+  await h.apply(makePod());
+  await h.advance(1000);
+  const first = h.status()?.containerStatuses?.[0];
+  assert.equal(first?.restartCount, 1, "the first crash restarts at once");
+  assert.equal(
+    first?.state?.waiting?.message,
+    "back-off 10s restarting failed container=app pod=web_default(u1)",
+  );
+  await h.advance(11_000);
+  const second = h.status()?.containerStatuses?.[0];
+  assert.equal(second?.restartCount, 2, "restarted after 10 s");
+  assert.equal(
+    second?.state?.waiting?.message,
+    "back-off 20s restarting failed container=app pod=web_default(u1)",
+  );
+  await h.workers.stop();
+});

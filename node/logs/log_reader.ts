@@ -171,7 +171,8 @@ class LogFileReader {
           continue;
         }
         if (this.#exited) {
-          await this.#finish();
+          // What the container wrote before it exited may have landed after the read above.
+          if (!(await this.#drain(file))) await this.#finish();
           return;
         }
         await this.#waitForChange();

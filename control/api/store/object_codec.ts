@@ -81,17 +81,7 @@ function metadataAt(bytes: Uint8Array): number {
  * answer is the stored bytes with the resourceVersion put in).
  */
 export function storedToJsonBytes(bytes: Uint8Array, revision: number): Uint8Array<ArrayBuffer> {
-  const at = metadataAt(bytes);
-  if (at < 0) return encoder.encode(storedToJson(bytes, revision));
-  const insert = at + METADATA_BYTES.byteLength;
-  const rv = encoder.encode(
-    `"resourceVersion":"${revision}"${bytes[insert] === 0x7d /* } */ ? "" : ","}`,
-  );
-  const out = new Uint8Array(bytes.byteLength + rv.byteLength);
-  out.set(bytes.subarray(0, insert), 0);
-  out.set(rv, insert);
-  out.set(bytes.subarray(insert), insert + rv.byteLength);
-  return out;
+  return storedListBytes([{ value: bytes, modRevision: revision }], false);
 }
 
 /** One stored object for {@linkcode storedListBytes}: its bytes and revision, or JSON text. */
